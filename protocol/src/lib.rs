@@ -1,0 +1,31 @@
+//! The language atelier's processes speak over their pipes.
+//!
+//! The coordinator writes to a painter's stdin and reads its stdout; nothing
+//! else travels on those two pipes (a painter logs to stderr). Every message
+//! is one *frame*: a little-endian `u32` length, then that many bytes of
+//! bincode. The layout of this crate follows the layers of that sentence:
+//!
+//! - [`message`]: what is said — `Hello`, `Job`, timestamped `Event`s, `Goodbye`…
+//! - [`codec`]: how a message becomes bytes (bincode, behind this one module);
+//! - [`frame`]: how bytes are cut into frames on a byte stream, blocking
+//!   ([`frame::read_frame`]) or async ([`frame::MessageCodec`] for tokio);
+//! - [`handshake`]: the first message, and the protocol version check;
+//! - [`clock`]: the shared monotonic clock that timestamps events;
+//! - [`error`]: everything that can go wrong, one variant per cause.
+//!
+//! A conversation goes: painter → `Hello`; coordinator → `Calibrate` or
+//! `Job`s; painter → `Event`s, `JobDone`/`JobFailed`; coordinator →
+//! `Shutdown`; painter → `Goodbye`, and exits.
+
+pub mod clock;
+pub mod codec;
+pub mod error;
+pub mod frame;
+pub mod handshake;
+pub mod message;
+
+pub use error::Error;
+pub use message::{
+    DryKind, Event, EventKind, FromPainter, Goodbye, Hello, Job, JobDone, JobFailed, PROTOCOL_VERSION,
+    Scheduler, ToPainter,
+};

@@ -1,0 +1,203 @@
+//! What the coordinator and a painter say to each other.
+//!
+//! Two enums, one per direction, so that the type of a pipe says which
+//! messages may travel on it: [`ToPainter`] on a painter's stdin,
+//! [`FromPainter`] on its stdout.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// The version of this protocol. A painter says it in [`Hello`]; a
+/// coordinator refuses to work with a painter that speaks another one.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// How a painter process schedules the jobs it is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Scheduler {
+    /// One job at a time: paint, then wait for it to dry, then the next.
+    Blocking,
+    /// One thread running a tokio current-thread runtime: while one painting
+    /// dries, the next is painted.
+    Async,
+    /// One OS thread per core in one process, each blocking.
+    Threads,
+}
+
+impl Scheduler {
+    /// The name used on the painter's command line and in reports.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Blocking => "blocking",
+            Self::Async => "async",
+            Self::Threads => "threads",
+        }
+    }
+}
+
+/// The first message on every painter's stdout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hello {
+    /// Must stay the first field of the first variant of [`FromPainter`], so
+    /// that a coordinator can read it even from a painter whose later fields
+    /// it does not understand (see [`crate::handshake`]).
+    pub protocol_version: u32,
+    /// The painter's process id.
+    pub pid: u32,
+    /// The number the coordinator gave this painter (`painter-K`).
+    pub painter_id: u32,
+    /// The cores the painter pinned itself to, one per lane; empty when
+    /// it runs unpinned.
+    pub cores: Vec<u32>,
+    /// How many jobs it works on at once with its CPU: 1, or the number of
+    /// threads in `threads` mode.
+    pub lanes: u32,
+    /// How it schedules its jobs.
+    pub scheduler: Scheduler,
+}
+
+/// One painting to make.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Job {
+    /// The painting's number, unique in one run.
+    pub id: u32,
+    /// Chooses the picture; the same seed gives the same pixels.
+    pub seed: u64,
+    /// Units of painting work per coat (see the painter's calibration).
+    pub strokes: u32,
+    /// Coats of paint; each is painted, then dries.
+    pub coats: u32,
+    /// Per coat: the simulated wait for a slow disk.
+    pub file_wait: Duration,
+    /// Per coat: the simulated wait for a slow network.
+    pub net_wait: Duration,
+}
+
+/// Coordinator → painter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ToPainter {
+    /// Measure how long one stroke takes on this core, painting for about
+    /// `sample` in all, and answer [`FromPainter::Calibrated`].
+    Calibrate {
+        /// How long to spend measuring.
+        sample: Duration,
+    },
+    /// Paint this.
+    Job(Job),
+    /// No more work: finish what you hold, answer [`Goodbye`], and exit.
+    Shutdown,
+}
+
+/// Painter → coordinator.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum FromPainter {
+    /// Must stay variant 0 (see [`Hello::protocol_version`]).
+    Hello(Hello),
+    /// The answer to [`ToPainter::Calibrate`].
+    Calibrated {
+        /// Median time of one stroke, in nanoseconds.
+        stroke_ns: f64,
+        /// Strokes painted while measuring.
+        strokes: u64,
+    },
+    /// Something happened to a painting, at a moment on the shared clock.
+    Event(Event),
+    /// A painting is finished and saved.
+    JobDone(JobDone),
+    /// A painting could not be finished.
+    JobFailed(JobFailed),
+    /// The answer to [`ToPainter::Shutdown`]; the last message.
+    Goodbye(Goodbye),
+}
+
+impl FromPainter {
+    /// The message's name, for error messages.
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Hello(_) => "Hello",
+            Self::Calibrated { .. } => "Calibrated",
+            Self::Event(_) => "Event",
+            Self::JobDone(_) => "JobDone",
+            Self::JobFailed(_) => "JobFailed",
+            Self::Goodbye(_) => "Goodbye",
+        }
+    }
+}
+
+/// A timestamped step in the life of one painting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// Which painting.
+    pub job: u32,
+    /// Which of the painter's lanes (threads) did it; 0 for one-lane painters.
+    pub lane: u32,
+    /// Which coat, from 0.
+    pub coat: u32,
+    /// When, in `CLOCK_MONOTONIC` nanoseconds (see [`crate::clock`]).
+    pub at_ns: u64,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// What happened to a painting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EventKind {
+    /// The painter's CPU started on a coat.
+    PaintStarted,
+    /// The coat is painted.
+    PaintFinished,
+    /// The coat started drying: a wait began.
+    DryStarted(DryKind),
+    /// That wait is over.
+    DryFinished(DryKind),
+}
+
+/// The two waits of drying.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum DryKind {
+    /// Saving to a slow disk.
+    File,
+    /// Delivering to the gallery over a slow network.
+    Network,
+}
+
+/// A finished painting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobDone {
+    /// Which painting.
+    pub job: u32,
+    /// Which lane finished it.
+    pub lane: u32,
+    /// When, on the shared clock.
+    pub at_ns: u64,
+    /// FNV-1a of the painting's pixels: equal in every mode for one job.
+    pub checksum: u64,
+    /// Where the PNG was saved.
+    pub path: String,
+}
+
+/// A painting that could not be finished.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobFailed {
+    /// Which painting.
+    pub job: u32,
+    /// Which lane gave up on it.
+    pub lane: u32,
+    /// When, on the shared clock.
+    pub at_ns: u64,
+    /// Why, in one line.
+    pub error: String,
+}
+
+/// A painter's last words: what it cost, as the kernel counted it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Goodbye {
+    /// CPU time spent in user mode, in nanoseconds.
+    pub user_ns: u64,
+    /// CPU time spent in the kernel, in nanoseconds.
+    pub sys_ns: u64,
+    /// Peak resident memory, in KiB.
+    pub max_rss_kib: u64,
+}
