@@ -1,1 +1,41 @@
-//! x
+//! atelier's painter: the process that does the work.
+//!
+//! A painter is started by the coordinator with its stdin and stdout on
+//! pipes. It says [`Hello`](protocol::Hello), then takes jobs and reports, as
+//! timestamped events, what it does with them: painting (real CPU work, in
+//! [`canvas`]) and drying (waits, in [`dry`]). How it fits jobs together is
+//! its *scheduler*, chosen on its command line:
+//!
+//! - [`blocking`]: paint, dry, next — one painting at a time;
+//! - [`asynchronous`]: a tokio current-thread runtime paints the next painting
+//!   while earlier ones dry;
+//! - [`threads`]: one OS thread per core, each blocking.
+//!
+//! The plumbing around them: [`inbox`] reads stdin on its own thread,
+//! [`outbox`] writes stdout on its own thread, [`process`] pins and names the
+//! process and ties its life to the coordinator's, [`painting`] is one job's
+//! life from blank canvas to saved PNG ([`save`]), and [`calibrate`] measures
+//! how long a stroke takes here.
+
+pub mod asynchronous;
+pub mod blocking;
+pub mod calibrate;
+pub mod canvas;
+pub mod dry;
+pub mod inbox;
+pub mod outbox;
+pub mod painting;
+pub mod process;
+pub mod save;
+pub mod threads;
+
+use std::path::PathBuf;
+
+/// What every scheduler needs to know besides its jobs.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Where finished paintings are saved.
+    pub out_dir: PathBuf,
+    /// Async scheduler: strokes painted between two yields to the runtime.
+    pub slice_strokes: u64,
+}

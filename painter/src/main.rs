@@ -1,1 +1,118 @@
-fn main() {}
+//! The `painter` binary: one of atelier's worker processes.
+//!
+//! It is meant to be started by `coordinator`, with stdin and stdout on
+//! pipes. Started by hand on a terminal, it says so and exits.
+
+use std::io::IsTerminal;
+use std::os::fd::AsFd;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, ValueEnum};
+use painter::{Settings, asynchronous, blocking, inbox, outbox::Outbox, process, threads};
+use protocol::{FromPainter, Scheduler, handshake};
+
+/// One of atelier's painter processes. It speaks a binary protocol on stdin
+/// and stdout and is started by `coordinator`; run `coordinator --help`.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// This painter's number: it becomes the process name `painter-K`.
+    #[arg(long)]
+    id: u32,
+    /// How to schedule jobs.
+    #[arg(long, value_enum)]
+    scheduler: SchedulerArg,
+    /// Cores to pin to, comma-separated: one for `blocking` and `async`,
+    /// one per thread for `threads`. Without it, runs unpinned.
+    #[arg(long, value_delimiter = ',')]
+    cores: Vec<u32>,
+    /// Threads for the `threads` scheduler when `--cores` is not given.
+    #[arg(long, default_value_t = 1)]
+    lanes: u32,
+    /// Folder for the finished paintings.
+    #[arg(long)]
+    out: PathBuf,
+    /// Async scheduler: strokes between two yields to the runtime.
+    #[arg(long, default_value_t = 64)]
+    slice_strokes: u64,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum SchedulerArg {
+    Blocking,
+    Async,
+    Threads,
+}
+
+fn main() -> ExitCode {
+    if std::io::stdin().is_terminal() {
+        eprintln!(
+            "painter: this is one of atelier's worker processes. It speaks a binary protocol on\n\
+             stdin/stdout and is started by the coordinator; try `coordinator --help`."
+        );
+        return ExitCode::from(2);
+    }
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_target(false)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .init();
+    let args = Args::parse();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error:#}");
+            eprintln!("painter-{}: error: {error:#}", args.id);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &Args) -> anyhow::Result<()> {
+    process::die_with_parent()?;
+    process::set_name(args.id)?;
+    let scheduler = match args.scheduler {
+        SchedulerArg::Blocking => Scheduler::Blocking,
+        SchedulerArg::Async => Scheduler::Async,
+        SchedulerArg::Threads => Scheduler::Threads,
+    };
+    // One core for a one-lane painter; one per lane for `threads`.
+    let lane_cores: Vec<Option<u32>> = match (scheduler, args.cores.as_slice()) {
+        (Scheduler::Threads, []) => vec![None; args.lanes.max(1) as usize],
+        (Scheduler::Threads, cores) => cores.iter().copied().map(Some).collect(),
+        (_, []) => vec![None],
+        (_, [core]) => vec![Some(*core)],
+        (_, more) => anyhow::bail!("a {} painter takes one core, not {}", scheduler.name(), more.len()),
+    };
+    if scheduler != Scheduler::Threads
+        && let Some(core) = lane_cores[0]
+    {
+        // Before any thread starts, so that they all inherit the core.
+        process::pin(core)?;
+    }
+
+    // Frames go to a duplicate of fd 1 rather than through `std::io::stdout`,
+    // whose line buffering would flush at every 0x0A byte of binary data.
+    let stdout = std::fs::File::from(std::io::stdout().as_fd().try_clone_to_owned().context("cannot use stdout")?);
+    let (outbox, writer) = Outbox::spawn(stdout).context("cannot start the stdout writer")?;
+    let inbox = inbox::spawn(std::io::stdin()).context("cannot start the stdin reader")?;
+    let lanes = u32::try_from(lane_cores.len()).context("too many lanes")?;
+    outbox.send(handshake::hello(args.id, lane_cores.iter().flatten().copied().collect(), lanes, scheduler));
+    tracing::debug!(painter = args.id, ?lane_cores, scheduler = scheduler.name(), "ready");
+
+    let settings = Settings { out_dir: args.out.clone(), slice_strokes: args.slice_strokes.max(1) };
+    match scheduler {
+        Scheduler::Blocking => blocking::run(inbox, &outbox, &settings),
+        Scheduler::Async => asynchronous::run(inbox, &outbox, &settings)?,
+        Scheduler::Threads => threads::run(inbox, &outbox, &settings, &lane_cores)?,
+    }
+    outbox.send(FromPainter::Goodbye(process::goodbye()));
+    drop(outbox);
+    writer.join().map_err(|_| anyhow::anyhow!("the stdout writer panicked"))?;
+    Ok(())
+}

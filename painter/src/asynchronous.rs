@@ -1,0 +1,123 @@
+//! The async scheduler: one thread, a tokio current-thread runtime, and
+//! paintings that dry while the next one is painted.
+//!
+//! The thread's CPU serves one painting at a time — painting is CPU work,
+//! and concurrency does not make a CPU faster. But drying is waiting, and a
+//! wait is just a sleeping task: as soon as a coat is painted, its drying is
+//! spawned as a task and the thread goes on to paint whatever is ready next.
+//!
+//! What is ready next: a painting whose previous coat has dried, or a new
+//! job. The painting that arrived first goes first (a `BTreeMap` keyed by
+//! arrival), so started paintings are finished before new ones are begun —
+//! the same rule the coordinator's ideal model assumes.
+//!
+//! Painting is plain CPU work that never awaits anything, so it is cut into
+//! slices with a `yield_now` between them: that is when the runtime notices
+//! timers that fired and messages that arrived. Bigger slices mean less
+//! switching but later notice; `--slice` sets it.
+
+use std::collections::BTreeMap;
+
+use protocol::ToPainter;
+use tokio::sync::mpsc;
+
+use crate::inbox::Inbox;
+use crate::outbox::Outbox;
+use crate::painting::Painting;
+use crate::{Settings, calibrate};
+
+/// Runs the scheduler until `Shutdown` and every painting it holds is delivered.
+///
+/// # Errors
+/// If the runtime cannot be built.
+pub fn run(inbox: Inbox, outbox: &Outbox, settings: &Settings) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build()?;
+    runtime.block_on(Scheduler::new(outbox.clone(), settings.clone()).run(inbox));
+    Ok(())
+}
+
+struct Scheduler {
+    outbox: Outbox,
+    settings: Settings,
+    /// Paintings whose next coat can be painted now, by order of arrival.
+    ready: BTreeMap<u64, Painting>,
+    /// Paintings held: ready, being painted, or drying.
+    held: usize,
+    arrivals: u64,
+    shutting_down: bool,
+    /// Drying tasks hand their painting back here when the coat is dry.
+    dried_tx: mpsc::UnboundedSender<(u64, Painting)>,
+    dried_rx: mpsc::UnboundedReceiver<(u64, Painting)>,
+}
+
+impl Scheduler {
+    fn new(outbox: Outbox, settings: Settings) -> Self {
+        let (dried_tx, dried_rx) = mpsc::unbounded_channel();
+        Self { outbox, settings, ready: BTreeMap::new(), held: 0, arrivals: 0, shutting_down: false, dried_tx, dried_rx }
+    }
+
+    async fn run(mut self, mut inbox: Inbox) {
+        loop {
+            // Take in whatever arrived while we were painting.
+            while let Ok(message) = inbox.try_recv() {
+                self.take(message);
+            }
+            while let Ok((order, painting)) = self.dried_rx.try_recv() {
+                self.dried(order, painting);
+            }
+            if let Some((order, painting)) = self.ready.pop_first() {
+                self.paint_coat(order, painting).await;
+                continue;
+            }
+            if self.shutting_down && self.held == 0 {
+                return;
+            }
+            // Nothing to paint: sleep until a message or a dry coat.
+            tokio::select! {
+                message = inbox.recv() => match message {
+                    Some(message) => self.take(message),
+                    None => self.shutting_down = true,
+                },
+                Some((order, painting)) = self.dried_rx.recv() => self.dried(order, painting),
+            }
+        }
+    }
+
+    fn take(&mut self, message: ToPainter) {
+        match message {
+            ToPainter::Job(job) => {
+                self.ready.insert(self.arrivals, Painting::new(job, 0));
+                self.arrivals += 1;
+                self.held += 1;
+            }
+            ToPainter::Calibrate { sample } => self.outbox.send(calibrate::measure(sample)),
+            ToPainter::Shutdown => self.shutting_down = true,
+        }
+    }
+
+    /// Paints one coat in slices, then leaves it to dry in a task of its own.
+    async fn paint_coat(&mut self, order: u64, mut painting: Painting) {
+        painting.start_coat(&self.outbox);
+        while painting.paint_some(self.settings.slice_strokes) > 0 {
+            tokio::task::yield_now().await;
+        }
+        let coat = painting.coat;
+        painting.finish_coat(&self.outbox);
+        let (outbox, dried) = (self.outbox.clone(), self.dried_tx.clone());
+        tokio::spawn(async move {
+            crate::dry::concurrent(&painting.job, painting.lane, coat, &outbox).await;
+            let _ = dried.send((order, painting));
+        });
+        // Let the new task start its clock now, not after our next slice.
+        tokio::task::yield_now().await;
+    }
+
+    fn dried(&mut self, order: u64, painting: Painting) {
+        if painting.all_coats_painted() {
+            painting.deliver(&self.settings, &self.outbox);
+            self.held -= 1;
+        } else {
+            self.ready.insert(order, painting);
+        }
+    }
+}

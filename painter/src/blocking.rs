@@ -1,0 +1,38 @@
+//! The blocking scheduler: one painting at a time, start to finish.
+//!
+//! Paint a coat, wait for it to dry, paint the next coat, … save, take the
+//! next job. While a coat dries the thread sleeps and the core idles: this is
+//! the baseline every other mode is measured against. The `threads`
+//! scheduler runs this same loop on several threads at once.
+
+use protocol::{Job, ToPainter};
+
+use crate::Settings;
+use crate::calibrate;
+use crate::inbox::Inbox;
+use crate::outbox::Outbox;
+use crate::painting::Painting;
+
+/// Takes messages until `Shutdown`, doing each job completely before the next.
+pub fn run(mut inbox: Inbox, outbox: &Outbox, settings: &Settings) {
+    while let Some(message) = inbox.blocking_recv() {
+        match message {
+            ToPainter::Job(job) => paint(job, 0, outbox, settings),
+            ToPainter::Calibrate { sample } => outbox.send(calibrate::measure(sample)),
+            ToPainter::Shutdown => return,
+        }
+    }
+}
+
+/// One whole job on the calling thread: every coat painted and dried, then saved.
+pub fn paint(job: Job, lane: u32, outbox: &Outbox, settings: &Settings) {
+    let mut painting = Painting::new(job, lane);
+    while !painting.all_coats_painted() {
+        painting.start_coat(outbox);
+        painting.paint_some(u64::MAX);
+        let coat = painting.coat;
+        painting.finish_coat(outbox);
+        crate::dry::blocking(&painting.job, lane, coat, outbox);
+    }
+    painting.deliver(settings, outbox);
+}

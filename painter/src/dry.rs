@@ -1,0 +1,39 @@
+//! Drying: the IO-bound part of a painting, as waits.
+//!
+//! Each coat dries in two waits, one after the other: the *file* wait (the
+//! canvas going to a slow disk) and the *network* wait (delivering it to the
+//! gallery). While waiting, a painter uses no CPU. A blocking painter sleeps
+//! its thread through them; an async painter sleeps only the task, and its
+//! thread paints something else meanwhile — the whole point of `async`.
+//!
+//! A wait of zero is skipped, with no events, so `--dry 0ms` gives a purely
+//! CPU-bound workload.
+
+use std::time::Duration;
+
+use protocol::{DryKind, EventKind, Job};
+
+use crate::outbox::Outbox;
+
+/// The waits of one coat of `job`, in order.
+fn waits(job: &Job) -> impl Iterator<Item = (DryKind, Duration)> {
+    [(DryKind::File, job.file_wait), (DryKind::Network, job.net_wait)].into_iter().filter(|(_, d)| !d.is_zero())
+}
+
+/// Dries one coat, blocking the calling thread.
+pub fn blocking(job: &Job, lane: u32, coat: u32, outbox: &Outbox) {
+    for (kind, duration) in waits(job) {
+        outbox.event(job.id, lane, coat, EventKind::DryStarted(kind));
+        std::thread::sleep(duration);
+        outbox.event(job.id, lane, coat, EventKind::DryFinished(kind));
+    }
+}
+
+/// Dries one coat as a task: only this task waits, not the thread.
+pub async fn concurrent(job: &Job, lane: u32, coat: u32, outbox: &Outbox) {
+    for (kind, duration) in waits(job) {
+        outbox.event(job.id, lane, coat, EventKind::DryStarted(kind));
+        tokio::time::sleep(duration).await;
+        outbox.event(job.id, lane, coat, EventKind::DryFinished(kind));
+    }
+}

@@ -1,0 +1,83 @@
+//! The painter as an operating-system process: its name, its core, and a
+//! life tied to the coordinator's.
+
+use std::sync::OnceLock;
+
+use anyhow::Context;
+use nix::sched::{CpuSet, sched_setaffinity};
+use nix::sys::prctl;
+use nix::sys::signal::Signal;
+use nix::unistd::{Pid, getppid};
+
+/// Set by the coordinator on every painter it spawns: its own pid.
+pub const COORDINATOR_PID_ENV: &str = "ATELIER_COORDINATOR_PID";
+
+static NAME: OnceLock<String> = OnceLock::new();
+
+/// This painter's name, `painter-K`, once [`set_name`] has run.
+#[must_use]
+pub fn name() -> &'static str {
+    NAME.get().map_or("painter", String::as_str)
+}
+
+/// Names the process `painter-K`, as `top`, `ps` and `pgrep` show it
+/// (`prctl(PR_SET_NAME)`, at most 15 bytes).
+///
+/// # Errors
+/// If the kernel refuses.
+pub fn set_name(id: u32) -> anyhow::Result<()> {
+    let name = format!("painter-{id}");
+    let c_name = std::ffi::CString::new(name.clone()).context("painter name")?;
+    prctl::set_name(&c_name).context("prctl(PR_SET_NAME)")?;
+    let _ = NAME.set(name);
+    Ok(())
+}
+
+/// Pins the calling thread — and every thread it starts afterwards — to `core`.
+///
+/// # Errors
+/// If `core` does not exist or is not allowed to this process (`taskset`, cgroups).
+pub fn pin(core: u32) -> anyhow::Result<()> {
+    let mut set = CpuSet::new();
+    let index = usize::try_from(core).context("core number")?;
+    set.set(index).with_context(|| format!("core {core} is beyond what this system can name"))?;
+    sched_setaffinity(Pid::from_raw(0), &set).with_context(|| format!("cannot pin to core {core}"))?;
+    Ok(())
+}
+
+/// Makes sure this painter never outlives the coordinator.
+///
+/// `PR_SET_PDEATHSIG` asks the kernel to SIGKILL us when our parent dies.
+/// Precisely, it fires when the parent *thread* that forked us exits, which
+/// is why the coordinator spawns painters from a thread that lives as long
+/// as the run. If the parent died before this call, the signal will never
+/// come, so we check that our parent is still the coordinator that started us.
+///
+/// # Errors
+/// If the kernel refuses, or the coordinator is already gone.
+pub fn die_with_parent() -> anyhow::Result<()> {
+    prctl::set_pdeathsig(Signal::SIGKILL).context("prctl(PR_SET_PDEATHSIG)")?;
+    if let Some(expected) = std::env::var(COORDINATOR_PID_ENV).ok().and_then(|pid| pid.parse::<i32>().ok()) {
+        let parent = getppid().as_raw();
+        anyhow::ensure!(parent == expected, "the coordinator (pid {expected}) is already gone");
+    }
+    Ok(())
+}
+
+/// CPU time and peak memory of this whole process (every thread), as the
+/// kernel accounts them.
+#[must_use]
+pub fn goodbye() -> protocol::Goodbye {
+    use nix::sys::resource::{UsageWho, getrusage};
+    let nanos = |t: nix::sys::time::TimeVal| {
+        u64::try_from(t.tv_sec()).unwrap_or(0) * 1_000_000_000 + u64::try_from(t.tv_usec()).unwrap_or(0) * 1_000
+    };
+    match getrusage(UsageWho::RUSAGE_SELF) {
+        Ok(usage) => protocol::Goodbye {
+            user_ns: nanos(usage.user_time()),
+            sys_ns: nanos(usage.system_time()),
+            max_rss_kib: u64::try_from(usage.max_rss()).unwrap_or(0),
+        },
+        Err(_) => protocol::Goodbye { user_ns: 0, sys_ns: 0, max_rss_kib: 0 },
+    }
+}
