@@ -1,1 +1,37 @@
-fn main() {}
+//! `coordinator`: runs the same paintings sequentially, concurrently, in
+//! parallel and both at once, with real painter processes, and reports each
+//! against its ideal. See `coordinator --help`, and `lib`-style notes in
+//! `app.rs` for how the pieces fit.
+
+mod app;
+mod calibrate;
+mod cli;
+mod dispatch;
+mod mode;
+mod painter;
+mod pin;
+mod pool;
+mod report;
+mod schedule;
+mod signals;
+mod workload;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .init();
+    let cli = cli::parse();
+    match app::main(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -31,7 +31,9 @@ use crate::{Settings, calibrate};
 /// # Errors
 /// If the runtime cannot be built.
 pub fn run(inbox: Inbox, outbox: &Outbox, settings: &Settings) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()?;
     runtime.block_on(Scheduler::new(outbox.clone(), settings.clone()).run(inbox));
     Ok(())
 }
@@ -53,7 +55,16 @@ struct Scheduler {
 impl Scheduler {
     fn new(outbox: Outbox, settings: Settings) -> Self {
         let (dried_tx, dried_rx) = mpsc::unbounded_channel();
-        Self { outbox, settings, ready: BTreeMap::new(), held: 0, arrivals: 0, shutting_down: false, dried_tx, dried_rx }
+        Self {
+            outbox,
+            settings,
+            ready: BTreeMap::new(),
+            held: 0,
+            arrivals: 0,
+            shutting_down: false,
+            dried_tx,
+            dried_rx,
+        }
     }
 
     async fn run(mut self, mut inbox: Inbox) {

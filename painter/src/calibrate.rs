@@ -19,7 +19,11 @@ const BATCHES: usize = 9;
 
 /// Paints for about `sample` and reports the median time of one stroke.
 #[must_use]
-#[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+#[allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss
+)]
 pub fn measure(sample: Duration) -> FromPainter {
     let mut canvas = Canvas::new(0);
     // A first guess from a few strokes sizes the batches.
@@ -38,5 +42,8 @@ pub fn measure(sample: Duration) -> FromPainter {
         })
         .collect();
     per_stroke.sort_by(f64::total_cmp);
-    FromPainter::Calibrated { stroke_ns: per_stroke[BATCHES / 2], strokes: canvas.strokes() }
+    FromPainter::Calibrated {
+        stroke_ns: per_stroke[BATCHES / 2],
+        strokes: canvas.strokes(),
+    }
 }

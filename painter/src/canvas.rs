@@ -8,8 +8,8 @@
 //! Two properties matter more than the picture:
 //!
 //! - **every stroke costs the same**, whatever the seed and however deep the
-//!   painting already is: a pixel that has escaped keeps being computed (its
-//!   result is simply not kept), so no seed paints faster than another and
+//!   painting already is: an orbit that escapes starts over and keeps being
+//!   computed (only its escape time is kept), so no seed paints faster and
 //!   `--paint 400ms` means the same work for every painting;
 //! - **it is deterministic**: the same `(seed, strokes)` gives the same
 //!   pixels, in every mode and on every lane, which the checksum shows.
@@ -33,23 +33,67 @@ struct View {
 
 /// Places worth looking at; a seed picks one and nudges it.
 const VIEWS: [View; 8] = [
-    View { center: (-0.6, 0.0), span: 3.2, julia: None },
-    View { center: (-0.745, 0.113), span: 0.03, julia: None },
-    View { center: (-1.25, 0.02), span: 0.17, julia: None },
-    View { center: (0.28, 0.008), span: 0.02, julia: None },
-    View { center: (0.0, 0.0), span: 3.2, julia: Some((-0.8, 0.156)) },
-    View { center: (0.0, 0.0), span: 3.0, julia: Some((0.285, 0.01)) },
-    View { center: (0.0, 0.0), span: 3.2, julia: Some((-0.4, 0.6)) },
-    View { center: (0.0, 0.0), span: 2.8, julia: Some((-0.70176, -0.3842)) },
+    View {
+        center: (-0.6, 0.0),
+        span: 3.2,
+        julia: None,
+    },
+    View {
+        center: (-0.745, 0.113),
+        span: 0.03,
+        julia: None,
+    },
+    View {
+        center: (-1.25, 0.02),
+        span: 0.17,
+        julia: None,
+    },
+    View {
+        center: (0.28, 0.008),
+        span: 0.02,
+        julia: None,
+    },
+    View {
+        center: (0.0, 0.0),
+        span: 3.2,
+        julia: Some((-0.8, 0.156)),
+    },
+    View {
+        center: (0.0, 0.0),
+        span: 3.0,
+        julia: Some((0.285, 0.01)),
+    },
+    View {
+        center: (0.0, 0.0),
+        span: 3.2,
+        julia: Some((-0.4, 0.6)),
+    },
+    View {
+        center: (0.0, 0.0),
+        span: 2.8,
+        julia: Some((-0.70176, -0.3842)),
+    },
 ];
 
-/// One pixel's state: where its orbit is, and for how many iterations it
-/// stayed bounded.
-#[derive(Debug, Clone, Copy, Default)]
+/// One pixel's state: where its orbit is, for how many iterations it
+/// stayed bounded, and whether it still is.
+#[derive(Debug, Clone, Copy)]
 struct Pixel {
     zr: f64,
     zi: f64,
     bounded: u32,
+    alive: bool,
+}
+
+impl Default for Pixel {
+    fn default() -> Self {
+        Self {
+            zr: 0.0,
+            zi: 0.0,
+            bounded: 0,
+            alive: true,
+        }
+    }
 }
 
 /// A painting in progress.
@@ -79,13 +123,22 @@ impl Canvas {
             *cr += rng.unit() * 0.01;
             *ci += rng.unit() * 0.01;
         }
-        let mut canvas =
-            Self { view, hue: rng.unit(), pixels: vec![Pixel::default(); WIDTH * HEIGHT], next_row: 0, strokes: 0 };
+        let mut canvas = Self {
+            view,
+            hue: rng.unit(),
+            pixels: vec![Pixel::default(); WIDTH * HEIGHT],
+            next_row: 0,
+            strokes: 0,
+        };
         if view.julia.is_some() {
             // A Julia orbit starts at the pixel; a Mandelbrot orbit at 0.
             for (i, pixel) in canvas.pixels.iter_mut().enumerate() {
                 let (zr, zi) = Self::point(&view, i % WIDTH, i / WIDTH);
-                *pixel = Pixel { zr, zi, bounded: 0 };
+                *pixel = Pixel {
+                    zr,
+                    zi,
+                    ..Pixel::default()
+                };
             }
         }
         canvas
@@ -114,19 +167,41 @@ impl Canvas {
         let view = self.view;
         let row = &mut self.pixels[y * WIDTH..(y + 1) * WIDTH];
         for (x, pixel) in row.iter_mut().enumerate() {
-            let c = view.julia.unwrap_or_else(|| Self::point(&view, x, y));
-            let Pixel { mut zr, mut zi, mut bounded } = *pixel;
+            let here = Self::point(&view, x, y);
+            // Mandelbrot: c is the pixel, orbits start at 0. Julia: c is
+            // fixed, orbits start at the pixel.
+            let (c, start) = match view.julia {
+                Some(c) => (c, here),
+                None => (here, (0.0, 0.0)),
+            };
+            let Pixel {
+                mut zr,
+                mut zi,
+                mut bounded,
+                mut alive,
+            } = *pixel;
             for _ in 0..ITERATIONS_PER_STROKE {
                 let (zr2, zi2) = (zr * zr, zi * zi);
                 let inside = zr2 + zi2 <= 4.0;
-                bounded += u32::from(inside);
-                // Always compute, keep only while bounded: the same cost
-                // for every pixel, escaped or not.
+                alive &= inside;
+                bounded += u32::from(alive);
+                // An orbit that escapes starts over rather than stopping, so
+                // every iteration of every pixel does the same dependent
+                // arithmetic: an escaped pixel must not be cheaper (it would
+                // be about 5× cheaper otherwise, and seeds would differ).
+                // The choice is arithmetic, not a branch: restarts come at
+                // random, and a mispredicted branch costs more than the sums.
                 let (nr, ni) = (zr2 - zi2 + c.0, 2.0 * zr * zi + c.1);
-                zr = if inside { nr } else { zr };
-                zi = if inside { ni } else { zi };
+                let keep = f64::from(u8::from(inside));
+                zr = nr * keep + start.0 * (1.0 - keep);
+                zi = ni * keep + start.1 * (1.0 - keep);
             }
-            *pixel = Pixel { zr, zi, bounded };
+            *pixel = Pixel {
+                zr,
+                zi,
+                bounded,
+                alive,
+            };
         }
         self.next_row = (y + 1) % HEIGHT;
         self.strokes += 1;
@@ -148,18 +223,27 @@ impl Canvas {
             let row = i / WIDTH;
             let strokes_here = passes + u64::from(row < extra);
             let depth = strokes_here * u64::from(ITERATIONS_PER_STROKE);
-            out.extend_from_slice(&self.colour(u64::from(pixel.bounded), depth));
+            let escaped_at = if pixel.alive {
+                None
+            } else {
+                Some(u64::from(pixel.bounded))
+            };
+            out.extend_from_slice(&self.colour(escaped_at, depth));
         }
         out
     }
 
     /// A pixel's colour: deep blue for unpainted and for points that never
     /// escaped, a smooth cosine palette for the rest.
-    #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    fn colour(&self, bounded: u64, depth: u64) -> [u8; 3] {
-        if depth == 0 || bounded >= depth {
+    #[allow(
+        clippy::cast_precision_loss,
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss
+    )]
+    fn colour(&self, escaped_at: Option<u64>, depth: u64) -> [u8; 3] {
+        let Some(bounded) = escaped_at.filter(|_| depth > 0) else {
             return [12, 14, 40];
-        }
+        };
         let t = (bounded as f64).sqrt() * 0.09 + self.hue;
         let channel = |phase: f64| {
             let v = 0.5 + 0.5 * (std::f64::consts::TAU * (t + phase)).cos();
@@ -178,7 +262,9 @@ impl Canvas {
 /// 64-bit FNV-1a: tiny, and plenty to tell pictures apart.
 #[must_use]
 pub fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
+        (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// A small, well-known generator: enough to turn a seed into a view.

@@ -26,7 +26,12 @@ impl Painting {
     #[must_use]
     pub fn new(job: Job, lane: u32) -> Self {
         let canvas = Canvas::new(job.seed);
-        Self { job, lane, coat: 0, canvas }
+        Self {
+            job,
+            lane,
+            coat: 0,
+            canvas,
+        }
     }
 
     /// Whether every coat has been painted.
@@ -71,7 +76,12 @@ impl Painting {
             }),
             Err(error) => {
                 tracing::warn!(job, error = format!("{error:#}"), "painting not saved");
-                FromPainter::JobFailed(JobFailed { job, lane, at_ns: protocol::clock::now_ns(), error: format!("{error:#}") })
+                FromPainter::JobFailed(JobFailed {
+                    job,
+                    lane,
+                    at_ns: protocol::clock::now_ns(),
+                    error: format!("{error:#}"),
+                })
             }
         };
         outbox.send(message);

@@ -1,0 +1,223 @@
+//! From a parsed command line to a printed report.
+//!
+//! The pieces, in the order a run uses them:
+//! [`workload`](crate::workload) checks what was asked;
+//! [`calibrate`](crate::calibrate) turns `--paint` into strokes;
+//! per mode, [`mode`](crate::mode) lays out the painters,
+//! [`pool`](crate::pool) starts them ([`painter`](crate::painter) is one of
+//! them), [`dispatch`](crate::dispatch) feeds them and collects their events,
+//! [`schedule`](crate::schedule) computes the ideal, and
+//! [`report`](crate::report) builds the result and renders it.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use serde::Serialize;
+
+use crate::calibrate::{self, Calibration};
+use crate::cli::{Cli, Command, WorkloadArgs};
+use crate::dispatch::{self, Interrupted};
+use crate::mode::Mode;
+use crate::pool::Pool;
+use crate::report::{self, Measured, RunReport, text};
+use crate::schedule::{self, Work};
+use crate::signals::Interrupts;
+use crate::workload::Workload;
+
+/// Runs the command line on a single-threaded tokio runtime: the
+/// coordinator only waits on pipes and timers, and leaves every core to the
+/// painters.
+///
+/// # Errors
+/// Anything that stops the run; `main` prints it.
+pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start tokio")?;
+    runtime.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let (modes, args, json, compare): (Vec<Mode>, WorkloadArgs, bool, bool) = match cli.command {
+        Some(Command::Run(run)) => (vec![run.mode], run.workload, run.json, false),
+        Some(Command::Compare(compare)) => {
+            (Mode::ALL.to_vec(), compare.workload, compare.json, true)
+        }
+        None => bail!("no command"),
+    };
+    let workload = Workload::from_args(&args)?;
+    let binary = painter_binary(cli.painter.as_deref())?;
+    workload.output_folder("")?;
+    let mut interrupts = Interrupts::install().context("cannot listen for Ctrl-C")?;
+
+    let calibration = calibrate::calibrate(&binary, &workload).await?;
+    let mut runs = Vec::new();
+    for mode in modes {
+        match run_mode(&binary, &workload, &calibration, mode, &mut interrupts).await {
+            Ok(run) => runs.push(run),
+            Err(error) => {
+                if let Some(interrupted) = error.downcast_ref::<Interrupted>() {
+                    eprintln!(
+                        "error: {} mode {interrupted}; every painter was stopped",
+                        mode.name()
+                    );
+                    return Ok(ExitCode::from(interrupted.exit_code()));
+                }
+                return Err(error.context(format!("{} mode failed", mode.name())));
+            }
+        }
+    }
+    if compare
+        && let Some(baseline) = runs
+            .iter()
+            .find(|r| r.mode == Mode::Sequential)
+            .map(|r| r.wall_s)
+    {
+        for run in &mut runs {
+            run.speedup = Some(baseline / run.wall_s);
+        }
+    }
+    print(&workload, &calibration, &runs, json, compare)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One mode: spawn its painters, run the jobs, stop the painters, report.
+async fn run_mode(
+    binary: &Path,
+    workload: &Workload,
+    calibration: &Calibration,
+    mode: Mode,
+    interrupts: &mut Interrupts,
+) -> anyhow::Result<RunReport> {
+    let out = workload.output_folder(mode.name())?;
+    let plans = mode.layout(workload.workers, workload.cores.as_deref());
+    let slice_strokes = if calibration.stroke_ns > 0.0 {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // small and positive
+        let strokes = (workload.slice.as_nanos() as f64 / calibration.stroke_ns)
+            .round()
+            .max(1.0) as u64;
+        strokes
+    } else {
+        1
+    };
+    let mut pool = Pool::spawn(binary, &plans, &out, slice_strokes).await?;
+    let outcome =
+        match dispatch::run(&mut pool, workload.jobs(calibration.strokes), interrupts).await {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                pool.kill().await;
+                return Err(error);
+            }
+        };
+    let painters = pool
+        .painters
+        .iter()
+        .map(|p| (p.hello.clone(), p.startup))
+        .collect();
+    let farewells = pool.shutdown().await;
+    let paint_s = if workload.paint.is_zero() {
+        0.0
+    } else {
+        calibration.paint().as_secs_f64()
+    };
+    let work = Work {
+        paintings: workload.paintings,
+        coats: workload.coats,
+        paint_s,
+        file_s: workload.file_wait.as_secs_f64(),
+        net_s: workload.net_wait.as_secs_f64(),
+    };
+    let ideal = schedule::ideal(&plans, work, workload.allowed_cores.len());
+    Ok(report::build(Measured {
+        mode,
+        painters,
+        outcome,
+        farewells,
+        ideal,
+        workload,
+        calibration,
+    }))
+}
+
+/// The painter binary: as given, or `painter` beside this executable.
+fn painter_binary(given: Option<&Path>) -> anyhow::Result<PathBuf> {
+    let path = match given {
+        Some(path) => path.to_path_buf(),
+        None => std::env::current_exe()
+            .context("cannot find this executable")?
+            .with_file_name("painter"),
+    };
+    if !path.is_file() {
+        bail!(
+            "painter binary not found at {} (build it with `cargo build --release`, or pass --painter PATH or ATELIER_PAINTER)",
+            path.display()
+        );
+    }
+    Ok(path)
+}
+
+/// A `compare` as JSON: the workload once, then every run.
+#[derive(Serialize)]
+struct Comparison<'a> {
+    workload: &'a Workload,
+    calibration: &'a Calibration,
+    runs: &'a [RunReport],
+}
+
+/// A single `run` as JSON: the run's fields, with the workload beside them.
+#[derive(Serialize)]
+struct Single<'a> {
+    #[serde(flatten)]
+    run: &'a RunReport,
+    workload: &'a Workload,
+    calibration: &'a Calibration,
+}
+
+fn print(
+    workload: &Workload,
+    calibration: &Calibration,
+    runs: &[RunReport],
+    json: bool,
+    compare: bool,
+) -> anyhow::Result<()> {
+    let stdout = std::io::stdout();
+    let output = if json {
+        let value = match (compare, runs) {
+            (false, [run]) => serde_json::to_string_pretty(&Single {
+                run,
+                workload,
+                calibration,
+            })?,
+            _ => serde_json::to_string_pretty(&Comparison {
+                workload,
+                calibration,
+                runs,
+            })?,
+        };
+        value + "\n"
+    } else {
+        let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        let columns = std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(100);
+        text::render(
+            workload,
+            calibration,
+            runs,
+            text::Options { columns, color },
+        )
+    };
+    let mut lock = stdout.lock();
+    match lock
+        .write_all(output.as_bytes())
+        .and_then(|()| lock.flush())
+    {
+        // A reader that stopped reading (`| head`) is not an error of ours.
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("cannot write the report"),
+    }
+}

@@ -1,0 +1,116 @@
+//! Turning `--paint 400ms` into strokes, once per invocation.
+//!
+//! One painter, pinned like the first painter of every mode, measures how
+//! long a stroke takes on its core. Every mode of a `compare` then paints
+//! the same number of strokes: identical work, so differences in wall time
+//! come from scheduling alone. The coordinator itself never paints.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use protocol::{FromPainter, Scheduler, ToPainter};
+use serde::Serialize;
+
+use crate::mode::PainterPlan;
+use crate::pool::Pool;
+use crate::workload::Workload;
+
+/// How long the calibrating painter paints to measure.
+const SAMPLE: Duration = Duration::from_millis(240);
+
+/// The result of calibration.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Calibration {
+    /// Time of one stroke, in nanoseconds (0 when nothing was measured).
+    pub stroke_ns: f64,
+    /// Strokes per coat, to paint for `--paint`.
+    pub strokes: u32,
+    /// The core it was measured on.
+    pub core: Option<u32>,
+}
+
+impl Calibration {
+    /// The painting time per coat that `strokes` amount to.
+    #[must_use]
+    pub fn paint(&self) -> Duration {
+        Duration::from_secs_f64(f64::from(self.strokes) * self.stroke_ns / 1e9)
+    }
+}
+
+/// Measures a stroke and sizes the paintings. With `--paint 0ms` there is
+/// nothing to measure and no painter is started.
+///
+/// # Errors
+/// If the calibrating painter cannot be started or does not answer.
+pub async fn calibrate(binary: &Path, workload: &Workload) -> anyhow::Result<Calibration> {
+    let core = workload
+        .cores
+        .as_ref()
+        .and_then(|cores| cores.first().copied());
+    if workload.paint.is_zero() {
+        return Ok(Calibration {
+            stroke_ns: 0.0,
+            strokes: 0,
+            core,
+        });
+    }
+    let plan = PainterPlan {
+        id: 0,
+        scheduler: Scheduler::Blocking,
+        lanes: 1,
+        cores: core.into_iter().collect(),
+    };
+    let out = workload.output_folder("")?;
+    let mut pool = Pool::spawn(binary, &[plan], &out, 1)
+        .await
+        .context("cannot calibrate")?;
+    let answer = measure(&mut pool).await;
+    match answer {
+        Ok(stroke_ns) => {
+            pool.shutdown().await;
+            let strokes = (workload.paint.as_nanos() as f64 / stroke_ns).round();
+            if strokes > f64::from(u32::MAX) {
+                bail!(
+                    "--paint {} is more strokes than a painting can hold",
+                    humantime::format_duration(workload.paint)
+                );
+            }
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // checked just above
+            Ok(Calibration {
+                stroke_ns,
+                strokes: (strokes as u32).max(1),
+                core,
+            })
+        }
+        Err(error) => {
+            pool.kill().await;
+            Err(error)
+        }
+    }
+}
+
+async fn measure(pool: &mut Pool) -> anyhow::Result<f64> {
+    let painter = &mut pool.painters[0];
+    painter
+        .send(ToPainter::Calibrate { sample: SAMPLE })
+        .await?;
+    let who = format!("{} (pid {})", painter.name(), painter.hello.pid);
+    let incoming = tokio::time::timeout(SAMPLE * 20, pool.incoming.recv())
+        .await
+        .with_context(|| format!("{who} did not finish calibrating"))?
+        .with_context(|| format!("{who} vanished while calibrating"))?;
+    match incoming.message {
+        Ok(Some(FromPainter::Calibrated { stroke_ns, .. }))
+            if stroke_ns > 0.0 && stroke_ns.is_finite() =>
+        {
+            Ok(stroke_ns)
+        }
+        Ok(Some(other)) => bail!("{who} answered calibration with {}", other.name()),
+        Ok(None) => bail!(
+            "{who} exited while calibrating{}",
+            pool.painters[0].stderr_tail()
+        ),
+        Err(error) => Err(anyhow::Error::new(error).context(format!("{who} sent a bad frame"))),
+    }
+}

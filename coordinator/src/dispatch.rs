@@ -1,0 +1,163 @@
+//! Handing out paintings and collecting what the painters report.
+//!
+//! The rule is the one a good foreman follows: no painter waits for work
+//! while paintings wait for a painter. Each painter is kept with one job
+//! queued per lane beyond what it is working on, so that when it finishes
+//! a job the next is already in its pipe; a job counts as *taken* when the
+//! painter reports starting to paint it, and that is when the painter is
+//! given another. The ideal model (`schedule.rs`) follows the same rule,
+//! with zero overhead.
+
+use std::collections::{BTreeSet, VecDeque};
+
+use anyhow::{anyhow, bail};
+use nix::sys::signal::Signal;
+use protocol::{Event, EventKind, FromPainter, Job, JobDone, ToPainter};
+
+use crate::pool::Pool;
+use crate::signals::Interrupts;
+
+/// What a run produced: every event and every finished painting, tagged
+/// with the painter that sent it.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// When the first job was handed out, on the shared clock.
+    pub start_ns: u64,
+    /// When the last painting was reported done.
+    pub end_ns: u64,
+    /// Every event, in the order received.
+    pub events: Vec<(usize, Event)>,
+    /// Every finished painting.
+    pub done: Vec<(usize, JobDone)>,
+}
+
+/// The run was stopped by a signal.
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted by {}: {} of {total} paintings finished ({}), unfinished: {}", signal.as_str(), finished.len(), ids(finished), ids(unfinished))]
+pub struct Interrupted {
+    /// Which signal.
+    pub signal: Signal,
+    /// Paintings finished before it.
+    pub finished: Vec<u32>,
+    /// Paintings not finished.
+    pub unfinished: Vec<u32>,
+    /// All paintings.
+    pub total: usize,
+}
+
+impl Interrupted {
+    /// The conventional exit code: 128 + the signal's number.
+    #[must_use]
+    pub fn exit_code(&self) -> u8 {
+        u8::try_from(128 + self.signal as i32).unwrap_or(255)
+    }
+}
+
+fn ids(ids: &[u32]) -> String {
+    if ids.is_empty() {
+        return "none".into();
+    }
+    ids.iter()
+        .map(|id| format!("#{id}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Per painter: jobs sent but not yet started, and jobs held (not yet done).
+#[derive(Debug, Default)]
+struct Holding {
+    unstarted: u32,
+    held: BTreeSet<u32>,
+}
+
+/// Hands `jobs` to the pool's painters until every one is done.
+///
+/// # Errors
+/// If a painter fails a painting, exits, or breaks the protocol (the error
+/// names it and the paintings it held), or if a stop signal arrives
+/// ([`Interrupted`]).
+pub async fn run(
+    pool: &mut Pool,
+    jobs: Vec<Job>,
+    interrupts: &mut Interrupts,
+) -> anyhow::Result<Outcome> {
+    let total = jobs.len();
+    let mut pending: VecDeque<Job> = jobs.into();
+    let mut holding: Vec<Holding> = pool.painters.iter().map(|_| Holding::default()).collect();
+    let mut outcome = Outcome {
+        start_ns: protocol::clock::now_ns(),
+        ..Outcome::default()
+    };
+    for index in 0..pool.painters.len() {
+        top_up(pool, &mut holding, &mut pending, index).await?;
+    }
+
+    while outcome.done.len() < total {
+        let incoming = tokio::select! {
+            incoming = pool.incoming.recv() => incoming.ok_or_else(|| anyhow!("every painter's pipe is closed"))?,
+            signal = interrupts.recv() => {
+                let finished: Vec<u32> = outcome.done.iter().map(|(_, d)| d.job).collect();
+                let unfinished = (1..=u32::try_from(total).unwrap_or(u32::MAX)).filter(|id| !finished.contains(id)).collect();
+                return Err(Interrupted { signal, finished, unfinished, total }.into());
+            }
+        };
+        let index = incoming.painter;
+        let painter = &pool.painters[index];
+        let who = format!("{} (pid {})", painter.name(), painter.hello.pid);
+        match incoming.message {
+            Ok(Some(FromPainter::Event(event))) => {
+                if event.kind == EventKind::PaintStarted && event.coat == 0 {
+                    holding[index].unstarted = holding[index].unstarted.saturating_sub(1);
+                    top_up(pool, &mut holding, &mut pending, index).await?;
+                }
+                outcome.events.push((index, event));
+            }
+            Ok(Some(FromPainter::JobDone(done))) => {
+                if !holding[index].held.remove(&done.job) {
+                    bail!(
+                        "{who} reported painting #{} done, which it was not given",
+                        done.job
+                    );
+                }
+                outcome.end_ns = incoming.at_ns;
+                outcome.done.push((index, done));
+            }
+            Ok(Some(FromPainter::JobFailed(failed))) => {
+                bail!(
+                    "{who} could not finish painting #{}: {}",
+                    failed.job,
+                    failed.error
+                )
+            }
+            Ok(Some(other)) => bail!("{who} sent {} in the middle of its work", other.name()),
+            Ok(None) => bail!(
+                "{who} closed its pipe while holding paintings {}{}",
+                ids(&holding[index].held.iter().copied().collect::<Vec<_>>()),
+                painter.stderr_tail()
+            ),
+            Err(error) => {
+                return Err(anyhow::Error::new(error).context(format!("{who} sent a bad frame")));
+            }
+        }
+    }
+    Ok(outcome)
+}
+
+/// Sends painter `index` jobs until it has one unstarted job per lane.
+async fn top_up(
+    pool: &mut Pool,
+    holding: &mut [Holding],
+    pending: &mut VecDeque<Job>,
+    index: usize,
+) -> anyhow::Result<()> {
+    let painter = &mut pool.painters[index];
+    while holding[index].unstarted < painter.hello.lanes {
+        let Some(job) = pending.pop_front() else {
+            break;
+        };
+        holding[index].unstarted += 1;
+        holding[index].held.insert(job.id);
+        painter.send(ToPainter::Job(job)).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,105 @@
+//! One plain sentence per run that says why it took as long as it did,
+//! from the numbers of that run — what a teacher would say at the board.
+
+use crate::calibrate::Calibration;
+use crate::mode::Mode;
+use crate::report::RunReport;
+use crate::workload::Workload;
+
+/// Seconds, as a person reads them: `1.20 s`.
+#[must_use]
+pub fn secs(s: f64) -> String {
+    if s < 10.0 {
+        format!("{s:.2} s")
+    } else {
+        format!("{s:.1} s")
+    }
+}
+
+/// Explains `run`.
+#[must_use]
+#[allow(clippy::cast_precision_loss)]
+pub fn sentence(run: &RunReport, workload: &Workload, calibration: &Calibration) -> String {
+    let n = workload.paintings;
+    let coats = workload.coats;
+    let paint = if workload.paint.is_zero() {
+        0.0
+    } else {
+        calibration.paint().as_secs_f64()
+    };
+    let dry = workload.dry().as_secs_f64();
+    let units = f64::from(n * coats);
+    let (total_paint, total_dry) = (units * paint, units * dry);
+    let (w, c) = (run.lanes, run.cores);
+    let per = if coats == 1 {
+        String::new()
+    } else {
+        format!(" × {coats} coats")
+    };
+
+    let rounds = (n as usize).div_ceil(w.max(1));
+    let bound = || {
+        let mut why = String::new();
+        if w < n as usize && n as usize % w != 0 {
+            why += &format!(
+                " {n} paintings on {w} {} take {rounds} rounds of painting, so at most {:.2}× faster than one, not {n}×.",
+                if run.mode == Mode::Threads {
+                    "threads"
+                } else {
+                    "painters"
+                },
+                f64::from(n) / rounds as f64
+            );
+        }
+        if w > c {
+            why += &format!(" {w} lanes share {c} cores: painting cannot go faster than {c}×.");
+        }
+        why
+    };
+
+    let mut text = match run.mode {
+        Mode::Sequential => format!(
+            "One painter, one thing at a time: {n} paintings{per} × ({} painting + {} drying) = {} end to end; nothing overlapped.",
+            secs(paint),
+            secs(dry),
+            secs(total_paint + total_dry)
+        ),
+        Mode::Async if total_dry > 0.0 => format!(
+            "One process on one core: the {} of drying overlapped with painting, the {} of painting did not — one CPU paints one stroke at a time.",
+            secs(total_dry),
+            secs(total_paint)
+        ),
+        Mode::Async => format!(
+            "One process on one core with nothing to wait for: concurrency cannot speed up {} of pure CPU work.",
+            secs(total_paint)
+        ),
+        Mode::Parallel => format!(
+            "{w} painter processes on {c} cores painted at the same time, each idle while its own paintings dried.{}",
+            bound()
+        ),
+        Mode::Hybrid => format!(
+            "{w} async painters on {c} cores: parallelism divided the {} of painting, and each painted while its paintings dried, hiding the {} of drying.{}",
+            secs(total_paint),
+            secs(total_dry),
+            bound()
+        ),
+        Mode::Threads => format!(
+            "One process with {w} threads on {c} cores: Rust threads run in parallel, so `top` shows this one painter at up to {}% CPU.{}",
+            w * 100,
+            bound()
+        ),
+    };
+    text += &format!(
+        " Measured {} against an ideal of {} ({:.1}%).",
+        secs(run.wall_s),
+        secs(run.ideal_s),
+        run.efficiency * 100.0
+    );
+    if run.efficiency < 0.9 && run.wall_s > run.ideal_s {
+        text += &format!(
+            " The {} over the ideal is overhead: messages, wake-ups, and whatever else this machine was doing.",
+            secs(run.wall_s - run.ideal_s)
+        );
+    }
+    text
+}

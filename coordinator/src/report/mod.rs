@@ -1,0 +1,253 @@
+//! What a run measured, as data: built once from the painters' events, then
+//! rendered as text ([`text`]) or JSON (serde, straight from these structs).
+
+pub mod explain;
+pub mod text;
+pub mod timeline;
+
+use std::collections::{BTreeSet, HashMap};
+
+use protocol::{DryKind, EventKind, Scheduler};
+use serde::Serialize;
+
+use crate::calibrate::Calibration;
+use crate::dispatch::Outcome;
+use crate::mode::Mode;
+use crate::painter::describe;
+use crate::pool::Farewell;
+use crate::schedule::{Ideal, Segment, SegmentKind};
+use crate::workload::Workload;
+
+/// One painter process of a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct PainterReport {
+    /// `painter-K`'s K.
+    pub id: u32,
+    /// Its process id.
+    pub pid: u32,
+    /// Its first core (`null` when unpinned).
+    pub core: Option<u32>,
+    /// Its cores, one per lane.
+    pub cores: Vec<u32>,
+    /// Its threads of painting.
+    pub lanes: u32,
+    /// How it scheduled.
+    pub scheduler: &'static str,
+    /// From spawn to `Hello`.
+    pub startup_s: f64,
+    /// CPU time it used (user + system), by its own account at `Goodbye`.
+    pub cpu_s: Option<f64>,
+    /// Peak resident memory, KiB.
+    pub max_rss_kib: Option<u64>,
+    /// How it exited.
+    pub exit: String,
+}
+
+/// One finished painting.
+#[derive(Debug, Clone, Serialize)]
+pub struct PaintingReport {
+    /// Its number.
+    pub id: u32,
+    /// The painter that made it.
+    pub painter: u32,
+    /// The lane (thread) that made it.
+    pub lane: u32,
+    /// The core it was painted on (`null` when unpinned).
+    pub core: Option<u32>,
+    /// FNV-1a of its pixels, in hex: equal across modes for one workload.
+    pub checksum: String,
+    /// Where its PNG is.
+    pub path: String,
+}
+
+/// Everything one mode's run measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    /// The mode.
+    pub mode: Mode,
+    /// Painter processes.
+    pub processes: usize,
+    /// Painting lanes in all (processes × threads).
+    pub lanes: usize,
+    /// Distinct cores the lanes were pinned to (lanes when unpinned).
+    pub cores: usize,
+    /// From the first job handed out to the last painting reported done.
+    pub wall_s: f64,
+    /// The same, in the zero-overhead model.
+    pub ideal_s: f64,
+    /// `ideal_s / wall_s`: 1.0 is perfect.
+    pub efficiency: f64,
+    /// `sequential`'s wall time over this one's (in `compare` only).
+    pub speedup: Option<f64>,
+    /// CPU time of all painters together.
+    pub cpu_s: f64,
+    /// From the first spawn to the last `Hello` (not part of `wall_s`).
+    pub startup_s: f64,
+    /// The painter processes.
+    pub painters: Vec<PainterReport>,
+    /// The paintings, by number.
+    pub paintings: Vec<PaintingReport>,
+    /// What each lane did, as measured.
+    pub segments: Vec<Segment>,
+    /// What each lane would do in the ideal.
+    pub ideal_segments: Vec<Segment>,
+    /// The result, explained in a sentence.
+    pub explanation: String,
+}
+
+/// The facts a report is built from.
+#[derive(Debug)]
+pub struct Measured<'a> {
+    /// The mode that ran.
+    pub mode: Mode,
+    /// What each painter said in its `Hello`, and its start-up time.
+    pub painters: Vec<(protocol::Hello, std::time::Duration)>,
+    /// What the dispatcher collected.
+    pub outcome: Outcome,
+    /// What each painter left behind.
+    pub farewells: Vec<Farewell>,
+    /// The ideal of the same plan.
+    pub ideal: Ideal,
+    /// The workload.
+    pub workload: &'a Workload,
+    /// Its calibration.
+    pub calibration: &'a Calibration,
+}
+
+/// Builds a run's report.
+#[must_use]
+pub fn build(measured: Measured<'_>) -> RunReport {
+    let Measured {
+        mode,
+        painters,
+        outcome,
+        farewells,
+        ideal,
+        workload,
+        calibration,
+    } = measured;
+    let secs = |ns: u64| ns.saturating_sub(outcome.start_ns) as f64 / 1e9;
+    let wall_s = secs(outcome.end_ns);
+    let cpu = |f: &Farewell| f.goodbye.map(|g| (g.user_ns + g.sys_ns) as f64 / 1e9);
+
+    let painter_reports: Vec<PainterReport> = painters
+        .iter()
+        .zip(&farewells)
+        .map(|((hello, startup), farewell)| PainterReport {
+            id: hello.painter_id,
+            pid: hello.pid,
+            core: hello.cores.first().copied(),
+            cores: hello.cores.clone(),
+            lanes: hello.lanes,
+            scheduler: hello.scheduler.name(),
+            startup_s: startup.as_secs_f64(),
+            cpu_s: cpu(farewell),
+            max_rss_kib: farewell.goodbye.map(|g| g.max_rss_kib),
+            exit: farewell
+                .status
+                .map_or_else(|| "not reaped".to_owned(), describe),
+        })
+        .collect();
+
+    let mut paintings: Vec<PaintingReport> = outcome
+        .done
+        .iter()
+        .map(|(index, done)| {
+            let hello = &painters[*index].0;
+            PaintingReport {
+                id: done.job,
+                painter: hello.painter_id,
+                lane: done.lane,
+                core: hello.cores.get(done.lane as usize).copied(),
+                checksum: format!("{:016x}", done.checksum),
+                path: done.path.clone(),
+            }
+        })
+        .collect();
+    paintings.sort_by_key(|p| p.id);
+
+    let lanes: usize = painters.iter().map(|(h, _)| h.lanes as usize).sum();
+    let cores: BTreeSet<u32> = painters
+        .iter()
+        .flat_map(|(h, _)| h.cores.iter().copied())
+        .collect();
+    let segments = segments(&outcome, secs);
+    let efficiency = if wall_s > 0.0 {
+        ideal.wall_s / wall_s
+    } else {
+        1.0
+    };
+    let mut report = RunReport {
+        mode,
+        processes: painters.len(),
+        lanes,
+        cores: if cores.is_empty() {
+            lanes.min(workload.allowed_cores.len())
+        } else {
+            cores.len()
+        },
+        wall_s,
+        ideal_s: ideal.wall_s,
+        efficiency,
+        speedup: None,
+        cpu_s: farewells.iter().filter_map(cpu).sum(),
+        startup_s: painters
+            .iter()
+            .map(|(_, s)| s.as_secs_f64())
+            .fold(0.0, f64::max),
+        painters: painter_reports,
+        paintings,
+        segments,
+        ideal_segments: ideal.segments,
+        explanation: String::new(),
+    };
+    report.explanation = explain::sentence(&report, workload, calibration);
+    report
+}
+
+/// Pairs every start event with its end into a segment of the timeline.
+fn segments(outcome: &Outcome, secs: impl Fn(u64) -> f64) -> Vec<Segment> {
+    let kind_of = |kind: EventKind| match kind {
+        EventKind::PaintStarted | EventKind::PaintFinished => SegmentKind::Paint,
+        EventKind::DryStarted(DryKind::File) | EventKind::DryFinished(DryKind::File) => {
+            SegmentKind::FileWait
+        }
+        EventKind::DryStarted(DryKind::Network) | EventKind::DryFinished(DryKind::Network) => {
+            SegmentKind::NetWait
+        }
+    };
+    let mut open: HashMap<(usize, u32, u32, SegmentKind), u64> = HashMap::new();
+    let mut segments = Vec::new();
+    for &(painter, event) in &outcome.events {
+        let key = (painter, event.job, event.coat, kind_of(event.kind));
+        match event.kind {
+            EventKind::PaintStarted | EventKind::DryStarted(_) => {
+                open.insert(key, event.at_ns);
+            }
+            EventKind::PaintFinished | EventKind::DryFinished(_) => {
+                if let Some(start) = open.remove(&key) {
+                    segments.push(Segment {
+                        painter,
+                        lane: event.lane,
+                        painting: event.job,
+                        coat: event.coat,
+                        kind: key.3,
+                        start_s: secs(start),
+                        end_s: secs(event.at_ns),
+                    });
+                }
+            }
+        }
+    }
+    segments.sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
+    segments
+}
+
+/// Whether a mode's lanes are threads of one process (for labels).
+#[must_use]
+pub fn lanes_are_threads(report: &RunReport) -> bool {
+    report
+        .painters
+        .iter()
+        .any(|p| p.scheduler == Scheduler::Threads.name())
+}

@@ -1,0 +1,191 @@
+//! The human report: a header, the table of runs, and per run its
+//! timeline and its sentence.
+
+use std::fmt::Write as _;
+
+use crate::calibrate::Calibration;
+use crate::report::explain::secs;
+use crate::report::timeline::{self, Lane, Style};
+use crate::report::{RunReport, lanes_are_threads};
+use crate::workload::Workload;
+
+/// Rendering options.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Terminal width.
+    pub columns: usize,
+    /// ANSI colours.
+    pub color: bool,
+}
+
+/// The whole report for one or more runs of one workload.
+#[must_use]
+pub fn render(
+    workload: &Workload,
+    calibration: &Calibration,
+    runs: &[RunReport],
+    options: Options,
+) -> String {
+    let mut out = header(workload, calibration);
+    out.push('\n');
+    out += &table(runs);
+    out.push('\n');
+    out += "  █ painting (starting with its number)   ░ drying (slow disk, then slow network)\n";
+    let span_s = runs
+        .iter()
+        .map(|r| r.wall_s.max(r.ideal_s))
+        .fold(0.0, f64::max);
+    for run in runs {
+        out.push('\n');
+        out += &section(run, span_s, options);
+    }
+    out
+}
+
+fn header(workload: &Workload, calibration: &Calibration) -> String {
+    let coats = if workload.coats == 1 {
+        "1 coat".to_owned()
+    } else {
+        format!("{} coats", workload.coats)
+    };
+    let strokes = if calibration.strokes > 0 {
+        format!(
+            " = {} strokes of {:.1} µs",
+            calibration.strokes,
+            calibration.stroke_ns / 1000.0
+        )
+    } else {
+        String::new()
+    };
+    let dry = workload.dry();
+    let mut out = format!(
+        "atelier: {} paintings × {coats}; paint {}{strokes}; dry {} ({} disk + {} network)\n",
+        workload.paintings,
+        human(workload.paint),
+        human(dry),
+        human(workload.file_wait),
+        human(workload.net_wait),
+    );
+    let _ = writeln!(
+        out,
+        "cores: {} ({} allowed to this process); paintings saved under {}",
+        workload.cores_text(),
+        workload.allowed_cores.len(),
+        workload.out.display()
+    );
+    out
+}
+
+fn human(d: std::time::Duration) -> String {
+    humantime::format_duration(d).to_string()
+}
+
+fn table(runs: &[RunReport]) -> String {
+    let mut out = format!(
+        "{:<11} {:>9} {:>5} {:>8} {:>8} {:>8} {:>10} {:>8}\n",
+        "mode", "processes", "cores", "wall", "speedup", "ideal", "efficiency", "cpu"
+    );
+    for run in runs {
+        let speedup = run
+            .speedup
+            .map_or_else(|| "-".to_owned(), |s| format!("{s:.2}×"));
+        let processes = if run.lanes > run.processes {
+            format!("{}×{}thr", run.processes, run.lanes / run.processes.max(1))
+        } else {
+            run.processes.to_string()
+        };
+        let _ = writeln!(
+            out,
+            "{:<11} {:>9} {:>5} {:>7.2}s {:>8} {:>7.2}s {:>9.1}% {:>7.2}s",
+            run.mode.name(),
+            processes,
+            run.cores,
+            run.wall_s,
+            speedup,
+            run.ideal_s,
+            run.efficiency * 100.0,
+            run.cpu_s
+        );
+    }
+    out
+}
+
+fn section(run: &RunReport, span_s: f64, options: Options) -> String {
+    let threads = lanes_are_threads(run);
+    let who = match (run.processes, threads) {
+        (_, true) => format!("1 painter, {} threads", run.lanes),
+        (1, false) => "1 painter".to_owned(),
+        (n, false) => format!("{n} painters"),
+    };
+    let mut out = format!(
+        "{} — {who}, {} — wall {}, ideal {} ({:.1}%)\n",
+        run.mode.name(),
+        run.painters.first().map_or("", |p| p.scheduler),
+        secs(run.wall_s),
+        secs(run.ideal_s),
+        run.efficiency * 100.0
+    );
+    let mut lanes: Vec<Lane<'_>> = Vec::new();
+    for (index, painter) in run.painters.iter().enumerate() {
+        for lane in 0..painter.lanes {
+            let core = painter
+                .cores
+                .get(lane as usize)
+                .map_or_else(String::new, |c| format!("@{c}"));
+            let label = if threads {
+                format!("thread-{lane}{core}")
+            } else {
+                format!("painter-{}{core}", painter.id)
+            };
+            let segments = run
+                .segments
+                .iter()
+                .filter(|s| s.painter == index && s.lane == lane)
+                .collect();
+            lanes.push(Lane { label, segments });
+        }
+    }
+    let label_width = lanes
+        .iter()
+        .map(|l| l.label.len())
+        .max()
+        .unwrap_or(0)
+        .max(7);
+    let width = options
+        .columns
+        .saturating_sub(label_width + 6)
+        .clamp(20, 160);
+    for line in timeline::draw(
+        &lanes,
+        Style {
+            width,
+            span_s,
+            color: options.color,
+        },
+    ) {
+        out += &line;
+        out.push('\n');
+    }
+    out += &wrap(&run.explanation, options.columns.clamp(40, 120), "  ");
+    out
+}
+
+/// Wraps `text` to `width` columns, each line indented.
+fn wrap(text: &str, width: usize, indent: &str) -> String {
+    let mut out = String::new();
+    let mut line = String::from(indent);
+    for word in text.split_whitespace() {
+        if line.len() > indent.len() && line.chars().count() + 1 + word.chars().count() > width {
+            out += &line;
+            out.push('\n');
+            line = String::from(indent);
+        }
+        if line.len() > indent.len() {
+            line.push(' ');
+        }
+        line += word;
+    }
+    out += &line;
+    out.push('\n');
+    out
+}

@@ -1,0 +1,235 @@
+//! The timeline, drawn in the terminal the way it is drawn on a board:
+//! a lane per painter (per thread in `threads` mode), solid blocks for
+//! painting, each starting with the painting's number, and grey for drying.
+//!
+//! When a lane dries several paintings at once (an async painter does),
+//! the extra drying goes on rows below the lane, so overlapping waits show
+//! as overlapping, as on the board.
+
+use std::fmt::Write as _;
+
+use crate::schedule::{Segment, SegmentKind};
+
+/// One cell of a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cell {
+    Empty,
+    Dry,
+    /// Painting `n`; `label` is the character to show (a digit of `n`, or
+    /// `None` for a plain block).
+    Paint {
+        painting: u32,
+        label: Option<char>,
+    },
+}
+
+/// A lane to draw: its label and its segments.
+#[derive(Debug)]
+pub struct Lane<'a> {
+    /// E.g. `painter-0`.
+    pub label: String,
+    /// Its segments, in seconds.
+    pub segments: Vec<&'a Segment>,
+}
+
+/// Drawing options.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    /// Columns for the time axis.
+    pub width: usize,
+    /// The time at the right edge, shared by every timeline of a `compare`.
+    pub span_s: f64,
+    /// ANSI colours.
+    pub color: bool,
+}
+
+/// Draws lanes and a time axis; one string per terminal line.
+#[must_use]
+pub fn draw(lanes: &[Lane<'_>], style: Style) -> Vec<String> {
+    let label_width = lanes
+        .iter()
+        .map(|l| l.label.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(7);
+    let mut lines = Vec::new();
+    for lane in lanes {
+        for (i, row) in rows(&lane.segments, style).iter().enumerate() {
+            let label = if i == 0 { lane.label.as_str() } else { "" };
+            lines.push(format!(
+                "  {label:>label_width$} │{}",
+                render(row, style.color)
+            ));
+        }
+    }
+    let (ticks, labels) = axis(style);
+    lines.push(format!("  {:>label_width$} └{ticks}", ""));
+    lines.push(format!("  {:>label_width$}  {labels}", ""));
+    lines
+}
+
+fn column(t: f64, style: Style) -> usize {
+    if style.span_s <= 0.0 {
+        return 0;
+    }
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss
+    )]
+    let col = (t / style.span_s * style.width as f64).round().max(0.0) as usize;
+    col.min(style.width)
+}
+
+/// Lays a lane's segments out on rows: painting on the first, drying on
+/// the first row where it fits.
+fn rows(segments: &[&Segment], style: Style) -> Vec<Vec<Cell>> {
+    let mut rows = vec![vec![Cell::Empty; style.width]];
+    let cells = |s: &Segment| {
+        let start = column(s.start_s, style).min(style.width.saturating_sub(1));
+        (start, column(s.end_s, style).max(start + 1))
+    };
+    for s in segments.iter().filter(|s| s.kind == SegmentKind::Paint) {
+        let (start, end) = cells(s);
+        let digits: Vec<char> = s.painting.to_string().chars().collect();
+        for (i, cell) in rows[0][start..end].iter_mut().enumerate() {
+            *cell = Cell::Paint {
+                painting: s.painting,
+                label: digits.get(i).copied(),
+            };
+        }
+    }
+    for s in segments.iter().filter(|s| s.kind != SegmentKind::Paint) {
+        let (start, end) = cells(s);
+        let free = rows
+            .iter()
+            .position(|row| row[start..end].iter().all(|&c| c == Cell::Empty));
+        let row = match free {
+            Some(row) => row,
+            None => {
+                rows.push(vec![Cell::Empty; style.width]);
+                rows.len() - 1
+            }
+        };
+        rows[row][start..end].fill(Cell::Dry);
+    }
+    rows
+}
+
+/// Painting colours (ANSI 256), one per painting number, cycling.
+const COLOURS: [u8; 6] = [33, 208, 35, 170, 220, 44];
+
+fn render(row: &[Cell], color: bool) -> String {
+    let mut out = String::new();
+    for &cell in row {
+        match (cell, color) {
+            (Cell::Empty, _) => out.push(' '),
+            (Cell::Dry, false) => out.push('░'),
+            (Cell::Dry, true) => out.push_str("\x1b[38;5;245m░\x1b[0m"),
+            (Cell::Paint { label, .. }, false) => out.push(label.unwrap_or('█')),
+            (Cell::Paint { painting, label }, true) => {
+                let colour = COLOURS[painting as usize % COLOURS.len()];
+                let _ = write!(
+                    out,
+                    "\x1b[48;5;{colour}m\x1b[38;5;16m{}\x1b[0m",
+                    label.unwrap_or(' ')
+                );
+            }
+        }
+    }
+    out.trim_end().to_owned()
+}
+
+/// The axis line with ticks, and the labels under it.
+fn axis(style: Style) -> (String, String) {
+    const STEPS: [f64; 12] = [
+        0.05, 0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0,
+    ];
+    #[allow(clippy::cast_precision_loss)]
+    let most_ticks = (style.width / 8).max(1) as f64;
+    let step = STEPS
+        .iter()
+        .copied()
+        .find(|&s| style.span_s / s <= most_ticks)
+        .unwrap_or(600.0);
+    let mut ticks: Vec<char> = vec!['─'; style.width + 1];
+    let mut labels: Vec<char> = vec![' '; style.width + 8];
+    let mut t = 0.0;
+    while t <= style.span_s + 1e-9 {
+        let col = column(t, style);
+        ticks[col] = '┬';
+        let text = if step < 1.0 {
+            format!("{t:.2}")
+                .trim_end_matches('0')
+                .trim_end_matches('.')
+                .to_owned()
+                + "s"
+        } else {
+            format!("{t:.0}s")
+        };
+        let start = if col == 0 {
+            0
+        } else {
+            col.saturating_sub(text.len() / 2)
+        };
+        if labels[start..]
+            .iter()
+            .take(text.len() + 1)
+            .all(|&c| c == ' ')
+            || start == 0
+        {
+            for (i, ch) in text.chars().enumerate() {
+                if let Some(slot) = labels.get_mut(start + i) {
+                    *slot = ch;
+                }
+            }
+        }
+        t += step;
+    }
+    (
+        ticks.into_iter().collect(),
+        labels.into_iter().collect::<String>().trim_end().to_owned(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seg(painting: u32, kind: SegmentKind, start_s: f64, end_s: f64) -> Segment {
+        Segment {
+            painter: 0,
+            lane: 0,
+            painting,
+            coat: 0,
+            kind,
+            start_s,
+            end_s,
+        }
+    }
+
+    #[test]
+    fn overlapping_drying_goes_on_extra_rows() {
+        let segments = [
+            seg(1, SegmentKind::Paint, 0.0, 1.0),
+            seg(1, SegmentKind::FileWait, 1.0, 3.0),
+            seg(2, SegmentKind::Paint, 1.0, 2.0),
+            seg(2, SegmentKind::FileWait, 2.0, 4.0),
+        ];
+        let lane = Lane {
+            label: "painter-0".into(),
+            segments: segments.iter().collect(),
+        };
+        let lines = draw(
+            &[lane],
+            Style {
+                width: 8,
+                span_s: 4.0,
+                color: false,
+            },
+        );
+        assert_eq!(lines[0], "  painter-0 │1█2█░░░░");
+        assert_eq!(lines[1], "            │  ░░░░");
+        assert!(lines[2].contains('└') && lines[3].contains("0s"));
+    }
+}

@@ -1,0 +1,134 @@
+//! The work of one invocation: which paintings, how long each takes to
+//! paint and dry, and on how many painters and cores.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use protocol::Job;
+use serde::Serialize;
+
+use crate::cli::WorkloadArgs;
+use crate::pin::{self, CoreList};
+
+/// A checked workload.
+#[derive(Debug, Clone, Serialize)]
+pub struct Workload {
+    /// Number of paintings.
+    pub paintings: u32,
+    /// Coats per painting.
+    pub coats: u32,
+    /// Painting time per coat.
+    #[serde(rename = "paint_s", serialize_with = "seconds")]
+    pub paint: Duration,
+    /// File wait per coat.
+    #[serde(rename = "file_wait_s", serialize_with = "seconds")]
+    pub file_wait: Duration,
+    /// Network wait per coat.
+    #[serde(rename = "net_wait_s", serialize_with = "seconds")]
+    pub net_wait: Duration,
+    /// Painters (or threads) in the many-painter modes.
+    pub workers: u32,
+    /// Cores handed out round-robin; `None` when unpinned.
+    pub cores: Option<Vec<u32>>,
+    /// Every core this process may use.
+    pub allowed_cores: Vec<u32>,
+    /// Picks the pictures.
+    pub seed: u64,
+    /// Where paintings are saved.
+    pub out: PathBuf,
+    /// Async painters: painting between two yields.
+    #[serde(rename = "slice_s", serialize_with = "seconds")]
+    pub slice: Duration,
+}
+
+fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
+}
+
+impl Workload {
+    /// Checks the command line's workload against this machine.
+    ///
+    /// # Errors
+    /// If `--pin` names a core this process may not use.
+    pub fn from_args(args: &WorkloadArgs) -> anyhow::Result<Self> {
+        let allowed_cores = pin::allowed_cores()?;
+        let cores = args.pin.cores(&allowed_cores)?;
+        let available = cores.as_ref().map_or(allowed_cores.len(), Vec::len);
+        let default_workers = u32::try_from(available)
+            .unwrap_or(u32::MAX)
+            .min(args.paintings)
+            .max(1);
+        let (file_wait, net_wait) = match (args.file_wait, args.net_wait) {
+            (None, None) => (args.dry / 2, args.dry - args.dry / 2),
+            (file, net) => (file.unwrap_or_default(), net.unwrap_or_default()),
+        };
+        Ok(Self {
+            paintings: args.paintings,
+            coats: args.coats,
+            paint: args.paint,
+            file_wait,
+            net_wait,
+            workers: args.painters.unwrap_or(default_workers),
+            cores,
+            allowed_cores,
+            seed: args.seed,
+            out: args.out.clone(),
+            slice: args.slice,
+        })
+    }
+
+    /// Drying per coat.
+    #[must_use]
+    pub fn dry(&self) -> Duration {
+        self.file_wait + self.net_wait
+    }
+
+    /// The jobs, numbered from 1, each painting `strokes` strokes per coat.
+    #[must_use]
+    pub fn jobs(&self, strokes: u32) -> Vec<Job> {
+        (1..=self.paintings)
+            .map(|id| Job {
+                id,
+                seed: self
+                    .seed
+                    .wrapping_mul(0x9e37_79b9)
+                    .wrapping_add(u64::from(id)),
+                strokes,
+                coats: self.coats,
+                file_wait: self.file_wait,
+                net_wait: self.net_wait,
+            })
+            .collect()
+    }
+
+    /// The cores painters are pinned to, for reports.
+    #[must_use]
+    pub fn cores_text(&self) -> String {
+        match &self.cores {
+            Some(cores) => CoreList(cores).to_string(),
+            None => format!("unpinned, on {}", CoreList(&self.allowed_cores)),
+        }
+    }
+
+    /// Creates `out/<name>` and proves it writable, so that a bad `--out`
+    /// fails before any painting is done rather than after.
+    ///
+    /// # Errors
+    /// If the folder cannot be created or written; the message names it.
+    pub fn output_folder(&self, name: &str) -> anyhow::Result<PathBuf> {
+        let dir = self.out.join(name);
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create output folder {}", dir.display()))?;
+        probe_writable(&dir)?;
+        Ok(dir)
+    }
+}
+
+fn probe_writable(dir: &Path) -> anyhow::Result<()> {
+    let probe = dir.join(format!(".atelier-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"")
+        .with_context(|| format!("cannot write to output folder {}", dir.display()))?;
+    let _ = std::fs::remove_file(probe);
+    Ok(())
+}
