@@ -1,1 +1,12 @@
-fn main() {}
+//! atelier's integration tests: the real `coordinator` and `painter`
+//! binaries, run the way a user runs them, checked on what a user sees —
+//! the report, the files, the exit code, and `/proc`.
+//!
+//! One test binary with a module per area. Every test that starts painters
+//! holds [`support::serial`], so that timing claims are not disturbed by
+//! another test's painters on this machine's few cores.
+
+mod errors;
+mod modes;
+mod processes;
+mod support;

@@ -1,0 +1,154 @@
+//! Real processes: pinned, named, and gone when the run is.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+use crate::support::{
+    alive, allowed_cores, comm, coordinator, cpus_allowed, eventually, finish, out_dir,
+    painter_children, serial, start,
+};
+
+fn signal(pid: u32, signal: Signal) {
+    kill(Pid::from_raw(i32::try_from(pid).expect("pid")), signal).expect("signal the coordinator");
+}
+
+#[test]
+fn painters_are_pinned_named_and_reaped() {
+    let cores = allowed_cores();
+    let _serial = serial();
+    let out = out_dir("pinned");
+    let painters = cores.len().min(2);
+    let args = [
+        "run",
+        "--mode",
+        "parallel",
+        "--paintings",
+        &painters.to_string(),
+        "--paint",
+        "1500ms",
+        "--dry",
+        "0ms",
+        "--out",
+        out.to_str().expect("utf-8"),
+        "--json",
+    ];
+    let mut child = start(coordinator(&args));
+    let parent = child.id();
+
+    // While it runs, note every painter process: its name and its cores.
+    // (The calibrating painter comes and goes first; it is noted too, and
+    // simply not looked up below.)
+    let mut seen: BTreeMap<u32, (String, Vec<u32>)> = BTreeMap::new();
+    while child.try_wait().expect("wait").is_none() {
+        for pid in painter_children(parent) {
+            if let (Some(name), Some(cpus)) = (comm(pid), cpus_allowed(pid)) {
+                seen.insert(pid, (name, cpus));
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let finished = finish(child, args.join(" "));
+    let report = finished.json();
+    for painter in report["painters"].as_array().expect("painters[]") {
+        let pid = u32::try_from(painter["pid"].as_u64().expect("pid")).expect("pid");
+        let core = u32::try_from(painter["core"].as_u64().expect("core")).expect("core");
+        let id = painter["id"].as_u64().expect("id");
+        let (name, allowed) = seen
+            .get(&pid)
+            .unwrap_or_else(|| panic!("painter pid {pid} never seen running: {seen:?}"));
+        assert_eq!(name, &format!("painter-{id}"), "/proc/{pid}/comm");
+        assert_eq!(allowed, &vec![core], "/proc/{pid}/status Cpus_allowed_list");
+        assert!(cores.contains(&core));
+        assert!(!alive(pid), "painter {pid} still exists after the run");
+    }
+    let pinned: BTreeSet<u64> = report["painters"]
+        .as_array()
+        .expect("painters[]")
+        .iter()
+        .filter_map(|p| p["core"].as_u64())
+        .collect();
+    assert_eq!(
+        pinned.len(),
+        painters,
+        "each painter on a core of its own: {report}"
+    );
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn ctrl_c_stops_every_painter_and_exits_130() {
+    let _serial = serial();
+    let out = out_dir("ctrl-c");
+    let args = [
+        "run",
+        "--mode",
+        "hybrid",
+        "--paintings",
+        "4",
+        "--paint",
+        "2s",
+        "--dry",
+        "0ms",
+        "--out",
+        out.to_str().expect("utf-8"),
+    ];
+    let child = start(coordinator(&args));
+    let parent = child.id();
+    let mut painters = Vec::new();
+    assert!(eventually(Duration::from_secs(10), || {
+        painters = painter_children(parent);
+        !painters.is_empty() && painters.iter().all(|&p| comm(p).is_some())
+    }));
+    std::thread::sleep(Duration::from_millis(300));
+    signal(parent, Signal::SIGINT);
+    let finished = finish(child, args.join(" "));
+    assert_eq!(finished.status.code(), Some(130), "{finished:?}");
+    assert!(
+        finished.stderr.contains("interrupted") && finished.stderr.contains("unfinished"),
+        "{}",
+        finished.stderr
+    );
+    assert!(
+        painters.iter().all(|&p| !alive(p)),
+        "painters {painters:?} outlived the coordinator"
+    );
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn painters_die_with_a_killed_coordinator() {
+    let _serial = serial();
+    let out = out_dir("sigkill");
+    let args = [
+        "run",
+        "--mode",
+        "parallel",
+        "--paintings",
+        "2",
+        "--paint",
+        "3s",
+        "--dry",
+        "0ms",
+        "--out",
+        out.to_str().expect("utf-8"),
+    ];
+    let child = start(coordinator(&args));
+    let parent = child.id();
+    let mut painters = Vec::new();
+    assert!(eventually(Duration::from_secs(10), || {
+        painters = painter_children(parent);
+        painters.len() == 2
+    }));
+    signal(parent, Signal::SIGKILL);
+    let _ = finish(child, args.join(" "));
+    assert!(
+        eventually(Duration::from_secs(1), || painters
+            .iter()
+            .all(|&p| !alive(p))),
+        "painters {painters:?} outlived a SIGKILLed coordinator by more than a second"
+    );
+    let _ = std::fs::remove_dir_all(out);
+}
