@@ -47,6 +47,9 @@ fn write_png(path: &Path, rgb: &[u8]) -> anyhow::Result<()> {
     let mut encoder = png::Encoder::new(&mut file, WIDTH as u32, HEIGHT as u32);
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
+    // Fast compression: the file is 25% larger, but saving takes 0.9 ms
+    // instead of 2 ms, time that no mode's ideal accounts for.
+    encoder.set_compression(png::Compression::Fast);
     let mut writer = encoder.write_header()?;
     writer.write_image_data(rgb)?;
     writer.finish()?;

@@ -96,7 +96,7 @@ pub enum FromPainter {
     Hello(Hello),
     /// The answer to [`ToPainter::Calibrate`].
     Calibrated {
-        /// Median time of one stroke, in nanoseconds.
+        /// Time of one stroke, in nanoseconds.
         stroke_ns: f64,
         /// Strokes painted while measuring.
         strokes: u64,

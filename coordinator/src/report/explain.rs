@@ -16,6 +16,19 @@ pub fn secs(s: f64) -> String {
     }
 }
 
+/// Below this ideal wall time, a ratio against it means nothing.
+const MEANINGFUL_IDEAL_S: f64 = 0.001;
+
+/// The efficiency as a percentage, or `n/a` when the ideal is about zero.
+#[must_use]
+pub fn efficiency(run: &RunReport) -> String {
+    if run.ideal_s < MEANINGFUL_IDEAL_S {
+        "n/a".to_owned()
+    } else {
+        format!("{:.1}%", run.efficiency * 100.0)
+    }
+}
+
 /// Explains `run`.
 #[must_use]
 #[allow(clippy::cast_precision_loss)]
@@ -89,17 +102,26 @@ pub fn sentence(run: &RunReport, workload: &Workload, calibration: &Calibration)
             bound()
         ),
     };
+    if run.ideal_s < MEANINGFUL_IDEAL_S {
+        text += &format!(
+            " Measured {}: with nothing to paint or wait for, all of it is overhead (saving the PNGs, messages).",
+            secs(run.wall_s)
+        );
+        return text;
+    }
     text += &format!(
-        " Measured {} against an ideal of {} ({:.1}%).",
+        " Measured {} against an ideal of {} ({}).",
         secs(run.wall_s),
         secs(run.ideal_s),
-        run.efficiency * 100.0
+        efficiency(run)
     );
-    if run.efficiency < 0.9 && run.wall_s > run.ideal_s {
+    if run.efficiency < 0.9 {
         text += &format!(
             " The {} over the ideal is overhead: messages, wake-ups, and whatever else this machine was doing.",
             secs(run.wall_s - run.ideal_s)
         );
+    } else if run.efficiency > 1.03 {
+        text += " Faster than the ideal: the cores ran faster than when the stroke was calibrated (shared machines vary).";
     }
     text
 }

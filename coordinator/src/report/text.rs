@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::calibrate::Calibration;
-use crate::report::explain::secs;
+use crate::report::explain::{self, secs};
 use crate::report::timeline::{self, Lane, Style};
 use crate::report::{RunReport, lanes_are_threads};
 use crate::workload::Workload;
@@ -82,28 +82,24 @@ fn human(d: std::time::Duration) -> String {
 
 fn table(runs: &[RunReport]) -> String {
     let mut out = format!(
-        "{:<11} {:>9} {:>5} {:>8} {:>8} {:>8} {:>10} {:>8}\n",
-        "mode", "processes", "cores", "wall", "speedup", "ideal", "efficiency", "cpu"
+        "{:<11} {:>9} {:>7} {:>5} {:>8} {:>8} {:>8} {:>10} {:>8}\n",
+        "mode", "processes", "threads", "cores", "wall", "speedup", "ideal", "efficiency", "cpu"
     );
     for run in runs {
         let speedup = run
             .speedup
             .map_or_else(|| "-".to_owned(), |s| format!("{s:.2}×"));
-        let processes = if run.lanes > run.processes {
-            format!("{}×{}thr", run.processes, run.lanes / run.processes.max(1))
-        } else {
-            run.processes.to_string()
-        };
         let _ = writeln!(
             out,
-            "{:<11} {:>9} {:>5} {:>7.2}s {:>8} {:>7.2}s {:>9.1}% {:>7.2}s",
+            "{:<11} {:>9} {:>7} {:>5} {:>7.2}s {:>8} {:>7.2}s {:>10} {:>7.2}s",
             run.mode.name(),
-            processes,
+            run.processes,
+            run.lanes,
             run.cores,
             run.wall_s,
             speedup,
             run.ideal_s,
-            run.efficiency * 100.0,
+            explain::efficiency(run),
             run.cpu_s
         );
     }
@@ -112,18 +108,21 @@ fn table(runs: &[RunReport]) -> String {
 
 fn section(run: &RunReport, span_s: f64, options: Options) -> String {
     let threads = lanes_are_threads(run);
+    let how = match run.painters.first().map(|p| p.scheduler) {
+        Some("async") => "tokio current-thread",
+        _ => "blocking",
+    };
     let who = match (run.processes, threads) {
-        (_, true) => format!("1 painter, {} threads", run.lanes),
-        (1, false) => "1 painter".to_owned(),
-        (n, false) => format!("{n} painters"),
+        (_, true) => format!("1 painter process, {} {how} threads", run.lanes),
+        (1, false) => format!("1 painter process, {how}"),
+        (n, false) => format!("{n} painter processes, {how}"),
     };
     let mut out = format!(
-        "{} — {who}, {} — wall {}, ideal {} ({:.1}%)\n",
+        "{} — {who} — wall {}, ideal {} ({})\n",
         run.mode.name(),
-        run.painters.first().map_or("", |p| p.scheduler),
         secs(run.wall_s),
         secs(run.ideal_s),
-        run.efficiency * 100.0
+        explain::efficiency(run)
     );
     let mut lanes: Vec<Lane<'_>> = Vec::new();
     for (index, painter) in run.painters.iter().enumerate() {

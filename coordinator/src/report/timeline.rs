@@ -142,8 +142,9 @@ fn render(row: &[Cell], color: bool) -> String {
 
 /// The axis line with ticks, and the labels under it.
 fn axis(style: Style) -> (String, String) {
-    const STEPS: [f64; 12] = [
-        0.05, 0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0,
+    const STEPS: [f64; 18] = [
+        0.001, 0.002, 0.005, 0.01, 0.02, 0.025, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0,
+        30.0, 60.0, 300.0,
     ];
     #[allow(clippy::cast_precision_loss)]
     let most_ticks = (style.width / 8).max(1) as f64;
@@ -154,12 +155,18 @@ fn axis(style: Style) -> (String, String) {
         .unwrap_or(600.0);
     let mut ticks: Vec<char> = vec!['─'; style.width + 1];
     let mut labels: Vec<char> = vec![' '; style.width + 8];
-    let mut t = 0.0;
-    while t <= style.span_s + 1e-9 {
+    let mut tick = 0u32;
+    loop {
+        // Multiply rather than add, so that 0.1 + 0.1 + 0.1 does not drift.
+        let t = f64::from(tick) * step;
+        if t > style.span_s + 1e-9 {
+            break;
+        }
+        tick += 1;
         let col = column(t, style);
         ticks[col] = '┬';
         let text = if step < 1.0 {
-            format!("{t:.2}")
+            format!("{t:.3}")
                 .trim_end_matches('0')
                 .trim_end_matches('.')
                 .to_owned()
@@ -184,7 +191,6 @@ fn axis(style: Style) -> (String, String) {
                 }
             }
         }
-        t += step;
     }
     (
         ticks.into_iter().collect(),
