@@ -81,8 +81,8 @@ fn column(t: f64, style: Style) -> usize {
     col.min(style.width)
 }
 
-/// Lays a lane's segments out on rows: painting on the first, drying on
-/// the first row where it fits.
+/// Lays a lane's segments out on rows: painting on the first, each coat's
+/// drying on the first row where it fits.
 fn rows(segments: &[&Segment], style: Style) -> Vec<Vec<Cell>> {
     let mut rows = vec![vec![Cell::Empty; style.width]];
     let cells = |s: &Segment| {
@@ -99,7 +99,19 @@ fn rows(segments: &[&Segment], style: Style) -> Vec<Vec<Cell>> {
             };
         }
     }
+    // A coat's drying (its file wait, then its network wait) is placed as
+    // one piece, so that it stays on one row.
+    let mut dryings: Vec<Segment> = Vec::new();
     for s in segments.iter().filter(|s| s.kind != SegmentKind::Paint) {
+        match dryings.iter_mut().find(|d| (d.painting, d.coat) == (s.painting, s.coat)) {
+            Some(d) => {
+                d.start_s = d.start_s.min(s.start_s);
+                d.end_s = d.end_s.max(s.end_s);
+            }
+            None => dryings.push(**s),
+        }
+    }
+    for s in &dryings {
         let (start, end) = cells(s);
         let free = rows
             .iter()
