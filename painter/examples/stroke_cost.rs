@@ -3,6 +3,8 @@
 //! different paintings.
 //! `cargo run --release -p atelier-painter --example stroke_cost`
 
+#![allow(clippy::print_stdout)] // printing figures is what this example is for
+
 use std::time::Instant;
 
 use painter::canvas::Canvas;
@@ -15,9 +17,15 @@ fn main() {
             .map(|_| {
                 let start = Instant::now();
                 canvas.paint(1000);
-                format!("{:6.2}", start.elapsed().as_nanos() as f64 / 1000.0 / 1000.0)
+                format!(
+                    "{:6.2}",
+                    start.elapsed().as_nanos() as f64 / 1000.0 / 1000.0
+                )
             })
             .collect();
-        println!("seed {seed:>12}: µs per stroke, by thousand strokes: {}", costs.join(" "));
+        println!(
+            "seed {seed:>12}: µs per stroke, by thousand strokes: {}",
+            costs.join(" ")
+        );
     }
 }

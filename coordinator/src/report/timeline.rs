@@ -103,7 +103,10 @@ fn rows(segments: &[&Segment], style: Style) -> Vec<Vec<Cell>> {
     // one piece, so that it stays on one row.
     let mut dryings: Vec<Segment> = Vec::new();
     for s in segments.iter().filter(|s| s.kind != SegmentKind::Paint) {
-        match dryings.iter_mut().find(|d| (d.painting, d.coat) == (s.painting, s.coat)) {
+        match dryings
+            .iter_mut()
+            .find(|d| (d.painting, d.coat) == (s.painting, s.coat))
+        {
             Some(d) => {
                 d.start_s = d.start_s.min(s.start_s);
                 d.end_s = d.end_s.max(s.end_s);
