@@ -5,92 +5,55 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::support::{allowed_cores, f64_of, out_dir, run, run_json, serial};
+use crate::support::{allowed_cores, args, f64_of, out_dir, run, run_json, serial};
 
 const MODES: [&str; 5] = ["sequential", "async", "parallel", "hybrid", "threads"];
 
 /// Painting id → checksum, after checking the run's paintings one by one.
 #[track_caller]
-fn paintings(run: &Value, expected: u64) -> BTreeMap<u64, String> {
+fn paintings(run: &Value, expected: usize) -> BTreeMap<u64, String> {
     let list = run["paintings"].as_array().expect("paintings[]");
-    assert_eq!(
-        list.len() as u64,
-        expected,
-        "{} finished {} paintings",
-        run["mode"],
-        list.len()
-    );
-    let painters: Vec<u64> = run["painters"]
-        .as_array()
-        .expect("painters[]")
-        .iter()
-        .map(|p| p["id"].as_u64().expect("id"))
-        .collect();
+    assert_eq!(list.len(), expected, "{} finished {} paintings", run["mode"], list.len());
+    let painters: Vec<&Value> = run["painters"].as_array().expect("painters[]").iter().map(|p| &p["id"]).collect();
     list.iter()
         .map(|p| {
             let path = p["path"].as_str().expect("path");
             let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
             assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{path} is a PNG");
-            assert!(
-                painters.contains(&p["painter"].as_u64().expect("painter")),
-                "painted by a listed painter"
-            );
-            (
-                p["id"].as_u64().expect("id"),
-                p["checksum"].as_str().expect("checksum").to_owned(),
-            )
+            assert!(painters.contains(&&p["painter"]), "painting {p} by a listed painter");
+            (p["id"].as_u64().expect("id"), p["checksum"].as_str().expect("checksum").to_owned())
         })
         .collect()
+}
+
+/// `run --mode M` + `workload`, as JSON.
+fn run_mode(mode: &str, workload: &str, out: &std::path::Path) -> Value {
+    run_json(&args(&format!("run --mode {mode} {workload}"), out))
 }
 
 #[test]
 fn every_mode_paints_every_painting_and_the_same_pictures() {
     let _serial = serial();
     let out = out_dir("compare");
-    let report = run_json(&[
-        "compare",
-        "--paintings",
-        "3",
-        "--coats",
-        "2",
-        "--paint",
-        "40ms",
-        "--dry",
-        "30ms",
-        "--out",
-        out.to_str().expect("utf-8"),
-    ]);
+    let report = run_json(&args("compare --paintings 3 --coats 2 --paint 40ms --dry 30ms", &out));
     let runs = report["runs"].as_array().expect("runs[]");
-    let modes: Vec<&str> = runs
-        .iter()
-        .map(|r| r["mode"].as_str().expect("mode"))
-        .collect();
+    let modes: Vec<&str> = runs.iter().map(|r| r["mode"].as_str().expect("mode")).collect();
     assert_eq!(modes, MODES);
 
     let reference = paintings(&runs[0], 3);
     assert_eq!(reference.keys().copied().collect::<Vec<_>>(), vec![1, 2, 3]);
     for run in runs {
-        assert_eq!(
-            paintings(run, 3),
-            reference,
-            "{} painted other pictures than sequential",
-            run["mode"]
-        );
+        assert_eq!(paintings(run, 3), reference, "{} painted other pictures than sequential", run["mode"]);
         for field in ["wall_s", "ideal_s", "efficiency", "cpu_s", "speedup"] {
             assert!(f64_of(run, field) > 0.0, "{field} of {}", run["mode"]);
         }
         for painter in run["painters"].as_array().expect("painters[]") {
             assert!(painter["pid"].as_u64().is_some_and(|pid| pid > 1) && painter["id"].is_u64());
-            assert!(painter.get("core").is_some());
+            assert!(painter["core"].is_u64(), "pinned by default: {painter}");
         }
         // Two coats of three paintings: six paint segments in the timeline.
-        let paints = run["segments"]
-            .as_array()
-            .expect("segments[]")
-            .iter()
-            .filter(|s| s["kind"] == "paint")
-            .count();
-        assert_eq!(paints, 6, "{}", run["mode"]);
+        let segments = run["segments"].as_array().expect("segments[]");
+        assert_eq!(segments.iter().filter(|s| s["kind"] == "paint").count(), 6, "{}", run["mode"]);
     }
     let _ = std::fs::remove_dir_all(out);
 }
@@ -99,27 +62,11 @@ fn every_mode_paints_every_painting_and_the_same_pictures() {
 fn async_hides_the_drying() {
     let _serial = serial();
     let out = out_dir("async");
-    let workload = [
-        "--paintings",
-        "3",
-        "--paint",
-        "60ms",
-        "--dry",
-        "500ms",
-        "--out",
-        out.to_str().expect("utf-8"),
-    ];
-    let wall = |mode: &str| {
-        let mut args = vec!["run", "--mode", mode];
-        args.extend(workload);
-        f64_of(&run_json(&args), "wall_s")
-    };
-    let (sequential, concurrent) = (wall("sequential"), wall("async"));
+    let workload = "--paintings 3 --paint 60ms --dry 500ms";
+    let sequential = f64_of(&run_mode("sequential", workload, &out), "wall_s");
+    let concurrent = f64_of(&run_mode("async", workload, &out), "wall_s");
     // Ideal: 3 × 0.56 = 1.68 s against 0.18 + 0.5 = 0.68 s.
-    assert!(
-        concurrent < 0.7 * sequential,
-        "async took {concurrent:.2} s, sequential {sequential:.2} s"
-    );
+    assert!(concurrent < 0.7 * sequential, "async took {concurrent:.2} s, sequential {sequential:.2} s");
     let _ = std::fs::remove_dir_all(out);
 }
 
@@ -131,32 +78,14 @@ fn parallel_divides_the_painting() {
     }
     let _serial = serial();
     let out = out_dir("parallel");
-    let workload = [
-        "--paintings",
-        "4",
-        "--paint",
-        "150ms",
-        "--dry",
-        "0ms",
-        "--painters",
-        "2",
-        "--out",
-        out.to_str().expect("utf-8"),
-    ];
-    let run_mode = |mode: &str| {
-        let mut args = vec!["run", "--mode", mode];
-        args.extend(workload);
-        run_json(&args)
-    };
-    let (sequential, parallel) = (run_mode("sequential"), run_mode("parallel"));
+    let workload = "--paintings 4 --paint 150ms --dry 0ms --painters 2";
+    let sequential = run_mode("sequential", workload, &out);
+    let parallel = run_mode("parallel", workload, &out);
     let (s, p) = (f64_of(&sequential, "wall_s"), f64_of(&parallel, "wall_s"));
     // Ideal: 0.6 s against 0.3 s.
     assert!(p < 0.8 * s, "parallel took {p:.2} s, sequential {s:.2} s");
     // Two processes busy at once used more CPU than the wall time.
-    assert!(
-        f64_of(&parallel, "cpu_s") > f64_of(&parallel, "wall_s"),
-        "parallel cpu_s should exceed wall_s: {parallel}"
-    );
+    assert!(f64_of(&parallel, "cpu_s") > p, "parallel cpu_s should exceed wall_s: {parallel}");
     let _ = std::fs::remove_dir_all(out);
 }
 
@@ -164,44 +93,19 @@ fn parallel_divides_the_painting() {
 fn the_text_report_has_a_table_timelines_and_explanations() {
     let _serial = serial();
     let out = out_dir("text");
-    let finished = run(&[
-        "compare",
-        "--paint",
-        "30ms",
-        "--dry",
-        "60ms",
-        "--painters",
-        "2",
-        "--out",
-        out.to_str().expect("utf-8"),
-    ]);
+    let finished = run(&args("compare --paint 30ms --dry 60ms --painters 2", &out));
     if !finished.status.success() {
         finished.fail("compare failed");
     }
     let text = &finished.stdout;
     for mode in MODES {
-        assert!(
-            text.lines().any(|l| l.starts_with(mode)),
-            "no table row for {mode}:\n{text}"
-        );
+        assert!(text.lines().any(|l| l.starts_with(mode)), "no table row for {mode}:\n{text}");
     }
-    assert!(
-        text.contains("efficiency") && text.contains("speedup"),
-        "{text}"
-    );
-    assert!(
-        text.contains('█') && text.contains('░'),
-        "timelines draw painting and drying:\n{text}"
-    );
-    assert!(
-        text.contains("painter-1") && text.contains("thread-1"),
-        "lanes per painter and per thread:\n{text}"
-    );
+    assert!(text.contains("efficiency") && text.contains("speedup"), "{text}");
+    assert!(text.contains('█') && text.contains('░'), "timelines draw painting and drying:\n{text}");
+    assert!(text.contains("painter-1") && text.contains("thread-1"), "lanes per painter and per thread:\n{text}");
     // 3 paintings on 2 painters: the report says why parallel cannot reach 3×.
     assert!(text.contains("not 3×"), "{text}");
-    assert!(
-        !text.contains("\x1b["),
-        "no colour codes when stdout is not a terminal"
-    );
+    assert!(!text.contains("\x1b["), "no colour codes when stdout is not a terminal");
     let _ = std::fs::remove_dir_all(out);
 }

@@ -7,8 +7,8 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use crate::support::{
-    alive, allowed_cores, comm, coordinator, cpus_allowed, eventually, finish, out_dir,
-    painter_children, serial, start,
+    alive, allowed_cores, args, comm, coordinator, cpus_allowed, eventually, finish, out_dir, painter_children, serial,
+    start, wait_for_painters,
 };
 
 fn signal(pid: u32, signal: Signal) {
@@ -21,20 +21,7 @@ fn painters_are_pinned_named_and_reaped() {
     let _serial = serial();
     let out = out_dir("pinned");
     let painters = cores.len().min(2);
-    let args = [
-        "run",
-        "--mode",
-        "parallel",
-        "--paintings",
-        &painters.to_string(),
-        "--paint",
-        "1500ms",
-        "--dry",
-        "0ms",
-        "--out",
-        out.to_str().expect("utf-8"),
-        "--json",
-    ];
+    let args = args(&format!("run --mode parallel --paintings {painters} --paint 1500ms --dry 0ms --json"), &out);
     let mut child = start(coordinator(&args));
     let parent = child.id();
 
@@ -50,31 +37,20 @@ fn painters_are_pinned_named_and_reaped() {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    let finished = finish(child, args.join(" "));
-    let report = finished.json();
+    let report = finish(child, &args).json();
+    let mut pinned = BTreeSet::new();
     for painter in report["painters"].as_array().expect("painters[]") {
         let pid = u32::try_from(painter["pid"].as_u64().expect("pid")).expect("pid");
         let core = u32::try_from(painter["core"].as_u64().expect("core")).expect("core");
-        let id = painter["id"].as_u64().expect("id");
-        let (name, allowed) = seen
-            .get(&pid)
-            .unwrap_or_else(|| panic!("painter pid {pid} never seen running: {seen:?}"));
-        assert_eq!(name, &format!("painter-{id}"), "/proc/{pid}/comm");
+        let (name, allowed) =
+            seen.get(&pid).unwrap_or_else(|| panic!("painter pid {pid} never seen running: {seen:?}"));
+        assert_eq!(name, &format!("painter-{}", painter["id"]), "/proc/{pid}/comm");
         assert_eq!(allowed, &vec![core], "/proc/{pid}/status Cpus_allowed_list");
         assert!(cores.contains(&core));
         assert!(!alive(pid), "painter {pid} still exists after the run");
+        pinned.insert(core);
     }
-    let pinned: BTreeSet<u64> = report["painters"]
-        .as_array()
-        .expect("painters[]")
-        .iter()
-        .filter_map(|p| p["core"].as_u64())
-        .collect();
-    assert_eq!(
-        pinned.len(),
-        painters,
-        "each painter on a core of its own: {report}"
-    );
+    assert_eq!(pinned.len(), painters, "each painter on a core of its own: {report}");
     let _ = std::fs::remove_dir_all(out);
 }
 
@@ -82,39 +58,16 @@ fn painters_are_pinned_named_and_reaped() {
 fn ctrl_c_stops_every_painter_and_exits_130() {
     let _serial = serial();
     let out = out_dir("ctrl-c");
-    let args = [
-        "run",
-        "--mode",
-        "hybrid",
-        "--paintings",
-        "4",
-        "--paint",
-        "2s",
-        "--dry",
-        "0ms",
-        "--out",
-        out.to_str().expect("utf-8"),
-    ];
+    let args = args("run --mode hybrid --painters 2 --paintings 4 --paint 2s --dry 0ms", &out);
     let child = start(coordinator(&args));
-    let parent = child.id();
-    let mut painters = Vec::new();
-    assert!(eventually(Duration::from_secs(10), || {
-        painters = painter_children(parent);
-        !painters.is_empty() && painters.iter().all(|&p| comm(p).is_some())
-    }));
+    // Two: the run's painters, not the calibrating painter that comes first.
+    let painters = wait_for_painters(child.id(), 2);
     std::thread::sleep(Duration::from_millis(300));
-    signal(parent, Signal::SIGINT);
-    let finished = finish(child, args.join(" "));
+    signal(child.id(), Signal::SIGINT);
+    let finished = finish(child, &args);
     assert_eq!(finished.status.code(), Some(130), "{finished:?}");
-    assert!(
-        finished.stderr.contains("interrupted") && finished.stderr.contains("unfinished"),
-        "{}",
-        finished.stderr
-    );
-    assert!(
-        painters.iter().all(|&p| !alive(p)),
-        "painters {painters:?} outlived the coordinator"
-    );
+    assert!(finished.stderr.contains("interrupted") && finished.stderr.contains("unfinished"), "{}", finished.stderr);
+    assert!(painters.iter().all(|&p| !alive(p)), "painters {painters:?} outlived the coordinator");
     let _ = std::fs::remove_dir_all(out);
 }
 
@@ -122,32 +75,13 @@ fn ctrl_c_stops_every_painter_and_exits_130() {
 fn painters_die_with_a_killed_coordinator() {
     let _serial = serial();
     let out = out_dir("sigkill");
-    let args = [
-        "run",
-        "--mode",
-        "parallel",
-        "--paintings",
-        "2",
-        "--paint",
-        "3s",
-        "--dry",
-        "0ms",
-        "--out",
-        out.to_str().expect("utf-8"),
-    ];
+    let args = args("run --mode parallel --paintings 2 --paint 3s --dry 0ms", &out);
     let child = start(coordinator(&args));
-    let parent = child.id();
-    let mut painters = Vec::new();
-    assert!(eventually(Duration::from_secs(10), || {
-        painters = painter_children(parent);
-        painters.len() == 2
-    }));
-    signal(parent, Signal::SIGKILL);
-    let _ = finish(child, args.join(" "));
+    let painters = wait_for_painters(child.id(), 2);
+    signal(child.id(), Signal::SIGKILL);
+    let _ = finish(child, &args);
     assert!(
-        eventually(Duration::from_secs(1), || painters
-            .iter()
-            .all(|&p| !alive(p))),
+        eventually(Duration::from_secs(1), || painters.iter().all(|&p| !alive(p))),
         "painters {painters:?} outlived a SIGKILLed coordinator by more than a second"
     );
     let _ = std::fs::remove_dir_all(out);

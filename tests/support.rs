@@ -14,28 +14,28 @@ pub const RUN_TIMEOUT: Duration = Duration::from_secs(120);
 /// One test that starts painters at a time.
 pub fn serial() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+    LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The painter binary, built beside the coordinator by `cargo test --workspace`.
 pub fn painter_binary() -> PathBuf {
     let path = Path::new(env!("CARGO_BIN_EXE_coordinator")).with_file_name("painter");
-    assert!(
-        path.is_file(),
-        "{} is missing: run the tests with `cargo test --workspace`",
-        path.display()
-    );
+    assert!(path.is_file(), "{} is missing: run the tests with `cargo test --workspace`", path.display());
     path
 }
 
+/// Command-line arguments from a line of words, plus `--out out`.
+pub fn args(line: &str, out: &Path) -> Vec<String> {
+    let mut args: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
+    args.push("--out".into());
+    args.push(out.display().to_string());
+    args
+}
+
 /// A `coordinator` command with the painter binary set explicitly.
-pub fn coordinator(args: &[&str]) -> Command {
+pub fn coordinator(args: &[String]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_coordinator"));
-    command
-        .args(args)
-        .env("ATELIER_PAINTER", painter_binary())
-        .env_remove("RUST_LOG");
+    command.args(args).env("ATELIER_PAINTER", painter_binary()).env_remove("RUST_LOG");
     command
 }
 
@@ -72,22 +72,19 @@ impl Finished {
         if !self.status.success() {
             self.fail("the command failed");
         }
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| self.fail(&format!("stdout is not JSON: {e}")))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| self.fail(&format!("stdout is not JSON: {e}")))
     }
 }
 
 /// Starts `command` with its output piped.
 pub fn start(mut command: Command) -> Child {
-    command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     command.spawn().expect("the coordinator starts")
 }
 
 /// Waits for `child` (killing it after [`RUN_TIMEOUT`]) and collects its output.
-pub fn finish(mut child: Child, command: String) -> Finished {
+pub fn finish(mut child: Child, args: &[String]) -> Finished {
+    let command = format!("coordinator {}", args.join(" "));
     // Drain both pipes on threads so that a chatty child never blocks.
     let mut stdout = child.stdout.take().expect("stdout");
     let mut stderr = child.stderr.take().expect("stderr");
@@ -109,45 +106,30 @@ pub fn finish(mut child: Child, command: String) -> Finished {
         if Instant::now() > deadline {
             let _ = child.kill();
             let status = child.wait().expect("wait");
-            let finished = Finished {
-                command,
-                status,
-                stdout: String::new(),
-                stderr: err.join().unwrap_or_default(),
-            };
+            let finished = Finished { command, status, stdout: String::new(), stderr: err.join().unwrap_or_default() };
             finished.fail("the command hung");
         }
         std::thread::sleep(Duration::from_millis(10));
     };
-    Finished {
-        command,
-        status,
-        stdout: out.join().unwrap_or_default(),
-        stderr: err.join().unwrap_or_default(),
-    }
+    Finished { command, status, stdout: out.join().unwrap_or_default(), stderr: err.join().unwrap_or_default() }
 }
 
 /// Runs `coordinator args…` to the end.
-pub fn run(args: &[&str]) -> Finished {
-    finish(
-        start(coordinator(args)),
-        format!("coordinator {}", args.join(" ")),
-    )
+pub fn run(args: &[String]) -> Finished {
+    finish(start(coordinator(args)), args)
 }
 
 /// Runs `coordinator args… --json` and returns the parsed report.
-pub fn run_json(args: &[&str]) -> Value {
+pub fn run_json(args: &[String]) -> Value {
     let mut args = args.to_vec();
-    args.push("--json");
+    args.push("--json".into());
     run(&args).json()
 }
 
 /// A field as f64, failing clearly when it is missing.
 #[track_caller]
 pub fn f64_of(value: &Value, field: &str) -> f64 {
-    value[field]
-        .as_f64()
-        .unwrap_or_else(|| panic!("`{field}` missing or not a number in {value}"))
+    value[field].as_f64().unwrap_or_else(|| panic!("`{field}` missing or not a number in {value}"))
 }
 
 /// The cores this test process may use (as `/proc/self/status` says).
@@ -158,11 +140,7 @@ pub fn allowed_cores() -> Vec<u32> {
 /// The `Cpus_allowed_list` of a process, expanded: `0-2,5` → `[0, 1, 2, 5]`.
 pub fn cpus_allowed(pid: u32) -> Option<Vec<u32>> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let list = status
-        .lines()
-        .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))?
-        .trim()
-        .to_owned();
+    let list = status.lines().find_map(|l| l.strip_prefix("Cpus_allowed_list:"))?.trim().to_owned();
     let mut cores = Vec::new();
     for part in list.split(',') {
         match part.split_once('-') {
@@ -175,19 +153,14 @@ pub fn cpus_allowed(pid: u32) -> Option<Vec<u32>> {
 
 /// The `comm` of a process (its name in `top`), if it is alive.
 pub fn comm(pid: u32) -> Option<String> {
-    std::fs::read_to_string(format!("/proc/{pid}/comm"))
-        .ok()
-        .map(|s| s.trim().to_owned())
+    std::fs::read_to_string(format!("/proc/{pid}/comm")).ok().map(|s| s.trim().to_owned())
 }
 
 /// Whether a process exists and is not a zombie.
 pub fn alive(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
-        .and_then(|stat| {
-            stat.rsplit_once(") ")
-                .map(|(_, rest)| !rest.starts_with('Z'))
-        })
+        .and_then(|stat| stat.rsplit_once(") ").map(|(_, rest)| !rest.starts_with('Z')))
         .unwrap_or(false)
 }
 
@@ -211,6 +184,18 @@ pub fn painter_children(parent: u32) -> Vec<u32> {
                 && comm(pid).is_some_and(|c| c.starts_with("painter-"))
         })
         .collect()
+}
+
+/// Waits until `parent` has at least `count` painter children, and returns them.
+#[track_caller]
+pub fn wait_for_painters(parent: u32, count: usize) -> Vec<u32> {
+    let mut painters = Vec::new();
+    let appeared = eventually(Duration::from_secs(10), || {
+        painters = painter_children(parent);
+        painters.len() >= count
+    });
+    assert!(appeared, "expected {count} painters under pid {parent}, saw {painters:?}");
+    painters
 }
 
 /// Waits up to `limit` for `condition`.

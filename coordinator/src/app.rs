@@ -33,19 +33,14 @@ use crate::workload::Workload;
 /// # Errors
 /// Anything that stops the run; `main` prints it.
 pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start tokio")?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start tokio")?;
     runtime.block_on(run(cli))
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let (modes, args, json, compare): (Vec<Mode>, WorkloadArgs, bool, bool) = match cli.command {
         Some(Command::Run(run)) => (vec![run.mode], run.workload, run.json, false),
-        Some(Command::Compare(compare)) => {
-            (Mode::ALL.to_vec(), compare.workload, compare.json, true)
-        }
+        Some(Command::Compare(compare)) => (Mode::ALL.to_vec(), compare.workload, compare.json, true),
         None => bail!("no command"),
     };
     let workload = Workload::from_args(&args)?;
@@ -60,22 +55,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(run) => runs.push(run),
             Err(error) => {
                 if let Some(interrupted) = error.downcast_ref::<Interrupted>() {
-                    eprintln!(
-                        "error: {} mode {interrupted}; every painter was stopped",
-                        mode.name()
-                    );
+                    eprintln!("error: {} mode {interrupted}; every painter was stopped", mode.name());
                     return Ok(ExitCode::from(interrupted.exit_code()));
                 }
                 return Err(error.context(format!("{} mode failed", mode.name())));
             }
         }
     }
-    if compare
-        && let Some(baseline) = runs
-            .iter()
-            .find(|r| r.mode == Mode::Sequential)
-            .map(|r| r.wall_s)
-    {
+    if compare && let Some(baseline) = runs.iter().find(|r| r.mode == Mode::Sequential).map(|r| r.wall_s) {
         for run in &mut runs {
             run.speedup = Some(baseline / run.wall_s);
         }
@@ -96,33 +83,22 @@ async fn run_mode(
     let plans = mode.layout(workload.workers, workload.cores.as_deref());
     let slice_strokes = if calibration.stroke_ns > 0.0 {
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // small and positive
-        let strokes = (workload.slice.as_nanos() as f64 / calibration.stroke_ns)
-            .round()
-            .max(1.0) as u64;
+        let strokes = (workload.slice.as_nanos() as f64 / calibration.stroke_ns).round().max(1.0) as u64;
         strokes
     } else {
         1
     };
     let mut pool = Pool::spawn(binary, &plans, &out, slice_strokes).await?;
-    let outcome =
-        match dispatch::run(&mut pool, workload.jobs(calibration.strokes), interrupts).await {
-            Ok(outcome) => outcome,
-            Err(error) => {
-                pool.kill().await;
-                return Err(error);
-            }
-        };
-    let painters = pool
-        .painters
-        .iter()
-        .map(|p| (p.hello.clone(), p.startup))
-        .collect();
-    let farewells = pool.shutdown().await;
-    let paint_s = if workload.paint.is_zero() {
-        0.0
-    } else {
-        calibration.paint().as_secs_f64()
+    let outcome = match dispatch::run(&mut pool, workload.jobs(calibration.strokes), interrupts).await {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            pool.kill().await;
+            return Err(error);
+        }
     };
+    let painters = pool.painters.iter().map(|p| (p.hello.clone(), p.startup)).collect();
+    let farewells = pool.shutdown().await;
+    let paint_s = if workload.paint.is_zero() { 0.0 } else { calibration.paint().as_secs_f64() };
     let work = Work {
         paintings: workload.paintings,
         coats: workload.coats,
@@ -131,24 +107,14 @@ async fn run_mode(
         net_s: workload.net_wait.as_secs_f64(),
     };
     let ideal = schedule::ideal(&plans, work, workload.allowed_cores.len());
-    Ok(report::build(Measured {
-        mode,
-        painters,
-        outcome,
-        farewells,
-        ideal,
-        workload,
-        calibration,
-    }))
+    Ok(report::build(Measured { mode, painters, outcome, farewells, ideal, workload, calibration }))
 }
 
 /// The painter binary: as given, or `painter` beside this executable.
 fn painter_binary(given: Option<&Path>) -> anyhow::Result<PathBuf> {
     let path = match given {
         Some(path) => path.to_path_buf(),
-        None => std::env::current_exe()
-            .context("cannot find this executable")?
-            .with_file_name("painter"),
+        None => std::env::current_exe().context("cannot find this executable")?.with_file_name("painter"),
     };
     if !path.is_file() {
         bail!(
@@ -186,36 +152,17 @@ fn print(
     let stdout = std::io::stdout();
     let output = if json {
         let value = match (compare, runs) {
-            (false, [run]) => serde_json::to_string_pretty(&Single {
-                run,
-                workload,
-                calibration,
-            })?,
-            _ => serde_json::to_string_pretty(&Comparison {
-                workload,
-                calibration,
-                runs,
-            })?,
+            (false, [run]) => serde_json::to_string_pretty(&Single { run, workload, calibration })?,
+            _ => serde_json::to_string_pretty(&Comparison { workload, calibration, runs })?,
         };
         value + "\n"
     } else {
         let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
-        let columns = std::env::var("COLUMNS")
-            .ok()
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(100);
-        text::render(
-            workload,
-            calibration,
-            runs,
-            text::Options { columns, color },
-        )
+        let columns = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).unwrap_or(100);
+        text::render(workload, calibration, runs, text::Options { columns, color })
     };
     let mut lock = stdout.lock();
-    match lock
-        .write_all(output.as_bytes())
-        .and_then(|()| lock.flush())
-    {
+    match lock.write_all(output.as_bytes()).and_then(|()| lock.flush()) {
         // A reader that stopped reading (`| head`) is not an error of ours.
         Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other.context("cannot write the report"),

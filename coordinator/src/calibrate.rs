@@ -44,27 +44,13 @@ impl Calibration {
 /// # Errors
 /// If the calibrating painter cannot be started or does not answer.
 pub async fn calibrate(binary: &Path, workload: &Workload) -> anyhow::Result<Calibration> {
-    let core = workload
-        .cores
-        .as_ref()
-        .and_then(|cores| cores.first().copied());
+    let core = workload.cores.as_ref().and_then(|cores| cores.first().copied());
     if workload.paint.is_zero() {
-        return Ok(Calibration {
-            stroke_ns: 0.0,
-            strokes: 0,
-            core,
-        });
+        return Ok(Calibration { stroke_ns: 0.0, strokes: 0, core });
     }
-    let plan = PainterPlan {
-        id: 0,
-        scheduler: Scheduler::Blocking,
-        lanes: 1,
-        cores: core.into_iter().collect(),
-    };
+    let plan = PainterPlan { id: 0, scheduler: Scheduler::Blocking, lanes: 1, cores: core.into_iter().collect() };
     let out = workload.output_folder("")?;
-    let mut pool = Pool::spawn(binary, &[plan], &out, 1)
-        .await
-        .context("cannot calibrate")?;
+    let mut pool = Pool::spawn(binary, &[plan], &out, 1).await.context("cannot calibrate")?;
     let answer = measure(&mut pool).await;
     match answer {
         Ok(stroke_ns) => {
@@ -77,11 +63,7 @@ pub async fn calibrate(binary: &Path, workload: &Workload) -> anyhow::Result<Cal
                 );
             }
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // checked just above
-            Ok(Calibration {
-                stroke_ns,
-                strokes: (strokes as u32).max(1),
-                core,
-            })
+            Ok(Calibration { stroke_ns, strokes: (strokes as u32).max(1), core })
         }
         Err(error) => {
             pool.kill().await;
@@ -92,25 +74,18 @@ pub async fn calibrate(binary: &Path, workload: &Workload) -> anyhow::Result<Cal
 
 async fn measure(pool: &mut Pool) -> anyhow::Result<f64> {
     let painter = &mut pool.painters[0];
-    painter
-        .send(ToPainter::Calibrate { sample: SAMPLE })
-        .await?;
+    painter.send(ToPainter::Calibrate { sample: SAMPLE }).await?;
     let who = format!("{} (pid {})", painter.name(), painter.hello.pid);
     let incoming = tokio::time::timeout(SAMPLE * 20, pool.incoming.recv())
         .await
         .with_context(|| format!("{who} did not finish calibrating"))?
         .with_context(|| format!("{who} vanished while calibrating"))?;
     match incoming.message {
-        Ok(Some(FromPainter::Calibrated { stroke_ns, .. }))
-            if stroke_ns > 0.0 && stroke_ns.is_finite() =>
-        {
+        Ok(Some(FromPainter::Calibrated { stroke_ns, .. })) if stroke_ns > 0.0 && stroke_ns.is_finite() => {
             Ok(stroke_ns)
         }
         Ok(Some(other)) => bail!("{who} answered calibration with {}", other.name()),
-        Ok(None) => bail!(
-            "{who} exited while calibrating{}",
-            pool.painters[0].stderr_tail()
-        ),
+        Ok(None) => bail!("{who} exited while calibrating{}", pool.painters[0].stderr_tail()),
         Err(error) => Err(anyhow::Error::new(error).context(format!("{who} sent a bad frame"))),
     }
 }

@@ -107,8 +107,7 @@ pub struct WorkloadArgs {
 const MAX_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
 
 fn duration(text: &str) -> Result<Duration, String> {
-    let parsed =
-        humantime::parse_duration(text).map_err(|e| format!("{e} (try e.g. 300ms, 1.5s, 0ms)"))?;
+    let parsed = humantime::parse_duration(text).map_err(|e| format!("{e} (try e.g. 300ms, 1.5s, 0ms)"))?;
     if parsed > MAX_DURATION {
         return Err(format!(
             "{} is longer than the {} this tool accepts",

@@ -57,10 +57,7 @@ fn ids(ids: &[u32]) -> String {
     if ids.is_empty() {
         return "none".into();
     }
-    ids.iter()
-        .map(|id| format!("#{id}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    ids.iter().map(|id| format!("#{id}")).collect::<Vec<_>>().join(", ")
 }
 
 /// Per painter: jobs sent but not yet started, and jobs held (not yet done).
@@ -76,18 +73,11 @@ struct Holding {
 /// If a painter fails a painting, exits, or breaks the protocol (the error
 /// names it and the paintings it held), or if a stop signal arrives
 /// ([`Interrupted`]).
-pub async fn run(
-    pool: &mut Pool,
-    jobs: Vec<Job>,
-    interrupts: &mut Interrupts,
-) -> anyhow::Result<Outcome> {
+pub async fn run(pool: &mut Pool, jobs: Vec<Job>, interrupts: &mut Interrupts) -> anyhow::Result<Outcome> {
     let total = jobs.len();
     let mut pending: VecDeque<Job> = jobs.into();
     let mut holding: Vec<Holding> = pool.painters.iter().map(|_| Holding::default()).collect();
-    let mut outcome = Outcome {
-        start_ns: protocol::clock::now_ns(),
-        ..Outcome::default()
-    };
+    let mut outcome = Outcome { start_ns: protocol::clock::now_ns(), ..Outcome::default() };
     for index in 0..pool.painters.len() {
         top_up(pool, &mut holding, &mut pending, index).await?;
     }
@@ -114,20 +104,13 @@ pub async fn run(
             }
             Ok(Some(FromPainter::JobDone(done))) => {
                 if !holding[index].held.remove(&done.job) {
-                    bail!(
-                        "{who} reported painting #{} done, which it was not given",
-                        done.job
-                    );
+                    bail!("{who} reported painting #{} done, which it was not given", done.job);
                 }
                 outcome.end_ns = incoming.at_ns;
                 outcome.done.push((index, done));
             }
             Ok(Some(FromPainter::JobFailed(failed))) => {
-                bail!(
-                    "{who} could not finish painting #{}: {}",
-                    failed.job,
-                    failed.error
-                )
+                bail!("{who} could not finish painting #{}: {}", failed.job, failed.error)
             }
             Ok(Some(other)) => bail!("{who} sent {} in the middle of its work", other.name()),
             Ok(None) => bail!(

@@ -46,13 +46,7 @@ pub struct PainterPlan {
 
 impl Mode {
     /// Every mode, in the order `compare` runs them.
-    pub const ALL: [Self; 5] = [
-        Self::Sequential,
-        Self::Async,
-        Self::Parallel,
-        Self::Hybrid,
-        Self::Threads,
-    ];
+    pub const ALL: [Self; 5] = [Self::Sequential, Self::Async, Self::Parallel, Self::Hybrid, Self::Threads];
 
     /// The mode's name on the command line and in reports.
     #[must_use]
@@ -80,25 +74,11 @@ impl Mode {
     /// or threads), given the cores to hand out (`None`: unpinned).
     #[must_use]
     pub fn layout(self, workers: u32, cores: Option<&[u32]>) -> Vec<PainterPlan> {
-        let assign = |n: u32| {
-            cores
-                .map(|c| crate::pin::round_robin(c, n as usize))
-                .unwrap_or_default()
-        };
+        let assign = |n: u32| cores.map(|c| crate::pin::round_robin(c, n as usize)).unwrap_or_default();
         let scheduler = self.scheduler();
         match self {
-            Self::Sequential | Self::Async => vec![PainterPlan {
-                id: 0,
-                scheduler,
-                lanes: 1,
-                cores: assign(1),
-            }],
-            Self::Threads => vec![PainterPlan {
-                id: 0,
-                scheduler,
-                lanes: workers,
-                cores: assign(workers),
-            }],
+            Self::Sequential | Self::Async => vec![PainterPlan { id: 0, scheduler, lanes: 1, cores: assign(1) }],
+            Self::Threads => vec![PainterPlan { id: 0, scheduler, lanes: workers, cores: assign(workers) }],
             Self::Parallel | Self::Hybrid => {
                 let all = assign(workers);
                 (0..workers)
@@ -106,10 +86,7 @@ impl Mode {
                         id,
                         scheduler,
                         lanes: 1,
-                        cores: all
-                            .get(id as usize)
-                            .map(|&core| vec![core])
-                            .unwrap_or_default(),
+                        cores: all.get(id as usize).map(|&core| vec![core]).unwrap_or_default(),
                     })
                     .collect()
             }
@@ -128,16 +105,10 @@ mod tests {
         assert_eq!(seq[0].cores, vec![0]);
 
         let par = Mode::Parallel.layout(3, Some(&[0, 1]));
-        assert_eq!(
-            par.iter().map(|p| p.cores.clone()).collect::<Vec<_>>(),
-            vec![vec![0], vec![1], vec![0]]
-        );
+        assert_eq!(par.iter().map(|p| p.cores.clone()).collect::<Vec<_>>(), vec![vec![0], vec![1], vec![0]]);
 
         let threads = Mode::Threads.layout(2, Some(&[2, 3]));
-        assert_eq!(
-            (threads.len(), threads[0].lanes, threads[0].cores.clone()),
-            (1, 2, vec![2, 3])
-        );
+        assert_eq!((threads.len(), threads[0].lanes, threads[0].cores.clone()), (1, 2, vec![2, 3]));
 
         let unpinned = Mode::Hybrid.layout(2, None);
         assert!(unpinned.iter().all(|p| p.cores.is_empty()));

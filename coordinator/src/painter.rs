@@ -83,12 +83,7 @@ pub async fn spawn(
     let name = format!("painter-{}", plan.id);
     let mut command = Command::new(binary);
     command
-        .args([
-            "--id",
-            &plan.id.to_string(),
-            "--scheduler",
-            plan.scheduler.name(),
-        ])
+        .args(["--id", &plan.id.to_string(), "--scheduler", plan.scheduler.name()])
         .arg("--out")
         .arg(out)
         .args(["--slice-strokes", &slice_strokes.to_string()]);
@@ -105,12 +100,9 @@ pub async fn spawn(
         .stderr(Stdio::piped())
         .process_group(0)
         .kill_on_drop(true);
-    let mut child = command
-        .spawn()
-        .with_context(|| format!("cannot start {name} from {}", binary.display()))?;
+    let mut child = command.spawn().with_context(|| format!("cannot start {name} from {}", binary.display()))?;
     let pid = child.id().unwrap_or(0);
-    let (Some(stdin), Some(stdout), Some(stderr)) =
-        (child.stdin.take(), child.stdout.take(), child.stderr.take())
+    let (Some(stdin), Some(stdout), Some(stderr)) = (child.stdin.take(), child.stdout.take(), child.stderr.take())
     else {
         bail!("{name} (pid {pid}) started without its pipes");
     };
@@ -118,29 +110,23 @@ pub async fn spawn(
 
     let mut frames = FramedRead::new(stdout, FrameCodec::new());
     let first = tokio::time::timeout(HANDSHAKE_TIMEOUT, frames.next()).await;
-    let hello =
-        match first {
-            Ok(Some(Ok(frame))) => handshake::accept(&frame)
-                .with_context(|| format!("{name} (pid {pid}) failed the handshake")),
-            Ok(Some(Err(error))) => Err(anyhow::Error::new(error)
-                .context(format!("{name} (pid {pid}) sent a bad first frame"))),
-            Ok(None) => {
-                let status = child
-                    .wait()
-                    .await
-                    .map(describe)
-                    .unwrap_or_else(|e| e.to_string());
-                Err(anyhow::anyhow!(
-                    "{name} (pid {pid}) {status} before saying Hello{}",
-                    tail_text(&stderr_tail)
-                ))
-            }
-            Err(_) => Err(anyhow::anyhow!(
-                "{name} (pid {pid}) did not say Hello within {}: is {} a painter?",
-                humantime::format_duration(HANDSHAKE_TIMEOUT),
-                binary.display()
-            )),
-        };
+    let hello = match first {
+        Ok(Some(Ok(frame))) => {
+            handshake::accept(&frame).with_context(|| format!("{name} (pid {pid}) failed the handshake"))
+        }
+        Ok(Some(Err(error))) => {
+            Err(anyhow::Error::new(error).context(format!("{name} (pid {pid}) sent a bad first frame")))
+        }
+        Ok(None) => {
+            let status = child.wait().await.map(describe).unwrap_or_else(|e| e.to_string());
+            Err(anyhow::anyhow!("{name} (pid {pid}) {status} before saying Hello{}", tail_text(&stderr_tail)))
+        }
+        Err(_) => Err(anyhow::anyhow!(
+            "{name} (pid {pid}) did not say Hello within {}: is {} a painter?",
+            humantime::format_duration(HANDSHAKE_TIMEOUT),
+            binary.display()
+        )),
+    };
     let hello = match hello {
         Ok(hello) => hello,
         Err(error) => {
@@ -155,11 +141,7 @@ pub async fn spawn(
         loop {
             let message = messages.next().await.transpose();
             let last = !matches!(message, Ok(Some(_)));
-            let incoming_message = Incoming {
-                painter: index,
-                at_ns: protocol::clock::now_ns(),
-                message,
-            };
+            let incoming_message = Incoming { painter: index, at_ns: protocol::clock::now_ns(), message };
             if incoming.send(incoming_message).is_err() || last {
                 break;
             }
@@ -204,11 +186,7 @@ impl Painter {
         if let Ok(status) = tokio::time::timeout(grace, self.child.wait()).await {
             return status;
         }
-        tracing::warn!(
-            painter = self.hello.painter_id,
-            pid = self.hello.pid,
-            "did not exit in time; killing it"
-        );
+        tracing::warn!(painter = self.hello.painter_id, pid = self.hello.pid, "did not exit in time; killing it");
         kill_group(self.hello.pid);
         self.child.wait().await
     }
@@ -235,8 +213,7 @@ pub fn describe(status: ExitStatus) -> String {
     match (status.code(), status.signal()) {
         (Some(code), _) => format!("exited with status {code}"),
         (None, Some(signal)) => {
-            let name = Signal::try_from(signal)
-                .map_or_else(|_| format!("signal {signal}"), |s| s.as_str().to_owned());
+            let name = Signal::try_from(signal).map_or_else(|_| format!("signal {signal}"), |s| s.as_str().to_owned());
             format!("was killed by {name}")
         }
         (None, None) => "ended".to_owned(),
@@ -267,13 +244,6 @@ fn forward_stderr(id: u32, stderr: ChildStderr) -> Arc<Mutex<VecDeque<String>>> 
 }
 
 fn tail_text(tail: &Mutex<VecDeque<String>>) -> String {
-    let lines = tail
-        .lock()
-        .map(|t| t.iter().cloned().collect::<Vec<_>>())
-        .unwrap_or_default();
-    if lines.is_empty() {
-        String::new()
-    } else {
-        format!("; its stderr ended with: {}", lines.join(" | "))
-    }
+    let lines = tail.lock().map(|t| t.iter().cloned().collect::<Vec<_>>()).unwrap_or_default();
+    if lines.is_empty() { String::new() } else { format!("; its stderr ended with: {}", lines.join(" | ")) }
 }

@@ -48,10 +48,7 @@ impl Pin {
             Self::None => Ok(None),
             Self::List(cores) => {
                 if let Some(bad) = cores.iter().find(|core| !allowed.contains(core)) {
-                    anyhow::bail!(
-                        "--pin: core {bad} is not one this process may use (allowed: {})",
-                        CoreList(allowed)
-                    );
+                    anyhow::bail!("--pin: core {bad} is not one this process may use (allowed: {})", CoreList(allowed));
                 }
                 Ok(Some(cores.clone()))
             }
@@ -71,11 +68,7 @@ impl FromStr for Pin {
         }
         let mut cores = Vec::new();
         for part in text.split(',') {
-            let number = |s: &str| {
-                s.trim()
-                    .parse::<u32>()
-                    .map_err(|_| format!("`{s}` is not a core number"))
-            };
+            let number = |s: &str| s.trim().parse::<u32>().map_err(|_| format!("`{s}` is not a core number"));
             match part.split_once('-') {
                 Some((first, last)) => {
                     let (first, last) = (number(first)?, number(last)?);
@@ -146,14 +139,9 @@ mod tests {
 
     #[test]
     fn refuses_cores_outside_the_allowed_set() {
-        let err = Pin::List(vec![0, 9])
-            .cores(&[0, 1])
-            .expect_err("9 is not allowed");
+        let err = Pin::List(vec![0, 9]).cores(&[0, 1]).expect_err("9 is not allowed");
         assert!(err.to_string().contains("core 9"), "{err}");
-        assert_eq!(
-            Pin::List(vec![1]).cores(&[0, 1]).expect("allowed"),
-            Some(vec![1])
-        );
+        assert_eq!(Pin::List(vec![1]).cores(&[0, 1]).expect("allowed"), Some(vec![1]));
     }
 
     #[test]

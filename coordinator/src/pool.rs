@@ -39,17 +39,9 @@ impl Pool {
     ///
     /// # Errors
     /// As [`painter::spawn`].
-    pub async fn spawn(
-        binary: &Path,
-        plans: &[PainterPlan],
-        out: &Path,
-        slice_strokes: u64,
-    ) -> anyhow::Result<Self> {
+    pub async fn spawn(binary: &Path, plans: &[PainterPlan], out: &Path, slice_strokes: u64) -> anyhow::Result<Self> {
         let (tx, incoming) = mpsc::unbounded_channel();
-        let mut pool = Self {
-            painters: Vec::with_capacity(plans.len()),
-            incoming,
-        };
+        let mut pool = Self { painters: Vec::with_capacity(plans.len()), incoming };
         for (index, plan) in plans.iter().enumerate() {
             match painter::spawn(binary, plan, out, slice_strokes, index, tx.clone()).await {
                 Ok(painter) => pool.painters.push(painter),
@@ -64,13 +56,7 @@ impl Pool {
 
     /// Asks every painter to stop, collects their `Goodbye`s, and reaps them.
     pub async fn shutdown(mut self) -> Vec<Farewell> {
-        let mut farewells = vec![
-            Farewell {
-                goodbye: None,
-                status: None
-            };
-            self.painters.len()
-        ];
+        let mut farewells = vec![Farewell { goodbye: None, status: None }; self.painters.len()];
         let mut open = self.painters.len();
         for painter in &mut self.painters {
             if let Err(error) = painter.send(ToPainter::Shutdown).await {
@@ -79,25 +65,17 @@ impl Pool {
         }
         let deadline = tokio::time::Instant::now() + GOODBYE_TIMEOUT;
         while open > 0 {
-            let Ok(Some(incoming)) = tokio::time::timeout_at(deadline, self.incoming.recv()).await
-            else {
+            let Ok(Some(incoming)) = tokio::time::timeout_at(deadline, self.incoming.recv()).await else {
                 break;
             };
             match incoming.message {
-                Ok(Some(FromPainter::Goodbye(goodbye))) => {
-                    farewells[incoming.painter].goodbye = Some(goodbye)
+                Ok(Some(FromPainter::Goodbye(goodbye))) => farewells[incoming.painter].goodbye = Some(goodbye),
+                Ok(Some(other)) => {
+                    tracing::warn!(painter = incoming.painter, "unexpected {} during shutdown", other.name())
                 }
-                Ok(Some(other)) => tracing::warn!(
-                    painter = incoming.painter,
-                    "unexpected {} during shutdown",
-                    other.name()
-                ),
                 Ok(None) => open -= 1,
                 Err(error) => {
-                    tracing::warn!(
-                        painter = incoming.painter,
-                        "bad frame during shutdown: {error}"
-                    );
+                    tracing::warn!(painter = incoming.painter, "bad frame during shutdown: {error}");
                     open -= 1;
                 }
             }

@@ -160,10 +160,7 @@ pub fn ideal(plans: &[PainterPlan], work: Work, allowed_cores: usize) -> Ideal {
         segments: Vec::new(),
     };
     sim.run();
-    Ideal {
-        wall_s: sim.now,
-        segments: sim.segments,
-    }
+    Ideal { wall_s: sim.now, segments: sim.segments }
 }
 
 impl Sim<'_> {
@@ -211,12 +208,7 @@ impl Sim<'_> {
                 self.queued[painter].pop_front().map(|job| (job, 0))
             };
             if let Some((job, coat)) = next {
-                self.lanes[i].3 = Lane::Painting {
-                    job,
-                    coat,
-                    left: self.work.paint_s,
-                    since: self.now,
-                };
+                self.lanes[i].3 = Lane::Painting { job, coat, left: self.work.paint_s, since: self.now };
                 if coat == 0 {
                     self.unstarted[painter] -= 1;
                     self.top_up(painter);
@@ -254,20 +246,10 @@ impl Sim<'_> {
         for i in 0..self.lanes.len() {
             let (painter, lane, core, state) = self.lanes[i];
             match state {
-                Lane::Painting {
-                    job,
-                    coat,
-                    left,
-                    since,
-                } => {
+                Lane::Painting { job, coat, left, since } => {
                     let left = left - step / f64::from(sharing[&core]);
                     if left > EPSILON {
-                        self.lanes[i].3 = Lane::Painting {
-                            job,
-                            coat,
-                            left,
-                            since,
-                        };
+                        self.lanes[i].3 = Lane::Painting { job, coat, left, since };
                         continue;
                     }
                     self.record(painter, lane, job, coat, SegmentKind::Paint, since);
@@ -282,9 +264,8 @@ impl Sim<'_> {
                 Lane::Drying(_) | Lane::Idle => {}
             }
         }
-        let (over, still): (Vec<_>, Vec<_>) = std::mem::take(&mut self.drying)
-            .into_iter()
-            .partition(|(_, wait)| wait.until <= self.now + EPSILON);
+        let (over, still): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut self.drying).into_iter().partition(|(_, wait)| wait.until <= self.now + EPSILON);
         self.drying = still;
         for (painter, wait) in over {
             self.record(painter, 0, wait.job, wait.coat, wait.kind, wait.since);
@@ -295,24 +276,13 @@ impl Sim<'_> {
 
     /// A coat is painted: its first wait begins (or, with none, it is dry).
     fn start_drying(&mut self, lane: usize, painter: usize, job: u32, coat: u32) {
-        let first = [
-            (SegmentKind::FileWait, self.work.file_s),
-            (SegmentKind::NetWait, self.work.net_s),
-        ]
-        .into_iter()
-        .find(|&(_, d)| d > 0.0);
+        let first = [(SegmentKind::FileWait, self.work.file_s), (SegmentKind::NetWait, self.work.net_s)]
+            .into_iter()
+            .find(|&(_, d)| d > 0.0);
         match first {
-            Some((kind, duration)) => self.begin_wait(
-                lane,
-                painter,
-                Wait {
-                    job,
-                    coat,
-                    kind,
-                    since: self.now,
-                    until: self.now + duration,
-                },
-            ),
+            Some((kind, duration)) => {
+                self.begin_wait(lane, painter, Wait { job, coat, kind, since: self.now, until: self.now + duration })
+            }
             None => self.coat_dry(lane, painter, job, coat),
         }
     }
@@ -327,12 +297,7 @@ impl Sim<'_> {
 
     fn wait_over(&mut self, lane: usize, painter: usize, wait: Wait) {
         if wait.kind == SegmentKind::FileWait && self.work.net_s > 0.0 {
-            let next = Wait {
-                kind: SegmentKind::NetWait,
-                since: self.now,
-                until: self.now + self.work.net_s,
-                ..wait
-            };
+            let next = Wait { kind: SegmentKind::NetWait, since: self.now, until: self.now + self.work.net_s, ..wait };
             self.begin_wait(lane, painter, next);
         } else {
             self.coat_dry(lane, painter, wait.job, wait.coat);
@@ -349,33 +314,12 @@ impl Sim<'_> {
             let order = self.arrival[painter][&job];
             self.ready[painter].insert(order, (job, coat + 1));
         } else {
-            self.lanes[lane].3 = Lane::Painting {
-                job,
-                coat: coat + 1,
-                left: self.work.paint_s,
-                since: self.now,
-            };
+            self.lanes[lane].3 = Lane::Painting { job, coat: coat + 1, left: self.work.paint_s, since: self.now };
         }
     }
 
-    fn record(
-        &mut self,
-        painter: usize,
-        lane: u32,
-        painting: u32,
-        coat: u32,
-        kind: SegmentKind,
-        start_s: Seconds,
-    ) {
-        self.segments.push(Segment {
-            painter,
-            lane,
-            painting,
-            coat,
-            kind,
-            start_s,
-            end_s: self.now,
-        });
+    fn record(&mut self, painter: usize, lane: u32, painting: u32, coat: u32, kind: SegmentKind, start_s: Seconds) {
+        self.segments.push(Segment { painter, lane, painting, coat, kind, start_s, end_s: self.now });
     }
 }
 
@@ -385,13 +329,7 @@ mod tests {
     use crate::mode::Mode;
 
     fn work(paintings: u32, coats: u32, paint_s: f64, dry_s: f64) -> Work {
-        Work {
-            paintings,
-            coats,
-            paint_s,
-            file_s: dry_s / 2.0,
-            net_s: dry_s / 2.0,
-        }
+        Work { paintings, coats, paint_s, file_s: dry_s / 2.0, net_s: dry_s / 2.0 }
     }
 
     fn wall(mode: Mode, workers: u32, cores: &[u32], work: Work) -> f64 {
@@ -404,47 +342,29 @@ mod tests {
 
     #[test]
     fn sequential_adds_everything_up() {
-        assert!(close(
-            wall(Mode::Sequential, 2, &[0, 1], work(3, 2, 0.4, 0.8)),
-            3.0 * 2.0 * 1.2
-        ));
+        assert!(close(wall(Mode::Sequential, 2, &[0, 1], work(3, 2, 0.4, 0.8)), 3.0 * 2.0 * 1.2));
     }
 
     #[test]
     fn async_hides_drying_but_not_painting() {
         // Paint all three, and the last one's drying shows at the end.
-        assert!(close(
-            wall(Mode::Async, 1, &[0], work(3, 1, 0.3, 1.0)),
-            3.0 * 0.3 + 1.0
-        ));
+        assert!(close(wall(Mode::Async, 1, &[0], work(3, 1, 0.3, 1.0)), 3.0 * 0.3 + 1.0));
         // Drying shorter than painting: fully hidden but the last.
-        assert!(close(
-            wall(Mode::Async, 1, &[0], work(3, 1, 0.4, 0.2)),
-            1.2 + 0.2
-        ));
+        assert!(close(wall(Mode::Async, 1, &[0], work(3, 1, 0.4, 0.2)), 1.2 + 0.2));
     }
 
     #[test]
     fn async_paints_started_paintings_first() {
         // 2 paintings, 2 coats, long drying: A1 B1 (dry) A2 B2 (dry).
         let w = work(2, 2, 0.1, 1.0);
-        assert!(close(
-            wall(Mode::Async, 1, &[0], w),
-            0.1 + 1.0 + 0.1 + 0.1 + 1.0
-        ));
+        assert!(close(wall(Mode::Async, 1, &[0], w), 0.1 + 1.0 + 0.1 + 0.1 + 1.0));
     }
 
     #[test]
     fn parallel_divides_painting_in_whole_paintings() {
         // 3 paintings on 2 painters: one paints twice.
-        assert!(close(
-            wall(Mode::Parallel, 2, &[0, 1], work(3, 1, 1.0, 0.0)),
-            2.0
-        ));
-        assert!(close(
-            wall(Mode::Threads, 2, &[0, 1], work(4, 1, 1.0, 0.0)),
-            2.0
-        ));
+        assert!(close(wall(Mode::Parallel, 2, &[0, 1], work(3, 1, 1.0, 0.0)), 2.0));
+        assert!(close(wall(Mode::Threads, 2, &[0, 1], work(4, 1, 1.0, 0.0)), 2.0));
     }
 
     #[test]
@@ -456,10 +376,7 @@ mod tests {
     #[test]
     fn painters_sharing_a_core_share_its_speed() {
         // 3 painters, 2 cores: two of them share core 0 at half speed.
-        assert!(close(
-            wall(Mode::Parallel, 3, &[0, 1], work(3, 1, 1.0, 0.0)),
-            2.0
-        ));
+        assert!(close(wall(Mode::Parallel, 3, &[0, 1], work(3, 1, 1.0, 0.0)), 2.0));
         // Unpinned painters count against the allowed cores the same way.
         let plans = Mode::Parallel.layout(3, None);
         assert!(close(ideal(&plans, work(3, 1, 1.0, 0.0), 2).wall_s, 2.0));
@@ -469,30 +386,14 @@ mod tests {
     fn segments_cover_every_coat() {
         let w = work(3, 2, 0.2, 0.4);
         let result = ideal(&Mode::Hybrid.layout(2, Some(&[0, 1])), w, 2);
-        let paints = result
-            .segments
-            .iter()
-            .filter(|s| s.kind == SegmentKind::Paint)
-            .count();
-        let waits = result
-            .segments
-            .iter()
-            .filter(|s| s.kind != SegmentKind::Paint)
-            .count();
+        let paints = result.segments.iter().filter(|s| s.kind == SegmentKind::Paint).count();
+        let waits = result.segments.iter().filter(|s| s.kind != SegmentKind::Paint).count();
         assert_eq!((paints, waits), (6, 12));
-        assert!(
-            result
-                .segments
-                .iter()
-                .all(|s| s.end_s <= result.wall_s + 1e-9 && s.start_s <= s.end_s)
-        );
+        assert!(result.segments.iter().all(|s| s.end_s <= result.wall_s + 1e-9 && s.start_s <= s.end_s));
     }
 
     #[test]
     fn nothing_to_do_takes_no_time() {
-        assert!(close(
-            wall(Mode::Hybrid, 2, &[0, 1], work(5, 1, 0.0, 0.0)),
-            0.0
-        ));
+        assert!(close(wall(Mode::Hybrid, 2, &[0, 1], work(5, 1, 0.0, 0.0)), 0.0));
     }
 }

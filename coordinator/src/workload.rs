@@ -55,10 +55,7 @@ impl Workload {
         let allowed_cores = pin::allowed_cores()?;
         let cores = args.pin.cores(&allowed_cores)?;
         let available = cores.as_ref().map_or(allowed_cores.len(), Vec::len);
-        let default_workers = u32::try_from(available)
-            .unwrap_or(u32::MAX)
-            .min(args.paintings)
-            .max(1);
+        let default_workers = u32::try_from(available).unwrap_or(u32::MAX).min(args.paintings).max(1);
         let (file_wait, net_wait) = match (args.file_wait, args.net_wait) {
             (None, None) => (args.dry / 2, args.dry - args.dry / 2),
             (file, net) => (file.unwrap_or_default(), net.unwrap_or_default()),
@@ -90,10 +87,7 @@ impl Workload {
         (1..=self.paintings)
             .map(|id| Job {
                 id,
-                seed: self
-                    .seed
-                    .wrapping_mul(0x9e37_79b9)
-                    .wrapping_add(u64::from(id)),
+                seed: self.seed.wrapping_mul(0x9e37_79b9).wrapping_add(u64::from(id)),
                 strokes,
                 coats: self.coats,
                 file_wait: self.file_wait,
@@ -118,8 +112,7 @@ impl Workload {
     /// If the folder cannot be created or written; the message names it.
     pub fn output_folder(&self, name: &str) -> anyhow::Result<PathBuf> {
         let dir = self.out.join(name);
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("cannot create output folder {}", dir.display()))?;
+        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create output folder {}", dir.display()))?;
         probe_writable(&dir)?;
         Ok(dir)
     }
@@ -127,8 +120,7 @@ impl Workload {
 
 fn probe_writable(dir: &Path) -> anyhow::Result<()> {
     let probe = dir.join(format!(".atelier-probe-{}", std::process::id()));
-    std::fs::write(&probe, b"")
-        .with_context(|| format!("cannot write to output folder {}", dir.display()))?;
+    std::fs::write(&probe, b"").with_context(|| format!("cannot write to output folder {}", dir.display()))?;
     let _ = std::fs::remove_file(probe);
     Ok(())
 }

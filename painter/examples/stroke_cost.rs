@@ -17,15 +17,9 @@ fn main() {
             .map(|_| {
                 let start = Instant::now();
                 canvas.paint(1000);
-                format!(
-                    "{:6.2}",
-                    start.elapsed().as_nanos() as f64 / 1000.0 / 1000.0
-                )
+                format!("{:6.2}", start.elapsed().as_nanos() as f64 / 1000.0 / 1000.0)
             })
             .collect();
-        println!(
-            "seed {seed:>12}: µs per stroke, by thousand strokes: {}",
-            costs.join(" ")
-        );
+        println!("seed {seed:>12}: µs per stroke, by thousand strokes: {}", costs.join(" "));
     }
 }

@@ -31,9 +31,7 @@ use crate::{Settings, calibrate};
 /// # Errors
 /// If the runtime cannot be built.
 pub fn run(inbox: Inbox, outbox: &Outbox, settings: &Settings) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build()?;
     runtime.block_on(Scheduler::new(outbox.clone(), settings.clone()).run(inbox));
     Ok(())
 }

@@ -24,11 +24,7 @@ const BATCHES: usize = 16;
 /// Paints for about `sample` and reports the time of one stroke in the
 /// fastest batch.
 #[must_use]
-#[allow(
-    clippy::cast_precision_loss,
-    clippy::cast_possible_truncation,
-    clippy::cast_sign_loss
-)]
+#[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 pub fn measure(sample: Duration) -> FromPainter {
     let mut canvas = Canvas::new(0);
     // A first guess from a few strokes sizes the batches.
@@ -47,8 +43,5 @@ pub fn measure(sample: Duration) -> FromPainter {
         })
         .collect();
     per_stroke.sort_by(f64::total_cmp);
-    FromPainter::Calibrated {
-        stroke_ns: per_stroke[BATCHES / 2],
-        strokes: canvas.strokes(),
-    }
+    FromPainter::Calibrated { stroke_ns: per_stroke[BATCHES / 2], strokes: canvas.strokes() }
 }

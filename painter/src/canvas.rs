@@ -33,46 +33,14 @@ struct View {
 
 /// Places worth looking at; a seed picks one and nudges it.
 const VIEWS: [View; 8] = [
-    View {
-        center: (-0.6, 0.0),
-        span: 3.2,
-        julia: None,
-    },
-    View {
-        center: (-0.745, 0.113),
-        span: 0.03,
-        julia: None,
-    },
-    View {
-        center: (-1.25, 0.02),
-        span: 0.17,
-        julia: None,
-    },
-    View {
-        center: (0.28, 0.008),
-        span: 0.02,
-        julia: None,
-    },
-    View {
-        center: (0.0, 0.0),
-        span: 3.2,
-        julia: Some((-0.8, 0.156)),
-    },
-    View {
-        center: (0.0, 0.0),
-        span: 3.0,
-        julia: Some((0.285, 0.01)),
-    },
-    View {
-        center: (0.0, 0.0),
-        span: 3.2,
-        julia: Some((-0.4, 0.6)),
-    },
-    View {
-        center: (0.0, 0.0),
-        span: 2.8,
-        julia: Some((-0.70176, -0.3842)),
-    },
+    View { center: (-0.6, 0.0), span: 3.2, julia: None },
+    View { center: (-0.745, 0.113), span: 0.03, julia: None },
+    View { center: (-1.25, 0.02), span: 0.17, julia: None },
+    View { center: (0.28, 0.008), span: 0.02, julia: None },
+    View { center: (0.0, 0.0), span: 3.2, julia: Some((-0.8, 0.156)) },
+    View { center: (0.0, 0.0), span: 3.0, julia: Some((0.285, 0.01)) },
+    View { center: (0.0, 0.0), span: 3.2, julia: Some((-0.4, 0.6)) },
+    View { center: (0.0, 0.0), span: 2.8, julia: Some((-0.70176, -0.3842)) },
 ];
 
 /// One pixel's state: where its orbit is, for how many iterations it
@@ -87,12 +55,7 @@ struct Pixel {
 
 impl Default for Pixel {
     fn default() -> Self {
-        Self {
-            zr: 0.0,
-            zi: 0.0,
-            bounded: 0,
-            alive: true,
-        }
+        Self { zr: 0.0, zi: 0.0, bounded: 0, alive: true }
     }
 }
 
@@ -123,22 +86,13 @@ impl Canvas {
             *cr += rng.unit() * 0.01;
             *ci += rng.unit() * 0.01;
         }
-        let mut canvas = Self {
-            view,
-            hue: rng.unit(),
-            pixels: vec![Pixel::default(); WIDTH * HEIGHT],
-            next_row: 0,
-            strokes: 0,
-        };
+        let mut canvas =
+            Self { view, hue: rng.unit(), pixels: vec![Pixel::default(); WIDTH * HEIGHT], next_row: 0, strokes: 0 };
         if view.julia.is_some() {
             // A Julia orbit starts at the pixel; a Mandelbrot orbit at 0.
             for (i, pixel) in canvas.pixels.iter_mut().enumerate() {
                 let (zr, zi) = Self::point(&view, i % WIDTH, i / WIDTH);
-                *pixel = Pixel {
-                    zr,
-                    zi,
-                    ..Pixel::default()
-                };
+                *pixel = Pixel { zr, zi, ..Pixel::default() };
             }
         }
         canvas
@@ -174,12 +128,7 @@ impl Canvas {
                 Some(c) => (c, here),
                 None => (here, (0.0, 0.0)),
             };
-            let Pixel {
-                mut zr,
-                mut zi,
-                mut bounded,
-                mut alive,
-            } = *pixel;
+            let Pixel { mut zr, mut zi, mut bounded, mut alive } = *pixel;
             for _ in 0..ITERATIONS_PER_STROKE {
                 let (zr2, zi2) = (zr * zr, zi * zi);
                 let inside = zr2 + zi2 <= 4.0;
@@ -196,12 +145,7 @@ impl Canvas {
                 zr = nr * keep + start.0 * (1.0 - keep);
                 zi = ni * keep + start.1 * (1.0 - keep);
             }
-            *pixel = Pixel {
-                zr,
-                zi,
-                bounded,
-                alive,
-            };
+            *pixel = Pixel { zr, zi, bounded, alive };
         }
         self.next_row = (y + 1) % HEIGHT;
         self.strokes += 1;
@@ -223,11 +167,7 @@ impl Canvas {
             let row = i / WIDTH;
             let strokes_here = passes + u64::from(row < extra);
             let depth = strokes_here * u64::from(ITERATIONS_PER_STROKE);
-            let escaped_at = if pixel.alive {
-                None
-            } else {
-                Some(u64::from(pixel.bounded))
-            };
+            let escaped_at = if pixel.alive { None } else { Some(u64::from(pixel.bounded)) };
             out.extend_from_slice(&self.colour(escaped_at, depth));
         }
         out
@@ -235,11 +175,7 @@ impl Canvas {
 
     /// A pixel's colour: deep blue for unpainted and for points that never
     /// escaped, a smooth cosine palette for the rest.
-    #[allow(
-        clippy::cast_precision_loss,
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss
-    )]
+    #[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     fn colour(&self, escaped_at: Option<u64>, depth: u64) -> [u8; 3] {
         let Some(bounded) = escaped_at.filter(|_| depth > 0) else {
             return [12, 14, 40];
@@ -262,9 +198,7 @@ impl Canvas {
 /// 64-bit FNV-1a: tiny, and plenty to tell pictures apart.
 #[must_use]
 pub fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
-        (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
 
 /// A small, well-known generator: enough to turn a seed into a view.

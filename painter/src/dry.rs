@@ -17,12 +17,7 @@ use crate::outbox::Outbox;
 
 /// The waits of one coat of `job`, in order.
 fn waits(job: &Job) -> impl Iterator<Item = (DryKind, Duration)> {
-    [
-        (DryKind::File, job.file_wait),
-        (DryKind::Network, job.net_wait),
-    ]
-    .into_iter()
-    .filter(|(_, d)| !d.is_zero())
+    [(DryKind::File, job.file_wait), (DryKind::Network, job.net_wait)].into_iter().filter(|(_, d)| !d.is_zero())
 }
 
 /// Dries one coat, blocking the calling thread.

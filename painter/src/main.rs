@@ -58,9 +58,7 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(false)
         .with_target(false)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
         .init();
     let args = Args::parse();
     match run(&args) {
@@ -87,11 +85,7 @@ fn run(args: &Args) -> anyhow::Result<()> {
         (Scheduler::Threads, cores) => cores.iter().copied().map(Some).collect(),
         (_, []) => vec![None],
         (_, [core]) => vec![Some(*core)],
-        (_, more) => anyhow::bail!(
-            "a {} painter takes one core, not {}",
-            scheduler.name(),
-            more.len()
-        ),
+        (_, more) => anyhow::bail!("a {} painter takes one core, not {}", scheduler.name(), more.len()),
     };
     if scheduler != Scheduler::Threads
         && let Some(core) = lane_cores[0]
@@ -102,32 +96,14 @@ fn run(args: &Args) -> anyhow::Result<()> {
 
     // Frames go to a duplicate of fd 1 rather than through `std::io::stdout`,
     // whose line buffering would flush at every 0x0A byte of binary data.
-    let stdout = std::fs::File::from(
-        std::io::stdout()
-            .as_fd()
-            .try_clone_to_owned()
-            .context("cannot use stdout")?,
-    );
+    let stdout = std::fs::File::from(std::io::stdout().as_fd().try_clone_to_owned().context("cannot use stdout")?);
     let (outbox, writer) = Outbox::spawn(stdout).context("cannot start the stdout writer")?;
     let inbox = inbox::spawn(std::io::stdin()).context("cannot start the stdin reader")?;
     let lanes = u32::try_from(lane_cores.len()).context("too many lanes")?;
-    outbox.send(handshake::hello(
-        args.id,
-        lane_cores.iter().flatten().copied().collect(),
-        lanes,
-        scheduler,
-    ));
-    tracing::debug!(
-        painter = args.id,
-        ?lane_cores,
-        scheduler = scheduler.name(),
-        "ready"
-    );
+    outbox.send(handshake::hello(args.id, lane_cores.iter().flatten().copied().collect(), lanes, scheduler));
+    tracing::debug!(painter = args.id, ?lane_cores, scheduler = scheduler.name(), "ready");
 
-    let settings = Settings {
-        out_dir: args.out.clone(),
-        slice_strokes: args.slice_strokes.max(1),
-    };
+    let settings = Settings { out_dir: args.out.clone(), slice_strokes: args.slice_strokes.max(1) };
     match scheduler {
         Scheduler::Blocking => blocking::run(inbox, &outbox, &settings),
         Scheduler::Async => asynchronous::run(inbox, &outbox, &settings)?,
@@ -135,8 +111,6 @@ fn run(args: &Args) -> anyhow::Result<()> {
     }
     outbox.send(FromPainter::Goodbye(process::goodbye()));
     drop(outbox);
-    writer
-        .join()
-        .map_err(|_| anyhow::anyhow!("the stdout writer panicked"))?;
+    writer.join().map_err(|_| anyhow::anyhow!("the stdout writer panicked"))?;
     Ok(())
 }

@@ -27,9 +27,7 @@ impl Outbox {
     ///
     /// # Errors
     /// If the thread cannot be started.
-    pub fn spawn(
-        writer: impl Write + Send + 'static,
-    ) -> std::io::Result<(Self, thread::JoinHandle<()>)> {
+    pub fn spawn(writer: impl Write + Send + 'static) -> std::io::Result<(Self, thread::JoinHandle<()>)> {
         let (tx, rx) = mpsc::channel::<FromPainter>();
         let handle = thread::Builder::new().name("outbox".into()).spawn(move || {
             let mut out = BufWriter::new(writer);
@@ -56,12 +54,6 @@ impl Outbox {
 
     /// Sends an event about `job`, stamped now on the shared clock.
     pub fn event(&self, job: u32, lane: u32, coat: u32, kind: EventKind) {
-        self.send(FromPainter::Event(protocol::Event {
-            job,
-            lane,
-            coat,
-            at_ns: protocol::clock::now_ns(),
-            kind,
-        }));
+        self.send(FromPainter::Event(protocol::Event { job, lane, coat, at_ns: protocol::clock::now_ns(), kind }));
     }
 }

@@ -26,12 +26,7 @@ impl Painting {
     #[must_use]
     pub fn new(job: Job, lane: u32) -> Self {
         let canvas = Canvas::new(job.seed);
-        Self {
-            job,
-            lane,
-            coat: 0,
-            canvas,
-        }
+        Self { job, lane, coat: 0, canvas }
     }
 
     /// Whether every coat has been painted.

@@ -40,10 +40,8 @@ pub fn set_name(id: u32) -> anyhow::Result<()> {
 pub fn pin(core: u32) -> anyhow::Result<()> {
     let mut set = CpuSet::new();
     let index = usize::try_from(core).context("core number")?;
-    set.set(index)
-        .with_context(|| format!("core {core} is beyond what this system can name"))?;
-    sched_setaffinity(Pid::from_raw(0), &set)
-        .with_context(|| format!("cannot pin to core {core}"))?;
+    set.set(index).with_context(|| format!("core {core} is beyond what this system can name"))?;
+    sched_setaffinity(Pid::from_raw(0), &set).with_context(|| format!("cannot pin to core {core}"))?;
     Ok(())
 }
 
@@ -59,15 +57,9 @@ pub fn pin(core: u32) -> anyhow::Result<()> {
 /// If the kernel refuses, or the coordinator is already gone.
 pub fn die_with_parent() -> anyhow::Result<()> {
     prctl::set_pdeathsig(Signal::SIGKILL).context("prctl(PR_SET_PDEATHSIG)")?;
-    if let Some(expected) = std::env::var(COORDINATOR_PID_ENV)
-        .ok()
-        .and_then(|pid| pid.parse::<i32>().ok())
-    {
+    if let Some(expected) = std::env::var(COORDINATOR_PID_ENV).ok().and_then(|pid| pid.parse::<i32>().ok()) {
         let parent = getppid().as_raw();
-        anyhow::ensure!(
-            parent == expected,
-            "the coordinator (pid {expected}) is already gone"
-        );
+        anyhow::ensure!(parent == expected, "the coordinator (pid {expected}) is already gone");
     }
     Ok(())
 }
@@ -78,8 +70,7 @@ pub fn die_with_parent() -> anyhow::Result<()> {
 pub fn goodbye() -> protocol::Goodbye {
     use nix::sys::resource::{UsageWho, getrusage};
     let nanos = |t: nix::sys::time::TimeVal| {
-        u64::try_from(t.tv_sec()).unwrap_or(0) * 1_000_000_000
-            + u64::try_from(t.tv_usec()).unwrap_or(0) * 1_000
+        u64::try_from(t.tv_sec()).unwrap_or(0) * 1_000_000_000 + u64::try_from(t.tv_usec()).unwrap_or(0) * 1_000
     };
     match getrusage(UsageWho::RUSAGE_SELF) {
         Ok(usage) => protocol::Goodbye {
@@ -87,10 +78,6 @@ pub fn goodbye() -> protocol::Goodbye {
             sys_ns: nanos(usage.system_time()),
             max_rss_kib: u64::try_from(usage.max_rss()).unwrap_or(0),
         },
-        Err(_) => protocol::Goodbye {
-            user_ns: 0,
-            sys_ns: 0,
-            max_rss_kib: 0,
-        },
+        Err(_) => protocol::Goodbye { user_ns: 0, sys_ns: 0, max_rss_kib: 0 },
     }
 }

@@ -31,13 +31,8 @@ pub fn png(dir: &Path, id: u32, rgb: &[u8]) -> anyhow::Result<PathBuf> {
         let _ = fs::remove_file(&temporary);
     }
     written.with_context(|| format!("cannot write {}", temporary.display()))?;
-    fs::rename(&temporary, &path).with_context(|| {
-        format!(
-            "cannot rename {} to {}",
-            temporary.display(),
-            path.display()
-        )
-    })?;
+    fs::rename(&temporary, &path)
+        .with_context(|| format!("cannot rename {} to {}", temporary.display(), path.display()))?;
     Ok(path)
 }
 

@@ -21,12 +21,7 @@ use crate::{Settings, blocking, calibrate, process};
 ///
 /// # Errors
 /// If a lane cannot be started, or cannot pin itself.
-pub fn run(
-    mut inbox: Inbox,
-    outbox: &Outbox,
-    settings: &Settings,
-    cores: &[Option<u32>],
-) -> anyhow::Result<()> {
+pub fn run(mut inbox: Inbox, outbox: &Outbox, settings: &Settings, cores: &[Option<u32>]) -> anyhow::Result<()> {
     let (jobs_tx, jobs_rx) = mpsc::channel::<Job>();
     let jobs_rx = Arc::new(Mutex::new(jobs_rx));
     let name = process::name();
@@ -55,17 +50,14 @@ pub fn run(
 
     while let Some(message) = inbox.blocking_recv() {
         match message {
-            ToPainter::Job(job) => jobs_tx
-                .send(job)
-                .context("every painting thread has stopped")?,
+            ToPainter::Job(job) => jobs_tx.send(job).context("every painting thread has stopped")?,
             ToPainter::Calibrate { sample } => outbox.send(calibrate::measure(sample)),
             ToPainter::Shutdown => break,
         }
     }
     drop(jobs_tx); // lanes finish what is queued, then see the end
     for lane in lanes {
-        lane.join()
-            .map_err(|_| anyhow::anyhow!("a painting thread panicked"))??;
+        lane.join().map_err(|_| anyhow::anyhow!("a painting thread panicked"))??;
     }
     Ok(())
 }

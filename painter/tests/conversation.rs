@@ -27,11 +27,7 @@ impl Painter {
             .expect("painter starts");
         let stdin = child.stdin.take().expect("stdin");
         let stdout = BufReader::new(child.stdout.take().expect("stdout"));
-        Self {
-            child,
-            stdin,
-            stdout,
-        }
+        Self { child, stdin, stdout }
     }
 
     fn send(&mut self, message: &ToPainter) {
@@ -40,9 +36,7 @@ impl Painter {
     }
 
     fn recv(&mut self) -> FromPainter {
-        read_message(&mut self.stdout)
-            .expect("a readable frame")
-            .expect("not the end")
+        read_message(&mut self.stdout).expect("a readable frame").expect("not the end")
     }
 
     /// Sends `jobs`, collects messages until each is done, returns
@@ -66,11 +60,7 @@ impl Painter {
     fn shutdown(mut self) {
         self.send(&ToPainter::Shutdown);
         assert!(matches!(self.recv(), FromPainter::Goodbye(_)));
-        assert!(
-            read_message::<FromPainter>(&mut self.stdout)
-                .expect("clean end")
-                .is_none()
-        );
+        assert!(read_message::<FromPainter>(&mut self.stdout).expect("clean end").is_none());
         assert!(self.child.wait().expect("reaped").success());
     }
 }
@@ -87,10 +77,7 @@ fn job(id: u32, wait_ms: u64) -> Job {
 }
 
 fn out_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "atelier-painter-test-{name}-{}",
-        std::process::id()
-    ));
+    let dir = std::env::temp_dir().join(format!("atelier-painter-test-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("out dir");
     dir
 }
@@ -99,27 +86,13 @@ fn out_dir(name: &str) -> std::path::PathBuf {
 fn hello_calibrate_paint_goodbye() {
     let out = out_dir("blocking");
     let mut painter = Painter::start("blocking", &[], &out);
-    let FromPainter::Hello(hello) = painter.recv() else {
-        panic!("first message is not Hello")
-    };
-    assert_eq!(
-        (hello.protocol_version, hello.painter_id, hello.lanes),
-        (PROTOCOL_VERSION, 7, 1)
-    );
+    let FromPainter::Hello(hello) = painter.recv() else { panic!("first message is not Hello") };
+    assert_eq!((hello.protocol_version, hello.painter_id, hello.lanes), (PROTOCOL_VERSION, 7, 1));
     assert_eq!(hello.pid, painter.child.id());
-    assert_eq!(
-        std::fs::read_to_string(format!("/proc/{}/comm", hello.pid))
-            .expect("comm")
-            .trim(),
-        "painter-7"
-    );
+    assert_eq!(std::fs::read_to_string(format!("/proc/{}/comm", hello.pid)).expect("comm").trim(), "painter-7");
 
-    painter.send(&ToPainter::Calibrate {
-        sample: Duration::from_millis(50),
-    });
-    let FromPainter::Calibrated { stroke_ns, strokes } = painter.recv() else {
-        panic!("not Calibrated")
-    };
+    painter.send(&ToPainter::Calibrate { sample: Duration::from_millis(50) });
+    let FromPainter::Calibrated { stroke_ns, strokes } = painter.recv() else { panic!("not Calibrated") };
     assert!(stroke_ns > 0.0 && strokes > 0);
 
     let (done, events) = painter.paint(&[job(1, 5), job(2, 5)]);
@@ -130,10 +103,7 @@ fn hello_calibrate_paint_goodbye() {
     }
     // Per job: 2 coats × (paint start, paint end, 2 waits × start/end).
     assert_eq!(events.len(), 2 * 2 * 6);
-    assert!(
-        events.windows(2).all(|w| w[0].at_ns <= w[1].at_ns),
-        "one blocking lane: events in time order"
-    );
+    assert!(events.windows(2).all(|w| w[0].at_ns <= w[1].at_ns), "one blocking lane: events in time order");
     painter.shutdown();
     let _ = std::fs::remove_dir_all(out);
 }
@@ -142,11 +112,9 @@ fn hello_calibrate_paint_goodbye() {
 fn every_scheduler_paints_the_same_pictures() {
     let jobs = [job(1, 0), job(2, 20), job(3, 0)];
     let mut results = Vec::new();
-    for (scheduler, extra) in [
-        ("blocking", &[][..]),
-        ("async", &["--slice-strokes", "7"][..]),
-        ("threads", &["--lanes", "2"][..]),
-    ] {
+    for (scheduler, extra) in
+        [("blocking", &[][..]), ("async", &["--slice-strokes", "7"][..]), ("threads", &["--lanes", "2"][..])]
+    {
         let out = out_dir(&format!("same-{scheduler}"));
         let mut painter = Painter::start(scheduler, extra, &out);
         assert!(matches!(painter.recv(), FromPainter::Hello(_)));
@@ -156,31 +124,18 @@ fn every_scheduler_paints_the_same_pictures() {
         let checksums: Vec<(u32, u64)> = done.iter().map(|(job, sum, _)| (*job, *sum)).collect();
         results.push((scheduler, checksums, events));
     }
-    assert_eq!(
-        results[0].1, results[1].1,
-        "async paints what blocking paints"
-    );
-    assert_eq!(
-        results[0].1, results[2].1,
-        "threads paint what blocking paints"
-    );
+    assert_eq!(results[0].1, results[1].1, "async paints what blocking paints");
+    assert_eq!(results[0].1, results[2].1, "threads paint what blocking paints");
 
     // The async painter started painting job 2's second coat only after its
     // first coat had dried, and painted job 3 meanwhile.
     let events = &results[1].2;
     let at = |job, coat, kind| {
-        events
-            .iter()
-            .find(|e| e.job == job && e.coat == coat && e.kind == kind)
-            .expect("event")
-            .at_ns
+        events.iter().find(|e| e.job == job && e.coat == coat && e.kind == kind).expect("event").at_ns
     };
     let dried = at(2, 0, EventKind::DryFinished(protocol::DryKind::Network));
     assert!(at(2, 1, EventKind::PaintStarted) >= dried);
-    assert!(
-        at(3, 0, EventKind::PaintStarted) < dried,
-        "job 3 was painted while job 2 dried"
-    );
+    assert!(at(3, 0, EventKind::PaintStarted) < dried, "job 3 was painted while job 2 dried");
 }
 
 #[test]
@@ -188,16 +143,11 @@ fn stdin_closing_ends_the_painter() {
     let out = out_dir("eof");
     let mut painter = Painter::start("async", &[], &out);
     assert!(matches!(painter.recv(), FromPainter::Hello(_)));
-    let Painter {
-        mut child, stdin, ..
-    } = painter;
+    let Painter { mut child, stdin, .. } = painter;
     drop(stdin);
     let deadline = Instant::now() + Duration::from_secs(5);
     while child.try_wait().expect("wait").is_none() {
-        assert!(
-            Instant::now() < deadline,
-            "painter still running 5 s after stdin closed"
-        );
+        assert!(Instant::now() < deadline, "painter still running 5 s after stdin closed");
         std::thread::sleep(Duration::from_millis(10));
     }
     let _ = std::fs::remove_dir_all(out);

@@ -14,10 +14,8 @@ use nix::time::{ClockId, clock_gettime};
 /// 0 is returned rather than a panic, and the timeline shows it.
 #[must_use]
 pub fn now_ns() -> u64 {
-    clock_gettime(ClockId::CLOCK_MONOTONIC).map_or(0, |t| {
-        u64::try_from(t.tv_sec()).unwrap_or(0) * 1_000_000_000
-            + u64::try_from(t.tv_nsec()).unwrap_or(0)
-    })
+    clock_gettime(ClockId::CLOCK_MONOTONIC)
+        .map_or(0, |t| u64::try_from(t.tv_sec()).unwrap_or(0) * 1_000_000_000 + u64::try_from(t.tv_nsec()).unwrap_or(0))
 }
 
 #[cfg(test)]

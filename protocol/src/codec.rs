@@ -13,9 +13,7 @@ use crate::frame::MAX_FRAME_LEN;
 /// integers) with a decode limit: a hostile length inside a message (a
 /// `Vec` claiming a billion elements) fails instead of allocating.
 fn config() -> impl bincode::config::Config {
-    bincode::config::standard()
-        .with_little_endian()
-        .with_limit::<MAX_FRAME_LEN>()
+    bincode::config::standard().with_little_endian().with_limit::<MAX_FRAME_LEN>()
 }
 
 /// Serialises a message into the payload of one frame.
@@ -26,10 +24,7 @@ fn config() -> impl bincode::config::Config {
 pub fn encode<T: Serialize>(message: &T) -> Result<Vec<u8>, Error> {
     let bytes = bincode::serde::encode_to_vec(message, config()).map_err(Error::Encode)?;
     if bytes.len() > MAX_FRAME_LEN {
-        return Err(Error::FrameTooLarge {
-            len: bytes.len(),
-            max: MAX_FRAME_LEN,
-        });
+        return Err(Error::FrameTooLarge { len: bytes.len(), max: MAX_FRAME_LEN });
     }
     Ok(bytes)
 }
@@ -40,8 +35,7 @@ pub fn encode<T: Serialize>(message: &T) -> Result<Vec<u8>, Error> {
 /// [`Error::Decode`] if the bytes are not a `T`, [`Error::TrailingBytes`] if
 /// they hold more than one.
 pub fn decode<T: DeserializeOwned>(payload: &[u8]) -> Result<T, Error> {
-    let (message, used) =
-        bincode::serde::decode_from_slice(payload, config()).map_err(Error::Decode)?;
+    let (message, used) = bincode::serde::decode_from_slice(payload, config()).map_err(Error::Decode)?;
     if used != payload.len() {
         return Err(Error::TrailingBytes(payload.len() - used));
     }
@@ -51,9 +45,7 @@ pub fn decode<T: DeserializeOwned>(payload: &[u8]) -> Result<T, Error> {
 /// Decodes only the first fields of a payload as `T`, ignoring the rest: how
 /// the handshake reads a version number from a `Hello` it cannot fully parse.
 pub(crate) fn decode_prefix<T: DeserializeOwned>(payload: &[u8]) -> Option<T> {
-    bincode::serde::decode_from_slice(payload, config())
-        .ok()
-        .map(|(value, _)| value)
+    bincode::serde::decode_from_slice(payload, config()).ok().map(|(value, _)| value)
 }
 
 #[cfg(test)]
@@ -84,10 +76,7 @@ mod tests {
     fn trailing_bytes_are_an_error() {
         let mut bytes = encode(&crate::ToPainter::Shutdown).expect("encodes");
         bytes.push(0);
-        assert!(matches!(
-            decode::<crate::ToPainter>(&bytes),
-            Err(Error::TrailingBytes(1))
-        ));
+        assert!(matches!(decode::<crate::ToPainter>(&bytes), Err(Error::TrailingBytes(1))));
     }
 
     #[test]
@@ -97,9 +86,6 @@ mod tests {
         let mut bytes = vec![0u8, 1, 2, 3]; // Hello, version 1, pid 2, painter 3
         bytes.push(253); // varint marker: a u64 follows
         bytes.extend_from_slice(&(1u64 << 62).to_le_bytes());
-        assert!(matches!(
-            decode::<FromPainter>(&bytes),
-            Err(Error::Decode(_))
-        ));
+        assert!(matches!(decode::<FromPainter>(&bytes), Err(Error::Decode(_))));
     }
 }

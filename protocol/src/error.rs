@@ -43,9 +43,7 @@ pub enum Error {
     #[error("message does not encode")]
     Encode(#[source] bincode::error::EncodeError),
     /// The peer speaks another version of the protocol.
-    #[error(
-        "protocol version mismatch: this side speaks version {ours}, the other side version {theirs}"
-    )]
+    #[error("protocol version mismatch: this side speaks version {ours}, the other side version {theirs}")]
     VersionMismatch {
         /// [`crate::PROTOCOL_VERSION`].
         ours: u32,

@@ -44,20 +44,14 @@ pub fn read_frame(reader: &mut impl Read) -> Result<Option<Vec<u8>>, Error> {
         0 => return Ok(None),
         HEADER_LEN => {}
         got => {
-            return Err(Error::Truncated {
-                got,
-                expected: HEADER_LEN,
-            });
+            return Err(Error::Truncated { got, expected: HEADER_LEN });
         }
     }
     let len = checked_len(header)?;
     let mut payload = vec![0u8; len];
     let got = read_full(reader, &mut payload)?;
     if got < len {
-        return Err(Error::Truncated {
-            got: HEADER_LEN + got,
-            expected: HEADER_LEN + len,
-        });
+        return Err(Error::Truncated { got: HEADER_LEN + got, expected: HEADER_LEN + len });
     }
     Ok(Some(payload))
 }
@@ -80,9 +74,7 @@ pub fn write_frame(writer: &mut impl Write, payload: &[u8]) -> Result<(), Error>
 /// # Errors
 /// As [`read_frame`] and [`codec::decode`].
 pub fn read_message<T: DeserializeOwned>(reader: &mut impl Read) -> Result<Option<T>, Error> {
-    read_frame(reader)?
-        .map(|payload| codec::decode(&payload))
-        .transpose()
+    read_frame(reader)?.map(|payload| codec::decode(&payload)).transpose()
 }
 
 /// Encodes and writes one message, blocking (not flushed).
@@ -98,20 +90,14 @@ fn payload_len(payload: &[u8]) -> Result<u32, Error> {
     u32::try_from(payload.len())
         .ok()
         .filter(|&len| len as usize <= MAX_FRAME_LEN)
-        .ok_or(Error::FrameTooLarge {
-            len: payload.len(),
-            max: MAX_FRAME_LEN,
-        })
+        .ok_or(Error::FrameTooLarge { len: payload.len(), max: MAX_FRAME_LEN })
 }
 
 /// The payload length a header announces, if it is within the limit.
 fn checked_len(header: [u8; HEADER_LEN]) -> Result<usize, Error> {
     let len = u32::from_le_bytes(header) as usize;
     if len > MAX_FRAME_LEN {
-        return Err(Error::FrameTooLarge {
-            len,
-            max: MAX_FRAME_LEN,
-        });
+        return Err(Error::FrameTooLarge { len, max: MAX_FRAME_LEN });
     }
     Ok(len)
 }
@@ -189,10 +175,7 @@ impl Decoder for FrameCodec {
             return Ok(None);
         }
         let expected = Self::frame_len(src)?.unwrap_or(HEADER_LEN);
-        Err(Error::Truncated {
-            got: src.len(),
-            expected,
-        })
+        Err(Error::Truncated { got: src.len(), expected })
     }
 }
 
@@ -223,10 +206,7 @@ impl<In, Out> MessageCodec<In, Out> {
     /// A typed codec over this protocol's frames.
     #[must_use]
     pub fn new() -> Self {
-        Self {
-            frames: FrameCodec::new(),
-            types: PhantomData,
-        }
+        Self { frames: FrameCodec::new(), types: PhantomData }
     }
 }
 
@@ -241,17 +221,11 @@ impl<In: DeserializeOwned, Out> Decoder for MessageCodec<In, Out> {
     type Error = Error;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<In>, Error> {
-        self.frames
-            .decode(src)?
-            .map(|payload| codec::decode(&payload))
-            .transpose()
+        self.frames.decode(src)?.map(|payload| codec::decode(&payload)).transpose()
     }
 
     fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<In>, Error> {
-        self.frames
-            .decode_eof(src)?
-            .map(|payload| codec::decode(&payload))
-            .transpose()
+        self.frames.decode_eof(src)?.map(|payload| codec::decode(&payload)).transpose()
     }
 }
 
@@ -259,8 +233,7 @@ impl<In, Out: Serialize> Encoder<Out> for MessageCodec<In, Out> {
     type Error = Error;
 
     fn encode(&mut self, message: Out, dst: &mut BytesMut) -> Result<(), Error> {
-        self.frames
-            .encode(Bytes::from(codec::encode(&message)?), dst)
+        self.frames.encode(Bytes::from(codec::encode(&message)?), dst)
     }
 }
 
@@ -280,50 +253,25 @@ mod tests {
     }
 
     fn goodbye() -> FromPainter {
-        FromPainter::Goodbye(Goodbye {
-            user_ns: 1,
-            sys_ns: 2,
-            max_rss_kib: 3,
-        })
+        FromPainter::Goodbye(Goodbye { user_ns: 1, sys_ns: 2, max_rss_kib: 3 })
     }
 
     #[test]
     fn round_trip_then_clean_end() {
-        let messages = [
-            FromPainter::Calibrated {
-                stroke_ns: 12.5,
-                strokes: 800,
-            },
-            goodbye(),
-        ];
+        let messages = [FromPainter::Calibrated { stroke_ns: 12.5, strokes: 800 }, goodbye()];
         let mut reader = Cursor::new(framed(&messages));
         for expected in &messages {
-            let got: FromPainter = read_message(&mut reader)
-                .expect("reads")
-                .expect("a message");
+            let got: FromPainter = read_message(&mut reader).expect("reads").expect("a message");
             assert_eq!(&got, expected);
         }
-        assert!(
-            read_message::<FromPainter>(&mut reader)
-                .expect("clean end")
-                .is_none()
-        );
+        assert!(read_message::<FromPainter>(&mut reader).expect("clean end").is_none());
     }
 
     #[test]
     fn end_inside_the_header_is_truncated() {
         let mut reader = Cursor::new(vec![5u8, 0]);
         let err = read_frame(&mut reader).expect_err("cut header");
-        assert!(
-            matches!(
-                err,
-                Error::Truncated {
-                    got: 2,
-                    expected: 4
-                }
-            ),
-            "{err:?}"
-        );
+        assert!(matches!(err, Error::Truncated { got: 2, expected: 4 }), "{err:?}");
     }
 
     #[test]
@@ -332,10 +280,7 @@ mod tests {
         let full = bytes.len();
         bytes.truncate(full - 1);
         let err = read_frame(&mut Cursor::new(bytes)).expect_err("cut payload");
-        assert!(
-            matches!(err, Error::Truncated { got, expected } if got == full - 1 && expected == full),
-            "{err:?}"
-        );
+        assert!(matches!(err, Error::Truncated { got, expected } if got == full - 1 && expected == full), "{err:?}");
     }
 
     #[test]
@@ -344,9 +289,7 @@ mod tests {
         // a payload, the error would be `Truncated`, not `FrameTooLarge`.
         let mut reader = Cursor::new(u32::MAX.to_le_bytes());
         let err = read_frame(&mut reader).expect_err("too large");
-        assert!(
-            matches!(err, Error::FrameTooLarge { len, max: MAX_FRAME_LEN } if len == u32::MAX as usize)
-        );
+        assert!(matches!(err, Error::FrameTooLarge { len, max: MAX_FRAME_LEN } if len == u32::MAX as usize));
     }
 
     #[test]
@@ -369,18 +312,11 @@ mod tests {
     fn async_codec_round_trip_and_eof() {
         let mut codec = MessageCodec::<ToPainter, ToPainter>::new();
         let mut buf = BytesMut::new();
-        codec
-            .encode(ToPainter::Shutdown, &mut buf)
-            .expect("encodes");
-        codec
-            .encode(ToPainter::Shutdown, &mut buf)
-            .expect("encodes");
+        codec.encode(ToPainter::Shutdown, &mut buf).expect("encodes");
+        codec.encode(ToPainter::Shutdown, &mut buf).expect("encodes");
         let whole = buf.len();
         buf.truncate(whole - 1);
-        assert_eq!(
-            codec.decode(&mut buf).expect("decodes"),
-            Some(ToPainter::Shutdown)
-        );
+        assert_eq!(codec.decode(&mut buf).expect("decodes"), Some(ToPainter::Shutdown));
         // The second frame lacks its last byte: more may come...
         assert_eq!(codec.decode(&mut buf).expect("waits"), None);
         // ...unless the stream has ended.
@@ -395,9 +331,6 @@ mod tests {
         let mut buf = BytesMut::from(&u32::MAX.to_le_bytes()[..]);
         let err = codec.decode(&mut buf).expect_err("too large");
         assert!(matches!(err, Error::FrameTooLarge { .. }), "{err:?}");
-        assert!(
-            buf.capacity() < MAX_FRAME_LEN,
-            "nothing was reserved for the payload"
-        );
+        assert!(buf.capacity() < MAX_FRAME_LEN, "nothing was reserved for the payload");
     }
 }

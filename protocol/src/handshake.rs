@@ -31,19 +31,14 @@ pub fn hello(painter_id: u32, cores: Vec<u32>, lanes: u32, scheduler: Scheduler)
 pub fn accept(first_frame: &[u8]) -> Result<Hello, Error> {
     match codec::decode::<FromPainter>(first_frame) {
         Ok(FromPainter::Hello(hello)) if hello.protocol_version == PROTOCOL_VERSION => Ok(hello),
-        Ok(FromPainter::Hello(hello)) => Err(Error::VersionMismatch {
-            ours: PROTOCOL_VERSION,
-            theirs: hello.protocol_version,
-        }),
-        Ok(other) => Err(Error::Unexpected {
-            expected: "Hello",
-            got: other.name(),
-        }),
+        Ok(FromPainter::Hello(hello)) => {
+            Err(Error::VersionMismatch { ours: PROTOCOL_VERSION, theirs: hello.protocol_version })
+        }
+        Ok(other) => Err(Error::Unexpected { expected: "Hello", got: other.name() }),
         Err(decode_error) => match peek_version(first_frame) {
-            Some(theirs) if theirs != PROTOCOL_VERSION => Err(Error::VersionMismatch {
-                ours: PROTOCOL_VERSION,
-                theirs,
-            }),
+            Some(theirs) if theirs != PROTOCOL_VERSION => {
+                Err(Error::VersionMismatch { ours: PROTOCOL_VERSION, theirs })
+            }
             _ => Err(decode_error),
         },
     }
@@ -67,10 +62,7 @@ mod tests {
     fn accepts_our_version() {
         let bytes = codec::encode(&hello(2, vec![1], 1, Scheduler::Async)).expect("encodes");
         let got = accept(&bytes).expect("accepted");
-        assert_eq!(
-            (got.painter_id, got.cores, got.scheduler),
-            (2, vec![1], Scheduler::Async)
-        );
+        assert_eq!((got.painter_id, got.cores, got.scheduler), (2, vec![1], Scheduler::Async));
     }
 
     #[test]
@@ -81,39 +73,21 @@ mod tests {
         }
         let err = accept(&codec::encode(&message).expect("encodes")).expect_err("mismatch");
         let text = err.to_string();
-        assert!(
-            matches!(err, Error::VersionMismatch { theirs, .. } if theirs == PROTOCOL_VERSION + 1)
-        );
-        assert!(
-            text.contains(&PROTOCOL_VERSION.to_string())
-                && text.contains(&(PROTOCOL_VERSION + 1).to_string())
-        );
+        assert!(matches!(err, Error::VersionMismatch { theirs, .. } if theirs == PROTOCOL_VERSION + 1));
+        assert!(text.contains(&PROTOCOL_VERSION.to_string()) && text.contains(&(PROTOCOL_VERSION + 1).to_string()));
     }
 
     #[test]
     fn a_future_hello_of_another_shape_still_names_its_version() {
         // Variant 0, version 7, then fields this version cannot parse.
         let bytes = codec::encode(&(0u32, 7u32, "a field from the future")).expect("encodes");
-        assert!(matches!(
-            accept(&bytes),
-            Err(Error::VersionMismatch { theirs: 7, .. })
-        ));
+        assert!(matches!(accept(&bytes), Err(Error::VersionMismatch { theirs: 7, .. })));
     }
 
     #[test]
     fn refuses_another_first_message() {
-        let bytes = codec::encode(&FromPainter::Calibrated {
-            stroke_ns: 1.0,
-            strokes: 1,
-        })
-        .expect("encodes");
-        assert!(matches!(
-            accept(&bytes),
-            Err(Error::Unexpected {
-                expected: "Hello",
-                got: "Calibrated"
-            })
-        ));
+        let bytes = codec::encode(&FromPainter::Calibrated { stroke_ns: 1.0, strokes: 1 }).expect("encodes");
+        assert!(matches!(accept(&bytes), Err(Error::Unexpected { expected: "Hello", got: "Calibrated" })));
         // Bytes of the other direction are not a Hello either.
         let bytes = codec::encode(&ToPainter::Shutdown).expect("encodes");
         assert!(accept(&bytes).is_err());

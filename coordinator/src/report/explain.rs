@@ -9,11 +9,7 @@ use crate::workload::Workload;
 /// Seconds, as a person reads them: `1.20 s`.
 #[must_use]
 pub fn secs(s: f64) -> String {
-    if s < 10.0 {
-        format!("{s:.2} s")
-    } else {
-        format!("{s:.1} s")
-    }
+    if s < 10.0 { format!("{s:.2} s") } else { format!("{s:.1} s") }
 }
 
 /// Below this ideal wall time, a ratio against it means nothing.
@@ -22,11 +18,7 @@ const MEANINGFUL_IDEAL_S: f64 = 0.001;
 /// The efficiency as a percentage, or `n/a` when the ideal is about zero.
 #[must_use]
 pub fn efficiency(run: &RunReport) -> String {
-    if run.ideal_s < MEANINGFUL_IDEAL_S {
-        "n/a".to_owned()
-    } else {
-        format!("{:.1}%", run.efficiency * 100.0)
-    }
+    if run.ideal_s < MEANINGFUL_IDEAL_S { "n/a".to_owned() } else { format!("{:.1}%", run.efficiency * 100.0) }
 }
 
 /// Explains `run`.
@@ -35,20 +27,12 @@ pub fn efficiency(run: &RunReport) -> String {
 pub fn sentence(run: &RunReport, workload: &Workload, calibration: &Calibration) -> String {
     let n = workload.paintings;
     let coats = workload.coats;
-    let paint = if workload.paint.is_zero() {
-        0.0
-    } else {
-        calibration.paint().as_secs_f64()
-    };
+    let paint = if workload.paint.is_zero() { 0.0 } else { calibration.paint().as_secs_f64() };
     let dry = workload.dry().as_secs_f64();
     let units = f64::from(n * coats);
     let (total_paint, total_dry) = (units * paint, units * dry);
     let (w, c) = (run.lanes, run.cores);
-    let per = if coats == 1 {
-        String::new()
-    } else {
-        format!(" × {coats} coats")
-    };
+    let per = if coats == 1 { String::new() } else { format!(" × {coats} coats") };
 
     let rounds = (n as usize).div_ceil(w.max(1));
     let bound = || {
@@ -56,11 +40,7 @@ pub fn sentence(run: &RunReport, workload: &Workload, calibration: &Calibration)
         if w < n as usize && n as usize % w != 0 {
             why += &format!(
                 " {n} paintings on {w} {} take {rounds} rounds of painting, so at most {:.2}× faster than one, not {n}×.",
-                if run.mode == Mode::Threads {
-                    "threads"
-                } else {
-                    "painters"
-                },
+                if run.mode == Mode::Threads { "threads" } else { "painters" },
                 f64::from(n) / rounds as f64
             );
         }
@@ -109,19 +89,15 @@ pub fn sentence(run: &RunReport, workload: &Workload, calibration: &Calibration)
         );
         return text;
     }
-    text += &format!(
-        " Measured {} against an ideal of {} ({}).",
-        secs(run.wall_s),
-        secs(run.ideal_s),
-        efficiency(run)
-    );
+    text += &format!(" Measured {} against an ideal of {} ({}).", secs(run.wall_s), secs(run.ideal_s), efficiency(run));
     if run.efficiency < 0.9 {
         text += &format!(
             " The {} over the ideal is overhead: messages, wake-ups, and whatever else this machine was doing.",
             secs(run.wall_s - run.ideal_s)
         );
     } else if run.efficiency > 1.03 {
-        text += " Faster than the ideal: the cores ran faster than when the stroke was calibrated (shared machines vary).";
+        text +=
+            " Faster than the ideal: the cores ran faster than when the stroke was calibrated (shared machines vary).";
     }
     text
 }

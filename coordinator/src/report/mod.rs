@@ -117,15 +117,7 @@ pub struct Measured<'a> {
 /// Builds a run's report.
 #[must_use]
 pub fn build(measured: Measured<'_>) -> RunReport {
-    let Measured {
-        mode,
-        painters,
-        outcome,
-        farewells,
-        ideal,
-        workload,
-        calibration,
-    } = measured;
+    let Measured { mode, painters, outcome, farewells, ideal, workload, calibration } = measured;
     let secs = |ns: u64| ns.saturating_sub(outcome.start_ns) as f64 / 1e9;
     let wall_s = secs(outcome.end_ns);
     let cpu = |f: &Farewell| f.goodbye.map(|g| (g.user_ns + g.sys_ns) as f64 / 1e9);
@@ -143,9 +135,7 @@ pub fn build(measured: Measured<'_>) -> RunReport {
             startup_s: startup.as_secs_f64(),
             cpu_s: cpu(farewell),
             max_rss_kib: farewell.goodbye.map(|g| g.max_rss_kib),
-            exit: farewell
-                .status
-                .map_or_else(|| "not reaped".to_owned(), describe),
+            exit: farewell.status.map_or_else(|| "not reaped".to_owned(), describe),
         })
         .collect();
 
@@ -167,34 +157,20 @@ pub fn build(measured: Measured<'_>) -> RunReport {
     paintings.sort_by_key(|p| p.id);
 
     let lanes: usize = painters.iter().map(|(h, _)| h.lanes as usize).sum();
-    let cores: BTreeSet<u32> = painters
-        .iter()
-        .flat_map(|(h, _)| h.cores.iter().copied())
-        .collect();
+    let cores: BTreeSet<u32> = painters.iter().flat_map(|(h, _)| h.cores.iter().copied()).collect();
     let segments = segments(&outcome, secs);
-    let efficiency = if wall_s > 0.0 {
-        ideal.wall_s / wall_s
-    } else {
-        1.0
-    };
+    let efficiency = if wall_s > 0.0 { ideal.wall_s / wall_s } else { 1.0 };
     let mut report = RunReport {
         mode,
         processes: painters.len(),
         lanes,
-        cores: if cores.is_empty() {
-            lanes.min(workload.allowed_cores.len())
-        } else {
-            cores.len()
-        },
+        cores: if cores.is_empty() { lanes.min(workload.allowed_cores.len()) } else { cores.len() },
         wall_s,
         ideal_s: ideal.wall_s,
         efficiency,
         speedup: None,
         cpu_s: farewells.iter().filter_map(cpu).sum(),
-        startup_s: painters
-            .iter()
-            .map(|(_, s)| s.as_secs_f64())
-            .fold(0.0, f64::max),
+        startup_s: painters.iter().map(|(_, s)| s.as_secs_f64()).fold(0.0, f64::max),
         painters: painter_reports,
         paintings,
         segments,
@@ -209,12 +185,8 @@ pub fn build(measured: Measured<'_>) -> RunReport {
 fn segments(outcome: &Outcome, secs: impl Fn(u64) -> f64) -> Vec<Segment> {
     let kind_of = |kind: EventKind| match kind {
         EventKind::PaintStarted | EventKind::PaintFinished => SegmentKind::Paint,
-        EventKind::DryStarted(DryKind::File) | EventKind::DryFinished(DryKind::File) => {
-            SegmentKind::FileWait
-        }
-        EventKind::DryStarted(DryKind::Network) | EventKind::DryFinished(DryKind::Network) => {
-            SegmentKind::NetWait
-        }
+        EventKind::DryStarted(DryKind::File) | EventKind::DryFinished(DryKind::File) => SegmentKind::FileWait,
+        EventKind::DryStarted(DryKind::Network) | EventKind::DryFinished(DryKind::Network) => SegmentKind::NetWait,
     };
     let mut open: HashMap<(usize, u32, u32, SegmentKind), u64> = HashMap::new();
     let mut segments = Vec::new();
@@ -246,8 +218,5 @@ fn segments(outcome: &Outcome, secs: impl Fn(u64) -> f64) -> Vec<Segment> {
 /// Whether a mode's lanes are threads of one process (for labels).
 #[must_use]
 pub fn lanes_are_threads(report: &RunReport) -> bool {
-    report
-        .painters
-        .iter()
-        .any(|p| p.scheduler == Scheduler::Threads.name())
+    report.painters.iter().any(|p| p.scheduler == Scheduler::Threads.name())
 }

@@ -20,21 +20,13 @@ pub struct Options {
 
 /// The whole report for one or more runs of one workload.
 #[must_use]
-pub fn render(
-    workload: &Workload,
-    calibration: &Calibration,
-    runs: &[RunReport],
-    options: Options,
-) -> String {
+pub fn render(workload: &Workload, calibration: &Calibration, runs: &[RunReport], options: Options) -> String {
     let mut out = header(workload, calibration);
     out.push('\n');
     out += &table(runs);
     out.push('\n');
     out += "  █ painting (starting with its number)   ░ drying (slow disk, then slow network)\n";
-    let span_s = runs
-        .iter()
-        .map(|r| r.wall_s.max(r.ideal_s))
-        .fold(0.0, f64::max);
+    let span_s = runs.iter().map(|r| r.wall_s.max(r.ideal_s)).fold(0.0, f64::max);
     for run in runs {
         out.push('\n');
         out += &section(run, span_s, options);
@@ -43,17 +35,9 @@ pub fn render(
 }
 
 fn header(workload: &Workload, calibration: &Calibration) -> String {
-    let coats = if workload.coats == 1 {
-        "1 coat".to_owned()
-    } else {
-        format!("{} coats", workload.coats)
-    };
+    let coats = if workload.coats == 1 { "1 coat".to_owned() } else { format!("{} coats", workload.coats) };
     let strokes = if calibration.strokes > 0 {
-        format!(
-            " = {} strokes of {:.1} µs",
-            calibration.strokes,
-            calibration.stroke_ns / 1000.0
-        )
+        format!(" = {} strokes of {:.1} µs", calibration.strokes, calibration.stroke_ns / 1000.0)
     } else {
         String::new()
     };
@@ -86,9 +70,7 @@ fn table(runs: &[RunReport]) -> String {
         "mode", "processes", "threads", "cores", "wall", "speedup", "ideal", "efficiency", "cpu"
     );
     for run in runs {
-        let speedup = run
-            .speedup
-            .map_or_else(|| "-".to_owned(), |s| format!("{s:.2}×"));
+        let speedup = run.speedup.map_or_else(|| "-".to_owned(), |s| format!("{s:.2}×"));
         let _ = writeln!(
             out,
             "{:<11} {:>9} {:>7} {:>5} {:>7.2}s {:>8} {:>7.2}s {:>10} {:>7.2}s",
@@ -127,41 +109,15 @@ fn section(run: &RunReport, span_s: f64, options: Options) -> String {
     let mut lanes: Vec<Lane<'_>> = Vec::new();
     for (index, painter) in run.painters.iter().enumerate() {
         for lane in 0..painter.lanes {
-            let core = painter
-                .cores
-                .get(lane as usize)
-                .map_or_else(String::new, |c| format!("@{c}"));
-            let label = if threads {
-                format!("thread-{lane}{core}")
-            } else {
-                format!("painter-{}{core}", painter.id)
-            };
-            let segments = run
-                .segments
-                .iter()
-                .filter(|s| s.painter == index && s.lane == lane)
-                .collect();
+            let core = painter.cores.get(lane as usize).map_or_else(String::new, |c| format!("@{c}"));
+            let label = if threads { format!("thread-{lane}{core}") } else { format!("painter-{}{core}", painter.id) };
+            let segments = run.segments.iter().filter(|s| s.painter == index && s.lane == lane).collect();
             lanes.push(Lane { label, segments });
         }
     }
-    let label_width = lanes
-        .iter()
-        .map(|l| l.label.len())
-        .max()
-        .unwrap_or(0)
-        .max(7);
-    let width = options
-        .columns
-        .saturating_sub(label_width + 6)
-        .clamp(20, 160);
-    for line in timeline::draw(
-        &lanes,
-        Style {
-            width,
-            span_s,
-            color: options.color,
-        },
-    ) {
+    let label_width = lanes.iter().map(|l| l.label.len()).max().unwrap_or(0).max(7);
+    let width = options.columns.saturating_sub(label_width + 6).clamp(20, 160);
+    for line in timeline::draw(&lanes, Style { width, span_s, color: options.color }) {
         out += &line;
         out.push('\n');
     }

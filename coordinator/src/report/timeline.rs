@@ -46,20 +46,12 @@ pub struct Style {
 /// Draws lanes and a time axis; one string per terminal line.
 #[must_use]
 pub fn draw(lanes: &[Lane<'_>], style: Style) -> Vec<String> {
-    let label_width = lanes
-        .iter()
-        .map(|l| l.label.chars().count())
-        .max()
-        .unwrap_or(0)
-        .max(7);
+    let label_width = lanes.iter().map(|l| l.label.chars().count()).max().unwrap_or(0).max(7);
     let mut lines = Vec::new();
     for lane in lanes {
         for (i, row) in rows(&lane.segments, style).iter().enumerate() {
             let label = if i == 0 { lane.label.as_str() } else { "" };
-            lines.push(format!(
-                "  {label:>label_width$} │{}",
-                render(row, style.color)
-            ));
+            lines.push(format!("  {label:>label_width$} │{}", render(row, style.color)));
         }
     }
     let (ticks, labels) = axis(style);
@@ -72,11 +64,7 @@ fn column(t: f64, style: Style) -> usize {
     if style.span_s <= 0.0 {
         return 0;
     }
-    #[allow(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        clippy::cast_precision_loss
-    )]
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
     let col = (t / style.span_s * style.width as f64).round().max(0.0) as usize;
     col.min(style.width)
 }
@@ -93,20 +81,14 @@ fn rows(segments: &[&Segment], style: Style) -> Vec<Vec<Cell>> {
         let (start, end) = cells(s);
         let digits: Vec<char> = s.painting.to_string().chars().collect();
         for (i, cell) in rows[0][start..end].iter_mut().enumerate() {
-            *cell = Cell::Paint {
-                painting: s.painting,
-                label: digits.get(i).copied(),
-            };
+            *cell = Cell::Paint { painting: s.painting, label: digits.get(i).copied() };
         }
     }
     // A coat's drying (its file wait, then its network wait) is placed as
     // one piece, so that it stays on one row.
     let mut dryings: Vec<Segment> = Vec::new();
     for s in segments.iter().filter(|s| s.kind != SegmentKind::Paint) {
-        match dryings
-            .iter_mut()
-            .find(|d| (d.painting, d.coat) == (s.painting, s.coat))
-        {
+        match dryings.iter_mut().find(|d| (d.painting, d.coat) == (s.painting, s.coat)) {
             Some(d) => {
                 d.start_s = d.start_s.min(s.start_s);
                 d.end_s = d.end_s.max(s.end_s);
@@ -116,9 +98,7 @@ fn rows(segments: &[&Segment], style: Style) -> Vec<Vec<Cell>> {
     }
     for s in &dryings {
         let (start, end) = cells(s);
-        let free = rows
-            .iter()
-            .position(|row| row[start..end].iter().all(|&c| c == Cell::Empty));
+        let free = rows.iter().position(|row| row[start..end].iter().all(|&c| c == Cell::Empty));
         let row = match free {
             Some(row) => row,
             None => {
@@ -144,11 +124,7 @@ fn render(row: &[Cell], color: bool) -> String {
             (Cell::Paint { label, .. }, false) => out.push(label.unwrap_or('█')),
             (Cell::Paint { painting, label }, true) => {
                 let colour = COLOURS[painting as usize % COLOURS.len()];
-                let _ = write!(
-                    out,
-                    "\x1b[48;5;{colour}m\x1b[38;5;16m{}\x1b[0m",
-                    label.unwrap_or(' ')
-                );
+                let _ = write!(out, "\x1b[48;5;{colour}m\x1b[38;5;16m{}\x1b[0m", label.unwrap_or(' '));
             }
         }
     }
@@ -157,17 +133,11 @@ fn render(row: &[Cell], color: bool) -> String {
 
 /// The axis line with ticks, and the labels under it.
 fn axis(style: Style) -> (String, String) {
-    const STEPS: [f64; 18] = [
-        0.001, 0.002, 0.005, 0.01, 0.02, 0.025, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0,
-        30.0, 60.0, 300.0,
-    ];
+    const STEPS: [f64; 18] =
+        [0.001, 0.002, 0.005, 0.01, 0.02, 0.025, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0];
     #[allow(clippy::cast_precision_loss)]
     let most_ticks = (style.width / 8).max(1) as f64;
-    let step = STEPS
-        .iter()
-        .copied()
-        .find(|&s| style.span_s / s <= most_ticks)
-        .unwrap_or(600.0);
+    let step = STEPS.iter().copied().find(|&s| style.span_s / s <= most_ticks).unwrap_or(600.0);
     let mut ticks: Vec<char> = vec!['─'; style.width + 1];
     let mut labels: Vec<char> = vec![' '; style.width + 8];
     let mut tick = 0u32;
@@ -181,25 +151,12 @@ fn axis(style: Style) -> (String, String) {
         let col = column(t, style);
         ticks[col] = '┬';
         let text = if step < 1.0 {
-            format!("{t:.3}")
-                .trim_end_matches('0')
-                .trim_end_matches('.')
-                .to_owned()
-                + "s"
+            format!("{t:.3}").trim_end_matches('0').trim_end_matches('.').to_owned() + "s"
         } else {
             format!("{t:.0}s")
         };
-        let start = if col == 0 {
-            0
-        } else {
-            col.saturating_sub(text.len() / 2)
-        };
-        if labels[start..]
-            .iter()
-            .take(text.len() + 1)
-            .all(|&c| c == ' ')
-            || start == 0
-        {
+        let start = if col == 0 { 0 } else { col.saturating_sub(text.len() / 2) };
+        if labels[start..].iter().take(text.len() + 1).all(|&c| c == ' ') || start == 0 {
             for (i, ch) in text.chars().enumerate() {
                 if let Some(slot) = labels.get_mut(start + i) {
                     *slot = ch;
@@ -207,10 +164,7 @@ fn axis(style: Style) -> (String, String) {
             }
         }
     }
-    (
-        ticks.into_iter().collect(),
-        labels.into_iter().collect::<String>().trim_end().to_owned(),
-    )
+    (ticks.into_iter().collect(), labels.into_iter().collect::<String>().trim_end().to_owned())
 }
 
 #[cfg(test)]
@@ -218,15 +172,7 @@ mod tests {
     use super::*;
 
     fn seg(painting: u32, kind: SegmentKind, start_s: f64, end_s: f64) -> Segment {
-        Segment {
-            painter: 0,
-            lane: 0,
-            painting,
-            coat: 0,
-            kind,
-            start_s,
-            end_s,
-        }
+        Segment { painter: 0, lane: 0, painting, coat: 0, kind, start_s, end_s }
     }
 
     #[test]
@@ -237,18 +183,8 @@ mod tests {
             seg(2, SegmentKind::Paint, 1.0, 2.0),
             seg(2, SegmentKind::FileWait, 2.0, 4.0),
         ];
-        let lane = Lane {
-            label: "painter-0".into(),
-            segments: segments.iter().collect(),
-        };
-        let lines = draw(
-            &[lane],
-            Style {
-                width: 8,
-                span_s: 4.0,
-                color: false,
-            },
-        );
+        let lane = Lane { label: "painter-0".into(), segments: segments.iter().collect() };
+        let lines = draw(&[lane], Style { width: 8, span_s: 4.0, color: false });
         assert_eq!(lines[0], "  painter-0 │1█2█░░░░");
         assert_eq!(lines[1], "            │  ░░░░");
         assert!(lines[2].contains('└') && lines[3].contains("0s"));
