@@ -31,6 +31,64 @@ pub fn render(workload: &Workload, calibration: &Calibration, runs: &[RunReport]
         out.push('\n');
         out += &section(run, span_s, options);
     }
+    out.push('\n');
+    out += &paintings(runs);
+    out
+}
+
+/// Who painted: `painter-K@C`, or `thread-L@C` in `threads` mode.
+fn lane_label(threads: bool, painter: u32, lane: u32, core: Option<u32>) -> String {
+    let core = core.map_or_else(String::new, |c| format!("@{c}"));
+    if threads { format!("thread-{lane}{core}") } else { format!("painter-{painter}{core}") }
+}
+
+/// Paintings listed in the text report; `--json` has them all.
+const MAX_LISTED: usize = 24;
+
+/// One row per painting: its checksum, who painted it in each run, and
+/// where the file is. The checksums are the same in every mode: the same
+/// picture, whoever painted it.
+fn paintings(runs: &[RunReport]) -> String {
+    let Some(first) = runs.first().filter(|r| !r.paintings.is_empty()) else { return String::new() };
+    let mut out = format!("{:>8}  {:<16}", "painting", "checksum");
+    for run in runs {
+        let _ = write!(out, "  {:<12}", run.mode.name());
+    }
+    let folder = std::path::Path::new(&first.paintings[0].path).parent().and_then(|p| p.parent());
+    let _ = writeln!(out, "  file (in {}/<mode>/)", folder.map_or_else(|| ".".into(), |f| f.display().to_string()));
+    let mut all_equal = true;
+    for painting in first.paintings.iter().take(MAX_LISTED) {
+        let mut differs = Vec::new();
+        let _ = write!(out, "{:>8}  {:<16}", painting.id, painting.checksum);
+        for run in runs {
+            let threads = lanes_are_threads(run);
+            let cell = run.paintings.iter().find(|p| p.id == painting.id).map_or_else(
+                || "missing".to_owned(),
+                |p| {
+                    if p.checksum != painting.checksum {
+                        differs.push(run.mode.name());
+                    }
+                    lane_label(threads, p.painter, p.lane, p.core)
+                },
+            );
+            let _ = write!(out, "  {cell:<12}");
+        }
+        let file = std::path::Path::new(&painting.path)
+            .file_name()
+            .map_or_else(String::new, |f| f.to_string_lossy().into_owned());
+        let _ = write!(out, "  {file}");
+        if !differs.is_empty() {
+            all_equal = false;
+            let _ = write!(out, "  (a different picture in {})", differs.join(", "));
+        }
+        out.push('\n');
+    }
+    if first.paintings.len() > MAX_LISTED {
+        let _ = writeln!(out, "{:>8}  … {} more in --json", "", first.paintings.len() - MAX_LISTED);
+    }
+    if runs.len() > 1 && all_equal {
+        out += "  Every mode painted the same pictures: the checksums agree, whoever painted them, wherever.\n";
+    }
     out
 }
 
@@ -109,8 +167,7 @@ fn section(run: &RunReport, span_s: f64, options: Options) -> String {
     let mut lanes: Vec<Lane<'_>> = Vec::new();
     for (index, painter) in run.painters.iter().enumerate() {
         for lane in 0..painter.lanes {
-            let core = painter.cores.get(lane as usize).map_or_else(String::new, |c| format!("@{c}"));
-            let label = if threads { format!("thread-{lane}{core}") } else { format!("painter-{}{core}", painter.id) };
+            let label = lane_label(threads, painter.id, lane, painter.cores.get(lane as usize).copied());
             let segments = run.segments.iter().filter(|s| s.painter == index && s.lane == lane).collect();
             lanes.push(Lane { label, segments });
         }
