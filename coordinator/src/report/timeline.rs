@@ -6,8 +6,6 @@
 //! the extra drying goes on rows below the lane, so overlapping waits show
 //! as overlapping, as on the board.
 
-use std::fmt::Write as _;
-
 use crate::schedule::{Segment, SegmentKind};
 
 /// One cell of a row.
@@ -115,20 +113,37 @@ fn rows(segments: &[&Segment], style: Style) -> Vec<Vec<Cell>> {
 const COLOURS: [u8; 6] = [33, 208, 35, 170, 220, 44];
 
 fn render(row: &[Cell], color: bool) -> String {
+    // Trailing empty cells are not drawn, so lines end where the work does.
+    let used = row.iter().rposition(|&c| c != Cell::Empty).map_or(0, |i| i + 1);
     let mut out = String::new();
-    for &cell in row {
-        match (cell, color) {
-            (Cell::Empty, _) => out.push(' '),
-            (Cell::Dry, false) => out.push('░'),
-            (Cell::Dry, true) => out.push_str("\x1b[38;5;245m░\x1b[0m"),
-            (Cell::Paint { label, .. }, false) => out.push(label.unwrap_or('█')),
-            (Cell::Paint { painting, label }, true) => {
+    // The escape sequence in force: emitted only when it changes.
+    let mut current: Option<String> = None;
+    for &cell in &row[..used] {
+        let (style, ch) = match cell {
+            Cell::Empty => (None, ' '),
+            Cell::Dry => (Some("\x1b[38;5;245m".to_owned()), '░'),
+            Cell::Paint { label, .. } if !color => (None, label.unwrap_or('█')),
+            Cell::Paint { painting, label } => {
                 let colour = COLOURS[painting as usize % COLOURS.len()];
-                let _ = write!(out, "\x1b[48;5;{colour}m\x1b[38;5;16m{}\x1b[0m", label.unwrap_or(' '));
+                (Some(format!("\x1b[48;5;{colour}m\x1b[38;5;16m")), label.unwrap_or(' '))
             }
+        };
+        let style = style.filter(|_| color);
+        if style != current {
+            if current.is_some() {
+                out.push_str("\x1b[0m");
+            }
+            if let Some(start) = &style {
+                out.push_str(start);
+            }
+            current = style;
         }
+        out.push(ch);
     }
-    out.trim_end().to_owned()
+    if current.is_some() {
+        out.push_str("\x1b[0m");
+    }
+    out
 }
 
 /// The axis line with ticks, and the labels under it.
