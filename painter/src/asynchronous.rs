@@ -24,14 +24,17 @@ use tokio::sync::mpsc;
 use crate::inbox::Inbox;
 use crate::outbox::Outbox;
 use crate::painting::Painting;
-use crate::{Settings, calibrate};
+use crate::{Error, Settings, calibrate};
 
 /// Runs the scheduler until `Shutdown` and every painting it holds is delivered.
 ///
 /// # Errors
 /// If the runtime cannot be built.
-pub fn run(inbox: Inbox, outbox: &Outbox, settings: &Settings) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build()?;
+pub fn run(inbox: Inbox, outbox: &Outbox, settings: &Settings) -> Result<(), Error> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .map_err(|source| Error::Start { what: "the async runtime", source })?;
     runtime.block_on(Scheduler::new(outbox.clone(), settings.clone()).run(inbox));
     Ok(())
 }

@@ -22,12 +22,15 @@ pub mod blocking;
 pub mod calibrate;
 pub mod canvas;
 pub mod dry;
+pub mod error;
 pub mod inbox;
 pub mod outbox;
 pub mod painting;
 pub mod process;
 pub mod save;
 pub mod threads;
+
+pub use error::Error;
 
 use std::path::PathBuf;
 

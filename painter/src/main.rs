@@ -29,13 +29,13 @@ struct Args {
     #[arg(long, value_delimiter = ',')]
     cores: Vec<u32>,
     /// Threads for the `threads` scheduler when `--cores` is not given.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1024))]
     lanes: u32,
     /// Folder for the finished paintings.
     #[arg(long)]
     out: PathBuf,
     /// Async scheduler: strokes between two yields to the runtime.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..))]
     slice_strokes: u64,
 }
 
@@ -81,7 +81,7 @@ fn run(args: &Args) -> anyhow::Result<()> {
     };
     // One core for a one-lane painter; one per lane for `threads`.
     let lane_cores: Vec<Option<u32>> = match (scheduler, args.cores.as_slice()) {
-        (Scheduler::Threads, []) => vec![None; args.lanes.max(1) as usize],
+        (Scheduler::Threads, []) => vec![None; args.lanes as usize],
         (Scheduler::Threads, cores) => cores.iter().copied().map(Some).collect(),
         (_, []) => vec![None],
         (_, [core]) => vec![Some(*core)],
@@ -103,7 +103,7 @@ fn run(args: &Args) -> anyhow::Result<()> {
     outbox.send(handshake::hello(args.id, lane_cores.iter().flatten().copied().collect(), lanes, scheduler));
     tracing::debug!(painter = args.id, ?lane_cores, scheduler = scheduler.name(), "ready");
 
-    let settings = Settings { out_dir: args.out.clone(), slice_strokes: args.slice_strokes.max(1) };
+    let settings = Settings { out_dir: args.out.clone(), slice_strokes: args.slice_strokes };
     match scheduler {
         Scheduler::Blocking => blocking::run(inbox, &outbox, &settings),
         Scheduler::Async => asynchronous::run(inbox, &outbox, &settings)?,

@@ -70,15 +70,22 @@ impl Painting {
                 path: path.display().to_string(),
             }),
             Err(error) => {
-                tracing::warn!(job, error = format!("{error:#}"), "painting not saved");
-                FromPainter::JobFailed(JobFailed {
-                    job,
-                    lane,
-                    at_ns: protocol::clock::now_ns(),
-                    error: format!("{error:#}"),
-                })
+                let error = chain(&error);
+                tracing::warn!(job, error, "painting not saved");
+                FromPainter::JobFailed(JobFailed { job, lane, at_ns: protocol::clock::now_ns(), error })
             }
         };
         outbox.send(message);
     }
+}
+
+/// An error and its causes on one line: `cannot save x: No space left on device`.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text += &format!(": {cause}");
+        source = cause.source();
+    }
+    text
 }

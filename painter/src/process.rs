@@ -3,11 +3,12 @@
 
 use std::sync::OnceLock;
 
-use anyhow::Context;
 use nix::sched::{CpuSet, sched_setaffinity};
 use nix::sys::prctl;
 use nix::sys::signal::Signal;
 use nix::unistd::{Pid, getppid};
+
+use crate::Error;
 
 /// Set by the coordinator on every painter it spawns: its own pid.
 pub const COORDINATOR_PID_ENV: &str = "ATELIER_COORDINATOR_PID";
@@ -25,10 +26,11 @@ pub fn name() -> &'static str {
 ///
 /// # Errors
 /// If the kernel refuses.
-pub fn set_name(id: u32) -> anyhow::Result<()> {
+pub fn set_name(id: u32) -> Result<(), Error> {
     let name = format!("painter-{id}");
-    let c_name = std::ffi::CString::new(name.clone()).context("painter name")?;
-    prctl::set_name(&c_name).context("prctl(PR_SET_NAME)")?;
+    // A formatted number holds no NUL byte, so this cannot fail.
+    let c_name = std::ffi::CString::new(name.clone()).unwrap_or_default();
+    prctl::set_name(&c_name).map_err(|source| Error::Prctl { what: "PR_SET_NAME", source })?;
     let _ = NAME.set(name);
     Ok(())
 }
@@ -37,12 +39,10 @@ pub fn set_name(id: u32) -> anyhow::Result<()> {
 ///
 /// # Errors
 /// If `core` does not exist or is not allowed to this process (`taskset`, cgroups).
-pub fn pin(core: u32) -> anyhow::Result<()> {
+pub fn pin(core: u32) -> Result<(), Error> {
     let mut set = CpuSet::new();
-    let index = usize::try_from(core).context("core number")?;
-    set.set(index).with_context(|| format!("core {core} is beyond what this system can name"))?;
-    sched_setaffinity(Pid::from_raw(0), &set).with_context(|| format!("cannot pin to core {core}"))?;
-    Ok(())
+    set.set(core as usize).map_err(|source| Error::Pin { core, source })?;
+    sched_setaffinity(Pid::from_raw(0), &set).map_err(|source| Error::Pin { core, source })
 }
 
 /// Makes sure this painter never outlives the coordinator.
@@ -55,11 +55,12 @@ pub fn pin(core: u32) -> anyhow::Result<()> {
 ///
 /// # Errors
 /// If the kernel refuses, or the coordinator is already gone.
-pub fn die_with_parent() -> anyhow::Result<()> {
-    prctl::set_pdeathsig(Signal::SIGKILL).context("prctl(PR_SET_PDEATHSIG)")?;
-    if let Some(expected) = std::env::var(COORDINATOR_PID_ENV).ok().and_then(|pid| pid.parse::<i32>().ok()) {
-        let parent = getppid().as_raw();
-        anyhow::ensure!(parent == expected, "the coordinator (pid {expected}) is already gone");
+pub fn die_with_parent() -> Result<(), Error> {
+    prctl::set_pdeathsig(Signal::SIGKILL).map_err(|source| Error::Prctl { what: "PR_SET_PDEATHSIG", source })?;
+    if let Some(expected) = std::env::var(COORDINATOR_PID_ENV).ok().and_then(|pid| pid.parse::<i32>().ok())
+        && getppid().as_raw() != expected
+    {
+        return Err(Error::Orphaned(expected));
     }
     Ok(())
 }
