@@ -13,6 +13,7 @@ use protocol::{FromPainter, Scheduler, ToPainter};
 use serde::Serialize;
 
 use crate::mode::PainterPlan;
+use crate::painter::Heard;
 use crate::pool::Pool;
 use crate::workload::Workload;
 
@@ -73,19 +74,19 @@ pub async fn calibrate(binary: &Path, workload: &Workload) -> anyhow::Result<Cal
 }
 
 async fn measure(pool: &mut Pool) -> anyhow::Result<f64> {
-    let painter = &mut pool.painters[0];
-    painter.send(ToPainter::Calibrate { sample: SAMPLE }).await?;
-    let who = format!("{} (pid {})", painter.name(), painter.hello.pid);
+    let painter = &pool.painters[0];
+    painter.send(ToPainter::Calibrate { sample: SAMPLE })?;
+    let who = painter.who();
     let incoming = tokio::time::timeout(SAMPLE * 20, pool.incoming.recv())
         .await
         .with_context(|| format!("{who} did not finish calibrating"))?
         .with_context(|| format!("{who} vanished while calibrating"))?;
-    match incoming.message {
-        Ok(Some(FromPainter::Calibrated { stroke_ns, .. })) if stroke_ns > 0.0 && stroke_ns.is_finite() => {
+    match incoming.heard {
+        Heard::Message(FromPainter::Calibrated { stroke_ns, .. }) if stroke_ns > 0.0 && stroke_ns.is_finite() => {
             Ok(stroke_ns)
         }
-        Ok(Some(other)) => bail!("{who} answered calibration with {}", other.name()),
-        Ok(None) => bail!("{who} exited while calibrating{}", pool.painters[0].stderr_tail()),
-        Err(error) => Err(anyhow::Error::new(error).context(format!("{who} sent a bad frame"))),
+        Heard::Message(other) => bail!("{who} answered calibration with {}", other.name()),
+        Heard::Garbled(error) => Err(anyhow::Error::new(error).context(format!("{who} sent a bad frame"))),
+        Heard::Closed | Heard::Exited(_) => bail!("{who} ended while calibrating{}", pool.painters[0].stderr_tail()),
     }
 }

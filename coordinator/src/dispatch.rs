@@ -14,6 +14,7 @@ use anyhow::{anyhow, bail};
 use nix::sys::signal::Signal;
 use protocol::{Event, EventKind, FromPainter, Job, JobDone, ToPainter};
 
+use crate::painter::{Heard, describe};
 use crate::pool::Pool;
 use crate::signals::Interrupts;
 
@@ -60,6 +61,9 @@ fn ids(ids: &[u32]) -> String {
     ids.iter().map(|id| format!("#{id}")).collect::<Vec<_>>().join(", ")
 }
 
+/// How long to wait for a painter's exit status once its stdout has closed.
+const EXIT_NEWS: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// Per painter: jobs sent but not yet started, and jobs held (not yet done).
 #[derive(Debug, Default)]
 struct Holding {
@@ -75,11 +79,12 @@ struct Holding {
 /// ([`Interrupted`]).
 pub async fn run(pool: &mut Pool, jobs: Vec<Job>, interrupts: &mut Interrupts) -> anyhow::Result<Outcome> {
     let total = jobs.len();
+    let every_id: Vec<u32> = jobs.iter().map(|job| job.id).collect();
     let mut pending: VecDeque<Job> = jobs.into();
     let mut holding: Vec<Holding> = pool.painters.iter().map(|_| Holding::default()).collect();
     let mut outcome = Outcome { start_ns: protocol::clock::now_ns(), ..Outcome::default() };
     for index in 0..pool.painters.len() {
-        top_up(pool, &mut holding, &mut pending, index).await?;
+        top_up(pool, &mut holding, &mut pending, index)?;
     }
 
     while outcome.done.len() < total {
@@ -87,60 +92,73 @@ pub async fn run(pool: &mut Pool, jobs: Vec<Job>, interrupts: &mut Interrupts) -
             incoming = pool.incoming.recv() => incoming.ok_or_else(|| anyhow!("every painter's pipe is closed"))?,
             signal = interrupts.recv() => {
                 let finished: Vec<u32> = outcome.done.iter().map(|(_, d)| d.job).collect();
-                let unfinished = (1..=u32::try_from(total).unwrap_or(u32::MAX)).filter(|id| !finished.contains(id)).collect();
+                let unfinished = every_id.iter().copied().filter(|id| !finished.contains(id)).collect();
                 return Err(Interrupted { signal, finished, unfinished, total }.into());
             }
         };
         let index = incoming.painter;
         let painter = &pool.painters[index];
-        let who = format!("{} (pid {})", painter.name(), painter.hello.pid);
-        match incoming.message {
-            Ok(Some(FromPainter::Event(event))) => {
+        let held = || ids(&holding[index].held.iter().copied().collect::<Vec<_>>());
+        match incoming.heard {
+            Heard::Message(FromPainter::Event(event)) => {
                 if event.kind == EventKind::PaintStarted && event.coat == 0 {
                     holding[index].unstarted = holding[index].unstarted.saturating_sub(1);
-                    top_up(pool, &mut holding, &mut pending, index).await?;
+                    top_up(pool, &mut holding, &mut pending, index)?;
                 }
                 outcome.events.push((index, event));
             }
-            Ok(Some(FromPainter::JobDone(done))) => {
+            Heard::Message(FromPainter::JobDone(done)) => {
                 if !holding[index].held.remove(&done.job) {
-                    bail!("{who} reported painting #{} done, which it was not given", done.job);
+                    bail!("{} reported painting #{} done, which it was not given", painter.who(), done.job);
                 }
                 outcome.end_ns = incoming.at_ns;
                 outcome.done.push((index, done));
             }
-            Ok(Some(FromPainter::JobFailed(failed))) => {
-                bail!("{who} could not finish painting #{}: {}", failed.job, failed.error)
+            Heard::Message(FromPainter::JobFailed(failed)) => {
+                bail!("{} could not finish painting #{}: {}", painter.who(), failed.job, failed.error)
             }
-            Ok(Some(other)) => bail!("{who} sent {} in the middle of its work", other.name()),
-            Ok(None) => bail!(
-                "{who} closed its pipe while holding paintings {}{}",
-                ids(&holding[index].held.iter().copied().collect::<Vec<_>>()),
+            Heard::Message(other) => bail!("{} sent {} in the middle of its work", painter.who(), other.name()),
+            Heard::Garbled(error) => {
+                return Err(anyhow::Error::new(error).context(format!(
+                    "{} sent a bad frame while holding paintings {}",
+                    painter.who(),
+                    held()
+                )));
+            }
+            Heard::Closed => {
+                // A closed pipe usually means a dead painter: give its exit
+                // status a moment to arrive, so the error can say how it died.
+                let painter = &mut pool.painters[index];
+                let how = match painter.exit_within(EXIT_NEWS).await {
+                    Some(Some(status)) => describe(status),
+                    Some(None) => "ended".to_owned(),
+                    None => "closed its stdout".to_owned(),
+                };
+                let held = ids(&holding[index].held.iter().copied().collect::<Vec<_>>());
+                bail!("{} {how} while holding paintings {held}{}", painter.who(), painter.stderr_tail())
+            }
+            Heard::Exited(status) => bail!(
+                "{} {} while holding paintings {}{}",
+                painter.who(),
+                status.map_or_else(|| "ended".to_owned(), describe),
+                held(),
                 painter.stderr_tail()
             ),
-            Err(error) => {
-                return Err(anyhow::Error::new(error).context(format!("{who} sent a bad frame")));
-            }
         }
     }
     Ok(outcome)
 }
 
 /// Sends painter `index` jobs until it has one unstarted job per lane.
-async fn top_up(
-    pool: &mut Pool,
-    holding: &mut [Holding],
-    pending: &mut VecDeque<Job>,
-    index: usize,
-) -> anyhow::Result<()> {
-    let painter = &mut pool.painters[index];
+fn top_up(pool: &Pool, holding: &mut [Holding], pending: &mut VecDeque<Job>, index: usize) -> anyhow::Result<()> {
+    let painter = &pool.painters[index];
     while holding[index].unstarted < painter.hello.lanes {
         let Some(job) = pending.pop_front() else {
             break;
         };
         holding[index].unstarted += 1;
         holding[index].held.insert(job.id);
-        painter.send(ToPainter::Job(job)).await?;
+        painter.send(ToPainter::Job(job))?;
     }
     Ok(())
 }

@@ -1,11 +1,18 @@
 //! One painter process, seen from the coordinator: spawning it, the
-//! handshake, and its three pipes.
+//! handshake, its three pipes, and its exit.
 //!
-//! Each pipe has its own reader or writer so that no one of them can block
-//! the others: a task reads stdout and forwards every message, tagged with
-//! the painter, to one channel the dispatcher listens on; another task
-//! drains stderr line by line (a full stderr pipe would otherwise stall the
-//! painter); stdin is written by the dispatcher.
+//! Everything that can block gets a task of its own, so that no painter can
+//! stall another or the dispatcher:
+//!
+//! - a *reader* task decodes the painter's stdout and forwards each message,
+//!   tagged with the painter, to the one channel the dispatcher listens on;
+//! - a *writer* task owns the painter's stdin; [`Painter::send`] only queues;
+//! - a *stderr* task drains stderr line by line (a full stderr pipe would
+//!   otherwise stall the painter), echoing it as `[painter-K] …`;
+//! - a *reaper* task waits for the process to exit, reaps it, and says so on
+//!   the same channel. A painter's death is thus noticed from its pipe (EOF)
+//!   and from its exit status, whichever comes first, and no painter is ever
+//!   left a zombie.
 
 use std::collections::VecDeque;
 use std::os::unix::process::ExitStatusExt;
@@ -14,15 +21,15 @@ use std::process::{ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::{Context, anyhow, bail};
 use futures_util::{SinkExt, StreamExt};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use protocol::frame::{FrameCodec, MessageCodec};
 use protocol::{FromPainter, Hello, ToPainter, handshake};
 use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, ChildStderr, ChildStdin, Command};
-use tokio::sync::mpsc;
+use tokio::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command};
+use tokio::sync::{mpsc, watch};
 use tokio_util::codec::{FramedRead, FramedWrite};
 
 use crate::mode::PainterPlan;
@@ -37,15 +44,36 @@ const STDERR_TAIL: usize = 12;
 /// (the painter's own `process` module reads it).
 const COORDINATOR_PID_ENV: &str = "ATELIER_COORDINATOR_PID";
 
-/// A message from a painter, as the dispatcher receives it.
+/// What the dispatcher hears from or about a painter.
+#[derive(Debug)]
+pub enum Heard {
+    /// A message.
+    Message(FromPainter),
+    /// Its stdout ended cleanly, between frames.
+    Closed,
+    /// Its stdout carried something that is not a message.
+    Garbled(protocol::Error),
+    /// The process exited (and was reaped); `None` if waiting for it failed.
+    Exited(Option<ExitStatus>),
+}
+
+/// One thing heard, tagged with the painter and the moment.
 #[derive(Debug)]
 pub struct Incoming {
     /// Index of the painter in its pool (its id).
     pub painter: usize,
-    /// When the coordinator read it, on the shared clock.
+    /// When the coordinator heard it, on the shared clock.
     pub at_ns: u64,
-    /// The message; `Ok(None)` when the painter closed its stdout.
-    pub message: Result<Option<FromPainter>, protocol::Error>,
+    /// What it heard.
+    pub heard: Heard,
+}
+
+/// Where a painter process is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Life {
+    Running,
+    /// Exited and reaped; `None` if the status could not be read.
+    Ended(Option<ExitStatus>),
 }
 
 /// A running painter process.
@@ -55,13 +83,13 @@ pub struct Painter {
     pub hello: Hello,
     /// From spawn to `Hello`.
     pub startup: Duration,
-    child: Child,
-    stdin: FramedWrite<ChildStdin, MessageCodec<FromPainter, ToPainter>>,
+    stdin: mpsc::UnboundedSender<ToPainter>,
+    life: watch::Receiver<Life>,
     stderr_tail: Arc<Mutex<VecDeque<String>>>,
 }
 
-/// Starts one painter and waits for its `Hello`. Its messages will arrive on
-/// `incoming`, tagged with `index`.
+/// Starts one painter and waits for its `Hello`. What it says afterwards
+/// arrives on `incoming`, tagged with `index`.
 ///
 /// The painter gets a process group of its own, so that a Ctrl-C on the
 /// terminal reaches only the coordinator, which then stops the painters in
@@ -109,68 +137,111 @@ pub async fn spawn(
     let stderr_tail = forward_stderr(plan.id, stderr);
 
     let mut frames = FramedRead::new(stdout, FrameCodec::new());
-    let first = tokio::time::timeout(HANDSHAKE_TIMEOUT, frames.next()).await;
-    let hello = match first {
-        Ok(Some(Ok(frame))) => {
-            handshake::accept(&frame).with_context(|| format!("{name} (pid {pid}) failed the handshake"))
-        }
-        Ok(Some(Err(error))) => {
-            Err(anyhow::Error::new(error).context(format!("{name} (pid {pid}) sent a bad first frame")))
-        }
-        Ok(None) => {
-            let status = child.wait().await.map(describe).unwrap_or_else(|e| e.to_string());
-            Err(anyhow::anyhow!("{name} (pid {pid}) {status} before saying Hello{}", tail_text(&stderr_tail)))
-        }
-        Err(_) => Err(anyhow::anyhow!(
-            "{name} (pid {pid}) did not say Hello within {}: is {} a painter?",
-            humantime::format_duration(HANDSHAKE_TIMEOUT),
-            binary.display()
-        )),
-    };
-    let hello = match hello {
+    let hello = match handshake(&mut frames, &mut child, &stderr_tail, binary).await {
         Ok(hello) => hello,
         Err(error) => {
             kill_group(pid);
             let _ = child.wait().await;
-            return Err(error);
+            return Err(error.context(format!("{name} (pid {pid}) failed the handshake")));
         }
     };
 
-    let mut messages = frames.map_decoder(|_| MessageCodec::<FromPainter, ToPainter>::new());
+    let life = reap_when_done(child, index, incoming.clone());
+    read_messages(frames.map_decoder(|_| MessageCodec::new()), index, incoming);
+    Ok(Painter { hello, startup: started.elapsed(), stdin: write_messages(stdin), life, stderr_tail })
+}
+
+/// Reads the first frame, which must be a `Hello` of our protocol version.
+async fn handshake(
+    frames: &mut FramedRead<ChildStdout, FrameCodec>,
+    child: &mut Child,
+    stderr_tail: &Mutex<VecDeque<String>>,
+    binary: &Path,
+) -> anyhow::Result<Hello> {
+    match tokio::time::timeout(HANDSHAKE_TIMEOUT, frames.next()).await {
+        Ok(Some(Ok(frame))) => Ok(handshake::accept(&frame)?),
+        Ok(Some(Err(error))) => Err(anyhow::Error::new(error).context("bad first frame")),
+        Ok(None) => {
+            let status = child.wait().await.map(describe).unwrap_or_else(|e| e.to_string());
+            Err(anyhow!("it {status} before saying Hello{}", tail_text(stderr_tail)))
+        }
+        Err(_) => Err(anyhow!(
+            "no Hello within {}: is {} a painter?",
+            humantime::format_duration(HANDSHAKE_TIMEOUT),
+            binary.display()
+        )),
+    }
+}
+
+/// The reader task: every message from the painter's stdout, until it ends.
+fn read_messages(
+    mut messages: FramedRead<ChildStdout, MessageCodec<FromPainter, ToPainter>>,
+    index: usize,
+    incoming: mpsc::UnboundedSender<Incoming>,
+) {
     tokio::spawn(async move {
         loop {
-            let message = messages.next().await.transpose();
-            let last = !matches!(message, Ok(Some(_)));
-            let incoming_message = Incoming { painter: index, at_ns: protocol::clock::now_ns(), message };
-            if incoming.send(incoming_message).is_err() || last {
-                break;
+            let (heard, last) = match messages.next().await {
+                Some(Ok(message)) => (Heard::Message(message), false),
+                Some(Err(error)) => (Heard::Garbled(error), true),
+                None => (Heard::Closed, true),
+            };
+            let sent = incoming.send(Incoming { painter: index, at_ns: protocol::clock::now_ns(), heard });
+            if sent.is_err() || last {
+                return;
             }
         }
     });
+}
 
-    Ok(Painter {
-        hello,
-        startup: started.elapsed(),
-        child,
-        stdin: FramedWrite::new(stdin, MessageCodec::new()),
-        stderr_tail,
-    })
+/// The writer task: owns the painter's stdin until every sender is gone,
+/// then closes it (which a painter takes as the coordinator leaving).
+fn write_messages(stdin: ChildStdin) -> mpsc::UnboundedSender<ToPainter> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<ToPainter>();
+    tokio::spawn(async move {
+        let mut sink = FramedWrite::new(stdin, MessageCodec::<FromPainter, ToPainter>::new());
+        while let Some(first) = rx.recv().await {
+            // Whatever is queued goes out in one write.
+            let mut result = sink.feed(first).await;
+            while let (Ok(()), Ok(next)) = (&result, rx.try_recv()) {
+                result = sink.feed(next).await;
+            }
+            if let Err(error) = result.and(sink.flush().await) {
+                // The painter is gone; its reader and reaper will say so.
+                tracing::debug!("cannot write to a painter: {error}");
+                return;
+            }
+        }
+    });
+    tx
+}
+
+/// The reaper task: waits for the process to exit, reaps it, and tells both
+/// the dispatcher (`Heard::Exited`) and the [`Painter`] handle.
+fn reap_when_done(mut child: Child, index: usize, incoming: mpsc::UnboundedSender<Incoming>) -> watch::Receiver<Life> {
+    let (tx, rx) = watch::channel(Life::Running);
+    tokio::spawn(async move {
+        let status = child.wait().await.inspect_err(|e| tracing::warn!("cannot wait for a painter: {e}")).ok();
+        let _ = tx.send(Life::Ended(status));
+        let _ =
+            incoming.send(Incoming { painter: index, at_ns: protocol::clock::now_ns(), heard: Heard::Exited(status) });
+    });
+    rx
 }
 
 impl Painter {
-    /// `painter-K`.
+    /// `painter-K (pid N)`, for messages.
     #[must_use]
-    pub fn name(&self) -> String {
-        format!("painter-{}", self.hello.painter_id)
+    pub fn who(&self) -> String {
+        format!("painter-{} (pid {})", self.hello.painter_id, self.hello.pid)
     }
 
-    /// Sends one message (and flushes it).
+    /// Queues a message for the painter's stdin.
     ///
     /// # Errors
-    /// If the painter's stdin is closed: it has exited.
-    pub async fn send(&mut self, message: ToPainter) -> anyhow::Result<()> {
-        let what = format!("cannot write to {} (pid {})", self.name(), self.hello.pid);
-        self.stdin.send(message).await.context(what)
+    /// If its stdin is closed: the painter has gone.
+    pub fn send(&self, message: ToPainter) -> anyhow::Result<()> {
+        self.stdin.send(message).map_err(|_| anyhow!("cannot write to {}: its stdin is closed", self.who()))
     }
 
     /// The last lines the painter wrote to stderr, ready to append to an
@@ -181,20 +252,36 @@ impl Painter {
     }
 
     /// Waits up to `grace` for the painter to exit, then kills its process
-    /// group; always reaps it. Returns how it ended.
-    pub async fn reap(&mut self, grace: Duration) -> std::io::Result<ExitStatus> {
-        if let Ok(status) = tokio::time::timeout(grace, self.child.wait()).await {
+    /// group and waits for that. Returns how it ended.
+    pub async fn reap(&mut self, grace: Duration) -> Option<ExitStatus> {
+        if let Ok(status) = tokio::time::timeout(grace, self.ended()).await {
             return status;
         }
         tracing::warn!(painter = self.hello.painter_id, pid = self.hello.pid, "did not exit in time; killing it");
-        kill_group(self.hello.pid);
-        self.child.wait().await
+        self.kill().await
     }
 
-    /// Kills the painter's process group at once and reaps the painter.
-    pub async fn kill(&mut self) {
-        kill_group(self.hello.pid);
-        let _ = self.child.wait().await;
+    /// Kills the painter's process group at once and waits until it is reaped.
+    pub async fn kill(&mut self) -> Option<ExitStatus> {
+        // Only while it runs: once reaped, its pid may already be another's.
+        if *self.life.borrow() == Life::Running {
+            kill_group(self.hello.pid);
+        }
+        self.ended().await
+    }
+
+    /// The painter's exit, if it comes within `limit`: `Some(status)`, where
+    /// the status itself is `None` if it could not be read.
+    pub async fn exit_within(&mut self, limit: Duration) -> Option<Option<ExitStatus>> {
+        tokio::time::timeout(limit, self.ended()).await.ok()
+    }
+
+    async fn ended(&mut self) -> Option<ExitStatus> {
+        match self.life.wait_for(|life| *life != Life::Running).await.map(|life| *life) {
+            Ok(Life::Ended(status)) => status,
+            // The reaper task is gone without a word: nothing more to learn.
+            Ok(Life::Running) | Err(_) => None,
+        }
     }
 }
 

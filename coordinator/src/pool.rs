@@ -9,28 +9,28 @@ use protocol::{FromPainter, Goodbye, ToPainter};
 use tokio::sync::mpsc;
 
 use crate::mode::PainterPlan;
-use crate::painter::{self, Incoming, Painter};
+use crate::painter::{self, Heard, Incoming, Painter};
 
-/// How long painters have to say `Goodbye` after `Shutdown`.
+/// How long painters have to say `Goodbye` and exit after `Shutdown`.
 const GOODBYE_TIMEOUT: Duration = Duration::from_secs(5);
-/// How long a painter has to exit after its `Goodbye`.
-const EXIT_GRACE: Duration = Duration::from_secs(2);
+/// How long a painter that has said `Goodbye` has left to exit.
+const EXIT_GRACE: Duration = Duration::from_secs(1);
 
 /// Running painters and the one channel all their messages arrive on.
 #[derive(Debug)]
 pub struct Pool {
     /// The painters, indexed by id.
     pub painters: Vec<Painter>,
-    /// Every painter's messages, tagged with its index.
+    /// Everything heard from every painter, tagged with its index.
     pub incoming: mpsc::UnboundedReceiver<Incoming>,
 }
 
 /// What a painter left behind.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Farewell {
     /// Its last words, if it said them.
     pub goodbye: Option<Goodbye>,
-    /// How it exited.
+    /// How it exited, if that could be learnt.
     pub status: Option<ExitStatus>,
 }
 
@@ -54,48 +54,34 @@ impl Pool {
         Ok(pool)
     }
 
-    /// Asks every painter to stop, collects their `Goodbye`s, and reaps them.
+    /// Asks every painter to stop, collects their `Goodbye`s, and reaps them
+    /// all (killing any that do not exit in time).
     pub async fn shutdown(mut self) -> Vec<Farewell> {
-        let mut farewells = vec![Farewell { goodbye: None, status: None }; self.painters.len()];
-        let mut open = self.painters.len();
-        for painter in &mut self.painters {
-            if let Err(error) = painter.send(ToPainter::Shutdown).await {
+        let mut farewells = vec![Farewell::default(); self.painters.len()];
+        for painter in &self.painters {
+            if let Err(error) = painter.send(ToPainter::Shutdown) {
                 tracing::warn!("{error:#}");
             }
         }
+        let mut running = self.painters.len();
         let deadline = tokio::time::Instant::now() + GOODBYE_TIMEOUT;
-        while open > 0 {
-            let Ok(Some(incoming)) = tokio::time::timeout_at(deadline, self.incoming.recv()).await else {
-                break;
-            };
-            match incoming.message {
-                Ok(Some(FromPainter::Goodbye(goodbye))) => farewells[incoming.painter].goodbye = Some(goodbye),
-                Ok(Some(other)) => {
-                    tracing::warn!(painter = incoming.painter, "unexpected {} during shutdown", other.name())
-                }
-                Ok(None) => open -= 1,
-                Err(error) => {
-                    tracing::warn!(painter = incoming.painter, "bad frame during shutdown: {error}");
-                    open -= 1;
-                }
+        while running > 0 {
+            let Ok(Some(incoming)) = tokio::time::timeout_at(deadline, self.incoming.recv()).await else { break };
+            let who = self.painters[incoming.painter].who();
+            match incoming.heard {
+                Heard::Message(FromPainter::Goodbye(goodbye)) => farewells[incoming.painter].goodbye = Some(goodbye),
+                Heard::Message(other) => tracing::warn!("{who} said {} after Shutdown", other.name()),
+                Heard::Garbled(error) => tracing::warn!("{who} sent a bad frame during shutdown: {error}"),
+                Heard::Closed => {}
+                Heard::Exited(_) => running -= 1,
             }
         }
         for (painter, farewell) in self.painters.iter_mut().zip(&mut farewells) {
-            match painter.reap(EXIT_GRACE).await {
-                Ok(status) => {
-                    if !status.success() {
-                        tracing::warn!(
-                            painter = painter.hello.painter_id,
-                            "{} {}",
-                            painter.name(),
-                            painter::describe(status)
-                        );
-                    }
-                    farewell.status = Some(status);
-                }
-                Err(error) => {
-                    tracing::warn!(painter = painter.hello.painter_id, "cannot reap: {error}")
-                }
+            farewell.status = painter.reap(EXIT_GRACE).await;
+            match farewell.status {
+                Some(status) if status.success() => {}
+                Some(status) => tracing::warn!("{} {}", painter.who(), painter::describe(status)),
+                None => tracing::warn!("{}: exit status unknown", painter.who()),
             }
         }
         farewells
