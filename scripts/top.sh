@@ -59,7 +59,7 @@ fi
 threads=()
 [ "$mode" = threads ] && threads=(-H)
 echo "== top, 3 samples a second apart: %CPU is each painter's share of one core"
-top -b -n 3 -d 1 "${threads[@]}" -p "$pids" | grep -E '^ *(PID|[0-9]+) '
+top -b -w 160 -n 3 -d 1 "${threads[@]}" -p "$pids" | grep -E '^ *(PID|[0-9]+) '
 echo
 echo "== ps: PSR is the core each painter is running on"
 ps -o pid,psr,pcpu,comm -p "$pids"
