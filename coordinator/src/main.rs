@@ -1,7 +1,7 @@
 //! `coordinator`: runs the same paintings sequentially, concurrently, in
 //! parallel and both at once, with real painter processes, and reports each
-//! against its ideal. See `coordinator --help`, and `lib`-style notes in
-//! `app.rs` for how the pieces fit.
+//! against its ideal. `coordinator --help` says how to use it; `app.rs`
+//! says how the pieces below fit together.
 
 mod app;
 mod calibrate;
