@@ -158,7 +158,11 @@ fn print(
         value + "\n"
     } else {
         let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
-        let columns = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).unwrap_or(100);
+        // The terminal's width; else $COLUMNS; else a width most terminals have.
+        let columns = terminal_size::terminal_size_of(&stdout)
+            .map(|(width, _)| usize::from(width.0))
+            .or_else(|| std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()))
+            .unwrap_or(100);
         text::render(workload, calibration, runs, text::Options { columns, color })
     };
     let mut lock = stdout.lock();

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::calibrate::Calibration;
-use crate::report::explain::{self, secs};
+use crate::report::explain;
 use crate::report::timeline::{self, Lane, Style};
 use crate::report::{RunReport, lanes_are_threads};
 use crate::workload::Workload;
@@ -25,11 +25,16 @@ pub fn render(workload: &Workload, calibration: &Calibration, runs: &[RunReport]
     out.push('\n');
     out += &table(runs);
     out.push('\n');
-    out += "  █ painting (starting with its number)   ░ drying (slow disk, then slow network)\n";
+    out += "  █ painting, starting with its number   ░ drying: slow disk, then slow network\n";
+    // One time axis and one label column for every timeline, so that a
+    // `compare` lines its modes up one above the other.
     let span_s = runs.iter().map(|r| r.wall_s.max(r.ideal_s)).fold(0.0, f64::max);
+    let label_width = runs.iter().flat_map(lanes).map(|l| l.label.chars().count()).max().unwrap_or(0).max(7);
+    let width = options.columns.saturating_sub(label_width + 6).clamp(20, 160);
+    let style = Style { width, span_s, label_width, color: options.color };
     for run in runs {
         out.push('\n');
-        out += &section(run, span_s, options);
+        out += &section(run, style, options.columns);
     }
     out.push('\n');
     out += &paintings(runs);
@@ -50,67 +55,66 @@ const MAX_LISTED: usize = 24;
 /// picture, whoever painted it.
 fn paintings(runs: &[RunReport]) -> String {
     let Some(first) = runs.first().filter(|r| !r.paintings.is_empty()) else { return String::new() };
+    let widths: Vec<usize> = runs.iter().map(|r| r.mode.name().len().max(6)).collect();
     let mut out = format!("{:>8}  {:<16}", "painting", "checksum");
-    for run in runs {
-        let _ = write!(out, "  {:<12}", run.mode.name());
+    for (run, width) in runs.iter().zip(&widths) {
+        let _ = write!(out, "  {:<width$}", run.mode.name());
     }
-    let folder = std::path::Path::new(&first.paintings[0].path).parent().and_then(|p| p.parent());
-    let _ = writeln!(out, "  file (in {}/<mode>/)", folder.map_or_else(|| ".".into(), |f| f.display().to_string()));
-    let mut all_equal = true;
+    out.push('\n');
+    let mut differs = Vec::new();
     for painting in first.paintings.iter().take(MAX_LISTED) {
-        let mut differs = Vec::new();
         let _ = write!(out, "{:>8}  {:<16}", painting.id, painting.checksum);
-        for run in runs {
-            let threads = lanes_are_threads(run);
-            let cell = run.paintings.iter().find(|p| p.id == painting.id).map_or_else(
-                || "missing".to_owned(),
-                |p| {
+        for (run, width) in runs.iter().zip(&widths) {
+            let cell = match run.paintings.iter().find(|p| p.id == painting.id) {
+                Some(p) => {
                     if p.checksum != painting.checksum {
-                        differs.push(run.mode.name());
+                        differs.push(format!("#{} in {}", p.id, run.mode.name()));
                     }
-                    lane_label(threads, p.painter, p.lane, p.core)
-                },
-            );
-            let _ = write!(out, "  {cell:<12}");
+                    let core = p.core.map_or_else(String::new, |c| format!("@{c}"));
+                    if lanes_are_threads(run) { format!("t{}{core}", p.lane) } else { format!("p{}{core}", p.painter) }
+                }
+                None => "missing".to_owned(),
+            };
+            let _ = write!(out, "  {cell:<width$}");
         }
-        let file = std::path::Path::new(&painting.path)
-            .file_name()
-            .map_or_else(String::new, |f| f.to_string_lossy().into_owned());
-        let _ = write!(out, "  {file}");
-        if !differs.is_empty() {
-            all_equal = false;
-            let _ = write!(out, "  (a different picture in {})", differs.join(", "));
-        }
+        out.truncate(out.trim_end().len());
         out.push('\n');
     }
     if first.paintings.len() > MAX_LISTED {
         let _ = writeln!(out, "{:>8}  … {} more in --json", "", first.paintings.len() - MAX_LISTED);
     }
-    if runs.len() > 1 && all_equal {
-        out += "  Every mode painted the same pictures: the checksums agree, whoever painted them, wherever.\n";
+    out += "  pK@C: painter-K on core C; tL@C: its thread L on core C\n";
+    if let Some(folder) = std::path::Path::new(&first.paintings[0].path).parent().and_then(|p| p.parent()) {
+        let _ = writeln!(out, "  files: {}/<mode>/painting-NNN.png", folder.display());
+    }
+    if !differs.is_empty() {
+        let _ = writeln!(out, "  different pictures, which should never happen: {}", differs.join(", "));
+    } else if runs.len() > 1 {
+        out += "  The same checksums in every mode: the same pictures, whoever painted them.\n";
     }
     out
 }
 
 fn header(workload: &Workload, calibration: &Calibration) -> String {
-    let coats = if workload.coats == 1 { "1 coat".to_owned() } else { format!("{} coats", workload.coats) };
-    let strokes = if calibration.strokes > 0 {
-        format!(" = {} strokes of {:.1} µs", calibration.strokes, calibration.stroke_ns / 1000.0)
-    } else {
-        String::new()
-    };
-    let dry = workload.dry();
-    let mut out = format!(
-        "atelier: {} paintings × {coats}; paint {}{strokes}; dry {} ({} disk + {} network)\n",
-        workload.paintings,
-        human(workload.paint),
-        human(dry),
+    let each = if workload.coats == 1 { "1 coat each".to_owned() } else { format!("{} coats each", workload.coats) };
+    let mut out = format!("atelier: {} paintings, {each}\n", workload.paintings);
+    let _ = write!(out, "  paint {:>7} a coat", human(workload.paint));
+    if calibration.strokes > 0 {
+        let _ = write!(out, " = {} strokes of {:.1} µs", calibration.strokes, calibration.stroke_ns / 1000.0);
+        if let Some(core) = calibration.core {
+            let _ = write!(out, " (measured on core {core})");
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\n  dry   {:>7} a coat = {} disk + {} network",
+        human(workload.dry()),
         human(workload.file_wait),
-        human(workload.net_wait),
+        human(workload.net_wait)
     );
     let _ = writeln!(
         out,
-        "cores: {} ({} allowed to this process); paintings saved under {}",
+        "  cores {} ({} allowed to this process); paintings saved in {}",
         workload.cores_text(),
         workload.allowed_cores.len(),
         workload.out.display()
@@ -124,14 +128,14 @@ fn human(d: std::time::Duration) -> String {
 
 fn table(runs: &[RunReport]) -> String {
     let mut out = format!(
-        "{:<11} {:>9} {:>7} {:>5} {:>8} {:>8} {:>8} {:>10} {:>8}\n",
+        "{:<11} {:>9} {:>7} {:>5} {:>7} {:>7} {:>7} {:>10} {:>7}\n",
         "mode", "processes", "threads", "cores", "wall", "speedup", "ideal", "efficiency", "cpu"
     );
     for run in runs {
         let speedup = run.speedup.map_or_else(|| "-".to_owned(), |s| format!("{s:.2}×"));
         let _ = writeln!(
             out,
-            "{:<11} {:>9} {:>7} {:>5} {:>7.2}s {:>8} {:>7.2}s {:>10} {:>7.2}s",
+            "{:<11} {:>9} {:>7} {:>5} {:>6.2}s {:>7} {:>6.2}s {:>10} {:>6.2}s",
             run.mode.name(),
             run.processes,
             run.lanes,
@@ -146,25 +150,10 @@ fn table(runs: &[RunReport]) -> String {
     out
 }
 
-fn section(run: &RunReport, span_s: f64, options: Options) -> String {
+/// The lanes of a run's timeline: one per painter, or per thread.
+fn lanes(run: &RunReport) -> Vec<Lane<'_>> {
     let threads = lanes_are_threads(run);
-    let how = match run.painters.first().map(|p| p.scheduler) {
-        Some("async") => "tokio current-thread",
-        _ => "blocking",
-    };
-    let who = match (run.processes, threads) {
-        (_, true) => format!("1 painter process, {} {how} threads", run.lanes),
-        (1, false) => format!("1 painter process, {how}"),
-        (n, false) => format!("{n} painter processes, {how}"),
-    };
-    let mut out = format!(
-        "{} — {who} — wall {}, ideal {} ({})\n",
-        run.mode.name(),
-        secs(run.wall_s),
-        secs(run.ideal_s),
-        explain::efficiency(run)
-    );
-    let mut lanes: Vec<Lane<'_>> = Vec::new();
+    let mut lanes = Vec::new();
     for (index, painter) in run.painters.iter().enumerate() {
         for lane in 0..painter.lanes {
             let label = lane_label(threads, painter.id, lane, painter.cores.get(lane as usize).copied());
@@ -172,13 +161,25 @@ fn section(run: &RunReport, span_s: f64, options: Options) -> String {
             lanes.push(Lane { label, segments });
         }
     }
-    let label_width = lanes.iter().map(|l| l.label.len()).max().unwrap_or(0).max(7);
-    let width = options.columns.saturating_sub(label_width + 6).clamp(20, 160);
-    for line in timeline::draw(&lanes, Style { width, span_s, color: options.color }) {
+    lanes
+}
+
+fn section(run: &RunReport, style: Style, columns: usize) -> String {
+    let how = match run.painters.first().map(|p| p.scheduler) {
+        Some("async") => "tokio current-thread",
+        _ => "blocking",
+    };
+    let who = match (run.processes, lanes_are_threads(run)) {
+        (_, true) => format!("1 painter process, {} {how} threads", run.lanes),
+        (1, false) => format!("1 painter process, {how}"),
+        (n, false) => format!("{n} painter processes, {how}"),
+    };
+    let mut out = format!("{} — {who}\n", run.mode.name());
+    for line in timeline::draw(&lanes(run), style) {
         out += &line;
         out.push('\n');
     }
-    out += &wrap(&run.explanation, options.columns.clamp(40, 120), "  ");
+    out += &wrap(&run.explanation, columns.clamp(40, 120), "  ");
     out
 }
 

@@ -37,6 +37,8 @@ pub struct Style {
     pub width: usize,
     /// The time at the right edge, shared by every timeline of a `compare`.
     pub span_s: f64,
+    /// Columns for the lane labels.
+    pub label_width: usize,
     /// ANSI colours.
     pub color: bool,
 }
@@ -44,7 +46,7 @@ pub struct Style {
 /// Draws lanes and a time axis; one string per terminal line.
 #[must_use]
 pub fn draw(lanes: &[Lane<'_>], style: Style) -> Vec<String> {
-    let label_width = lanes.iter().map(|l| l.label.chars().count()).max().unwrap_or(0).max(7);
+    let label_width = style.label_width;
     let mut lines = Vec::new();
     for lane in lanes {
         for (i, row) in rows(&lane.segments, style).iter().enumerate() {
@@ -199,7 +201,7 @@ mod tests {
             seg(2, SegmentKind::FileWait, 2.0, 4.0),
         ];
         let lane = Lane { label: "painter-0".into(), segments: segments.iter().collect() };
-        let lines = draw(&[lane], Style { width: 8, span_s: 4.0, color: false });
+        let lines = draw(&[lane], Style { width: 8, span_s: 4.0, label_width: 9, color: false });
         assert_eq!(lines[0], "  painter-0 │1█2█░░░░");
         assert_eq!(lines[1], "            │  ░░░░");
         assert!(lines[2].contains('└') && lines[3].contains("0s"));
