@@ -1,13 +1,13 @@
 //! From a parsed command line to a printed report.
 //!
 //! The pieces, in the order a run uses them:
-//! [`workload`](crate::workload) checks what was asked;
-//! [`calibrate`](crate::calibrate) turns `--paint` into strokes;
-//! per mode, [`mode`](crate::mode) lays out the painters,
-//! [`pool`](crate::pool) starts them ([`painter`](crate::painter) is one of
-//! them), [`dispatch`](crate::dispatch) feeds them and collects their events,
-//! [`schedule`](crate::schedule) computes the ideal, and
-//! [`report`](crate::report) builds the result and renders it.
+//! [`crate::workload`] checks what was asked;
+//! [`crate::calibrate`] turns `--paint` into strokes;
+//! per mode, [`crate::mode`] lays out the painters,
+//! [`crate::pool`] starts them ([`crate::painter`] is one of them),
+//! [`crate::dispatch`] feeds them and collects their events,
+//! [`crate::schedule`] computes the ideal, and
+//! [`crate::report`] builds the result and renders it.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
