@@ -3,7 +3,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use nix::sys::prctl;
 use nix::sys::signal::{Signal, kill};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
 
 use crate::support::{
@@ -74,16 +76,32 @@ fn ctrl_c_stops_every_painter_and_exits_130() {
 #[test]
 fn painters_die_with_a_killed_coordinator() {
     let _serial = serial();
+    // Orphans are adopted by the nearest "subreaper": make that this test
+    // process rather than init, so that the test can reap them itself and
+    // see how they died. (No other test orphans a painter.)
+    prctl::set_child_subreaper(true).expect("PR_SET_CHILD_SUBREAPER");
     let out = out_dir("sigkill");
     let args = args("run --mode parallel --paintings 2 --paint 3s --dry 0ms", &out);
     let child = start(coordinator(&args));
     let painters = wait_for_painters(child.id(), 2);
     signal(child.id(), Signal::SIGKILL);
     let _ = finish(child, &args);
-    assert!(
-        eventually(Duration::from_secs(1), || painters.iter().all(|&p| !alive(p))),
-        "painters {painters:?} outlived a SIGKILLed coordinator by more than a second"
-    );
+    for painter in painters {
+        let pid = Pid::from_raw(i32::try_from(painter).expect("pid"));
+        let mut last = None;
+        let died = eventually(Duration::from_secs(1), || {
+            last = Some(waitpid(pid, Some(WaitPidFlag::WNOHANG)));
+            !matches!(last, Some(Ok(WaitStatus::StillAlive)))
+        });
+        assert!(died, "painter {painter} outlived a SIGKILLed coordinator by more than a second");
+        // Killed by its parent-death signal, or (if the kernel's closing of
+        // the coordinator's pipes woke it first) ended by the stdin-EOF
+        // backstop, whose exit status is 4.
+        assert!(
+            matches!(last, Some(Ok(WaitStatus::Signaled(_, Signal::SIGKILL, _) | WaitStatus::Exited(_, 4)))),
+            "painter {painter} ended with {last:?}"
+        );
+    }
     let _ = std::fs::remove_dir_all(out);
 }
 
