@@ -96,7 +96,7 @@ fn painters_die_with_a_killed_coordinator() {
         assert!(died, "painter {painter} outlived a SIGKILLed coordinator by more than a second");
         // Killed by its parent-death signal, or (if the kernel's closing of
         // the coordinator's pipes woke it first) ended by the stdin-EOF
-        // backstop, whose exit status is 4.
+        // backstop (`EXIT_STDIN_CLOSED`, 4).
         assert!(
             matches!(last, Some(Ok(WaitStatus::Signaled(_, Signal::SIGKILL, _) | WaitStatus::Exited(_, 4)))),
             "painter {painter} ended with {last:?}"

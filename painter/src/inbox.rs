@@ -32,11 +32,11 @@ pub fn spawn(mut reader: impl Read + Send + 'static) -> std::io::Result<Inbox> {
                 }
                 Ok(None) => {
                     tracing::warn!("stdin closed: the coordinator is gone; stopping");
-                    std::process::exit(4);
+                    std::process::exit(crate::process::EXIT_STDIN_CLOSED);
                 }
                 Err(error) => {
                     tracing::error!(error = %error, "unreadable message from the coordinator; stopping");
-                    std::process::exit(5);
+                    std::process::exit(crate::process::EXIT_GARBLED_INPUT);
                 }
             }
         }

@@ -39,7 +39,7 @@ impl Outbox {
                 }
                 if let Err(error) = result.and_then(|()| out.flush().map_err(Into::into)) {
                     tracing::error!(error = %error, "cannot write to the coordinator; stopping");
-                    std::process::exit(3);
+                    std::process::exit(crate::process::EXIT_STDOUT_CLOSED);
                 }
             }
         })?;

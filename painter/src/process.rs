@@ -13,6 +13,13 @@ use crate::Error;
 /// Set by the coordinator on every painter it spawns: its own pid.
 pub const COORDINATOR_PID_ENV: &str = "ATELIER_COORDINATOR_PID";
 
+/// Exit status when stdout can no longer be written: nobody is listening.
+pub const EXIT_STDOUT_CLOSED: i32 = 3;
+/// Exit status when stdin ends: the coordinator is gone.
+pub const EXIT_STDIN_CLOSED: i32 = 4;
+/// Exit status when stdin carries something that is not a message.
+pub const EXIT_GARBLED_INPUT: i32 = 5;
+
 static NAME: OnceLock<String> = OnceLock::new();
 
 /// This painter's name, `painter-K`, once [`set_name`] has run.
