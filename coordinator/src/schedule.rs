@@ -8,8 +8,9 @@
 //! - a painter claims one job per lane beyond what it works on, and claims
 //!   the next when it starts one;
 //! - a blocking lane paints, waits for the drying, paints the next coat…;
-//! - an async painter's CPU paints one coat at a time, taking the painting
-//!   that arrived first among those ready, while any number of coats dry;
+//! - an async painter's CPU paints one coat at a time, taking the ready
+//!   painting with the most coats left (then the one that arrived first),
+//!   while any number of coats dry;
 //! - painters pinned to the same core share it equally while they paint
 //!   (so 3 painters on 2 cores cannot paint faster than 2).
 //!
@@ -17,6 +18,7 @@
 //! wait over) to the next, each painting lane progresses at 1/k of its
 //! core's speed when k lanes share that core.
 
+use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use protocol::Scheduler;
@@ -115,8 +117,9 @@ struct Sim<'a> {
     pending: VecDeque<u32>,
     /// Per painter: claimed, unstarted jobs (blocking lanes take them in order).
     queued: Vec<VecDeque<u32>>,
-    /// Per async painter: coats ready to paint, by the painting's arrival.
-    ready: Vec<BTreeMap<u64, (u32, u32)>>,
+    /// Per async painter: coats ready to paint, in the order it paints them:
+    /// most coats left first, then earliest arrival (as the painter does).
+    ready: Vec<BTreeMap<(Reverse<u32>, u64), (u32, u32)>>,
     /// Per painter: the arrival order of each claimed painting.
     arrival: Vec<HashMap<u32, u64>>,
     arrivals: u64,
@@ -189,7 +192,7 @@ impl Sim<'_> {
             self.unstarted[painter] += 1;
             self.arrival[painter].insert(job, self.arrivals);
             if self.is_async(painter) {
-                self.ready[painter].insert(self.arrivals, (job, 0));
+                self.ready[painter].insert((Reverse(self.work.coats), self.arrivals), (job, 0));
             } else {
                 self.queued[painter].push_back(job);
             }
@@ -312,7 +315,7 @@ impl Sim<'_> {
         }
         if self.is_async(painter) {
             let order = self.arrival[painter][&job];
-            self.ready[painter].insert(order, (job, coat + 1));
+            self.ready[painter].insert((Reverse(self.work.coats - (coat + 1)), order), (job, coat + 1));
         } else {
             self.lanes[lane].3 = Lane::Painting { job, coat: coat + 1, left: self.work.paint_s, since: self.now };
         }
@@ -354,10 +357,15 @@ mod tests {
     }
 
     #[test]
-    fn async_paints_started_paintings_first() {
+    fn async_paints_first_coats_first() {
         // 2 paintings, 2 coats, long drying: A1 B1 (dry) A2 B2 (dry).
         let w = work(2, 2, 0.1, 1.0);
         assert!(close(wall(Mode::Async, 1, &[0], w), 0.1 + 1.0 + 0.1 + 0.1 + 1.0));
+        // 5 paintings: all first coats (0.5 s), then the second coats, each
+        // dry by the time its turn comes (0.5 s), then the last drying.
+        // Finishing started paintings first would take 1.6 s.
+        let w = work(5, 2, 0.1, 0.3);
+        assert!(close(wall(Mode::Async, 1, &[0], w), 0.5 + 0.5 + 0.3));
     }
 
     #[test]

@@ -7,15 +7,19 @@
 //! spawned as a task and the thread goes on to paint whatever is ready next.
 //!
 //! What is ready next: a painting whose previous coat has dried, or a new
-//! job. The painting that arrived first goes first (a `BTreeMap` keyed by
-//! arrival), so started paintings are finished before new ones are begun —
-//! the same rule the coordinator's ideal model assumes.
+//! job. The one with the most coats still to paint goes first, and among
+//! those the one that arrived first (a `BTreeMap` keyed by that [`Priority`]).
+//! Most coats first keeps as many paintings as possible drying at once: with
+//! 5 paintings of 2 coats (0.1 s paint, 0.3 s dry), painting every first
+//! coat before any second one takes 1.3 s; finishing started paintings
+//! first takes 1.6 s. The coordinator's ideal model assumes the same rule.
 //!
 //! Painting is plain CPU work that never awaits anything, so it is cut into
 //! slices with a `yield_now` between them: that is when the runtime notices
 //! timers that fired and messages that arrived. Bigger slices mean less
 //! switching but later notice; `--slice` sets it.
 
+use std::cmp::Reverse;
 use std::collections::BTreeMap;
 
 use protocol::ToPainter;
@@ -42,8 +46,8 @@ pub fn run(inbox: Inbox, outbox: &Outbox, settings: &Settings) -> Result<(), Err
 struct Scheduler {
     outbox: Outbox,
     settings: Settings,
-    /// Paintings whose next coat can be painted now, by order of arrival.
-    ready: BTreeMap<u64, Painting>,
+    /// Paintings whose next coat can be painted now, in the order to paint them.
+    ready: BTreeMap<Priority, Painting>,
     /// Paintings held: ready, being painted, or drying.
     held: usize,
     arrivals: u64,
@@ -77,7 +81,7 @@ impl Scheduler {
             while let Ok((order, painting)) = self.dried_rx.try_recv() {
                 self.dried(order, painting);
             }
-            if let Some((order, painting)) = self.ready.pop_first() {
+            if let Some((Priority(_, order), painting)) = self.ready.pop_first() {
                 self.paint_coat(order, painting).await;
                 continue;
             }
@@ -98,7 +102,8 @@ impl Scheduler {
     fn take(&mut self, message: ToPainter) {
         match message {
             ToPainter::Job(job) => {
-                self.ready.insert(self.arrivals, Painting::new(job, 0));
+                let painting = Painting::new(job, 0);
+                self.ready.insert(Priority::of(&painting, self.arrivals), painting);
                 self.arrivals += 1;
                 self.held += 1;
             }
@@ -129,7 +134,17 @@ impl Scheduler {
             painting.deliver(&self.settings, &self.outbox);
             self.held -= 1;
         } else {
-            self.ready.insert(order, painting);
+            self.ready.insert(Priority::of(&painting, order), painting);
         }
+    }
+}
+
+/// Which ready coat to paint first: most coats left, then earliest arrival.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Priority(Reverse<u32>, u64);
+
+impl Priority {
+    fn of(painting: &Painting, arrival: u64) -> Self {
+        Self(Reverse(painting.job.coats.saturating_sub(painting.coat)), arrival)
     }
 }
