@@ -86,6 +86,12 @@ pub struct Ideal {
 
 const EPSILON: Seconds = 1e-12;
 
+/// Order of an async painter's ready coats: most coats left, then arrival.
+type Priority = (Reverse<u32>, u64);
+
+/// A coat to paint: (painting, coat).
+type Coat = (u32, u32);
+
 #[derive(Debug, Clone, Copy)]
 enum Lane {
     Idle,
@@ -119,7 +125,7 @@ struct Sim<'a> {
     queued: Vec<VecDeque<u32>>,
     /// Per async painter: coats ready to paint, in the order it paints them:
     /// most coats left first, then earliest arrival (as the painter does).
-    ready: Vec<BTreeMap<(Reverse<u32>, u64), (u32, u32)>>,
+    ready: Vec<BTreeMap<Priority, Coat>>,
     /// Per painter: the arrival order of each claimed painting.
     arrival: Vec<HashMap<u32, u64>>,
     arrivals: u64,
