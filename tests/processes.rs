@@ -81,7 +81,7 @@ fn painters_die_with_a_killed_coordinator() {
     // see how they died. (No other test orphans a painter.)
     prctl::set_child_subreaper(true).expect("PR_SET_CHILD_SUBREAPER");
     let out = out_dir("sigkill");
-    let args = args("run --mode parallel --paintings 2 --paint 3s --dry 0ms", &out);
+    let args = args("run --mode parallel --painters 2 --paintings 2 --paint 3s --dry 0ms", &out);
     let child = start(coordinator(&args));
     let painters = wait_for_painters(child.id(), 2);
     signal(child.id(), Signal::SIGKILL);
