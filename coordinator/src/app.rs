@@ -48,13 +48,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     workload.output_folder("")?;
     let mut interrupts = Interrupts::install().context("cannot listen for Ctrl-C")?;
 
+    let status = Status::new();
+    status.say("measuring a stroke…");
     let calibration = calibrate::calibrate(&binary, &workload).await?;
     let mut runs = Vec::new();
     for mode in modes {
+        status.say(&format!("{}: {} paintings…", mode.name(), workload.paintings));
         match run_mode(&binary, &workload, &calibration, mode, &mut interrupts).await {
             Ok(run) => runs.push(run),
             Err(error) => {
                 if let Some(interrupted) = error.downcast_ref::<Interrupted>() {
+                    status.say("");
                     eprintln!("error: {} mode {interrupted}; every painter was stopped", mode.name());
                     return Ok(ExitCode::from(interrupted.exit_code()));
                 }
@@ -67,6 +71,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             run.speedup = Some(baseline / run.wall_s);
         }
     }
+    drop(status);
     print(&workload, &calibration, &runs, json, compare)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -170,5 +175,31 @@ fn print(
         // A reader that stopped reading (`| head`) is not an error of ours.
         Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other.context("cannot write the report"),
+    }
+}
+
+/// One line on a terminal's stderr saying what is running now, rewritten
+/// in place; nothing at all when stderr is not a terminal.
+struct Status {
+    on: bool,
+}
+
+impl Status {
+    fn new() -> Self {
+        Self { on: std::io::stderr().is_terminal() }
+    }
+
+    /// Replaces the line with `text` (an empty `text` clears it).
+    fn say(&self, text: &str) {
+        if self.on {
+            eprint!("\r\x1b[K{text}");
+        }
+    }
+}
+
+impl Drop for Status {
+    /// Leaves the terminal's line clean for whatever comes next (an error).
+    fn drop(&mut self) {
+        self.say("");
     }
 }

@@ -105,13 +105,14 @@ impl Workload {
         }
     }
 
-    /// Creates `out/<name>` and proves it writable, so that a bad `--out`
+    /// Creates `out/<name>` (or `out` itself for an empty name) and proves
+    /// it writable, so that a bad `--out`
     /// fails before any painting is done rather than after.
     ///
     /// # Errors
     /// If the folder cannot be created or written; the message names it.
     pub fn output_folder(&self, name: &str) -> anyhow::Result<PathBuf> {
-        let dir = self.out.join(name);
+        let dir = if name.is_empty() { self.out.clone() } else { self.out.join(name) };
         std::fs::create_dir_all(&dir).with_context(|| format!("cannot create output folder {}", dir.display()))?;
         probe_writable(&dir)?;
         Ok(dir)
