@@ -72,16 +72,16 @@ pub struct WorkloadArgs {
     #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub paintings: u32,
     /// CPU time to paint one coat (e.g. 400ms, 1.5s).
-    #[arg(long, value_name = "DUR", default_value = "400ms", value_parser = duration)]
+    #[arg(long, value_name = "DUR", default_value = "400ms", value_parser = duration, allow_hyphen_values = true)]
     pub paint: Duration,
     /// Time for one coat to dry, split evenly into a file wait and a network wait.
-    #[arg(long, value_name = "DUR", default_value = "800ms", value_parser = duration, conflicts_with_all = ["file_wait", "net_wait"])]
+    #[arg(long, value_name = "DUR", default_value = "800ms", value_parser = duration, allow_hyphen_values = true, conflicts_with_all = ["file_wait", "net_wait"])]
     pub dry: Duration,
     /// Drying, part one: the wait for a slow disk (instead of --dry).
-    #[arg(long, value_name = "DUR", value_parser = duration)]
+    #[arg(long, value_name = "DUR", value_parser = duration, allow_hyphen_values = true)]
     pub file_wait: Option<Duration>,
     /// Drying, part two: the wait for a slow network (instead of --dry).
-    #[arg(long, value_name = "DUR", value_parser = duration)]
+    #[arg(long, value_name = "DUR", value_parser = duration, allow_hyphen_values = true)]
     pub net_wait: Option<Duration>,
     /// Coats per painting; each is painted, then dries.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
@@ -99,14 +99,22 @@ pub struct WorkloadArgs {
     #[arg(long, value_name = "DIR", default_value = "atelier-out")]
     pub out: PathBuf,
     /// Async painters: how much painting between two looks at the clock.
-    #[arg(long, value_name = "DUR", default_value = "2ms", value_parser = duration)]
+    #[arg(long, value_name = "DUR", default_value = "2ms", value_parser = duration, allow_hyphen_values = true)]
     pub slice: Duration,
 }
 
 /// The longest duration accepted anywhere: a day. Longer is a typo.
 const MAX_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
 
+/// Parses a duration; `allow_hyphen_values` on the arguments lets a
+/// negative one reach this function, so it can say what is wrong with it.
 fn duration(text: &str) -> Result<Duration, String> {
+    if text.starts_with("--") {
+        return Err(format!("expected a duration (e.g. 300ms), not the option {text}"));
+    }
+    if text.trim_start().starts_with('-') {
+        return Err("a duration cannot be negative".to_owned());
+    }
     let parsed = humantime::parse_duration(text).map_err(|e| format!("{e} (try e.g. 300ms, 1.5s, 0ms)"))?;
     if parsed > MAX_DURATION {
         return Err(format!(
@@ -150,5 +158,6 @@ mod tests {
         assert_eq!(duration("0ms"), Ok(Duration::ZERO));
         assert!(duration("fast").is_err());
         assert!(duration("2days").is_err());
+        assert_eq!(duration("-5ms"), Err("a duration cannot be negative".to_owned()));
     }
 }
