@@ -71,3 +71,9 @@ fn output_folder_that_cannot_be_written() {
     assert!(first.starts_with("error:") && first.contains("output folder"), "{first}");
     assert!(first.contains(&out.display().to_string()), "{first}");
 }
+
+#[test]
+fn negative_duration() {
+    let line = refused("run --mode async --dry -1s");
+    assert!(line.contains("--dry") && line.contains("negative"), "{line}");
+}
