@@ -6,10 +6,11 @@ use crate::mode::Mode;
 use crate::report::RunReport;
 use crate::workload::Workload;
 
-/// Seconds, as a person reads them: `1.20 s`.
+/// Seconds, as a person reads them: `1.20s` (no space, so that a wrapped
+/// line never parts a number from its unit).
 #[must_use]
 pub fn secs(s: f64) -> String {
-    if s < 10.0 { format!("{s:.2} s") } else { format!("{s:.1} s") }
+    if s < 10.0 { format!("{s:.2}s") } else { format!("{s:.1}s") }
 }
 
 /// Below this ideal wall time, a ratio against it means nothing.
@@ -58,8 +59,9 @@ pub fn sentence(run: &RunReport, workload: &Workload, calibration: &Calibration)
             secs(total_paint + total_dry)
         ),
         Mode::Async if total_dry > 0.0 => format!(
-            "One process on one core: the {} of drying overlapped with painting, the {} of painting did not — one CPU paints one stroke at a time.",
+            "One process on one core: each painting dried while the next was painted, so of the {} of drying only {} shows; the {} of painting did not shrink — one CPU paints one stroke at a time.",
             secs(total_dry),
+            secs((run.ideal_s - total_paint).max(0.0)),
             secs(total_paint)
         ),
         Mode::Async => format!(
@@ -67,13 +69,19 @@ pub fn sentence(run: &RunReport, workload: &Workload, calibration: &Calibration)
             secs(total_paint)
         ),
         Mode::Parallel => format!(
-            "{w} painter processes on {c} cores painted at the same time, each idle while its own paintings dried.{}",
+            "{w} painter processes on {c} cores painted at the same time{}.{}",
+            if total_dry > 0.0 { ", each idle while its own paintings dried" } else { "" },
             bound()
         ),
-        Mode::Hybrid => format!(
+        Mode::Hybrid if total_dry > 0.0 => format!(
             "{w} async painters on {c} cores: parallelism divided the {} of painting, and each painted while its paintings dried, hiding the {} of drying.{}",
             secs(total_paint),
             secs(total_dry),
+            bound()
+        ),
+        Mode::Hybrid => format!(
+            "{w} async painters on {c} cores: parallelism divided the {} of painting; with nothing to dry, async adds nothing here.{}",
+            secs(total_paint),
             bound()
         ),
         Mode::Threads => format!(
