@@ -55,6 +55,7 @@ pub async fn calibrate(binary: &Path, workload: &Workload) -> anyhow::Result<Cal
     let answer = measure(&mut pool).await;
     match answer {
         Ok(stroke_ns) => {
+            tracing::debug!(stroke_ns, core, "calibrated");
             pool.shutdown().await;
             let strokes = (workload.paint.as_nanos() as f64 / stroke_ns).round();
             if strokes > f64::from(u32::MAX) {

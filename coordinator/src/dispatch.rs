@@ -111,6 +111,7 @@ pub async fn run(pool: &mut Pool, jobs: Vec<Job>, interrupts: &mut Interrupts) -
                 if !holding[index].held.remove(&done.job) {
                     bail!("{} reported painting #{} done, which it was not given", painter.who(), done.job);
                 }
+                tracing::debug!(painter = index, job = done.job, checksum = done.checksum, "painting done");
                 outcome.end_ns = incoming.at_ns;
                 outcome.done.push((index, done));
             }
@@ -158,6 +159,7 @@ fn top_up(pool: &Pool, holding: &mut [Holding], pending: &mut VecDeque<Job>, ind
         };
         holding[index].unstarted += 1;
         holding[index].held.insert(job.id);
+        tracing::trace!(painter = index, job = job.id, "job sent");
         painter.send(ToPainter::Job(job))?;
     }
     Ok(())

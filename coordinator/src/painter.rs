@@ -146,6 +146,7 @@ pub async fn spawn(
         }
     };
 
+    tracing::debug!(painter = plan.id, pid, cores = ?hello.cores, lanes = hello.lanes, startup = ?started.elapsed(), "painter ready");
     let life = reap_when_done(child, index, incoming.clone());
     read_messages(frames.map_decoder(|_| MessageCodec::new()), index, incoming);
     Ok(Painter { hello, startup: started.elapsed(), stdin: write_messages(stdin), life, stderr_tail })
