@@ -38,7 +38,7 @@ pub fn sentence(run: &RunReport, workload: &Workload, calibration: &Calibration)
     let rounds = (n as usize).div_ceil(w.max(1));
     let bound = || {
         let mut why = String::new();
-        if w < n as usize && n as usize % w != 0 {
+        if w < n as usize && !(n as usize).is_multiple_of(w) {
             why += &format!(
                 " {n} paintings on {w} {} take {rounds} rounds of painting, so at most {:.2}× faster than one, not {n}×.",
                 if run.mode == Mode::Threads { "threads" } else { "painters" },
