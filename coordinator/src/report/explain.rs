@@ -109,3 +109,79 @@ pub fn sentence(run: &RunReport, workload: &Workload, calibration: &Calibration)
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn workload(paintings: u32, paint_ms: u64, dry_ms: u64) -> Workload {
+        Workload {
+            paintings,
+            coats: 1,
+            paint: Duration::from_millis(paint_ms),
+            file_wait: Duration::from_millis(dry_ms / 2),
+            net_wait: Duration::from_millis(dry_ms / 2),
+            workers: 2,
+            cores: Some(vec![0, 1]),
+            allowed_cores: vec![0, 1],
+            seed: 1,
+            out: "out".into(),
+            slice: Duration::from_millis(2),
+        }
+    }
+
+    fn run(mode: Mode, lanes: usize, cores: usize, wall_s: f64, ideal_s: f64) -> RunReport {
+        RunReport {
+            mode,
+            processes: lanes,
+            lanes,
+            cores,
+            wall_s,
+            ideal_s,
+            efficiency: ideal_s / wall_s,
+            speedup: None,
+            cpu_s: 0.0,
+            startup_s: 0.0,
+            painters: Vec::new(),
+            paintings: Vec::new(),
+            segments: Vec::new(),
+            ideal_segments: Vec::new(),
+            explanation: String::new(),
+        }
+    }
+
+    /// 400 ms of painting: 4000 strokes of 100 µs.
+    const CALIBRATION: Calibration = Calibration { stroke_ns: 100_000.0, strokes: 4000, core: Some(0) };
+
+    #[test]
+    fn parallel_says_why_three_paintings_on_two_cores_are_not_3x() {
+        let text = sentence(&run(Mode::Parallel, 2, 2, 2.45, 2.4), &workload(3, 400, 800), &CALIBRATION);
+        assert!(text.contains("2 rounds") && text.contains("1.50×") && text.contains("not 3×"), "{text}");
+        assert!(text.contains("(98.0%)"), "{text}");
+    }
+
+    #[test]
+    fn async_says_how_much_drying_still_shows() {
+        let text = sentence(&run(Mode::Async, 1, 1, 2.0, 2.0), &workload(3, 400, 800), &CALIBRATION);
+        assert!(text.contains("of the 2.40s of drying only 0.80s shows"), "{text}");
+        assert!(text.contains("the 1.20s of painting did not shrink"), "{text}");
+    }
+
+    #[test]
+    fn more_lanes_than_cores_is_said() {
+        let text = sentence(&run(Mode::Parallel, 3, 2, 2.1, 2.0), &workload(3, 400, 0), &CALIBRATION);
+        assert!(text.contains("3 lanes share 2 cores") && !text.contains("dried"), "{text}");
+    }
+
+    #[test]
+    fn overhead_and_an_unmeasurable_ideal_are_said() {
+        let slow = sentence(&run(Mode::Sequential, 1, 1, 4.0, 3.0), &workload(1, 400, 0), &CALIBRATION);
+        assert!(slow.contains("The 1.00s over the ideal is overhead"), "{slow}");
+        let zero = Calibration { stroke_ns: 0.0, strokes: 0, core: None };
+        let instant = sentence(&run(Mode::Hybrid, 2, 2, 0.01, 0.0), &workload(3, 0, 0), &zero);
+        assert!(instant.contains("all of it is overhead"), "{instant}");
+        assert_eq!(efficiency(&run(Mode::Hybrid, 2, 2, 0.01, 0.0)), "n/a");
+    }
+}
