@@ -121,3 +121,27 @@ fn a_killed_painter_is_reported_by_name_and_signal() {
     assert!(painters.iter().all(|&p| !alive(p)), "painters {painters:?} outlived the run");
     let _ = std::fs::remove_dir_all(out);
 }
+
+#[test]
+fn the_allowed_cores_are_respected() {
+    // Run the coordinator under `taskset` on the last allowed core: every
+    // painter, the calibrating one included, must stay on that core.
+    let Some(&only) = allowed_cores().last() else { return };
+    if std::process::Command::new("taskset").arg("--version").output().is_err() {
+        eprintln!("skipped: taskset is not installed");
+        return;
+    }
+    let _serial = serial();
+    let out = out_dir("taskset");
+    let args = args("run --mode parallel --paintings 2 --paint 20ms --dry 0ms --json", &out);
+    let mut command = std::process::Command::new("taskset");
+    command.args(["-c", &only.to_string()]).arg(env!("CARGO_BIN_EXE_coordinator")).args(&args);
+    command.env("ATELIER_PAINTER", crate::support::painter_binary());
+    let report = finish(start(command), &args).json();
+    assert_eq!(report["workload"]["allowed_cores"], serde_json::json!([only]), "{report}");
+    assert_eq!(report["calibration"]["core"], serde_json::json!(only), "{report}");
+    let painters = report["painters"].as_array().expect("painters[]");
+    assert_eq!(painters.len(), 1, "one allowed core: one painter by default: {report}");
+    assert_eq!(painters[0]["core"], serde_json::json!(only), "{report}");
+    let _ = std::fs::remove_dir_all(out);
+}
