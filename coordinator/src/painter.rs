@@ -40,10 +40,6 @@ pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Lines of a painter's stderr kept for error messages.
 const STDERR_TAIL: usize = 12;
 
-/// The environment variable through which a painter learns its parent's pid
-/// (the painter's own `process` module reads it).
-const COORDINATOR_PID_ENV: &str = "ATELIER_COORDINATOR_PID";
-
 /// What the dispatcher hears from or about a painter.
 #[derive(Debug)]
 pub enum Heard {
@@ -122,7 +118,7 @@ pub async fn spawn(
         command.args(["--cores", &cores.join(",")]);
     }
     command
-        .env(COORDINATOR_PID_ENV, std::process::id().to_string())
+        .env(handshake::COORDINATOR_PID_ENV, std::process::id().to_string())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -10,9 +10,6 @@ use nix::unistd::{Pid, getppid};
 
 use crate::Error;
 
-/// Set by the coordinator on every painter it spawns: its own pid.
-pub const COORDINATOR_PID_ENV: &str = "ATELIER_COORDINATOR_PID";
-
 /// Exit status when stdout can no longer be written: nobody is listening.
 pub const EXIT_STDOUT_CLOSED: i32 = 3;
 /// Exit status when stdin ends: the coordinator is gone.
@@ -64,7 +61,8 @@ pub fn pin(core: u32) -> Result<(), Error> {
 /// If the kernel refuses, or the coordinator is already gone.
 pub fn die_with_parent() -> Result<(), Error> {
     prctl::set_pdeathsig(Signal::SIGKILL).map_err(|source| Error::Prctl { what: "PR_SET_PDEATHSIG", source })?;
-    if let Some(expected) = std::env::var(COORDINATOR_PID_ENV).ok().and_then(|pid| pid.parse::<i32>().ok())
+    if let Some(expected) =
+        std::env::var(protocol::handshake::COORDINATOR_PID_ENV).ok().and_then(|pid| pid.parse::<i32>().ok())
         && getppid().as_raw() != expected
     {
         return Err(Error::Orphaned(expected));

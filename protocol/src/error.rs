@@ -5,7 +5,7 @@ use std::io;
 /// An error reading, writing or understanding a message.
 ///
 /// Each variant is a cause a caller may want to treat on its own: a peer that
-/// hung up ([`Error::Disconnected`], [`Error::Truncated`]) is not the same
+/// hung up mid-frame ([`Error::Truncated`]) is not the same
 /// trouble as a peer that speaks nonsense ([`Error::FrameTooLarge`],
 /// [`Error::Decode`]) or another version ([`Error::VersionMismatch`]).
 #[derive(Debug, thiserror::Error)]
@@ -13,9 +13,6 @@ pub enum Error {
     /// Reading or writing the pipe failed.
     #[error("pipe i/o failed")]
     Io(#[from] io::Error),
-    /// The peer closed its end before saying anything at all.
-    #[error("the peer closed the pipe without saying anything")]
-    Disconnected,
     /// The peer closed its end in the middle of a frame.
     #[error("the pipe closed inside a frame: {got} of {expected} bytes arrived")]
     Truncated {

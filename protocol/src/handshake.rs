@@ -6,6 +6,11 @@
 //! `Hello`, whatever follows it.
 
 use crate::message::{FromPainter, Hello, PROTOCOL_VERSION, Scheduler};
+
+/// The environment variable in which the coordinator tells a painter its
+/// own pid, so that the painter can check, once it has asked to die with its
+/// parent, that the parent it has is still that coordinator.
+pub const COORDINATOR_PID_ENV: &str = "ATELIER_COORDINATOR_PID";
 use crate::{Error, codec};
 
 /// The `Hello` this process should send.
