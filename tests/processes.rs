@@ -118,6 +118,8 @@ fn a_killed_painter_is_reported_by_name_and_signal() {
     assert!(!finished.status.success(), "{finished:?}");
     let line = finished.stderr.lines().find(|l| l.starts_with("error:")).unwrap_or_default();
     assert!(line.contains(&format!("pid {victim}")) && line.contains("SIGKILL") && line.contains('#'), "{line}");
+    // Nothing lost silently: the error accounts for every painting.
+    assert!(line.contains("finished: ") && line.contains("unfinished: "), "{line}");
     assert!(painters.iter().all(|&p| !alive(p)), "painters {painters:?} outlived the run");
     let _ = std::fs::remove_dir_all(out);
 }

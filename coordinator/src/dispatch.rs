@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeSet, VecDeque};
 
-use anyhow::{anyhow, bail};
+use anyhow::anyhow;
 use nix::sys::signal::Signal;
 use protocol::{Event, EventKind, FromPainter, Job, JobDone, ToPainter};
 
@@ -74,15 +74,65 @@ struct Holding {
 /// Hands `jobs` to the pool's painters until every one is done.
 ///
 /// # Errors
-/// If a painter fails a painting, exits, or breaks the protocol (the error
-/// names it and the paintings it held), or if a stop signal arrives
-/// ([`Interrupted`]).
+/// If a painter fails a painting, exits, or breaks the protocol ([`Failed`]:
+/// it names the painter, the paintings it held, and which paintings were
+/// finished and which not), or if a stop signal arrives ([`Interrupted`]).
 pub async fn run(pool: &mut Pool, jobs: Vec<Job>, interrupts: &mut Interrupts) -> anyhow::Result<Outcome> {
-    let total = jobs.len();
     let every_id: Vec<u32> = jobs.iter().map(|job| job.id).collect();
+    let mut outcome = Outcome { start_ns: protocol::clock::now_ns(), ..Outcome::default() };
+    match hand_out(pool, jobs, interrupts, &mut outcome).await {
+        Ok(()) => Ok(outcome),
+        Err(stop) => {
+            let (finished, unfinished) = progress(&every_id, &outcome);
+            Err(match stop {
+                Stop::Signal(signal) => Interrupted { signal, finished, unfinished, total: every_id.len() }.into(),
+                Stop::Failure(cause) => Failed { cause, finished, unfinished }.into(),
+            })
+        }
+    }
+}
+
+/// The run stopped before every painting was done.
+#[derive(Debug, thiserror::Error)]
+#[error("{cause:#} (finished: {}; unfinished: {})", ids(finished), ids(unfinished))]
+pub struct Failed {
+    /// What went wrong.
+    pub cause: anyhow::Error,
+    /// Paintings finished before it.
+    pub finished: Vec<u32>,
+    /// Paintings not finished.
+    pub unfinished: Vec<u32>,
+}
+
+/// Why [`hand_out`] stopped early.
+enum Stop {
+    Signal(Signal),
+    Failure(anyhow::Error),
+}
+
+impl<E: Into<anyhow::Error>> From<E> for Stop {
+    fn from(error: E) -> Self {
+        Self::Failure(error.into())
+    }
+}
+
+/// Paintings finished, and paintings not, by id.
+fn progress(every_id: &[u32], outcome: &Outcome) -> (Vec<u32>, Vec<u32>) {
+    let mut finished: Vec<u32> = outcome.done.iter().map(|(_, done)| done.job).collect();
+    finished.sort_unstable();
+    let unfinished = every_id.iter().copied().filter(|id| !finished.contains(id)).collect();
+    (finished, unfinished)
+}
+
+async fn hand_out(
+    pool: &mut Pool,
+    jobs: Vec<Job>,
+    interrupts: &mut Interrupts,
+    outcome: &mut Outcome,
+) -> Result<(), Stop> {
+    let total = jobs.len();
     let mut pending: VecDeque<Job> = jobs.into();
     let mut holding: Vec<Holding> = pool.painters.iter().map(|_| Holding::default()).collect();
-    let mut outcome = Outcome { start_ns: protocol::clock::now_ns(), ..Outcome::default() };
     for index in 0..pool.painters.len() {
         top_up(pool, &mut holding, &mut pending, index)?;
     }
@@ -90,11 +140,7 @@ pub async fn run(pool: &mut Pool, jobs: Vec<Job>, interrupts: &mut Interrupts) -
     while outcome.done.len() < total {
         let incoming = tokio::select! {
             incoming = pool.incoming.recv() => incoming.ok_or_else(|| anyhow!("every painter's pipe is closed"))?,
-            signal = interrupts.recv() => {
-                let finished: Vec<u32> = outcome.done.iter().map(|(_, d)| d.job).collect();
-                let unfinished = every_id.iter().copied().filter(|id| !finished.contains(id)).collect();
-                return Err(Interrupted { signal, finished, unfinished, total }.into());
-            }
+            signal = interrupts.recv() => return Err(Stop::Signal(signal)),
         };
         let index = incoming.painter;
         let painter = &pool.painters[index];
@@ -109,22 +155,28 @@ pub async fn run(pool: &mut Pool, jobs: Vec<Job>, interrupts: &mut Interrupts) -
             }
             Heard::Message(FromPainter::JobDone(done)) => {
                 if !holding[index].held.remove(&done.job) {
-                    bail!("{} reported painting #{} done, which it was not given", painter.who(), done.job);
+                    return Err(anyhow!(
+                        "{} reported painting #{} done, which it was not given",
+                        painter.who(),
+                        done.job
+                    )
+                    .into());
                 }
                 tracing::debug!(painter = index, job = done.job, checksum = done.checksum, "painting done");
                 outcome.end_ns = incoming.at_ns;
                 outcome.done.push((index, done));
             }
             Heard::Message(FromPainter::JobFailed(failed)) => {
-                bail!("{} could not finish painting #{}: {}", painter.who(), failed.job, failed.error)
+                return Err(
+                    anyhow!("{} could not finish painting #{}: {}", painter.who(), failed.job, failed.error).into()
+                );
             }
-            Heard::Message(other) => bail!("{} sent {} in the middle of its work", painter.who(), other.name()),
+            Heard::Message(other) => {
+                return Err(anyhow!("{} sent {} in the middle of its work", painter.who(), other.name()).into());
+            }
             Heard::Garbled(error) => {
-                return Err(anyhow::Error::new(error).context(format!(
-                    "{} sent a bad frame while holding paintings {}",
-                    painter.who(),
-                    held()
-                )));
+                let context = format!("{} sent a bad frame while holding paintings {}", painter.who(), held());
+                return Err(anyhow::Error::new(error).context(context).into());
             }
             Heard::Closed => {
                 // A closed pipe usually means a dead painter: give its exit
@@ -136,18 +188,23 @@ pub async fn run(pool: &mut Pool, jobs: Vec<Job>, interrupts: &mut Interrupts) -
                     None => "closed its stdout".to_owned(),
                 };
                 let held = ids(&holding[index].held.iter().copied().collect::<Vec<_>>());
-                bail!("{} {how} while holding paintings {held}{}", painter.who(), painter.stderr_tail())
+                return Err(
+                    anyhow!("{} {how} while holding paintings {held}{}", painter.who(), painter.stderr_tail()).into()
+                );
             }
-            Heard::Exited(status) => bail!(
-                "{} {} while holding paintings {}{}",
-                painter.who(),
-                status.map_or_else(|| "ended".to_owned(), describe),
-                held(),
-                painter.stderr_tail()
-            ),
+            Heard::Exited(status) => {
+                return Err(anyhow!(
+                    "{} {} while holding paintings {}{}",
+                    painter.who(),
+                    status.map_or_else(|| "ended".to_owned(), describe),
+                    held(),
+                    painter.stderr_tail()
+                )
+                .into());
+            }
         }
     }
-    Ok(outcome)
+    Ok(())
 }
 
 /// Sends painter `index` jobs until it has one unstarted job per lane.
