@@ -1,14 +1,25 @@
 //! Bad input: one clear line naming what was wrong, and a non-zero exit.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use crate::support::{args, out_dir, run};
 
 /// Runs `coordinator line…`, expects a reported failure, returns the first
 /// line of stderr.
 #[track_caller]
 fn refused(line: &str) -> String {
-    let out = out_dir("refused");
-    let finished = run(&args(line, &out));
+    // A folder of its own per call: these tests run concurrently.
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
+    let out = out_dir(&format!("refused-{}", CALLS.fetch_add(1, Ordering::Relaxed)));
+    let first = refused_args(&args(line, &out));
     let _ = std::fs::remove_dir_all(out);
+    first
+}
+
+/// As [`refused`], for a command line already split.
+#[track_caller]
+fn refused_args(args: &[String]) -> String {
+    let finished = run(args);
     if finished.status.success() {
         finished.fail("bad input was accepted");
     }
@@ -64,10 +75,8 @@ fn output_folder_that_cannot_be_written() {
     let file = std::env::temp_dir().join(format!("atelier-test-not-a-folder-{}", std::process::id()));
     std::fs::write(&file, b"").expect("a plain file");
     let out = file.join("paintings");
-    let finished = run(&args("run --mode sequential", &out));
+    let first = refused_args(&args("run --mode sequential", &out));
     let _ = std::fs::remove_file(&file);
-    assert!(!finished.status.success(), "{finished:?}");
-    let first = finished.stderr.lines().next().unwrap_or_default();
     assert!(first.starts_with("error:") && first.contains("output folder"), "{first}");
     assert!(first.contains(&out.display().to_string()), "{first}");
 }

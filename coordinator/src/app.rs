@@ -86,14 +86,7 @@ async fn run_mode(
 ) -> anyhow::Result<RunReport> {
     let out = workload.output_folder(mode.name())?;
     let plans = mode.layout(workload.workers, workload.cores.as_deref());
-    let slice_strokes = if calibration.stroke_ns > 0.0 {
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // small and positive
-        let strokes = (workload.slice.as_nanos() as f64 / calibration.stroke_ns).round().max(1.0) as u64;
-        strokes
-    } else {
-        1
-    };
-    let mut pool = Pool::spawn(binary, &plans, &out, slice_strokes).await?;
+    let mut pool = Pool::spawn(binary, &plans, &out, calibration.strokes_in(workload.slice)).await?;
     let outcome = match dispatch::run(&mut pool, workload.jobs(calibration.strokes), interrupts).await {
         Ok(outcome) => outcome,
         Err(error) => {
@@ -103,11 +96,11 @@ async fn run_mode(
     };
     let painters = pool.painters.iter().map(|p| (p.hello.clone(), p.startup)).collect();
     let farewells = pool.shutdown().await;
-    let paint_s = if workload.paint.is_zero() { 0.0 } else { calibration.paint().as_secs_f64() };
     let work = Work {
         paintings: workload.paintings,
         coats: workload.coats,
-        paint_s,
+        // Zero for `--paint 0ms`, which calibrates to 0 strokes.
+        paint_s: calibration.paint().as_secs_f64(),
         file_s: workload.file_wait.as_secs_f64(),
         net_s: workload.net_wait.as_secs_f64(),
     };

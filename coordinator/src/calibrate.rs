@@ -37,6 +37,14 @@ impl Calibration {
     pub fn paint(&self) -> Duration {
         Duration::from_secs_f64(f64::from(self.strokes) * self.stroke_ns / 1e9)
     }
+
+    /// Strokes that take about `duration` (at least 1): how an async
+    /// painter's `--slice` becomes strokes between two yields.
+    #[must_use]
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // small and positive
+    pub fn strokes_in(&self, duration: Duration) -> u64 {
+        if self.stroke_ns > 0.0 { (duration.as_nanos() as f64 / self.stroke_ns).round().max(1.0) as u64 } else { 1 }
+    }
 }
 
 /// Measures a stroke and sizes the paintings. With `--paint 0ms` there is
@@ -50,8 +58,8 @@ pub async fn calibrate(binary: &Path, workload: &Workload) -> anyhow::Result<Cal
         return Ok(Calibration { stroke_ns: 0.0, strokes: 0, core });
     }
     let plan = PainterPlan { id: 0, scheduler: Scheduler::Blocking, lanes: 1, cores: core.into_iter().collect() };
-    let out = workload.output_folder("")?;
-    let mut pool = Pool::spawn(binary, &[plan], &out, 1).await.context("cannot calibrate")?;
+    // The calibrating painter saves nothing; it only needs a folder to be given.
+    let mut pool = Pool::spawn(binary, &[plan], &workload.out, 1).await.context("cannot calibrate")?;
     let answer = measure(&mut pool).await;
     match answer {
         Ok(stroke_ns) => {

@@ -187,10 +187,13 @@ async fn hand_out(
                     Some(None) => "ended".to_owned(),
                     None => "closed its stdout".to_owned(),
                 };
-                let held = ids(&holding[index].held.iter().copied().collect::<Vec<_>>());
-                return Err(
-                    anyhow!("{} {how} while holding paintings {held}{}", painter.who(), painter.stderr_tail()).into()
-                );
+                return Err(anyhow!(
+                    "{} {how} while holding paintings {}{}",
+                    painter.who(),
+                    held(),
+                    painter.stderr_tail()
+                )
+                .into());
             }
             Heard::Exited(status) => {
                 return Err(anyhow!(

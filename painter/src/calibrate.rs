@@ -8,9 +8,10 @@
 //! The measurement paints in batches and keeps the fastest: every
 //! disturbance (another process, an interrupt, a frequency change) only
 //! ever makes a batch slower, so the fastest batch is the best estimate of
-//! what a stroke costs on an undisturbed core. (The median of the same
-//! batches varied by up to 13% from one run to the next on a shared 2-core
-//! machine; the minimum, by about 3%.)
+//! what a stroke costs on an undisturbed core. It cannot remove slower
+//! drifts of the machine itself (on a shared 2-core VM, the fastest batch
+//! moved between 61 and 73 µs from one invocation to the next), which is
+//! why `compare` calibrates once and gives every mode the same strokes.
 
 use std::time::{Duration, Instant};
 

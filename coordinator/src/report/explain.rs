@@ -28,7 +28,7 @@ pub fn efficiency(run: &RunReport) -> String {
 pub fn sentence(run: &RunReport, workload: &Workload, calibration: &Calibration) -> String {
     let n = workload.paintings;
     let coats = workload.coats;
-    let paint = if workload.paint.is_zero() { 0.0 } else { calibration.paint().as_secs_f64() };
+    let paint = calibration.paint().as_secs_f64();
     let dry = workload.dry().as_secs_f64();
     let units = f64::from(n * coats);
     let (total_paint, total_dry) = (units * paint, units * dry);

@@ -29,12 +29,13 @@ pub fn render(workload: &Workload, calibration: &Calibration, runs: &[RunReport]
     // One time axis and one label column for every timeline, so that a
     // `compare` lines its modes up one above the other.
     let span_s = runs.iter().map(|r| r.wall_s.max(r.ideal_s)).fold(0.0, f64::max);
-    let label_width = runs.iter().flat_map(lanes).map(|l| l.label.chars().count()).max().unwrap_or(0).max(7);
+    let timelines: Vec<Vec<Lane<'_>>> = runs.iter().map(lanes).collect();
+    let label_width = timelines.iter().flatten().map(|l| l.label.chars().count()).max().unwrap_or(0).max(7);
     let width = options.columns.saturating_sub(label_width + 6).clamp(20, 160);
     let style = Style { width, span_s, label_width, color: options.color };
-    for run in runs {
+    for (run, lanes) in runs.iter().zip(&timelines) {
         out.push('\n');
-        out += &section(run, style, options.columns);
+        out += &section(run, lanes, style, options.columns);
     }
     out.push('\n');
     out += &paintings(runs);
@@ -164,7 +165,7 @@ fn lanes(run: &RunReport) -> Vec<Lane<'_>> {
     lanes
 }
 
-fn section(run: &RunReport, style: Style, columns: usize) -> String {
+fn section(run: &RunReport, lanes: &[Lane<'_>], style: Style, columns: usize) -> String {
     let how = match run.painters.first().map(|p| p.scheduler) {
         Some("async") => "tokio current-thread",
         _ => "blocking",
@@ -175,7 +176,7 @@ fn section(run: &RunReport, style: Style, columns: usize) -> String {
         (n, false) => format!("{n} painter processes, {how}"),
     };
     let mut out = format!("{} — {who}\n", run.mode.name());
-    for line in timeline::draw(&lanes(run), style) {
+    for line in timeline::draw(lanes, style) {
         out += &line;
         out.push('\n');
     }
