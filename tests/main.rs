@@ -7,6 +7,7 @@
 //! another test's painters on this machine's few cores.
 
 mod errors;
+mod faults;
 mod modes;
 mod processes;
 mod support;

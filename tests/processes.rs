@@ -106,25 +106,6 @@ fn painters_die_with_a_killed_coordinator() {
 }
 
 #[test]
-fn a_killed_painter_is_reported_by_name_and_signal() {
-    let _serial = serial();
-    let out = out_dir("killed-painter");
-    let args = args("run --mode parallel --painters 2 --paintings 2 --paint 3s --dry 0ms", &out);
-    let child = start(coordinator(&args));
-    let painters = wait_for_painters(child.id(), 2);
-    let victim = painters[0];
-    signal(victim, Signal::SIGKILL);
-    let finished = finish(child, &args);
-    assert!(!finished.status.success(), "{finished:?}");
-    let line = finished.stderr.lines().find(|l| l.starts_with("error:")).unwrap_or_default();
-    assert!(line.contains(&format!("pid {victim}")) && line.contains("SIGKILL") && line.contains('#'), "{line}");
-    // Nothing lost silently: the error accounts for every painting.
-    assert!(line.contains("finished: ") && line.contains("unfinished: "), "{line}");
-    assert!(painters.iter().all(|&p| !alive(p)), "painters {painters:?} outlived the run");
-    let _ = std::fs::remove_dir_all(out);
-}
-
-#[test]
 fn the_allowed_cores_are_respected() {
     // Run the coordinator under `taskset` on the last allowed core: every
     // painter, the calibrating one included, must stay on that core.

@@ -18,8 +18,9 @@ use serde::Serialize;
 
 use crate::calibrate::{self, Calibration};
 use crate::cli::{Cli, Command, WorkloadArgs};
-use crate::dispatch::{self, Interrupted};
+use crate::dispatch::{self, Interrupted, Policy};
 use crate::mode::Mode;
+use crate::painter::Launch;
 use crate::pool::Pool;
 use crate::report::{self, Measured, RunReport, text};
 use crate::schedule::{self, Work};
@@ -50,7 +51,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
     let status = Status::new();
     status.say("measuring a stroke…");
-    let calibration = calibrate::calibrate(&binary, &workload).await?;
+    // Dropping the calibration on a signal drops its painter, which kills it.
+    let calibration = tokio::select! {
+        calibration = calibrate::calibrate(&binary, &workload) => calibration?,
+        signal = interrupts.recv() => {
+            status.say("");
+            let interrupted = Interrupted::before_start(signal, workload.paintings);
+            eprintln!("error: {interrupted}, while measuring a stroke; every painter was stopped");
+            return Ok(ExitCode::from(interrupted.exit_code()));
+        }
+    };
     let mut runs = Vec::new();
     for mode in modes {
         status.say(&format!("{}: {} paintings…", mode.name(), workload.paintings));
@@ -73,7 +83,30 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     drop(status);
     print(&workload, &calibration, &runs, json, compare)?;
-    Ok(ExitCode::SUCCESS)
+    let lost: Vec<String> = runs
+        .iter()
+        .filter(|run| !run.lost.is_empty())
+        .map(|run| {
+            let ids: Vec<u32> = run.lost.iter().map(|lost| lost.id).collect();
+            let finished: Vec<u32> = run.paintings.iter().map(|p| p.id).collect();
+            format!(
+                "{} mode lost {} of {} paintings (finished: {}; unfinished: {}): {}",
+                run.mode.name(),
+                ids.len(),
+                workload.paintings,
+                dispatch::ids(&finished),
+                dispatch::ids(&ids),
+                run.lost[0].why
+            )
+        })
+        .collect();
+    if lost.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    for line in lost {
+        eprintln!("error: {line}");
+    }
+    Ok(ExitCode::FAILURE)
 }
 
 /// One mode: spawn its painters, run the jobs, stop the painters, report.
@@ -86,16 +119,6 @@ async fn run_mode(
 ) -> anyhow::Result<RunReport> {
     let out = workload.output_folder(mode.name())?;
     let plans = mode.layout(workload.workers, workload.cores.as_deref());
-    let mut pool = Pool::spawn(binary, &plans, &out, calibration.strokes_in(workload.slice)).await?;
-    let outcome = match dispatch::run(&mut pool, workload.jobs(calibration.strokes), interrupts).await {
-        Ok(outcome) => outcome,
-        Err(error) => {
-            pool.kill().await;
-            return Err(error);
-        }
-    };
-    let painters = pool.painters.iter().map(|p| (p.hello.clone(), p.startup)).collect();
-    let farewells = pool.shutdown().await;
     let work = Work {
         paintings: workload.paintings,
         coats: workload.coats,
@@ -105,7 +128,32 @@ async fn run_mode(
         net_s: workload.net_wait.as_secs_f64(),
     };
     let ideal = schedule::ideal(&plans, work, workload.allowed_cores.len());
-    Ok(report::build(Measured { mode, painters, outcome, farewells, ideal, workload, calibration }))
+    let policy = Policy { retries: workload.retries, timeout: workload.timeout(ideal.longest_painting()) };
+    let launch = Launch { binary: binary.to_path_buf(), out, slice_strokes: calibration.strokes_in(workload.slice) };
+    // Dropping a half-started pool on a signal kills the painters it has.
+    let mut pool = tokio::select! {
+        pool = Pool::spawn(launch, &plans) => pool?,
+        signal = interrupts.recv() => return Err(Interrupted::before_start(signal, workload.paintings).into()),
+    };
+    let outcome = match dispatch::run(&mut pool, workload.jobs(calibration.strokes), policy, interrupts).await {
+        Ok(outcome) => outcome,
+        Err(interrupted) => {
+            pool.stop(interrupts).await;
+            return Err(interrupted.into());
+        }
+    };
+    let painters = pool.painters.iter().map(|p| (p.hello.clone(), p.startup)).collect();
+    let farewells = pool.shutdown().await;
+    Ok(report::build(Measured {
+        mode,
+        painters,
+        planned: plans.len(),
+        outcome,
+        farewells,
+        ideal,
+        workload,
+        calibration,
+    }))
 }
 
 /// The painter binary: as given, or `painter` beside this executable.

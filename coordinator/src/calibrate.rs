@@ -13,7 +13,7 @@ use protocol::{FromPainter, Scheduler, ToPainter};
 use serde::Serialize;
 
 use crate::mode::PainterPlan;
-use crate::painter::Heard;
+use crate::painter::{Heard, Launch};
 use crate::pool::Pool;
 use crate::workload::Workload;
 
@@ -59,7 +59,8 @@ pub async fn calibrate(binary: &Path, workload: &Workload) -> anyhow::Result<Cal
     }
     let plan = PainterPlan { id: 0, scheduler: Scheduler::Blocking, lanes: 1, cores: core.into_iter().collect() };
     // The calibrating painter saves nothing; it only needs a folder to be given.
-    let mut pool = Pool::spawn(binary, &[plan], &workload.out, 1).await.context("cannot calibrate")?;
+    let launch = Launch { binary: binary.to_path_buf(), out: workload.out.clone(), slice_strokes: 1 };
+    let mut pool = Pool::spawn(launch, &[plan]).await.context("cannot calibrate")?;
     let answer = measure(&mut pool).await;
     match answer {
         Ok(stroke_ns) => {

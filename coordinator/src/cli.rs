@@ -101,6 +101,12 @@ pub struct WorkloadArgs {
     /// Async painters: how much painting between two looks at the clock.
     #[arg(long, value_name = "DUR", default_value = "2ms", value_parser = duration, allow_hyphen_values = true)]
     pub slice: Duration,
+    /// When a painter dies, hangs or garbles its output: how many times each of its paintings is handed out again (to a fresh painter on the same cores) before it is reported lost.
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=10))]
+    pub retries: u32,
+    /// How long a painting may wait in a painter's queue, and then take to paint, before the painter is taken to be hung and stopped [default: 4 × the ideal time of one painting + 5s]
+    #[arg(long, value_name = "DUR", value_parser = positive_duration, allow_hyphen_values = true)]
+    pub timeout: Option<Duration>,
 }
 
 /// The longest duration accepted anywhere: a day. Longer is a typo.
@@ -122,6 +128,15 @@ fn duration(text: &str) -> Result<Duration, String> {
             text,
             humantime::format_duration(MAX_DURATION)
         ));
+    }
+    Ok(parsed)
+}
+
+/// A duration that must not be zero.
+fn positive_duration(text: &str) -> Result<Duration, String> {
+    let parsed = duration(text)?;
+    if parsed.is_zero() {
+        return Err("must be longer than zero".to_owned());
     }
     Ok(parsed)
 }

@@ -1,4 +1,5 @@
-//! Handing out paintings and collecting what the painters report.
+//! Handing out paintings, collecting what the painters report, and
+//! replacing a painter that fails.
 //!
 //! The rule is the one a good foreman follows: no painter waits for work
 //! while paintings wait for a painter. Each painter is kept with one job
@@ -7,19 +8,37 @@
 //! painter reports starting to paint it, and that is when the painter is
 //! given another. The ideal model (`schedule.rs`) follows the same rule,
 //! with zero overhead.
+//!
+//! Nothing is lost silently. A painter that dies, hangs past `--timeout`,
+//! or says something that is not the protocol is stopped and reaped; the
+//! paintings it held go back to the front of the queue (at most
+//! `--retries` times each, after which they are reported lost by id), and
+//! a fresh painter with the same cores takes its place.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::time::Duration;
 
-use anyhow::anyhow;
 use nix::sys::signal::Signal;
 use protocol::{Event, EventKind, FromPainter, Job, JobDone, ToPainter};
+use serde::Serialize;
+use tokio::time::Instant;
 
-use crate::painter::{Heard, describe};
-use crate::pool::Pool;
+use crate::painter::{Exit, Heard, Incoming};
+use crate::pool::{Pool, TERM_GRACE};
 use crate::signals::Interrupts;
 
+/// How failures are handled.
+#[derive(Debug, Clone, Copy)]
+pub struct Policy {
+    /// How many times a painting whose painter failed is handed out again.
+    pub retries: u32,
+    /// How long a painting may wait in a painter's queue, and then take to
+    /// paint, before its painter is taken to be hung.
+    pub timeout: Duration,
+}
+
 /// What a run produced: every event and every finished painting, tagged
-/// with the painter that sent it.
+/// with the painter that sent it, and every failure.
 #[derive(Debug, Default)]
 pub struct Outcome {
     /// When the first job was handed out, on the shared clock.
@@ -30,11 +49,36 @@ pub struct Outcome {
     pub events: Vec<(usize, Event)>,
     /// Every finished painting.
     pub done: Vec<(usize, JobDone)>,
+    /// Every painter that failed, and what became of its paintings.
+    pub failures: Vec<Failure>,
+    /// Paintings given up on, by number, with the reason.
+    pub lost: Vec<Lost>,
+}
+
+/// A painter that failed during a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Failure {
+    /// What happened, in a sentence naming the painter, its pid and the
+    /// paintings it held.
+    pub what: String,
+    /// The paintings it held.
+    pub held: Vec<u32>,
+    /// Those of them handed out again.
+    pub retried: Vec<u32>,
+}
+
+/// A painting given up on.
+#[derive(Debug, Clone, Serialize)]
+pub struct Lost {
+    /// Its number.
+    pub id: u32,
+    /// Why.
+    pub why: String,
 }
 
 /// The run was stopped by a signal.
 #[derive(Debug, thiserror::Error)]
-#[error("interrupted by {}: {} of {total} paintings finished ({}), unfinished: {}", signal.as_str(), finished.len(), ids(finished), ids(unfinished))]
+#[error("interrupted by {}: {} of {total} paintings finished (finished: {}; unfinished: {})", signal.as_str(), finished.len(), ids(finished), ids(unfinished))]
 pub struct Interrupted {
     /// Which signal.
     pub signal: Signal,
@@ -47,6 +91,12 @@ pub struct Interrupted {
 }
 
 impl Interrupted {
+    /// Interrupted before any of `paintings` was handed out.
+    #[must_use]
+    pub fn before_start(signal: Signal, paintings: u32) -> Self {
+        Self { signal, finished: Vec::new(), unfinished: (1..=paintings).collect(), total: paintings as usize }
+    }
+
     /// The conventional exit code: 128 + the signal's number.
     #[must_use]
     pub fn exit_code(&self) -> u8 {
@@ -54,173 +104,340 @@ impl Interrupted {
     }
 }
 
-fn ids(ids: &[u32]) -> String {
+/// `#1, #3`, or `none`.
+#[must_use]
+pub fn ids(ids: &[u32]) -> String {
     if ids.is_empty() {
         return "none".into();
     }
     ids.iter().map(|id| format!("#{id}")).collect::<Vec<_>>().join(", ")
 }
 
-/// How long to wait for a painter's exit status once its stdout has closed.
-const EXIT_NEWS: std::time::Duration = std::time::Duration::from_millis(200);
+/// How long to wait for a painter's exit status once its stdout has closed,
+/// or for the rest of its stdout once it has exited.
+const EXIT_NEWS: Duration = Duration::from_millis(200);
 
-/// Per painter: jobs sent but not yet started, and jobs held (not yet done).
-#[derive(Debug, Default)]
-struct Holding {
-    unstarted: u32,
-    held: BTreeSet<u32>,
+/// Where a painter is, as the dispatcher sees it.
+#[derive(Debug, Clone, Copy)]
+enum Standing {
+    /// Working, or ready to.
+    Working,
+    /// Its stdout has closed or it has exited, and the other piece of news
+    /// is awaited until `until`.
+    Leaving { until: Instant, closed: bool, exit: Option<Exit> },
+    /// Stopped, reaped, and replaced if need be; anything more it said is ignored.
+    Gone,
 }
 
-/// Hands `jobs` to the pool's painters until every one is done.
+/// One painter's share of the work.
+#[derive(Debug)]
+struct Holding {
+    /// Jobs sent but not yet started.
+    unstarted: u32,
+    /// Jobs held (sent, not done), with the moment their clock started:
+    /// when sent, then again when started.
+    held: BTreeMap<u32, Instant>,
+    standing: Standing,
+}
+
+impl Holding {
+    fn new() -> Self {
+        Self { unstarted: 0, held: BTreeMap::new(), standing: Standing::Working }
+    }
+}
+
+/// Hands `jobs` to the pool's painters until every one is done or lost.
 ///
 /// # Errors
-/// If a painter fails a painting, exits, or breaks the protocol ([`Failed`]:
-/// it names the painter, the paintings it held, and which paintings were
-/// finished and which not), or if a stop signal arrives ([`Interrupted`]).
-pub async fn run(pool: &mut Pool, jobs: Vec<Job>, interrupts: &mut Interrupts) -> anyhow::Result<Outcome> {
+/// [`Interrupted`] if a stop signal arrives; the painters are then still
+/// running, for the caller to stop.
+pub async fn run(
+    pool: &mut Pool,
+    jobs: Vec<Job>,
+    policy: Policy,
+    interrupts: &mut Interrupts,
+) -> Result<Outcome, Interrupted> {
     let every_id: Vec<u32> = jobs.iter().map(|job| job.id).collect();
-    let mut outcome = Outcome { start_ns: protocol::clock::now_ns(), ..Outcome::default() };
-    match hand_out(pool, jobs, interrupts, &mut outcome).await {
-        Ok(()) => Ok(outcome),
-        Err(stop) => {
-            let (finished, unfinished) = progress(&every_id, &outcome);
-            Err(match stop {
-                Stop::Signal(signal) => Interrupted { signal, finished, unfinished, total: every_id.len() }.into(),
-                Stop::Failure(cause) => Failed { cause, finished, unfinished }.into(),
-            })
+    let total = jobs.len();
+    let mut dispatcher = Dispatcher {
+        holding: pool.painters.iter().map(|_| Holding::new()).collect(),
+        jobs: jobs.iter().map(|job| (job.id, job.clone())).collect(),
+        pending: jobs.into(),
+        attempts: HashMap::new(),
+        // Enough to replace every painter once per retry of every painting;
+        // a painter that fails before taking any work cannot loop for ever.
+        replacements_left: pool.painters.len() + total * policy.retries as usize,
+        policy,
+        outcome: Outcome { start_ns: protocol::clock::now_ns(), ..Outcome::default() },
+        pool,
+    };
+    match dispatcher.hand_out(interrupts).await {
+        Ok(()) => Ok(dispatcher.outcome),
+        Err(signal) => {
+            let mut finished: Vec<u32> = dispatcher.outcome.done.iter().map(|(_, done)| done.job).collect();
+            finished.sort_unstable();
+            let unfinished = every_id.iter().copied().filter(|id| !finished.contains(id)).collect();
+            Err(Interrupted { signal, finished, unfinished, total })
         }
     }
 }
 
-/// The run stopped before every painting was done.
-#[derive(Debug, thiserror::Error)]
-#[error("{cause:#} (finished: {}; unfinished: {})", ids(finished), ids(unfinished))]
-pub struct Failed {
-    /// What went wrong.
-    pub cause: anyhow::Error,
-    /// Paintings finished before it.
-    pub finished: Vec<u32>,
-    /// Paintings not finished.
-    pub unfinished: Vec<u32>,
+struct Dispatcher<'a> {
+    pool: &'a mut Pool,
+    policy: Policy,
+    holding: Vec<Holding>,
+    jobs: HashMap<u32, Job>,
+    pending: VecDeque<Job>,
+    attempts: HashMap<u32, u32>,
+    replacements_left: usize,
+    outcome: Outcome,
 }
 
-/// Why [`hand_out`] stopped early.
-enum Stop {
-    Signal(Signal),
-    Failure(anyhow::Error),
-}
-
-impl<E: Into<anyhow::Error>> From<E> for Stop {
-    fn from(error: E) -> Self {
-        Self::Failure(error.into())
-    }
-}
-
-/// Paintings finished, and paintings not, by id.
-fn progress(every_id: &[u32], outcome: &Outcome) -> (Vec<u32>, Vec<u32>) {
-    let mut finished: Vec<u32> = outcome.done.iter().map(|(_, done)| done.job).collect();
-    finished.sort_unstable();
-    let unfinished = every_id.iter().copied().filter(|id| !finished.contains(id)).collect();
-    (finished, unfinished)
-}
-
-async fn hand_out(
-    pool: &mut Pool,
-    jobs: Vec<Job>,
-    interrupts: &mut Interrupts,
-    outcome: &mut Outcome,
-) -> Result<(), Stop> {
-    let total = jobs.len();
-    let mut pending: VecDeque<Job> = jobs.into();
-    let mut holding: Vec<Holding> = pool.painters.iter().map(|_| Holding::default()).collect();
-    for index in 0..pool.painters.len() {
-        top_up(pool, &mut holding, &mut pending, index)?;
+impl Dispatcher<'_> {
+    async fn hand_out(&mut self, interrupts: &mut Interrupts) -> Result<(), Signal> {
+        let total = self.jobs.len();
+        self.top_up_all();
+        while self.outcome.done.len() + self.outcome.lost.len() < total {
+            let deadline = self.next_deadline();
+            tokio::select! {
+                incoming = self.pool.incoming.recv() => match incoming {
+                    Some(incoming) => self.hear(incoming).await,
+                    // Cannot happen while the pool holds a sender; but if it
+                    // did, nothing more would ever be heard.
+                    None => self.give_up_pending("every painter's pipe is closed"),
+                },
+                signal = interrupts.recv() => return Err(signal),
+                () = sleep_until(deadline) => self.check_deadlines().await,
+            }
+        }
+        Ok(())
     }
 
-    while outcome.done.len() < total {
-        let incoming = tokio::select! {
-            incoming = pool.incoming.recv() => incoming.ok_or_else(|| anyhow!("every painter's pipe is closed"))?,
-            signal = interrupts.recv() => return Err(Stop::Signal(signal)),
-        };
+    async fn hear(&mut self, incoming: Incoming) {
         let index = incoming.painter;
-        let painter = &pool.painters[index];
-        let held = || ids(&holding[index].held.iter().copied().collect::<Vec<_>>());
+        if matches!(self.holding[index].standing, Standing::Gone) {
+            tracing::debug!(painter = index, "ignoring what a stopped painter said: {:?}", incoming.heard);
+            return;
+        }
+        let who = self.pool.painters[index].who();
         match incoming.heard {
             Heard::Message(FromPainter::Event(event)) => {
                 if event.kind == EventKind::PaintStarted && event.coat == 0 {
-                    holding[index].unstarted = holding[index].unstarted.saturating_sub(1);
-                    top_up(pool, &mut holding, &mut pending, index)?;
+                    let holding = &mut self.holding[index];
+                    if let Some(clock) = holding.held.get_mut(&event.job) {
+                        holding.unstarted = holding.unstarted.saturating_sub(1);
+                        *clock = Instant::now();
+                    }
+                    self.top_up(index);
                 }
-                outcome.events.push((index, event));
+                self.outcome.events.push((index, event));
             }
             Heard::Message(FromPainter::JobDone(done)) => {
-                if !holding[index].held.remove(&done.job) {
-                    return Err(anyhow!(
-                        "{} reported painting #{} done, which it was not given",
-                        painter.who(),
-                        done.job
-                    )
-                    .into());
+                if self.holding[index].held.remove(&done.job).is_none() {
+                    let why = format!("{who} reported painting #{} done, which it did not hold", done.job);
+                    return self.fail(index, why).await;
                 }
                 tracing::debug!(painter = index, job = done.job, checksum = done.checksum, "painting done");
-                outcome.end_ns = incoming.at_ns;
-                outcome.done.push((index, done));
+                self.outcome.end_ns = incoming.at_ns;
+                self.outcome.done.push((index, done));
             }
             Heard::Message(FromPainter::JobFailed(failed)) => {
-                return Err(
-                    anyhow!("{} could not finish painting #{}: {}", painter.who(), failed.job, failed.error).into()
-                );
+                // The painter is well; the painting is not (it could not be saved, say).
+                if self.holding[index].held.remove(&failed.job).is_some() {
+                    let why = format!("{who} could not finish painting #{}: {}", failed.job, failed.error);
+                    tracing::warn!("{why}");
+                    let retried = self.retry_or_lose(failed.job, &why);
+                    self.outcome.failures.push(Failure {
+                        what: why,
+                        held: vec![failed.job],
+                        retried: retried.into_iter().collect(),
+                    });
+                    self.top_up_all();
+                } else {
+                    let why = format!("{who} reported painting #{} failed, which it did not hold", failed.job);
+                    self.fail(index, why).await;
+                }
             }
             Heard::Message(other) => {
-                return Err(anyhow!("{} sent {} in the middle of its work", painter.who(), other.name()).into());
+                self.fail(index, format!("{who} sent {} in the middle of its work", other.name())).await;
             }
-            Heard::Garbled(error) => {
-                let context = format!("{} sent a bad frame while holding paintings {}", painter.who(), held());
-                return Err(anyhow::Error::new(error).context(context).into());
-            }
-            Heard::Closed => {
-                // A closed pipe usually means a dead painter: give its exit
-                // status a moment to arrive, so the error can say how it died.
-                let painter = &mut pool.painters[index];
-                let how = match painter.exit_within(EXIT_NEWS).await {
-                    Some(Some(status)) => describe(status),
-                    Some(None) => "ended".to_owned(),
-                    None => "closed its stdout".to_owned(),
-                };
-                return Err(anyhow!(
-                    "{} {how} while holding paintings {}{}",
-                    painter.who(),
-                    held(),
-                    painter.stderr_tail()
-                )
-                .into());
-            }
-            Heard::Exited(status) => {
-                return Err(anyhow!(
-                    "{} {} while holding paintings {}{}",
-                    painter.who(),
-                    status.map_or_else(|| "ended".to_owned(), describe),
-                    held(),
-                    painter.stderr_tail()
-                )
-                .into());
+            Heard::Garbled(error) => self.fail(index, format!("{who} sent a bad frame ({error})")).await,
+            Heard::Closed => self.leaving(index, true, None).await,
+            Heard::Exited(exit) => self.leaving(index, false, Some(exit)).await,
+        }
+    }
+
+    /// A painter's stdout closed or it exited: once both are known (or
+    /// after a moment, since a descendant may hold its stdout open, or
+    /// it may have closed stdout and live on), it is failed.
+    async fn leaving(&mut self, index: usize, closed_now: bool, exit_now: Option<Exit>) {
+        let (closed, exit) = match self.holding[index].standing {
+            Standing::Leaving { closed, exit, .. } => (closed || closed_now, exit.or(exit_now)),
+            _ => (closed_now, exit_now),
+        };
+        if closed && exit.is_some() {
+            let why = self.death_notice(index, exit);
+            return self.fail(index, why).await;
+        }
+        let until = match self.holding[index].standing {
+            Standing::Leaving { until, .. } => until,
+            _ => Instant::now() + EXIT_NEWS,
+        };
+        self.holding[index].standing = Standing::Leaving { until, closed, exit };
+    }
+
+    fn death_notice(&self, index: usize, exit: Option<Exit>) -> String {
+        let who = self.pool.painters[index].who();
+        match exit {
+            Some(exit) => format!("{who} {}", exit.describe()),
+            None => format!("{who} closed its stdout"),
+        }
+    }
+
+    /// The soonest moment something must be checked: a painting overdue,
+    /// or a leaving painter's news.
+    fn next_deadline(&self) -> Option<Instant> {
+        let timeout = self.policy.timeout;
+        self.holding
+            .iter()
+            .filter_map(|h| match h.standing {
+                Standing::Working => h.held.values().min().map(|clock| *clock + timeout),
+                Standing::Leaving { until, .. } => Some(until),
+                Standing::Gone => None,
+            })
+            .min()
+    }
+
+    async fn check_deadlines(&mut self) {
+        let now = Instant::now();
+        for index in 0..self.holding.len() {
+            let holding = &self.holding[index];
+            match holding.standing {
+                Standing::Leaving { until, exit, .. } if until <= now => {
+                    let why = self.death_notice(index, exit);
+                    self.fail(index, why).await;
+                }
+                Standing::Working => {
+                    let overdue = holding.held.iter().find(|(_, clock)| **clock + self.policy.timeout <= now);
+                    if let Some((&job, _)) = overdue {
+                        let why = format!(
+                            "{} did not finish painting #{job} within {} (--timeout)",
+                            self.pool.painters[index].who(),
+                            humantime::format_duration(self.policy.timeout)
+                        );
+                        self.fail(index, why).await;
+                    }
+                }
+                Standing::Leaving { .. } | Standing::Gone => {}
             }
         }
     }
-    Ok(())
+
+    /// Stops a failed painter (SIGTERM, then SIGKILL), reaps it, hands its
+    /// paintings out again or reports them lost, and starts a replacement.
+    async fn fail(&mut self, index: usize, why: String) {
+        self.holding[index].standing = Standing::Gone;
+        let painter = &mut self.pool.painters[index];
+        let stopped = painter.running();
+        let exit = painter.terminate(TERM_GRACE).await;
+        let mut what = why;
+        if stopped {
+            what.push_str(&format!("; stopped: it {}", exit.describe()));
+        }
+        let held: Vec<u32> = std::mem::take(&mut self.holding[index].held).into_keys().collect();
+        what.push_str(&format!(", holding paintings {}", ids(&held)));
+        what.push_str(&painter.stderr_tail());
+        let pid = painter.hello.pid;
+        tracing::warn!("{what}");
+        crate::workload::remove_temporary_files(self.pool.out(), pid);
+        let retried = held.iter().rev().filter_map(|&job| self.retry_or_lose(job, &what)).collect::<Vec<_>>();
+        self.outcome.failures.push(Failure { what, held, retried: retried.into_iter().rev().collect() });
+        self.replace(index).await;
+        self.top_up_all();
+    }
+
+    /// Puts painting `job` back at the front of the queue, if it has
+    /// retries left (and returns it), or reports it lost.
+    fn retry_or_lose(&mut self, job: u32, why: &str) -> Option<u32> {
+        let attempts = self.attempts.entry(job).or_insert(0);
+        *attempts += 1;
+        if *attempts > self.policy.retries {
+            let tries = if self.policy.retries == 0 { String::new() } else { format!(" (tried {} times)", *attempts) };
+            self.outcome.lost.push(Lost { id: job, why: format!("{why}{tries}") });
+            return None;
+        }
+        self.pending.push_front(self.jobs[&job].clone());
+        Some(job)
+    }
+
+    /// Starts a painter in place of painter `index`, if there is work left
+    /// for it and the budget allows; if no painter is left at all, the
+    /// waiting paintings are lost.
+    async fn replace(&mut self, index: usize) {
+        if !self.pending.is_empty() && self.replacements_left > 0 {
+            self.replacements_left -= 1;
+            match self.pool.replace(index).await {
+                Ok(new) => {
+                    tracing::info!("{} replaces {}", self.pool.painters[new].who(), self.pool.painters[index].who());
+                    self.holding.push(Holding::new());
+                    debug_assert_eq!(self.holding.len(), new + 1);
+                    // The paintings put back go to the newcomer first.
+                    self.top_up(new);
+                }
+                Err(error) => {
+                    let what = format!("cannot replace {}: {error:#}", self.pool.painters[index].who());
+                    tracing::warn!("{what}");
+                    self.outcome.failures.push(Failure { what, held: Vec::new(), retried: Vec::new() });
+                }
+            }
+        }
+        if !self.holding.iter().any(|h| matches!(h.standing, Standing::Working)) {
+            self.give_up_pending("no painter was left to paint it");
+        }
+    }
+
+    fn give_up_pending(&mut self, why: &str) {
+        for job in self.pending.drain(..) {
+            self.outcome.lost.push(Lost { id: job.id, why: why.to_owned() });
+        }
+        for holding in &mut self.holding {
+            for (job, _) in std::mem::take(&mut holding.held) {
+                self.outcome.lost.push(Lost { id: job, why: why.to_owned() });
+            }
+        }
+    }
+
+    fn top_up_all(&mut self) {
+        for index in 0..self.holding.len() {
+            if matches!(self.holding[index].standing, Standing::Working) {
+                self.top_up(index);
+            }
+        }
+    }
+
+    /// Sends painter `index` jobs until it has one unstarted job per lane.
+    fn top_up(&mut self, index: usize) {
+        let painter = &self.pool.painters[index];
+        let holding = &mut self.holding[index];
+        while holding.unstarted < painter.hello.lanes {
+            let Some(job) = self.pending.pop_front() else { break };
+            holding.unstarted += 1;
+            holding.held.insert(job.id, Instant::now());
+            tracing::trace!(painter = index, job = job.id, "job sent");
+            if let Err(error) = painter.send(ToPainter::Job(job)) {
+                // Its reader and reaper will report it gone, and the job
+                // will be handed out again from its holding.
+                tracing::debug!("{error:#}");
+                break;
+            }
+        }
+    }
 }
 
-/// Sends painter `index` jobs until it has one unstarted job per lane.
-fn top_up(pool: &Pool, holding: &mut [Holding], pending: &mut VecDeque<Job>, index: usize) -> anyhow::Result<()> {
-    let painter = &pool.painters[index];
-    while holding[index].unstarted < painter.hello.lanes {
-        let Some(job) = pending.pop_front() else {
-            break;
-        };
-        holding[index].unstarted += 1;
-        holding[index].held.insert(job.id);
-        tracing::trace!(painter = index, job = job.id, "job sent");
-        painter.send(ToPainter::Job(job))?;
+/// Sleeps until `deadline`, or for ever when there is none.
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
     }
-    Ok(())
 }

@@ -11,6 +11,7 @@ mod mode;
 mod painter;
 mod pin;
 mod pool;
+mod reap;
 mod report;
 mod schedule;
 mod signals;

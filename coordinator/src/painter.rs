@@ -9,13 +9,19 @@
 //! - a *writer* task owns the painter's stdin; [`Painter::send`] only queues;
 //! - a *stderr* task drains stderr line by line (a full stderr pipe would
 //!   otherwise stall the painter), echoing it as `[painter-K] …`;
-//! - a *reaper* task waits for the process to exit, reaps it, and says so on
-//!   the same channel. A painter's death is thus noticed from its pipe (EOF)
-//!   and from its exit status, whichever comes first, and no painter is ever
-//!   left a zombie.
+//! - a *reaper* thread waits for the process to exit, reaps it with
+//!   `wait4` (`reap.rs`: its exit status and the kernel's account of its CPU
+//!   time and memory), and says so on the same channel. A painter's death is
+//!   thus noticed from its pipe (EOF) and from its exit status, whichever
+//!   comes first — the exit status even when a descendant of the painter
+//!   still holds its pipes open — and no painter is ever left a zombie.
+//!
+//! Painters are spawned from the coordinator's main thread, which lives as
+//! long as the run: a painter's parent-death signal fires when the *thread*
+//! that spawned it ends, not the process.
 
 use std::collections::VecDeque;
-use std::os::unix::process::ExitStatusExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
 use std::process::{ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
@@ -28,11 +34,12 @@ use nix::unistd::Pid;
 use protocol::frame::{FrameCodec, MessageCodec};
 use protocol::{FromPainter, Hello, ToPainter, handshake};
 use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command};
+use tokio::process::{ChildStderr, ChildStdin, ChildStdout};
 use tokio::sync::{mpsc, watch};
 use tokio_util::codec::{FramedRead, FramedWrite};
 
 use crate::mode::PainterPlan;
+use crate::reap::{self, Usage};
 
 /// How long a new painter has to say `Hello`.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -49,14 +56,14 @@ pub enum Heard {
     Closed,
     /// Its stdout carried something that is not a message.
     Garbled(protocol::Error),
-    /// The process exited (and was reaped); `None` if waiting for it failed.
-    Exited(Option<ExitStatus>),
+    /// The process exited and was reaped.
+    Exited(Exit),
 }
 
 /// One thing heard, tagged with the painter and the moment.
 #[derive(Debug)]
 pub struct Incoming {
-    /// Index of the painter in its pool (its id).
+    /// Index of the painter in its pool.
     pub painter: usize,
     /// When the coordinator heard it, on the shared clock.
     pub at_ns: u64,
@@ -64,24 +71,58 @@ pub struct Incoming {
     pub heard: Heard,
 }
 
-/// Where a painter process is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Life {
-    Running,
-    /// Exited and reaped; `None` if the status could not be read.
-    Ended(Option<ExitStatus>),
+/// How a painter process ended, as its reaping told.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Exit {
+    /// Its exit status (`None` if it could not be read).
+    pub status: Option<ExitStatus>,
+    /// The kernel's account of what it used.
+    pub usage: Option<Usage>,
 }
 
-/// A running painter process.
+impl Exit {
+    /// "exited with status 1", "was killed by SIGKILL", or "ended".
+    #[must_use]
+    pub fn describe(&self) -> String {
+        self.status.map_or_else(|| "ended".to_owned(), describe)
+    }
+}
+
+/// Where a painter process is in its life.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Life {
+    Running,
+    /// Exited, not yet reaped: its process group may no longer be signalled
+    /// once it is, so from here on nothing is sent to it.
+    Exited,
+    /// Exited and reaped.
+    Ended(Exit),
+}
+
+/// A running painter process. Dropping it kills the process group of a
+/// painter still running, so no error path can leave one behind.
 #[derive(Debug)]
 pub struct Painter {
     /// What the painter said about itself.
     pub hello: Hello,
+    /// What it was started as.
+    pub plan: PainterPlan,
     /// From spawn to `Hello`.
     pub startup: Duration,
     stdin: mpsc::UnboundedSender<ToPainter>,
     life: watch::Receiver<Life>,
-    stderr_tail: Arc<Mutex<VecDeque<String>>>,
+    stderr_tail: Arc<Mutex<Tail>>,
+}
+
+/// What a painter is started with, besides its plan.
+#[derive(Debug, Clone)]
+pub struct Launch {
+    /// The painter binary.
+    pub binary: std::path::PathBuf,
+    /// Where it saves paintings.
+    pub out: std::path::PathBuf,
+    /// Async painters: strokes between two yields.
+    pub slice_strokes: u64,
 }
 
 /// Starts one painter and waits for its `Hello`. What it says afterwards
@@ -89,28 +130,27 @@ pub struct Painter {
 ///
 /// The painter gets a process group of its own, so that a Ctrl-C on the
 /// terminal reaches only the coordinator, which then stops the painters in
-/// order; and so that killing the group also kills anything it started.
+/// order; and so that signalling the group also reaches anything it started.
 ///
 /// # Errors
 /// If the binary cannot be started, or the painter does not complete the
 /// handshake (exits, stays silent, says something else, speaks another
 /// protocol version); the painter is then killed and reaped.
 pub async fn spawn(
-    binary: &Path,
+    launch: &Launch,
     plan: &PainterPlan,
-    out: &Path,
-    slice_strokes: u64,
     index: usize,
     incoming: mpsc::UnboundedSender<Incoming>,
 ) -> anyhow::Result<Painter> {
     let started = Instant::now();
     let name = format!("painter-{}", plan.id);
-    let mut command = Command::new(binary);
+    let binary = &launch.binary;
+    let mut command = std::process::Command::new(binary);
     command
         .args(["--id", &plan.id.to_string(), "--scheduler", plan.scheduler.name()])
         .arg("--out")
-        .arg(out)
-        .args(["--slice-strokes", &slice_strokes.to_string()]);
+        .arg(&launch.out)
+        .args(["--slice-strokes", &launch.slice_strokes.to_string()]);
     if plan.cores.is_empty() {
         command.args(["--lanes", &plan.lanes.to_string()]);
     } else {
@@ -122,45 +162,64 @@ pub async fn spawn(
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .process_group(0)
-        .kill_on_drop(true);
+        .process_group(0);
+    // std's `Child` neither kills nor waits when dropped: the reaper thread
+    // below owns the process's end, and `Painter`'s `Drop` its killing.
     let mut child = command.spawn().with_context(|| format!("cannot start {name} from {}", binary.display()))?;
-    let pid = child.id().unwrap_or(0);
-    let (Some(stdin), Some(stdout), Some(stderr)) = (child.stdin.take(), child.stdout.take(), child.stderr.take())
-    else {
+    let pid = child.id();
+    let life = reap_when_done(pid, &name)?;
+    let pipes = (child.stdin.take(), child.stdout.take(), child.stderr.take());
+    let (Some(stdin), Some(stdout), Some(stderr)) = pipes else {
+        signal_group(pid, Signal::SIGKILL);
         bail!("{name} (pid {pid}) started without its pipes");
     };
+    let (stdin, stdout, stderr) =
+        (ChildStdin::from_std(stdin)?, ChildStdout::from_std(stdout)?, ChildStderr::from_std(stderr)?);
     let stderr_tail = forward_stderr(plan.id, stderr);
 
     let mut frames = FramedRead::new(stdout, FrameCodec::new());
-    let hello = match handshake(&mut frames, &mut child, &stderr_tail, binary).await {
-        Ok(hello) => hello,
+    let mut painter = Painter {
+        // Stands in until the painter says its own `Hello`.
+        hello: Hello {
+            protocol_version: protocol::PROTOCOL_VERSION,
+            pid,
+            painter_id: plan.id,
+            cores: plan.cores.clone(),
+            lanes: plan.lanes,
+            scheduler: plan.scheduler,
+        },
+        plan: plan.clone(),
+        startup: Duration::ZERO,
+        stdin: write_messages(stdin),
+        life,
+        stderr_tail,
+    };
+    match handshake(&mut frames, &mut painter, binary).await {
+        Ok(hello) => painter.hello = hello,
         Err(error) => {
-            kill_group(pid);
-            let _ = child.wait().await;
+            painter.kill().await;
             return Err(error.context(format!("{name} (pid {pid}) failed the handshake")));
         }
-    };
-
-    tracing::debug!(painter = plan.id, pid, cores = ?hello.cores, lanes = hello.lanes, startup = ?started.elapsed(), "painter ready");
-    let life = reap_when_done(child, index, incoming.clone());
+    }
+    painter.startup = started.elapsed();
+    tracing::debug!(painter = plan.id, pid, cores = ?painter.hello.cores, lanes = painter.hello.lanes, startup = ?painter.startup, "painter ready");
+    announce_exit(painter.life.clone(), index, incoming.clone());
     read_messages(frames.map_decoder(|_| MessageCodec::new()), index, incoming);
-    Ok(Painter { hello, startup: started.elapsed(), stdin: write_messages(stdin), life, stderr_tail })
+    Ok(painter)
 }
 
 /// Reads the first frame, which must be a `Hello` of our protocol version.
 async fn handshake(
     frames: &mut FramedRead<ChildStdout, FrameCodec>,
-    child: &mut Child,
-    stderr_tail: &Mutex<VecDeque<String>>,
+    painter: &mut Painter,
     binary: &Path,
 ) -> anyhow::Result<Hello> {
     match tokio::time::timeout(HANDSHAKE_TIMEOUT, frames.next()).await {
         Ok(Some(Ok(frame))) => Ok(handshake::accept(&frame)?),
         Ok(Some(Err(error))) => Err(anyhow::Error::new(error).context("bad first frame")),
         Ok(None) => {
-            let status = child.wait().await.map(describe).unwrap_or_else(|e| e.to_string());
-            Err(anyhow!("it {status} before saying Hello{}", tail_text(stderr_tail)))
+            let exit = painter.exit_within(Duration::from_secs(1)).await.unwrap_or_default();
+            Err(anyhow!("it {} before saying Hello{}", exit.describe(), painter.stderr_tail()))
         }
         Err(_) => Err(anyhow!(
             "no Hello within {}: is {} a painter?",
@@ -213,17 +272,45 @@ fn write_messages(stdin: ChildStdin) -> mpsc::UnboundedSender<ToPainter> {
     tx
 }
 
-/// The reaper task: waits for the process to exit, reaps it, and tells both
-/// the dispatcher (`Heard::Exited`) and the [`Painter`] handle.
-fn reap_when_done(mut child: Child, index: usize, incoming: mpsc::UnboundedSender<Incoming>) -> watch::Receiver<Life> {
+/// The reaper thread: waits for the process to exit, kills what is left of
+/// its process group, then reaps it, telling the [`Painter`] handle at each
+/// step.
+fn reap_when_done(pid: u32, name: &str) -> anyhow::Result<watch::Receiver<Life>> {
     let (tx, rx) = watch::channel(Life::Running);
+    std::thread::Builder::new()
+        .name(format!("reap-{name}"))
+        .spawn(move || {
+            if let Err(error) = reap::exited(pid) {
+                tracing::warn!("cannot wait for pid {pid}: {error}");
+            }
+            let _ = tx.send(Life::Exited);
+            // Anything the painter started and left behind (holding its pipes,
+            // perhaps) goes with it. Its process group is still its own while
+            // it is unreaped, so this reaches no one else.
+            signal_group(pid, Signal::SIGKILL);
+            let exit = match reap::reap(pid) {
+                Ok((status, usage)) => Exit { status: Some(status), usage: Some(usage) },
+                Err(error) => {
+                    tracing::warn!("cannot reap pid {pid}: {error}");
+                    Exit::default()
+                }
+            };
+            let _ = tx.send(Life::Ended(exit));
+        })
+        .context("cannot start a reaper thread")?;
+    Ok(rx)
+}
+
+/// Tells the dispatcher (`Heard::Exited`) when a painter has been reaped.
+fn announce_exit(mut life: watch::Receiver<Life>, index: usize, incoming: mpsc::UnboundedSender<Incoming>) {
     tokio::spawn(async move {
-        let status = child.wait().await.inspect_err(|e| tracing::warn!("cannot wait for a painter: {e}")).ok();
-        let _ = tx.send(Life::Ended(status));
+        let exit = match life.wait_for(|life| matches!(life, Life::Ended(_))).await.map(|life| *life) {
+            Ok(Life::Ended(exit)) => exit,
+            _ => Exit::default(),
+        };
         let _ =
-            incoming.send(Incoming { painter: index, at_ns: protocol::clock::now_ns(), heard: Heard::Exited(status) });
+            incoming.send(Incoming { painter: index, at_ns: protocol::clock::now_ns(), heard: Heard::Exited(exit) });
     });
-    rx
 }
 
 impl Painter {
@@ -248,46 +335,73 @@ impl Painter {
         tail_text(&self.stderr_tail)
     }
 
+    /// Whether the process is still running (not yet exited).
+    #[must_use]
+    pub fn running(&self) -> bool {
+        *self.life.borrow() == Life::Running
+    }
+
     /// Waits up to `grace` for the painter to exit, then kills its process
     /// group and waits for that. Returns how it ended.
-    pub async fn reap(&mut self, grace: Duration) -> Option<ExitStatus> {
-        if let Ok(status) = tokio::time::timeout(grace, self.ended()).await {
-            return status;
+    pub async fn reap(&mut self, grace: Duration) -> Exit {
+        if let Some(exit) = self.exit_within(grace).await {
+            return exit;
         }
         tracing::warn!(painter = self.hello.painter_id, pid = self.hello.pid, "did not exit in time; killing it");
         self.kill().await
     }
 
+    /// Stops the painter the polite way: SIGCONT (in case it was stopped)
+    /// and SIGTERM to its process group, then SIGKILL if it has not exited
+    /// within `grace`. Waits until it is reaped.
+    pub async fn terminate(&mut self, grace: Duration) -> Exit {
+        self.signal_group(Signal::SIGCONT);
+        self.signal_group(Signal::SIGTERM);
+        self.reap(grace).await
+    }
+
     /// Kills the painter's process group at once and waits until it is reaped.
-    pub async fn kill(&mut self) -> Option<ExitStatus> {
-        // Only while it runs: once reaped, its pid may already be another's.
-        if *self.life.borrow() == Life::Running {
-            kill_group(self.hello.pid);
-        }
+    pub async fn kill(&mut self) -> Exit {
+        self.signal_group(Signal::SIGKILL);
         self.ended().await
     }
 
-    /// The painter's exit, if it comes within `limit`: `Some(status)`, where
-    /// the status itself is `None` if it could not be read.
-    pub async fn exit_within(&mut self, limit: Duration) -> Option<Option<ExitStatus>> {
+    /// Sends `signal` to the painter's process group, which also holds
+    /// anything the painter started. Only while the painter has not exited:
+    /// once it is reaped, its pid may already be another process's.
+    pub fn signal_group(&self, signal: Signal) {
+        if self.running() {
+            signal_group(self.hello.pid, signal);
+        }
+    }
+
+    /// The painter's exit, if it comes within `limit`.
+    pub async fn exit_within(&mut self, limit: Duration) -> Option<Exit> {
         tokio::time::timeout(limit, self.ended()).await.ok()
     }
 
-    async fn ended(&mut self) -> Option<ExitStatus> {
-        match self.life.wait_for(|life| *life != Life::Running).await.map(|life| *life) {
-            Ok(Life::Ended(status)) => status,
-            // The reaper task is gone without a word: nothing more to learn.
-            Ok(Life::Running) | Err(_) => None,
+    /// Waits until the painter has been reaped.
+    pub async fn ended(&mut self) -> Exit {
+        match self.life.wait_for(|life| matches!(life, Life::Ended(_))).await.map(|life| *life) {
+            Ok(Life::Ended(exit)) => exit,
+            // The reaper thread is gone without a word: nothing more to learn.
+            _ => Exit::default(),
         }
     }
 }
 
-/// SIGKILL to a painter's process group (the painter and anything it started).
-fn kill_group(pid: u32) {
+impl Drop for Painter {
+    fn drop(&mut self) {
+        self.signal_group(Signal::SIGKILL);
+    }
+}
+
+/// Sends `signal` to process group `pid` (a painter and anything it started).
+fn signal_group(pid: u32, signal: Signal) {
     if let Ok(pid) = i32::try_from(pid)
         && pid > 0
     {
-        let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
+        let _ = killpg(Pid::from_raw(pid), signal);
     }
 }
 
@@ -304,10 +418,18 @@ pub fn describe(status: ExitStatus) -> String {
     }
 }
 
+/// The end of a painter's stderr, kept for error messages: its last lines,
+/// and the lines of a panic, which a backtrace after them would push out.
+#[derive(Debug, Default)]
+struct Tail {
+    lines: VecDeque<String>,
+    panic: Vec<String>,
+}
+
 /// Drains a painter's stderr on a task of its own, echoing each line to our
-/// stderr as `[painter-K] …` and keeping the last few for error messages.
-fn forward_stderr(id: u32, stderr: ChildStderr) -> Arc<Mutex<VecDeque<String>>> {
-    let tail = Arc::new(Mutex::new(VecDeque::with_capacity(STDERR_TAIL)));
+/// stderr as `[painter-K] …` and keeping the end of it for error messages.
+fn forward_stderr(id: u32, stderr: ChildStderr) -> Arc<Mutex<Tail>> {
+    let tail = Arc::new(Mutex::new(Tail::default()));
     let keep = Arc::clone(&tail);
     tokio::spawn(async move {
         let mut reader = BufReader::new(stderr);
@@ -317,17 +439,26 @@ fn forward_stderr(id: u32, stderr: ChildStderr) -> Arc<Mutex<VecDeque<String>>> 
             line.clear();
             eprintln!("[painter-{id}] {text}");
             if let Ok(mut tail) = keep.lock() {
-                if tail.len() == STDERR_TAIL {
-                    tail.pop_front();
+                // "thread 'main' panicked at src/x.rs:1:2:" and the message after it.
+                if text.contains(" panicked at ") || tail.panic.len() == 1 {
+                    tail.panic.push(text.clone());
                 }
-                tail.push_back(text);
+                if tail.lines.len() == STDERR_TAIL {
+                    tail.lines.pop_front();
+                }
+                tail.lines.push_back(text);
             }
         }
     });
     tail
 }
 
-fn tail_text(tail: &Mutex<VecDeque<String>>) -> String {
-    let lines = tail.lock().map(|t| t.iter().cloned().collect::<Vec<_>>()).unwrap_or_default();
+fn tail_text(tail: &Mutex<Tail>) -> String {
+    let Ok(tail) = tail.lock() else { return String::new() };
+    let mut lines: Vec<&str> = tail.panic.iter().filter(|l| !tail.lines.contains(l)).map(String::as_str).collect();
+    if !lines.is_empty() {
+        lines.push("…");
+    }
+    lines.extend(tail.lines.iter().map(String::as_str));
     if lines.is_empty() { String::new() } else { format!("; its stderr ended with: {}", lines.join(" | ")) }
 }

@@ -1,28 +1,34 @@
-//! The painters of one run: started together, stopped together, and every
-//! one of them reaped.
+//! The painters of one run: started together, replaced one at a time when
+//! one fails, stopped together, and every one of them reaped.
 
-use std::path::Path;
-use std::process::ExitStatus;
 use std::time::Duration;
 
 use protocol::{FromPainter, Goodbye, ToPainter};
 use tokio::sync::mpsc;
 
 use crate::mode::PainterPlan;
-use crate::painter::{self, Heard, Incoming, Painter};
+use crate::painter::{self, Exit, Heard, Incoming, Launch, Painter};
+use crate::signals::Interrupts;
 
 /// How long painters have to say `Goodbye` and exit after `Shutdown`.
 const GOODBYE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a painter that has said `Goodbye` has left to exit.
 const EXIT_GRACE: Duration = Duration::from_secs(1);
+/// On an interrupt: how long painters have to stop when asked, before SIGTERM.
+const ASK_GRACE: Duration = Duration::from_millis(300);
+/// On an interrupt or a failure: how long after SIGTERM before SIGKILL.
+pub const TERM_GRACE: Duration = Duration::from_secs(2);
 
 /// Running painters and the one channel all their messages arrive on.
 #[derive(Debug)]
 pub struct Pool {
-    /// The painters, indexed by id.
+    /// Every painter the pool started, in order; a replacement is added at
+    /// the end, and the painter it replaces stays (ended) where it was.
     pub painters: Vec<Painter>,
     /// Everything heard from every painter, tagged with its index.
     pub incoming: mpsc::UnboundedReceiver<Incoming>,
+    tx: mpsc::UnboundedSender<Incoming>,
+    launch: Launch,
 }
 
 /// What a painter left behind.
@@ -30,8 +36,8 @@ pub struct Pool {
 pub struct Farewell {
     /// Its last words, if it said them.
     pub goodbye: Option<Goodbye>,
-    /// How it exited, if that could be learnt.
-    pub status: Option<ExitStatus>,
+    /// How it ended, and what the kernel accounted to it.
+    pub exit: Exit,
 }
 
 impl Pool {
@@ -39,52 +45,107 @@ impl Pool {
     ///
     /// # Errors
     /// As [`painter::spawn`].
-    pub async fn spawn(binary: &Path, plans: &[PainterPlan], out: &Path, slice_strokes: u64) -> anyhow::Result<Self> {
+    pub async fn spawn(launch: Launch, plans: &[PainterPlan]) -> anyhow::Result<Self> {
         let (tx, incoming) = mpsc::unbounded_channel();
-        let mut pool = Self { painters: Vec::with_capacity(plans.len()), incoming };
-        for (index, plan) in plans.iter().enumerate() {
-            match painter::spawn(binary, plan, out, slice_strokes, index, tx.clone()).await {
-                Ok(painter) => pool.painters.push(painter),
-                Err(error) => {
-                    pool.kill().await;
-                    return Err(error);
-                }
+        let mut pool = Self { painters: Vec::with_capacity(plans.len()), incoming, tx, launch };
+        for plan in plans {
+            if let Err(error) = pool.start(plan.clone()).await {
+                pool.kill().await;
+                return Err(error);
             }
         }
         Ok(pool)
     }
 
-    /// Asks every painter to stop, collects their `Goodbye`s, and reaps them
-    /// all (killing any that do not exit in time).
+    /// Starts a painter like painter `index` — same scheduler, same cores —
+    /// under the next unused id, and returns its index.
+    ///
+    /// # Errors
+    /// As [`painter::spawn`].
+    pub async fn replace(&mut self, index: usize) -> anyhow::Result<usize> {
+        let next_id = self.painters.iter().map(|p| p.plan.id + 1).max().unwrap_or(0);
+        let plan = PainterPlan { id: next_id, ..self.painters[index].plan.clone() };
+        self.start(plan).await
+    }
+
+    async fn start(&mut self, plan: PainterPlan) -> anyhow::Result<usize> {
+        let index = self.painters.len();
+        let painter = painter::spawn(&self.launch, &plan, index, self.tx.clone()).await?;
+        self.painters.push(painter);
+        Ok(index)
+    }
+
+    /// Where the painters save their paintings.
+    #[must_use]
+    pub fn out(&self) -> &std::path::Path {
+        &self.launch.out
+    }
+
+    /// Asks every running painter to stop, collects their `Goodbye`s, and
+    /// reaps them all (killing any that do not exit in time). Painters that
+    /// had already ended are reported as they ended.
     pub async fn shutdown(mut self) -> Vec<Farewell> {
         let mut farewells = vec![Farewell::default(); self.painters.len()];
-        for painter in &self.painters {
+        let mut running = 0;
+        for painter in self.painters.iter().filter(|p| p.running()) {
+            running += 1;
             if let Err(error) = painter.send(ToPainter::Shutdown) {
                 tracing::warn!("{error:#}");
             }
         }
-        let mut running = self.painters.len();
         let deadline = tokio::time::Instant::now() + GOODBYE_TIMEOUT;
         while running > 0 {
             let Ok(Some(incoming)) = tokio::time::timeout_at(deadline, self.incoming.recv()).await else { break };
-            let who = self.painters[incoming.painter].who();
+            let painter = &self.painters[incoming.painter];
             match incoming.heard {
                 Heard::Message(FromPainter::Goodbye(goodbye)) => farewells[incoming.painter].goodbye = Some(goodbye),
-                Heard::Message(other) => tracing::warn!("{who} said {} after Shutdown", other.name()),
-                Heard::Garbled(error) => tracing::warn!("{who} sent a bad frame during shutdown: {error}"),
+                Heard::Message(other) => tracing::warn!("{} said {} after Shutdown", painter.who(), other.name()),
+                Heard::Garbled(error) => tracing::warn!("{} sent a bad frame during shutdown: {error}", painter.who()),
                 Heard::Closed => {}
                 Heard::Exited(_) => running -= 1,
             }
         }
         for (painter, farewell) in self.painters.iter_mut().zip(&mut farewells) {
-            farewell.status = painter.reap(EXIT_GRACE).await;
-            match farewell.status {
+            farewell.exit = painter.reap(EXIT_GRACE).await;
+            match farewell.exit.status {
                 Some(status) if status.success() => {}
+                Some(_) if farewell.goodbye.is_none() => {} // it failed during the run, and was reported then
                 Some(status) => tracing::warn!("{} {}", painter.who(), painter::describe(status)),
                 None => tracing::warn!("{}: exit status unknown", painter.who()),
             }
         }
         farewells
+    }
+
+    /// Stops every painter after an interrupt, politely but surely: asks
+    /// them to stop (`Shutdown`), sends SIGTERM to those still running after
+    /// a moment, SIGKILL after a grace period, and reaps them all. Another
+    /// stop signal meanwhile (a second Ctrl-C) kills them at once.
+    pub async fn stop(&mut self, interrupts: &mut Interrupts) {
+        for painter in self.painters.iter().filter(|p| p.running()) {
+            let _ = painter.send(ToPainter::Shutdown);
+        }
+        if !self.all_ended_within(ASK_GRACE, interrupts).await {
+            for painter in &self.painters {
+                painter.signal_group(nix::sys::signal::Signal::SIGCONT);
+                painter.signal_group(nix::sys::signal::Signal::SIGTERM);
+            }
+            self.all_ended_within(TERM_GRACE, interrupts).await;
+        }
+        self.kill().await;
+    }
+
+    /// Whether every painter ends within `limit`; `false` at once on a
+    /// stop signal.
+    async fn all_ended_within(&mut self, limit: Duration, interrupts: &mut Interrupts) -> bool {
+        let all = futures_util::future::join_all(self.painters.iter_mut().map(Painter::ended));
+        tokio::select! {
+            ended = tokio::time::timeout(limit, all) => ended.is_ok(),
+            signal = interrupts.recv() => {
+                tracing::warn!("{} again: killing every painter now", signal.as_str());
+                false
+            }
+        }
     }
 
     /// Kills every painter at once and reaps them: for errors and interrupts.

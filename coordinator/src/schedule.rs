@@ -84,6 +84,22 @@ pub struct Ideal {
     pub segments: Vec<Segment>,
 }
 
+impl Ideal {
+    /// The longest any one painting takes, from its first stroke to its
+    /// last coat dry.
+    #[must_use]
+    pub fn longest_painting(&self) -> std::time::Duration {
+        let mut spans: HashMap<u32, (Seconds, Seconds)> = HashMap::new();
+        for segment in &self.segments {
+            let span = spans.entry(segment.painting).or_insert((segment.start_s, segment.end_s));
+            span.0 = span.0.min(segment.start_s);
+            span.1 = span.1.max(segment.end_s);
+        }
+        let longest = spans.values().map(|(start, end)| end - start).fold(0.0, Seconds::max);
+        std::time::Duration::try_from_secs_f64(longest).unwrap_or(std::time::Duration::MAX)
+    }
+}
+
 const EPSILON: Seconds = 1e-12;
 
 /// Order of an async painter's ready coats: most coats left, then arrival.

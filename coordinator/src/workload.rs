@@ -40,6 +40,19 @@ pub struct Workload {
     /// Async painters: painting between two yields.
     #[serde(rename = "slice_s", serialize_with = "seconds")]
     pub slice: Duration,
+    /// How many times a painting whose painter failed is handed out again.
+    pub retries: u32,
+    /// `--timeout`, if given; otherwise each mode derives one from its ideal.
+    #[serde(rename = "timeout_s", serialize_with = "seconds_or_null")]
+    pub timeout: Option<Duration>,
+}
+
+#[allow(clippy::ref_option)] // the signature serde's `serialize_with` wants
+fn seconds_or_null<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => s.serialize_f64(d.as_secs_f64()),
+        None => s.serialize_none(),
+    }
 }
 
 fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -72,7 +85,17 @@ impl Workload {
             seed: args.seed,
             out: args.out.clone(),
             slice: args.slice,
+            retries: args.retries,
+            timeout: args.timeout,
         })
+    }
+
+    /// The `--timeout` of a mode whose ideal paints one painting in
+    /// `longest` at most: as given, or else generous enough that only a
+    /// hung painter misses it (four times the ideal, plus 5 s).
+    #[must_use]
+    pub fn timeout(&self, longest: Duration) -> Duration {
+        self.timeout.unwrap_or_else(|| longest * 4 + Duration::from_secs(5))
     }
 
     /// Drying per coat.
@@ -124,4 +147,20 @@ fn probe_writable(dir: &Path) -> anyhow::Result<()> {
     std::fs::write(&probe, b"").with_context(|| format!("cannot write to output folder {}", dir.display()))?;
     let _ = std::fs::remove_file(probe);
     Ok(())
+}
+
+/// Removes what a painter that died while saving left in `dir`: its
+/// temporary files, named `.<file>.<pid>.tmp`, which never became paintings
+/// (a painting appears only by renaming a whole temporary file).
+pub fn remove_temporary_files(dir: &Path, pid: u32) {
+    let suffix = format!(".{pid}.tmp");
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') && name.ends_with(&suffix) {
+            tracing::debug!("removing {name}, left by a painter that did not finish saving it");
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }

@@ -102,6 +102,7 @@ impl Scheduler {
     fn take(&mut self, message: ToPainter) {
         match message {
             ToPainter::Job(job) => {
+                crate::fault::on_job(&job, &self.outbox);
                 let painting = Painting::new(job, 0);
                 self.ready.insert(Priority::of(&painting, self.arrivals), painting);
                 self.arrivals += 1;

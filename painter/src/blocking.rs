@@ -26,6 +26,7 @@ pub fn run(mut inbox: Inbox, outbox: &Outbox, settings: &Settings) {
 
 /// One whole job on the calling thread: every coat painted and dried, then saved.
 pub fn paint(job: Job, lane: u32, outbox: &Outbox, settings: &Settings) {
+    crate::fault::on_job(&job, outbox);
     let mut painting = Painting::new(job, lane);
     while !painting.all_coats_painted() {
         painting.start_coat(outbox);

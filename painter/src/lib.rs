@@ -15,7 +15,8 @@
 //! [`outbox`] writes stdout on its own thread, [`process`] pins and names the
 //! process and ties its life to the coordinator's, [`painting`] is one job's
 //! life from blank canvas to saved PNG ([`save`]), and [`calibrate`] measures
-//! how long a stroke takes here.
+//! how long a stroke takes here. [`fault`] makes a painter misbehave on
+//! purpose, for the coordinator's tests.
 
 pub mod asynchronous;
 pub mod blocking;
@@ -23,6 +24,7 @@ pub mod calibrate;
 pub mod canvas;
 pub mod dry;
 pub mod error;
+pub mod fault;
 pub mod inbox;
 pub mod outbox;
 pub mod painting;

@@ -74,6 +74,7 @@ fn main() -> ExitCode {
 fn run(args: &Args) -> anyhow::Result<()> {
     process::die_with_parent()?;
     process::set_name(args.id)?;
+    painter::fault::arm(args.id).map_err(anyhow::Error::msg)?;
     let scheduler = match args.scheduler {
         SchedulerArg::Blocking => Scheduler::Blocking,
         SchedulerArg::Async => Scheduler::Async,
@@ -100,7 +101,13 @@ fn run(args: &Args) -> anyhow::Result<()> {
     let (outbox, writer) = Outbox::spawn(stdout).context("cannot start the stdout writer")?;
     let inbox = inbox::spawn(std::io::stdin()).context("cannot start the stdin reader")?;
     let lanes = u32::try_from(lane_cores.len()).context("too many lanes")?;
-    outbox.send(handshake::hello(args.id, lane_cores.iter().flatten().copied().collect(), lanes, scheduler));
+    let mut hello = handshake::hello(args.id, lane_cores.iter().flatten().copied().collect(), lanes, scheduler);
+    if painter::fault::wrong_version()
+        && let FromPainter::Hello(hello) = &mut hello
+    {
+        hello.protocol_version = protocol::PROTOCOL_VERSION + 98;
+    }
+    outbox.send(hello);
     tracing::debug!(painter = args.id, ?lane_cores, scheduler = scheduler.name(), "ready");
 
     let settings = Settings { out_dir: args.out.clone(), slice_strokes: args.slice_strokes };

@@ -129,6 +129,8 @@ mod tests {
             seed: 1,
             out: "out".into(),
             slice: Duration::from_millis(2),
+            retries: 1,
+            timeout: None,
         }
     }
 
@@ -149,6 +151,8 @@ mod tests {
             segments: Vec::new(),
             ideal_segments: Vec::new(),
             explanation: String::new(),
+            failures: Vec::new(),
+            lost: Vec::new(),
         }
     }
 

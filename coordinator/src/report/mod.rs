@@ -11,7 +11,7 @@ use protocol::{DryKind, EventKind, Scheduler};
 use serde::Serialize;
 
 use crate::calibrate::Calibration;
-use crate::dispatch::Outcome;
+use crate::dispatch::{Failure, Lost, Outcome};
 use crate::mode::Mode;
 use crate::painter::describe;
 use crate::pool::Farewell;
@@ -35,9 +35,14 @@ pub struct PainterReport {
     pub scheduler: &'static str,
     /// From spawn to `Hello`.
     pub startup_s: f64,
-    /// CPU time it used (user + system), by its own account at `Goodbye`.
+    /// CPU time it used (user + system), from the kernel's accounting of
+    /// the reaped process (`wait4`), as `top` and `time` count it.
     pub cpu_s: Option<f64>,
-    /// Peak resident memory, KiB.
+    /// User-mode part of `cpu_s`.
+    pub user_s: Option<f64>,
+    /// Kernel part of `cpu_s`.
+    pub sys_s: Option<f64>,
+    /// Peak resident memory, KiB (`wait4`).
     pub max_rss_kib: Option<u64>,
     /// How it exited.
     pub exit: String,
@@ -65,7 +70,7 @@ pub struct PaintingReport {
 pub struct RunReport {
     /// The mode.
     pub mode: Mode,
-    /// Painter processes.
+    /// Painter processes of the mode (not counting replacements).
     pub processes: usize,
     /// Painting lanes in all (processes × threads).
     pub lanes: usize,
@@ -93,6 +98,10 @@ pub struct RunReport {
     pub ideal_segments: Vec<Segment>,
     /// The result, explained in a sentence.
     pub explanation: String,
+    /// Painters that failed, and what became of their paintings.
+    pub failures: Vec<Failure>,
+    /// Paintings given up on (after `--retries`), by number.
+    pub lost: Vec<Lost>,
 }
 
 /// The facts a report is built from.
@@ -100,8 +109,11 @@ pub struct RunReport {
 pub struct Measured<'a> {
     /// The mode that ran.
     pub mode: Mode,
-    /// What each painter said in its `Hello`, and its start-up time.
+    /// What each painter said in its `Hello`, and its start-up time: the
+    /// planned painters first, then any that replaced a failed one.
     pub painters: Vec<(protocol::Hello, std::time::Duration)>,
+    /// How many painters the mode planned.
+    pub planned: usize,
     /// What the dispatcher collected.
     pub outcome: Outcome,
     /// What each painter left behind.
@@ -117,10 +129,10 @@ pub struct Measured<'a> {
 /// Builds a run's report.
 #[must_use]
 pub fn build(measured: Measured<'_>) -> RunReport {
-    let Measured { mode, painters, outcome, farewells, ideal, workload, calibration } = measured;
+    let Measured { mode, painters, planned, outcome, farewells, ideal, workload, calibration } = measured;
     let secs = |ns: u64| ns.saturating_sub(outcome.start_ns) as f64 / 1e9;
     let wall_s = secs(outcome.end_ns);
-    let cpu = |f: &Farewell| f.goodbye.map(|g| (g.user_ns + g.sys_ns) as f64 / 1e9);
+    let usage = |f: &Farewell| f.exit.usage;
 
     let painter_reports: Vec<PainterReport> = painters
         .iter()
@@ -133,9 +145,11 @@ pub fn build(measured: Measured<'_>) -> RunReport {
             lanes: hello.lanes,
             scheduler: hello.scheduler.name(),
             startup_s: startup.as_secs_f64(),
-            cpu_s: cpu(farewell),
-            max_rss_kib: farewell.goodbye.map(|g| g.max_rss_kib),
-            exit: farewell.status.map_or_else(|| "not reaped".to_owned(), describe),
+            cpu_s: usage(farewell).map(|u| u.cpu_s()),
+            user_s: usage(farewell).map(|u| u.user_s),
+            sys_s: usage(farewell).map(|u| u.sys_s),
+            max_rss_kib: usage(farewell).map(|u| u.max_rss_kib),
+            exit: farewell.exit.status.map_or_else(|| "not reaped".to_owned(), describe),
         })
         .collect();
 
@@ -156,26 +170,31 @@ pub fn build(measured: Measured<'_>) -> RunReport {
         .collect();
     paintings.sort_by_key(|p| p.id);
 
-    let lanes: usize = painters.iter().map(|(h, _)| h.lanes as usize).sum();
-    let cores: BTreeSet<u32> = painters.iter().flat_map(|(h, _)| h.cores.iter().copied()).collect();
+    // The mode's shape is that of its planned painters; replacements only
+    // stand in for a failed one.
+    let shape = &painters[..planned.min(painters.len())];
+    let lanes: usize = shape.iter().map(|(h, _)| h.lanes as usize).sum();
+    let cores: BTreeSet<u32> = shape.iter().flat_map(|(h, _)| h.cores.iter().copied()).collect();
     let segments = segments(&outcome, secs);
     let efficiency = if wall_s > 0.0 { ideal.wall_s / wall_s } else { 1.0 };
     let mut report = RunReport {
         mode,
-        processes: painters.len(),
+        processes: shape.len(),
         lanes,
         cores: if cores.is_empty() { lanes.min(workload.allowed_cores.len()) } else { cores.len() },
         wall_s,
         ideal_s: ideal.wall_s,
         efficiency,
         speedup: None,
-        cpu_s: farewells.iter().filter_map(cpu).sum(),
+        cpu_s: farewells.iter().filter_map(usage).map(|u| u.cpu_s()).sum(),
         startup_s: painters.iter().map(|(_, s)| s.as_secs_f64()).fold(0.0, f64::max),
         painters: painter_reports,
         paintings,
         segments,
         ideal_segments: ideal.segments,
         explanation: String::new(),
+        failures: outcome.failures.clone(),
+        lost: outcome.lost.clone(),
     };
     report.explanation = explain::sentence(&report, workload, calibration);
     report

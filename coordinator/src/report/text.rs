@@ -181,6 +181,16 @@ fn section(run: &RunReport, lanes: &[Lane<'_>], style: Style, columns: usize) ->
         out.push('\n');
     }
     out += &wrap(&run.explanation, columns.clamp(40, 120), "  ");
+    for failure in &run.failures {
+        let mut text = format!("! {}", failure.what);
+        if !failure.retried.is_empty() {
+            let _ = write!(text, "; handed out again: {}", crate::dispatch::ids(&failure.retried));
+        }
+        out += &wrap(&text, columns.clamp(40, 120), "  ");
+    }
+    for lost in &run.lost {
+        out += &wrap(&format!("! painting #{} was lost: {}", lost.id, lost.why), columns.clamp(40, 120), "  ");
+    }
     out
 }
 

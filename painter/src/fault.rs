@@ -1,0 +1,207 @@
+//! Misbehaving on purpose, so that the coordinator's handling of every
+//! kind of painter failure can be tested against the real binary.
+//!
+//! Set `ATELIER_PAINTER_FAULT=KIND[@JOB][/PAINTER]` in the coordinator's
+//! environment (painters inherit it): painter `PAINTER` (default 0)
+//! misbehaves as `KIND` when it is handed painting `JOB` (default: its
+//! first). A replacement painter has another number, so a fault strikes
+//! once. Unset — as in every normal run — nothing here does anything.
+
+use std::io::Write;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use nix::sys::signal::{SigSet, Signal};
+use protocol::{FromPainter, Job};
+
+use crate::outbox::Outbox;
+
+/// The environment variable that asks for a fault.
+pub const ENV: &str = "ATELIER_PAINTER_FAULT";
+
+/// The ways a painter can be made to fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Exits with status 7, saying so on stderr.
+    Exit,
+    /// Panics (exit status 101, the message on stderr).
+    Panic,
+    /// Paints for ever: a hang that burns CPU.
+    Hang,
+    /// Stops itself with SIGSTOP: a hang that burns nothing.
+    Stop,
+    /// Writes a frame length over the protocol's maximum.
+    Oversize,
+    /// Writes half a frame, then exits.
+    Truncated,
+    /// Writes a frame whose bytes are no message.
+    Garbage,
+    /// Prints a log line on stdout, the protocol's channel.
+    StdoutLog,
+    /// Says `Hello` with a protocol version from the future.
+    Version,
+    /// Answers a job with a message that makes no sense mid-run.
+    Unknown,
+    /// Starts a child that keeps its pipes open, then exits.
+    Fork,
+    /// Writes 4 MiB to stderr, then paints as usual.
+    Flood,
+    /// Ignores SIGTERM (blocks it from the start), so only SIGKILL stops it.
+    Deaf,
+}
+
+/// A fault asked for, and where it strikes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fault {
+    /// What goes wrong.
+    pub kind: Kind,
+    /// On which painting (`None`: the first this painter is given).
+    pub job: Option<u32>,
+    /// In which painter.
+    pub painter: u32,
+}
+
+impl std::str::FromStr for Fault {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let (rest, painter) = match text.split_once('/') {
+            Some((rest, painter)) => (rest, painter.parse().map_err(|_| format!("bad painter number in {text:?}"))?),
+            None => (text, 0),
+        };
+        let (kind, job) = match rest.split_once('@') {
+            Some((kind, job)) => (kind, Some(job.parse().map_err(|_| format!("bad painting number in {text:?}"))?)),
+            None => (rest, None),
+        };
+        let kind = match kind {
+            "exit" => Kind::Exit,
+            "panic" => Kind::Panic,
+            "hang" => Kind::Hang,
+            "stop" => Kind::Stop,
+            "oversize" => Kind::Oversize,
+            "truncated" => Kind::Truncated,
+            "garbage" => Kind::Garbage,
+            "stdout-log" => Kind::StdoutLog,
+            "version" => Kind::Version,
+            "unknown" => Kind::Unknown,
+            "fork" => Kind::Fork,
+            "flood" => Kind::Flood,
+            "deaf" => Kind::Deaf,
+            other => return Err(format!("unknown fault {other:?}")),
+        };
+        Ok(Self { kind, job, painter })
+    }
+}
+
+static FAULT: OnceLock<Option<Fault>> = OnceLock::new();
+
+/// Reads the fault for painter `id` from the environment, once, at start,
+/// before any other thread is started.
+///
+/// # Errors
+/// If the variable is set but does not parse.
+pub fn arm(id: u32) -> Result<(), String> {
+    let fault = match std::env::var(ENV) {
+        Ok(text) => Some(text.parse::<Fault>().map_err(|e| format!("{ENV}: {e}"))?).filter(|f| f.painter == id),
+        Err(_) => None,
+    };
+    let _ = FAULT.set(fault);
+    if let Some(fault) = fault {
+        tracing::info!(?fault, "armed with a fault, on purpose");
+        if fault.kind == Kind::Deaf {
+            // Before any other thread starts, so that every thread inherits it.
+            let mut term = SigSet::empty();
+            term.add(Signal::SIGTERM);
+            term.thread_block().map_err(|e| format!("cannot block SIGTERM: {e}"))?;
+        }
+    }
+    Ok(())
+}
+
+fn armed() -> Option<Fault> {
+    FAULT.get().copied().flatten()
+}
+
+/// Whether this painter is to greet with the wrong protocol version.
+#[must_use]
+pub fn wrong_version() -> bool {
+    armed().is_some_and(|f| f.kind == Kind::Version)
+}
+
+/// Called as each painting is taken up: strikes if this is the one.
+pub fn on_job(job: &Job, outbox: &Outbox) {
+    let Some(fault) = armed() else { return };
+    if fault.job.is_some_and(|id| id != job.id) {
+        return;
+    }
+    // Once: a `@JOB`-less fault strikes on the first painting only.
+    static STRUCK: OnceLock<()> = OnceLock::new();
+    if STRUCK.set(()).is_err() {
+        return;
+    }
+    tracing::warn!(job = job.id, kind = ?fault.kind, "failing on purpose");
+    match fault.kind {
+        Kind::Exit => {
+            eprintln!("painter: exiting early on purpose, at painting #{}", job.id);
+            std::process::exit(7);
+        }
+        Kind::Panic => panic!("painting #{} went wrong on purpose", job.id),
+        Kind::Hang => {
+            let mut x = 1_u64;
+            loop {
+                x = std::hint::black_box(x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1));
+            }
+        }
+        Kind::Stop => {
+            let _ = nix::sys::signal::raise(Signal::SIGSTOP);
+        }
+        Kind::Oversize => raw_stdout(&u32::MAX.to_le_bytes()),
+        Kind::Truncated => {
+            let mut frame = 100_u32.to_le_bytes().to_vec();
+            frame.extend_from_slice(&[0; 10]);
+            raw_stdout(&frame);
+            std::process::exit(9);
+        }
+        Kind::Garbage => {
+            let mut frame = 8_u32.to_le_bytes().to_vec();
+            frame.extend_from_slice(&[0xff; 8]);
+            raw_stdout(&frame);
+        }
+        Kind::StdoutLog => raw_stdout(format!("painter: starting painting #{}\n", job.id).as_bytes()),
+        Kind::Unknown => outbox.send(FromPainter::Calibrated { stroke_ns: 1.0, strokes: 1 }),
+        Kind::Fork => {
+            // The child inherits stdin, stdout and stderr, and outlives us.
+            let _ = std::process::Command::new("sleep").arg("30").spawn();
+            std::process::exit(8);
+        }
+        Kind::Flood => {
+            let line = "painter: a very talkative painter fills its stderr pipe\n".repeat(64);
+            let mut stderr = std::io::stderr().lock();
+            for _ in 0..(4 << 20) / line.len() {
+                let _ = stderr.write_all(line.as_bytes());
+            }
+        }
+        Kind::Version | Kind::Deaf => {}
+    }
+    // Give the coordinator time to notice before carrying on as if nothing happened.
+    std::thread::sleep(Duration::from_millis(10));
+}
+
+/// Writes straight to fd 1, past the outbox: what a stray `print!` does.
+fn raw_stdout(bytes: &[u8]) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(bytes).and_then(|()| stdout.flush());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn faults_parse() {
+        assert_eq!("exit".parse(), Ok(Fault { kind: Kind::Exit, job: None, painter: 0 }));
+        assert_eq!("stop@3/2".parse(), Ok(Fault { kind: Kind::Stop, job: Some(3), painter: 2 }));
+        assert!("melt".parse::<Fault>().is_err());
+        assert!("exit@x".parse::<Fault>().is_err());
+    }
+}

@@ -1,0 +1,382 @@
+//! Faults: a painter that dies, hangs, garbles its output or leaves
+//! children behind; signals to the coordinator; an output folder that
+//! vanishes. In every case the run says what happened, no painting is lost
+//! without being named, and no process outlives the run.
+//!
+//! Painters are made to misbehave with the painter's test-only fault switch
+//! (`ATELIER_PAINTER_FAULT`, see `painter/src/fault.rs`), or with real
+//! signals from outside.
+
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill, killpg};
+use nix::unistd::Pid;
+use serde_json::Value;
+
+use crate::support::{Finished, alive, args, coordinator, finish, out_dir, serial, start, wait_for_painters};
+
+fn pid_of(pid: u32) -> Pid {
+    Pid::from_raw(i32::try_from(pid).expect("pid"))
+}
+
+/// Runs `coordinator line… --json` with painter 0 armed with `fault`.
+fn with_fault(fault: &str, line: &str, out: &Path) -> Finished {
+    let args = args(&format!("{line} --json"), out);
+    let mut command = coordinator(&args);
+    command.env("ATELIER_PAINTER_FAULT", fault);
+    finish(start(command), &args)
+}
+
+/// The JSON report of a finished run, whatever its exit status.
+fn report(finished: &Finished) -> Value {
+    serde_json::from_str(&finished.stdout).unwrap_or_else(|e| finished.fail(&format!("stdout is not JSON: {e}")))
+}
+
+/// Every painter the report names has gone, and the folder holds no
+/// temporary file: only whole paintings.
+#[track_caller]
+fn nothing_left_behind(report: &Value, folder: &Path) {
+    for painter in report["painters"].as_array().expect("painters[]") {
+        let pid = u32::try_from(painter["pid"].as_u64().expect("pid")).expect("pid");
+        assert!(!alive(pid), "painter {pid} outlived the run: {painter}");
+    }
+    for entry in std::fs::read_dir(folder).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        assert!(!name.ends_with(".tmp"), "a temporary file was left in {}: {name}", folder.display());
+        let bytes = std::fs::read(entry.path()).expect("read a painting");
+        assert!(bytes.starts_with(b"\x89PNG") && bytes.ends_with(b"IEND\xae\x42\x60\x82"), "{name} is not a whole PNG");
+    }
+}
+
+/// Ids of the finished paintings in a report.
+fn finished_ids(report: &Value) -> Vec<u64> {
+    report["paintings"].as_array().expect("paintings[]").iter().map(|p| p["id"].as_u64().expect("id")).collect()
+}
+
+/// The one failure a run reports, checked to name painter 0 and to have
+/// handed its painting out again; the run still finished every painting.
+#[track_caller]
+fn recovered(finished: &Finished, paintings: u64, expect: &[&str]) -> Value {
+    if !finished.status.success() {
+        finished.fail("the run did not recover from the painter's failure");
+    }
+    let report = report(finished);
+    assert_eq!(finished_ids(&report), (1..=paintings).collect::<Vec<_>>(), "{report}");
+    let failures = report["failures"].as_array().expect("failures[]");
+    assert_eq!(failures.len(), 1, "{report}");
+    let what = failures[0]["what"].as_str().expect("what");
+    assert!(what.starts_with("painter-0 (pid "), "{what}");
+    for text in expect {
+        assert!(what.contains(text), "expected {text:?} in: {what}");
+    }
+    assert_eq!(failures[0]["held"], failures[0]["retried"], "{report}");
+    assert!(report["lost"].as_array().expect("lost[]").is_empty(), "{report}");
+    report
+}
+
+/// A run in which painter 0 fails as `fault` on its first painting.
+fn fault_is_survived(name: &str, fault: &str, expect: &[&str]) -> Value {
+    let _serial = serial();
+    let out = out_dir(name);
+    let line = "run --mode parallel --painters 2 --paintings 3 --paint 80ms --dry 40ms --timeout 1s";
+    let finished = with_fault(fault, line, &out);
+    let report = recovered(&finished, 3, expect);
+    nothing_left_behind(&report, &out.join("parallel"));
+    let _ = std::fs::remove_dir_all(out);
+    report
+}
+
+/// Waits until the run's painters — not the calibrating painter that comes
+/// and goes before them — are running, and returns them. The mode's output
+/// folder appears after calibration, just before its painters start.
+fn wait_for_run(coordinator: u32, out: &Path, line: &str, count: usize) -> Vec<u32> {
+    let mode = ["sequential", "async", "parallel", "hybrid", "threads"]
+        .into_iter()
+        .find(|mode| line.contains(mode))
+        .expect("a mode in the command line");
+    let started = crate::support::eventually(Duration::from_secs(20), || out.join(mode).is_dir());
+    assert!(started, "the {mode} run never started");
+    std::thread::sleep(Duration::from_millis(50));
+    wait_for_painters(coordinator, count)
+}
+
+// 1. Killed painters.
+
+/// SIGKILLs the first painter of `line` once it has run for `after`, and
+/// returns the run and the victim's pid.
+fn kill_a_painter(line: &str, out: &Path, after: Duration) -> (Finished, u32, Duration) {
+    let args = args(&format!("{line} --json"), out);
+    let child = start(coordinator(&args));
+    let painters = wait_for_run(child.id(), out, line, 1);
+    std::thread::sleep(after);
+    let victim = painters[0];
+    kill(pid_of(victim), Signal::SIGKILL).expect("kill the painter");
+    let killed = Instant::now();
+    let finished = finish(child, &args);
+    (finished, victim, killed.elapsed())
+}
+
+#[test]
+fn a_painter_killed_mid_painting_is_replaced_and_its_painting_painted_again() {
+    let _serial = serial();
+    let out = out_dir("killed-painting");
+    let line = "run --mode sequential --paintings 2 --paint 1500ms --dry 0ms";
+    let (finished, victim, after_kill) = kill_a_painter(line, &out, Duration::from_millis(500));
+    let report = recovered(&finished, 2, &[&format!("pid {victim})"), "SIGKILL", "holding paintings #1"]);
+    // Noticed at once: the rest of the run is painting #1 again and #2,
+    // 3 s of painting, plus a generous second.
+    assert!(after_kill < Duration::from_secs(4), "the run went on for {after_kill:?} after the kill");
+    let painters = report["painters"].as_array().expect("painters[]");
+    assert_eq!(painters.len(), 2, "the killed painter and its replacement: {report}");
+    assert_eq!(painters[0]["exit"], "was killed by SIGKILL", "{report}");
+    assert_eq!(painters[1]["core"], painters[0]["core"], "the replacement works on the same core: {report}");
+    assert_eq!(report["paintings"][0]["painter"], painters[1]["id"], "{report}");
+    nothing_left_behind(&report, &out.join("sequential"));
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn a_painter_killed_while_its_painting_dries_is_replaced() {
+    let _serial = serial();
+    let out = out_dir("killed-drying");
+    let line = "run --mode async --paintings 2 --paint 50ms --dry 3s";
+    let (finished, victim, _) = kill_a_painter(line, &out, Duration::from_millis(800));
+    let report = recovered(&finished, 2, &[&format!("pid {victim})"), "SIGKILL", "holding paintings #1, #2"]);
+    nothing_left_behind(&report, &out.join("async"));
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn an_idle_painter_killed_between_jobs_costs_no_painting() {
+    let _serial = serial();
+    let out = out_dir("killed-idle");
+    // Two painters, one painting: painter 1 has nothing to do.
+    let args = args("run --mode parallel --painters 2 --paintings 1 --paint 1500ms --dry 0ms --json", &out);
+    let child = start(coordinator(&args));
+    let painters = wait_for_run(child.id(), &out, "parallel", 2);
+    std::thread::sleep(Duration::from_millis(300));
+    let idle = *painters.iter().max().expect("two painters");
+    kill(pid_of(idle), Signal::SIGKILL).expect("kill the idle painter");
+    let finished = finish(child, &args);
+    let report = report(&finished);
+    assert!(finished.status.success(), "{finished:?}");
+    assert_eq!(finished_ids(&report), vec![1]);
+    let what = report["failures"][0]["what"].as_str().expect("a failure");
+    assert!(what.contains(&format!("pid {idle})")) && what.contains("holding paintings none"), "{what}");
+    nothing_left_behind(&report, &out.join("parallel"));
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn without_retries_the_paintings_of_a_failed_painter_are_reported_lost() {
+    let _serial = serial();
+    let out = out_dir("no-retries");
+    let line = "run --mode sequential --paintings 3 --paint 30ms --dry 0ms --retries 0";
+    let finished = with_fault("exit", line, &out);
+    assert_eq!(finished.status.code(), Some(1), "{finished:?}");
+    let report = report(&finished);
+    assert_eq!(finished_ids(&report), vec![2, 3], "{report}");
+    assert_eq!(report["lost"][0]["id"], 1, "{report}");
+    let line = finished.stderr.lines().find(|l| l.starts_with("error:")).unwrap_or_default();
+    assert!(line.contains("lost 1 of 3") && line.contains("finished: #2, #3; unfinished: #1"), "{line}");
+    nothing_left_behind(&report, &out.join("sequential"));
+    let _ = std::fs::remove_dir_all(out);
+}
+
+// 2. Hung painters.
+
+#[test]
+fn a_stopped_painter_times_out_and_is_replaced() {
+    let _ = fault_is_survived("stopped", "stop", &["did not finish painting #1 within 1s", "SIGTERM"]);
+}
+
+#[test]
+fn an_endless_painting_times_out_and_is_replaced() {
+    let _ = fault_is_survived("endless", "hang", &["did not finish painting #1 within 1s", "SIGTERM"]);
+}
+
+// 3. Early exits and panics.
+
+#[test]
+fn a_painter_that_exits_early_is_reported_with_its_stderr() {
+    let _ = fault_is_survived("exits", "exit", &["exited with status 7", "exiting early on purpose"]);
+}
+
+#[test]
+fn a_painter_that_panics_is_reported_with_its_panic_message() {
+    let _ = fault_is_survived("panics", "panic", &["exited with status 101", "went wrong on purpose"]);
+}
+
+// 4. Signals to the coordinator.
+
+/// Starts `line` in a process group of its own, as a shell starts a job,
+/// and waits until its painters are at work.
+fn start_job(
+    line: &str,
+    out: &Path,
+    fault: Option<&str>,
+    painters: usize,
+) -> (std::process::Child, Vec<String>, Vec<u32>) {
+    let args = args(line, out);
+    let mut command = coordinator(&args);
+    command.process_group(0);
+    if let Some(fault) = fault {
+        command.env("ATELIER_PAINTER_FAULT", fault);
+    }
+    let child = start(command);
+    let pids = wait_for_run(child.id(), out, line, painters);
+    std::thread::sleep(Duration::from_millis(300));
+    (child, args, pids)
+}
+
+/// What a terminal does on Ctrl-C: the signal to the whole foreground group.
+fn to_group(child: &std::process::Child, signal: Signal) {
+    killpg(pid_of(child.id()), signal).expect("signal the coordinator's process group");
+}
+
+#[test]
+fn ctrl_c_to_the_process_group_stops_painters_and_exits_130() {
+    let _serial = serial();
+    let out = out_dir("ctrl-c-group");
+    let (child, args, painters) =
+        start_job("run --mode parallel --painters 2 --paintings 4 --paint 3s --dry 0ms", &out, None, 2);
+    to_group(&child, Signal::SIGINT);
+    let signalled = Instant::now();
+    let finished = finish(child, &args);
+    assert_eq!(finished.status.code(), Some(130), "{finished:?}");
+    let line = finished.stderr.lines().find(|l| l.starts_with("error:")).unwrap_or_default();
+    assert!(line.contains("interrupted by SIGINT") && line.contains("unfinished: #1, #2, #3, #4"), "{line}");
+    // Asked, then SIGTERM after a moment: well within the grace period.
+    assert!(signalled.elapsed() < Duration::from_secs(2), "stopping took {:?}", signalled.elapsed());
+    assert!(painters.iter().all(|&p| !alive(p)), "painters {painters:?} outlived the coordinator");
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn sigterm_exits_143_and_a_painter_deaf_to_it_is_killed_after_the_grace_period() {
+    let _serial = serial();
+    let out = out_dir("sigterm");
+    let line = "run --mode sequential --paintings 2 --paint 5s --dry 0ms";
+    let (child, args, painters) = start_job(line, &out, Some("deaf"), 1);
+    to_group(&child, Signal::SIGTERM);
+    let signalled = Instant::now();
+    let finished = finish(child, &args);
+    assert_eq!(finished.status.code(), Some(143), "{finished:?}");
+    // The painter ignores SIGTERM: it goes only when the grace period is over.
+    assert!(signalled.elapsed() >= Duration::from_millis(1500), "stopped after {:?}", signalled.elapsed());
+    assert!(painters.iter().all(|&p| !alive(p)), "painters {painters:?} outlived the coordinator");
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn a_second_ctrl_c_kills_at_once() {
+    let _serial = serial();
+    let out = out_dir("ctrl-c-twice");
+    let line = "run --mode sequential --paintings 2 --paint 5s --dry 0ms";
+    let (child, args, painters) = start_job(line, &out, Some("deaf"), 1);
+    to_group(&child, Signal::SIGINT);
+    std::thread::sleep(Duration::from_millis(600));
+    to_group(&child, Signal::SIGINT);
+    let again = Instant::now();
+    let finished = finish(child, &args);
+    assert_eq!(finished.status.code(), Some(130), "{finished:?}");
+    assert!(again.elapsed() < Duration::from_millis(1000), "the second Ctrl-C took {:?}", again.elapsed());
+    assert!(painters.iter().all(|&p| !alive(p)), "painters {painters:?} outlived the coordinator");
+    let _ = std::fs::remove_dir_all(out);
+}
+
+// 6. Corrupt streams.
+
+#[test]
+fn a_frame_length_over_the_limit_is_refused_and_the_painter_replaced() {
+    let _ = fault_is_survived("oversize", "oversize", &["bad frame", "over the limit", "SIGTERM"]);
+}
+
+#[test]
+fn a_truncated_frame_is_reported_and_the_painter_replaced() {
+    // The painter writes half a frame and exits: whichever is heard first,
+    // the broken frame or the exit, names it.
+    let _ = fault_is_survived("truncated", "truncated", &["holding paintings #1"]);
+}
+
+#[test]
+fn bytes_that_do_not_decode_are_reported_and_the_painter_replaced() {
+    let _ = fault_is_survived("garbage", "garbage", &["bad frame", "does not decode", "SIGTERM"]);
+}
+
+#[test]
+fn a_log_line_on_stdout_is_reported_and_the_painter_replaced() {
+    let _ = fault_is_survived("stdout-log", "stdout-log", &["bad frame", "over the limit"]);
+}
+
+#[test]
+fn a_message_out_of_place_is_reported_and_the_painter_replaced() {
+    let _ = fault_is_survived("unknown", "unknown", &["sent Calibrated in the middle of its work"]);
+}
+
+#[test]
+fn a_painter_of_another_protocol_version_is_refused_by_name() {
+    let _serial = serial();
+    let out = out_dir("version");
+    let finished = with_fault("version", "run --mode sequential --paintings 1 --paint 0ms --dry 0ms", &out);
+    assert_eq!(finished.status.code(), Some(1), "{finished:?}");
+    let line = finished.stderr.lines().find(|l| l.starts_with("error:")).unwrap_or_default();
+    assert!(line.contains("painter-0 (pid") && line.contains("version 1") && line.contains("version 99"), "{line}");
+    let _ = std::fs::remove_dir_all(out);
+}
+
+// 7. Output.
+
+#[test]
+fn an_output_folder_that_vanishes_mid_run_is_reported_with_what_was_saved() {
+    let _serial = serial();
+    let out = out_dir("vanishing");
+    let args = args("run --mode sequential --paintings 3 --paint 400ms --dry 0ms --json", &out);
+    let child = start(coordinator(&args));
+    let folder = out.join("sequential");
+    let saved = crate::support::eventually(Duration::from_secs(20), || folder.join("painting-001.png").exists());
+    assert!(saved, "painting 1 was never saved");
+    std::fs::remove_dir_all(&folder).expect("remove the output folder");
+    let finished = finish(child, &args);
+    assert_eq!(finished.status.code(), Some(1), "{finished:?}");
+    let report = report(&finished);
+    assert_eq!(finished_ids(&report), vec![1], "{report}");
+    let line = finished.stderr.lines().find(|l| l.starts_with("error:")).unwrap_or_default();
+    assert!(line.contains("finished: #1; unfinished: #2, #3") && line.contains("sequential"), "{line}");
+    let lost = report["lost"][0]["why"].as_str().unwrap_or_default();
+    assert!(lost.contains("cannot save") || lost.contains("No such file"), "{lost}");
+    let _ = std::fs::remove_dir_all(out);
+}
+
+// 8. Pipes.
+
+#[test]
+fn a_descendant_holding_the_pipes_does_not_hang_the_run() {
+    let report = fault_is_survived("fork", "fork", &["exited with status 8"]);
+    // The `sleep 30` the painter left behind went with its process group.
+    let sleepers = std::process::Command::new("pgrep").args(["-x", "sleep"]).output();
+    if let Ok(output) = sleepers {
+        for pid in String::from_utf8_lossy(&output.stdout).lines().filter_map(|l| l.parse::<u32>().ok()) {
+            let pgid = nix::unistd::getpgid(Some(pid_of(pid))).map(|p| p.as_raw());
+            let painter_group = report["painters"][0]["pid"].as_i64();
+            assert!(
+                !(alive(pid) && pgid.ok().map(i64::from) == painter_group),
+                "the painter's child {pid} outlived it"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_painter_that_floods_its_stderr_is_not_blocked() {
+    let _serial = serial();
+    let out = out_dir("flood");
+    let finished = with_fault("flood", "run --mode sequential --paintings 2 --paint 50ms --dry 0ms", &out);
+    let report = report(&finished);
+    assert!(finished.status.success(), "{}", finished.stderr.lines().last().unwrap_or_default());
+    assert_eq!(finished_ids(&report), vec![1, 2]);
+    assert!(finished.stderr.contains("[painter-0] painter: a very talkative painter"), "stderr is forwarded");
+    let _ = std::fs::remove_dir_all(out);
+}
