@@ -86,3 +86,55 @@ fn negative_duration() {
     let line = refused("run --mode async --dry -1s");
     assert!(line.contains("--dry") && line.contains("negative"), "{line}");
 }
+
+#[test]
+fn too_many_paintings() {
+    let line = refused("run --mode sequential --paintings 10001");
+    assert!(line.contains("--paintings") && line.contains("10001"), "{line}");
+}
+
+#[test]
+fn more_painters_than_a_sane_limit() {
+    let line = refused("run --mode parallel --painters 257");
+    assert!(line.contains("--painters") && line.contains("257"), "{line}");
+}
+
+#[test]
+fn a_duration_longer_than_a_day() {
+    let line = refused("run --mode async --dry 2days");
+    assert!(line.contains("--dry"), "{line}");
+}
+
+#[test]
+fn a_zero_timeout() {
+    let line = refused("run --mode sequential --timeout 0s");
+    assert!(line.contains("--timeout") && line.contains("zero"), "{line}");
+}
+
+#[test]
+fn too_many_retries() {
+    let line = refused("run --mode sequential --retries 11");
+    assert!(line.contains("--retries") && line.contains("11"), "{line}");
+}
+
+#[test]
+fn a_painter_binary_that_is_not_executable() {
+    let file = std::env::temp_dir().join(format!("atelier-test-not-executable-{}", std::process::id()));
+    std::fs::write(&file, b"#!/bin/sh\n").expect("a plain file");
+    let line = refused(&format!("run --mode sequential --painter {}", file.display()));
+    let _ = std::fs::remove_file(&file);
+    assert!(line.contains("cannot start painter-0") && line.contains("ermission denied"), "{line}");
+}
+
+#[test]
+fn a_binary_that_never_says_hello() {
+    // A program that takes any arguments and says nothing: the handshake
+    // times out, and the program (and its `sleep`) is killed.
+    use std::os::unix::fs::PermissionsExt;
+    let script = std::env::temp_dir().join(format!("atelier-test-silent-{}", std::process::id()));
+    std::fs::write(&script, "#!/bin/sh\nexec sleep 60\n").expect("a script");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("make it executable");
+    let line = refused(&format!("run --mode sequential --paint 0ms --painter {}", script.display()));
+    let _ = std::fs::remove_file(&script);
+    assert!(line.contains("no Hello within 5s") && line.contains("is it a painter?"), "{line}");
+}

@@ -222,7 +222,7 @@ async fn handshake(
             Err(anyhow!("it {} before saying Hello{}", exit.describe(), painter.stderr_tail()))
         }
         Err(_) => Err(anyhow!(
-            "no Hello within {}: is {} a painter?",
+            "no Hello within {}: is it a painter? ({})",
             humantime::format_duration(HANDSHAKE_TIMEOUT),
             binary.display()
         )),
