@@ -107,5 +107,59 @@ fn the_text_report_has_a_table_timelines_and_explanations() {
     // 3 paintings on 2 painters: the report says why parallel cannot reach 3×.
     assert!(text.contains("not 3×"), "{text}");
     assert!(!text.contains("\x1b["), "no colour codes when stdout is not a terminal");
+    assert!(!finished.stderr.contains('\x1b'), "no progress display when piped: {:?}", finished.stderr);
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn plan_predicts_the_ideal_that_a_real_run_reports() {
+    let _serial = serial();
+    let out = out_dir("plan");
+    let workload = "--paintings 3 --coats 2 --paint 80ms --dry 120ms --painters 2";
+    let plan = run(&args(&format!("plan {workload} --json"), &out)).json();
+    let measured = run_json(&args(&format!("compare {workload}"), &out));
+    let planned = plan["modes"].as_array().expect("modes[]");
+    let runs = measured["runs"].as_array().expect("runs[]");
+    assert_eq!(planned.len(), 5);
+    for (planned, run) in planned.iter().zip(runs) {
+        assert_eq!(planned["mode"], run["mode"]);
+        // The run paints whole strokes, within one stroke of --paint a coat.
+        let (p, r) = (f64_of(planned, "ideal_s"), f64_of(run, "ideal_s"));
+        assert!((p - r).abs() < 0.01 * p, "{}: plan says {p:.3} s, the run's ideal {r:.3} s", run["mode"]);
+    }
+    // And the text form draws the timelines, without running anything.
+    let text = run(&args(&format!("plan {workload}"), &out));
+    assert!(text.stdout.contains("hybrid — ideal") && text.stdout.contains('█'), "{}", text.stdout);
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn painter_cpu_time_is_the_kernels_and_matches_the_painting() {
+    if allowed_cores().len() < 2 {
+        eprintln!("skipped: needs 2 cores");
+        return;
+    }
+    let _serial = serial();
+    let out = out_dir("cpu");
+    let report = run_mode("parallel", "--paintings 4 --paint 250ms --dry 0ms --painters 2", &out);
+    let wall = f64_of(&report, "wall_s");
+    let mut total = 0.0;
+    for (index, painter) in report["painters"].as_array().expect("painters[]").iter().enumerate() {
+        // What the events say this painter spent painting.
+        let painting: f64 = report["segments"]
+            .as_array()
+            .expect("segments[]")
+            .iter()
+            .filter(|s| s["painter"] == index && s["kind"] == "paint")
+            .map(|s| f64_of(s, "end_s") - f64_of(s, "start_s"))
+            .sum();
+        let cpu = f64_of(painter, "cpu_s");
+        assert!((f64_of(painter, "user_s") + f64_of(painter, "sys_s") - cpu).abs() < 1e-6, "{painter}");
+        assert!(cpu > 0.6 * painting && cpu < 1.5 * painting + 0.1, "cpu {cpu:.3} s for {painting:.3} s of painting");
+        assert!(painter["max_rss_kib"].as_u64().is_some_and(|kib| kib > 100), "{painter}");
+        total += cpu;
+    }
+    // Two painters busy at once: more CPU time than wall time.
+    assert!(total > wall, "painters used {total:.2} s of CPU in {wall:.2} s");
     let _ = std::fs::remove_dir_all(out);
 }

@@ -17,13 +17,14 @@ use anyhow::{Context, bail};
 use serde::Serialize;
 
 use crate::calibrate::{self, Calibration};
-use crate::cli::{Cli, Command, WorkloadArgs};
+use crate::cli::{Cli, Command, PlanArgs, WorkloadArgs};
 use crate::dispatch::{self, Interrupted, Policy};
 use crate::mode::Mode;
 use crate::painter::Launch;
 use crate::pool::Pool;
+use crate::progress::Progress;
 use crate::report::{self, Measured, RunReport, text};
-use crate::schedule::{self, Work};
+use crate::schedule;
 use crate::signals::Interrupts;
 use crate::workload::Workload;
 
@@ -42,6 +43,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let (modes, args, json, compare): (Vec<Mode>, WorkloadArgs, bool, bool) = match cli.command {
         Some(Command::Run(run)) => (vec![run.mode], run.workload, run.json, false),
         Some(Command::Compare(compare)) => (Mode::ALL.to_vec(), compare.workload, compare.json, true),
+        Some(Command::Plan(plan)) => return print_plan(&plan),
+        Some(Command::Completions { shell }) => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "coordinator", &mut std::io::stdout());
+            return Ok(ExitCode::SUCCESS);
+        }
         None => bail!("no command"),
     };
     let workload = Workload::from_args(&args)?;
@@ -49,26 +56,28 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     workload.output_folder("")?;
     let mut interrupts = Interrupts::install().context("cannot listen for Ctrl-C")?;
 
-    let status = Status::new();
-    status.say("measuring a stroke…");
+    let mut progress = Progress::new(cli.quiet);
+    progress.say("measuring a stroke…");
     // Dropping the calibration on a signal drops its painter, which kills it.
     let calibration = tokio::select! {
         calibration = calibrate::calibrate(&binary, &workload) => calibration?,
         signal = interrupts.recv() => {
-            status.say("");
+            drop(progress);
             let interrupted = Interrupted::before_start(signal, workload.paintings);
             eprintln!("error: {interrupted}, while measuring a stroke; every painter was stopped");
             return Ok(ExitCode::from(interrupted.exit_code()));
         }
     };
     let mut runs = Vec::new();
+    progress.say("");
     for mode in modes {
-        status.say(&format!("{}: {} paintings…", mode.name(), workload.paintings));
-        match run_mode(&binary, &workload, &calibration, mode, &mut interrupts).await {
+        progress.start_mode(mode.name(), workload.paintings);
+        let run = run_mode(&binary, &workload, &calibration, mode, &mut interrupts, &mut progress).await;
+        progress.end_mode();
+        match run {
             Ok(run) => runs.push(run),
             Err(error) => {
                 if let Some(interrupted) = error.downcast_ref::<Interrupted>() {
-                    status.say("");
                     eprintln!("error: {} mode {interrupted}; every painter was stopped", mode.name());
                     return Ok(ExitCode::from(interrupted.exit_code()));
                 }
@@ -81,7 +90,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             run.speedup = Some(baseline / run.wall_s);
         }
     }
-    drop(status);
+    drop(progress);
     print(&workload, &calibration, &runs, json, compare)?;
     let lost: Vec<String> = runs
         .iter()
@@ -116,18 +125,12 @@ async fn run_mode(
     calibration: &Calibration,
     mode: Mode,
     interrupts: &mut Interrupts,
+    progress: &mut Progress,
 ) -> anyhow::Result<RunReport> {
     let out = workload.output_folder(mode.name())?;
     let plans = mode.layout(workload.workers, workload.cores.as_deref());
-    let work = Work {
-        paintings: workload.paintings,
-        coats: workload.coats,
-        // Zero for `--paint 0ms`, which calibrates to 0 strokes.
-        paint_s: calibration.paint().as_secs_f64(),
-        file_s: workload.file_wait.as_secs_f64(),
-        net_s: workload.net_wait.as_secs_f64(),
-    };
-    let ideal = schedule::ideal(&plans, work, workload.allowed_cores.len());
+    // The calibrated painting time: zero for `--paint 0ms`, which calibrates to 0 strokes.
+    let ideal = schedule::ideal(&plans, workload.work(calibration.paint()), workload.allowed_cores.len());
     let policy = Policy { retries: workload.retries, timeout: workload.timeout(ideal.longest_painting()) };
     let launch = Launch { binary: binary.to_path_buf(), out, slice_strokes: calibration.strokes_in(workload.slice) };
     // Dropping a half-started pool on a signal kills the painters it has.
@@ -135,7 +138,8 @@ async fn run_mode(
         pool = Pool::spawn(launch, &plans) => pool?,
         signal = interrupts.recv() => return Err(Interrupted::before_start(signal, workload.paintings).into()),
     };
-    let outcome = match dispatch::run(&mut pool, workload.jobs(calibration.strokes), policy, interrupts).await {
+    let outcome = match dispatch::run(&mut pool, workload.jobs(calibration.strokes), policy, interrupts, progress).await
+    {
         Ok(outcome) => outcome,
         Err(interrupted) => {
             pool.stop(interrupts).await;
@@ -154,6 +158,26 @@ async fn run_mode(
         workload,
         calibration,
     }))
+}
+
+/// `coordinator plan`: the ideal of the modes, as text or JSON.
+fn print_plan(args: &PlanArgs) -> anyhow::Result<ExitCode> {
+    let workload = Workload::from_args(&args.workload)?;
+    let modes = args.mode.map_or_else(|| Mode::ALL.to_vec(), |mode| vec![mode]);
+    let planned = report::plan::plan(&workload, &modes);
+    let output = if args.json {
+        #[derive(Serialize)]
+        struct Plan<'a> {
+            workload: &'a Workload,
+            modes: &'a [report::plan::Planned],
+        }
+        serde_json::to_string_pretty(&Plan { workload: &workload, modes: &planned })? + "\n"
+    } else {
+        let (columns, color) = terminal();
+        report::plan::render(&workload, &planned, columns, color)
+    };
+    write_stdout(&output)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The painter binary: as given, or `painter` beside this executable.
@@ -195,7 +219,6 @@ fn print(
     json: bool,
     compare: bool,
 ) -> anyhow::Result<()> {
-    let stdout = std::io::stdout();
     let output = if json {
         let value = match (compare, runs) {
             (false, [run]) => serde_json::to_string_pretty(&Single { run, workload, calibration })?,
@@ -203,44 +226,29 @@ fn print(
         };
         value + "\n"
     } else {
-        let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
-        // The terminal's width; else $COLUMNS; else a width most terminals have.
-        let columns = terminal_size::terminal_size_of(&stdout)
-            .map(|(width, _)| usize::from(width.0))
-            .or_else(|| std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()))
-            .unwrap_or(100);
+        let (columns, color) = terminal();
         text::render(workload, calibration, runs, text::Options { columns, color })
     };
-    let mut lock = stdout.lock();
+    write_stdout(&output)
+}
+
+/// The width of stdout's terminal (else `$COLUMNS`, else a width most
+/// terminals have), and whether to use colour.
+fn terminal() -> (usize, bool) {
+    let stdout = std::io::stdout();
+    let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let columns = terminal_size::terminal_size_of(&stdout)
+        .map(|(width, _)| usize::from(width.0))
+        .or_else(|| std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()))
+        .unwrap_or(100);
+    (columns, color)
+}
+
+fn write_stdout(output: &str) -> anyhow::Result<()> {
+    let mut lock = std::io::stdout().lock();
     match lock.write_all(output.as_bytes()).and_then(|()| lock.flush()) {
         // A reader that stopped reading (`| head`) is not an error of ours.
         Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other.context("cannot write the report"),
-    }
-}
-
-/// One line on a terminal's stderr saying what is running now, rewritten
-/// in place; nothing at all when stderr is not a terminal.
-struct Status {
-    on: bool,
-}
-
-impl Status {
-    fn new() -> Self {
-        Self { on: std::io::stderr().is_terminal() }
-    }
-
-    /// Replaces the line with `text` (an empty `text` clears it).
-    fn say(&self, text: &str) {
-        if self.on {
-            eprint!("\r\x1b[K{text}");
-        }
-    }
-}
-
-impl Drop for Status {
-    /// Leaves the terminal's line clean for whatever comes next (an error).
-    fn drop(&mut self) {
-        self.say("");
     }
 }

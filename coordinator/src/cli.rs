@@ -11,9 +11,33 @@ use crate::pin::Pin;
 const EXAMPLES: &str = "\
 Examples:
   coordinator                                   the lecture's demo: every mode on 3 paintings
+  coordinator plan                              the same, predicted: the ideal of each mode
   coordinator run --mode async --dry 2s         one process hides long drying
   coordinator run --mode parallel --paint 4s    then watch `top`: one painter per core at 100%
-  coordinator compare --paintings 6 --coats 2 --json | jq '.runs[] | {mode, wall_s, efficiency}'";
+  coordinator compare --svg t.svg --trace t.json   a picture, and a trace for ui.perfetto.dev
+  coordinator compare --paintings 6 --coats 2 --json | jq '.runs[] | {mode, wall_s, efficiency}'
+  source <(coordinator completions bash)        tab completion in this shell";
+
+const COMPARE_EXAMPLES: &str = "\
+Examples:
+  coordinator compare                            every mode, 3 paintings of 400ms + 800ms drying
+  coordinator compare --paintings 8 --coats 2    more work: watch async and hybrid pull ahead
+  coordinator compare --dry 0ms                  no waiting: only parallelism helps
+  coordinator compare --json > runs.json         everything measured, for a script";
+
+const RUN_EXAMPLES: &str = "\
+Examples:
+  coordinator run --mode sequential              the baseline: paint, dry, paint, dry
+  coordinator run --mode async --dry 2s          one process hides the drying
+  coordinator run --mode parallel --paint 4s     long enough to watch in `top`
+  coordinator run --mode threads --painters 4    one process, 4 threads: 400% in `top` on 4 cores
+  coordinator run --mode hybrid --retries 0 --timeout 10s   fail fast on a broken painter";
+
+const PLAN_EXAMPLES: &str = "\
+Examples:
+  coordinator plan                               predict the demo before running it
+  coordinator plan --mode async --paintings 5    one mode's ideal timeline
+  coordinator plan --painters 3 --pin 0-1        3 painters on 2 cores: at most 2x";
 
 /// Concurrency and parallelism you can run, watch and measure.
 ///
@@ -29,15 +53,43 @@ pub struct Cli {
     /// The painter binary [default: `painter` beside this executable]
     #[arg(long, global = true, env = "ATELIER_PAINTER", value_name = "PATH")]
     pub painter: Option<PathBuf>,
+    /// No live progress display on the terminal (it is never shown when stdout or stderr is not a terminal).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
 }
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the same paintings in every mode and compare them.
+    #[command(after_help = COMPARE_EXAMPLES)]
     Compare(CompareArgs),
     /// Run the paintings in one mode.
+    #[command(after_help = RUN_EXAMPLES)]
     Run(RunArgs),
+    /// Print the ideal timeline and time of each mode, without running anything.
+    #[command(after_help = PLAN_EXAMPLES)]
+    Plan(PlanArgs),
+    /// Print a shell completion script (e.g. `source <(coordinator completions bash)`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// `coordinator plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Only this mode [default: every mode]
+    #[arg(long, value_enum)]
+    pub mode: Option<Mode>,
+    /// The work to plan.
+    #[command(flatten)]
+    pub workload: WorkloadArgs,
+    /// Print one JSON object (with a `modes` array) instead of the timelines.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `coordinator compare`.

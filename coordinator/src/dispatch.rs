@@ -25,6 +25,7 @@ use tokio::time::Instant;
 
 use crate::painter::{Exit, Heard, Incoming};
 use crate::pool::{Pool, TERM_GRACE};
+use crate::progress::Progress;
 use crate::signals::Interrupts;
 
 /// How failures are handled.
@@ -156,6 +157,7 @@ pub async fn run(
     jobs: Vec<Job>,
     policy: Policy,
     interrupts: &mut Interrupts,
+    progress: &mut Progress,
 ) -> Result<Outcome, Interrupted> {
     let every_id: Vec<u32> = jobs.iter().map(|job| job.id).collect();
     let total = jobs.len();
@@ -170,7 +172,11 @@ pub async fn run(
         policy,
         outcome: Outcome { start_ns: protocol::clock::now_ns(), ..Outcome::default() },
         pool,
+        progress,
     };
+    for index in 0..dispatcher.pool.painters.len() {
+        dispatcher.show(index);
+    }
     match dispatcher.hand_out(interrupts).await {
         Ok(()) => Ok(dispatcher.outcome),
         Err(signal) => {
@@ -191,9 +197,21 @@ struct Dispatcher<'a> {
     attempts: HashMap<u32, u32>,
     replacements_left: usize,
     outcome: Outcome,
+    progress: &'a mut Progress,
 }
 
 impl Dispatcher<'_> {
+    /// Gives painter `index` its line in the progress display.
+    fn show(&mut self, index: usize) {
+        let hello = &self.pool.painters[index].hello;
+        let cores = hello.cores.iter().map(|c| format!("@{c}")).collect::<String>();
+        let label = match hello.lanes {
+            1 => format!("painter-{}{cores}", hello.painter_id),
+            n => format!("painter-{} ({n} threads)", hello.painter_id),
+        };
+        self.progress.painter(index, label);
+    }
+
     async fn hand_out(&mut self, interrupts: &mut Interrupts) -> Result<(), Signal> {
         let total = self.jobs.len();
         self.top_up_all();
@@ -230,6 +248,7 @@ impl Dispatcher<'_> {
                     }
                     self.top_up(index);
                 }
+                self.progress.event(index, &event);
                 self.outcome.events.push((index, event));
             }
             Heard::Message(FromPainter::JobDone(done)) => {
@@ -239,6 +258,7 @@ impl Dispatcher<'_> {
                 }
                 tracing::debug!(painter = index, job = done.job, checksum = done.checksum, "painting done");
                 self.outcome.end_ns = incoming.at_ns;
+                self.progress.done(index, done.job);
                 self.outcome.done.push((index, done));
             }
             Heard::Message(FromPainter::JobFailed(failed)) => {
@@ -349,6 +369,7 @@ impl Dispatcher<'_> {
         what.push_str(&painter.stderr_tail());
         let pid = painter.hello.pid;
         tracing::warn!("{what}");
+        self.progress.gone(index, &exit.describe());
         crate::workload::remove_temporary_files(self.pool.out(), pid);
         let retried = held.iter().rev().filter_map(|&job| self.retry_or_lose(job, &what)).collect::<Vec<_>>();
         self.outcome.failures.push(Failure { what, held, retried: retried.into_iter().rev().collect() });
@@ -381,6 +402,7 @@ impl Dispatcher<'_> {
                     tracing::info!("{} replaces {}", self.pool.painters[new].who(), self.pool.painters[index].who());
                     self.holding.push(Holding::new());
                     debug_assert_eq!(self.holding.len(), new + 1);
+                    self.show(new);
                     // The paintings put back go to the newcomer first.
                     self.top_up(new);
                 }

@@ -11,6 +11,7 @@ mod mode;
 mod painter;
 mod pin;
 mod pool;
+mod progress;
 mod reap;
 mod report;
 mod schedule;

@@ -98,6 +98,19 @@ impl Workload {
         self.timeout.unwrap_or_else(|| longest * 4 + Duration::from_secs(5))
     }
 
+    /// The work as the ideal model needs it, for `paint` per coat (the
+    /// calibrated time, or `--paint` itself before calibration).
+    #[must_use]
+    pub fn work(&self, paint: Duration) -> crate::schedule::Work {
+        crate::schedule::Work {
+            paintings: self.paintings,
+            coats: self.coats,
+            paint_s: paint.as_secs_f64(),
+            file_s: self.file_wait.as_secs_f64(),
+            net_s: self.net_wait.as_secs_f64(),
+        }
+    }
+
     /// Drying per coat.
     #[must_use]
     pub fn dry(&self) -> Duration {

@@ -2,6 +2,7 @@
 //! rendered as text ([`text`]) or JSON (serde, straight from these structs).
 
 pub mod explain;
+pub mod plan;
 pub mod text;
 pub mod timeline;
 

@@ -43,7 +43,7 @@ pub fn render(workload: &Workload, calibration: &Calibration, runs: &[RunReport]
 }
 
 /// Who painted: `painter-K@C`, or `thread-L@C` in `threads` mode.
-fn lane_label(threads: bool, painter: u32, lane: u32, core: Option<u32>) -> String {
+pub(crate) fn lane_label(threads: bool, painter: u32, lane: u32, core: Option<u32>) -> String {
     let core = core.map_or_else(String::new, |c| format!("@{c}"));
     if threads { format!("thread-{lane}{core}") } else { format!("painter-{painter}{core}") }
 }
