@@ -128,3 +128,25 @@ fn the_allowed_cores_are_respected() {
     assert_eq!(painters[0]["core"], serde_json::json!(only), "{report}");
     let _ = std::fs::remove_dir_all(out);
 }
+
+#[test]
+fn painter_logs_arrive_prefixed_and_follow_rust_log() {
+    let _serial = serial();
+    let out = out_dir("logs");
+    let args = args("run --mode parallel --painters 2 --paintings 2 --paint 0ms --dry 0ms", &out);
+    let quiet = finish(start(coordinator(&args)), &args);
+    assert!(quiet.status.success(), "{quiet:?}");
+    assert!(!quiet.stderr.contains("[painter-"), "no painter logs without RUST_LOG: {}", quiet.stderr);
+    let mut command = coordinator(&args);
+    command.env("RUST_LOG", "debug");
+    let chatty = finish(start(command), &args);
+    assert!(chatty.status.success(), "{chatty:?}");
+    for painter in ["[painter-0]", "[painter-1]"] {
+        assert!(
+            chatty.stderr.lines().any(|l| l.starts_with(painter) && l.contains("DEBUG")),
+            "{painter}'s debug lines, prefixed: {}",
+            chatty.stderr
+        );
+    }
+    let _ = std::fs::remove_dir_all(out);
+}
