@@ -46,6 +46,9 @@ cd "$(dirname "$0")/.."
 cargo build --release --quiet
 coordinator_bin=$PWD/target/release/coordinator
 export ATELIER_PAINTER=$PWD/target/release/painter
+# The interpreter itself, not a version manager's shim that forks helpers
+# and takes a while before the coordinator starts.
+python=$(python3 -c 'import sys; print(sys.executable)')
 
 work=$(mktemp -d)
 coordinator=""        # pid of the coordinator now running, if any
@@ -141,6 +144,20 @@ else:
 EOF
 }
 
+# Roughly how long a mode takes (the README's ideal, on $cores cores), so
+# that the random moment falls inside the run more often than not.
+cores=$(nproc)
+calibration_ms=300
+ideal_ms() {
+  local rounds=$(( (paintings + cores - 1) / cores ))
+  case "$1" in
+    sequential) echo $(( paintings * (paint + dry) )) ;;
+    async) echo $(( paintings * paint + dry )) ;;
+    parallel|threads) echo $(( rounds * (paint + dry) )) ;;
+    hybrid) echo $(( rounds * paint + dry )) ;;
+  esac
+}
+
 hangs=0
 killed=0
 interrupted=0
@@ -154,10 +171,12 @@ for ((i = 1; i <= runs; i++)); do
   rand dry 0 200
   if (( i % 2 == 1 )); then
     what=(compare)
-    estimate=$(( 300 + paintings * (paint + dry) * 7 / 2 ))   # five modes, most of them faster than sequential
+    estimate=$calibration_ms
+    for mode in "${modes[@]}"; do estimate=$(( estimate + $(ideal_ms "$mode") )); done
   else
-    what=(run --mode "${modes[RANDOM % ${#modes[@]}]}")
-    estimate=$(( 300 + paintings * (paint + dry) ))
+    mode=${modes[RANDOM % ${#modes[@]}]}
+    what=(run --mode "$mode")
+    estimate=$(( calibration_ms + $(ideal_ms "$mode") ))
   fi
   if (( RANDOM % 2 )); then action=kill; else action=sigint; fi
   rand at 100 $(( estimate * 9 / 10 ))
@@ -167,7 +186,7 @@ for ((i = 1; i <= runs; i++)); do
   args=("${what[@]}" --paintings "$paintings" --paint "${paint}ms" --dry "${dry}ms" --json --out "$out/paintings")
   # Its own session and process group, with SIGINT at its default (a shell
   # without job control would start a background job ignoring it).
-  python3 -c 'import os, signal, sys
+  "$python" -c 'import os, signal, sys
 signal.signal(signal.SIGINT, signal.SIG_DFL)
 os.setsid()
 os.execv(sys.argv[1], sys.argv[1:])' "$coordinator_bin" "${args[@]}" \
@@ -197,16 +216,21 @@ os.execv(sys.argv[1], sys.argv[1:])' "$coordinator_bin" "${args[@]}" \
     for pid in "${live[@]}"; do
       if [ "$spare_calibration" != 1 ] || [ "$pid" != "$calibrator" ]; then victims+=("$pid"); fi
     done
-    if [ -n "$action" ] && (( elapsed >= at )) && { [ "$spare_calibration" != 1 ] || [ "$phase" = mode ]; }; then
+    # Strike only once the launcher has become the coordinator (and so
+    # leads its own process group).
+    if [ -n "$action" ] && (( elapsed >= at )) && [ "$(cat "/proc/$coordinator/comm" 2>/dev/null)" = coordinator ] \
+      && { [ "$spare_calibration" != 1 ] || [ "$phase" = mode ]; }; then
       if [ "$action" = sigint ]; then
-        kill -INT -- "-$coordinator" 2>/dev/null || true
-        done_what="SIGINT to the coordinator at ${elapsed}ms ($phase)"
+        if kill -INT -- "-$coordinator" 2>/dev/null; then
+          done_what="SIGINT to the coordinator at ${elapsed}ms ($phase)"
+        fi
         action=""
       elif (( ${#victims[@]} > 0 )); then
         victim=${victims[RANDOM % ${#victims[@]}]}
         name=$(cat "/proc/$victim/comm" 2>/dev/null || echo painter)
-        kill -KILL "$victim" 2>/dev/null || true
-        done_what="SIGKILL to $name (pid $victim) at ${elapsed}ms ($phase)"
+        if kill -KILL "$victim" 2>/dev/null; then
+          done_what="SIGKILL to $name (pid $victim) at ${elapsed}ms ($phase)"
+        fi
         action=""
       fi
     fi
