@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# Measure atelier against the ideal, the pipe's limit, and Python.
+#
+# Builds release, then runs every section in one go and prints one table:
+# each row a figure, what it stands beside (the ideal, a floor measured in
+# the same run, a Python peer), their ratio, a target, and `ok` or
+# `MISSED`. Exits non-zero only when a run fails, never for a missed target.
+#
+#   scripts/bench.sh                    # everything, < 5 minutes on 2 cores
+#   scripts/bench.sh --quick            # fewer repetitions, smaller counts (~1 minute)
+#   scripts/bench.sh --only scaling     # one section (repeatable)
+#   scripts/bench.sh --max-painters 16  # scaling up to 16 painters (default 4)
+#   scripts/bench.sh --keep DIR         # keep every raw JSON in DIR
+#
+# Sections: efficiency async startup roundtrip throughput memory scaling codec.
+# Counts (full / --quick): efficiency 5 / 1 runs of `compare` per workload,
+# async 5 / 2, throughput 3 / 1 runs of 10000 / 2000 paintings, scaling 3 / 1
+# runs per painter count, cargo bench throughput 20000 / 5000 jobs.
+# Needs python3 (standard library); /usr/bin/time adds a whole-tree RSS figure.
+set -euo pipefail
+
+usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
+
+all_sections="efficiency async startup roundtrip throughput memory scaling codec"
+sections=""
+quick=0
+max_painters=4
+keep=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) quick=1; shift ;;
+    --only) sections="$sections ${2:?--only needs a section}"; shift 2 ;;
+    --only=*) sections="$sections ${1#--only=}"; shift ;;
+    --max-painters) max_painters="${2:?--max-painters needs a number}"; shift 2 ;;
+    --max-painters=*) max_painters="${1#--max-painters=}"; shift ;;
+    --keep) keep="${2:?--keep needs a folder}"; shift 2 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "bench.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+  esac
+done
+sections="${sections:-$all_sections}"
+for s in $sections; do
+  case " $all_sections " in
+    *" $s "*) ;;
+    *) echo "bench.sh: unknown section '$s'; sections: $all_sections" >&2; exit 2 ;;
+  esac
+done
+case "$max_painters" in ''|*[!0-9]*) echo "bench.sh: --max-painters takes a number" >&2; exit 2 ;; esac
+want() { case " $sections " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+
+if [ "$quick" = 1 ]; then
+  reps=1 async_reps=2 tp_reps=1 tp_paintings=2000 scale_reps=1 bench_jobs=5000
+else
+  reps=5 async_reps=5 tp_reps=3 tp_paintings=10000 scale_reps=3 bench_jobs=20000
+fi
+
+cd "$(dirname "$0")/.."
+root=$PWD
+started=$(date +%s)
+echo "bench.sh: building release and the benches..." >&2
+cargo build --release --quiet
+if want startup || want roundtrip || want throughput || want codec; then
+  cargo bench --quiet --workspace --no-run 2>/dev/null || cargo bench --workspace --no-run
+fi
+
+if [ -n "$keep" ]; then
+  mkdir -p "$keep"
+  work=$(cd "$keep" && pwd)
+else
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+fi
+out="$work/paintings"
+coordinator="$root/target/release/coordinator"
+mkdir -p "$out"
+uptime >"$work/load-before.txt"
+
+# One coordinator invocation: JSON to $1.json, cost to $1.meta.json.
+coord() {
+  local name=$1; shift
+  mkdir -p "$(dirname "$work/$name")"
+  if ! python3 "$root/scripts/bench/measure.py" "$work/$name.meta.json" "$work/$name.json" -- \
+      "$coordinator" "$@" --json --out "$out"; then
+    echo "bench.sh: run failed: coordinator $*" >&2
+    exit 1
+  fi
+}
+step() { echo "bench.sh: [$(( $(date +%s) - started ))s] $*" >&2; }
+
+if want efficiency; then
+  for i in $(seq "$reps"); do
+    step "efficiency: default workload, compare $i/$reps"
+    coord "efficiency/default-$i" compare
+  done
+  for i in $(seq "$reps"); do
+    step "efficiency: large workload (12 paintings, 2 coats, 50ms/100ms), compare $i/$reps"
+    coord "efficiency/large-$i" compare --paintings 12 --coats 2 --paint 50ms --dry 100ms
+  done
+fi
+
+if want async; then
+  for i in $(seq "$async_reps"); do
+    step "async: 3 x (300ms paint, 1s dry) $i/$async_reps"
+    coord "async/atelier-$i" run --mode async --paintings 3 --paint 300ms --dry 1s
+  done
+  step "async: Python asyncio peer, $async_reps runs"
+  python3 scripts/peers/asyncio_peer.py --paintings 3 --paint-ms 300 --dry-ms 1000 --repeat "$async_reps" \
+    >"$work/async/python.json"
+fi
+
+if want startup || want throughput; then
+  step "Python multiprocessing peer"
+  if [ "$quick" = 1 ]; then
+    python3 scripts/peers/pool_peer.py --rounds 12 --jobs-chunk1 5000 --jobs-default 200000 >"$work/pool.json"
+  else
+    python3 scripts/peers/pool_peer.py >"$work/pool.json"
+  fi
+fi
+
+if want startup; then
+  for i in $(seq "$reps"); do
+    step "startup: 2 painters, nothing to paint $i/$reps"
+    coord "startup/run-$i" run --mode parallel --paintings 2 --paint 0ms --dry 0ms
+  done
+fi
+
+if want startup || want roundtrip || want throughput; then
+  step "cargo bench pipe (start-up, round trip, pipelined throughput, per-job cost)"
+  ATELIER_BENCH_OUT="$work/pipe.json" ATELIER_BENCH_JOBS="$bench_jobs" \
+    cargo bench --quiet -p atelier-painter --bench pipe >"$work/pipe.txt"
+fi
+
+if want throughput; then
+  for i in $(seq "$tp_reps"); do
+    step "throughput: $tp_paintings empty paintings through parallel $i/$tp_reps"
+    rm -rf "$out/parallel"
+    coord "throughput/run-$i" run --mode parallel --paintings "$tp_paintings" --paint 0ms --dry 0ms
+  done
+fi
+
+if want memory; then
+  if [ ! -e "$work/efficiency/default-1.json" ]; then
+    step "memory: one default compare"
+    coord "memory/default" compare
+  fi
+  if [ ! -e "$work/throughput/run-1.json" ]; then
+    step "memory: $tp_paintings empty paintings"
+    coord "memory/many" run --mode parallel --paintings "$tp_paintings" --paint 0ms --dry 0ms
+  fi
+fi
+
+if want scaling; then
+  counts=""
+  n=1
+  while [ "$n" -le "$max_painters" ]; do counts="$counts $n"; n=$((n * 2)); done
+  for mode in parallel hybrid; do
+    for n in $counts; do
+      for i in $(seq "$scale_reps"); do
+        step "scaling: $mode, $n painters $i/$scale_reps"
+        coord "scaling/$mode-$n-$i" run --mode "$mode" --painters "$n" --paintings 8 --paint 100ms --dry 100ms
+      done
+    done
+  done
+fi
+
+if want codec; then
+  step "cargo bench codec"
+  ATELIER_BENCH_OUT="$work/codec.json" cargo bench --quiet -p atelier-protocol --bench codec >"$work/codec.txt"
+fi
+
+uptime >"$work/load-after.txt"
+step "done"
+python3 scripts/bench/table.py "$work" --sections "$sections" --seconds "$(( $(date +%s) - started ))" \
+  --cores "$(nproc)" --quick "$quick"

@@ -1,0 +1,279 @@
+#!/usr/bin/env python3
+"""Prints scripts/bench.sh's table from the raw figures it collected.
+
+    table.py WORK_DIR [--sections "efficiency async ..."] [--seconds N]
+
+Each row: a figure, what it stands beside (the ideal, a floor measured in
+the same run, a Python peer), their ratio, the target, and `ok`, `MISSED`,
+or `-` for a figure without a target. A figure whose runs are missing
+prints `n/a`. Standard library only.
+"""
+
+import argparse
+import glob
+import json
+import os
+import statistics
+
+MODES = ["sequential", "async", "parallel", "hybrid", "threads"]
+CANVAS_KIB = 240 * 160 * 4 / 1024
+PAINTER_RSS_TARGET_KIB = 8 * 1024 + CANVAS_KIB
+
+
+def load(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def loads(pattern):
+    """Every JSON matching `pattern`; a run's `.meta.json` only when asked for."""
+    paths = [p for p in sorted(glob.glob(pattern)) if pattern.endswith(".meta.json") or not p.endswith(".meta.json")]
+    return [d for d in (load(p) for p in paths) if d is not None]
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def runs_of(doc):
+    """The runs in a coordinator JSON: `compare` has several, `run` is one."""
+    return doc.get("runs", [doc]) if doc else []
+
+
+class Table:
+    def __init__(self):
+        self.rows = []
+
+    def section(self, title):
+        self.rows.append(("section", title))
+
+    def row(self, figure, measured, beside="", ratio="", target="", verdict="-"):
+        self.rows.append(("row", (figure, measured, beside, ratio, target, verdict)))
+
+    def note(self, text):
+        self.rows.append(("note", text))
+
+    def print(self):
+        widths = [0] * 6
+        for kind, content in self.rows:
+            if kind == "row":
+                widths = [max(w, len(c)) for w, c in zip(widths, content)]
+        header = ("figure", "measured", "beside it", "ratio", "target", "")
+        widths = [max(w, len(h)) for w, h in zip(widths, header)]
+        line = lambda cells: "  ".join(c.ljust(w) if i != 1 and i != 3 else c.rjust(w)
+                                       for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+        print(line(header))
+        for kind, content in self.rows:
+            if kind == "section":
+                print(f"\n{content}")
+            elif kind == "note":
+                print(f"    {content}")
+            else:
+                print(line(content))
+
+
+def verdict(ok):
+    if ok is None:
+        return "-"
+    return "ok" if ok else "MISSED"
+
+
+def fmt(value, spec, unit=""):
+    return "n/a" if value is None else f"{value:{spec}}{unit}"
+
+
+def efficiency(t, work, reps_note):
+    t.section(f"1. Efficiency = ideal / measured wall, median of {reps_note} (min-max)")
+    for name, label in [("default", "default: 3 x (400ms paint, 800ms dry)"),
+                        ("large", "large: 12 x 2 coats x (50ms paint, 100ms dry)")]:
+        docs = loads(f"{work}/efficiency/{name}-*.json")
+        for mode in MODES:
+            runs = [r for d in docs for r in runs_of(d) if r["mode"] == mode]
+            effs = [r["efficiency"] for r in runs]
+            eff = median(effs)
+            wall, ideal = median([r["wall_s"] for r in runs]), median([r["ideal_s"] for r in runs])
+            targeted = name == "default" and mode in ("parallel", "hybrid", "async")
+            spread = f" ({min(effs):.3f}-{max(effs):.3f})" if len(effs) > 1 else ""
+            t.row(f"{name:<8}{mode}", fmt(eff, ".3f") + spread,
+                  f"wall {fmt(wall, '.3f', 's')} vs ideal {fmt(ideal, '.3f', 's')}",
+                  fmt(eff, ".3f"), ">= 0.97" if targeted else "",
+                  verdict(eff >= 0.97 if targeted and eff is not None else None))
+        t.note(label)
+
+
+def async_overhead(t, work):
+    t.section("2. Async overhead: measured - ideal wall, 3 x (300ms paint, 1s dry), median")
+    runs = [r for d in loads(f"{work}/async/atelier-*.json") for r in runs_of(d)]
+    ours = median([r["wall_s"] - r["ideal_s"] for r in runs])
+    painted = []
+    for r in runs:
+        paint = sum(s["end_s"] - s["start_s"] for s in r["segments"] if s["kind"] == "paint")
+        dry = max((s["end_s"] for s in r["segments"]), default=0) - max(
+            (s["end_s"] for s in r["segments"] if s["kind"] == "paint"), default=0)
+        painted.append(r["wall_s"] - (paint + 1.0))
+    ours_painted = median(painted)
+    py = load(f"{work}/async/python.json")
+    theirs = median([r["overhead_s"] for r in py["runs"]]) if py else None
+    theirs_painted = median([r["overhead_vs_painted_s"] for r in py["runs"]]) if py else None
+    ms = lambda v: None if v is None else v * 1000
+    ratio = fmt(ours / theirs, ".2f", "x") if ours is not None and theirs and theirs > 0 else ""
+    t.row("atelier async, vs ideal", fmt(ms(ours), ".1f", " ms"), f"Python asyncio.gather {fmt(ms(theirs), '.1f', ' ms')}",
+          ratio, "<= 2 ms", verdict(None if ours is None else ours <= 0.002))
+    t.row("vs time actually painted", fmt(ms(ours_painted), ".1f", " ms"),
+          f"Python asyncio.gather {fmt(ms(theirs_painted), '.1f', ' ms')}")
+    t.note("'vs ideal' includes calibration error (the stroke time, or Python's loop speed, measured")
+    t.note("once beforehand); 'vs painted' = wall - (sum of the paint segments + 1 s of drying).")
+
+
+def startup(t, work):
+    t.section("3. Start-up: painter spawn -> Hello, median, next to spawn -> exit of /bin/true")
+    pipe = load(f"{work}/pipe.json") or {}
+    pool = load(f"{work}/pool.json") or {}
+    floor = pipe.get("startup.true_spawn_wait.median_us")
+    floor_ms = None if floor is None else floor / 1000
+    painters = [p["startup_s"] * 1000 for d in loads(f"{work}/startup/run-*.json") for r in runs_of(d)
+                for p in r["painters"]]
+    coord = median(painters)
+    bench = pipe.get("startup.painter_hello.median_us")
+    bench = None if bench is None else bench / 1000
+    for label, value in [(f"via coordinator ({len(painters)} painters)", coord), ("via cargo bench pipe", bench)]:
+        ok = None if value is None or floor_ms is None else value <= 2 * floor_ms
+        t.row(f"painter {label}", fmt(value, ".2f", " ms"), f"/bin/true (Rust, same bench) {fmt(floor_ms, '.2f', ' ms')}",
+              fmt(value / floor_ms if ok is not None else None, ".2f", "x"), "<= 2x floor", verdict(ok))
+    py_floor = pool.get("spawn_true_s")
+    py_pool = pool.get("pool2_startup_s")
+    t.row("Python Pool(2) -> first result", fmt(py_pool and py_pool * 1000, ".2f", " ms"),
+          f"/bin/true (posix_spawn) {fmt(py_floor and py_floor * 1000, '.2f', ' ms')}",
+          fmt(py_pool / py_floor if py_pool and py_floor else None, ".2f", "x"))
+    t.note(f"Python start method: {pool.get('start_method', 'n/a')}")
+
+
+def roundtrip(t, work):
+    t.section("4. Protocol round trip, median (p99), alternating blocks in one process")
+    pipe = load(f"{work}/pipe.json") or {}
+    job, job99 = pipe.get("roundtrip.painter_job_first_event.median_us"), pipe.get("roundtrip.painter_job_first_event.p99_us")
+    cat, cat99 = pipe.get("roundtrip.cat_pingpong_16b.median_us"), pipe.get("roundtrip.cat_pingpong_16b.p99_us")
+    ok = None if job is None or cat is None else job <= 1.3 * cat
+    t.row("empty Job -> first Event", f"{fmt(job, '.1f')} ({fmt(job99, '.0f')}) us",
+          f"cat 16-byte ping-pong {fmt(cat, '.1f')} ({fmt(cat99, '.0f')}) us",
+          fmt(job / cat if ok is not None else None, ".1f", "x"), "<= 1.3x", verdict(ok))
+    new = pipe.get("perjob.canvas_new_rtt_job.median_us")
+    t.note(f"of which Canvas::new before PaintStarted: {fmt(new, '.1f', ' us')} (painter/src/blocking.rs: Painting::new, then start_coat)")
+
+
+def throughput(t, work, paintings_note):
+    t.section("5. Tiny-job throughput: empty jobs (0 strokes, 0 waits, 1 coat) per second")
+    pipe = load(f"{work}/pipe.json") or {}
+    pool = load(f"{work}/pool.json") or {}
+    runs = [r for d in loads(f"{work}/throughput/run-*.json") for r in runs_of(d)]
+    coord = median([len(r["paintings"]) / r["wall_s"] for r in runs])
+    bench = pipe.get("throughput.painters2_jobs_per_s")
+    c1, cd = pool.get("map_chunksize1_per_s"), pool.get("map_default_per_s")
+    beside = f"Pool(2).map chunksize=1 {fmt(c1, ',.0f')}, default {fmt(cd, ',.0f')}"
+    for label, value in [(f"(a) coordinator, parallel ({paintings_note})", coord), ("(b) 2 painters, pipelined (bench)", bench)]:
+        ok = None if value is None else value >= 500_000
+        t.row(label, fmt(value, ",.0f", "/s"), beside, fmt(value / c1 if value and c1 else None, ".2f", "x chunk1"),
+              ">= 500,000/s", verdict(ok))
+    cat = pipe.get("throughput.cat_frames_per_s")
+    t.row("pipe ceiling: 16-byte frames via cat", fmt(cat, ",.0f", "/s"))
+    parts = [("canvas_new", "Canvas::new"), ("rgb", "rgb"), ("fnv1a", "fnv1a"), ("png_save", "PNG save")]
+    costs = [(label, pipe.get(f"perjob.{key}.median_us")) for key, label in parts]
+    if all(v is not None for _, v in costs):
+        total = sum(v for _, v in costs)
+        t.row("per empty job in a painter", f"{total:.0f} us",
+              " + ".join(f"{label} {v:.0f}" for label, v in costs),
+              f"{2e6 / total:,.0f}/s", "ceiling for 2 painters")
+
+
+def memory(t, work):
+    t.section("6. Memory: peak resident set")
+    docs = [d for p in sorted(glob.glob(f"{work}/**/*.json", recursive=True))
+            if not p.endswith(".meta.json") for d in [load(p)] if isinstance(d, dict)]
+    painters = [p["max_rss_kib"] for d in docs for r in runs_of(d) if isinstance(r, dict)
+                for p in r.get("painters", []) if isinstance(p, dict) and "max_rss_kib" in p]
+    peak = max(painters) if painters else None
+    t.row(f"painter, max of {len(painters)}", fmt(peak, ",", " KiB"), f"median {fmt(median(painters), ',.0f', ' KiB')}",
+          "", f"<= {PAINTER_RSS_TARGET_KIB:,.0f} KiB", verdict(None if peak is None else peak <= PAINTER_RSS_TARGET_KIB))
+    t.note("target = 8 MiB + the 240x160 RGBA canvas (150 KiB); the painter's canvas state is in fact")
+    t.note("240x160 Pixel structs of 24 bytes (900 KiB) per painting *held*, plus a 112 KiB RGB copy at")
+    t.note("delivery: an async painter holding k paintings at once needs about 4.5 MiB + k x 0.9 MiB")
+    worst = max(((p["max_rss_kib"], r.get("mode"), len(r.get("paintings", []))) for d in docs for r in runs_of(d)
+                 if isinstance(r, dict) for p in r.get("painters", []) if isinstance(p, dict)), default=None)
+    if worst:
+        t.note(f"the largest was a {worst[1]} painter in a run of {worst[2]} paintings")
+    for label, patterns in [("coordinator, default compare", ["efficiency/default-*", "memory/default"]),
+                            ("coordinator, many empty paintings", ["throughput/run-*", "memory/many"])]:
+        metas = [m for p in patterns for m in loads(f"{work}/{p}.meta.json")]
+        own = max((m["own_hwm_kib"] for m in metas), default=None)
+        tree = max((m["tree_maxrss_kib"] or 0 for m in metas), default=None)
+        t.row(label, fmt(own, ",", " KiB"), f"with its painters (ru_maxrss) {fmt(tree, ',', ' KiB')}")
+
+
+def scaling(t, work, cores):
+    t.section(f"7. Scaling: 8 x (100ms paint, 100ms dry), median; {cores} cores here")
+    for mode in ("parallel", "hybrid"):
+        counts = sorted({int(os.path.basename(p).split("-")[1]) for p in glob.glob(f"{work}/scaling/{mode}-*-*.json")
+                         if not p.endswith(".meta.json")})
+        base = None
+        for n in counts:
+            runs = [r for d in loads(f"{work}/scaling/{mode}-{n}-[0-9].json") for r in runs_of(d)]
+            wall, ideal = median([r["wall_s"] for r in runs]), median([r["ideal_s"] for r in runs])
+            eff = median([r["efficiency"] for r in runs])
+            if base is None:
+                base = (wall, ideal)
+            speedup = base[0] / wall if wall else None
+            ideal_speedup = base[1] / ideal if ideal else None
+            t.row(f"{mode}, {n} painter{'s' if n > 1 else ''}", f"eff {fmt(eff, '.3f')}",
+                  f"wall {fmt(wall, '.3f', 's')}, ideal {fmt(ideal, '.3f', 's')}",
+                  f"{fmt(speedup, '.2f', 'x')} (ideal {fmt(ideal_speedup, '.2f', 'x')})",
+                  "speedup over 1 painter" if n == counts[0] else "")
+    t.note(f"Past {cores} painters the cores, not the painters, bound the speedup: painters share cores.")
+
+
+def codec(t, work):
+    t.section("8. Codec (cargo bench codec): encode + decode, ns per message, median")
+    c = load(f"{work}/codec.json") or {}
+    for name, label in [("job", "Job (codec::encode/decode)"), ("event", "Event (codec::encode/decode)"),
+                        ("job_framed", "Job (MessageCodec, framed)"), ("event_framed", "Event (MessageCodec, framed)")]:
+        t.row(label, fmt(c.get(f"codec.{name}.ns"), ".0f", " ns"), fmt(c.get(f"codec.{name}.bytes"), ".0f", " bytes"))
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("work")
+    parser.add_argument("--sections", default="efficiency async startup roundtrip throughput memory scaling codec")
+    parser.add_argument("--seconds", type=int)
+    parser.add_argument("--cores", type=int, default=os.cpu_count())
+    parser.add_argument("--quick", default="0")
+    args = parser.parse_args()
+    work, sections, quick = args.work, args.sections.split(), args.quick == "1"
+    t = Table()
+    if "efficiency" in sections:
+        efficiency(t, work, "1 run (--quick)" if quick else "5 runs")
+    if "async" in sections:
+        async_overhead(t, work)
+    if "startup" in sections:
+        startup(t, work)
+    if "roundtrip" in sections:
+        roundtrip(t, work)
+    if "throughput" in sections:
+        throughput(t, work, "2000 paintings" if quick else "10000 paintings")
+    if "memory" in sections:
+        memory(t, work)
+    if "scaling" in sections:
+        scaling(t, work, args.cores)
+    if "codec" in sections:
+        codec(t, work)
+    t.print()
+    load_before = open(f"{work}/load-before.txt").read().split("load average:")[-1].strip()
+    load_after = open(f"{work}/load-after.txt").read().split("load average:")[-1].strip()
+    print(f"\n{args.cores} cores; load average {load_before} before, {load_after} after;"
+          f" {args.seconds}s in all (build included)." if args.seconds is not None else "")
+
+
+if __name__ == "__main__":
+    main()
