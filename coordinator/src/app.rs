@@ -5,7 +5,8 @@
 //! [`crate::calibrate`] turns `--paint` into strokes;
 //! per mode, [`crate::mode`] lays out the painters,
 //! [`crate::pool`] starts them ([`crate::painter`] is one of them),
-//! [`crate::dispatch`] feeds them and collects their events,
+//! [`crate::dispatch`] feeds them and collects their events while
+//! [`crate::sampler`] watches their CPU use,
 //! [`crate::schedule`] computes the ideal, and
 //! [`crate::report`] builds the result and renders it.
 
@@ -17,11 +18,12 @@ use anyhow::{Context, bail};
 use serde::Serialize;
 
 use crate::calibrate::{self, Calibration};
-use crate::cli::{Cli, Command, WorkloadArgs};
+use crate::cli::{Cli, Command, FileArgs, WorkloadArgs};
 use crate::dispatch::{self, Interrupted};
 use crate::mode::Mode;
 use crate::pool::Pool;
-use crate::report::{self, Measured, RunReport, text};
+use crate::report::{self, Measured, RunReport, files, text};
+use crate::sampler::Sampler;
 use crate::schedule::{self, Work};
 use crate::signals::Interrupts;
 use crate::workload::Workload;
@@ -38,12 +40,13 @@ pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let (modes, args, json, compare): (Vec<Mode>, WorkloadArgs, bool, bool) = match cli.command {
-        Some(Command::Run(run)) => (vec![run.mode], run.workload, run.json, false),
-        Some(Command::Compare(compare)) => (Mode::ALL.to_vec(), compare.workload, compare.json, true),
+    let (modes, args, json, compare, files): (Vec<Mode>, WorkloadArgs, bool, bool, FileArgs) = match cli.command {
+        Some(Command::Run(run)) => (vec![run.mode], run.workload, run.json, false, run.files),
+        Some(Command::Compare(compare)) => (Mode::ALL.to_vec(), compare.workload, compare.json, true, compare.files),
         None => bail!("no command"),
     };
     let workload = Workload::from_args(&args)?;
+    files::check(&files)?;
     let binary = painter_binary(cli.painter.as_deref())?;
     workload.output_folder("")?;
     let mut interrupts = Interrupts::install().context("cannot listen for Ctrl-C")?;
@@ -73,6 +76,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     drop(status);
     print(&workload, &calibration, &runs, json, compare)?;
+    files::write(&files, &workload, &calibration, &runs)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -87,6 +91,8 @@ async fn run_mode(
     let out = workload.output_folder(mode.name())?;
     let plans = mode.layout(workload.workers, workload.cores.as_deref());
     let mut pool = Pool::spawn(binary, &plans, &out, calibration.strokes_in(workload.slice)).await?;
+    let pids: Vec<u32> = pool.painters.iter().map(|p| p.hello.pid).collect();
+    let sampler = Sampler::start(&pids);
     let outcome = match dispatch::run(&mut pool, workload.jobs(calibration.strokes), interrupts).await {
         Ok(outcome) => outcome,
         Err(error) => {
@@ -94,6 +100,8 @@ async fn run_mode(
             return Err(error);
         }
     };
+    let cpu = sampler.stop().await;
+    let start_ns = outcome.start_ns;
     let painters = pool.painters.iter().map(|p| (p.hello.clone(), p.startup)).collect();
     let farewells = pool.shutdown().await;
     let work = Work {
@@ -105,7 +113,9 @@ async fn run_mode(
         net_s: workload.net_wait.as_secs_f64(),
     };
     let ideal = schedule::ideal(&plans, work, workload.allowed_cores.len());
-    Ok(report::build(Measured { mode, painters, outcome, farewells, ideal, workload, calibration }))
+    let mut report = report::build(Measured { mode, painters, outcome, farewells, ideal, workload, calibration });
+    cpu.fill(&mut report, start_ns);
+    Ok(report)
 }
 
 /// The painter binary: as given, or `painter` beside this executable.

@@ -12,6 +12,7 @@ mod painter;
 mod pin;
 mod pool;
 mod report;
+mod sampler;
 mod schedule;
 mod signals;
 mod workload;

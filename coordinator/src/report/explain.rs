@@ -149,6 +149,8 @@ mod tests {
             segments: Vec::new(),
             ideal_segments: Vec::new(),
             explanation: String::new(),
+            coordinator_cpu_s: 0.0,
+            coordinator_cpu_samples: Vec::new(),
         }
     }
 

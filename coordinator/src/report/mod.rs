@@ -1,9 +1,16 @@
 //! What a run measured, as data: built once from the painters' events, then
-//! rendered as text ([`text`]) or JSON (serde, straight from these structs).
+//! rendered as text ([`text`]), JSON (serde, straight from these structs),
+//! a picture ([`svg`]) or a Chrome trace ([`trace`]).
 
 pub mod explain;
+pub mod files;
+#[cfg(test)]
+pub(crate) mod sample;
+pub mod sparkline;
+pub mod svg;
 pub mod text;
 pub mod timeline;
+pub mod trace;
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -15,6 +22,7 @@ use crate::dispatch::Outcome;
 use crate::mode::Mode;
 use crate::painter::describe;
 use crate::pool::Farewell;
+use crate::sampler::CpuSample;
 use crate::schedule::{Ideal, Segment, SegmentKind};
 use crate::workload::Workload;
 
@@ -41,6 +49,8 @@ pub struct PainterReport {
     pub max_rss_kib: Option<u64>,
     /// How it exited.
     pub exit: String,
+    /// Its CPU use over time, sampled from `/proc` while the mode ran.
+    pub cpu_samples: Vec<CpuSample>,
 }
 
 /// One finished painting.
@@ -93,6 +103,10 @@ pub struct RunReport {
     pub ideal_segments: Vec<Segment>,
     /// The result, explained in a sentence.
     pub explanation: String,
+    /// CPU time the coordinator itself used while the mode ran.
+    pub coordinator_cpu_s: f64,
+    /// The coordinator's CPU use over time.
+    pub coordinator_cpu_samples: Vec<CpuSample>,
 }
 
 /// The facts a report is built from.
@@ -136,6 +150,7 @@ pub fn build(measured: Measured<'_>) -> RunReport {
             cpu_s: cpu(farewell),
             max_rss_kib: farewell.goodbye.map(|g| g.max_rss_kib),
             exit: farewell.status.map_or_else(|| "not reaped".to_owned(), describe),
+            cpu_samples: Vec::new(),
         })
         .collect();
 
@@ -176,6 +191,8 @@ pub fn build(measured: Measured<'_>) -> RunReport {
         segments,
         ideal_segments: ideal.segments,
         explanation: String::new(),
+        coordinator_cpu_s: 0.0,
+        coordinator_cpu_samples: Vec::new(),
     };
     report.explanation = explain::sentence(&report, workload, calibration);
     report
