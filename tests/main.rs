@@ -10,3 +10,4 @@ mod errors;
 mod modes;
 mod processes;
 mod support;
+mod visual;
