@@ -46,11 +46,16 @@ pub fn spark(samples: &[CpuSample], cores: f64, wall_s: f64, style: Style) -> St
         if from >= wall_s {
             break;
         }
-        let level = sampler::average(samples, from, (from + step).min(wall_s)).map_or(' ', |used| {
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // clamped to 0..=7
-            let index = (used / cores * 7.0).round().clamp(0.0, 7.0) as usize;
-            LEVELS[index]
-        });
+        // The last moments of a run may fall after the last look: they
+        // keep the level before them rather than leave a gap.
+        let level = sampler::average(samples, from, (from + step).min(wall_s)).map_or_else(
+            || out.chars().last().unwrap_or(' '),
+            |used| {
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // clamped to 0..=7
+                let index = (used / cores * 7.0).round().clamp(0.0, 7.0) as usize;
+                LEVELS[index]
+            },
+        );
         out.push(level);
     }
     out
@@ -71,5 +76,7 @@ mod tests {
         // The line stops at the run's end, not the axis's.
         assert_eq!(spark(&samples, 1.0, 0.2, style).chars().count(), 4);
         assert_eq!(spark(&[], 1.0, 0.4, style), "        ");
+        // Past the last look, the last level holds.
+        assert_eq!(spark(&samples[..6], 1.0, 0.4, style), "████▁▁▁▁");
     }
 }

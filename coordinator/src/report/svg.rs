@@ -16,6 +16,7 @@
 use std::fmt::Write as _;
 
 use crate::calibrate::Calibration;
+use crate::mode::Mode;
 use crate::report::explain::{self, secs};
 use crate::report::{RunReport, lanes_are_threads};
 use crate::sampler::{CpuSample, EVERY};
@@ -33,7 +34,7 @@ const ROW: f64 = 22.0;
 /// Between two rows.
 const GAP: f64 = 3.0;
 /// A painter's CPU band.
-const CPU_BAND: f64 = 20.0;
+const CPU_BAND: f64 = 26.0;
 /// The characters of explanation per line (at 12 px, about the width).
 const WRAP: usize = 150;
 
@@ -64,6 +65,9 @@ pub fn render(workload: &Workload, calibration: &Calibration, runs: &[RunReport]
     for run in runs {
         y = panel(&mut body, run, &axis, y + 18.0);
     }
+    y += 28.0;
+    let footer = "ideal: the same paintings on the same painters with no overhead at all (no messages, no wake-ups, nothing else running); efficiency = ideal ÷ measured.";
+    text(&mut body, 20.0, y, footer, &format!(r#"fill="{MUTED}" font-size="12""#));
     let height = (y + 16.0).ceil();
     let mut svg = String::new();
     svg += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
@@ -143,7 +147,7 @@ fn legend(out: &mut String, y: f64) -> f64 {
         b = top + 16.0,
         t = top + 2.0
     );
-    text(out, x + 32.0, base, "CPU use", "");
+    text(out, x + 32.0, base, "CPU use (top: all its cores)", "");
     top + 24.0
 }
 
@@ -185,13 +189,13 @@ fn panel(out: &mut String, run: &RunReport, axis: &Axis, y: f64) -> f64 {
     let _ = writeln!(out, r#"<g class="panel" id="{}">"#, run.mode.name());
     text(out, 20.0, y + 16.0, run.mode.name(), r#"font-size="16" font-weight="bold""#);
     text(out, 130.0, y + 16.0, &who(run), &format!(r#"fill="{MUTED}""#));
-    let speedup = run.speedup.map_or_else(String::new, |s| format!(" · {s:.2}× sequential"));
-    let summary = format!(
-        "{} wall{speedup} · ideal {} · efficiency {}",
-        secs(run.wall_s),
-        secs(run.ideal_s),
-        explain::efficiency(run)
-    );
+    // The times are on the lines below; the header says what they mean.
+    let speedup = match run.speedup {
+        _ if run.mode == Mode::Sequential => "the baseline · ".to_owned(),
+        Some(s) => format!("{s:.2}× as fast as sequential · "),
+        None => String::new(),
+    };
+    let summary = format!("{speedup}efficiency {}", explain::efficiency(run));
     text(out, WIDTH - RIGHT, y + 16.0, &summary, r#"text-anchor="end" font-weight="bold""#);
 
     let top = y + 40.0;
@@ -366,8 +370,13 @@ fn draw_segment(out: &mut String, s: &Segment, axis: &Axis, y: f64) {
 fn cpu_band(out: &mut String, run: &RunReport, painter: usize, axis: &Axis, y: f64) -> f64 {
     let Some(report) = run.painters.get(painter) else { return y };
     let bottom = y + CPU_BAND - 2.0;
+    // As `top` says it: 100% is one core, a process with two threads can reach 200%.
     let mean = crate::sampler::average(&report.cpu_samples, 0.0, run.wall_s);
-    let label = mean.map_or_else(|| "CPU use".to_owned(), |m| format!("CPU use {:.0}%", m * 100.0));
+    let label = match (mean, report.lanes) {
+        (None, _) => "CPU use".to_owned(),
+        (Some(m), 0 | 1) => format!("CPU use {:.0}%", m * 100.0),
+        (Some(m), lanes) => format!("CPU use {:.0}% of {}%", m * 100.0, lanes * 100),
+    };
     text(out, 20.0, y + CPU_BAND / 2.0 + 4.0, &label, &format!(r#"fill="{CPU}" font-size="11""#));
     let _ = writeln!(
         out,
@@ -413,6 +422,13 @@ fn steps(samples: &[CpuSample], wall_s: f64, cores: f64) -> Vec<(f64, f64)> {
         let used = (sample.cpu / cores).clamp(0.0, 1.0);
         points.push((from, used));
         points.push((to, used));
+    }
+    // The last moments of a run may fall after the last look: they keep
+    // the level before them.
+    if let Some(&(t, used)) = points.last()
+        && t < wall_s
+    {
+        points.push((wall_s, used));
     }
     points
 }
@@ -534,6 +550,7 @@ mod tests {
             steps(&samples, 0.12, 1.0),
             vec![(0.0, 1.0), (0.05, 1.0), (0.05, 0.5), (0.1, 0.5), (0.1, 0.0), (0.12, 0.0)]
         );
+        assert_eq!(steps(&samples[..1], 0.08, 1.0), vec![(0.0, 1.0), (0.05, 1.0), (0.08, 1.0)]);
     }
 
     #[test]
