@@ -89,17 +89,25 @@ fn title(out: &mut String, workload: &Workload, calibration: &Calibration, runs:
         _ => format!("the same {n} paintings, {} ways", runs.len()),
     };
     text(out, 20.0, 32.0, &format!("atelier: {what}"), r#"font-size="20" font-weight="bold""#);
-    let coats = if workload.coats == 1 { String::new() } else { format!(", {} coats", workload.coats) };
+    let coats = match workload.coats {
+        1 => String::new(),
+        n => format!("{n} coats, each "),
+    };
     let line = format!(
-        "each painting{coats}: {} of painting (CPU work), then {} of drying ({} disk + {} network wait) · cores {} · measured, not simulated",
+        "each painting: {coats}{} of painting (CPU work), then {} of drying ({} disk + {} network wait) · cores {}",
         human(calibration.paint().as_secs_f64()),
         human(workload.dry().as_secs_f64()),
         human(workload.file_wait.as_secs_f64()),
         human(workload.net_wait.as_secs_f64()),
         workload.cores_text(),
     );
-    text(out, 20.0, 54.0, &line, &format!(r#"fill="{MUTED}""#));
-    64.0
+    // Long durations or core lists may need a second line.
+    let mut y = 36.0;
+    for line in wrap(&line, 140) {
+        y += 18.0;
+        text(out, 20.0, y, &line, &format!(r#"fill="{MUTED}""#));
+    }
+    y + 10.0
 }
 
 /// The key to the picture; returns the y below it.
@@ -440,10 +448,18 @@ fn time_axis(out: &mut String, axis: &Axis, y: f64) -> f64 {
     for t in axis.ticks() {
         let x = axis.x(t);
         let _ = writeln!(out, r#"<line x1="{x:.1}" y1="{y:.1}" x2="{x:.1}" y2="{:.1}" stroke="{INK}"/>"#, y + 5.0);
-        let label = format!("{} s", format!("{t:.3}").trim_end_matches('0').trim_end_matches('.'));
+        let label = format!("{} s", seconds(t, axis.step_s));
         text(out, x, y + 18.0, &label, &format!(r#"fill="{MUTED}" font-size="11" text-anchor="middle""#));
     }
     y + 18.0
+}
+
+/// A tick's time, with as many decimals as the step between ticks needs.
+fn seconds(t: f64, step_s: f64) -> String {
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // clamped to 0..=6
+    let decimals = (-step_s.log10()).ceil().clamp(0.0, 6.0) as usize;
+    let text = format!("{t:.decimals$}");
+    if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_owned() } else { text }
 }
 
 /// A label beside a vertical line: right of it, or left of it near the
@@ -540,6 +556,10 @@ mod tests {
         assert_eq!(axis.ticks().count(), 8);
         assert!((axis.x(0.0) - LEFT).abs() < 1e-9);
         assert!((Axis::new(0.12).step_s - 0.01).abs() < 1e-9);
+        assert_eq!(seconds(1.5, 0.5), "1.5");
+        assert_eq!(seconds(2.0, 0.5), "2");
+        assert_eq!(seconds(0.0015, 0.0005), "0.0015");
+        assert_eq!(seconds(20.0, 10.0), "20");
     }
 
     #[test]
