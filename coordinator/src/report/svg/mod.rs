@@ -13,6 +13,9 @@
 //! draws it the same. Every block carries a `class` (`paint`, `file-wait`,
 //! `net-wait`) and a `<title>` (a tooltip in a browser).
 
+mod axis;
+mod markup;
+
 use std::fmt::Write as _;
 
 use crate::calibrate::Calibration;
@@ -22,6 +25,8 @@ use crate::report::{RunReport, lanes_are_threads};
 use crate::sampler::{CpuSample, EVERY};
 use crate::schedule::{Segment, SegmentKind};
 use crate::workload::Workload;
+use axis::{Axis, time_axis};
+use markup::{block, escape, text, wrap};
 
 /// The picture's width, in pixels.
 const WIDTH: f64 = 1000.0;
@@ -157,38 +162,6 @@ fn legend(out: &mut String, y: f64) -> f64 {
     );
     text(out, x + 32.0, base, "CPU use (top: all its cores)", "");
     top + 24.0
-}
-
-/// The time axis every panel shares.
-struct Axis {
-    span_s: f64,
-    step_s: f64,
-}
-
-impl Axis {
-    fn new(span_s: f64) -> Self {
-        // The smallest step of 1, 2 or 5 × 10^k that gives at most 12 ticks.
-        let span_s = if span_s > 0.0 { span_s } else { 1.0 };
-        let mut step_s = 10f64.powf((span_s / 12.0).log10().floor());
-        for factor in [1.0, 2.0, 5.0, 10.0] {
-            if span_s / (step_s * factor) <= 12.0 {
-                step_s *= factor;
-                break;
-            }
-        }
-        Self { span_s, step_s }
-    }
-
-    /// The x of a time.
-    fn x(&self, t: f64) -> f64 {
-        LEFT + (t / self.span_s).clamp(0.0, 1.0) * (WIDTH - LEFT - RIGHT)
-    }
-
-    /// The ticks' times.
-    fn ticks(&self) -> impl Iterator<Item = f64> + '_ {
-        // Multiplied rather than added up, so that 0.1 + 0.1 + 0.1 does not drift.
-        (0..).map(|i| f64::from(i) * self.step_s).take_while(|&t| t <= self.span_s + 1e-9)
-    }
 }
 
 /// One run: a header, its lanes, CPU bands, wall lines, axis and sentence;
@@ -441,81 +414,11 @@ fn steps(samples: &[CpuSample], wall_s: f64, cores: f64) -> Vec<(f64, f64)> {
     points
 }
 
-/// The time axis with its ticks in seconds; returns the y below it.
-fn time_axis(out: &mut String, axis: &Axis, y: f64) -> f64 {
-    let _ =
-        writeln!(out, r#"<line x1="{LEFT}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="{INK}"/>"#, axis.x(axis.span_s));
-    for t in axis.ticks() {
-        let x = axis.x(t);
-        let _ = writeln!(out, r#"<line x1="{x:.1}" y1="{y:.1}" x2="{x:.1}" y2="{:.1}" stroke="{INK}"/>"#, y + 5.0);
-        let label = format!("{} s", seconds(t, axis.step_s));
-        text(out, x, y + 18.0, &label, &format!(r#"fill="{MUTED}" font-size="11" text-anchor="middle""#));
-    }
-    y + 18.0
-}
-
-/// A tick's time, with as many decimals as the step between ticks needs.
-fn seconds(t: f64, step_s: f64) -> String {
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // clamped to 0..=6
-    let decimals = (-step_s.log10()).ceil().clamp(0.0, 6.0) as usize;
-    let text = format!("{t:.decimals$}");
-    if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_owned() } else { text }
-}
-
 /// A label beside a vertical line: right of it, or left of it near the
 /// picture's right edge.
 fn side_label(out: &mut String, x: f64, y: f64, label: &str, colour: &str) {
     let (x, anchor) = if x > WIDTH - RIGHT - 110.0 { (x - 5.0, "end") } else { (x + 5.0, "start") };
     text(out, x, y, label, &format!(r#"fill="{colour}" font-size="11" text-anchor="{anchor}""#));
-}
-
-/// A plain rectangle.
-fn block(out: &mut String, x: f64, y: f64, width: f64, height: f64, fill: &str, class: &str) {
-    let _ = writeln!(
-        out,
-        r#"<rect class="{class}" x="{x:.1}" y="{y:.1}" width="{width:.1}" height="{height:.1}" fill="{fill}"/>"#
-    );
-}
-
-/// A line of text; `attributes` are added as they are.
-fn text(out: &mut String, x: f64, y: f64, content: &str, attributes: &str) {
-    let space = if attributes.is_empty() { "" } else { " " };
-    let _ = writeln!(out, r#"<text x="{x:.1}" y="{y:.1}"{space}{attributes}>{}</text>"#, escape(content));
-}
-
-/// Text made safe for XML.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for ch in text.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            _ => out.push(ch),
-        }
-    }
-    out
-}
-
-/// Words in lines of at most `width` characters.
-fn wrap(text: &str, width: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
-            lines.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line += word;
-    }
-    if !line.is_empty() {
-        lines.push(line);
-    }
-    lines
 }
 
 /// Seconds, as `400 ms` or `1.5 s`.
@@ -533,11 +436,6 @@ mod tests {
     use crate::report::sample::{sample_run, sample_workload};
 
     #[test]
-    fn text_is_escaped() {
-        assert_eq!(escape(r#"a<b & "c"'"#), "a&lt;b &amp; &quot;c&quot;&apos;");
-    }
-
-    #[test]
     fn overlapping_drying_goes_on_its_own_row() {
         let run = sample_run();
         let segments: Vec<&Segment> = run.segments.iter().collect();
@@ -547,19 +445,6 @@ mod tests {
         assert!(rows[0].iter().filter(|s| s.kind == SegmentKind::Paint).count() == 2);
         // Painting 2's drying starts as painting 1's ends: it fits on the first free row.
         assert_eq!(rows.iter().map(Vec::len).sum::<usize>(), 6);
-    }
-
-    #[test]
-    fn ticks_are_round_numbers() {
-        let axis = Axis::new(3.61);
-        assert!((axis.step_s - 0.5).abs() < 1e-9);
-        assert_eq!(axis.ticks().count(), 8);
-        assert!((axis.x(0.0) - LEFT).abs() < 1e-9);
-        assert!((Axis::new(0.12).step_s - 0.01).abs() < 1e-9);
-        assert_eq!(seconds(1.5, 0.5), "1.5");
-        assert_eq!(seconds(2.0, 0.5), "2");
-        assert_eq!(seconds(0.0015, 0.0005), "0.0015");
-        assert_eq!(seconds(20.0, 10.0), "20");
     }
 
     #[test]
