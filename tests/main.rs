@@ -11,3 +11,4 @@ mod faults;
 mod modes;
 mod processes;
 mod support;
+mod visual;

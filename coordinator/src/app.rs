@@ -5,7 +5,8 @@
 //! [`crate::calibrate`] turns `--paint` into strokes;
 //! per mode, [`crate::mode`] lays out the painters,
 //! [`crate::pool`] starts them ([`crate::painter`] is one of them),
-//! [`crate::dispatch`] feeds them and collects their events,
+//! [`crate::dispatch`] feeds them and collects their events while
+//! [`crate::sampler`] watches their CPU use,
 //! [`crate::schedule`] computes the ideal, and
 //! [`crate::report`] builds the result and renders it.
 
@@ -17,13 +18,14 @@ use anyhow::{Context, bail};
 use serde::Serialize;
 
 use crate::calibrate::{self, Calibration};
-use crate::cli::{Cli, Command, PlanArgs, WorkloadArgs};
+use crate::cli::{Cli, Command, FileArgs, PlanArgs, WorkloadArgs};
 use crate::dispatch::{self, Interrupted, Policy};
 use crate::mode::Mode;
 use crate::painter::Launch;
 use crate::pool::Pool;
 use crate::progress::Progress;
-use crate::report::{self, Measured, RunReport, text};
+use crate::report::{self, Measured, RunReport, files, text};
+use crate::sampler::Sampler;
 use crate::schedule;
 use crate::signals::Interrupts;
 use crate::workload::Workload;
@@ -40,9 +42,9 @@ pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let (modes, args, json, compare): (Vec<Mode>, WorkloadArgs, bool, bool) = match cli.command {
-        Some(Command::Run(run)) => (vec![run.mode], run.workload, run.json, false),
-        Some(Command::Compare(compare)) => (Mode::ALL.to_vec(), compare.workload, compare.json, true),
+    let (modes, args, json, compare, files): (Vec<Mode>, WorkloadArgs, bool, bool, FileArgs) = match cli.command {
+        Some(Command::Run(run)) => (vec![run.mode], run.workload, run.json, false, run.files),
+        Some(Command::Compare(compare)) => (Mode::ALL.to_vec(), compare.workload, compare.json, true, compare.files),
         Some(Command::Plan(plan)) => return print_plan(&plan),
         Some(Command::Completions { shell }) => {
             let mut command = <Cli as clap::CommandFactory>::command();
@@ -52,6 +54,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         None => bail!("no command"),
     };
     let workload = Workload::from_args(&args)?;
+    files::check(&files)?;
     let binary = painter_binary(cli.painter.as_deref())?;
     workload.output_folder("")?;
     let mut interrupts = Interrupts::install().context("cannot listen for Ctrl-C")?;
@@ -92,6 +95,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     drop(progress);
     print(&workload, &calibration, &runs, json, compare)?;
+    files::write(&files, &workload, &calibration, &runs)?;
     let lost: Vec<String> = runs
         .iter()
         .filter(|run| !run.lost.is_empty())
@@ -138,6 +142,8 @@ async fn run_mode(
         pool = Pool::spawn(launch, &plans) => pool?,
         signal = interrupts.recv() => return Err(Interrupted::before_start(signal, workload.paintings).into()),
     };
+    let pids: Vec<u32> = pool.painters.iter().map(|p| p.hello.pid).collect();
+    let sampler = Sampler::start(&pids);
     let outcome = match dispatch::run(&mut pool, workload.jobs(calibration.strokes), policy, interrupts, progress).await
     {
         Ok(outcome) => outcome,
@@ -146,9 +152,11 @@ async fn run_mode(
             return Err(interrupted.into());
         }
     };
+    let cpu = sampler.stop().await;
+    let start_ns = outcome.start_ns;
     let painters = pool.painters.iter().map(|p| (p.hello.clone(), p.startup)).collect();
     let farewells = pool.shutdown().await;
-    Ok(report::build(Measured {
+    let mut report = report::build(Measured {
         mode,
         painters,
         planned: plans.len(),
@@ -157,7 +165,9 @@ async fn run_mode(
         ideal,
         workload,
         calibration,
-    }))
+    });
+    cpu.fill(&mut report, start_ns);
+    Ok(report)
 }
 
 /// `coordinator plan`: the ideal of the modes, as text or JSON.

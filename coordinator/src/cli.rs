@@ -101,6 +101,9 @@ pub struct CompareArgs {
     /// Print one JSON object (with a `runs` array) instead of the report.
     #[arg(long)]
     pub json: bool,
+    /// Files to draw the runs into.
+    #[command(flatten)]
+    pub files: FileArgs,
 }
 
 /// `coordinator run`.
@@ -115,6 +118,20 @@ pub struct RunArgs {
     /// Print one JSON object instead of the report.
     #[arg(long)]
     pub json: bool,
+    /// Files to draw the run into.
+    #[command(flatten)]
+    pub files: FileArgs,
+}
+
+/// Files written beside the report, once every mode has run.
+#[derive(Debug, Clone, Default, Args)]
+pub struct FileArgs {
+    /// Also draw the timelines as a picture (SVG), one panel per mode.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
+    /// Also write a Chrome trace (JSON) to open in Perfetto or chrome://tracing.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
 }
 
 /// The paintings, and how they are spread over processes and cores.

@@ -14,6 +14,7 @@ mod pool;
 mod progress;
 mod reap;
 mod report;
+mod sampler;
 mod schedule;
 mod signals;
 mod workload;

@@ -153,6 +153,8 @@ mod tests {
             explanation: String::new(),
             failures: Vec::new(),
             lost: Vec::new(),
+            coordinator_cpu_s: 0.0,
+            coordinator_cpu_samples: Vec::new(),
         }
     }
 

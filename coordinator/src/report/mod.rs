@@ -1,10 +1,17 @@
 //! What a run measured, as data: built once from the painters' events, then
-//! rendered as text ([`text`]) or JSON (serde, straight from these structs).
+//! rendered as text ([`text`]), JSON (serde, straight from these structs),
+//! a picture ([`svg`]) or a Chrome trace ([`trace`]).
 
 pub mod explain;
+pub mod files;
 pub mod plan;
+#[cfg(test)]
+pub(crate) mod sample;
+pub mod sparkline;
+pub mod svg;
 pub mod text;
 pub mod timeline;
+pub mod trace;
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -16,6 +23,7 @@ use crate::dispatch::{Failure, Lost, Outcome};
 use crate::mode::Mode;
 use crate::painter::describe;
 use crate::pool::Farewell;
+use crate::sampler::CpuSample;
 use crate::schedule::{Ideal, Segment, SegmentKind};
 use crate::workload::Workload;
 
@@ -47,6 +55,8 @@ pub struct PainterReport {
     pub max_rss_kib: Option<u64>,
     /// How it exited.
     pub exit: String,
+    /// Its CPU use over time, sampled from `/proc` while the mode ran.
+    pub cpu_samples: Vec<CpuSample>,
 }
 
 /// One finished painting.
@@ -103,6 +113,10 @@ pub struct RunReport {
     pub failures: Vec<Failure>,
     /// Paintings given up on (after `--retries`), by number.
     pub lost: Vec<Lost>,
+    /// CPU time the coordinator itself used while the mode ran.
+    pub coordinator_cpu_s: f64,
+    /// The coordinator's CPU use over time.
+    pub coordinator_cpu_samples: Vec<CpuSample>,
 }
 
 /// The facts a report is built from.
@@ -151,6 +165,7 @@ pub fn build(measured: Measured<'_>) -> RunReport {
             sys_s: usage(farewell).map(|u| u.sys_s),
             max_rss_kib: usage(farewell).map(|u| u.max_rss_kib),
             exit: farewell.exit.status.map_or_else(|| "not reaped".to_owned(), describe),
+            cpu_samples: Vec::new(),
         })
         .collect();
 
@@ -196,6 +211,8 @@ pub fn build(measured: Measured<'_>) -> RunReport {
         explanation: String::new(),
         failures: outcome.failures.clone(),
         lost: outcome.lost.clone(),
+        coordinator_cpu_s: 0.0,
+        coordinator_cpu_samples: Vec::new(),
     };
     report.explanation = explain::sentence(&report, workload, calibration);
     report

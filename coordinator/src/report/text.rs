@@ -4,9 +4,9 @@
 use std::fmt::Write as _;
 
 use crate::calibrate::Calibration;
-use crate::report::explain;
 use crate::report::timeline::{self, Lane, Style};
 use crate::report::{RunReport, lanes_are_threads};
+use crate::report::{explain, sparkline};
 use crate::workload::Workload;
 
 /// Rendering options.
@@ -26,6 +26,10 @@ pub fn render(workload: &Workload, calibration: &Calibration, runs: &[RunReport]
     out += &table(runs);
     out.push('\n');
     out += "  █ painting, starting with its number   ░ drying: slow disk, then slow network\n";
+    if runs.iter().flat_map(|r| &r.painters).any(|p| !p.cpu_samples.is_empty()) {
+        out +=
+            "  ▁▂▃▄▅▆▇█ cpu: how busy each painter process was (█ all its cores), then its average as top shows it\n";
+    }
     // One time axis and one label column for every timeline, so that a
     // `compare` lines its modes up one above the other.
     let span_s = runs.iter().map(|r| r.wall_s.max(r.ideal_s)).fold(0.0, f64::max);
@@ -176,7 +180,12 @@ fn section(run: &RunReport, lanes: &[Lane<'_>], style: Style, columns: usize) ->
         (n, false) => format!("{n} painter processes, {how}"),
     };
     let mut out = format!("{} — {who}\n", run.mode.name());
-    for line in timeline::draw(lanes, style) {
+    let mut lines = timeline::draw(lanes, style);
+    // CPU use goes under the lanes, above the time axis (the last two lines).
+    let axis = lines.split_off(lines.len().saturating_sub(2));
+    lines.extend(sparkline::lines(run, style));
+    lines.extend(axis);
+    for line in lines {
         out += &line;
         out.push('\n');
     }

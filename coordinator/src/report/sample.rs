@@ -1,0 +1,85 @@
+//! A small made-up run for the renderers' unit tests: one async painter on
+//! core 0, two paintings whose drying overlaps, and its CPU use.
+
+use std::time::Duration;
+
+use crate::mode::Mode;
+use crate::report::{PainterReport, PaintingReport, RunReport};
+use crate::sampler::CpuSample;
+use crate::schedule::{Segment, SegmentKind};
+use crate::workload::Workload;
+
+/// Painting 1 is painted from 0 to 0.4 s and dries until 0.8 s; painting 2
+/// is painted meanwhile, from 0.4 to 0.8 s, and dries until 1.2 s. The CPU
+/// is busy while it paints and idle after.
+pub(crate) fn sample_run() -> RunReport {
+    let seg = |painting, kind, start_s, end_s| Segment { painter: 0, lane: 0, painting, coat: 0, kind, start_s, end_s };
+    let segments = vec![
+        seg(1, SegmentKind::Paint, 0.0, 0.4),
+        seg(1, SegmentKind::FileWait, 0.4, 0.6),
+        seg(2, SegmentKind::Paint, 0.4, 0.8),
+        seg(1, SegmentKind::NetWait, 0.6, 0.8),
+        seg(2, SegmentKind::FileWait, 0.8, 1.0),
+        seg(2, SegmentKind::NetWait, 1.0, 1.2),
+    ];
+    let cpu_samples =
+        (1..=24).map(|i| CpuSample { t_s: f64::from(i) * 0.05, cpu: if i <= 16 { 1.0 } else { 0.0 } }).collect();
+    let painter = PainterReport {
+        id: 0,
+        pid: 4242,
+        core: Some(0),
+        cores: vec![0],
+        lanes: 1,
+        scheduler: "async",
+        startup_s: 0.01,
+        cpu_s: Some(0.8),
+        max_rss_kib: Some(4000),
+        exit: "exited 0".into(),
+        cpu_samples,
+    };
+    let painting = |id| PaintingReport {
+        id,
+        painter: 0,
+        lane: 0,
+        core: Some(0),
+        checksum: "0123456789abcdef".into(),
+        path: format!("out/async/painting-{id:03}.png"),
+    };
+    RunReport {
+        mode: Mode::Async,
+        processes: 1,
+        lanes: 1,
+        cores: 1,
+        wall_s: 1.2,
+        ideal_s: 1.2,
+        efficiency: 1.0,
+        speedup: None,
+        cpu_s: 0.8,
+        startup_s: 0.01,
+        painters: vec![painter],
+        paintings: vec![painting(1), painting(2)],
+        ideal_segments: segments.clone(),
+        segments,
+        explanation: "One process on one core: each painting dried while the next was painted.".into(),
+        coordinator_cpu_s: 0.01,
+        coordinator_cpu_samples: vec![CpuSample { t_s: 0.05, cpu: 0.02 }],
+    }
+}
+
+/// The workload of [`sample_run`]: 2 paintings of 400 ms painting and
+/// 400 ms drying, on core 0.
+pub(crate) fn sample_workload() -> Workload {
+    Workload {
+        paintings: 2,
+        coats: 1,
+        paint: Duration::from_millis(400),
+        file_wait: Duration::from_millis(200),
+        net_wait: Duration::from_millis(200),
+        workers: 1,
+        cores: Some(vec![0]),
+        allowed_cores: vec![0, 1],
+        seed: 1,
+        out: "out".into(),
+        slice: Duration::from_millis(2),
+    }
+}

@@ -1,0 +1,82 @@
+//! CPU use in the terminal: one line of `▁▂▃▄▅▆▇█` per painter process,
+//! on the same time axis as its timeline, so that painting (█ above) lines
+//! up with a busy CPU (█ below) and drying with an idle one (▁).
+
+use crate::report::RunReport;
+use crate::report::timeline::Style;
+use crate::sampler::{self, CpuSample};
+
+/// From idle to every core of the painter busy.
+const LEVELS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// One line per painter that was sampled, labelled `cpu` (or `cpu pK` when
+/// there are several), ending with its average use over the run, as `top`
+/// would show it (100% is one core). Lines for a run that was not sampled:
+/// none.
+#[must_use]
+pub fn lines(run: &RunReport, style: Style) -> Vec<String> {
+    let label_width = style.label_width;
+    let several = run.painters.len() > 1;
+    run.painters
+        .iter()
+        .filter(|p| !p.cpu_samples.is_empty())
+        .map(|painter| {
+            let label = if several { format!("cpu p{}", painter.id) } else { "cpu".to_owned() };
+            let cores = f64::from(painter.lanes.max(1));
+            let spark = spark(&painter.cpu_samples, cores, run.wall_s, style);
+            let mean = sampler::average(&painter.cpu_samples, 0.0, run.wall_s).unwrap_or(0.0);
+            format!("  {label:>label_width$} │{spark} {:.0}%", mean * 100.0)
+        })
+        .collect()
+}
+
+/// The sparkline itself: a character per column up to `wall_s`, each the
+/// average use over that column's stretch of time, `cores` being full.
+#[must_use]
+pub fn spark(samples: &[CpuSample], cores: f64, wall_s: f64, style: Style) -> String {
+    if style.span_s <= 0.0 || style.width == 0 {
+        return String::new();
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let step = style.span_s / style.width as f64;
+    let mut out = String::new();
+    for column in 0..style.width {
+        #[allow(clippy::cast_precision_loss)]
+        let from = column as f64 * step;
+        if from >= wall_s {
+            break;
+        }
+        // The last moments of a run may fall after the last look: they
+        // keep the level before them rather than leave a gap.
+        let level = sampler::average(samples, from, (from + step).min(wall_s)).map_or_else(
+            || out.chars().last().unwrap_or(' '),
+            |used| {
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // clamped to 0..=7
+                let index = (used / cores * 7.0).round().clamp(0.0, 7.0) as usize;
+                LEVELS[index]
+            },
+        );
+        out.push(level);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn busy_then_idle_reads_full_then_low() {
+        let samples: Vec<CpuSample> =
+            (1..=8).map(|i| CpuSample { t_s: f64::from(i) * 0.05, cpu: if i <= 4 { 1.0 } else { 0.0 } }).collect();
+        let style = Style { width: 8, span_s: 0.4, label_width: 3, color: false };
+        assert_eq!(spark(&samples, 1.0, 0.4, style), "████▁▁▁▁");
+        // Two cores' worth of painter: one busy core is half-full.
+        assert_eq!(spark(&samples, 2.0, 0.4, style), "▅▅▅▅▁▁▁▁");
+        // The line stops at the run's end, not the axis's.
+        assert_eq!(spark(&samples, 1.0, 0.2, style).chars().count(), 4);
+        assert_eq!(spark(&[], 1.0, 0.4, style), "        ");
+        // Past the last look, the last level holds.
+        assert_eq!(spark(&samples[..6], 1.0, 0.4, style), "████▁▁▁▁");
+    }
+}

@@ -1,0 +1,473 @@
+//! The timeline as a picture (`--svg FILE`): the drawing from the lecture,
+//! made from a measured run.
+//!
+//! One panel per mode, all on one time axis, so that a `compare` reads from
+//! top to bottom like the board: a lane per painter (per thread in
+//! `threads` mode), painting as a coloured block with the painting's
+//! number, drying as two greys (the slow disk, then the slow network), the
+//! measured wall time as a solid line and the ideal as a dashed one, and
+//! under each painter a band with its CPU use over time, as sampled from
+//! `/proc`: full while it paints, empty while it waits.
+//!
+//! Plain SVG 1.1 with presentation attributes only, so that any viewer
+//! draws it the same. Every block carries a `class` (`paint`, `file-wait`,
+//! `net-wait`) and a `<title>` (a tooltip in a browser).
+
+mod axis;
+mod markup;
+
+use std::fmt::Write as _;
+
+use crate::calibrate::Calibration;
+use crate::mode::Mode;
+use crate::report::explain::{self, secs};
+use crate::report::{RunReport, lanes_are_threads};
+use crate::sampler::{CpuSample, EVERY};
+use crate::schedule::{Segment, SegmentKind};
+use crate::workload::Workload;
+use axis::{Axis, time_axis};
+use markup::{block, escape, text, wrap};
+
+/// The picture's width, in pixels.
+const WIDTH: f64 = 1000.0;
+/// Where the time axis starts: left of it, the lane labels.
+const LEFT: f64 = 160.0;
+/// Space right of the time axis, for the last tick's label.
+const RIGHT: f64 = 36.0;
+/// One row of blocks.
+const ROW: f64 = 22.0;
+/// Between two rows.
+const GAP: f64 = 3.0;
+/// A painter's CPU band.
+const CPU_BAND: f64 = 26.0;
+/// The characters of explanation per line (at 12 px, about the width).
+const WRAP: usize = 150;
+
+/// Painting colours, one per painting number, cycling: distinct from one
+/// another and from the greys of drying.
+const COLOURS: [&str; 8] = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7"];
+/// The slow disk.
+const FILE_GREY: &str = "#d4d4d4";
+/// The slow network.
+const NET_GREY: &str = "#9e9e9e";
+/// The ideal wall time.
+const IDEAL: &str = "#c62828";
+/// CPU use.
+const CPU: &str = "#2e7d32";
+/// Labels and lines.
+const INK: &str = "#222222";
+/// Quieter text.
+const MUTED: &str = "#666666";
+
+/// The picture of one or more runs of one workload.
+#[must_use]
+pub fn render(workload: &Workload, calibration: &Calibration, runs: &[RunReport]) -> String {
+    let span_s = runs.iter().map(|r| r.wall_s.max(r.ideal_s)).fold(0.0, f64::max);
+    let axis = Axis::new(span_s);
+    let mut body = String::new();
+    let mut y = title(&mut body, workload, calibration, runs);
+    y = legend(&mut body, y);
+    for run in runs {
+        y = panel(&mut body, run, &axis, y + 18.0);
+    }
+    y += 28.0;
+    let footer = "ideal: the same paintings on the same painters with no overhead at all (no messages, no wake-ups, nothing else running); efficiency = ideal ÷ measured.";
+    text(&mut body, 20.0, y, footer, &format!(r#"fill="{MUTED}" font-size="12""#));
+    let height = (y + 16.0).ceil();
+    let mut svg = String::new();
+    svg += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+    let _ = writeln!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" font-family="Helvetica, Arial, sans-serif" font-size="13">"#
+    );
+    let _ = writeln!(svg, r##"<rect x="0" y="0" width="{WIDTH}" height="{height}" fill="#ffffff"/>"##);
+    svg += &body;
+    svg += "</svg>\n";
+    svg
+}
+
+/// The title and what was painted; returns the y below them.
+fn title(out: &mut String, workload: &Workload, calibration: &Calibration, runs: &[RunReport]) -> f64 {
+    let n = workload.paintings;
+    let what = match runs {
+        [run] => format!("{n} paintings, {} mode", run.mode.name()),
+        _ => format!("the same {n} paintings, {} ways", runs.len()),
+    };
+    text(out, 20.0, 32.0, &format!("atelier: {what}"), r#"font-size="20" font-weight="bold""#);
+    let coats = match workload.coats {
+        1 => String::new(),
+        n => format!("{n} coats, each "),
+    };
+    let line = format!(
+        "each painting: {coats}{} of painting (CPU work), then {} of drying ({} disk + {} network wait) · cores {}",
+        human(calibration.paint().as_secs_f64()),
+        human(workload.dry().as_secs_f64()),
+        human(workload.file_wait.as_secs_f64()),
+        human(workload.net_wait.as_secs_f64()),
+        workload.cores_text(),
+    );
+    // Long durations or core lists may need a second line.
+    let mut y = 36.0;
+    for line in wrap(&line, 140) {
+        y += 18.0;
+        text(out, 20.0, y, &line, &format!(r#"fill="{MUTED}""#));
+    }
+    y + 10.0
+}
+
+/// The key to the picture; returns the y below it.
+fn legend(out: &mut String, y: f64) -> f64 {
+    let top = y + 8.0;
+    let mid = top + 8.0;
+    let base = mid + 4.5;
+    let mut x = 20.0;
+    for (i, colour) in COLOURS.iter().take(3).enumerate() {
+        block(out, x + 18.0 * i as f64, top, 16.0, 16.0, colour, "legend");
+        text(
+            out,
+            x + 18.0 * i as f64 + 8.0,
+            base,
+            &(i + 1).to_string(),
+            r##"fill="#ffffff" font-size="11" font-weight="bold" text-anchor="middle""##,
+        );
+    }
+    x += 58.0;
+    text(out, x, base, "painting n: the CPU is busy", "");
+    x += 192.0;
+    block(out, x, top, 28.0, 16.0, FILE_GREY, "legend");
+    text(out, x + 34.0, base, "drying: disk wait", "");
+    x += 150.0;
+    block(out, x, top, 28.0, 16.0, NET_GREY, "legend");
+    text(out, x + 34.0, base, "network wait", "");
+    x += 124.0;
+    let _ =
+        writeln!(out, r#"<line x1="{x}" y1="{top}" x2="{x}" y2="{}" stroke="{INK}" stroke-width="2"/>"#, top + 16.0);
+    text(out, x + 6.0, base, "measured end", "");
+    x += 108.0;
+    let _ = writeln!(
+        out,
+        r#"<line x1="{x}" y1="{top}" x2="{x}" y2="{}" stroke="{IDEAL}" stroke-width="2" stroke-dasharray="4,3"/>"#,
+        top + 16.0
+    );
+    text(out, x + 6.0, base, "ideal end", "");
+    x += 84.0;
+    let _ = writeln!(
+        out,
+        r#"<polyline points="{x},{b} {},{b} {},{t} {},{t}" fill="none" stroke="{CPU}" stroke-width="1.5"/>"#,
+        x + 8.0,
+        x + 8.0,
+        x + 26.0,
+        b = top + 16.0,
+        t = top + 2.0
+    );
+    text(out, x + 32.0, base, "CPU use (top: all its cores)", "");
+    top + 24.0
+}
+
+/// One run: a header, its lanes, CPU bands, wall lines, axis and sentence;
+/// returns the y below it.
+fn panel(out: &mut String, run: &RunReport, axis: &Axis, y: f64) -> f64 {
+    let _ = writeln!(out, r#"<g class="panel" id="{}">"#, run.mode.name());
+    text(out, 20.0, y + 16.0, run.mode.name(), r#"font-size="16" font-weight="bold""#);
+    text(out, 130.0, y + 16.0, &who(run), &format!(r#"fill="{MUTED}""#));
+    // The times are on the lines below; the header says what they mean.
+    let speedup = match run.speedup {
+        _ if run.mode == Mode::Sequential => "the baseline · ".to_owned(),
+        Some(s) => format!("{s:.2}× as fast as sequential · "),
+        None => String::new(),
+    };
+    let summary = format!("{speedup}efficiency {}", explain::efficiency(run));
+    text(out, WIDTH - RIGHT, y + 16.0, &summary, r#"text-anchor="end" font-weight="bold""#);
+
+    let top = y + 40.0;
+    // Grid lines first, so that everything else is drawn over them.
+    let mut y = top;
+    let rows_of: Vec<_> = painter_lanes(run).collect();
+    let height: f64 = rows_of
+        .iter()
+        .map(|(_, lanes)| lanes.iter().map(|l| rows_height(l.rows.len())).sum::<f64>() + CPU_BAND + GAP)
+        .sum();
+    for t in axis.ticks() {
+        let x = axis.x(t);
+        let _ =
+            writeln!(out, r##"<line x1="{x:.1}" y1="{top}" x2="{x:.1}" y2="{:.1}" stroke="#eeeeee"/>"##, top + height);
+    }
+    for (painter, lanes) in &rows_of {
+        for lane in lanes {
+            text(out, 20.0, y + ROW / 2.0 + 4.5, &lane.label, "");
+            for (row, segments) in lane.rows.iter().enumerate() {
+                let row_y = y + row as f64 * (ROW + GAP);
+                for segment in segments {
+                    draw_segment(out, segment, axis, row_y);
+                }
+            }
+            y += rows_height(lane.rows.len());
+        }
+        y = cpu_band(out, run, *painter, axis, y) + GAP;
+    }
+    let bottom = y;
+
+    // The measured end, labelled above the lanes; the ideal, below them.
+    let wall_x = axis.x(run.wall_s);
+    let _ = writeln!(
+        out,
+        r#"<line x1="{wall_x:.1}" y1="{:.1}" x2="{wall_x:.1}" y2="{bottom:.1}" stroke="{INK}" stroke-width="2"/>"#,
+        top - 14.0
+    );
+    side_label(out, wall_x, top - 4.0, &format!("measured {}", secs(run.wall_s)), INK);
+    let ideal_x = axis.x(run.ideal_s);
+    let _ = writeln!(
+        out,
+        r#"<line x1="{ideal_x:.1}" y1="{top:.1}" x2="{ideal_x:.1}" y2="{:.1}" stroke="{IDEAL}" stroke-width="2" stroke-dasharray="6,4"/>"#,
+        bottom + 14.0
+    );
+    side_label(out, ideal_x, bottom + 12.0, &format!("ideal {}", secs(run.ideal_s)), IDEAL);
+
+    let y = time_axis(out, axis, bottom + 18.0);
+    let mut y = y + 6.0;
+    for line in wrap(&run.explanation, WRAP) {
+        y += 16.0;
+        text(out, 20.0, y, &line, &format!(r#"fill="{MUTED}" font-size="12""#));
+    }
+    out.push_str("</g>\n");
+    y
+}
+
+/// Who painted in a run, in a few words.
+fn who(run: &RunReport) -> String {
+    let how = match run.painters.first().map(|p| p.scheduler) {
+        Some("async") => "async (paints while others dry)",
+        _ => "blocking (waits while it dries)",
+    };
+    match (run.processes, lanes_are_threads(run)) {
+        (_, true) => format!("1 painter process, {} threads, each blocking", run.lanes),
+        (1, false) => format!("1 painter process, {how}"),
+        (n, false) => format!("{n} painter processes, each {how}"),
+    }
+}
+
+/// A lane: its label and its rows of segments (painting on the first,
+/// drying on the first row where it fits).
+struct Lane<'a> {
+    label: String,
+    rows: Vec<Vec<&'a Segment>>,
+}
+
+fn rows_height(rows: usize) -> f64 {
+    rows as f64 * (ROW + GAP)
+}
+
+/// Per painter (its index), its lanes: the lanes of the text timeline.
+fn painter_lanes(run: &RunReport) -> impl Iterator<Item = (usize, Vec<Lane<'_>>)> {
+    let threads = lanes_are_threads(run);
+    run.painters.iter().enumerate().map(move |(index, painter)| {
+        let lanes = (0..painter.lanes)
+            .map(|lane| {
+                let core = painter.cores.get(lane as usize).map_or_else(String::new, |c| format!(" · core {c}"));
+                let label =
+                    if threads { format!("thread-{lane}{core}") } else { format!("painter-{}{core}", painter.id) };
+                let segments: Vec<&Segment> =
+                    run.segments.iter().filter(|s| s.painter == index && s.lane == lane).collect();
+                Lane { label, rows: rows(&segments) }
+            })
+            .collect();
+        (index, lanes)
+    })
+}
+
+/// One coat's drying: its two waits, and the time from the first's start
+/// to the last's end.
+struct Drying<'a> {
+    coat: (u32, u32),
+    from_s: f64,
+    to_s: f64,
+    waits: Vec<&'a Segment>,
+}
+
+/// Lays a lane's segments on rows. A coat's two waits stay together on
+/// one row, so that each drying reads as one piece, disk then network.
+fn rows<'a>(segments: &[&'a Segment]) -> Vec<Vec<&'a Segment>> {
+    let mut rows: Vec<Vec<&Segment>> =
+        vec![segments.iter().copied().filter(|s| s.kind == SegmentKind::Paint).collect()];
+    let mut dryings: Vec<Drying<'_>> = Vec::new();
+    for &s in segments.iter().filter(|s| s.kind != SegmentKind::Paint) {
+        match dryings.iter_mut().find(|d| d.coat == (s.painting, s.coat)) {
+            Some(d) => {
+                d.from_s = d.from_s.min(s.start_s);
+                d.to_s = d.to_s.max(s.end_s);
+                d.waits.push(s);
+            }
+            None => {
+                dryings.push(Drying { coat: (s.painting, s.coat), from_s: s.start_s, to_s: s.end_s, waits: vec![s] })
+            }
+        }
+    }
+    dryings.sort_by(|a, b| a.from_s.total_cmp(&b.from_s));
+    for drying in dryings {
+        // Touching is not overlapping: a drying may start as a painting ends.
+        let fits = |row: &Vec<&Segment>| {
+            row.iter().all(|s| s.end_s <= drying.from_s + 1e-9 || drying.to_s <= s.start_s + 1e-9)
+        };
+        match rows.iter().position(fits) {
+            Some(row) => rows[row].extend(drying.waits),
+            None => rows.push(drying.waits),
+        }
+    }
+    rows
+}
+
+/// One block, with the painting's number when it fits.
+fn draw_segment(out: &mut String, s: &Segment, axis: &Axis, y: f64) {
+    let x = axis.x(s.start_s);
+    let width = (axis.x(s.end_s) - x).max(1.0);
+    let (class, fill, ink, what) = match s.kind {
+        SegmentKind::Paint => {
+            ("paint", COLOURS[(s.painting as usize).saturating_sub(1) % COLOURS.len()], "#ffffff", "painting")
+        }
+        SegmentKind::FileWait => ("file-wait", FILE_GREY, "#555555", "disk wait"),
+        SegmentKind::NetWait => ("net-wait", NET_GREY, "#ffffff", "network wait"),
+    };
+    let tip = format!("{what}: painting {}, coat {}, {:.3}–{:.3} s", s.painting, s.coat + 1, s.start_s, s.end_s);
+    let _ = writeln!(
+        out,
+        r#"<rect class="{class}" x="{x:.1}" y="{y:.1}" width="{width:.1}" height="{ROW}" fill="{fill}"><title>{}</title></rect>"#,
+        escape(&tip)
+    );
+    let label = s.painting.to_string();
+    if width >= 8.0 * label.len() as f64 + 6.0 {
+        let weight = if s.kind == SegmentKind::Paint { r#" font-weight="bold""# } else { "" };
+        text(
+            out,
+            x + width / 2.0,
+            y + ROW / 2.0 + 4.5,
+            &label,
+            &format!(r#"fill="{ink}" font-size="12" text-anchor="middle"{weight}"#),
+        );
+    }
+}
+
+/// A painter's CPU use, as a filled step line in a band from idle (bottom)
+/// to all its cores busy (top); returns the y below the band.
+fn cpu_band(out: &mut String, run: &RunReport, painter: usize, axis: &Axis, y: f64) -> f64 {
+    let Some(report) = run.painters.get(painter) else { return y };
+    let bottom = y + CPU_BAND - 2.0;
+    // As `top` says it: 100% is one core, a process with two threads can reach 200%.
+    let mean = crate::sampler::average(&report.cpu_samples, 0.0, run.wall_s);
+    let label = match (mean, report.lanes) {
+        (None, _) => "CPU use".to_owned(),
+        (Some(m), 0 | 1) => format!("CPU use {:.0}%", m * 100.0),
+        (Some(m), lanes) => format!("CPU use {:.0}% of {}%", m * 100.0, lanes * 100),
+    };
+    text(out, 20.0, y + CPU_BAND / 2.0 + 4.0, &label, &format!(r#"fill="{CPU}" font-size="11""#));
+    let _ = writeln!(
+        out,
+        r##"<rect class="cpu-band" x="{LEFT}" y="{y:.1}" width="{:.1}" height="{:.1}" fill="#f3f7f3"/>"##,
+        axis.x(run.wall_s) - LEFT,
+        CPU_BAND - 2.0
+    );
+    let points = steps(&report.cpu_samples, run.wall_s, f64::from(report.lanes.max(1)));
+    if !points.is_empty() {
+        let to_xy = |&(t, used): &(f64, f64)| format!("{:.1},{:.1}", axis.x(t), bottom - used * (CPU_BAND - 4.0));
+        let line: Vec<String> = points.iter().map(to_xy).collect();
+        let first = points.first().map_or(0.0, |p| p.0);
+        let last = points.last().map_or(0.0, |p| p.0);
+        let _ = writeln!(
+            out,
+            r#"<polygon points="{:.1},{bottom:.1} {} {:.1},{bottom:.1}" fill="{CPU}" fill-opacity="0.25" stroke="none"/>"#,
+            axis.x(first),
+            line.join(" "),
+            axis.x(last)
+        );
+        let _ = writeln!(
+            out,
+            r#"<polyline class="cpu" points="{}" fill="none" stroke="{CPU}" stroke-width="1.5"/>"#,
+            line.join(" ")
+        );
+    }
+    y + CPU_BAND
+}
+
+/// The samples as a step line of (time, share of `cores`) from 0 to
+/// `wall_s`: each sample holds since the one before it.
+fn steps(samples: &[CpuSample], wall_s: f64, cores: f64) -> Vec<(f64, f64)> {
+    let mut points = Vec::new();
+    let mut previous = samples.first().map_or(0.0, |s| s.t_s - EVERY.as_secs_f64());
+    for sample in samples {
+        let (from, to) = (previous.max(0.0), sample.t_s.min(wall_s));
+        previous = sample.t_s;
+        if to <= from {
+            continue;
+        }
+        // The kernel counts whole ticks, so a busy stretch can read a
+        // little over its cores; the band shows it as full.
+        let used = (sample.cpu / cores).clamp(0.0, 1.0);
+        points.push((from, used));
+        points.push((to, used));
+    }
+    // The last moments of a run may fall after the last look: they keep
+    // the level before them.
+    if let Some(&(t, used)) = points.last()
+        && t < wall_s
+    {
+        points.push((wall_s, used));
+    }
+    points
+}
+
+/// A label beside a vertical line: right of it, or left of it near the
+/// picture's right edge.
+fn side_label(out: &mut String, x: f64, y: f64, label: &str, colour: &str) {
+    let (x, anchor) = if x > WIDTH - RIGHT - 110.0 { (x - 5.0, "end") } else { (x + 5.0, "start") };
+    text(out, x, y, label, &format!(r#"fill="{colour}" font-size="11" text-anchor="{anchor}""#));
+}
+
+/// Seconds, as `400 ms` or `1.5 s`.
+fn human(s: f64) -> String {
+    if s < 1.0 {
+        format!("{:.0} ms", s * 1000.0)
+    } else {
+        format!("{} s", format!("{s:.2}").trim_end_matches('0').trim_end_matches('.'))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::sample::{sample_run, sample_workload};
+
+    #[test]
+    fn overlapping_drying_goes_on_its_own_row() {
+        let run = sample_run();
+        let segments: Vec<&Segment> = run.segments.iter().collect();
+        let rows = rows(&segments);
+        // Painting 2 is painted while painting 1 dries: two rows.
+        assert_eq!(rows.len(), 2);
+        assert!(rows[0].iter().filter(|s| s.kind == SegmentKind::Paint).count() == 2);
+        // Painting 2's drying starts as painting 1's ends: it fits on the first free row.
+        assert_eq!(rows.iter().map(Vec::len).sum::<usize>(), 6);
+    }
+
+    #[test]
+    fn cpu_use_is_a_step_line_up_to_the_end() {
+        let samples =
+            [CpuSample { t_s: 0.05, cpu: 1.3 }, CpuSample { t_s: 0.1, cpu: 0.5 }, CpuSample { t_s: 0.15, cpu: 0.0 }];
+        assert_eq!(
+            steps(&samples, 0.12, 1.0),
+            vec![(0.0, 1.0), (0.05, 1.0), (0.05, 0.5), (0.1, 0.5), (0.1, 0.0), (0.12, 0.0)]
+        );
+        assert_eq!(steps(&samples[..1], 0.08, 1.0), vec![(0.0, 1.0), (0.05, 1.0), (0.08, 1.0)]);
+    }
+
+    #[test]
+    fn a_block_per_segment() {
+        let workload = sample_workload();
+        let calibration = Calibration { stroke_ns: 1000.0, strokes: 400_000, core: Some(0) };
+        let svg = render(&workload, &calibration, &[sample_run()]);
+        assert!(svg.starts_with("<?xml") && svg.ends_with("</svg>\n"));
+        assert_eq!(svg.matches(r#"class="paint""#).count(), 2);
+        assert_eq!(svg.matches(r#"class="file-wait""#).count(), 2);
+        assert_eq!(svg.matches(r#"class="net-wait""#).count(), 2);
+        assert_eq!(svg.matches(r#"class="cpu""#).count(), 1);
+        assert!(svg.contains("ideal 1.20s") && svg.contains("measured 1.20s"));
+    }
+}

@@ -1,0 +1,265 @@
+//! CPU use over time: while a mode runs, how busy each painter process is,
+//! and the coordinator itself, read from `/proc` the way `top` reads it.
+//!
+//! Every [`EVERY`] a task on the coordinator's runtime reads each process's
+//! `/proc/PID/stat`: the clock ticks the kernel has counted for the process
+//! (all its threads, user and system time). The ticks used since the last
+//! look, over the time since the last look, is the share of one core the
+//! process used: 1.0 is one core busy all the time, 2.0 is two cores (a
+//! `threads` painter), 0.0 is a process that only waited.
+//!
+//! The kernel counts in ticks of `1/CLK_TCK` s, usually 10 ms, so a single
+//! 50 ms sample is exact to about ±0.2 of a core; an average over a longer
+//! stretch is closer. A painter that paints all the time reads about 1.0;
+//! one that paints a third of the time, about a third.
+
+use std::time::Duration;
+
+use nix::sys::resource::{UsageWho, getrusage};
+use nix::unistd::{SysconfVar, sysconf};
+use serde::Serialize;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tokio::time::MissedTickBehavior;
+
+use crate::report::RunReport;
+
+/// How often the processes are looked at.
+pub const EVERY: Duration = Duration::from_millis(50);
+
+/// One look at one process.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct CpuSample {
+    /// When, in seconds from the run's first job.
+    pub t_s: f64,
+    /// The cores it kept busy since the look before (about [`EVERY`]
+    /// earlier): 1.0 is one core all the time.
+    pub cpu: f64,
+}
+
+/// Points as taken: `CLOCK_MONOTONIC` nanoseconds and the share of a core.
+type Points = Vec<(u64, f64)>;
+
+/// A running sampler; [`Sampler::stop`] ends it. Dropped without being
+/// stopped (a run that failed), its task notices and ends too.
+#[derive(Debug)]
+pub struct Sampler {
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<Vec<Points>>,
+    /// The coordinator's own CPU time when sampling began.
+    coordinator_before: Option<Duration>,
+}
+
+/// What a sampler saw.
+#[derive(Debug, Clone, Default)]
+pub struct CpuUse {
+    /// One series per painter pid, in the order given to [`Sampler::start`].
+    painters: Vec<Points>,
+    /// The coordinator's own series.
+    coordinator: Points,
+    /// The coordinator's CPU time while sampling ran, in seconds, from
+    /// `getrusage` (exact, unlike the ticks of `/proc`).
+    coordinator_cpu_s: f64,
+}
+
+impl Sampler {
+    /// Starts looking at `painters` (pids) and at this process.
+    #[must_use]
+    pub fn start(painters: &[u32]) -> Self {
+        let mut pids = painters.to_vec();
+        pids.push(std::process::id());
+        let (stop, stopped) = oneshot::channel();
+        let task = tokio::spawn(sample(pids, ticks_per_second(), stopped));
+        Self { stop, task, coordinator_before: own_cpu_time() }
+    }
+
+    /// Takes a last look, ends the task and returns what it saw.
+    pub async fn stop(self) -> CpuUse {
+        let coordinator_after = own_cpu_time();
+        // The task ends when told, or when the sender is gone: either way.
+        let _ = self.stop.send(());
+        let mut series = self.task.await.unwrap_or_else(|error| {
+            tracing::warn!("the CPU sampler failed: {error}");
+            Vec::new()
+        });
+        let coordinator = series.pop().unwrap_or_default();
+        let coordinator_cpu_s = match (self.coordinator_before, coordinator_after) {
+            (Some(before), Some(after)) => after.saturating_sub(before).as_secs_f64(),
+            _ => 0.0,
+        };
+        CpuUse { painters: series, coordinator, coordinator_cpu_s }
+    }
+}
+
+impl CpuUse {
+    /// Puts the series into `report`, in seconds from `start_ns` (the run's
+    /// first job). The painters are in the order the sampler was given
+    /// their pids, which is the report's order.
+    pub fn fill(self, report: &mut RunReport, start_ns: u64) {
+        for (painter, points) in report.painters.iter_mut().zip(&self.painters) {
+            painter.cpu_samples = relative(points, start_ns);
+        }
+        report.coordinator_cpu_samples = relative(&self.coordinator, start_ns);
+        report.coordinator_cpu_s = self.coordinator_cpu_s;
+    }
+}
+
+/// Points in seconds from `start_ns`; a look that ended before the first
+/// job says nothing about the run and is left out.
+fn relative(points: &Points, start_ns: u64) -> Vec<CpuSample> {
+    points
+        .iter()
+        .filter(|&&(at, _)| at > start_ns)
+        .map(|&(at, cpu)| CpuSample { t_s: (at - start_ns) as f64 / 1e9, cpu })
+        .collect()
+}
+
+/// The average number of cores busy between `from_s` and `to_s`, reading
+/// each sample as covering the time since the one before it (the first, the
+/// [`EVERY`] before it); `None` where no sample covers any of that time.
+#[must_use]
+pub fn average(samples: &[CpuSample], from_s: f64, to_s: f64) -> Option<f64> {
+    let mut covered = 0.0;
+    let mut busy = 0.0;
+    let mut previous = samples.first().map(|s| s.t_s - EVERY.as_secs_f64());
+    for sample in samples {
+        let start = previous.unwrap_or(sample.t_s).max(from_s);
+        let end = sample.t_s.min(to_s);
+        if end > start {
+            covered += end - start;
+            busy += (end - start) * sample.cpu;
+        }
+        previous = Some(sample.t_s);
+    }
+    (covered > 0.0).then(|| busy / covered)
+}
+
+/// The sampling task: one series per pid, until told to stop.
+async fn sample(pids: Vec<u32>, ticks_per_s: f64, mut stop: oneshot::Receiver<()>) -> Vec<Points> {
+    let mut last: Vec<Option<(u64, u64)>> = pids.iter().map(|&pid| look(pid)).collect();
+    let mut series: Vec<Points> = vec![Vec::new(); pids.len()];
+    let mut interval = tokio::time::interval(EVERY);
+    interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    // An interval's first tick is immediate; the first look was just taken.
+    interval.tick().await;
+    loop {
+        let stopping = tokio::select! {
+            _ = interval.tick() => false,
+            _ = &mut stop => true,
+        };
+        for (pid, (last, points)) in pids.iter().zip(last.iter_mut().zip(&mut series)) {
+            // A process that has exited has no more to say.
+            let Some((at, ticks)) = look(*pid) else { continue };
+            if let Some((before_at, before_ticks)) = *last {
+                let elapsed_s = at.saturating_sub(before_at) as f64 / 1e9;
+                // A last look only moments after the one before would say
+                // more about the tick size than about the process.
+                if elapsed_s < EVERY.as_secs_f64() / 2.0 {
+                    continue;
+                }
+                points.push((at, ticks.saturating_sub(before_ticks) as f64 / ticks_per_s / elapsed_s));
+            }
+            *last = Some((at, ticks));
+        }
+        if stopping {
+            return series;
+        }
+    }
+}
+
+/// Now, and the ticks a process has run; `None` once it has gone.
+fn look(pid: u32) -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    Some((protocol::clock::now_ns(), ticks(&stat)?))
+}
+
+/// User plus system ticks from the text of `/proc/PID/stat`.
+///
+/// The second field is the command name in parentheses, which may itself
+/// hold spaces and parentheses, so the fields are counted from its last
+/// `)`: after it come the state (field 3), …, `utime` (14) and `stime` (15).
+fn ticks(stat: &str) -> Option<u64> {
+    let (_, rest) = stat.rsplit_once(") ")?;
+    let mut fields = rest.split_whitespace().skip(11);
+    let user: u64 = fields.next()?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    Some(user + system)
+}
+
+/// The kernel's clock ticks per second (`CLK_TCK`), 100 where it cannot say.
+fn ticks_per_second() -> f64 {
+    match sysconf(SysconfVar::CLK_TCK) {
+        Ok(Some(ticks)) if ticks > 0 => ticks as f64,
+        _ => 100.0,
+    }
+}
+
+/// This process's CPU time so far, user plus system.
+fn own_cpu_time() -> Option<Duration> {
+    let usage = getrusage(UsageWho::RUSAGE_SELF).ok()?;
+    let time = |t: nix::sys::time::TimeVal| -> Option<Duration> {
+        Some(Duration::new(u64::try_from(t.tv_sec()).ok()?, u32::try_from(t.tv_usec()).ok()? * 1000))
+    };
+    Some(time(usage.user_time())? + time(usage.system_time())?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_are_counted_after_the_command_name() {
+        let stat = "4242 (painter-0 (x) y) R 1 4242 4242 0 -1 4194304 100 0 0 0 37 5 0 0 20 0 1 0 99 0 0";
+        assert_eq!(ticks(stat), Some(42));
+        assert_eq!(ticks("4242 (cut short) R 1"), None);
+        assert_eq!(ticks("garbage"), None);
+    }
+
+    #[test]
+    fn own_stat_parses() {
+        let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
+        assert!(ticks(&stat).is_some());
+        assert!(ticks_per_second() > 0.0);
+        assert!(own_cpu_time().is_some());
+    }
+
+    #[test]
+    fn points_before_the_first_job_are_left_out() {
+        let points = vec![(900, 1.0), (1_000, 0.5), (50_001_000, 0.25)];
+        let samples = relative(&points, 1_000);
+        assert_eq!(samples, vec![CpuSample { t_s: 0.05, cpu: 0.25 }]);
+    }
+
+    #[test]
+    fn averages_weigh_each_sample_by_the_time_it_covers() {
+        let samples = [CpuSample { t_s: 0.05, cpu: 1.0 }, CpuSample { t_s: 0.10, cpu: 0.0 }];
+        assert_eq!(average(&samples, 0.0, 0.05), Some(1.0));
+        assert_eq!(average(&samples, 0.05, 0.10), Some(0.0));
+        let half = average(&samples, 0.0, 0.10).expect("covered");
+        assert!((half - 0.5).abs() < 1e-9);
+        assert_eq!(average(&samples, 0.2, 0.3), None);
+        assert_eq!(average(&[], 0.0, 1.0), None);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_busy_process_is_seen_busy() {
+        let sampler = Sampler::start(&[]);
+        // Keep this thread busy for a few samples, yielding so that the
+        // sampler gets its turn.
+        let until = std::time::Instant::now() + Duration::from_millis(300);
+        let mut spin = 0u64;
+        while std::time::Instant::now() < until {
+            spin = spin.wrapping_add(1);
+            if spin.is_multiple_of(10_000) {
+                tokio::task::yield_now().await;
+            }
+        }
+        let used = sampler.stop().await;
+        assert!(used.painters.is_empty());
+        assert!(used.coordinator.len() >= 4, "{} samples in 300 ms", used.coordinator.len());
+        // How busy depends on what else this machine runs; busy it is.
+        let mean = used.coordinator.iter().map(|p| p.1).sum::<f64>() / used.coordinator.len() as f64;
+        assert!(mean > 0.1 && mean < 8.0, "a spinning thread used {mean} cores");
+        assert!(used.coordinator_cpu_s > 0.03, "getrusage: {}", used.coordinator_cpu_s);
+    }
+}
