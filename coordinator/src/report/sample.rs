@@ -33,6 +33,8 @@ pub(crate) fn sample_run() -> RunReport {
         scheduler: "async",
         startup_s: 0.01,
         cpu_s: Some(0.8),
+        user_s: Some(0.79),
+        sys_s: Some(0.01),
         max_rss_kib: Some(4000),
         exit: "exited 0".into(),
         cpu_samples,
@@ -61,6 +63,8 @@ pub(crate) fn sample_run() -> RunReport {
         ideal_segments: segments.clone(),
         segments,
         explanation: "One process on one core: each painting dried while the next was painted.".into(),
+        failures: Vec::new(),
+        lost: Vec::new(),
         coordinator_cpu_s: 0.01,
         coordinator_cpu_samples: vec![CpuSample { t_s: 0.05, cpu: 0.02 }],
     }
@@ -81,5 +85,7 @@ pub(crate) fn sample_workload() -> Workload {
         seed: 1,
         out: "out".into(),
         slice: Duration::from_millis(2),
+        retries: 1,
+        timeout: None,
     }
 }
