@@ -63,7 +63,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     progress.say("measuring a stroke…");
     // Dropping the calibration on a signal drops its painter, which kills it.
     let calibration = tokio::select! {
-        calibration = calibrate::calibrate(&binary, &workload) => calibration?,
+        // Nothing was painted yet: say so, so that no painting goes unaccounted for.
+        calibration = calibrate::calibrate(&binary, &workload) => calibration.map_err(|error| {
+            let all: Vec<u32> = (1..=workload.paintings).collect();
+            error.context(format!("no painting was started (finished: none; unfinished: {})", dispatch::ids(&all)))
+        })?,
         signal = interrupts.recv() => {
             drop(progress);
             let interrupted = Interrupted::before_start(signal, workload.paintings);
