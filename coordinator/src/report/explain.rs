@@ -119,18 +119,12 @@ mod tests {
     fn workload(paintings: u32, paint_ms: u64, dry_ms: u64) -> Workload {
         Workload {
             paintings,
-            coats: 1,
             paint: Duration::from_millis(paint_ms),
             file_wait: Duration::from_millis(dry_ms / 2),
             net_wait: Duration::from_millis(dry_ms / 2),
             workers: 2,
             cores: Some(vec![0, 1]),
-            allowed_cores: vec![0, 1],
-            seed: 1,
-            out: "out".into(),
-            slice: Duration::from_millis(2),
-            retries: 1,
-            timeout: None,
+            ..crate::report::sample::sample_workload()
         }
     }
 
