@@ -323,7 +323,13 @@ fn a_painter_of_another_protocol_version_is_refused_by_name() {
     let finished = with_fault("version", "run --mode sequential --paintings 1 --paint 0ms --dry 0ms", &out);
     assert_eq!(finished.status.code(), Some(1), "{finished:?}");
     let line = finished.stderr.lines().find(|l| l.starts_with("error:")).unwrap_or_default();
-    assert!(line.contains("painter-0 (pid") && line.contains("version 1") && line.contains("version 99"), "{line}");
+    let (ours, theirs) = (protocol::PROTOCOL_VERSION, protocol::PROTOCOL_VERSION + 98);
+    assert!(
+        line.contains("painter-0 (pid")
+            && line.contains(&format!("version {ours}"))
+            && line.contains(&format!("version {theirs}")),
+        "{line}"
+    );
     let _ = std::fs::remove_dir_all(out);
 }
 

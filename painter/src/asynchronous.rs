@@ -16,8 +16,13 @@
 //!
 //! Painting is plain CPU work that never awaits anything, so it is cut into
 //! slices with a `yield_now` between them: that is when the runtime notices
-//! timers that fired and messages that arrived. Bigger slices mean less
+//! timers that fired and messages that arrived, and when what the drying
+//! tasks said is flushed to the coordinator. Bigger slices mean less
 //! switching but later notice; `--slice` sets it.
+//!
+//! Messages arrive on the same thread: stdin is a non-blocking pipe that
+//! the runtime watches ([`AsyncInbox`]), one more thing to wait for beside
+//! the drying timers.
 
 use std::cmp::Reverse;
 use std::collections::BTreeMap;
@@ -25,22 +30,28 @@ use std::collections::BTreeMap;
 use protocol::ToPainter;
 use tokio::sync::mpsc;
 
-use crate::inbox::Inbox;
+use crate::inbox::AsyncInbox;
 use crate::outbox::Outbox;
 use crate::painting::Painting;
 use crate::{Error, Settings, calibrate};
 
-/// Runs the scheduler until `Shutdown` and every painting it holds is delivered.
+/// Runs the scheduler on messages from `stdin` (a pipe) until `Shutdown`
+/// and every painting it holds is delivered.
 ///
 /// # Errors
-/// If the runtime cannot be built.
-pub fn run(inbox: Inbox, outbox: &Outbox, settings: &Settings) -> Result<(), Error> {
+/// If the runtime cannot be built, or stdin is not a pipe.
+pub fn run(stdin: std::fs::File, outbox: &Outbox, settings: &Settings) -> Result<(), Error> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
+        .enable_io()
         .build()
         .map_err(|source| Error::Start { what: "the async runtime", source })?;
-    runtime.block_on(Scheduler::new(outbox.clone(), settings.clone()).run(inbox));
-    Ok(())
+    runtime.block_on(async {
+        let inbox =
+            AsyncInbox::new(stdin).map_err(|source| Error::Start { what: "reading stdin as a pipe", source })?;
+        Scheduler::new(outbox.clone(), settings.clone()).run(inbox).await;
+        Ok(())
+    })
 }
 
 struct Scheduler {
@@ -72,10 +83,10 @@ impl Scheduler {
         }
     }
 
-    async fn run(mut self, mut inbox: Inbox) {
+    async fn run(mut self, mut inbox: AsyncInbox) {
         loop {
             // Take in whatever arrived while we were painting.
-            while let Ok(message) = inbox.try_recv() {
+            while let Some(message) = inbox.try_recv() {
                 self.take(message);
             }
             while let Ok((order, painting)) = self.dried_rx.try_recv() {
@@ -88,12 +99,10 @@ impl Scheduler {
             if self.shutting_down && self.held == 0 {
                 return;
             }
-            // Nothing to paint: sleep until a message or a dry coat.
+            // Nothing to paint: sleep until a message or a dry coat (the
+            // inbox flushes what we said before it waits).
             tokio::select! {
-                message = inbox.recv() => match message {
-                    Some(message) => self.take(message),
-                    None => self.shutting_down = true,
-                },
+                message = inbox.recv(&self.outbox) => self.take(message),
                 Some((order, painting)) = self.dried_rx.recv() => self.dried(order, painting),
             }
         }
@@ -108,7 +117,10 @@ impl Scheduler {
                 self.arrivals += 1;
                 self.held += 1;
             }
-            ToPainter::Calibrate { sample } => self.outbox.send(calibrate::measure(sample)),
+            ToPainter::Calibrate { sample } => {
+                self.outbox.flush();
+                self.outbox.send(calibrate::measure(sample));
+            }
             ToPainter::Shutdown => self.shutting_down = true,
         }
     }
@@ -118,6 +130,8 @@ impl Scheduler {
         painting.start_coat(&self.outbox);
         while painting.paint_some(self.settings.slice_strokes) > 0 {
             tokio::task::yield_now().await;
+            // Whatever the drying tasks said meanwhile.
+            self.outbox.flush();
         }
         let coat = painting.coat;
         painting.finish_coat(&self.outbox);

@@ -5,6 +5,8 @@
 //! the baseline every other mode is measured against. The `threads`
 //! scheduler runs this same loop on several threads at once.
 
+use std::io::Read;
+
 use protocol::{Job, ToPainter};
 
 use crate::Settings;
@@ -14,11 +16,14 @@ use crate::outbox::Outbox;
 use crate::painting::Painting;
 
 /// Takes messages until `Shutdown`, doing each job completely before the next.
-pub fn run(mut inbox: Inbox, outbox: &Outbox, settings: &Settings) {
-    while let Some(message) = inbox.blocking_recv() {
-        match message {
+pub fn run(mut inbox: Inbox<impl Read>, outbox: &Outbox, settings: &Settings) {
+    loop {
+        match inbox.recv(outbox) {
             ToPainter::Job(job) => paint(job, 0, outbox, settings),
-            ToPainter::Calibrate { sample } => outbox.send(calibrate::measure(sample)),
+            ToPainter::Calibrate { sample } => {
+                outbox.flush();
+                outbox.send(calibrate::measure(sample));
+            }
             ToPainter::Shutdown => return,
         }
     }

@@ -8,6 +8,9 @@
 //!
 //! A wait of zero is skipped, with no events, so `--dry 0ms` gives a purely
 //! CPU-bound workload.
+//!
+//! What a painter says is buffered (see [`crate::outbox`]); a wait is a
+//! wait, so before each one whatever is buffered goes to the coordinator.
 
 use std::time::Duration;
 
@@ -24,6 +27,7 @@ fn waits(job: &Job) -> impl Iterator<Item = (DryKind, Duration)> {
 pub fn blocking(job: &Job, lane: u32, coat: u32, outbox: &Outbox) {
     for (kind, duration) in waits(job) {
         outbox.event(job.id, lane, coat, EventKind::DryStarted(kind));
+        outbox.flush();
         std::thread::sleep(duration);
         outbox.event(job.id, lane, coat, EventKind::DryFinished(kind));
     }
@@ -33,6 +37,7 @@ pub fn blocking(job: &Job, lane: u32, coat: u32, outbox: &Outbox) {
 pub async fn concurrent(job: &Job, lane: u32, coat: u32, outbox: &Outbox) {
     for (kind, duration) in waits(job) {
         outbox.event(job.id, lane, coat, EventKind::DryStarted(kind));
+        outbox.flush();
         tokio::time::sleep(duration).await;
         outbox.event(job.id, lane, coat, EventKind::DryFinished(kind));
     }

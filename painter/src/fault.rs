@@ -140,6 +140,8 @@ pub fn on_job(job: &Job, outbox: &Outbox) {
         return;
     }
     tracing::warn!(job = job.id, kind = ?fault.kind, "failing on purpose");
+    // What was said before goes out first, so that the fault lands between frames.
+    outbox.flush();
     match fault.kind {
         Kind::Exit => {
             eprintln!("painter: exiting early on purpose, at painting #{}", job.id);
@@ -168,7 +170,10 @@ pub fn on_job(job: &Job, outbox: &Outbox) {
             raw_stdout(&frame);
         }
         Kind::StdoutLog => raw_stdout(format!("painter: starting painting #{}\n", job.id).as_bytes()),
-        Kind::Unknown => outbox.send(FromPainter::Calibrated { stroke_ns: 1.0, strokes: 1 }),
+        Kind::Unknown => {
+            outbox.send(FromPainter::Calibrated { stroke_ns: 1.0, strokes: 1 });
+            outbox.flush();
+        }
         Kind::Fork => {
             // The child inherits stdin, stdout and stderr, and outlives us.
             let _ = std::process::Command::new("sleep").arg("30").spawn();

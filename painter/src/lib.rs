@@ -11,8 +11,8 @@
 //!   while earlier ones dry;
 //! - [`threads`]: one OS thread per core, each blocking.
 //!
-//! The plumbing around them: [`inbox`] reads stdin on its own thread,
-//! [`outbox`] writes stdout on its own thread, [`process`] pins and names the
+//! The plumbing around them: [`inbox`] reads stdin and [`outbox`] writes
+//! stdout, both on the thread that does the work, [`process`] pins and names the
 //! process and ties its life to the coordinator's, [`painting`] is one job's
 //! life from blank canvas to saved PNG ([`save`]), and [`calibrate`] measures
 //! how long a stroke takes here. [`fault`] makes a painter misbehave on

@@ -10,7 +10,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, ValueEnum};
-use painter::{Settings, asynchronous, blocking, inbox, outbox::Outbox, process, threads};
+use painter::inbox::Inbox;
+use painter::outbox::Outbox;
+use painter::{Settings, asynchronous, blocking, process, threads};
 use protocol::{FromPainter, Scheduler, handshake};
 
 /// One of atelier's painter processes. It speaks a binary protocol on stdin
@@ -96,10 +98,11 @@ fn run(args: &Args) -> anyhow::Result<()> {
     }
 
     // Frames go to a duplicate of fd 1 rather than through `std::io::stdout`,
-    // whose line buffering would flush at every 0x0A byte of binary data.
+    // whose line buffering would flush at every 0x0A byte of binary data;
+    // they come from a duplicate of fd 0, with a buffer of our own.
     let stdout = std::fs::File::from(std::io::stdout().as_fd().try_clone_to_owned().context("cannot use stdout")?);
-    let (outbox, writer) = Outbox::spawn(stdout).context("cannot start the stdout writer")?;
-    let inbox = inbox::spawn(std::io::stdin()).context("cannot start the stdin reader")?;
+    let stdin = std::fs::File::from(std::io::stdin().as_fd().try_clone_to_owned().context("cannot use stdin")?);
+    let outbox = Outbox::new(stdout);
     let lanes = u32::try_from(lane_cores.len()).context("too many lanes")?;
     let mut hello = handshake::hello(args.id, lane_cores.iter().flatten().copied().collect(), lanes, scheduler);
     if painter::fault::wrong_version()
@@ -108,16 +111,16 @@ fn run(args: &Args) -> anyhow::Result<()> {
         hello.protocol_version = protocol::PROTOCOL_VERSION + 98;
     }
     outbox.send(hello);
+    outbox.flush();
     tracing::debug!(painter = args.id, ?lane_cores, scheduler = scheduler.name(), "ready");
 
     let settings = Settings { out_dir: args.out.clone(), slice_strokes: args.slice_strokes };
     match scheduler {
-        Scheduler::Blocking => blocking::run(inbox, &outbox, &settings),
-        Scheduler::Async => asynchronous::run(inbox, &outbox, &settings)?,
-        Scheduler::Threads => threads::run(inbox, &outbox, &settings, &lane_cores)?,
+        Scheduler::Blocking => blocking::run(Inbox::new(stdin), &outbox, &settings),
+        Scheduler::Async => asynchronous::run(stdin, &outbox, &settings)?,
+        Scheduler::Threads => threads::run(Inbox::new(stdin), &outbox, &settings, &lane_cores)?,
     }
     outbox.send(FromPainter::Goodbye(process::goodbye()));
-    drop(outbox);
-    writer.join().map_err(|_| anyhow::anyhow!("the stdout writer panicked"))?;
+    outbox.flush();
     Ok(())
 }

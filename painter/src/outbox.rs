@@ -1,59 +1,83 @@
-//! Everything a painter says goes through here, to stdout, on one thread.
+//! Everything a painter says goes through here, to stdout.
 //!
-//! Lanes, drying tasks and the main thread all hand messages to an
-//! [`Outbox`] (a channel sender, cheap to clone); a single writer thread
-//! frames them onto stdout. One writer means frames never interleave, and it
-//! flushes only when the channel is momentarily empty, so a burst of events
-//! leaves in one `write` instead of one per event.
+//! Lanes, drying tasks and the main thread all write through one
+//! [`Outbox`]: a buffered writer behind a mutex. A frame is encoded and
+//! written whole while the lock is held, so frames never interleave.
+//!
+//! The buffer goes down the pipe when whoever holds the outbox is about to
+//! wait — for the next message, for a coat to dry, or through a long
+//! stretch of painting — and calls [`Outbox::flush`]. So a burst of events
+//! (an empty job's three, or those of a thousand empty jobs) leaves in one
+//! `write`, and nothing is left in the buffer while the painter waits. The
+//! message is written on the thread that did the work, rather than handed
+//! to a writer thread, which saves one thread wake-up per message: an
+//! event reaches the pipe in the time of one `write` system call.
 
 use std::io::{BufWriter, Write};
-use std::sync::mpsc;
-use std::thread;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use protocol::frame::write_message;
 use protocol::{EventKind, FromPainter};
 
-/// A handle for sending messages to the coordinator.
-#[derive(Debug, Clone)]
+/// Bytes buffered before a write is forced: a few hundred events.
+const BUFFER: usize = 64 * 1024;
+
+type Writer = BufWriter<Box<dyn Write + Send>>;
+
+/// A handle for sending messages to the coordinator; cheap to clone.
+#[derive(Clone)]
 pub struct Outbox {
-    tx: mpsc::Sender<FromPainter>,
+    writer: Arc<Mutex<Writer>>,
+}
+
+impl std::fmt::Debug for Outbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outbox").finish_non_exhaustive()
+    }
 }
 
 impl Outbox {
-    /// Starts the writer thread on `writer` (stdout, or a buffer in tests).
-    ///
-    /// If writing fails, the coordinator has gone: nobody will read another
-    /// word, so the writer logs it and ends the process.
-    ///
-    /// # Errors
-    /// If the thread cannot be started.
-    pub fn spawn(writer: impl Write + Send + 'static) -> std::io::Result<(Self, thread::JoinHandle<()>)> {
-        let (tx, rx) = mpsc::channel::<FromPainter>();
-        let handle = thread::Builder::new().name("outbox".into()).spawn(move || {
-            let mut out = BufWriter::new(writer);
-            while let Ok(first) = rx.recv() {
-                let mut result = write_message(&mut out, &first);
-                // Take whatever else is already queued before flushing.
-                while let (Ok(()), Ok(next)) = (&result, rx.try_recv()) {
-                    result = write_message(&mut out, &next);
-                }
-                if let Err(error) = result.and_then(|()| out.flush().map_err(Into::into)) {
-                    tracing::error!(error = %error, "cannot write to the coordinator; stopping");
-                    std::process::exit(crate::process::EXIT_STDOUT_CLOSED);
-                }
-            }
-        })?;
-        Ok((Self { tx }, handle))
+    /// An outbox writing to `writer` (stdout, or a buffer in tests).
+    pub fn new(writer: impl Write + Send + 'static) -> Self {
+        let writer: Box<dyn Write + Send> = Box::new(writer);
+        Self { writer: Arc::new(Mutex::new(BufWriter::with_capacity(BUFFER, writer))) }
     }
 
-    /// Sends one message. Once the writer has stopped there is nobody left
-    /// to tell, so a failed send is not an error.
+    /// Buffers one message; it reaches the pipe at the next [`Outbox::flush`]
+    /// (or sooner, when the buffer fills).
+    ///
+    /// If writing fails, the coordinator has gone: nobody will read another
+    /// word, so the painter logs it and ends the process.
     pub fn send(&self, message: FromPainter) {
-        let _ = self.tx.send(message);
+        let mut writer = self.lock();
+        if let Err(error) = write_message(&mut *writer, &message) {
+            gone(&error);
+        }
     }
 
     /// Sends an event about `job`, stamped now on the shared clock.
     pub fn event(&self, job: u32, lane: u32, coat: u32, kind: EventKind) {
         self.send(FromPainter::Event(protocol::Event { job, lane, coat, at_ns: protocol::clock::now_ns(), kind }));
     }
+
+    /// Writes whatever is buffered to the pipe. Call it before waiting or
+    /// painting for a while; with nothing buffered it makes no system call.
+    pub fn flush(&self) {
+        let mut writer = self.lock();
+        if let Err(error) = writer.flush() {
+            gone(&error);
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Writer> {
+        // A lane that panicked while writing leaves at worst a partial frame,
+        // which the coordinator reports; the other lanes carry on.
+        self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Stdout is closed or broken: log it and stop.
+fn gone(error: &dyn std::fmt::Display) -> ! {
+    tracing::error!(error = %error, "cannot write to the coordinator; stopping");
+    std::process::exit(crate::process::EXIT_STDOUT_CLOSED);
 }

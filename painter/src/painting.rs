@@ -2,6 +2,13 @@
 //!
 //! The schedulers decide *when* each step happens; this module is the steps
 //! themselves, so that every scheduler paints exactly the same picture.
+//!
+//! The canvas is made when the first stroke is about to be painted, not
+//! when the job arrives: an async painter may be handed many jobs at once,
+//! and holds canvases only for those it has started. A painting of zero
+//! strokes never gets one: nothing is painted, so there is no picture to
+//! save, and its checksum is that of no pixels at all. Such jobs measure
+//! the machinery alone (`--paint 0ms`).
 
 use protocol::{EventKind, FromPainter, Job, JobDone, JobFailed};
 
@@ -18,15 +25,14 @@ pub struct Painting {
     pub lane: u32,
     /// The next coat to paint.
     pub coat: u32,
-    canvas: Canvas,
+    canvas: Option<Canvas>,
 }
 
 impl Painting {
-    /// A blank canvas for `job`, on `lane`.
+    /// `job`, to be painted on `lane`; nothing painted yet.
     #[must_use]
     pub fn new(job: Job, lane: u32) -> Self {
-        let canvas = Canvas::new(job.seed);
-        Self { job, lane, coat: 0, canvas }
+        Self { job, lane, coat: 0, canvas: None }
     }
 
     /// Whether every coat has been painted.
@@ -35,18 +41,27 @@ impl Painting {
         self.coat >= self.job.coats
     }
 
-    /// Says that the current coat's painting starts.
+    /// Says that the current coat's painting starts. Painting takes a while
+    /// (unless there is nothing to paint), so what was said goes out now.
     pub fn start_coat(&self, outbox: &Outbox) {
         outbox.event(self.job.id, self.lane, self.coat, EventKind::PaintStarted);
+        if self.job.strokes > 0 {
+            outbox.flush();
+        }
     }
 
     /// Paints up to `max` more strokes of the current coat; returns how many
     /// remain. The caller calls [`Painting::finish_coat`] when none do.
     pub fn paint_some(&mut self, max: u64) -> u64 {
         let coat_end = u64::from(self.coat + 1) * u64::from(self.job.strokes);
-        let left = coat_end.saturating_sub(self.canvas.strokes());
+        if coat_end == 0 {
+            return 0;
+        }
+        let seed = self.job.seed;
+        let canvas = self.canvas.get_or_insert_with(|| Canvas::new(seed));
+        let left = coat_end.saturating_sub(canvas.strokes());
         let now = left.min(max);
-        self.canvas.paint(now);
+        canvas.paint(now);
         left - now
     }
 
@@ -58,16 +73,28 @@ impl Painting {
 
     /// Saves the finished picture and reports it, done or failed.
     pub fn deliver(self, settings: &Settings, outbox: &Outbox) {
-        let rgb = self.canvas.rgb();
-        let checksum = crate::canvas::fnv1a(&rgb);
         let (job, lane) = (self.job.id, self.lane);
+        let Some(canvas) = self.canvas else {
+            let checksum = crate::canvas::fnv1a(&[]);
+            outbox.send(FromPainter::JobDone(JobDone {
+                job,
+                lane,
+                at_ns: protocol::clock::now_ns(),
+                checksum,
+                path: None,
+            }));
+            return;
+        };
+        let rgb = canvas.rgb();
+        let checksum = crate::canvas::fnv1a(&rgb);
+        outbox.flush(); // saving takes a millisecond or so
         let message = match save::png(&settings.out_dir, job, &rgb) {
             Ok(path) => FromPainter::JobDone(JobDone {
                 job,
                 lane,
                 at_ns: protocol::clock::now_ns(),
                 checksum,
-                path: path.display().to_string(),
+                path: Some(path.display().to_string()),
             }),
             Err(error) => {
                 let error = chain(&error);

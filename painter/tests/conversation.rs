@@ -6,7 +6,7 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use protocol::frame::{read_message, write_message};
-use protocol::{EventKind, FromPainter, Job, PROTOCOL_VERSION, ToPainter};
+use protocol::{EventKind, FromPainter, Job, JobDone, PROTOCOL_VERSION, ToPainter};
 
 struct Painter {
     child: Child,
@@ -40,8 +40,8 @@ impl Painter {
     }
 
     /// Sends `jobs`, collects messages until each is done, returns
-    /// (checksums by job, every event).
-    fn paint(&mut self, jobs: &[Job]) -> (Vec<(u32, u64, String)>, Vec<protocol::Event>) {
+    /// (what was done, by job; every event).
+    fn paint(&mut self, jobs: &[Job]) -> (Vec<JobDone>, Vec<protocol::Event>) {
         for job in jobs {
             self.send(&ToPainter::Job(job.clone()));
         }
@@ -49,11 +49,11 @@ impl Painter {
         while done.len() < jobs.len() {
             match self.recv() {
                 FromPainter::Event(event) => events.push(event),
-                FromPainter::JobDone(d) => done.push((d.job, d.checksum, d.path)),
+                FromPainter::JobDone(d) => done.push(d),
                 other => panic!("unexpected {other:?}"),
             }
         }
-        done.sort_unstable();
+        done.sort_unstable_by_key(|d| d.job);
         (done, events)
     }
 
@@ -97,8 +97,8 @@ fn hello_calibrate_paint_goodbye() {
 
     let (done, events) = painter.paint(&[job(1, 5), job(2, 5)]);
     assert_eq!(done.len(), 2);
-    for (_, _, path) in &done {
-        let bytes = std::fs::read(path).expect("the painting was saved");
+    for done in &done {
+        let bytes = std::fs::read(done.path.as_ref().expect("a painted picture has a file")).expect("saved");
         assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
     }
     // Per job: 2 coats × (paint start, paint end, 2 waits × start/end).
@@ -121,7 +121,7 @@ fn every_scheduler_paints_the_same_pictures() {
         let (done, events) = painter.paint(&jobs);
         painter.shutdown();
         let _ = std::fs::remove_dir_all(out);
-        let checksums: Vec<(u32, u64)> = done.iter().map(|(job, sum, _)| (*job, *sum)).collect();
+        let checksums: Vec<(u32, u64)> = done.iter().map(|d| (d.job, d.checksum)).collect();
         results.push((scheduler, checksums, events));
     }
     assert_eq!(results[0].1, results[1].1, "async paints what blocking paints");
@@ -151,4 +151,24 @@ fn stdin_closing_ends_the_painter() {
         std::thread::sleep(Duration::from_millis(10));
     }
     let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn a_painting_of_zero_strokes_is_reported_without_a_picture_by_every_scheduler() {
+    let empty = |id| Job { strokes: 0, ..job(id, 0) };
+    for (scheduler, extra) in [("blocking", &[][..]), ("async", &[][..]), ("threads", &["--lanes", "2"][..])] {
+        let out = out_dir(&format!("empty-{scheduler}"));
+        let mut painter = Painter::start(scheduler, extra, &out);
+        assert!(matches!(painter.recv(), FromPainter::Hello(_)));
+        let jobs: Vec<Job> = (1..=500).map(empty).collect();
+        let (done, events) = painter.paint(&jobs);
+        painter.shutdown();
+        assert_eq!(done.len(), jobs.len(), "{scheduler}");
+        assert!(done.iter().all(|d| d.path.is_none() && d.checksum == painter::canvas::fnv1a(&[])), "{scheduler}");
+        // Two coats each, painted (in no time) but never dried: no waits.
+        assert_eq!(events.len(), jobs.len() * 2 * 2, "{scheduler}");
+        let files = std::fs::read_dir(&out).expect("the folder").count();
+        assert_eq!(files, 0, "{scheduler}: nothing to save, nothing saved");
+        let _ = std::fs::remove_dir_all(out);
+    }
 }

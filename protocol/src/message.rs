@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// The version of this protocol. A painter says it in [`Hello`]; a
 /// coordinator refuses to work with a painter that speaks another one.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// How a painter process schedules the jobs it is given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -174,8 +174,9 @@ pub struct JobDone {
     pub at_ns: u64,
     /// FNV-1a of the painting's pixels: equal in every mode for one job.
     pub checksum: u64,
-    /// Where the PNG was saved.
-    pub path: String,
+    /// Where the PNG was saved; `None` for a painting of zero strokes,
+    /// which has no picture to save.
+    pub path: Option<String>,
 }
 
 /// A painting that could not be finished.

@@ -110,13 +110,8 @@ fn event() -> impl Strategy<Value = Event> {
 }
 
 fn job_done() -> impl Strategy<Value = JobDone> {
-    (u32_any(), u32_any(), u64_any(), u64_any(), text()).prop_map(|(job, lane, at_ns, checksum, path)| JobDone {
-        job,
-        lane,
-        at_ns,
-        checksum,
-        path,
-    })
+    (u32_any(), u32_any(), u64_any(), u64_any(), proptest::option::of(text()))
+        .prop_map(|(job, lane, at_ns, checksum, path)| JobDone { job, lane, at_ns, checksum, path })
 }
 
 fn job_failed() -> impl Strategy<Value = JobFailed> {

@@ -72,8 +72,9 @@ pub struct PaintingReport {
     pub core: Option<u32>,
     /// FNV-1a of its pixels, in hex: equal across modes for one workload.
     pub checksum: String,
-    /// Where its PNG is.
-    pub path: String,
+    /// Where its PNG is; `null` for a painting of zero strokes, which has
+    /// no picture to save.
+    pub path: Option<String>,
 }
 
 /// Everything one mode's run measured.

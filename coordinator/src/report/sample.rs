@@ -45,7 +45,7 @@ pub(crate) fn sample_run() -> RunReport {
         lane: 0,
         core: Some(0),
         checksum: "0123456789abcdef".into(),
-        path: format!("out/async/painting-{id:03}.png"),
+        path: Some(format!("out/async/painting-{id:03}.png")),
     };
     RunReport {
         mode: Mode::Async,

@@ -89,8 +89,16 @@ fn paintings(runs: &[RunReport]) -> String {
         let _ = writeln!(out, "{:>8}  … {} more in --json", "", first.paintings.len() - MAX_LISTED);
     }
     out += "  pK@C: painter-K on core C; tL@C: its thread L on core C\n";
-    if let Some(folder) = std::path::Path::new(&first.paintings[0].path).parent().and_then(|p| p.parent()) {
-        let _ = writeln!(out, "  files: {}/<mode>/painting-NNN.png", folder.display());
+    match first.paintings.iter().find_map(|p| p.path.as_deref()) {
+        Some(path) => {
+            if let Some(folder) = std::path::Path::new(path).parent().and_then(|p| p.parent()) {
+                let _ = writeln!(out, "  files: {}/<mode>/painting-NNN.png", folder.display());
+            }
+        }
+        None => {
+            out += "  files: none (nothing was painted: zero strokes have no picture)
+"
+        }
     }
     if !differs.is_empty() {
         let _ = writeln!(out, "  different pictures, which should never happen: {}", differs.join(", "));
