@@ -139,7 +139,9 @@ async fn run_mode(
     let plans = mode.layout(workload.workers, workload.cores.as_deref());
     // The calibrated painting time: zero for `--paint 0ms`, which calibrates to 0 strokes.
     let ideal = schedule::ideal(&plans, workload.work(calibration.paint()), workload.allowed_cores.len());
-    let policy = Policy { retries: workload.retries, timeout: workload.timeout(ideal.longest_painting()) };
+    let longest = ideal.longest_painting();
+    let policy =
+        Policy { ahead: dispatch::queue_ahead(longest), retries: workload.retries, timeout: workload.timeout(longest) };
     let launch = Launch { binary: binary.to_path_buf(), out, slice_strokes: calibration.strokes_in(workload.slice) };
     // Dropping a half-started pool on a signal kills the painters it has.
     let mut pool = tokio::select! {

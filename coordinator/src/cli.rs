@@ -138,7 +138,7 @@ pub struct FileArgs {
 #[derive(Debug, Args)]
 pub struct WorkloadArgs {
     /// Number of paintings.
-    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub paintings: u32,
     /// CPU time to paint one coat (e.g. 400ms, 1.5s).
     #[arg(long, value_name = "DUR", default_value = "400ms", value_parser = duration, allow_hyphen_values = true)]

@@ -9,13 +9,19 @@
 //! given another. The ideal model (`schedule.rs`) follows the same rule,
 //! with zero overhead.
 //!
+//! Jobs shorter than a round trip through the pipes would leave a painter
+//! waiting for its next one all the same, so for them the queue is deeper:
+//! [`Policy::ahead`] jobs per lane, enough to hold about a millisecond of
+//! work. A thousand empty jobs then travel in one `write` and their events
+//! come back in a few.
+//!
 //! Nothing is lost silently. A painter that dies, hangs past `--timeout`,
 //! or says something that is not the protocol is stopped and reaped; the
 //! paintings it held go back to the front of the queue (at most
 //! `--retries` times each, after which they are reported lost by id), and
 //! a fresh painter with the same cores takes its place.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
 use nix::sys::signal::Signal;
@@ -28,9 +34,12 @@ use crate::pool::{Pool, TERM_GRACE};
 use crate::progress::Progress;
 use crate::signals::Interrupts;
 
-/// How failures are handled.
+/// How jobs are handed out, and failures handled.
 #[derive(Debug, Clone, Copy)]
 pub struct Policy {
+    /// Jobs kept queued per lane beyond those being painted: 1, or more
+    /// for jobs too short to cover a round trip (see [`queue_ahead`]).
+    pub ahead: u32,
     /// How many times a painting whose painter failed is handed out again.
     pub retries: u32,
     /// How long a painting may wait in a painter's queue, and then take to
@@ -105,6 +114,13 @@ impl Interrupted {
     }
 }
 
+/// How many events painting `job` brings: per coat, two for its painting
+/// and two per wait.
+fn events_of(job: &Job) -> usize {
+    let waits = usize::from(!job.file_wait.is_zero()) + usize::from(!job.net_wait.is_zero());
+    job.coats as usize * (2 + 2 * waits)
+}
+
 /// `#1, #3`, or `none`.
 #[must_use]
 pub fn ids(ids: &[u32]) -> String {
@@ -113,6 +129,25 @@ pub fn ids(ids: &[u32]) -> String {
     }
     ids.iter().map(|id| format!("#{id}")).collect::<Vec<_>>().join(", ")
 }
+
+/// Work a painter is kept queued with, at least, when jobs are short.
+const AHEAD: Duration = Duration::from_millis(1);
+
+/// The most jobs queued per lane, however short they are.
+const MAX_AHEAD: u32 = 1024;
+
+/// How many jobs to keep queued per lane when each takes `longest`
+/// (painting and drying): enough for [`AHEAD`] of work, at least 1.
+#[must_use]
+pub fn queue_ahead(longest: Duration) -> u32 {
+    if longest.is_zero() {
+        return MAX_AHEAD;
+    }
+    u32::try_from(AHEAD.as_nanos().div_ceil(longest.as_nanos())).unwrap_or(MAX_AHEAD).clamp(1, MAX_AHEAD)
+}
+
+/// The most messages taken in one go before timers and signals are looked at.
+const BURST: usize = 4096;
 
 /// How long to wait for a painter's exit status once its stdout has closed,
 /// or for the rest of its stdout once it has exited.
@@ -135,15 +170,71 @@ enum Standing {
 struct Holding {
     /// Jobs sent but not yet started.
     unstarted: u32,
-    /// Jobs held (sent, not done), with the moment their clock started:
-    /// when sent, then again when started.
-    held: BTreeMap<u32, Instant>,
+    /// Jobs held (sent, not done), with the moment their clock started.
+    held: Held,
     standing: Standing,
+}
+
+/// The jobs a painter holds, each with the moment its clock started: when
+/// sent, then again when started. Clocks only ever start *now*, so a queue
+/// in the order they started finds the next deadline at once, however many
+/// jobs are queued; a clock restarted or a job let go leaves a stale entry
+/// behind, dropped when it reaches the front.
+#[derive(Debug, Default)]
+struct Held {
+    clocks: HashMap<u32, Instant>,
+    by_time: VecDeque<(Instant, u32)>,
+}
+
+impl Held {
+    fn insert(&mut self, job: u32, now: Instant) {
+        self.clocks.insert(job, now);
+        self.by_time.push_back((now, job));
+        self.tidy();
+    }
+
+    /// Restarts `job`'s clock; false if it is not held.
+    fn restart(&mut self, job: u32, now: Instant) -> bool {
+        let held = self.clocks.contains_key(&job);
+        if held {
+            self.insert(job, now);
+        }
+        held
+    }
+
+    /// Lets go of `job`; false if it was not held.
+    fn remove(&mut self, job: u32) -> bool {
+        let held = self.clocks.remove(&job).is_some();
+        self.tidy();
+        held
+    }
+
+    /// The job whose clock started first, and when.
+    fn oldest(&self) -> Option<(Instant, u32)> {
+        self.by_time.front().copied()
+    }
+
+    /// Drops stale entries from the front, so that it is the oldest clock.
+    fn tidy(&mut self) {
+        while let Some(&(clock, job)) = self.by_time.front() {
+            if self.clocks.get(&job) == Some(&clock) {
+                break;
+            }
+            self.by_time.pop_front();
+        }
+    }
+
+    /// Every job held, by number.
+    fn into_jobs(self) -> Vec<u32> {
+        let mut jobs: Vec<u32> = self.clocks.into_keys().collect();
+        jobs.sort_unstable();
+        jobs
+    }
 }
 
 impl Holding {
     fn new() -> Self {
-        Self { unstarted: 0, held: BTreeMap::new(), standing: Standing::Working }
+        Self { unstarted: 0, held: Held::default(), standing: Standing::Working }
     }
 }
 
@@ -161,6 +252,7 @@ pub async fn run(
 ) -> Result<Outcome, Interrupted> {
     let every_id: Vec<u32> = jobs.iter().map(|job| job.id).collect();
     let total = jobs.len();
+    let expected_events = jobs.iter().map(events_of).sum();
     let mut dispatcher = Dispatcher {
         holding: pool.painters.iter().map(|_| Holding::new()).collect(),
         jobs: jobs.iter().map(|job| (job.id, job.clone())).collect(),
@@ -170,7 +262,14 @@ pub async fn run(
         // a painter that fails before taking any work cannot loop for ever.
         replacements_left: pool.painters.len() + total * policy.retries as usize,
         policy,
-        outcome: Outcome { start_ns: protocol::clock::now_ns(), ..Outcome::default() },
+        outcome: Outcome {
+            start_ns: protocol::clock::now_ns(),
+            // Room for every event a run without failures brings, so that
+            // taking them in never stops to move what came before.
+            events: Vec::with_capacity(expected_events),
+            done: Vec::with_capacity(total),
+            ..Outcome::default()
+        },
         pool,
         progress,
     };
@@ -219,7 +318,19 @@ impl Dispatcher<'_> {
             let deadline = self.next_deadline();
             tokio::select! {
                 incoming = self.pool.incoming.recv() => match incoming {
-                    Some(incoming) => self.hear(incoming).await,
+                    Some(incoming) => {
+                        self.hear(incoming).await;
+                        // Whatever else has arrived, before the timers and
+                        // signals are looked at again: a painter's burst of
+                        // events is taken in one go.
+                        for _ in 0..BURST {
+                            if self.outcome.done.len() + self.outcome.lost.len() == total {
+                                break;
+                            }
+                            let Some(incoming) = self.pool.incoming.try_recv() else { break };
+                            self.hear(incoming).await;
+                        }
+                    }
                     // Cannot happen while the pool holds a sender; but if it
                     // did, nothing more would ever be heard.
                     None => self.give_up_pending("every painter's pipe is closed"),
@@ -237,14 +348,15 @@ impl Dispatcher<'_> {
             tracing::debug!(painter = index, "ignoring what a stopped painter said: {:?}", incoming.heard);
             return;
         }
-        let who = self.pool.painters[index].who();
+        // Only for messages about a failure: formatting it costs more than
+        // handling an event.
+        let who = || self.pool.painters[index].who();
         match incoming.heard {
             Heard::Message(FromPainter::Event(event)) => {
                 if event.kind == EventKind::PaintStarted && event.coat == 0 {
                     let holding = &mut self.holding[index];
-                    if let Some(clock) = holding.held.get_mut(&event.job) {
+                    if holding.held.restart(event.job, Instant::now()) {
                         holding.unstarted = holding.unstarted.saturating_sub(1);
-                        *clock = Instant::now();
                     }
                     self.top_up(index);
                 }
@@ -252,8 +364,8 @@ impl Dispatcher<'_> {
                 self.outcome.events.push((index, event));
             }
             Heard::Message(FromPainter::JobDone(done)) => {
-                if self.holding[index].held.remove(&done.job).is_none() {
-                    let why = format!("{who} reported painting #{} done, which it did not hold", done.job);
+                if !self.holding[index].held.remove(done.job) {
+                    let why = format!("{} reported painting #{} done, which it did not hold", who(), done.job);
                     return self.fail(index, why).await;
                 }
                 tracing::debug!(painter = index, job = done.job, checksum = done.checksum, "painting done");
@@ -263,8 +375,8 @@ impl Dispatcher<'_> {
             }
             Heard::Message(FromPainter::JobFailed(failed)) => {
                 // The painter is well; the painting is not (it could not be saved, say).
-                if self.holding[index].held.remove(&failed.job).is_some() {
-                    let why = format!("{who} could not finish painting #{}: {}", failed.job, failed.error);
+                if self.holding[index].held.remove(failed.job) {
+                    let why = format!("{} could not finish painting #{}: {}", who(), failed.job, failed.error);
                     tracing::warn!("{why}");
                     let retried = self.retry_or_lose(failed.job, &why);
                     self.outcome.failures.push(Failure {
@@ -274,14 +386,14 @@ impl Dispatcher<'_> {
                     });
                     self.top_up_all();
                 } else {
-                    let why = format!("{who} reported painting #{} failed, which it did not hold", failed.job);
+                    let why = format!("{} reported painting #{} failed, which it did not hold", who(), failed.job);
                     self.fail(index, why).await;
                 }
             }
             Heard::Message(other) => {
-                self.fail(index, format!("{who} sent {} in the middle of its work", other.name())).await;
+                self.fail(index, format!("{} sent {} in the middle of its work", who(), other.name())).await;
             }
-            Heard::Garbled(error) => self.fail(index, format!("{who} sent a bad frame ({error})")).await,
+            Heard::Garbled(error) => self.fail(index, format!("{} sent a bad frame ({error})", who())).await,
             Heard::Closed => self.leaving(index, true, None).await,
             Heard::Exited(exit) => self.leaving(index, false, Some(exit)).await,
         }
@@ -321,7 +433,7 @@ impl Dispatcher<'_> {
         self.holding
             .iter()
             .filter_map(|h| match h.standing {
-                Standing::Working => h.held.values().min().map(|clock| *clock + timeout),
+                Standing::Working => h.held.oldest().map(|(clock, _)| clock + timeout),
                 Standing::Leaving { until, .. } => Some(until),
                 Standing::Gone => None,
             })
@@ -338,8 +450,8 @@ impl Dispatcher<'_> {
                     self.fail(index, why).await;
                 }
                 Standing::Working => {
-                    let overdue = holding.held.iter().find(|(_, clock)| **clock + self.policy.timeout <= now);
-                    if let Some((&job, _)) = overdue {
+                    let overdue = holding.held.oldest().filter(|(clock, _)| *clock + self.policy.timeout <= now);
+                    if let Some((_, job)) = overdue {
                         let why = format!(
                             "{} did not finish painting #{job} within {} (--timeout)",
                             self.pool.painters[index].who(),
@@ -364,7 +476,7 @@ impl Dispatcher<'_> {
         if stopped {
             what.push_str(&format!("; stopped: it {}", exit.describe()));
         }
-        let held: Vec<u32> = std::mem::take(&mut self.holding[index].held).into_keys().collect();
+        let held: Vec<u32> = std::mem::take(&mut self.holding[index].held).into_jobs();
         what.push_str(&format!(", holding paintings {}", ids(&held)));
         what.push_str(&painter.stderr_tail());
         let pid = painter.hello.pid;
@@ -423,7 +535,7 @@ impl Dispatcher<'_> {
             self.outcome.lost.push(Lost { id: job.id, why: why.to_owned() });
         }
         for holding in &mut self.holding {
-            for (job, _) in std::mem::take(&mut holding.held) {
+            for job in std::mem::take(&mut holding.held).into_jobs() {
                 self.outcome.lost.push(Lost { id: job, why: why.to_owned() });
             }
         }
@@ -437,11 +549,12 @@ impl Dispatcher<'_> {
         }
     }
 
-    /// Sends painter `index` jobs until it has one unstarted job per lane.
+    /// Sends painter `index` jobs until it has [`Policy::ahead`] unstarted
+    /// jobs per lane.
     fn top_up(&mut self, index: usize) {
         let painter = &self.pool.painters[index];
         let holding = &mut self.holding[index];
-        while holding.unstarted < painter.hello.lanes {
+        while holding.unstarted < painter.hello.lanes.saturating_mul(self.policy.ahead) {
             let Some(job) = self.pending.pop_front() else { break };
             holding.unstarted += 1;
             holding.held.insert(job.id, Instant::now());
@@ -461,5 +574,20 @@ async fn sleep_until(deadline: Option<Instant>) {
     match deadline {
         Some(deadline) => tokio::time::sleep_until(deadline).await,
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_jobs_are_queued_deeper() {
+        assert_eq!(queue_ahead(Duration::from_millis(400)), 1);
+        assert_eq!(queue_ahead(Duration::from_millis(1)), 1);
+        assert_eq!(queue_ahead(Duration::from_micros(100)), 10);
+        assert_eq!(queue_ahead(Duration::from_micros(3)), 334);
+        assert_eq!(queue_ahead(Duration::ZERO), MAX_AHEAD);
+        assert_eq!(queue_ahead(Duration::from_nanos(1)), MAX_AHEAD);
     }
 }

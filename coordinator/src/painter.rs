@@ -28,7 +28,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use protocol::frame::{FrameCodec, MessageCodec};
@@ -69,6 +69,47 @@ pub struct Incoming {
     pub at_ns: u64,
     /// What it heard.
     pub heard: Heard,
+}
+
+/// The sending end of a pool's [`Inbound`]: things heard, in batches.
+pub type Outlet = mpsc::UnboundedSender<Vec<Incoming>>;
+
+/// Everything heard from the painters of a pool, one thing at a time.
+///
+/// A reader task sends what it decoded from one read of a painter's stdout
+/// as one batch — a busy painter's events arrive hundreds at a time — so
+/// that the channel and the wake-up it costs are paid once per batch, not
+/// once per message.
+#[derive(Debug)]
+pub struct Inbound {
+    rx: mpsc::UnboundedReceiver<Vec<Incoming>>,
+    ready: VecDeque<Incoming>,
+}
+
+impl Inbound {
+    /// A channel: its sending end, for the tasks, and its receiving end.
+    #[must_use]
+    pub fn channel() -> (Outlet, Self) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (tx, Self { rx, ready: VecDeque::new() })
+    }
+
+    /// The next thing heard, waiting for it; `None` once every sender is
+    /// gone. Cancel-safe.
+    pub async fn recv(&mut self) -> Option<Incoming> {
+        if self.ready.is_empty() {
+            self.ready.extend(self.rx.recv().await?);
+        }
+        self.ready.pop_front()
+    }
+
+    /// The next thing heard, if something has been.
+    pub fn try_recv(&mut self) -> Option<Incoming> {
+        if self.ready.is_empty() {
+            self.ready.extend(self.rx.try_recv().ok()?);
+        }
+        self.ready.pop_front()
+    }
 }
 
 /// How a painter process ended, as its reaping told.
@@ -136,12 +177,7 @@ pub struct Launch {
 /// If the binary cannot be started, or the painter does not complete the
 /// handshake (exits, stays silent, says something else, speaks another
 /// protocol version); the painter is then killed and reaped.
-pub async fn spawn(
-    launch: &Launch,
-    plan: &PainterPlan,
-    index: usize,
-    incoming: mpsc::UnboundedSender<Incoming>,
-) -> anyhow::Result<Painter> {
+pub async fn spawn(launch: &Launch, plan: &PainterPlan, index: usize, incoming: Outlet) -> anyhow::Result<Painter> {
     let started = Instant::now();
     let name = format!("painter-{}", plan.id);
     let binary = &launch.binary;
@@ -229,21 +265,34 @@ async fn handshake(
     }
 }
 
-/// The reader task: every message from the painter's stdout, until it ends.
+/// The most messages in one batch.
+const BATCH: usize = 1024;
+
+/// The reader task: every message from the painter's stdout, until it
+/// ends, in batches of what one read brought.
 fn read_messages(
     mut messages: FramedRead<ChildStdout, MessageCodec<FromPainter, ToPainter>>,
     index: usize,
-    incoming: mpsc::UnboundedSender<Incoming>,
+    incoming: Outlet,
 ) {
+    let heard = |next: Option<Result<FromPainter, protocol::Error>>| match next {
+        Some(Ok(message)) => (Heard::Message(message), false),
+        Some(Err(error)) => (Heard::Garbled(error), true),
+        None => (Heard::Closed, true),
+    };
     tokio::spawn(async move {
         loop {
-            let (heard, last) = match messages.next().await {
-                Some(Ok(message)) => (Heard::Message(message), false),
-                Some(Err(error)) => (Heard::Garbled(error), true),
-                None => (Heard::Closed, true),
-            };
-            let sent = incoming.send(Incoming { painter: index, at_ns: protocol::clock::now_ns(), heard });
-            if sent.is_err() || last {
+            let (first, mut last) = heard(messages.next().await);
+            let at_ns = protocol::clock::now_ns();
+            let mut batch = vec![Incoming { painter: index, at_ns, heard: first }];
+            // The rest of what that read brought, without waiting for more.
+            while !last && batch.len() < BATCH {
+                let Some(next) = messages.next().now_or_never() else { break };
+                let (next, end) = heard(next);
+                batch.push(Incoming { painter: index, at_ns, heard: next });
+                last = end;
+            }
+            if incoming.send(batch).is_err() || last {
                 return;
             }
         }
@@ -302,14 +351,17 @@ fn reap_when_done(pid: u32, name: &str) -> anyhow::Result<watch::Receiver<Life>>
 }
 
 /// Tells the dispatcher (`Heard::Exited`) when a painter has been reaped.
-fn announce_exit(mut life: watch::Receiver<Life>, index: usize, incoming: mpsc::UnboundedSender<Incoming>) {
+fn announce_exit(mut life: watch::Receiver<Life>, index: usize, incoming: Outlet) {
     tokio::spawn(async move {
         let exit = match life.wait_for(|life| matches!(life, Life::Ended(_))).await.map(|life| *life) {
             Ok(Life::Ended(exit)) => exit,
             _ => Exit::default(),
         };
-        let _ =
-            incoming.send(Incoming { painter: index, at_ns: protocol::clock::now_ns(), heard: Heard::Exited(exit) });
+        let _ = incoming.send(vec![Incoming {
+            painter: index,
+            at_ns: protocol::clock::now_ns(),
+            heard: Heard::Exited(exit),
+        }]);
     });
 }
 

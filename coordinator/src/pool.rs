@@ -4,10 +4,9 @@
 use std::time::Duration;
 
 use protocol::{FromPainter, Goodbye, ToPainter};
-use tokio::sync::mpsc;
 
 use crate::mode::PainterPlan;
-use crate::painter::{self, Exit, Heard, Incoming, Launch, Painter};
+use crate::painter::{self, Exit, Heard, Inbound, Launch, Outlet, Painter};
 use crate::signals::Interrupts;
 
 /// How long painters have to say `Goodbye` and exit after `Shutdown`.
@@ -26,8 +25,8 @@ pub struct Pool {
     /// the end, and the painter it replaces stays (ended) where it was.
     pub painters: Vec<Painter>,
     /// Everything heard from every painter, tagged with its index.
-    pub incoming: mpsc::UnboundedReceiver<Incoming>,
-    tx: mpsc::UnboundedSender<Incoming>,
+    pub incoming: Inbound,
+    tx: Outlet,
     launch: Launch,
 }
 
@@ -46,7 +45,7 @@ impl Pool {
     /// # Errors
     /// As [`painter::spawn`].
     pub async fn spawn(launch: Launch, plans: &[PainterPlan]) -> anyhow::Result<Self> {
-        let (tx, incoming) = mpsc::unbounded_channel();
+        let (tx, incoming) = Inbound::channel();
         let mut pool = Self { painters: Vec::with_capacity(plans.len()), incoming, tx, launch };
         for plan in plans {
             if let Err(error) = pool.start(plan.clone()).await {
