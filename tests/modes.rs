@@ -163,3 +163,32 @@ fn painter_cpu_time_is_the_kernels_and_matches_the_painting() {
     assert!(total > wall, "painters used {total:.2} s of CPU in {wall:.2} s");
     let _ = std::fs::remove_dir_all(out);
 }
+
+#[test]
+fn many_empty_paintings_are_all_reported_and_nothing_is_saved() {
+    let _serial = serial();
+    let out = out_dir("empty");
+    let paintings = 20_000;
+    let report = run_mode("parallel", &format!("--paintings {paintings} --paint 0ms --dry 0ms --painters 2"), &out);
+    let listed = report["paintings"].as_array().expect("paintings[]");
+    assert_eq!(listed.len(), paintings);
+    let mut ids: Vec<u64> = listed.iter().map(|p| p["id"].as_u64().expect("id")).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), paintings, "every painting once");
+    // Zero strokes: no picture, so no file, and the same (empty) checksum.
+    assert!(listed.iter().all(|p| p["path"].is_null() && p["checksum"] == listed[0]["checksum"]));
+    let saved = std::fs::read_dir(out.join("parallel")).map(Iterator::count).unwrap_or(0);
+    assert_eq!(saved, 0, "nothing painted, nothing saved");
+    // Both painters took a share: the queue ahead of each is deep, not greedy.
+    for painter in report["painters"].as_array().expect("painters[]") {
+        let id = painter["id"].clone();
+        let share = listed.iter().filter(|p| p["painter"] == id).count();
+        assert!(share > paintings / 10, "painter {id} painted only {share}");
+    }
+    // The old one-job-ahead dispatch managed about 2,300 a second in a
+    // release build; a debug build of this one does over 40,000.
+    let rate = paintings as f64 / f64_of(&report, "wall_s");
+    assert!(rate > 5_000.0, "{rate:.0} empty paintings a second");
+    let _ = std::fs::remove_dir_all(out);
+}
