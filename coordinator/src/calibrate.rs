@@ -20,6 +20,10 @@ use crate::workload::Workload;
 /// How long the calibrating painter paints to measure.
 const SAMPLE: Duration = Duration::from_millis(240);
 
+/// The paintings whose pictures the stroke is measured on: the first few
+/// (a painter measures on at most four).
+const SEEDS: usize = 4;
+
 /// The result of calibration.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Calibration {
@@ -61,7 +65,8 @@ pub async fn calibrate(binary: &Path, workload: &Workload) -> anyhow::Result<Cal
     // The calibrating painter saves nothing; it only needs a folder to be given.
     let launch = Launch { binary: binary.to_path_buf(), out: workload.out.clone(), slice_strokes: 1 };
     let mut pool = Pool::spawn(launch, &[plan]).await.context("cannot calibrate")?;
-    let answer = measure(&mut pool).await;
+    let seeds: Vec<u64> = workload.jobs(0).iter().take(SEEDS).map(|job| job.seed).collect();
+    let answer = measure(&mut pool, seeds).await;
     match answer {
         Ok(stroke_ns) => {
             tracing::debug!(stroke_ns, core, "calibrated");
@@ -83,9 +88,9 @@ pub async fn calibrate(binary: &Path, workload: &Workload) -> anyhow::Result<Cal
     }
 }
 
-async fn measure(pool: &mut Pool) -> anyhow::Result<f64> {
+async fn measure(pool: &mut Pool, seeds: Vec<u64>) -> anyhow::Result<f64> {
     let painter = &pool.painters[0];
-    painter.send(ToPainter::Calibrate { sample: SAMPLE })?;
+    painter.send(ToPainter::Calibrate { sample: SAMPLE, seeds })?;
     let who = painter.who();
     let incoming = tokio::time::timeout(SAMPLE * 20, pool.incoming.recv())
         .await

@@ -117,9 +117,9 @@ impl Scheduler {
                 self.arrivals += 1;
                 self.held += 1;
             }
-            ToPainter::Calibrate { sample } => {
+            ToPainter::Calibrate { sample, seeds } => {
                 self.outbox.flush();
-                self.outbox.send(calibrate::measure(sample));
+                self.outbox.send(calibrate::measure(sample, &seeds));
             }
             ToPainter::Shutdown => self.shutting_down = true,
         }

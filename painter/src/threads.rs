@@ -48,9 +48,9 @@ pub fn run(
                 while let Some(message) = next(shared, outbox) {
                     match message {
                         ToPainter::Job(job) => blocking::paint(job, lane, outbox, settings),
-                        ToPainter::Calibrate { sample } => {
+                        ToPainter::Calibrate { sample, seeds } => {
                             outbox.flush();
-                            outbox.send(calibrate::measure(sample));
+                            outbox.send(calibrate::measure(sample, &seeds));
                         }
                         ToPainter::Shutdown => break,
                     }

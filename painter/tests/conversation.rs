@@ -91,7 +91,7 @@ fn hello_calibrate_paint_goodbye() {
     assert_eq!(hello.pid, painter.child.id());
     assert_eq!(std::fs::read_to_string(format!("/proc/{}/comm", hello.pid)).expect("comm").trim(), "painter-7");
 
-    painter.send(&ToPainter::Calibrate { sample: Duration::from_millis(50) });
+    painter.send(&ToPainter::Calibrate { sample: Duration::from_millis(50), seeds: vec![31, 62] });
     let FromPainter::Calibrated { stroke_ns, strokes } = painter.recv() else { panic!("not Calibrated") };
     assert!(stroke_ns > 0.0 && strokes > 0);
 

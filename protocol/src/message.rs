@@ -82,6 +82,10 @@ pub enum ToPainter {
     Calibrate {
         /// How long to spend measuring.
         sample: Duration,
+        /// The pictures to measure on, by seed: those of the paintings to
+        /// come, since strokes cost a few percent more or less from one
+        /// picture to another. Empty: the picture of seed 0.
+        seeds: Vec<u64>,
     },
     /// Paint this.
     Job(Job),

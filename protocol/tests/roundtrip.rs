@@ -133,7 +133,8 @@ fn goodbye() -> impl Strategy<Value = Goodbye> {
 
 fn to_painter() -> impl Strategy<Value = ToPainter> {
     prop_oneof![
-        duration().prop_map(|sample| ToPainter::Calibrate { sample }),
+        (duration(), proptest::collection::vec(u64_any(), 0..4))
+            .prop_map(|(sample, seeds)| ToPainter::Calibrate { sample, seeds }),
         job().prop_map(ToPainter::Job),
         Just(ToPainter::Shutdown),
     ]
