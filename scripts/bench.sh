@@ -14,7 +14,7 @@
 #
 # Sections: efficiency async startup roundtrip throughput memory scaling codec.
 # Counts (full / --quick): efficiency 5 / 1 runs of `compare` per workload,
-# async 5 / 2, throughput 3 / 1 runs of 10000 / 2000 paintings, scaling 3 / 1
+# async 5 / 2, throughput 3 / 1 runs of 100000 / 20000 paintings, scaling 3 / 1
 # runs per painter count, cargo bench throughput 20000 / 5000 jobs.
 # Needs python3 (standard library); /usr/bin/time adds a whole-tree RSS figure.
 set -euo pipefail
@@ -49,9 +49,9 @@ case "$max_painters" in ''|*[!0-9]*) echo "bench.sh: --max-painters takes a numb
 want() { case " $sections " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 if [ "$quick" = 1 ]; then
-  reps=1 async_reps=2 tp_reps=1 tp_paintings=2000 scale_reps=1 bench_jobs=5000
+  reps=1 async_reps=2 tp_reps=1 tp_paintings=20000 scale_reps=1 bench_jobs=5000
 else
-  reps=5 async_reps=5 tp_reps=3 tp_paintings=10000 scale_reps=3 bench_jobs=20000
+  reps=5 async_reps=5 tp_reps=3 tp_paintings=100000 scale_reps=3 bench_jobs=20000
 fi
 
 cd "$(dirname "$0")/.."

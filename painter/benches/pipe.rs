@@ -11,8 +11,9 @@
 //! - **throughput**: N empty jobs written to 2 painters without waiting,
 //!   read until N `JobDone`s, next to N 16-byte frames pipelined through
 //!   `cat` (what the pipes alone can carry);
-//! - **per-job cost**: what an empty job still costs inside a painter —
-//!   a new canvas, its RGB, its checksum and its PNG — timed in-process.
+//! - **per-painting cost**: what a painting costs a painter besides its
+//!   strokes — a new canvas, then the RGB picture, its checksum and its
+//!   PNG — timed in-process. An empty job costs none of it.
 //!
 //! Painters here run unpinned. With `ATELIER_BENCH_OUT=FILE` the figures
 //! are also written there as one flat JSON object, for `scripts/bench.sh`;
@@ -181,19 +182,24 @@ fn throughput(out: &Path, jobs: u32, figures: &mut Figures) {
     figures.push("throughput.cat_frames_per_s", rate);
 }
 
-/// What an empty job costs a painter besides the protocol: a new canvas
-/// (its pixel state, and for Julia views every pixel's start), the RGB
-/// picture, its checksum, and the PNG written and renamed into place.
+/// What a painting costs a painter besides its strokes: a new canvas (its
+/// pixel state, and for Julia views every pixel's start), and for a
+/// painted picture the RGB picture, its checksum, and the PNG written and
+/// renamed into place. An empty job (0 strokes) does none of it.
 fn per_job_cost(out: &Path, figures: &mut Figures) {
     const ROUNDS: u32 = 300;
-    let (mut new, mut rgb, mut sum, mut png) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut new = Vec::new();
     for i in 0..ROUNDS {
-        let seed = u64::from(i) * 31;
         let started = Instant::now();
-        let canvas = Canvas::new(seed);
+        std::hint::black_box(Canvas::new(u64::from(i) * 31));
         new.push(started.elapsed());
+    }
+    let mut painted = Canvas::new(7);
+    painted.paint(4_000); // about 0.3 s of painting here
+    let (mut rgb, mut sum, mut png) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..ROUNDS / 10 {
         let started = Instant::now();
-        let picture = canvas.rgb();
+        let picture = painted.rgb();
         rgb.push(started.elapsed());
         let started = Instant::now();
         std::hint::black_box(fnv1a(&picture));
@@ -202,42 +208,16 @@ fn per_job_cost(out: &Path, figures: &mut Figures) {
         painter::save::png(out, i, &picture).expect("saves");
         png.push(started.elapsed());
     }
-    // The round trip's job, alone: its canvas is made before it says PaintStarted.
-    let mut rtt_new = Vec::new();
-    for _ in 0..ROUNDS {
-        let started = Instant::now();
-        std::hint::black_box(Canvas::new(empty_job(1).seed));
-        rtt_new.push(started.elapsed());
-    }
-    // A painted picture costs more to colour, check and compress than a blank one.
-    let mut painted = Canvas::new(7);
-    painted.paint(4_000); // about 0.3 s of painting here
-    let (mut prgb, mut psum, mut ppng) = (Vec::new(), Vec::new(), Vec::new());
-    for i in 0..ROUNDS / 10 {
-        let started = Instant::now();
-        let picture = painted.rgb();
-        prgb.push(started.elapsed());
-        let started = Instant::now();
-        std::hint::black_box(fnv1a(&picture));
-        psum.push(started.elapsed());
-        let started = Instant::now();
-        painter::save::png(out, i, &picture).expect("saves");
-        ppng.push(started.elapsed());
-    }
-    println!("per empty job inside a painter, median of {ROUNDS} (p99):");
+    println!("a new canvas, median of {ROUNDS} (p99):");
     figures.times("perjob.canvas_new", "Canvas::new", &mut new);
-    figures.times("perjob.rgb", "Canvas::rgb", &mut rgb);
-    figures.times("perjob.fnv1a", "fnv1a checksum", &mut sum);
-    figures.times("perjob.png_save", "PNG encode + write + rename", &mut png);
-    figures.times("perjob.canvas_new_rtt_job", "Canvas::new of the round-trip job", &mut rtt_new);
     println!("delivering a painted picture (4,000 strokes), median of {} (p99):", ROUNDS / 10);
-    figures.times("painted.rgb", "Canvas::rgb", &mut prgb);
-    figures.times("painted.fnv1a", "fnv1a checksum", &mut psum);
-    figures.times("painted.png_save", "PNG encode + write + rename", &mut ppng);
+    figures.times("painted.rgb", "Canvas::rgb", &mut rgb);
+    figures.times("painted.fnv1a", "fnv1a checksum", &mut sum);
+    figures.times("painted.png_save", "PNG encode + write + rename", &mut png);
 }
 
 /// A job with nothing to paint and nothing to wait for, in one coat: it
-/// still makes every event, a canvas and a PNG, as `--paint 0ms --dry 0ms` does.
+/// makes its events and no canvas or file, as `--paint 0ms --dry 0ms` does.
 fn empty_job(id: u32) -> Job {
     Job { id, seed: u64::from(id) * 31, strokes: 0, coats: 1, file_wait: Duration::ZERO, net_wait: Duration::ZERO }
 }
