@@ -180,8 +180,8 @@ fn many_empty_paintings_are_all_reported_and_nothing_is_saved() {
     assert!(listed.iter().all(|p| p["path"].is_null() && p["checksum"] == listed[0]["checksum"]));
     let saved = std::fs::read_dir(out.join("parallel")).map(Iterator::count).unwrap_or(0);
     assert_eq!(saved, 0, "nothing painted, nothing saved");
-    // Both painters took a share: the queue ahead of each is deep, not greedy.
     for painter in report["painters"].as_array().expect("painters[]") {
+        // Both painters took a share: the queue ahead of each is deep, not greedy.
         let id = painter["id"].clone();
         let share = listed.iter().filter(|p| p["painter"] == id).count();
         assert!(share > paintings / 10, "painter {id} painted only {share}");

@@ -57,11 +57,12 @@ impl Painter {
         (done, events)
     }
 
-    fn shutdown(mut self) {
+    fn shutdown(mut self) -> protocol::Goodbye {
         self.send(&ToPainter::Shutdown);
-        assert!(matches!(self.recv(), FromPainter::Goodbye(_)));
+        let FromPainter::Goodbye(goodbye) = self.recv() else { panic!("Shutdown is answered with Goodbye") };
         assert!(read_message::<FromPainter>(&mut self.stdout).expect("clean end").is_none());
         assert!(self.child.wait().expect("reaped").success());
+        goodbye
     }
 }
 
@@ -104,7 +105,20 @@ fn hello_calibrate_paint_goodbye() {
     // Per job: 2 coats × (paint start, paint end, 2 waits × start/end).
     assert_eq!(events.len(), 2 * 2 * 6);
     assert!(events.windows(2).all(|w| w[0].at_ns <= w[1].at_ns), "one blocking lane: events in time order");
-    painter.shutdown();
+    // Its peak memory is its own (`VmHWM`), not the test's: `ru_maxrss` of a
+    // process started with vfork + exec would count this test's too.
+    let status = std::fs::read_to_string(format!("/proc/{}/status", hello.pid)).expect("status");
+    let hwm: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM");
+    let goodbye = painter.shutdown();
+    assert!(
+        goodbye.max_rss_kib >= hwm && goodbye.max_rss_kib < hwm + 1024,
+        "{} KiB, VmHWM {hwm} KiB",
+        goodbye.max_rss_kib
+    );
     let _ = std::fs::remove_dir_all(out);
 }
 

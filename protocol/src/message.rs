@@ -203,6 +203,6 @@ pub struct Goodbye {
     pub user_ns: u64,
     /// CPU time spent in the kernel, in nanoseconds.
     pub sys_ns: u64,
-    /// Peak resident memory, in KiB.
+    /// Peak resident memory of the painter itself (`VmHWM`), in KiB.
     pub max_rss_kib: u64,
 }

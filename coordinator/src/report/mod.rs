@@ -51,7 +51,10 @@ pub struct PainterReport {
     pub user_s: Option<f64>,
     /// Kernel part of `cpu_s`.
     pub sys_s: Option<f64>,
-    /// Peak resident memory, KiB (`wait4`).
+    /// Peak resident memory, KiB: the painter's own high-water mark
+    /// (`VmHWM`, which it sends in `Goodbye`), else `wait4`'s `ru_maxrss`,
+    /// which also counts the coordinator's peak at the moment it spawned
+    /// the painter (a `vfork` + `exec` inherits the mark of what it replaced).
     pub max_rss_kib: Option<u64>,
     /// How it exited.
     pub exit: String,
@@ -164,7 +167,11 @@ pub fn build(measured: Measured<'_>) -> RunReport {
             cpu_s: usage(farewell).map(|u| u.cpu_s()),
             user_s: usage(farewell).map(|u| u.user_s),
             sys_s: usage(farewell).map(|u| u.sys_s),
-            max_rss_kib: usage(farewell).map(|u| u.max_rss_kib),
+            max_rss_kib: farewell
+                .goodbye
+                .map(|g| g.max_rss_kib)
+                .filter(|&kib| kib > 0)
+                .or_else(|| usage(farewell).map(|u| u.max_rss_kib)),
             exit: farewell.exit.status.map_or_else(|| "not reaped".to_owned(), describe),
             cpu_samples: Vec::new(),
         })
