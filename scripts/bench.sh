@@ -119,8 +119,8 @@ fi
 
 if want startup; then
   for i in $(seq "$reps"); do
-    step "startup: 2 painters, nothing to paint $i/$reps"
-    coord "startup/run-$i" run --mode parallel --paintings 2 --paint 0ms --dry 0ms
+    step "startup: 4 painters, nothing to paint $i/$reps"
+    coord "startup/run-$i" run --mode parallel --painters 4 --paintings 4 --paint 0ms --dry 0ms
   done
 fi
 
