@@ -22,7 +22,7 @@ use std::io::{BufReader, Read};
 
 use bytes::BytesMut;
 use protocol::ToPainter;
-use protocol::frame::{MessageCodec, read_message};
+use protocol::frame::{HEADER_LEN, MessageCodec, read_message};
 use tokio::io::AsyncReadExt;
 use tokio::net::unix::pipe;
 use tokio_util::codec::Decoder;
@@ -44,11 +44,11 @@ impl<R: Read> Inbox<R> {
         Self { reader: BufReader::with_capacity(BUFFER, reader) }
     }
 
-    /// The next message. If none has arrived yet, flushes `outbox` first,
-    /// then blocks until one does. Ends the process if stdin has ended or
+    /// The next message. If no whole one has arrived yet, flushes `outbox`
+    /// first, then blocks until one has. Ends the process if stdin has ended or
     /// carries garbage.
     pub fn recv(&mut self, outbox: &Outbox) -> ToPainter {
-        if self.reader.buffer().is_empty() {
+        if !holds_a_frame(self.reader.buffer()) {
             outbox.flush();
         }
         match read_message::<ToPainter>(&mut self.reader) {
@@ -116,6 +116,13 @@ impl AsyncInbox {
     }
 }
 
+/// Whether `buffer` starts with a whole frame, which can be read without
+/// waiting for the pipe.
+fn holds_a_frame(buffer: &[u8]) -> bool {
+    let Some(header) = buffer.first_chunk::<HEADER_LEN>() else { return false };
+    buffer.len() - HEADER_LEN >= u32::from_le_bytes(*header) as usize
+}
+
 fn stdin_closed() -> ! {
     tracing::warn!("stdin closed: the coordinator is gone; stopping");
     std::process::exit(crate::process::EXIT_STDIN_CLOSED);
@@ -124,4 +131,19 @@ fn stdin_closed() -> ! {
 fn garbled(error: &dyn std::fmt::Display) -> ! {
     tracing::error!(error = %error, "unreadable message from the coordinator; stopping");
     std::process::exit(crate::process::EXIT_GARBLED_INPUT);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::holds_a_frame;
+
+    #[test]
+    fn a_frame_is_whole_once_its_header_and_payload_are_there() {
+        assert!(!holds_a_frame(&[]));
+        assert!(!holds_a_frame(&[3, 0, 0]));
+        assert!(!holds_a_frame(&[3, 0, 0, 0, 1, 2]));
+        assert!(holds_a_frame(&[3, 0, 0, 0, 1, 2, 3]));
+        assert!(holds_a_frame(&[0, 0, 0, 0]));
+        assert!(holds_a_frame(&[1, 0, 0, 0, 9, 2, 0]));
+    }
 }
