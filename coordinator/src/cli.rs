@@ -140,7 +140,8 @@ pub struct WorkloadArgs {
     /// Number of paintings.
     #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub paintings: u32,
-    /// CPU time to paint one coat (e.g. 400ms, 1.5s).
+    /// CPU time to paint one coat (e.g. 400ms, 1.5s). With 0ms nothing is painted or
+    /// saved: the run measures the machinery alone.
     #[arg(long, value_name = "DUR", default_value = "400ms", value_parser = duration, allow_hyphen_values = true)]
     pub paint: Duration,
     /// Time for one coat to dry, split evenly into a file wait and a network wait.
