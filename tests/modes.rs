@@ -192,3 +192,17 @@ fn many_empty_paintings_are_all_reported_and_nothing_is_saved() {
     assert!(rate > 5_000.0, "{rate:.0} empty paintings a second");
     let _ = std::fs::remove_dir_all(out);
 }
+
+#[test]
+fn an_async_painter_takes_thousands_of_queued_jobs_from_its_pipe() {
+    let _serial = serial();
+    let out = out_dir("empty-async");
+    // Far more than one read of the pipe: the painter's buffer is refilled
+    // again and again while jobs keep coming, a thousand at a time.
+    let paintings = 10_000;
+    let report = run_mode("async", &format!("--paintings {paintings} --coats 2 --paint 0ms --dry 0ms"), &out);
+    let listed = report["paintings"].as_array().expect("paintings[]");
+    assert_eq!(listed.len(), paintings);
+    assert!(listed.iter().all(|p| p["path"].is_null()));
+    let _ = std::fs::remove_dir_all(out);
+}

@@ -205,7 +205,8 @@ fn per_job_cost(out: &Path, figures: &mut Figures) {
         std::hint::black_box(fnv1a(&picture));
         sum.push(started.elapsed());
         let started = Instant::now();
-        painter::save::png(out, i, &picture).expect("saves");
+        let png = painter::save::encode(&picture).expect("encodes");
+        painter::save::png(out, i, &png).expect("saves");
         png.push(started.elapsed());
     }
     println!("a new canvas, median of {ROUNDS} (p99):");

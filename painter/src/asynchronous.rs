@@ -23,9 +23,15 @@
 //! Messages arrive on the same thread: stdin is a non-blocking pipe that
 //! the runtime watches ([`AsyncInbox`]), one more thing to wait for beside
 //! the drying timers.
+//!
+//! A painting whose last coat is drying stays with the scheduler, and when
+//! there is nothing to paint the scheduler prepares its picture (colours,
+//! checksum, PNG): work that would otherwise wait for the drying, done on a
+//! core that would otherwise idle, and never before a coat that is ready
+//! to be painted.
 
 use std::cmp::Reverse;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use protocol::ToPainter;
 use tokio::sync::mpsc;
@@ -61,11 +67,16 @@ struct Scheduler {
     ready: BTreeMap<Priority, Painting>,
     /// Paintings held: ready, being painted, or drying.
     held: usize,
+    /// Paintings whose last coat is drying, by arrival, for their pictures
+    /// to be prepared meanwhile; and those not prepared yet, oldest first.
+    finishing: BTreeMap<u64, Painting>,
+    to_prepare: VecDeque<u64>,
     arrivals: u64,
     shutting_down: bool,
-    /// Drying tasks hand their painting back here when the coat is dry.
-    dried_tx: mpsc::UnboundedSender<(u64, Painting)>,
-    dried_rx: mpsc::UnboundedReceiver<(u64, Painting)>,
+    /// Drying tasks say here when a coat is dry, handing back the painting
+    /// (or `None` when it is in `finishing`).
+    dried_tx: mpsc::UnboundedSender<(u64, Option<Painting>)>,
+    dried_rx: mpsc::UnboundedReceiver<(u64, Option<Painting>)>,
 }
 
 impl Scheduler {
@@ -76,6 +87,8 @@ impl Scheduler {
             settings,
             ready: BTreeMap::new(),
             held: 0,
+            finishing: BTreeMap::new(),
+            to_prepare: VecDeque::new(),
             arrivals: 0,
             shutting_down: false,
             dried_tx,
@@ -98,6 +111,14 @@ impl Scheduler {
             }
             if self.shutting_down && self.held == 0 {
                 return;
+            }
+            // Nothing to paint: prepare a drying painting's picture, if one
+            // is waiting, then look again.
+            if let Some(order) = self.to_prepare.pop_front() {
+                if let Some(painting) = self.finishing.get_mut(&order) {
+                    painting.prepare();
+                }
+                continue;
             }
             // Nothing to paint: sleep until a message or a dry coat (the
             // inbox flushes what we said before it waits).
@@ -136,20 +157,32 @@ impl Scheduler {
         let coat = painting.coat;
         painting.finish_coat(&self.outbox);
         let (outbox, dried) = (self.outbox.clone(), self.dried_tx.clone());
+        let (job, lane) = (painting.job.clone(), painting.lane);
+        let painting = if painting.all_coats_painted() && !painting.is_prepared() {
+            self.finishing.insert(order, painting);
+            self.to_prepare.push_back(order);
+            None
+        } else {
+            Some(painting)
+        };
         tokio::spawn(async move {
-            crate::dry::concurrent(&painting.job, painting.lane, coat, &outbox).await;
+            crate::dry::concurrent(&job, lane, coat, &outbox).await;
             let _ = dried.send((order, painting));
         });
         // Let the new task start its clock now, not after our next slice.
         tokio::task::yield_now().await;
     }
 
-    fn dried(&mut self, order: u64, painting: Painting) {
-        if painting.all_coats_painted() {
-            painting.deliver(&self.settings, &self.outbox);
-            self.held -= 1;
-        } else {
-            self.ready.insert(Priority::of(&painting, order), painting);
+    fn dried(&mut self, order: u64, painting: Option<Painting>) {
+        match painting.or_else(|| self.finishing.remove(&order)) {
+            Some(painting) if painting.all_coats_painted() => {
+                painting.deliver(&self.settings, &self.outbox);
+                self.held -= 1;
+            }
+            Some(painting) => {
+                self.ready.insert(Priority::of(&painting, order), painting);
+            }
+            None => {}
         }
     }
 }

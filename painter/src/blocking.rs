@@ -38,7 +38,9 @@ pub fn paint(job: Job, lane: u32, outbox: &Outbox, settings: &Settings) {
         painting.paint_some(u64::MAX);
         let coat = painting.coat;
         painting.finish_coat(outbox);
-        crate::dry::blocking(&painting.job, lane, coat, outbox);
+        // The last coat's drying is time to prepare the picture.
+        let job = painting.job.clone();
+        crate::dry::blocking(&job, lane, coat, outbox, || painting.prepare());
     }
     painting.deliver(settings, outbox);
 }

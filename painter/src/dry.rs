@@ -29,12 +29,18 @@ fn waits(job: &Job) -> impl Iterator<Item = (DryKind, Duration)> {
     [(DryKind::File, job.file_wait), (DryKind::Network, job.net_wait)].into_iter().filter(|(_, d)| !d.is_zero())
 }
 
-/// Dries one coat, blocking the calling thread.
-pub fn blocking(job: &Job, lane: u32, coat: u32, outbox: &Outbox) {
+/// Dries one coat, blocking the calling thread. Once the first wait has
+/// begun, the thread does `meanwhile` (work that need not wait for the
+/// drying) before it sleeps out the rest.
+pub fn blocking(job: &Job, lane: u32, coat: u32, outbox: &Outbox, meanwhile: impl FnOnce()) {
     let mut deadline = std::time::Instant::now();
+    let mut meanwhile = Some(meanwhile);
     for (kind, duration) in waits(job) {
         outbox.event(job.id, lane, coat, EventKind::DryStarted(kind));
         outbox.flush();
+        if let Some(work) = meanwhile.take() {
+            work();
+        }
         deadline += duration;
         std::thread::sleep(deadline.saturating_duration_since(std::time::Instant::now()));
         outbox.event(job.id, lane, coat, EventKind::DryFinished(kind));

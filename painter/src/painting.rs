@@ -9,6 +9,11 @@
 //! strokes never gets one: nothing is painted, so there is no picture to
 //! save, and its checksum is that of no pixels at all. Such jobs measure
 //! the machinery alone (`--paint 0ms`).
+//!
+//! Once the last coat is painted, the picture can be *prepared* — its
+//! colours, checksum and PNG worked out, the canvas let go — while the coat
+//! dries, with a core that would otherwise wait (about 0.6 ms of CPU): then
+//! delivering it after the drying is only writing the file.
 
 use protocol::{EventKind, FromPainter, Job, JobDone, JobFailed};
 
@@ -26,13 +31,21 @@ pub struct Painting {
     /// The next coat to paint.
     pub coat: u32,
     canvas: Option<Canvas>,
+    picture: Option<Picture>,
+}
+
+/// A finished picture, ready to save.
+#[derive(Debug)]
+struct Picture {
+    checksum: u64,
+    png: std::io::Result<Vec<u8>>,
 }
 
 impl Painting {
     /// `job`, to be painted on `lane`; nothing painted yet.
     #[must_use]
     pub fn new(job: Job, lane: u32) -> Self {
-        Self { job, lane, coat: 0, canvas: None }
+        Self { job, lane, coat: 0, canvas: None, picture: None }
     }
 
     /// Whether every coat has been painted.
@@ -71,10 +84,30 @@ impl Painting {
         self.coat += 1;
     }
 
-    /// Saves the finished picture and reports it, done or failed.
-    pub fn deliver(self, settings: &Settings, outbox: &Outbox) {
+    /// Whether [`Painting::prepare`] has done its work (or has none to do).
+    #[must_use]
+    pub fn is_prepared(&self) -> bool {
+        self.picture.is_some() || self.canvas.is_none()
+    }
+
+    /// Works out the finished picture — colours, checksum, PNG — and lets
+    /// the canvas go. Does nothing before the last coat is painted, or twice.
+    pub fn prepare(&mut self) {
+        if !self.all_coats_painted() || self.picture.is_some() {
+            return;
+        }
+        if let Some(canvas) = self.canvas.take() {
+            let rgb = canvas.rgb();
+            self.picture = Some(Picture { checksum: crate::canvas::fnv1a(&rgb), png: save::encode(&rgb) });
+        }
+    }
+
+    /// Saves the finished picture (preparing it first if need be) and
+    /// reports it, done or failed.
+    pub fn deliver(mut self, settings: &Settings, outbox: &Outbox) {
         let (job, lane) = (self.job.id, self.lane);
-        let Some(canvas) = self.canvas else {
+        self.prepare();
+        let Some(picture) = self.picture else {
             let checksum = crate::canvas::fnv1a(&[]);
             outbox.send(FromPainter::JobDone(JobDone {
                 job,
@@ -85,15 +118,14 @@ impl Painting {
             }));
             return;
         };
-        let rgb = canvas.rgb();
-        let checksum = crate::canvas::fnv1a(&rgb);
-        outbox.flush(); // saving takes a millisecond or so
-        let message = match save::png(&settings.out_dir, job, &rgb) {
+        outbox.flush(); // writing a file may take a moment
+        let saved = picture.png.map_err(|source| crate::Error::Save { path: save::file_name(job).into(), source });
+        let message = match saved.and_then(|png| save::png(&settings.out_dir, job, &png)) {
             Ok(path) => FromPainter::JobDone(JobDone {
                 job,
                 lane,
                 at_ns: protocol::clock::now_ns(),
-                checksum,
+                checksum: picture.checksum,
                 path: Some(path.display().to_string()),
             }),
             Err(error) => {
