@@ -205,8 +205,8 @@ fn per_job_cost(out: &Path, figures: &mut Figures) {
         std::hint::black_box(fnv1a(&picture));
         sum.push(started.elapsed());
         let started = Instant::now();
-        let png = painter::save::encode(&picture).expect("encodes");
-        painter::save::png(out, i, &png).expect("saves");
+        let encoded = painter::save::encode(&picture).expect("encodes");
+        painter::save::png(out, i, &encoded).expect("saves");
         png.push(started.elapsed());
     }
     println!("a new canvas, median of {ROUNDS} (p99):");
