@@ -178,7 +178,6 @@ pub struct Launch {
 /// handshake (exits, stays silent, says something else, speaks another
 /// protocol version); the painter is then killed and reaped.
 pub async fn spawn(launch: &Launch, plan: &PainterPlan, index: usize, incoming: Outlet) -> anyhow::Result<Painter> {
-    let started = Instant::now();
     let name = format!("painter-{}", plan.id);
     let binary = &launch.binary;
     let mut command = std::process::Command::new(binary);
@@ -199,11 +198,16 @@ pub async fn spawn(launch: &Launch, plan: &PainterPlan, index: usize, incoming: 
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0);
+    // The reaper thread is started first: if it cannot be, no painter is
+    // left without one; and starting a thread while the painter starts
+    // would compete with it for the cores (0.2 ms of its start-up here).
+    let (reap_pid, life) = reaper(&name)?;
     // std's `Child` neither kills nor waits when dropped: the reaper thread
-    // below owns the process's end, and `Painter`'s `Drop` its killing.
+    // owns the process's end, and `Painter`'s `Drop` its killing.
+    let started = Instant::now();
     let mut child = command.spawn().with_context(|| format!("cannot start {name} from {}", binary.display()))?;
     let pid = child.id();
-    let life = reap_when_done(pid, &name)?;
+    let _ = reap_pid.send(pid);
     let pipes = (child.stdin.take(), child.stdout.take(), child.stderr.take());
     let (Some(stdin), Some(stdout), Some(stderr)) = pipes else {
         signal_group(pid, Signal::SIGKILL);
@@ -321,14 +325,17 @@ fn write_messages(stdin: ChildStdin) -> mpsc::UnboundedSender<ToPainter> {
     tx
 }
 
-/// The reaper thread: waits for the process to exit, kills what is left of
-/// its process group, then reaps it, telling the [`Painter`] handle at each
-/// step.
-fn reap_when_done(pid: u32, name: &str) -> anyhow::Result<watch::Receiver<Life>> {
+/// The reaper thread: told the painter's pid once it is spawned, it waits
+/// for the process to exit, kills what is left of its process group, then
+/// reaps it, telling the [`Painter`] handle at each step. If it is never
+/// told a pid (the spawn failed), it ends.
+fn reaper(name: &str) -> anyhow::Result<(std::sync::mpsc::Sender<u32>, watch::Receiver<Life>)> {
+    let (pid_tx, pid_rx) = std::sync::mpsc::channel::<u32>();
     let (tx, rx) = watch::channel(Life::Running);
     std::thread::Builder::new()
         .name(format!("reap-{name}"))
         .spawn(move || {
+            let Ok(pid) = pid_rx.recv() else { return };
             if let Err(error) = reap::exited(pid) {
                 tracing::warn!("cannot wait for pid {pid}: {error}");
             }
@@ -347,7 +354,7 @@ fn reap_when_done(pid: u32, name: &str) -> anyhow::Result<watch::Receiver<Life>>
             let _ = tx.send(Life::Ended(exit));
         })
         .context("cannot start a reaper thread")?;
-    Ok(rx)
+    Ok((pid_tx, rx))
 }
 
 /// Tells the dispatcher (`Heard::Exited`) when a painter has been reaped.
