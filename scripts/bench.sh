@@ -131,6 +131,8 @@ if want startup; then
   for i in $(seq "$reps"); do
     step "startup: 4 painters, nothing to paint $i/$reps"
     plain "startup/run-$i" run --mode parallel --painters 4 --paintings 4 --paint 0ms --dry 0ms
+    # The floor, timed between the runs: the machine's speed drifts.
+    python3 "$root/scripts/bench/floor.py" 20 >"$work/startup/floor-$i.json"
   done
 fi
 
