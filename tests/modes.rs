@@ -206,3 +206,17 @@ fn an_async_painter_takes_thousands_of_queued_jobs_from_its_pipe() {
     assert!(listed.iter().all(|p| p["path"].is_null()));
     let _ = std::fs::remove_dir_all(out);
 }
+
+#[test]
+fn a_few_short_jobs_are_shared_out_not_all_queued_at_the_first_painter() {
+    let _serial = serial();
+    let out = out_dir("few-empty");
+    // Empty jobs are queued a thousand deep; four of them still go two and two.
+    let report = run_mode("parallel", "--paintings 4 --paint 0ms --dry 0ms --painters 2", &out);
+    let listed = report["paintings"].as_array().expect("paintings[]");
+    for painter in report["painters"].as_array().expect("painters[]") {
+        let share = listed.iter().filter(|p| p["painter"] == painter["id"]).count();
+        assert_eq!(share, 2, "{painter}");
+    }
+    let _ = std::fs::remove_dir_all(out);
+}

@@ -541,10 +541,18 @@ impl Dispatcher<'_> {
         }
     }
 
+    /// Tops up every working painter, a job to each in turn, so that a
+    /// few short jobs are shared out rather than all queued at the first.
     fn top_up_all(&mut self) {
-        for index in 0..self.holding.len() {
-            if matches!(self.holding[index].standing, Standing::Working) {
-                self.top_up(index);
+        loop {
+            let mut sent = false;
+            for index in 0..self.holding.len() {
+                if matches!(self.holding[index].standing, Standing::Working) {
+                    sent |= self.send_one(index);
+                }
+            }
+            if !sent {
+                return;
             }
         }
     }
@@ -552,20 +560,28 @@ impl Dispatcher<'_> {
     /// Sends painter `index` jobs until it has [`Policy::ahead`] unstarted
     /// jobs per lane.
     fn top_up(&mut self, index: usize) {
+        while self.send_one(index) {}
+    }
+
+    /// Sends painter `index` the next job, if it has room for one; says
+    /// whether it did.
+    fn send_one(&mut self, index: usize) -> bool {
         let painter = &self.pool.painters[index];
         let holding = &mut self.holding[index];
-        while holding.unstarted < painter.hello.lanes.saturating_mul(self.policy.ahead) {
-            let Some(job) = self.pending.pop_front() else { break };
-            holding.unstarted += 1;
-            holding.held.insert(job.id, Instant::now());
-            tracing::trace!(painter = index, job = job.id, "job sent");
-            if let Err(error) = painter.send(ToPainter::Job(job)) {
-                // Its reader and reaper will report it gone, and the job
-                // will be handed out again from its holding.
-                tracing::debug!("{error:#}");
-                break;
-            }
+        if holding.unstarted >= painter.hello.lanes.saturating_mul(self.policy.ahead) {
+            return false;
         }
+        let Some(job) = self.pending.pop_front() else { return false };
+        holding.unstarted += 1;
+        holding.held.insert(job.id, Instant::now());
+        tracing::trace!(painter = index, job = job.id, "job sent");
+        if let Err(error) = painter.send(ToPainter::Job(job)) {
+            // Its reader and reaper will report it gone, and the job
+            // will be handed out again from its holding.
+            tracing::debug!("{error:#}");
+            return false;
+        }
+        true
     }
 }
 

@@ -92,7 +92,7 @@ pub fn sentence(run: &RunReport, workload: &Workload, calibration: &Calibration)
     };
     if run.ideal_s < MEANINGFUL_IDEAL_S {
         text += &format!(
-            " Measured {}: with nothing to paint or wait for, all of it is overhead (saving the PNGs, messages).",
+            " Measured {}: with nothing to paint or wait for, all of it is overhead (the messages to and from the painters).",
             secs(run.wall_s)
         );
         return text;
