@@ -130,7 +130,8 @@ fn a_painter_killed_mid_painting_is_replaced_and_its_painting_painted_again() {
     assert!(after_kill < Duration::from_secs(4), "the run went on for {after_kill:?} after the kill");
     let painters = report["painters"].as_array().expect("painters[]");
     assert_eq!(painters.len(), 2, "the killed painter and its replacement: {report}");
-    assert_eq!(painters[0]["exit"], "was killed by SIGKILL", "{report}");
+    assert_eq!(painters[0]["exit"]["signal"], 9, "{report}");
+    assert_eq!(painters[0]["exit"]["description"], "was killed by SIGKILL", "{report}");
     assert_eq!(painters[1]["core"], painters[0]["core"], "the replacement works on the same core: {report}");
     assert_eq!(report["paintings"][0]["painter"], painters[1]["id"], "{report}");
     nothing_left_behind(&report, &out.join("sequential"));

@@ -81,15 +81,15 @@ fn the_trace_has_a_slice_for_every_painting_on_its_painters_track() {
             let painter = &painters[usize::try_from(int(&segment["painter"])).expect("an index")];
             let core = int(&painter["core"]);
             let track = format!("{mode} · painter-{} (core", painter["id"]);
-            let name = format!("painting #{} coat {}", segment["painting"], int(&segment["coat"]) + 1);
+            let name = format!("painting #{} coat {}", segment["painting"], int(&segment["coat"]));
             let slice = events.iter().find(|e| {
                 e["ph"] == "X"
                     && e["name"] == name.as_str()
                     && names.get(&int(&e["pid"])).is_some_and(|n| n.starts_with(&track))
             });
             let slice = slice.unwrap_or_else(|| panic!("{mode}: no slice `{name}` on a track `{track} …`"));
-            assert_eq!(slice["tid"], segment["lane"], "{mode}: {name} on its lane");
-            assert!(names[&int(&slice["pid"])].contains(&format!("core {core}")) || painter["lanes"] != 1);
+            assert_eq!(slice["tid"], segment["thread"], "{mode}: {name} on its lane");
+            assert!(names[&int(&slice["pid"])].contains(&format!("core {core}")) || painter["threads"] != 1);
             let ts = f64_of(slice, "ts");
             assert!((ts - f64_of(segment, "start_s") * 1e6).abs() < 1.0, "{mode}: {name} starts at {ts} µs");
         }
@@ -190,7 +190,7 @@ fn every_painter_is_sampled_and_uses_at_most_its_cores() {
         for painter in run["painters"].as_array().expect("painters[]") {
             let samples = painter["cpu_samples"].as_array().expect("cpu_samples[]");
             assert!(!samples.is_empty(), "{mode}: painter {} was sampled", painter["id"]);
-            let lanes = f64_of(painter, "lanes");
+            let lanes = f64_of(painter, "threads");
             let mut last = 0.0;
             for sample in samples {
                 let (t, cpu) = (f64_of(sample, "t_s"), f64_of(sample, "cpu"));

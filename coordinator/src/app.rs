@@ -184,10 +184,15 @@ fn print_plan(args: &PlanArgs) -> anyhow::Result<ExitCode> {
     let output = if args.json {
         #[derive(Serialize)]
         struct Plan<'a> {
+            schema_version: u32,
             workload: &'a Workload,
             modes: &'a [report::plan::Planned],
         }
-        serde_json::to_string_pretty(&Plan { workload: &workload, modes: &planned })? + "\n"
+        serde_json::to_string_pretty(&Plan {
+            schema_version: report::SCHEMA_VERSION,
+            workload: &workload,
+            modes: &planned,
+        })? + "\n"
     } else {
         let (columns, color) = terminal();
         report::plan::render(&workload, &planned, columns, color)
@@ -214,6 +219,7 @@ fn painter_binary(given: Option<&Path>) -> anyhow::Result<PathBuf> {
 /// A `compare` as JSON: the workload once, then every run.
 #[derive(Serialize)]
 struct Comparison<'a> {
+    schema_version: u32,
     workload: &'a Workload,
     calibration: &'a Calibration,
     runs: &'a [RunReport],
@@ -222,6 +228,7 @@ struct Comparison<'a> {
 /// A single `run` as JSON: the run's fields, with the workload beside them.
 #[derive(Serialize)]
 struct Single<'a> {
+    schema_version: u32,
     #[serde(flatten)]
     run: &'a RunReport,
     workload: &'a Workload,
@@ -237,8 +244,18 @@ fn print(
 ) -> anyhow::Result<()> {
     let output = if json {
         let value = match (compare, runs) {
-            (false, [run]) => serde_json::to_string_pretty(&Single { run, workload, calibration })?,
-            _ => serde_json::to_string_pretty(&Comparison { workload, calibration, runs })?,
+            (false, [run]) => serde_json::to_string_pretty(&Single {
+                schema_version: report::SCHEMA_VERSION,
+                run,
+                workload,
+                calibration,
+            })?,
+            _ => serde_json::to_string_pretty(&Comparison {
+                schema_version: report::SCHEMA_VERSION,
+                workload,
+                calibration,
+                runs,
+            })?,
         };
         value + "\n"
     } else {

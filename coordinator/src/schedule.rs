@@ -47,10 +47,12 @@ pub struct Segment {
     /// Index of the painter.
     pub painter: usize,
     /// Its lane (thread).
+    #[serde(rename = "thread")]
     pub lane: u32,
     /// Which painting.
     pub painting: u32,
-    /// Which coat.
+    /// Which coat, from 0 (serialized from 1, as a person counts coats).
+    #[serde(serialize_with = "one_based")]
     pub coat: u32,
     /// Painting or which wait.
     pub kind: SegmentKind,
@@ -58,6 +60,11 @@ pub struct Segment {
     pub start_s: Seconds,
     /// End, in seconds from the first job.
     pub end_s: Seconds,
+}
+
+/// Writes a count-from-0 index as a person counts: from 1.
+fn one_based<S: serde::Serializer>(index: &u32, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_u64(u64::from(*index) + 1)
 }
 
 /// The work of one run, as the model needs it.

@@ -27,7 +27,8 @@ pub struct Workload {
     /// Network wait per coat.
     #[serde(rename = "net_wait_s", serialize_with = "seconds")]
     pub net_wait: Duration,
-    /// Painters (or threads) in the many-painter modes.
+    /// Painters (or threads) in the many-painter modes: `--painters`.
+    #[serde(rename = "painters")]
     pub workers: u32,
     /// Cores handed out round-robin; `None` when unpinned.
     pub cores: Option<Vec<u32>>,

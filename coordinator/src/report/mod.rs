@@ -14,6 +14,8 @@ pub mod timeline;
 pub mod trace;
 
 use std::collections::{BTreeSet, HashMap};
+use std::os::unix::process::ExitStatusExt;
+use std::process::ExitStatus;
 
 use protocol::{DryKind, EventKind, Scheduler};
 use serde::Serialize;
@@ -27,6 +29,37 @@ use crate::sampler::CpuSample;
 use crate::schedule::{Ideal, Segment, SegmentKind};
 use crate::workload::Workload;
 
+/// The version of the JSON that `--json` prints (`schema_version` in every
+/// object it prints). It changes when a field is renamed or removed or
+/// changes meaning; adding a field does not change it.
+/// `docs/json.md` describes this version, and `docs/report.schema.json`
+/// checks it.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// How a painter process ended: as data, and in words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExitReport {
+    /// Its exit status, if it exited.
+    pub code: Option<i32>,
+    /// The number of the signal that killed it, if one did.
+    pub signal: Option<i32>,
+    /// The same in words: "exited with status 0", "was killed by SIGKILL",
+    /// or "not reaped" when neither is known.
+    pub description: String,
+}
+
+impl ExitReport {
+    /// From a reaped painter's status, or `None` when it was not reaped.
+    #[must_use]
+    pub fn new(status: Option<ExitStatus>) -> Self {
+        Self {
+            code: status.and_then(|s| s.code()),
+            signal: status.and_then(|s| s.signal()),
+            description: status.map_or_else(|| "not reaped".to_owned(), describe),
+        }
+    }
+}
+
 /// One painter process of a run.
 #[derive(Debug, Clone, Serialize)]
 pub struct PainterReport {
@@ -38,7 +71,8 @@ pub struct PainterReport {
     pub core: Option<u32>,
     /// Its cores, one per lane.
     pub cores: Vec<u32>,
-    /// Its threads of painting.
+    /// Its threads of painting (`lanes` in the code).
+    #[serde(rename = "threads")]
     pub lanes: u32,
     /// How it scheduled.
     pub scheduler: &'static str,
@@ -57,7 +91,7 @@ pub struct PainterReport {
     /// the painter (a `vfork` + `exec` inherits the mark of what it replaced).
     pub max_rss_kib: Option<u64>,
     /// How it exited.
-    pub exit: String,
+    pub exit: ExitReport,
     /// Its CPU use over time, sampled from `/proc` while the mode ran.
     pub cpu_samples: Vec<CpuSample>,
 }
@@ -69,7 +103,8 @@ pub struct PaintingReport {
     pub id: u32,
     /// The painter that made it.
     pub painter: u32,
-    /// The lane (thread) that made it.
+    /// The thread (lane) of that painter that made it.
+    #[serde(rename = "thread")]
     pub lane: u32,
     /// The core it was painted on (`null` when unpinned).
     pub core: Option<u32>,
@@ -87,7 +122,8 @@ pub struct RunReport {
     pub mode: Mode,
     /// Painter processes of the mode (not counting replacements).
     pub processes: usize,
-    /// Painting lanes in all (processes × threads).
+    /// Painting threads (lanes) in all, over every process.
+    #[serde(rename = "threads")]
     pub lanes: usize,
     /// Distinct cores the lanes were pinned to (lanes when unpinned).
     pub cores: usize,
@@ -172,7 +208,7 @@ pub fn build(measured: Measured<'_>) -> RunReport {
                 .map(|g| g.max_rss_kib)
                 .filter(|&kib| kib > 0)
                 .or_else(|| usage(farewell).map(|u| u.max_rss_kib)),
-            exit: farewell.exit.status.map_or_else(|| "not reaped".to_owned(), describe),
+            exit: ExitReport::new(farewell.exit.status),
             cpu_samples: Vec::new(),
         })
         .collect();

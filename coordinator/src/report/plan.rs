@@ -18,7 +18,8 @@ pub struct Planned {
     pub mode: Mode,
     /// Painter processes.
     pub processes: usize,
-    /// Painting lanes in all.
+    /// Painting threads (lanes) in all.
+    #[serde(rename = "threads")]
     pub lanes: usize,
     /// Distinct cores the lanes are pinned to (lanes when unpinned).
     pub cores: usize,

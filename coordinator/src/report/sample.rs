@@ -36,7 +36,7 @@ pub(crate) fn sample_run() -> RunReport {
         user_s: Some(0.79),
         sys_s: Some(0.01),
         max_rss_kib: Some(4000),
-        exit: "exited 0".into(),
+        exit: super::ExitReport { code: Some(0), signal: None, description: "exited with status 0".into() },
         cpu_samples,
     };
     let painting = |id| PaintingReport {
