@@ -115,10 +115,12 @@ impl Interrupted {
 }
 
 /// How many events painting `job` brings: per coat, two for its painting
-/// and two per wait.
+/// and two per wait; then, for a picture, up to two pairs for saving it
+/// (preparing it while it dries, and writing it).
 fn events_of(job: &Job) -> usize {
     let waits = usize::from(!job.file_wait.is_zero()) + usize::from(!job.net_wait.is_zero());
-    job.coats as usize * (2 + 2 * waits)
+    let saving = if job.strokes > 0 { 4 } else { 0 };
+    job.coats as usize * (2 + 2 * waits) + saving
 }
 
 /// `#1, #3`, or `none`.

@@ -97,7 +97,7 @@ impl Progress {
             EventKind::PaintStarted => {
                 painter.painting.insert(event.job);
             }
-            EventKind::PaintFinished => {
+            EventKind::PaintFinished(_) => {
                 painter.painting.remove(&event.job);
             }
             EventKind::DryStarted(_) => {
@@ -106,6 +106,7 @@ impl Progress {
             EventKind::DryFinished(_) => {
                 painter.drying.remove(&event.job);
             }
+            EventKind::SaveStarted | EventKind::SaveFinished => {}
         }
         painter.show();
     }

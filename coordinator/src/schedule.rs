@@ -39,6 +39,8 @@ pub enum SegmentKind {
     FileWait,
     /// A coat dries: the slow network.
     NetWait,
+    /// The finished picture is saved: colours, checksum, PNG, the file.
+    Save,
 }
 
 /// One stretch of one lane's timeline.

@@ -116,7 +116,7 @@ impl Scheduler {
             // is waiting, then look again.
             if let Some(order) = self.to_prepare.pop_front() {
                 if let Some(painting) = self.finishing.get_mut(&order) {
-                    painting.prepare();
+                    painting.prepare(&self.outbox);
                 }
                 continue;
             }

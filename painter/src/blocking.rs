@@ -40,7 +40,7 @@ pub fn paint(job: Job, lane: u32, outbox: &Outbox, settings: &Settings) {
         painting.finish_coat(outbox);
         // The last coat's drying is time to prepare the picture.
         let job = painting.job.clone();
-        crate::dry::blocking(&job, lane, coat, outbox, || painting.prepare());
+        crate::dry::blocking(&job, lane, coat, outbox, || painting.prepare(outbox));
     }
     painting.deliver(settings, outbox);
 }

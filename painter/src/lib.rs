@@ -15,7 +15,8 @@
 //! stdout, both on the thread that does the work, [`process`] pins and names the
 //! process and ties its life to the coordinator's, [`painting`] is one job's
 //! life from blank canvas to saved PNG ([`save`]), and [`calibrate`] measures
-//! how long a stroke takes here. [`fault`] makes a painter misbehave on
+//! how long a stroke takes here. [`effort`] reads, from the kernel, what
+//! painting a coat took of the thread. [`fault`] makes a painter misbehave on
 //! purpose, for the coordinator's tests.
 
 pub mod asynchronous;
@@ -23,6 +24,7 @@ pub mod blocking;
 pub mod calibrate;
 pub mod canvas;
 pub mod dry;
+pub mod effort;
 pub mod error;
 pub mod fault;
 pub mod inbox;

@@ -15,9 +15,10 @@
 //! dries, with a core that would otherwise wait (about 0.6 ms of CPU): then
 //! delivering it after the drying is only writing the file.
 
-use protocol::{EventKind, FromPainter, Job, JobDone, JobFailed};
+use protocol::{Effort, EventKind, FromPainter, Job, JobDone, JobFailed};
 
 use crate::canvas::Canvas;
+use crate::effort::Reading;
 use crate::outbox::Outbox;
 use crate::{Settings, save};
 
@@ -32,6 +33,9 @@ pub struct Painting {
     pub coat: u32,
     canvas: Option<Canvas>,
     picture: Option<Picture>,
+    /// The thread's counters when the current coat's painting started;
+    /// `None` for a coat of zero strokes, which is not measured.
+    coat_started: Option<Reading>,
 }
 
 /// A finished picture, ready to save.
@@ -45,7 +49,7 @@ impl Painting {
     /// `job`, to be painted on `lane`; nothing painted yet.
     #[must_use]
     pub fn new(job: Job, lane: u32) -> Self {
-        Self { job, lane, coat: 0, canvas: None, picture: None }
+        Self { job, lane, coat: 0, canvas: None, picture: None, coat_started: None }
     }
 
     /// Whether every coat has been painted.
@@ -54,12 +58,14 @@ impl Painting {
         self.coat >= self.job.coats
     }
 
-    /// Says that the current coat's painting starts. Painting takes a while
+    /// Says that the current coat's painting starts, and notes the
+    /// thread's counters (see [`crate::effort`]). Painting takes a while
     /// (unless there is nothing to paint), so what was said goes out now.
-    pub fn start_coat(&self, outbox: &Outbox) {
+    pub fn start_coat(&mut self, outbox: &Outbox) {
         outbox.event(self.job.id, self.lane, self.coat, EventKind::PaintStarted);
         if self.job.strokes > 0 {
             outbox.flush();
+            self.coat_started = Some(Reading::now());
         }
     }
 
@@ -78,9 +84,11 @@ impl Painting {
         left - now
     }
 
-    /// Says that the current coat is painted, and moves on to the next.
+    /// Says that the current coat is painted, with what painting it took
+    /// of the thread, and moves on to the next.
     pub fn finish_coat(&mut self, outbox: &Outbox) {
-        outbox.event(self.job.id, self.lane, self.coat, EventKind::PaintFinished);
+        let effort = self.coat_started.take().map_or(Effort::default(), |started| started.until(Reading::now()));
+        outbox.event(self.job.id, self.lane, self.coat, EventKind::PaintFinished(effort));
         self.coat += 1;
     }
 
@@ -91,8 +99,17 @@ impl Painting {
     }
 
     /// Works out the finished picture — colours, checksum, PNG — and lets
-    /// the canvas go. Does nothing before the last coat is painted, or twice.
-    pub fn prepare(&mut self) {
+    /// the canvas go, as a segment of saving work of its own. Does nothing
+    /// before the last coat is painted, or twice.
+    pub fn prepare(&mut self, outbox: &Outbox) {
+        if self.all_coats_painted() && self.picture.is_none() && self.canvas.is_some() {
+            outbox.event(self.job.id, self.lane, self.coat, EventKind::SaveStarted);
+            self.prepare_picture();
+            outbox.event(self.job.id, self.lane, self.coat, EventKind::SaveFinished);
+        }
+    }
+
+    fn prepare_picture(&mut self) {
         if !self.all_coats_painted() || self.picture.is_some() {
             return;
         }
@@ -103,10 +120,16 @@ impl Painting {
     }
 
     /// Saves the finished picture (preparing it first if need be) and
-    /// reports it, done or failed.
+    /// reports it, done or failed. The saving is a segment of its own,
+    /// between `SaveStarted` and `SaveFinished`.
     pub fn deliver(mut self, settings: &Settings, outbox: &Outbox) {
-        let (job, lane) = (self.job.id, self.lane);
-        self.prepare();
+        let (job, lane, coat) = (self.job.id, self.lane, self.coat);
+        let has_picture = self.picture.is_some() || self.canvas.is_some();
+        if has_picture {
+            outbox.event(job, lane, coat, EventKind::SaveStarted);
+            outbox.flush(); // preparing and writing a file take a moment
+        }
+        self.prepare_picture();
         let Some(picture) = self.picture else {
             let checksum = crate::canvas::fnv1a(&[]);
             outbox.send(FromPainter::JobDone(JobDone {
@@ -118,7 +141,6 @@ impl Painting {
             }));
             return;
         };
-        outbox.flush(); // writing a file may take a moment
         let saved = picture.png.map_err(|source| crate::Error::Save { path: save::file_name(job).into(), source });
         let message = match saved.and_then(|png| save::png(&settings.out_dir, job, &png)) {
             Ok(path) => FromPainter::JobDone(JobDone {
@@ -134,6 +156,7 @@ impl Painting {
                 FromPainter::JobFailed(JobFailed { job, lane, at_ns: protocol::clock::now_ns(), error })
             }
         };
+        outbox.event(job, lane, coat, EventKind::SaveFinished);
         outbox.send(message);
     }
 }

@@ -102,8 +102,18 @@ fn hello_calibrate_paint_goodbye() {
         let bytes = std::fs::read(done.path.as_ref().expect("a painted picture has a file")).expect("saved");
         assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
     }
-    // Per job: 2 coats × (paint start, paint end, 2 waits × start/end).
-    assert_eq!(events.len(), 2 * 2 * 6);
+    // Per job: 2 coats × (paint start, paint end, 2 waits × start/end),
+    // then saving: preparing the picture while the last coat dries, and
+    // writing it once it is dry, each a start and an end.
+    assert_eq!(events.len(), 2 * (2 * 6 + 4));
+    let saves = events.iter().filter(|e| matches!(e.kind, EventKind::SaveStarted | EventKind::SaveFinished));
+    assert_eq!(saves.count(), 2 * 4);
+    // Every coat says what painting it took of the thread.
+    for event in &events {
+        if let EventKind::PaintFinished(effort) = event.kind {
+            assert!(effort.cpu_ns > 0, "coat {} of painting {}: {effort:?}", event.coat, event.job);
+        }
+    }
     assert!(events.windows(2).all(|w| w[0].at_ns <= w[1].at_ns), "one blocking lane: events in time order");
     // Its peak memory is its own (`VmHWM`), not the test's: `ru_maxrss` of a
     // process started with vfork + exec would count this test's too.

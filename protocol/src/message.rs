@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// The version of this protocol. A painter says it in [`Hello`]; a
 /// coordinator refuses to work with a painter that speaks another one.
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// How a painter process schedules the jobs it is given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -150,12 +150,33 @@ pub struct Event {
 pub enum EventKind {
     /// The painter's CPU started on a coat.
     PaintStarted,
-    /// The coat is painted.
-    PaintFinished,
+    /// The coat is painted, and this is what painting it took of the
+    /// painting thread.
+    PaintFinished(Effort),
     /// The coat started drying: a wait began.
     DryStarted(DryKind),
     /// That wait is over.
     DryFinished(DryKind),
+    /// Work on saving the finished picture began: its colours, checksum,
+    /// PNG, or writing the file. Never sent for a painting of zero strokes,
+    /// which has no picture.
+    SaveStarted,
+    /// That work is done (or failed; `JobFailed` says so).
+    SaveFinished,
+}
+
+/// What painting one coat took of the thread that painted it, as the
+/// kernel counted it: the CPU time the thread used
+/// (`CLOCK_THREAD_CPUTIME_ID`), and the time it was ready to run but
+/// waited for a CPU that someone else held (`run_delay`, the second field
+/// of `/proc/thread-self/schedstat`). Both zero for a coat of zero strokes,
+/// which is not measured.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Effort {
+    /// CPU time the painting thread used, in nanoseconds.
+    pub cpu_ns: u64,
+    /// Time the painting thread waited for a CPU, in nanoseconds.
+    pub run_delay_ns: u64,
 }
 
 /// The two waits of drying.

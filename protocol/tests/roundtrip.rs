@@ -20,8 +20,8 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 use protocol::frame::{self, FrameCodec, HEADER_LEN, MAX_FRAME_LEN, MessageCodec};
 use protocol::{
-    DryKind, Error, Event, EventKind, FromPainter, Goodbye, Hello, Job, JobDone, JobFailed, Scheduler, ToPainter,
-    codec, handshake,
+    DryKind, Effort, Error, Event, EventKind, FromPainter, Goodbye, Hello, Job, JobDone, JobFailed, Scheduler,
+    ToPainter, codec, handshake,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -74,9 +74,12 @@ fn dry_kind() -> impl Strategy<Value = DryKind> {
 fn event_kind() -> impl Strategy<Value = EventKind> {
     prop_oneof![
         Just(EventKind::PaintStarted),
-        Just(EventKind::PaintFinished),
+        (u64_any(), u64_any())
+            .prop_map(|(cpu_ns, run_delay_ns)| EventKind::PaintFinished(Effort { cpu_ns, run_delay_ns })),
         dry_kind().prop_map(EventKind::DryStarted),
         dry_kind().prop_map(EventKind::DryFinished),
+        Just(EventKind::SaveStarted),
+        Just(EventKind::SaveFinished),
     ]
 }
 

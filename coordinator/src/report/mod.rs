@@ -265,7 +265,8 @@ pub fn build(measured: Measured<'_>) -> RunReport {
 /// Pairs every start event with its end into a segment of the timeline.
 fn segments(outcome: &Outcome, secs: impl Fn(u64) -> f64) -> Vec<Segment> {
     let kind_of = |kind: EventKind| match kind {
-        EventKind::PaintStarted | EventKind::PaintFinished => SegmentKind::Paint,
+        EventKind::PaintStarted | EventKind::PaintFinished(_) => SegmentKind::Paint,
+        EventKind::SaveStarted | EventKind::SaveFinished => SegmentKind::Save,
         EventKind::DryStarted(DryKind::File) | EventKind::DryFinished(DryKind::File) => SegmentKind::FileWait,
         EventKind::DryStarted(DryKind::Network) | EventKind::DryFinished(DryKind::Network) => SegmentKind::NetWait,
     };
@@ -274,10 +275,10 @@ fn segments(outcome: &Outcome, secs: impl Fn(u64) -> f64) -> Vec<Segment> {
     for &(painter, event) in &outcome.events {
         let key = (painter, event.job, event.coat, kind_of(event.kind));
         match event.kind {
-            EventKind::PaintStarted | EventKind::DryStarted(_) => {
+            EventKind::PaintStarted | EventKind::DryStarted(_) | EventKind::SaveStarted => {
                 open.insert(key, event.at_ns);
             }
-            EventKind::PaintFinished | EventKind::DryFinished(_) => {
+            EventKind::PaintFinished(_) | EventKind::DryFinished(_) | EventKind::SaveFinished => {
                 if let Some(start) = open.remove(&key) {
                     segments.push(Segment {
                         painter,

@@ -87,7 +87,7 @@ fn rows(segments: &[&Segment], style: Style) -> Vec<Vec<Cell>> {
     // A coat's drying (its file wait, then its network wait) is placed as
     // one piece, so that it stays on one row.
     let mut dryings: Vec<Segment> = Vec::new();
-    for s in segments.iter().filter(|s| s.kind != SegmentKind::Paint) {
+    for s in segments.iter().filter(|s| matches!(s.kind, SegmentKind::FileWait | SegmentKind::NetWait)) {
         match dryings.iter_mut().find(|d| (d.painting, d.coat) == (s.painting, s.coat)) {
             Some(d) => {
                 d.start_s = d.start_s.min(s.start_s);

@@ -75,6 +75,13 @@ pub fn render(runs: &[RunReport]) -> String {
                 }
                 SegmentKind::FileWait => ("file_wait", format!("disk wait #{n}")),
                 SegmentKind::NetWait => ("net_wait", format!("network wait #{n}")),
+                SegmentKind::Save => {
+                    events.push(json!({
+                        "ph": "X", "cat": "save", "name": format!("saving #{n}"),
+                        "pid": pid, "tid": segment.lane, "ts": ts, "dur": end - ts, "args": args,
+                    }));
+                    continue;
+                }
             };
             next_id += 1;
             let (cat, name) = wait;

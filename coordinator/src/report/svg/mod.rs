@@ -290,7 +290,7 @@ fn rows<'a>(segments: &[&'a Segment]) -> Vec<Vec<&'a Segment>> {
     let mut rows: Vec<Vec<&Segment>> =
         vec![segments.iter().copied().filter(|s| s.kind == SegmentKind::Paint).collect()];
     let mut dryings: Vec<Drying<'_>> = Vec::new();
-    for &s in segments.iter().filter(|s| s.kind != SegmentKind::Paint) {
+    for &s in segments.iter().filter(|s| matches!(s.kind, SegmentKind::FileWait | SegmentKind::NetWait)) {
         match dryings.iter_mut().find(|d| d.coat == (s.painting, s.coat)) {
             Some(d) => {
                 d.from_s = d.from_s.min(s.start_s);
@@ -326,6 +326,7 @@ fn draw_segment(out: &mut String, s: &Segment, axis: &Axis, y: f64) {
         }
         SegmentKind::FileWait => ("file-wait", FILE_GREY, "#555555", "disk wait"),
         SegmentKind::NetWait => ("net-wait", NET_GREY, "#ffffff", "network wait"),
+        SegmentKind::Save => ("save", "#222222", "#ffffff", "saving"),
     };
     let tip = format!("{what}: painting {}, coat {}, {:.3}–{:.3} s", s.painting, s.coat + 1, s.start_s, s.end_s);
     let _ = writeln!(
