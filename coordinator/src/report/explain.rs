@@ -22,7 +22,10 @@ pub fn efficiency(run: &RunReport) -> String {
     if run.ideal_s < MEANINGFUL_IDEAL_S { "n/a".to_owned() } else { format!("{:.1}%", run.efficiency * 100.0) }
 }
 
-/// Explains `run`.
+/// Explains `run`. Every clause is chosen by the numbers it speaks of, so
+/// that none is said where it does not hold: nothing about painting when
+/// nothing was painted, no more CPU than the cores allow, and a bound on
+/// painting alone never passed off as a bound on the whole run.
 #[must_use]
 #[allow(clippy::cast_precision_loss)]
 pub fn sentence(run: &RunReport, workload: &Workload, calibration: &Calibration) -> String {
@@ -32,23 +35,31 @@ pub fn sentence(run: &RunReport, workload: &Workload, calibration: &Calibration)
     let dry = workload.dry().as_secs_f64();
     let units = f64::from(n * coats);
     let (total_paint, total_dry) = (units * paint, units * dry);
+    let (painted, dried) = (total_paint > 0.0, total_dry > 0.0);
     let (w, c) = (run.lanes, run.cores);
     let per = if coats == 1 { String::new() } else { format!(" × {coats} coats") };
+    let who = if run.mode == Mode::Threads { "threads" } else { "painters" };
+    // The ideal against the ideal of one painter doing one thing at a time.
+    let against_sequential = if run.ideal_s >= MEANINGFUL_IDEAL_S { Some((total_paint + total_dry) / run.ideal_s) } else { None };
 
+    // The busiest lane has `rounds` paintings, one after another.
     let rounds = (n as usize).div_ceil(w.max(1));
-    let bound = || {
+    let uneven = w < n as usize && !(n as usize).is_multiple_of(w.max(1));
+    let shared = if w > c && painted {
+        format!(" {w} {who} share {c} cores: painting cannot go faster than {c}×.")
+    } else {
+        String::new()
+    };
+    // Blocking lanes paint and dry each painting in turn, so the rounds
+    // bound the whole run.
+    let blocking_bound = || {
         let mut why = String::new();
-        if w < n as usize && !(n as usize).is_multiple_of(w) {
+        if uneven && let Some(x) = against_sequential {
             why += &format!(
-                " {n} paintings on {w} {} take {rounds} rounds of painting, so at most {:.2}× faster than one, not {n}×.",
-                if run.mode == Mode::Threads { "threads" } else { "painters" },
-                f64::from(n) / rounds as f64
+                " {n} paintings on {w} {who}: one of them does {rounds}, one after the other, so even the ideal is only {x:.2}× as fast as sequential, not {n}×."
             );
         }
-        if w > c {
-            why += &format!(" {w} lanes share {c} cores: painting cannot go faster than {c}×.");
-        }
-        why
+        why + &shared
     };
 
     let mut text = match run.mode {
@@ -58,36 +69,66 @@ pub fn sentence(run: &RunReport, workload: &Workload, calibration: &Calibration)
             secs(dry),
             secs(total_paint + total_dry)
         ),
-        Mode::Async if total_dry > 0.0 => format!(
+        Mode::Async if painted && dried => format!(
             "One process on one core: each painting dried while the next was painted, so of the {} of drying only {} shows; the {} of painting did not shrink — one CPU paints one stroke at a time.",
             secs(total_dry),
             secs((run.ideal_s - total_paint).max(0.0)),
             secs(total_paint)
         ),
-        Mode::Async => format!(
+        Mode::Async if dried => format!(
+            "One process with nothing to paint: its paintings dried at the same time, so the {} of drying took {} — waiting needs no CPU, and one process can wait for many things at once.",
+            secs(total_dry),
+            secs(run.ideal_s)
+        ),
+        Mode::Async if painted => format!(
             "One process on one core with nothing to wait for: concurrency cannot speed up {} of pure CPU work.",
             secs(total_paint)
         ),
-        Mode::Parallel => format!(
+        Mode::Async => "One process on one core, with nothing to paint or wait for.".to_owned(),
+        Mode::Parallel if painted => format!(
             "{w} painter processes on {c} cores painted at the same time{}.{}",
-            if total_dry > 0.0 { ", each idle while its own paintings dried" } else { "" },
-            bound()
+            if dried { ", each idle while its own paintings dried" } else { "" },
+            blocking_bound()
         ),
-        Mode::Hybrid if total_dry > 0.0 => format!(
-            "{w} async painters on {c} cores: parallelism divided the {} of painting, and each painted while its paintings dried, hiding the {} of drying.{}",
-            secs(total_paint),
+        Mode::Parallel => format!(
+            "{w} painter processes with nothing to paint{}.{}",
+            if dried { ", each waiting for its own paintings to dry, at the same time as the others" } else { " or wait for" },
+            blocking_bound()
+        ),
+        Mode::Hybrid if painted => {
+            let mut text = format!("{w} async painters on {c} cores: parallelism divided the {} of painting", secs(total_paint));
+            text += &if dried {
+                format!(", and each painted while its paintings dried, hiding drying behind painting ({} of it in all).", secs(total_dry))
+            } else {
+                "; with nothing to dry, async adds nothing here.".to_owned()
+            };
+            if uneven {
+                text += &format!(
+                    " {n} paintings on {w} painters: one of them paints {rounds}, so painting alone is at most {:.2}× as fast as on one painter, not {n}×",
+                    f64::from(n) / rounds as f64
+                );
+                text += &match against_sequential {
+                    Some(x) if dried => format!("; with the drying hidden as well, the ideal is {x:.2}× as fast as sequential."),
+                    _ => ".".to_owned(),
+                };
+            }
+            text + &shared
+        }
+        Mode::Hybrid if dried => format!(
+            "{w} async painters with nothing to paint: every painting dried at the same time as the others, so the {} of drying took {}.",
             secs(total_dry),
-            bound()
+            secs(run.ideal_s)
         ),
-        Mode::Hybrid => format!(
-            "{w} async painters on {c} cores: parallelism divided the {} of painting; with nothing to dry, async adds nothing here.{}",
-            secs(total_paint),
-            bound()
+        Mode::Hybrid => format!("{w} async painters, with nothing to paint or wait for."),
+        Mode::Threads if painted => format!(
+            "One process with {w} threads on {c} cores: Rust threads run in parallel, so `top` shows this one painter at up to {}% CPU.{}",
+            w.min(c.max(1)) * 100,
+            blocking_bound()
         ),
         Mode::Threads => format!(
-            "One process with {w} threads on {c} cores: Rust threads run in parallel, so `top` shows this one painter at up to {}% CPU.{}",
-            w * 100,
-            bound()
+            "One process with {w} threads and nothing to paint{}.{}",
+            if dried { ": each thread waited for its own paintings to dry, at the same time as the others" } else { " or wait for" },
+            blocking_bound()
         ),
     };
     if run.ideal_s < MEANINGFUL_IDEAL_S {
@@ -158,7 +199,7 @@ mod tests {
     #[test]
     fn parallel_says_why_three_paintings_on_two_cores_are_not_3x() {
         let text = sentence(&run(Mode::Parallel, 2, 2, 2.45, 2.4), &workload(3, 400, 800), &CALIBRATION);
-        assert!(text.contains("2 rounds") && text.contains("1.50×") && text.contains("not 3×"), "{text}");
+        assert!(text.contains("one of them does 2") && text.contains("1.50×") && text.contains("not 3×"), "{text}");
         assert!(text.contains("(98.0%)"), "{text}");
     }
 
@@ -172,7 +213,7 @@ mod tests {
     #[test]
     fn more_lanes_than_cores_is_said() {
         let text = sentence(&run(Mode::Parallel, 3, 2, 2.1, 2.0), &workload(3, 400, 0), &CALIBRATION);
-        assert!(text.contains("3 lanes share 2 cores") && !text.contains("dried"), "{text}");
+        assert!(text.contains("3 painters share 2 cores") && !text.contains("dried"), "{text}");
     }
 
     #[test]
@@ -183,5 +224,34 @@ mod tests {
         let instant = sentence(&run(Mode::Hybrid, 2, 2, 0.01, 0.0), &workload(3, 0, 0), &zero);
         assert!(instant.contains("all of it is overhead"), "{instant}");
         assert_eq!(efficiency(&run(Mode::Hybrid, 2, 2, 0.01, 0.0)), "n/a");
+    }
+
+    #[test]
+    fn more_threads_than_cores_promise_no_more_cpu_than_the_cores() {
+        let text = sentence(&run(Mode::Threads, 4, 2, 1.3, 1.2), &workload(4, 400, 800), &CALIBRATION);
+        assert!(text.contains("up to 200% CPU") && !text.contains("400%"), "{text}");
+        assert!(text.contains("4 threads share 2 cores"), "{text}");
+    }
+
+    #[test]
+    fn with_nothing_to_paint_nothing_is_said_of_painting() {
+        let zero = Calibration { stroke_ns: 0.0, strokes: 0, core: None };
+        for mode in Mode::ALL {
+            let lanes = if matches!(mode, Mode::Sequential | Mode::Async) { 1 } else { 2 };
+            let text = sentence(&run(mode, lanes, lanes, 0.9, 0.8), &workload(3, 0, 800), &zero);
+            for painting_claim in ["stroke", "% CPU", "one CPU", "painted at the same time", "divided", "cannot go faster"] {
+                assert!(!text.contains(painting_claim), "{mode:?}: {text}");
+            }
+        }
+        let text = sentence(&run(Mode::Async, 1, 1, 0.85, 0.8), &workload(3, 0, 800), &zero);
+        assert!(text.contains("the 2.40s of drying took 0.80s"), "{text}");
+    }
+
+    #[test]
+    fn hybrid_bounds_painting_alone_and_says_what_the_whole_run_can_reach() {
+        // Painting: 2 rounds of 0.4 s; the ideal ends at 1.6 s against a sequential 3.6 s.
+        let text = sentence(&run(Mode::Hybrid, 2, 2, 1.65, 1.6), &workload(3, 400, 800), &CALIBRATION);
+        assert!(text.contains("painting alone is at most 1.50× as fast as on one painter"), "{text}");
+        assert!(text.contains("the ideal is 2.25× as fast as sequential"), "{text}");
     }
 }

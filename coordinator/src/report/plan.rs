@@ -2,12 +2,12 @@
 //! so that a learner can predict what the measurement will show.
 
 use std::collections::BTreeSet;
-use std::fmt::Write as _;
 
 use serde::Serialize;
 
 use crate::mode::Mode;
-use crate::report::timeline::{self, Lane, Style};
+use crate::report::text::{self, Align};
+use crate::report::timeline::{self, Lane};
 use crate::schedule::{self, Segment};
 use crate::workload::Workload;
 
@@ -83,40 +83,48 @@ pub fn plan(workload: &Workload, modes: &[Mode]) -> Vec<Planned> {
 /// The plan as text: a table, then a timeline per mode on one time axis.
 #[must_use]
 pub fn render(workload: &Workload, planned: &[Planned], columns: usize, color: bool) -> String {
+    let columns = columns.max(text::MIN_COLUMNS);
     let each = if workload.coats == 1 { "1 coat".to_owned() } else { format!("{} coats", workload.coats) };
-    let mut out = format!(
-        "atelier plan: {} paintings of {each}; {} of painting and {} of drying a coat\n",
-        workload.paintings,
-        humantime::format_duration(workload.paint),
-        humantime::format_duration(workload.dry()),
+    let mut out = text::wrap(
+        &format!(
+            "atelier plan: {} paintings of {each}; {} of painting and {} of drying a coat",
+            workload.paintings,
+            humantime::format_duration(workload.paint),
+            humantime::format_duration(workload.dry()),
+        ),
+        columns,
+        "",
     );
-    let _ = writeln!(
-        out,
-        "  cores {}: the ideal of each mode, with zero overhead; nothing is run\n",
-        workload.cores_text()
+    out += &text::wrap(
+        &format!("cores {}: the ideal of each mode, with zero overhead; nothing is run", workload.cores_text()),
+        columns,
+        "  ",
     );
-    let _ = writeln!(
-        out,
-        "{:<11} {:>9} {:>7} {:>5} {:>7} {:>7}",
-        "mode", "processes", "threads", "cores", "ideal", "speedup"
-    );
-    for mode in planned {
-        let _ = writeln!(
-            out,
-            "{:<11} {:>9} {:>7} {:>5} {:>6.2}s {:>6.2}×",
-            mode.mode.name(),
-            mode.processes,
-            mode.lanes,
-            mode.cores,
-            mode.ideal_s,
-            mode.speedup
-        );
-    }
-    out += "\n  █ painting, starting with its number   ░ drying: slow disk, then slow network\n";
+    out.push('\n');
+    let names = ["mode", "processes", "threads", "cores", "ideal", "speedup"];
+    let headers: Vec<(String, Align)> = names
+        .iter()
+        .map(|&name| (name.to_owned(), if name == "mode" { Align::Left } else { Align::Right }))
+        .collect();
+    let rows: Vec<Vec<String>> = planned
+        .iter()
+        .map(|mode| {
+            vec![
+                mode.mode.name().to_owned(),
+                mode.processes.to_string(),
+                mode.lanes.to_string(),
+                mode.cores.to_string(),
+                format!("{:.2}s", mode.ideal_s),
+                format!("{:.2}×", mode.speedup),
+            ]
+        })
+        .collect();
+    out += &text::grid(&headers, &rows, 2, columns);
+    out.push('\n');
+    out += &text::wrap("█ painting, starting with its number   ░ drying: slow disk, then slow network", columns, "  ");
     let span_s = planned.iter().map(|m| m.ideal_s).fold(0.0, f64::max);
     let label_width = planned.iter().flat_map(|m| &m.labels).map(|(_, _, l)| l.chars().count()).max().unwrap_or(7);
-    let width = columns.saturating_sub(label_width + 6).clamp(20, 160);
-    let style = Style { width, span_s, label_width, color };
+    let style = text::timeline_style(columns, label_width, 0, span_s, color);
     for mode in planned {
         let lanes: Vec<Lane<'_>> = mode
             .labels
@@ -126,12 +134,18 @@ pub fn render(workload: &Workload, planned: &[Planned], columns: usize, color: b
                 segments: mode.segments.iter().filter(|s| s.painter == *painter && s.lane == *lane).collect(),
             })
             .collect();
-        let _ = writeln!(out, "\n{} — ideal {:.2}s", mode.mode.name(), mode.ideal_s);
+        out.push('\n');
+        out += &text::wrap(&format!("{} — ideal {:.2}s", mode.mode.name(), mode.ideal_s), columns, "");
         for line in timeline::draw(&lanes, style) {
             out += &line;
             out.push('\n');
         }
+        if timeline::too_many_to_number(&lanes) {
+            let note = format!("(over {} paintings on a painter's row: blocks without numbers)", timeline::MOST_NUMBERED);
+            out += &text::wrap(&note, columns, "  ");
+        }
     }
-    out += "\nRun `coordinator compare` with the same options to measure it.\n";
+    out.push('\n');
+    out += &text::wrap("Run `coordinator compare` with the same options to measure it.", columns, "");
     out
 }

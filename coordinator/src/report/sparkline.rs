@@ -2,7 +2,7 @@
 //! on the same time axis as its timeline, so that painting (█ above) lines
 //! up with a busy CPU (█ below) and drying with an idle one (▁).
 
-use crate::report::RunReport;
+use crate::report::{PainterReport, RunReport};
 use crate::report::timeline::Style;
 use crate::sampler::{self, CpuSample};
 
@@ -22,12 +22,42 @@ pub fn lines(run: &RunReport, style: Style) -> Vec<String> {
         .filter(|p| !p.cpu_samples.is_empty())
         .map(|painter| {
             let label = if several { format!("cpu p{}", painter.id) } else { "cpu".to_owned() };
-            let cores = f64::from(painter.lanes.max(1));
-            let spark = spark(&painter.cpu_samples, cores, run.wall_s, style);
-            let mean = sampler::average(&painter.cpu_samples, 0.0, run.wall_s).unwrap_or(0.0);
-            format!("  {label:>label_width$} │{spark} {:.0}%", mean * 100.0)
+            let spark = spark(&painter.cpu_samples, f64::from(cores(run, painter)), run.wall_s, style);
+            format!("  {label:>label_width$} │{spark}{}", suffix(run, painter))
         })
         .collect()
+}
+
+/// What follows a painter's sparkline: its average use over the run, as
+/// `top` shows it (100% is one core), e.g. ` 48%`.
+#[must_use]
+pub fn suffix(run: &RunReport, painter: &PainterReport) -> String {
+    let mean = sampler::average(&painter.cpu_samples, 0.0, run.wall_s).unwrap_or(0.0);
+    format!(" {:.0}%", mean * 100.0)
+}
+
+/// The widest [`suffix`] of any sampled painter of `runs` (0 if none was
+/// sampled): the room the CPU lines need right of the time axis.
+#[must_use]
+pub fn widest_suffix(runs: &[RunReport]) -> usize {
+    runs.iter()
+        .flat_map(|run| run.painters.iter().filter(|p| !p.cpu_samples.is_empty()).map(move |p| suffix(run, p)))
+        .map(|s| s.chars().count())
+        .max()
+        .unwrap_or(0)
+}
+
+/// How many cores a painter's threads could use at once: its lanes, but
+/// no more than the distinct cores they were pinned to (or, unpinned, the
+/// cores the run had). Four threads on two cores fill them at 200%.
+#[must_use]
+pub fn cores(run: &RunReport, painter: &PainterReport) -> u32 {
+    let mut pinned = painter.cores.clone();
+    pinned.sort_unstable();
+    pinned.dedup();
+    let cores = if pinned.is_empty() { run.cores } else { pinned.len() };
+    let cores = u32::try_from(cores).unwrap_or(u32::MAX);
+    painter.lanes.min(cores).max(1)
 }
 
 /// The sparkline itself: a character per column up to `wall_s`, each the
@@ -69,7 +99,7 @@ mod tests {
     fn busy_then_idle_reads_full_then_low() {
         let samples: Vec<CpuSample> =
             (1..=8).map(|i| CpuSample { t_s: f64::from(i) * 0.05, cpu: if i <= 4 { 1.0 } else { 0.0 } }).collect();
-        let style = Style { width: 8, span_s: 0.4, label_width: 3, color: false };
+        let style = Style { width: 8, span_s: 0.4, label_width: 3, right: 1, color: false };
         assert_eq!(spark(&samples, 1.0, 0.4, style), "████▁▁▁▁");
         // Two cores' worth of painter: one busy core is half-full.
         assert_eq!(spark(&samples, 2.0, 0.4, style), "▅▅▅▅▁▁▁▁");

@@ -18,31 +18,70 @@ pub struct Options {
     pub color: bool,
 }
 
-/// The whole report for one or more runs of one workload.
+/// The narrowest terminal the report is laid out for: a narrower one gets
+/// lines this wide.
+pub const MIN_COLUMNS: usize = 40;
+
+/// The whole report for one or more runs of one workload. Every line fits
+/// in `options.columns` (at least [`MIN_COLUMNS`]).
 #[must_use]
 pub fn render(workload: &Workload, calibration: &Calibration, runs: &[RunReport], options: Options) -> String {
-    let mut out = header(workload, calibration);
+    let columns = options.columns.max(MIN_COLUMNS);
+    let mut out = header(workload, calibration, columns);
     out.push('\n');
-    out += &table(runs);
+    out += &table(runs, columns);
     out.push('\n');
-    out += "  █ painting, starting with its number   ░ drying: slow disk, then slow network\n";
+    out += &legend(&["█ painting, starting with its number", "░ drying: slow disk, then slow network"], columns);
     if runs.iter().flat_map(|r| &r.painters).any(|p| !p.cpu_samples.is_empty()) {
-        out +=
-            "  ▁▂▃▄▅▆▇█ cpu: how busy each painter process was (█ all its cores), then its average as top shows it\n";
+        out += &wrap(
+            "▁▂▃▄▅▆▇█ cpu: how busy each painter process was (█ all its cores), then its average as top shows it",
+            columns,
+            "  ",
+        );
     }
     // One time axis and one label column for every timeline, so that a
     // `compare` lines its modes up one above the other.
     let span_s = runs.iter().map(|r| r.wall_s.max(r.ideal_s)).fold(0.0, f64::max);
     let timelines: Vec<Vec<Lane<'_>>> = runs.iter().map(lanes).collect();
-    let label_width = timelines.iter().flatten().map(|l| l.label.chars().count()).max().unwrap_or(0).max(7);
-    let width = options.columns.saturating_sub(label_width + 6).clamp(20, 160);
-    let style = Style { width, span_s, label_width, color: options.color };
+    let cpu_labels = runs.iter().flat_map(|r| &r.painters).map(|p| format!("cpu p{}", p.id).len());
+    let label_width =
+        timelines.iter().flatten().map(|l| l.label.chars().count()).chain(cpu_labels).max().unwrap_or(0).max(3);
+    let style = timeline_style(columns, label_width, sparkline::widest_suffix(runs), span_s, options.color);
     for (run, lanes) in runs.iter().zip(&timelines) {
         out.push('\n');
-        out += &section(run, lanes, style, options.columns);
+        out += &section(run, lanes, style, columns);
     }
     out.push('\n');
-    out += &paintings(runs);
+    out += &paintings(runs, columns);
+    out
+}
+
+/// The timeline's layout in `columns`: `  label │` on the left, the time
+/// axis, and `right` columns after it for the CPU lines' percentages and
+/// the axis's last label.
+#[must_use]
+pub(crate) fn timeline_style(columns: usize, label_width: usize, right: usize, span_s: f64, color: bool) -> Style {
+    let right = right.max(3);
+    let width = columns.saturating_sub(label_width + 4 + right).clamp(10, 160);
+    Style { width, span_s, label_width, right, color }
+}
+
+/// Items side by side, three spaces apart, on as many lines as `columns` needs.
+fn legend(items: &[&str], columns: usize) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    for item in items {
+        let gap = if line.is_empty() { "  " } else { "   " };
+        if !line.is_empty() && line.chars().count() + gap.len() + item.chars().count() > columns {
+            out += &wrap(&line, columns, "  ");
+            line.clear();
+        }
+        line += if line.is_empty() { "  " } else { "   " };
+        line += item;
+    }
+    if !line.is_empty() {
+        out += &wrap(&line, columns, "  ");
+    }
     out
 }
 
@@ -58,18 +97,15 @@ const MAX_LISTED: usize = 24;
 /// One row per painting: its checksum, who painted it in each run, and
 /// where the file is. The checksums are the same in every mode: the same
 /// picture, whoever painted it.
-fn paintings(runs: &[RunReport]) -> String {
+fn paintings(runs: &[RunReport], columns: usize) -> String {
     let Some(first) = runs.first().filter(|r| !r.paintings.is_empty()) else { return String::new() };
-    let widths: Vec<usize> = runs.iter().map(|r| r.mode.name().len().max(6)).collect();
-    let mut out = format!("{:>8}  {:<16}", "painting", "checksum");
-    for (run, width) in runs.iter().zip(&widths) {
-        let _ = write!(out, "  {:<width$}", run.mode.name());
-    }
-    out.push('\n');
+    let mut headers = vec![("painting".to_owned(), Align::Right), ("checksum".to_owned(), Align::Left)];
+    headers.extend(runs.iter().map(|run| (run.mode.name().to_owned(), Align::Left)));
+    let mut rows = Vec::new();
     let mut differs = Vec::new();
     for painting in first.paintings.iter().take(MAX_LISTED) {
-        let _ = write!(out, "{:>8}  {:<16}", painting.id, painting.checksum);
-        for (run, width) in runs.iter().zip(&widths) {
+        let mut row = vec![painting.id.to_string(), painting.checksum.clone()];
+        for run in runs {
             let cell = match run.paintings.iter().find(|p| p.id == painting.id) {
                 Some(p) => {
                     if p.checksum != painting.checksum {
@@ -80,57 +116,122 @@ fn paintings(runs: &[RunReport]) -> String {
                 }
                 None => "missing".to_owned(),
             };
-            let _ = write!(out, "  {cell:<width$}");
+            row.push(cell);
         }
-        out.truncate(out.trim_end().len());
-        out.push('\n');
+        rows.push(row);
     }
+    let mut out = grid(&headers, &rows, 2, columns);
     if first.paintings.len() > MAX_LISTED {
-        let _ = writeln!(out, "{:>8}  … {} more in --json", "", first.paintings.len() - MAX_LISTED);
+        out += &wrap(&format!("… {} more in --json", first.paintings.len() - MAX_LISTED), columns, "  ");
     }
-    out += "  pK@C: painter-K on core C; tL@C: its thread L on core C\n";
+    out += &wrap("pK@C: painter-K on core C; tL@C: its thread L on core C", columns, "  ");
     match first.paintings.iter().find_map(|p| p.path.as_deref()) {
         Some(path) => {
             if let Some(folder) = std::path::Path::new(path).parent().and_then(|p| p.parent()) {
-                let _ = writeln!(out, "  files: {}/<mode>/painting-NNN.png", folder.display());
+                out += &wrap(&format!("files: {}/<mode>/painting-NNN.png", folder.display()), columns, "  ");
             }
         }
-        None => {
-            out += "  files: none (nothing was painted: zero strokes have no picture)
-"
-        }
+        None => out += &wrap("files: none (nothing was painted: zero strokes have no picture)", columns, "  "),
     }
     if !differs.is_empty() {
-        let _ = writeln!(out, "  different pictures, which should never happen: {}", differs.join(", "));
+        out += &wrap(
+            &format!("different pictures, which should never happen: {}", differs.join(", ")),
+            columns,
+            "  ",
+        );
     } else if runs.len() > 1 {
-        out += "  The same checksums in every mode: the same pictures, whoever painted them.\n";
+        out += &wrap("The same checksums in every mode: the same pictures, whoever painted them.", columns, "  ");
     }
     out
 }
 
-fn header(workload: &Workload, calibration: &Calibration) -> String {
-    let each = if workload.coats == 1 { "1 coat each".to_owned() } else { format!("{} coats each", workload.coats) };
-    let mut out = format!("atelier: {} paintings, {each}\n", workload.paintings);
-    let _ = write!(out, "  paint {:>7} a coat", human(workload.paint));
-    if calibration.strokes > 0 {
-        let _ = write!(out, " = {} strokes of {:.1} µs", calibration.strokes, calibration.stroke_ns / 1000.0);
-        if let Some(core) = calibration.core {
-            let _ = write!(out, " (measured on core {core})");
+/// How a column of a [`grid`] is aligned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Align {
+    Left,
+    Right,
+}
+
+/// A table that fits in `columns`: as many columns side by side as fit,
+/// the rest in further blocks below, each block starting with the first
+/// column again so that every row can still be told apart.
+pub(crate) fn grid(headers: &[(String, Align)], rows: &[Vec<String>], gap: usize, columns: usize) -> String {
+    let width = |i: usize| {
+        rows.iter().map(|r| r.get(i).map_or(0, |c| c.chars().count())).chain([headers[i].0.chars().count()]).max().unwrap_or(0)
+    };
+    let widths: Vec<usize> = (0..headers.len()).map(width).collect();
+    let mut blocks: Vec<Vec<usize>> = Vec::new();
+    let mut block = vec![0];
+    let mut used = widths.first().copied().unwrap_or(0);
+    for i in 1..headers.len() {
+        if used + gap + widths[i] > columns && block.len() > 1 {
+            blocks.push(std::mem::replace(&mut block, vec![0]));
+            used = widths[0];
+        }
+        block.push(i);
+        used += gap + widths[i];
+    }
+    blocks.push(block);
+    let mut out = String::new();
+    for (b, block) in blocks.iter().enumerate() {
+        if b > 0 {
+            out.push('\n');
+        }
+        let header: Vec<&str> = headers.iter().map(|(h, _)| h.as_str()).collect();
+        for line in std::iter::once(header).chain(rows.iter().map(|r| r.iter().map(String::as_str).collect())) {
+            let mut text = String::new();
+            for (n, &i) in block.iter().enumerate() {
+                if n > 0 {
+                    text.push_str(&" ".repeat(gap));
+                }
+                let cell = line.get(i).copied().unwrap_or("");
+                let w = widths[i];
+                match headers[i].1 {
+                    Align::Left => {
+                        let _ = write!(text, "{cell:<w$}");
+                    }
+                    Align::Right => {
+                        let _ = write!(text, "{cell:>w$}");
+                    }
+                }
+            }
+            out += text.trim_end();
+            out.push('\n');
         }
     }
-    let _ = writeln!(
-        out,
-        "\n  dry   {:>7} a coat = {} disk + {} network",
-        human(workload.dry()),
-        human(workload.file_wait),
-        human(workload.net_wait)
+    out
+}
+
+fn header(workload: &Workload, calibration: &Calibration, columns: usize) -> String {
+    let each = if workload.coats == 1 { "1 coat each".to_owned() } else { format!("{} coats each", workload.coats) };
+    let mut out = wrap(&format!("atelier: {} paintings, {each}", workload.paintings), columns, "");
+    let mut paint = format!("paint {} a coat", human(workload.paint));
+    if calibration.strokes > 0 {
+        let _ = write!(paint, " = {} strokes of {:.1} µs", calibration.strokes, calibration.stroke_ns / 1000.0);
+        if let Some(core) = calibration.core {
+            let _ = write!(paint, " (measured on core {core})");
+        }
+    }
+    out += &wrap(&paint, columns, "  ");
+    out += &wrap(
+        &format!(
+            "dry {} a coat = {} disk + {} network",
+            human(workload.dry()),
+            human(workload.file_wait),
+            human(workload.net_wait)
+        ),
+        columns,
+        "  ",
     );
-    let _ = writeln!(
-        out,
-        "  cores {} ({} allowed to this process); paintings saved in {}",
-        workload.cores_text(),
-        workload.allowed_cores.len(),
-        workload.out.display()
+    out += &wrap(
+        &format!(
+            "cores {} ({} allowed to this process); paintings saved in {}",
+            workload.cores_text(),
+            workload.allowed_cores.len(),
+            workload.out.display()
+        ),
+        columns,
+        "  ",
     );
     out
 }
@@ -139,28 +240,29 @@ fn human(d: std::time::Duration) -> String {
     humantime::format_duration(d).to_string()
 }
 
-fn table(runs: &[RunReport]) -> String {
-    let mut out = format!(
-        "{:<11} {:>9} {:>7} {:>5} {:>7} {:>7} {:>7} {:>10} {:>7}\n",
-        "mode", "processes", "threads", "cores", "wall", "speedup", "ideal", "efficiency", "cpu"
-    );
-    for run in runs {
-        let speedup = run.speedup.map_or_else(|| "-".to_owned(), |s| format!("{s:.2}×"));
-        let _ = writeln!(
-            out,
-            "{:<11} {:>9} {:>7} {:>5} {:>6.2}s {:>7} {:>6.2}s {:>10} {:>6.2}s",
-            run.mode.name(),
-            run.processes,
-            run.lanes,
-            run.cores,
-            run.wall_s,
-            speedup,
-            run.ideal_s,
-            explain::efficiency(run),
-            run.cpu_s
-        );
-    }
-    out
+fn table(runs: &[RunReport], columns: usize) -> String {
+    let names = ["mode", "processes", "threads", "cores", "wall", "speedup", "ideal", "efficiency", "cpu"];
+    let headers: Vec<(String, Align)> = names
+        .iter()
+        .map(|&name| (name.to_owned(), if name == "mode" { Align::Left } else { Align::Right }))
+        .collect();
+    let rows: Vec<Vec<String>> = runs
+        .iter()
+        .map(|run| {
+            vec![
+                run.mode.name().to_owned(),
+                run.processes.to_string(),
+                run.lanes.to_string(),
+                run.cores.to_string(),
+                format!("{:.2}s", run.wall_s),
+                run.speedup.map_or_else(|| "-".to_owned(), |s| format!("{s:.2}×")),
+                format!("{:.2}s", run.ideal_s),
+                explain::efficiency(run),
+                format!("{:.2}s", run.cpu_s),
+            ]
+        })
+        .collect();
+    grid(&headers, &rows, 2, columns)
 }
 
 /// The lanes of a run's timeline: one per painter, or per thread.
@@ -187,7 +289,7 @@ fn section(run: &RunReport, lanes: &[Lane<'_>], style: Style, columns: usize) ->
         (1, false) => format!("1 painter process, {how}"),
         (n, false) => format!("{n} painter processes, {how}"),
     };
-    let mut out = format!("{} — {who}\n", run.mode.name());
+    let mut out = wrap(&format!("{} — {who}", run.mode.name()), columns, "");
     let mut lines = timeline::draw(lanes, style);
     // CPU use goes under the lanes, above the time axis (the last two lines).
     let axis = lines.split_off(lines.len().saturating_sub(2));
@@ -197,36 +299,70 @@ fn section(run: &RunReport, lanes: &[Lane<'_>], style: Style, columns: usize) ->
         out += &line;
         out.push('\n');
     }
-    out += &wrap(&run.explanation, columns.clamp(40, 120), "  ");
+    if timeline::too_many_to_number(lanes) {
+        let note = format!(
+            "(over {} paintings on a painter's row: blocks without numbers; --json lists each)",
+            timeline::MOST_NUMBERED
+        );
+        out += &wrap(&note, columns, "  ");
+    }
+    let prose = columns.min(120);
+    out += &wrap(&run.explanation, prose, "  ");
     for failure in &run.failures {
         let mut text = format!("! {}", failure.what);
         if !failure.retried.is_empty() {
             let _ = write!(text, "; handed out again: {}", crate::dispatch::ids(&failure.retried));
         }
-        out += &wrap(&text, columns.clamp(40, 120), "  ");
+        out += &wrap(&text, prose, "  ");
     }
     for lost in &run.lost {
-        out += &wrap(&format!("! painting #{} was lost: {}", lost.id, lost.why), columns.clamp(40, 120), "  ");
+        out += &wrap(&format!("! painting #{} was lost: {}", lost.id, lost.why), prose, "  ");
     }
     out
 }
 
-/// Wraps `text` to `width` columns, each line indented.
-fn wrap(text: &str, width: usize, indent: &str) -> String {
+/// Wraps `text` into lines of at most `width` characters, each starting
+/// with `indent`; the spaces between words are kept where no line breaks,
+/// and a word longer than a line (a long path) is broken where the line ends.
+pub(crate) fn wrap(text: &str, width: usize, indent: &str) -> String {
+    let room = width.saturating_sub(indent.chars().count()).max(1);
     let mut out = String::new();
-    let mut line = String::from(indent);
-    for word in text.split_whitespace() {
-        if line.len() > indent.len() && line.chars().count() + 1 + word.chars().count() > width {
+    let mut line = String::new();
+    let mut length = 0;
+    let mut rest = text.trim_start();
+    while !rest.is_empty() {
+        let word_end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        let (word, after) = rest.split_at(word_end);
+        let gap_end = after.find(|c: char| !c.is_whitespace()).unwrap_or(after.len());
+        let (gap, next) = after.split_at(gap_end);
+        let mut word: Vec<char> = word.chars().collect();
+        if length > 0 && length + word.len() > room {
+            out += indent;
+            out += line.trim_end();
+            out.push('\n');
+            line.clear();
+            length = 0;
+        }
+        // A word that no line can hold is cut where the lines end.
+        while word.len() > room - length {
+            let cut = room - length;
+            line.extend(word.drain(..cut));
+            out += indent;
             out += &line;
             out.push('\n');
-            line = String::from(indent);
+            line.clear();
+            length = 0;
         }
-        if line.len() > indent.len() {
-            line.push(' ');
-        }
-        line += word;
+        length += word.len();
+        line.extend(word);
+        length += gap.chars().count();
+        line += gap;
+        rest = next;
     }
-    out += &line;
-    out.push('\n');
+    if !line.trim_end().is_empty() || out.is_empty() {
+        out += indent;
+        out += line.trim_end();
+        out.push('\n');
+    }
     out
 }

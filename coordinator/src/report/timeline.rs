@@ -6,6 +6,7 @@
 //! the extra drying goes on rows below the lane, so overlapping waits show
 //! as overlapping, as on the board.
 
+use crate::report::svg::palette;
 use crate::schedule::{Segment, SegmentKind};
 
 /// One cell of a row.
@@ -39,6 +40,10 @@ pub struct Style {
     pub span_s: f64,
     /// Columns for the lane labels.
     pub label_width: usize,
+    /// Columns right of the time axis that the lines may use (at least 1,
+    /// for the last tick): room for the axis's last label and for the CPU
+    /// lines' percentages.
+    pub right: usize,
     /// ANSI colours.
     pub color: bool,
 }
@@ -69,50 +74,97 @@ fn column(t: f64, style: Style) -> usize {
     col.min(style.width)
 }
 
+/// Above this many paintings on one lane, blocks are drawn without their
+/// numbers: a row of numbers run together would read as other numbers.
+pub const MOST_NUMBERED: usize = 30;
+
+/// Rows of drying under a lane at most; further overlapping dryings are
+/// drawn over the last row.
+pub const MOST_DRYING_ROWS: usize = 4;
+
+/// Whether some lane has too many paintings for their numbers to be drawn.
+#[must_use]
+pub fn too_many_to_number(lanes: &[Lane<'_>]) -> bool {
+    lanes.iter().any(|lane| lane.segments.iter().filter(|s| s.kind == SegmentKind::Paint).count() > MOST_NUMBERED)
+}
+
 /// Lays a lane's segments out on rows: painting on the first, each coat's
 /// drying on the first row where it fits.
 fn rows(segments: &[&Segment], style: Style) -> Vec<Vec<Cell>> {
     let mut rows = vec![vec![Cell::Empty; style.width]];
+    if style.width == 0 {
+        return rows;
+    }
     let cells = |s: &Segment| {
-        let start = column(s.start_s, style).min(style.width.saturating_sub(1));
+        let start = column(s.start_s, style).min(style.width - 1);
         (start, column(s.end_s, style).max(start + 1))
     };
-    for s in segments.iter().filter(|s| s.kind == SegmentKind::Paint) {
+    let paints: Vec<&Segment> = segments.iter().copied().filter(|s| s.kind == SegmentKind::Paint).collect();
+    for s in &paints {
         let (start, end) = cells(s);
-        let digits: Vec<char> = s.painting.to_string().chars().collect();
-        for (i, cell) in rows[0][start..end].iter_mut().enumerate() {
-            *cell = Cell::Paint { painting: s.painting, label: digits.get(i).copied() };
+        rows[0][start..end].fill(Cell::Paint { painting: s.painting, label: None });
+    }
+    if paints.len() <= MOST_NUMBERED {
+        for s in &paints {
+            label(&mut rows[0], cells(s).0, s.painting);
         }
     }
     // A coat's drying (its file wait, then its network wait) is placed as
     // one piece, so that it stays on one row.
     let mut dryings: Vec<Segment> = Vec::new();
+    let mut index: std::collections::HashMap<(u32, u32), usize> = std::collections::HashMap::new();
     for s in segments.iter().filter(|s| matches!(s.kind, SegmentKind::FileWait | SegmentKind::NetWait)) {
-        match dryings.iter_mut().find(|d| (d.painting, d.coat) == (s.painting, s.coat)) {
-            Some(d) => {
-                d.start_s = d.start_s.min(s.start_s);
-                d.end_s = d.end_s.max(s.end_s);
+        match index.get(&(s.painting, s.coat)) {
+            Some(&i) => {
+                dryings[i].start_s = dryings[i].start_s.min(s.start_s);
+                dryings[i].end_s = dryings[i].end_s.max(s.end_s);
             }
-            None => dryings.push(**s),
+            None => {
+                index.insert((s.painting, s.coat), dryings.len());
+                dryings.push(**s);
+            }
         }
     }
     for s in &dryings {
+        // A wait too short to cover half a column is not drawn: it would
+        // take a column it does not fill.
+        if column(s.end_s, style) <= column(s.start_s, style) {
+            continue;
+        }
         let (start, end) = cells(s);
         let free = rows.iter().position(|row| row[start..end].iter().all(|&c| c == Cell::Empty));
         let row = match free {
             Some(row) => row,
-            None => {
+            None if rows.len() <= MOST_DRYING_ROWS => {
                 rows.push(vec![Cell::Empty; style.width]);
                 rows.len() - 1
             }
+            None => rows.len() - 1,
         };
-        rows[row][start..end].fill(Cell::Dry);
+        for cell in &mut rows[row][start..end] {
+            if *cell == Cell::Empty || row > 0 {
+                *cell = Cell::Dry;
+            }
+        }
     }
     rows
 }
 
-/// Painting colours (ANSI 256), one per painting number, cycling.
-const COLOURS: [u8; 6] = [33, 208, 35, 170, 220, 44];
+/// Writes painting `n`'s number at the start of its block, if the block
+/// has room for it and it cannot be read together with a neighbour's
+/// number: the block must be longer than the number, or end where no
+/// other block begins.
+fn label(row: &mut [Cell], start: usize, n: u32) {
+    let digits: Vec<char> = n.to_string().chars().collect();
+    let length = row[start..].iter().take_while(|c| matches!(c, Cell::Paint { painting, .. } if *painting == n)).count();
+    let next_is_paint = matches!(row.get(start + length), Some(Cell::Paint { .. }));
+    if length < digits.len() || (length == digits.len() && next_is_paint) {
+        return;
+    }
+    for (cell, digit) in row[start..].iter_mut().zip(digits) {
+        *cell = Cell::Paint { painting: n, label: Some(digit) };
+    }
+}
 
 fn render(row: &[Cell], color: bool) -> String {
     // Trailing empty cells are not drawn, so lines end where the work does.
@@ -126,8 +178,9 @@ fn render(row: &[Cell], color: bool) -> String {
             Cell::Dry => (Some("\x1b[38;5;245m".to_owned()), '░'),
             Cell::Paint { label, .. } if !color => (None, label.unwrap_or('█')),
             Cell::Paint { painting, label } => {
-                let colour = COLOURS[painting as usize % COLOURS.len()];
-                (Some(format!("\x1b[48;5;{colour}m\x1b[38;5;16m")), label.unwrap_or(' '))
+                let colour = palette::painting(painting);
+                let ink = colour.ink().ansi256();
+                (Some(format!("\x1b[48;5;{}m\x1b[38;5;{ink}m", colour.ansi256())), label.unwrap_or(' '))
             }
         };
         let style = style.filter(|_| color);
@@ -156,7 +209,9 @@ fn axis(style: Style) -> (String, String) {
     let most_ticks = (style.width / 8).max(1) as f64;
     let step = STEPS.iter().copied().find(|&s| style.span_s / s <= most_ticks).unwrap_or(600.0);
     let mut ticks: Vec<char> = vec!['─'; style.width + 1];
-    let mut labels: Vec<char> = vec![' '; style.width + 8];
+    // The labels may reach as far right as the lines do.
+    let room = style.width + style.right.max(1);
+    let mut labels: Vec<char> = vec![' '; room];
     let mut tick = 0u32;
     loop {
         // Multiply rather than add, so that 0.1 + 0.1 + 0.1 does not drift.
@@ -167,18 +222,18 @@ fn axis(style: Style) -> (String, String) {
         tick += 1;
         let col = column(t, style);
         ticks[col] = '┬';
-        let text = if step < 1.0 {
-            format!("{t:.3}").trim_end_matches('0').trim_end_matches('.').to_owned() + "s"
+        let text: Vec<char> = if step < 1.0 {
+            (format!("{t:.3}").trim_end_matches('0').trim_end_matches('.').to_owned() + "s").chars().collect()
         } else {
-            format!("{t:.0}s")
+            format!("{t:.0}s").chars().collect()
         };
-        let start = if col == 0 { 0 } else { col.saturating_sub(text.len() / 2) };
-        if labels[start..].iter().take(text.len() + 1).all(|&c| c == ' ') || start == 0 {
-            for (i, ch) in text.chars().enumerate() {
-                if let Some(slot) = labels.get_mut(start + i) {
-                    *slot = ch;
-                }
-            }
+        // Centred under its tick, moved left if it would run past the
+        // edge, and left out if it would touch the label before it.
+        let start = col.saturating_sub(text.len() / 2).min(room.saturating_sub(text.len()));
+        let end = start + text.len();
+        let clear = labels[start.saturating_sub(1)..(end + 1).min(room)].iter().all(|&c| c == ' ');
+        if end <= room && clear {
+            labels[start..end].copy_from_slice(&text);
         }
     }
     (ticks.into_iter().collect(), labels.into_iter().collect::<String>().trim_end().to_owned())
@@ -201,7 +256,7 @@ mod tests {
             seg(2, SegmentKind::FileWait, 2.0, 4.0),
         ];
         let lane = Lane { label: "painter-0".into(), segments: segments.iter().collect() };
-        let lines = draw(&[lane], Style { width: 8, span_s: 4.0, label_width: 9, color: false });
+        let lines = draw(&[lane], Style { width: 8, span_s: 4.0, label_width: 9, right: 3, color: false });
         assert_eq!(lines[0], "  painter-0 │1█2█░░░░");
         assert_eq!(lines[1], "            │  ░░░░");
         assert!(lines[2].contains('└') && lines[3].contains("0s"));

@@ -15,6 +15,7 @@
 
 mod axis;
 mod markup;
+pub mod palette;
 
 use std::fmt::Write as _;
 
