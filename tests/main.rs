@@ -8,6 +8,7 @@
 
 mod errors;
 mod faults;
+mod fit;
 mod modes;
 mod processes;
 mod support;

@@ -39,14 +39,16 @@ pub fn sentence(run: &RunReport, workload: &Workload, calibration: &Calibration)
     let (w, c) = (run.lanes, run.cores);
     let per = if coats == 1 { String::new() } else { format!(" × {coats} coats") };
     let who = if run.mode == Mode::Threads { "threads" } else { "painters" };
+    let on_cores = if c == 1 { "on 1 core".to_owned() } else { format!("on {c} cores") };
     // The ideal against the ideal of one painter doing one thing at a time.
-    let against_sequential = if run.ideal_s >= MEANINGFUL_IDEAL_S { Some((total_paint + total_dry) / run.ideal_s) } else { None };
+    let against_sequential =
+        if run.ideal_s >= MEANINGFUL_IDEAL_S { Some((total_paint + total_dry) / run.ideal_s) } else { None };
 
     // The busiest lane has `rounds` paintings, one after another.
     let rounds = (n as usize).div_ceil(w.max(1));
     let uneven = w < n as usize && !(n as usize).is_multiple_of(w.max(1));
     let shared = if w > c && painted {
-        format!(" {w} {who} share {c} cores: painting cannot go faster than {c}×.")
+        format!(" {w} {who} share {c} {}: painting cannot go faster than {c}×.", if c == 1 { "core" } else { "cores" })
     } else {
         String::new()
     };
@@ -86,19 +88,27 @@ pub fn sentence(run: &RunReport, workload: &Workload, calibration: &Calibration)
         ),
         Mode::Async => "One process on one core, with nothing to paint or wait for.".to_owned(),
         Mode::Parallel if painted => format!(
-            "{w} painter processes on {c} cores painted at the same time{}.{}",
+            "{w} painter processes {on_cores} painted at the same time{}.{}",
             if dried { ", each idle while its own paintings dried" } else { "" },
             blocking_bound()
         ),
         Mode::Parallel => format!(
             "{w} painter processes with nothing to paint{}.{}",
-            if dried { ", each waiting for its own paintings to dry, at the same time as the others" } else { " or wait for" },
+            if dried {
+                ", each waiting for its own paintings to dry, at the same time as the others"
+            } else {
+                " or wait for"
+            },
             blocking_bound()
         ),
         Mode::Hybrid if painted => {
-            let mut text = format!("{w} async painters on {c} cores: parallelism divided the {} of painting", secs(total_paint));
+            let mut text =
+                format!("{w} async painters {on_cores}: parallelism divided the {} of painting", secs(total_paint));
             text += &if dried {
-                format!(", and each painted while its paintings dried, hiding drying behind painting ({} of it in all).", secs(total_dry))
+                format!(
+                    ", and each painted while its paintings dried, hiding drying behind painting ({} of it in all).",
+                    secs(total_dry)
+                )
             } else {
                 "; with nothing to dry, async adds nothing here.".to_owned()
             };
@@ -108,7 +118,9 @@ pub fn sentence(run: &RunReport, workload: &Workload, calibration: &Calibration)
                     f64::from(n) / rounds as f64
                 );
                 text += &match against_sequential {
-                    Some(x) if dried => format!("; with the drying hidden as well, the ideal is {x:.2}× as fast as sequential."),
+                    Some(x) if dried => {
+                        format!("; with the drying hidden as well, the ideal is {x:.2}× as fast as sequential.")
+                    }
                     _ => ".".to_owned(),
                 };
             }
@@ -121,13 +133,17 @@ pub fn sentence(run: &RunReport, workload: &Workload, calibration: &Calibration)
         ),
         Mode::Hybrid => format!("{w} async painters, with nothing to paint or wait for."),
         Mode::Threads if painted => format!(
-            "One process with {w} threads on {c} cores: Rust threads run in parallel, so `top` shows this one painter at up to {}% CPU.{}",
+            "One process with {w} threads {on_cores}: Rust threads run in parallel, so `top` shows this one painter at up to {}% CPU.{}",
             w.min(c.max(1)) * 100,
             blocking_bound()
         ),
         Mode::Threads => format!(
             "One process with {w} threads and nothing to paint{}.{}",
-            if dried { ": each thread waited for its own paintings to dry, at the same time as the others" } else { " or wait for" },
+            if dried {
+                ": each thread waited for its own paintings to dry, at the same time as the others"
+            } else {
+                " or wait for"
+            },
             blocking_bound()
         ),
     };
@@ -239,7 +255,9 @@ mod tests {
         for mode in Mode::ALL {
             let lanes = if matches!(mode, Mode::Sequential | Mode::Async) { 1 } else { 2 };
             let text = sentence(&run(mode, lanes, lanes, 0.9, 0.8), &workload(3, 0, 800), &zero);
-            for painting_claim in ["stroke", "% CPU", "one CPU", "painted at the same time", "divided", "cannot go faster"] {
+            for painting_claim in
+                ["stroke", "% CPU", "one CPU", "painted at the same time", "divided", "cannot go faster"]
+            {
                 assert!(!text.contains(painting_claim), "{mode:?}: {text}");
             }
         }

@@ -102,10 +102,8 @@ pub fn render(workload: &Workload, planned: &[Planned], columns: usize, color: b
     );
     out.push('\n');
     let names = ["mode", "processes", "threads", "cores", "ideal", "speedup"];
-    let headers: Vec<(String, Align)> = names
-        .iter()
-        .map(|&name| (name.to_owned(), if name == "mode" { Align::Left } else { Align::Right }))
-        .collect();
+    let headers: Vec<(String, Align)> =
+        names.iter().map(|&name| (name.to_owned(), if name == "mode" { Align::Left } else { Align::Right })).collect();
     let rows: Vec<Vec<String>> = planned
         .iter()
         .map(|mode| {
@@ -141,7 +139,8 @@ pub fn render(workload: &Workload, planned: &[Planned], columns: usize, color: b
             out.push('\n');
         }
         if timeline::too_many_to_number(&lanes) {
-            let note = format!("(over {} paintings on a painter's row: blocks without numbers)", timeline::MOST_NUMBERED);
+            let note =
+                format!("(over {} paintings on a painter's row: blocks without numbers)", timeline::MOST_NUMBERED);
             out += &text::wrap(&note, columns, "  ");
         }
     }

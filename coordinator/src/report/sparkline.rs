@@ -2,8 +2,8 @@
 //! on the same time axis as its timeline, so that painting (█ above) lines
 //! up with a busy CPU (█ below) and drying with an idle one (▁).
 
-use crate::report::{PainterReport, RunReport};
 use crate::report::timeline::Style;
+use crate::report::{PainterReport, RunReport};
 use crate::sampler::{self, CpuSample};
 
 /// From idle to every core of the painter busy.

@@ -31,7 +31,12 @@ pub fn render(workload: &Workload, calibration: &Calibration, runs: &[RunReport]
     out.push('\n');
     out += &table(runs, columns);
     out.push('\n');
-    out += &legend(&["█ painting, starting with its number", "░ drying: slow disk, then slow network"], columns);
+    let timelines: Vec<Vec<Lane<'_>>> = runs.iter().map(lanes).collect();
+    let mut keys = vec!["█ painting, starting with its number", "░ drying: slow disk, then slow network"];
+    if timelines.iter().any(|lanes| timeline::saves(lanes)) {
+        keys.push("▪ saving the picture");
+    }
+    out += &legend(&keys, columns);
     if runs.iter().flat_map(|r| &r.painters).any(|p| !p.cpu_samples.is_empty()) {
         out += &wrap(
             "▁▂▃▄▅▆▇█ cpu: how busy each painter process was (█ all its cores), then its average as top shows it",
@@ -42,7 +47,6 @@ pub fn render(workload: &Workload, calibration: &Calibration, runs: &[RunReport]
     // One time axis and one label column for every timeline, so that a
     // `compare` lines its modes up one above the other.
     let span_s = runs.iter().map(|r| r.wall_s.max(r.ideal_s)).fold(0.0, f64::max);
-    let timelines: Vec<Vec<Lane<'_>>> = runs.iter().map(lanes).collect();
     let cpu_labels = runs.iter().flat_map(|r| &r.painters).map(|p| format!("cpu p{}", p.id).len());
     let label_width =
         timelines.iter().flatten().map(|l| l.label.chars().count()).chain(cpu_labels).max().unwrap_or(0).max(3);
@@ -134,11 +138,7 @@ fn paintings(runs: &[RunReport], columns: usize) -> String {
         None => out += &wrap("files: none (nothing was painted: zero strokes have no picture)", columns, "  "),
     }
     if !differs.is_empty() {
-        out += &wrap(
-            &format!("different pictures, which should never happen: {}", differs.join(", ")),
-            columns,
-            "  ",
-        );
+        out += &wrap(&format!("different pictures, which should never happen: {}", differs.join(", ")), columns, "  ");
     } else if runs.len() > 1 {
         out += &wrap("The same checksums in every mode: the same pictures, whoever painted them.", columns, "  ");
     }
@@ -157,7 +157,11 @@ pub(crate) enum Align {
 /// column again so that every row can still be told apart.
 pub(crate) fn grid(headers: &[(String, Align)], rows: &[Vec<String>], gap: usize, columns: usize) -> String {
     let width = |i: usize| {
-        rows.iter().map(|r| r.get(i).map_or(0, |c| c.chars().count())).chain([headers[i].0.chars().count()]).max().unwrap_or(0)
+        rows.iter()
+            .map(|r| r.get(i).map_or(0, |c| c.chars().count()))
+            .chain([headers[i].0.chars().count()])
+            .max()
+            .unwrap_or(0)
     };
     let widths: Vec<usize> = (0..headers.len()).map(width).collect();
     let mut blocks: Vec<Vec<usize>> = Vec::new();
@@ -242,10 +246,8 @@ fn human(d: std::time::Duration) -> String {
 
 fn table(runs: &[RunReport], columns: usize) -> String {
     let names = ["mode", "processes", "threads", "cores", "wall", "speedup", "ideal", "efficiency", "cpu"];
-    let headers: Vec<(String, Align)> = names
-        .iter()
-        .map(|&name| (name.to_owned(), if name == "mode" { Align::Left } else { Align::Right }))
-        .collect();
+    let headers: Vec<(String, Align)> =
+        names.iter().map(|&name| (name.to_owned(), if name == "mode" { Align::Left } else { Align::Right })).collect();
     let rows: Vec<Vec<String>> = runs
         .iter()
         .map(|run| {

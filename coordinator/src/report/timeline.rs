@@ -14,6 +14,8 @@ use crate::schedule::{Segment, SegmentKind};
 enum Cell {
     Empty,
     Dry,
+    /// Saving a finished picture.
+    Save,
     /// Painting `n`; `label` is the character to show (a digit of `n`, or
     /// `None` for a plain block).
     Paint {
@@ -106,7 +108,8 @@ fn rows(segments: &[&Segment], style: Style) -> Vec<Vec<Cell>> {
     }
     if paints.len() <= MOST_NUMBERED {
         for s in &paints {
-            label(&mut rows[0], cells(s).0, s.painting);
+            let (start, end) = cells(s);
+            label(&mut rows[0], start, end, s.painting);
         }
     }
     // A coat's drying (its file wait, then its network wait) is placed as
@@ -147,16 +150,37 @@ fn rows(segments: &[&Segment], style: Style) -> Vec<Vec<Cell>> {
             }
         }
     }
+    // Saving is a small mark on the lane's first row, over its drying or
+    // in a gap, never over painting.
+    for s in segments.iter().filter(|s| s.kind == SegmentKind::Save) {
+        let (start, end) = cells(s);
+        for cell in &mut rows[0][start..end] {
+            if matches!(cell, Cell::Empty | Cell::Dry) {
+                *cell = Cell::Save;
+            }
+        }
+    }
     rows
 }
 
-/// Writes painting `n`'s number at the start of its block, if the block
-/// has room for it and it cannot be read together with a neighbour's
-/// number: the block must be longer than the number, or end where no
-/// other block begins.
-fn label(row: &mut [Cell], start: usize, n: u32) {
+/// The mark for saving a picture, for the legend.
+pub const SAVE_MARK: char = '▪';
+
+/// Whether any lane saved a picture (so the legend should explain the mark).
+#[must_use]
+pub fn saves(lanes: &[Lane<'_>]) -> bool {
+    lanes.iter().flat_map(|l| &l.segments).any(|s| s.kind == SegmentKind::Save)
+}
+
+/// Writes painting `n`'s number at the start of its block (the cells from
+/// `start` to `end` that are still its own), if the block has room for it
+/// and it cannot be read together with a neighbour's number (another
+/// coat's included): the block must be longer than the number, or end
+/// where no other block begins.
+fn label(row: &mut [Cell], start: usize, end: usize, n: u32) {
     let digits: Vec<char> = n.to_string().chars().collect();
-    let length = row[start..].iter().take_while(|c| matches!(c, Cell::Paint { painting, .. } if *painting == n)).count();
+    let length =
+        row[start..end].iter().take_while(|c| matches!(c, Cell::Paint { painting, .. } if *painting == n)).count();
     let next_is_paint = matches!(row.get(start + length), Some(Cell::Paint { .. }));
     if length < digits.len() || (length == digits.len() && next_is_paint) {
         return;
@@ -176,6 +200,7 @@ fn render(row: &[Cell], color: bool) -> String {
         let (style, ch) = match cell {
             Cell::Empty => (None, ' '),
             Cell::Dry => (Some("\x1b[38;5;245m".to_owned()), '░'),
+            Cell::Save => (None, SAVE_MARK),
             Cell::Paint { label, .. } if !color => (None, label.unwrap_or('█')),
             Cell::Paint { painting, label } => {
                 let colour = palette::painting(painting);
@@ -260,5 +285,41 @@ mod tests {
         assert_eq!(lines[0], "  painter-0 │1█2█░░░░");
         assert_eq!(lines[1], "            │  ░░░░");
         assert!(lines[2].contains('└') && lines[3].contains("0s"));
+    }
+
+    #[test]
+    fn numbers_never_run_together() {
+        // Two coats of painting 7, then painting 8, a column each: no "77" or "78".
+        let segments = [
+            seg(7, SegmentKind::Paint, 0.0, 1.0),
+            seg(7, SegmentKind::Paint, 1.0, 2.0),
+            seg(8, SegmentKind::Paint, 2.0, 3.0),
+            seg(9, SegmentKind::Paint, 4.0, 5.0),
+            seg(12, SegmentKind::Paint, 6.0, 8.0),
+        ];
+        let lane = Lane { label: "p".into(), segments: segments.iter().collect() };
+        let lines = draw(&[lane], Style { width: 8, span_s: 8.0, label_width: 1, right: 3, color: false });
+        // A block as long as its number stands alone only before a gap.
+        assert_eq!(lines[0], "  p │██8 9 12");
+    }
+
+    #[test]
+    fn past_the_limit_blocks_carry_no_numbers() {
+        let segments: Vec<Segment> = (0..=MOST_NUMBERED as u32)
+            .map(|i| seg(i + 1, SegmentKind::Paint, f64::from(i) * 3.0, f64::from(i) * 3.0 + 2.0))
+            .collect();
+        let lane = Lane { label: "p".into(), segments: segments.iter().collect() };
+        assert!(too_many_to_number(std::slice::from_ref(&lane)));
+        let lines = draw(&[lane], Style { width: 93, span_s: 93.0, label_width: 1, right: 3, color: false });
+        assert!(!lines[0].chars().any(|c| c.is_ascii_digit()), "{}", lines[0]);
+    }
+
+    #[test]
+    fn axis_labels_stay_inside_the_lines() {
+        let style = Style { width: 20, span_s: 1.0, label_width: 1, right: 3, color: false };
+        let (ticks, labels) = axis(style);
+        assert_eq!(ticks.chars().count(), 21);
+        assert!(labels.chars().count() <= 23, "{labels:?}");
+        assert!(labels.starts_with("0s") && labels.contains("1s"), "{labels:?}");
     }
 }

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::markup::text;
-use super::{INK, LEFT, MUTED, RIGHT, WIDTH};
+use super::{INK, LEFT, MUTED, RIGHT};
 
 /// The time axis every panel shares.
 pub(super) struct Axis {
@@ -12,11 +12,13 @@ pub(super) struct Axis {
     pub(super) span_s: f64,
     /// Between two ticks.
     pub(super) step_s: f64,
+    /// The picture's width.
+    pub(super) width: f64,
 }
 
 impl Axis {
-    /// An axis up to `span_s`, with round ticks.
-    pub(super) fn new(span_s: f64) -> Self {
+    /// An axis up to `span_s`, with round ticks, on a picture `width` wide.
+    pub(super) fn new(span_s: f64, width: f64) -> Self {
         // The smallest step of 1, 2 or 5 × 10^k that gives at most 12 ticks.
         let span_s = if span_s > 0.0 { span_s } else { 1.0 };
         let mut step_s = 10f64.powf((span_s / 12.0).log10().floor());
@@ -26,12 +28,12 @@ impl Axis {
                 break;
             }
         }
-        Self { span_s, step_s }
+        Self { span_s, step_s, width }
     }
 
     /// The x of a time.
     pub(super) fn x(&self, t: f64) -> f64 {
-        LEFT + (t / self.span_s).clamp(0.0, 1.0) * (WIDTH - LEFT - RIGHT)
+        LEFT + (t / self.span_s).clamp(0.0, 1.0) * (self.width - LEFT - RIGHT)
     }
 
     /// The ticks' times.
@@ -68,11 +70,11 @@ mod tests {
 
     #[test]
     fn ticks_are_round_numbers() {
-        let axis = Axis::new(3.61);
+        let axis = Axis::new(3.61, 1000.0);
         assert!((axis.step_s - 0.5).abs() < 1e-9);
         assert_eq!(axis.ticks().count(), 8);
         assert!((axis.x(0.0) - LEFT).abs() < 1e-9);
-        assert!((Axis::new(0.12).step_s - 0.01).abs() < 1e-9);
+        assert!((Axis::new(0.12, 1000.0).step_s - 0.01).abs() < 1e-9);
         assert_eq!(seconds(1.5, 0.5), "1.5");
         assert_eq!(seconds(2.0, 0.5), "2");
         assert_eq!(seconds(0.0015, 0.0005), "0.0015");

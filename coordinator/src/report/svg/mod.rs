@@ -29,8 +29,10 @@ use crate::workload::Workload;
 use axis::{Axis, time_axis};
 use markup::{block, escape, text, wrap};
 
-/// The picture's width, in pixels.
+/// The picture's width, in pixels, for three modes or more (a page).
 const WIDTH: f64 = 1000.0;
+/// The picture's width for one or two modes: wider than high, for a slide.
+const WIDE: f64 = 1400.0;
 /// Where the time axis starts: left of it, the lane labels.
 const LEFT: f64 = 160.0;
 /// Space right of the time axis, for the last tick's label.
@@ -39,18 +41,11 @@ const RIGHT: f64 = 36.0;
 const ROW: f64 = 22.0;
 /// Between two rows.
 const GAP: f64 = 3.0;
+/// The height of the mark for saving a picture.
+const SAVE_MARK: f64 = 5.0;
 /// A painter's CPU band.
 const CPU_BAND: f64 = 26.0;
-/// The characters of explanation per line (at 12 px, about the width).
-const WRAP: usize = 150;
 
-/// Painting colours, one per painting number, cycling: distinct from one
-/// another and from the greys of drying.
-const COLOURS: [&str; 8] = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7"];
-/// The slow disk.
-const FILE_GREY: &str = "#d4d4d4";
-/// The slow network.
-const NET_GREY: &str = "#9e9e9e";
 /// The ideal wall time.
 const IDEAL: &str = "#c62828";
 /// CPU use.
@@ -64,31 +59,37 @@ const MUTED: &str = "#666666";
 #[must_use]
 pub fn render(workload: &Workload, calibration: &Calibration, runs: &[RunReport]) -> String {
     let span_s = runs.iter().map(|r| r.wall_s.max(r.ideal_s)).fold(0.0, f64::max);
-    let axis = Axis::new(span_s);
+    // One or two panels fit a slide side by side with their height; more
+    // are a page, read from top to bottom.
+    let width = if runs.len() <= 2 { WIDE } else { WIDTH };
+    let axis = Axis::new(span_s, width);
     let mut body = String::new();
-    let mut y = title(&mut body, workload, calibration, runs);
-    y = legend(&mut body, y);
+    let mut y = title(&mut body, workload, calibration, runs, width);
+    y = legend(&mut body, y, workload.coats);
     for run in runs {
-        y = panel(&mut body, run, &axis, y + 18.0);
+        y = panel(&mut body, run, &axis, y + 18.0, workload.coats);
     }
     y += 28.0;
     let footer = "ideal: the same paintings on the same painters with no overhead at all (no messages, no wake-ups, nothing else running); efficiency = ideal ÷ measured.";
-    text(&mut body, 20.0, y, footer, &format!(r#"fill="{MUTED}" font-size="12""#));
-    let height = (y + 16.0).ceil();
+    for line in wrap(footer, chars_in(width)) {
+        text(&mut body, 20.0, y, &line, &format!(r#"fill="{MUTED}" font-size="12""#));
+        y += 16.0;
+    }
+    let height = y.ceil();
     let mut svg = String::new();
     svg += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
     let _ = writeln!(
         svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" font-family="Helvetica, Arial, sans-serif" font-size="13">"#
+        r#"<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="Helvetica, Arial, sans-serif" font-size="13">"#
     );
-    let _ = writeln!(svg, r##"<rect x="0" y="0" width="{WIDTH}" height="{height}" fill="#ffffff"/>"##);
+    let _ = writeln!(svg, r##"<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>"##);
     svg += &body;
     svg += "</svg>\n";
     svg
 }
 
 /// The title and what was painted; returns the y below them.
-fn title(out: &mut String, workload: &Workload, calibration: &Calibration, runs: &[RunReport]) -> f64 {
+fn title(out: &mut String, workload: &Workload, calibration: &Calibration, runs: &[RunReport], width: f64) -> f64 {
     let n = workload.paintings;
     let what = match runs {
         [run] => format!("{n} paintings, {} mode", run.mode.name()),
@@ -109,7 +110,7 @@ fn title(out: &mut String, workload: &Workload, calibration: &Calibration, runs:
     );
     // Long durations or core lists may need a second line.
     let mut y = 36.0;
-    for line in wrap(&line, 140) {
+    for line in wrap(&line, chars_in(width) * 12 / 13) {
         y += 18.0;
         text(out, 20.0, y, &line, &format!(r#"fill="{MUTED}""#));
     }
@@ -117,28 +118,30 @@ fn title(out: &mut String, workload: &Workload, calibration: &Calibration, runs:
 }
 
 /// The key to the picture; returns the y below it.
-fn legend(out: &mut String, y: f64) -> f64 {
+fn legend(out: &mut String, y: f64, coats: u32) -> f64 {
     let top = y + 8.0;
     let mid = top + 8.0;
     let base = mid + 4.5;
     let mut x = 20.0;
-    for (i, colour) in COLOURS.iter().take(3).enumerate() {
-        block(out, x + 18.0 * i as f64, top, 16.0, 16.0, colour, "legend");
-        text(
-            out,
-            x + 18.0 * i as f64 + 8.0,
-            base,
-            &(i + 1).to_string(),
-            r##"fill="#ffffff" font-size="11" font-weight="bold" text-anchor="middle""##,
-        );
+    for i in 0..3u32 {
+        let colour = palette::painting(i + 1);
+        block(out, x + 18.0 * f64::from(i), top, 16.0, 16.0, &colour.hex(), "legend");
+        let ink = colour.ink().hex();
+        let attributes = format!(r#"fill="{ink}" font-size="11" font-weight="bold" text-anchor="middle""#);
+        text(out, x + 18.0 * f64::from(i) + 8.0, base, &(i + 1).to_string(), &attributes);
     }
     x += 58.0;
-    text(out, x, base, "painting n: the CPU is busy", "");
-    x += 192.0;
-    block(out, x, top, 28.0, 16.0, FILE_GREY, "legend");
+    if coats > 1 {
+        text(out, x, base, &format!("painting n, coat c/{coats}: the CPU is busy"), "");
+        x += 250.0;
+    } else {
+        text(out, x, base, "painting n: the CPU is busy", "");
+        x += 192.0;
+    }
+    block(out, x, top, 28.0, 16.0, &palette::FILE_WAIT.hex(), "legend");
     text(out, x + 34.0, base, "drying: disk wait", "");
     x += 150.0;
-    block(out, x, top, 28.0, 16.0, NET_GREY, "legend");
+    block(out, x, top, 28.0, 16.0, &palette::NET_WAIT.hex(), "legend");
     text(out, x + 34.0, base, "network wait", "");
     x += 124.0;
     let _ =
@@ -165,9 +168,16 @@ fn legend(out: &mut String, y: f64) -> f64 {
     top + 24.0
 }
 
+/// About how many characters of 12 px text fit across a picture `width` wide.
+fn chars_in(width: f64) -> usize {
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // a few hundred
+    let chars = ((width - 40.0) / 6.4) as usize;
+    chars
+}
+
 /// One run: a header, its lanes, CPU bands, wall lines, axis and sentence;
 /// returns the y below it.
-fn panel(out: &mut String, run: &RunReport, axis: &Axis, y: f64) -> f64 {
+fn panel(out: &mut String, run: &RunReport, axis: &Axis, y: f64, coats: u32) -> f64 {
     let _ = writeln!(out, r#"<g class="panel" id="{}">"#, run.mode.name());
     text(out, 20.0, y + 16.0, run.mode.name(), r#"font-size="16" font-weight="bold""#);
     text(out, 130.0, y + 16.0, &who(run), &format!(r#"fill="{MUTED}""#));
@@ -178,7 +188,7 @@ fn panel(out: &mut String, run: &RunReport, axis: &Axis, y: f64) -> f64 {
         None => String::new(),
     };
     let summary = format!("{speedup}efficiency {}", explain::efficiency(run));
-    text(out, WIDTH - RIGHT, y + 16.0, &summary, r#"text-anchor="end" font-weight="bold""#);
+    text(out, axis.width - RIGHT, y + 16.0, &summary, r#"text-anchor="end" font-weight="bold""#);
 
     let top = y + 40.0;
     // Grid lines first, so that everything else is drawn over them.
@@ -193,13 +203,22 @@ fn panel(out: &mut String, run: &RunReport, axis: &Axis, y: f64) -> f64 {
         let _ =
             writeln!(out, r##"<line x1="{x:.1}" y1="{top}" x2="{x:.1}" y2="{:.1}" stroke="#eeeeee"/>"##, top + height);
     }
+    // The ideal end goes behind the blocks: where it falls inside the
+    // work, the blocks hide it rather than it striking through them. Its
+    // label is below the lanes, beside the line.
+    let ideal_x = axis.x(run.ideal_s);
+    let _ = writeln!(
+        out,
+        r#"<line class="ideal" x1="{ideal_x:.1}" y1="{top:.1}" x2="{ideal_x:.1}" y2="{:.1}" stroke="{IDEAL}" stroke-width="2" stroke-dasharray="6,4"/>"#,
+        top + height + 14.0
+    );
     for (painter, lanes) in &rows_of {
         for lane in lanes {
             text(out, 20.0, y + ROW / 2.0 + 4.5, &lane.label, "");
             for (row, segments) in lane.rows.iter().enumerate() {
                 let row_y = y + row as f64 * (ROW + GAP);
                 for segment in segments {
-                    draw_segment(out, segment, axis, row_y);
+                    draw_segment(out, segment, axis, row_y, coats);
                 }
             }
             y += rows_height(lane.rows.len());
@@ -208,25 +227,20 @@ fn panel(out: &mut String, run: &RunReport, axis: &Axis, y: f64) -> f64 {
     }
     let bottom = y;
 
-    // The measured end, labelled above the lanes; the ideal, below them.
+    // The measured end is where the last block ends: it can be drawn over
+    // them, and is labelled above the lanes.
     let wall_x = axis.x(run.wall_s);
     let _ = writeln!(
         out,
-        r#"<line x1="{wall_x:.1}" y1="{:.1}" x2="{wall_x:.1}" y2="{bottom:.1}" stroke="{INK}" stroke-width="2"/>"#,
+        r#"<line class="measured" x1="{wall_x:.1}" y1="{:.1}" x2="{wall_x:.1}" y2="{bottom:.1}" stroke="{INK}" stroke-width="2"/>"#,
         top - 14.0
     );
-    side_label(out, wall_x, top - 4.0, &format!("measured {}", secs(run.wall_s)), INK);
-    let ideal_x = axis.x(run.ideal_s);
-    let _ = writeln!(
-        out,
-        r#"<line x1="{ideal_x:.1}" y1="{top:.1}" x2="{ideal_x:.1}" y2="{:.1}" stroke="{IDEAL}" stroke-width="2" stroke-dasharray="6,4"/>"#,
-        bottom + 14.0
-    );
-    side_label(out, ideal_x, bottom + 12.0, &format!("ideal {}", secs(run.ideal_s)), IDEAL);
+    side_label(out, wall_x, top - 4.0, &format!("measured {}", secs(run.wall_s)), INK, axis.width);
+    side_label(out, ideal_x, bottom + 12.0, &format!("ideal {}", secs(run.ideal_s)), IDEAL, axis.width);
 
     let y = time_axis(out, axis, bottom + 18.0);
     let mut y = y + 6.0;
-    for line in wrap(&run.explanation, WRAP) {
+    for line in wrap(&run.explanation, chars_in(axis.width)) {
         y += 16.0;
         text(out, 20.0, y, &line, &format!(r#"fill="{MUTED}" font-size="12""#));
     }
@@ -290,6 +304,8 @@ struct Drying<'a> {
 fn rows<'a>(segments: &[&'a Segment]) -> Vec<Vec<&'a Segment>> {
     let mut rows: Vec<Vec<&Segment>> =
         vec![segments.iter().copied().filter(|s| s.kind == SegmentKind::Paint).collect()];
+    // Saving is marked on the first row, drawn after (over) the rest.
+    let saves: Vec<&Segment> = segments.iter().copied().filter(|s| s.kind == SegmentKind::Save).collect();
     let mut dryings: Vec<Drying<'_>> = Vec::new();
     for &s in segments.iter().filter(|s| matches!(s.kind, SegmentKind::FileWait | SegmentKind::NetWait)) {
         match dryings.iter_mut().find(|d| d.coat == (s.painting, s.coat)) {
@@ -314,36 +330,73 @@ fn rows<'a>(segments: &[&'a Segment]) -> Vec<Vec<&'a Segment>> {
             None => rows.push(drying.waits),
         }
     }
+    rows[0].extend(saves);
     rows
 }
 
-/// One block, with the painting's number when it fits.
-fn draw_segment(out: &mut String, s: &Segment, axis: &Axis, y: f64) {
+/// One block, with the painting's number when it fits, and with several
+/// coats, which coat it is (`2/3`) and a thin line where it begins, so
+/// that two coats of one painting side by side read as two.
+fn draw_segment(out: &mut String, s: &Segment, axis: &Axis, y: f64, coats: u32) {
     let x = axis.x(s.start_s);
     let width = (axis.x(s.end_s) - x).max(1.0);
-    let (class, fill, ink, what) = match s.kind {
-        SegmentKind::Paint => {
-            ("paint", COLOURS[(s.painting as usize).saturating_sub(1) % COLOURS.len()], "#ffffff", "painting")
-        }
-        SegmentKind::FileWait => ("file-wait", FILE_GREY, "#555555", "disk wait"),
-        SegmentKind::NetWait => ("net-wait", NET_GREY, "#ffffff", "network wait"),
-        SegmentKind::Save => ("save", "#222222", "#ffffff", "saving"),
+    let (class, colour, what) = match s.kind {
+        SegmentKind::Paint => ("paint", palette::painting(s.painting), "painting"),
+        SegmentKind::FileWait => ("file-wait", palette::FILE_WAIT, "disk wait"),
+        SegmentKind::NetWait => ("net-wait", palette::NET_WAIT, "network wait"),
+        SegmentKind::Save => ("save", palette::SAVE, "saving"),
     };
+    let ink = colour.ink().hex();
     let tip = format!("{what}: painting {}, coat {}, {:.3}–{:.3} s", s.painting, s.coat + 1, s.start_s, s.end_s);
+    if s.kind == SegmentKind::Save {
+        // A small mark along the bottom of the lane, over whatever the
+        // lane did meanwhile (the last coat's drying, as a rule).
+        let _ = writeln!(
+            out,
+            r#"<rect class="save" x="{x:.1}" y="{:.1}" width="{:.1}" height="{SAVE_MARK}" fill="{}"><title>{}</title></rect>"#,
+            y + ROW - SAVE_MARK,
+            width.max(2.0),
+            colour.hex(),
+            escape(&tip)
+        );
+        return;
+    }
     let _ = writeln!(
         out,
-        r#"<rect class="{class}" x="{x:.1}" y="{y:.1}" width="{width:.1}" height="{ROW}" fill="{fill}"><title>{}</title></rect>"#,
+        r#"<rect class="{class}" x="{x:.1}" y="{y:.1}" width="{width:.1}" height="{ROW}" fill="{}"><title>{}</title></rect>"#,
+        colour.hex(),
         escape(&tip)
     );
-    let label = s.painting.to_string();
-    if width >= 8.0 * label.len() as f64 + 6.0 {
-        let weight = if s.kind == SegmentKind::Paint { r#" font-weight="bold""# } else { "" };
+    let number = s.painting.to_string();
+    let base = y + ROW / 2.0 + 4.5;
+    if s.kind != SegmentKind::Paint {
+        if width >= 7.0 * number.len() as f64 + 6.0 {
+            let attributes = format!(r#"fill="{ink}" font-size="12" text-anchor="middle""#);
+            text(out, x + width / 2.0, base, &number, &attributes);
+        }
+        return;
+    }
+    if coats > 1 && s.coat > 0 && width >= 3.0 {
+        let _ = writeln!(
+            out,
+            r#"<line class="coat" x1="{x:.1}" y1="{y:.1}" x2="{x:.1}" y2="{:.1}" stroke="{ink}" stroke-width="1"/>"#,
+            y + ROW
+        );
+    }
+    let coat = format!("{}/{coats}", s.coat + 1);
+    // About 7.5 px a bold digit at 12 px, 6 px a digit at 10 px, and a margin.
+    let number_px = 7.5 * number.len() as f64;
+    let coat_px = 6.0 * coat.len() as f64;
+    if coats > 1 && width >= number_px + coat_px + 14.0 {
+        text(out, x + 4.0, base, &number, &format!(r#"fill="{ink}" font-size="12" font-weight="bold""#));
+        text(out, x + width - 3.0, base - 0.5, &coat, &format!(r#"fill="{ink}" font-size="10" text-anchor="end""#));
+    } else if width >= number_px + 6.0 {
         text(
             out,
             x + width / 2.0,
-            y + ROW / 2.0 + 4.5,
-            &label,
-            &format!(r#"fill="{ink}" font-size="12" text-anchor="middle"{weight}"#),
+            base,
+            &number,
+            &format!(r#"fill="{ink}" font-size="12" text-anchor="middle" font-weight="bold""#),
         );
     }
 }
@@ -418,8 +471,8 @@ fn steps(samples: &[CpuSample], wall_s: f64, cores: f64) -> Vec<(f64, f64)> {
 
 /// A label beside a vertical line: right of it, or left of it near the
 /// picture's right edge.
-fn side_label(out: &mut String, x: f64, y: f64, label: &str, colour: &str) {
-    let (x, anchor) = if x > WIDTH - RIGHT - 110.0 { (x - 5.0, "end") } else { (x + 5.0, "start") };
+fn side_label(out: &mut String, x: f64, y: f64, label: &str, colour: &str, width: f64) {
+    let (x, anchor) = if x > width - RIGHT - 110.0 { (x - 5.0, "end") } else { (x + 5.0, "start") };
     text(out, x, y, label, &format!(r#"fill="{colour}" font-size="11" text-anchor="{anchor}""#));
 }
 
