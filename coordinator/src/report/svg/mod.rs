@@ -349,6 +349,7 @@ fn draw_segment(out: &mut String, s: &Segment, axis: &Axis, y: f64, coats: u32) 
     let ink = colour.ink().hex();
     let tip = format!("{what}: painting {}, coat {}, {:.3}–{:.3} s", s.painting, s.coat + 1, s.start_s, s.end_s);
     if s.kind == SegmentKind::Save {
+        let tip = format!("{what}: painting {}, {:.3}–{:.3} s", s.painting, s.start_s, s.end_s);
         // A small mark along the bottom of the lane, over whatever the
         // lane did meanwhile (the last coat's drying, as a rule).
         let _ = writeln!(
