@@ -11,6 +11,7 @@
 //! [`crate::report`] builds the result and renders it.
 
 use std::io::{IsTerminal, Write};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -44,7 +45,7 @@ pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let (modes, args, json, compare, files): (Vec<Mode>, WorkloadArgs, bool, bool, FileArgs) = match cli.command {
         Some(Command::Run(run)) => (vec![run.mode], run.workload, run.json, false, run.files),
-        Some(Command::Compare(compare)) => (Mode::ALL.to_vec(), compare.workload, compare.json, true, compare.files),
+        Some(Command::Compare(compare)) => (compare.modes.modes(), compare.workload, compare.json, true, compare.files),
         Some(Command::Plan(plan)) => return print_plan(&plan),
         Some(Command::Completions { shell }) => {
             let mut command = <Cli as clap::CommandFactory>::command();
@@ -179,7 +180,7 @@ async fn run_mode(
 /// `coordinator plan`: the ideal of the modes, as text or JSON.
 fn print_plan(args: &PlanArgs) -> anyhow::Result<ExitCode> {
     let workload = Workload::from_args(&args.workload)?;
-    let modes = args.mode.map_or_else(|| Mode::ALL.to_vec(), |mode| vec![mode]);
+    let modes = args.modes.modes();
     let planned = report::plan::plan(&workload, &modes);
     let output = if args.json {
         #[derive(Serialize)]
@@ -201,19 +202,31 @@ fn print_plan(args: &PlanArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The painter binary: as given, or `painter` beside this executable.
+/// The painter binary: as given (`--painter`, `ATELIER_PAINTER`), else
+/// `painter` beside this executable (where `cargo build` and `cargo install`
+/// put it), else the first `painter` on `PATH`.
 fn painter_binary(given: Option<&Path>) -> anyhow::Result<PathBuf> {
-    let path = match given {
-        Some(path) => path.to_path_buf(),
-        None => std::env::current_exe().context("cannot find this executable")?.with_file_name("painter"),
-    };
-    if !path.is_file() {
-        bail!(
-            "painter binary not found at {} (build it with `cargo build --release`, or pass --painter PATH or ATELIER_PAINTER)",
-            path.display()
-        );
+    if let Some(path) = given {
+        if !path.is_file() {
+            bail!("painter binary not found at {} (named by --painter or ATELIER_PAINTER)", path.display());
+        }
+        return Ok(path.to_path_buf());
     }
-    Ok(path)
+    let beside = std::env::current_exe().context("cannot find this executable")?.with_file_name("painter");
+    if beside.is_file() {
+        return Ok(beside);
+    }
+    let on_path = std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).map(|dir| dir.join("painter")).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .find(|path| path.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0));
+    on_path.ok_or_else(|| {
+        anyhow::anyhow!(
+            "painter binary not found at {} nor on PATH (build both binaries with `cargo build --release`; install both with `cargo install --path painter && cargo install --path coordinator`; or pass --painter PATH or set ATELIER_PAINTER)",
+            beside.display()
+        )
+    })
 }
 
 /// A `compare` as JSON: the workload once, then every run.

@@ -1,9 +1,11 @@
 //! The command line: what a user can ask for, and how it is spelled.
 
+use std::ffi::OsStr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::builder::{PossibleValue, StringValueParser, TypedValueParser};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::mode::Mode;
 use crate::pin::Pin;
@@ -11,18 +13,20 @@ use crate::pin::Pin;
 const EXAMPLES: &str = "\
 Examples:
   coordinator                                   the lecture's demo: every mode on 3 paintings
-  coordinator plan                              the same, predicted: the ideal of each mode
+  coordinator --paintings 6 --modes sequential,async   compare's options work without `compare`
+  coordinator plan                              the same, predicted: the ideal of each mode; runs nothing
   coordinator run --mode async --dry 2s         one process hides long drying
-  coordinator run --mode parallel --paint 4s    then watch `top`: one painter per core at 100%
+  coordinator run --mode parallel --paint 4s    then watch `top`: a painter per core, 100% while it paints
   coordinator compare --svg t.svg --trace t.json   a picture, and a trace for ui.perfetto.dev
-  coordinator compare --paintings 6 --coats 2 --json | jq '.runs[] | {mode, wall_s, efficiency}'
+  coordinator compare --coats 2 --json | jq -c '.runs[] | {mode, wall_s, efficiency}'
   source <(coordinator completions bash)        tab completion in this shell";
 
 const COMPARE_EXAMPLES: &str = "\
 Examples:
   coordinator compare                            every mode, 3 paintings of 400ms + 800ms drying
+  coordinator compare --modes sequential,async   only these two modes, drawn in two panels
   coordinator compare --paintings 8 --coats 2    more work: watch async and hybrid pull ahead
-  coordinator compare --dry 0ms                  no waiting: only parallelism helps
+  coordinator compare --dry 0ms                  no waiting: async gains nothing, parallelism still helps
   coordinator compare --json > runs.json         everything measured, for a script";
 
 const RUN_EXAMPLES: &str = "\
@@ -30,27 +34,37 @@ Examples:
   coordinator run --mode sequential              the baseline: paint, dry, paint, dry
   coordinator run --mode async --dry 2s          one process hides the drying
   coordinator run --mode parallel --paint 4s     long enough to watch in `top`
-  coordinator run --mode threads --painters 4    one process, 4 threads: 400% in `top` on 4 cores
+  coordinator run --mode threads --paint 4s      one process, a thread per core: `top -H` shows them
   coordinator run --mode hybrid --retries 0 --timeout 10s   fail fast on a broken painter";
 
 const PLAN_EXAMPLES: &str = "\
 Examples:
   coordinator plan                               predict the demo before running it
-  coordinator plan --mode async --paintings 5    one mode's ideal timeline
-  coordinator plan --painters 3 --pin 0-1        3 painters on 2 cores: at most 2x";
+  coordinator plan --modes async --paintings 5   one mode's ideal timeline
+  coordinator plan --painters 3 --pin 0-1        3 painters on 2 cores: two of them share a core";
 
 /// Concurrency and parallelism you can run, watch and measure.
 ///
 /// Painting is CPU work, drying is waiting. The coordinator spawns painter
 /// processes, pins each to a core, hands them paintings over pipes, and
 /// reports how long each mode took against the ideal for that mode.
+/// Without a subcommand it runs `compare`, and takes every option `compare`
+/// takes.
 #[derive(Debug, Parser)]
-#[command(name = "coordinator", version, after_help = EXAMPLES)]
+#[command(
+    name = "coordinator",
+    version,
+    after_help = EXAMPLES,
+    args_override_self = true
+)]
 pub struct Cli {
-    /// What to do; without one, `compare` with the defaults.
+    /// What to do; without one, `compare`.
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// The painter binary [default: `painter` beside this executable]
+    /// `compare`'s options, for `coordinator` without a subcommand.
+    #[command(flatten)]
+    pub compare: CompareArgs,
+    /// The painter binary [default: `painter` beside this executable, else on PATH]
     #[arg(long, global = true, env = "ATELIER_PAINTER", value_name = "PATH")]
     pub painter: Option<PathBuf>,
     /// No live progress display on the terminal (it is never shown when stdout or stderr is not a terminal).
@@ -61,7 +75,7 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the same paintings in every mode and compare them.
+    /// Run the same paintings in every mode (or those of --modes) and compare them.
     #[command(after_help = COMPARE_EXAMPLES)]
     Compare(CompareArgs),
     /// Run the paintings in one mode.
@@ -78,12 +92,34 @@ pub enum Command {
     },
 }
 
+/// `--modes sequential,async`: which modes, in which order.
+#[derive(Debug, Clone, Args)]
+pub struct ModesArg {
+    /// Only these modes, comma-separated, in this order [default: every mode]
+    #[arg(long, alias = "mode", value_enum, value_delimiter = ',', value_name = "MODE,...")]
+    modes: Vec<Mode>,
+}
+
+impl ModesArg {
+    /// The modes asked for, each once, or every mode when none was named.
+    #[must_use]
+    pub fn modes(&self) -> Vec<Mode> {
+        let mut modes: Vec<Mode> = Vec::new();
+        for &mode in &self.modes {
+            if !modes.contains(&mode) {
+                modes.push(mode);
+            }
+        }
+        if modes.is_empty() { Mode::ALL.to_vec() } else { modes }
+    }
+}
+
 /// `coordinator plan`.
 #[derive(Debug, Args)]
 pub struct PlanArgs {
-    /// Only this mode [default: every mode]
-    #[arg(long, value_enum)]
-    pub mode: Option<Mode>,
+    /// The modes to plan.
+    #[command(flatten)]
+    pub modes: ModesArg,
     /// The work to plan.
     #[command(flatten)]
     pub workload: WorkloadArgs,
@@ -93,8 +129,11 @@ pub struct PlanArgs {
 }
 
 /// `coordinator compare`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct CompareArgs {
+    /// The modes to run.
+    #[command(flatten)]
+    pub modes: ModesArg,
     /// The work to do.
     #[command(flatten)]
     pub workload: WorkloadArgs,
@@ -135,7 +174,7 @@ pub struct FileArgs {
 }
 
 /// The paintings, and how they are spread over processes and cores.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct WorkloadArgs {
     /// Number of paintings.
     #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100_000))]
@@ -160,7 +199,7 @@ pub struct WorkloadArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
     pub painters: Option<u32>,
     /// Cores: `auto` (round-robin over the cores this process may use), `none`, or a list like `0,2-3`.
-    #[arg(long, value_name = "auto|none|LIST", default_value = "auto")]
+    #[arg(long, value_name = "auto|none|LIST", default_value = "auto", value_parser = PinParser, hide_possible_values = true)]
     pub pin: Pin,
     /// Chooses the pictures; the same seed paints the same pictures.
     #[arg(long, value_name = "N", default_value_t = 1)]
@@ -211,30 +250,145 @@ fn positive_duration(text: &str) -> Result<Duration, String> {
     Ok(parsed)
 }
 
-/// Parses the command line; `coordinator` alone means `coordinator compare`.
-pub fn parse() -> Cli {
-    let mut cli = Cli::parse();
-    if cli.command.is_none() {
-        /// The defaults of `compare`, as clap would parse them.
-        #[derive(Parser)]
-        struct Defaults {
-            #[command(flatten)]
-            args: CompareArgs,
-        }
-        cli.command = Some(Command::Compare(Defaults::parse_from(["coordinator"]).args));
+/// `--pin`'s parser: `auto`, `none` or a list of cores. It names `auto` and
+/// `none` as its possible values, so that shell completion offers them
+/// (a list is still accepted: the values only help, they do not restrict).
+#[derive(Debug, Clone, Copy)]
+struct PinParser;
+
+impl TypedValueParser for PinParser {
+    type Value = Pin;
+
+    fn parse_ref(&self, command: &clap::Command, arg: Option<&clap::Arg>, value: &OsStr) -> Result<Pin, clap::Error> {
+        StringValueParser::new().try_map(|text| text.parse::<Pin>()).parse_ref(command, arg, value)
     }
-    cli
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        let values = [
+            PossibleValue::new("auto").help("round-robin over the cores this process may use"),
+            PossibleValue::new("none").help("leave the painters unpinned"),
+        ];
+        Some(Box::new(values.into_iter()))
+    }
+}
+
+/// Parses the command line; `coordinator` alone means `coordinator compare`,
+/// with the `compare` options given beside it. On bad input, prints clap's
+/// error and exits 2.
+#[must_use]
+pub fn parse() -> Cli {
+    Cli::try_parse_args(std::env::args_os()).unwrap_or_else(|error| error.exit())
+}
+
+impl Cli {
+    /// Parses `args` (the program's name first).
+    ///
+    /// # Errors
+    /// Clap's error, ready to print, for anything it does not accept, and
+    /// for a `compare` option given before a subcommand
+    /// (`coordinator --paintings 6 run`), which would otherwise be ignored.
+    pub fn try_parse_args<I, T>(args: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let mut command = Self::command();
+        let matches = command.try_get_matches_from_mut(args)?;
+        if let Some((name, _)) = matches.subcommand() {
+            // The global options (`--quiet`, `--painter`) may go anywhere;
+            // the others at the top level are `compare`'s.
+            let early = command.get_arguments().filter(|arg| !arg.is_global_set()).find(|arg| {
+                matches.value_source(arg.get_id().as_str()) == Some(clap::parser::ValueSource::CommandLine)
+            });
+            if let Some(arg) = early {
+                let flag = arg.get_long().map_or_else(|| arg.get_id().to_string(), |long| format!("--{long}"));
+                return Err(command.error(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    format!("{flag} goes after the subcommand: `coordinator {name} {flag} …`"),
+                ));
+            }
+        }
+        Ok(Self::from_arg_matches(&matches)?.with_default_command())
+    }
+
+    /// Fills in the command: without a subcommand, `compare` with the
+    /// options given at the top level.
+    #[must_use]
+    pub fn with_default_command(mut self) -> Self {
+        if self.command.is_none() {
+            self.command = Some(Command::Compare(self.compare.clone()));
+        }
+        self
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use clap::CommandFactory;
-
     use super::*;
 
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    fn parse(line: &str) -> Cli {
+        Cli::try_parse_from(line.split_whitespace())
+            .map(Cli::with_default_command)
+            .unwrap_or_else(|e| panic!("{line}: {e}"))
+    }
+
+    #[test]
+    fn bare_coordinator_takes_the_options_of_compare() {
+        let Some(Command::Compare(compare)) = parse("coordinator --paintings 6 --modes async,sequential,async").command
+        else {
+            panic!("bare coordinator is compare");
+        };
+        assert_eq!(compare.workload.paintings, 6);
+        assert_eq!(compare.modes.modes(), vec![Mode::Async, Mode::Sequential]);
+        let Some(Command::Compare(compare)) = parse("coordinator").command else {
+            panic!("bare coordinator is compare")
+        };
+        assert_eq!(compare.modes.modes(), Mode::ALL.to_vec());
+        // Options at the top level do not mix with a subcommand.
+        let error = Cli::try_parse_args(["coordinator", "--paintings", "6", "run", "--mode", "async"])
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(error.contains("--paintings goes after the subcommand"), "{error}");
+        // The global options still go anywhere.
+        assert!(parse("coordinator run --mode async --quiet").quiet);
+        assert!(parse("coordinator --quiet run --mode async").quiet);
+    }
+
+    #[test]
+    fn a_later_option_overrides_an_earlier_one() {
+        let Some(Command::Run(run)) = parse("coordinator run --mode async --paint 4s --paint 20ms").command else {
+            panic!("run");
+        };
+        assert_eq!(run.workload.paint, Duration::from_millis(20));
+    }
+
+    #[test]
+    fn plan_takes_one_mode_or_several() {
+        let Some(Command::Plan(plan)) = parse("coordinator plan --mode async").command else { panic!("plan") };
+        assert_eq!(plan.modes.modes(), vec![Mode::Async]);
+        let Some(Command::Plan(plan)) = parse("coordinator plan --modes parallel,hybrid").command else {
+            panic!("plan")
+        };
+        assert_eq!(plan.modes.modes(), vec![Mode::Parallel, Mode::Hybrid]);
+    }
+
+    #[test]
+    fn pin_offers_auto_and_none_but_takes_a_list() {
+        let values: Vec<String> =
+            PinParser.possible_values().into_iter().flatten().map(|v| v.get_name().to_owned()).collect();
+        assert_eq!(values, ["auto", "none"]);
+        let Some(Command::Compare(compare)) = parse("coordinator --pin 0,2-3").command else { panic!("compare") };
+        assert_eq!(compare.workload.pin, Pin::List(vec![0, 2, 3]));
+        let mut script = Vec::new();
+        clap_complete::generate(clap_complete::Shell::Bash, &mut Cli::command(), "coordinator", &mut script);
+        let script = String::from_utf8(script).expect("utf-8");
+        assert!(script.contains("auto none"), "bash completes --pin with auto and none");
     }
 
     #[test]
