@@ -220,3 +220,30 @@ fn a_few_short_jobs_are_shared_out_not_all_queued_at_the_first_painter() {
     }
     let _ = std::fs::remove_dir_all(out);
 }
+
+#[test]
+fn ctrl_c_is_answered_within_a_second_even_for_a_hundred_thousand_paintings() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    use std::time::{Duration, Instant};
+
+    let _serial = serial();
+    let out = out_dir("ctrl-c");
+    // The ideal of 100,000 paintings drying at once in one async painter,
+    // the dispatching, the report: wherever the signal lands, it is answered.
+    for after_ms in [300, 1500] {
+        let line = args("compare --paintings 100000 --paint 0ms", &out);
+        let child = crate::support::start(crate::support::coordinator(&line));
+        std::thread::sleep(Duration::from_millis(after_ms));
+        let sent = Instant::now();
+        kill(Pid::from_raw(i32::try_from(child.id()).expect("pid")), Signal::SIGINT).expect("signal");
+        let finished = crate::support::finish(child, &line);
+        let answered = sent.elapsed();
+        if finished.status.code() != Some(130) {
+            finished.fail("Ctrl-C should end the run with 130");
+        }
+        // A second is the promise; a busy shared machine gets some slack.
+        assert!(answered < Duration::from_secs(3), "answered {answered:?} after the signal ({after_ms} ms in)");
+    }
+    let _ = std::fs::remove_dir_all(out);
+}

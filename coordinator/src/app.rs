@@ -139,10 +139,18 @@ async fn run_mode(
     let out = workload.output_folder(mode.name())?;
     let plans = mode.layout(workload.workers, workload.cores.as_deref());
     // The calibrated painting time: zero for `--paint 0ms`, which calibrates to 0 strokes.
-    let ideal = schedule::ideal(&plans, workload.work(calibration.paint()), workload.allowed_cores.len());
+    let model = schedule::Model::new(&plans, workload.work(calibration.paint()), workload.allowed_cores.len());
+    // The prediction, on a thread of its own: a Ctrl-C is answered even
+    // while a hundred thousand paintings are simulated.
+    let predicting = model.clone();
+    let ideal = schedule::interruptible(
+        move |stop| schedule::simulate(&predicting, &schedule::Feed::default(), stop),
+        interrupts,
+    )
+    .await
+    .map_err(|signal| Interrupted::before_start(signal, workload.paintings))?;
     let longest = ideal.longest_painting();
-    let policy =
-        Policy { ahead: dispatch::queue_ahead(longest), retries: workload.retries, timeout: workload.timeout(longest) };
+    let policy = Policy { ahead: model.ahead, retries: workload.retries, timeout: workload.timeout(longest) };
     let launch = Launch { binary: binary.to_path_buf(), out, slice_strokes: calibration.strokes_in(workload.slice) };
     // Dropping a half-started pool on a signal kills the painters it has.
     let mut pool = tokio::select! {

@@ -1,19 +1,16 @@
 //! Handing out paintings, collecting what the painters report, and
 //! replacing a painter that fails.
 //!
-//! The rule is the one a good foreman follows: no painter waits for work
-//! while paintings wait for a painter. Each painter is kept with one job
-//! queued per lane beyond what it is working on, so that when it finishes
-//! a job the next is already in its pipe; a job counts as *taken* when the
-//! painter reports starting to paint it, and that is when the painter is
-//! given another. The ideal model (`schedule.rs`) follows the same rule,
-//! with zero overhead.
-//!
-//! Jobs shorter than a round trip through the pipes would leave a painter
-//! waiting for its next one all the same, so for them the queue is deeper:
-//! [`Policy::ahead`] jobs per lane, enough to hold about a millisecond of
-//! work. A thousand empty jobs then travel in one `write` and their events
-//! come back in a few.
+//! Who gets which painting is decided by [`crate::assign::Rule`], which
+//! the ideal model (`schedule.rs`) follows too, with zero overhead: a
+//! painting goes to a painter when one of its lanes can start it (late
+//! binding), so none is queued behind a slow or busy painter while another
+//! is free; only paintings too short to cover a round trip through the
+//! pipes are queued ahead, [`Policy::ahead`] per lane, enough to hold
+//! about a millisecond of work. A thousand empty jobs then travel in one
+//! `write` and their events come back in a few. The dispatcher tells the
+//! rule what the painters report (a coat started or painted, a painting
+//! done), and hands out what the rule allows.
 //!
 //! Nothing is lost silently. A painter that dies, hangs past `--timeout`,
 //! or says something that is not the protocol is stopped and reaped; the
@@ -25,10 +22,11 @@ use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
 use nix::sys::signal::Signal;
-use protocol::{Event, EventKind, FromPainter, Job, JobDone, ToPainter};
+use protocol::{Event, EventKind, FromPainter, Job, JobDone, Scheduler, ToPainter};
 use serde::Serialize;
 use tokio::time::Instant;
 
+use crate::assign::Rule;
 use crate::painter::{Exit, Heard, Incoming};
 use crate::pool::{Pool, TERM_GRACE};
 use crate::progress::Progress;
@@ -37,8 +35,9 @@ use crate::signals::Interrupts;
 /// How jobs are handed out, and failures handled.
 #[derive(Debug, Clone, Copy)]
 pub struct Policy {
-    /// Jobs kept queued per lane beyond those being painted: 1, or more
-    /// for jobs too short to cover a round trip (see [`queue_ahead`]).
+    /// Jobs kept queued per lane beyond those being painted: 0 (late
+    /// binding), or more for jobs too short to cover a round trip (see
+    /// [`crate::assign::ahead`]).
     pub ahead: u32,
     /// How many times a painting whose painter failed is handed out again.
     pub retries: u32,
@@ -132,22 +131,6 @@ pub fn ids(ids: &[u32]) -> String {
     ids.iter().map(|id| format!("#{id}")).collect::<Vec<_>>().join(", ")
 }
 
-/// Work a painter is kept queued with, at least, when jobs are short.
-const AHEAD: Duration = Duration::from_millis(1);
-
-/// The most jobs queued per lane, however short they are.
-const MAX_AHEAD: u32 = 1024;
-
-/// How many jobs to keep queued per lane when each takes `longest`
-/// (painting and drying): enough for [`AHEAD`] of work, at least 1.
-#[must_use]
-pub fn queue_ahead(longest: Duration) -> u32 {
-    if longest.is_zero() {
-        return MAX_AHEAD;
-    }
-    u32::try_from(AHEAD.as_nanos().div_ceil(longest.as_nanos())).unwrap_or(MAX_AHEAD).clamp(1, MAX_AHEAD)
-}
-
 /// The most messages taken in one go before timers and signals are looked at.
 const BURST: usize = 4096;
 
@@ -170,8 +153,6 @@ enum Standing {
 /// One painter's share of the work.
 #[derive(Debug)]
 struct Holding {
-    /// Jobs sent but not yet started.
-    unstarted: u32,
     /// Jobs held (sent, not done), with the moment their clock started.
     held: Held,
     standing: Standing,
@@ -236,7 +217,7 @@ impl Held {
 
 impl Holding {
     fn new() -> Self {
-        Self { unstarted: 0, held: Held::default(), standing: Standing::Working }
+        Self { held: Held::default(), standing: Standing::Working }
     }
 }
 
@@ -257,6 +238,10 @@ pub async fn run(
     let expected_events = jobs.iter().map(events_of).sum();
     let mut dispatcher = Dispatcher {
         holding: pool.painters.iter().map(|_| Holding::new()).collect(),
+        rule: Rule::new(
+            policy.ahead,
+            pool.painters.iter().map(|p| (p.hello.lanes, p.hello.scheduler == Scheduler::Async)),
+        ),
         jobs: jobs.iter().map(|job| (job.id, job.clone())).collect(),
         pending: jobs.into(),
         attempts: HashMap::new(),
@@ -293,6 +278,7 @@ struct Dispatcher<'a> {
     pool: &'a mut Pool,
     policy: Policy,
     holding: Vec<Holding>,
+    rule: Rule,
     jobs: HashMap<u32, Job>,
     pending: VecDeque<Job>,
     attempts: HashMap<u32, u32>,
@@ -355,12 +341,18 @@ impl Dispatcher<'_> {
         let who = || self.pool.painters[index].who();
         match incoming.heard {
             Heard::Message(FromPainter::Event(event)) => {
-                if event.kind == EventKind::PaintStarted && event.coat == 0 {
-                    let holding = &mut self.holding[index];
-                    if holding.held.restart(event.job, Instant::now()) {
-                        holding.unstarted = holding.unstarted.saturating_sub(1);
+                match event.kind {
+                    EventKind::PaintStarted => {
+                        if event.coat > 0 || self.holding[index].held.restart(event.job, Instant::now()) {
+                            self.rule.coat_started(index, event.coat);
+                        }
+                        self.top_up_all();
                     }
-                    self.top_up(index);
+                    EventKind::PaintFinished(_) => {
+                        self.rule.coat_painted(index);
+                        self.top_up_all();
+                    }
+                    _ => {}
                 }
                 self.progress.event(index, &event);
                 self.outcome.events.push((index, event));
@@ -371,6 +363,8 @@ impl Dispatcher<'_> {
                     return self.fail(index, why).await;
                 }
                 tracing::debug!(painter = index, job = done.job, checksum = done.checksum, "painting done");
+                self.rule.painting_done(index);
+                self.top_up_all();
                 self.outcome.end_ns = incoming.at_ns;
                 self.progress.done(index, done.job);
                 self.outcome.done.push((index, done));
@@ -378,6 +372,7 @@ impl Dispatcher<'_> {
             Heard::Message(FromPainter::JobFailed(failed)) => {
                 // The painter is well; the painting is not (it could not be saved, say).
                 if self.holding[index].held.remove(failed.job) {
+                    self.rule.painting_done(index);
                     let why = format!("{} could not finish painting #{}: {}", who(), failed.job, failed.error);
                     tracing::warn!("{why}");
                     let retried = self.retry_or_lose(failed.job, &why);
@@ -418,6 +413,7 @@ impl Dispatcher<'_> {
             _ => Instant::now() + EXIT_NEWS,
         };
         self.holding[index].standing = Standing::Leaving { until, closed, exit };
+        self.rule.retire(index);
     }
 
     fn death_notice(&self, index: usize, exit: Option<Exit>) -> String {
@@ -471,6 +467,7 @@ impl Dispatcher<'_> {
     /// paintings out again or reports them lost, and starts a replacement.
     async fn fail(&mut self, index: usize, why: String) {
         self.holding[index].standing = Standing::Gone;
+        self.rule.retire(index);
         let painter = &mut self.pool.painters[index];
         let stopped = painter.running();
         let exit = painter.terminate(TERM_GRACE).await;
@@ -515,7 +512,9 @@ impl Dispatcher<'_> {
                 Ok(new) => {
                     tracing::info!("{} replaces {}", self.pool.painters[new].who(), self.pool.painters[index].who());
                     self.holding.push(Holding::new());
-                    debug_assert_eq!(self.holding.len(), new + 1);
+                    let hello = &self.pool.painters[new].hello;
+                    let added = self.rule.add(hello.lanes, hello.scheduler == Scheduler::Async);
+                    debug_assert_eq!((self.holding.len(), added), (new + 1, new));
                     self.show(new);
                     // The paintings put back go to the newcomer first.
                     self.top_up(new);
@@ -543,48 +542,34 @@ impl Dispatcher<'_> {
         }
     }
 
-    /// Tops up every working painter, a job to each in turn, so that a
-    /// few short jobs are shared out rather than all queued at the first.
+    /// Hands out what the rule allows, a job to each painter in turn, so
+    /// that a few short jobs are shared out rather than all queued at the
+    /// first.
     fn top_up_all(&mut self) {
-        loop {
-            let mut sent = false;
-            for index in 0..self.holding.len() {
-                if matches!(self.holding[index].standing, Standing::Working) {
-                    sent |= self.send_one(index);
-                }
-            }
-            if !sent {
-                return;
-            }
-        }
+        let Self { rule, pending, pool, holding, .. } = self;
+        rule.share(pending, |index, job| send(pool, holding, index, job));
     }
 
-    /// Sends painter `index` jobs until it has [`Policy::ahead`] unstarted
-    /// jobs per lane.
+    /// Gives painter `index` all the rule allows it, before the others.
     fn top_up(&mut self, index: usize) {
-        while self.send_one(index) {}
+        let Self { rule, pending, pool, holding, .. } = self;
+        rule.share_first(index, pending, |index, job| send(pool, holding, index, job));
+        self.top_up_all();
     }
+}
 
-    /// Sends painter `index` the next job, if it has room for one; says
-    /// whether it did.
-    fn send_one(&mut self, index: usize) -> bool {
-        let painter = &self.pool.painters[index];
-        let holding = &mut self.holding[index];
-        if holding.unstarted >= painter.hello.lanes.saturating_mul(self.policy.ahead) {
-            return false;
-        }
-        let Some(job) = self.pending.pop_front() else { return false };
-        holding.unstarted += 1;
-        holding.held.insert(job.id, Instant::now());
-        tracing::trace!(painter = index, job = job.id, "job sent");
-        if let Err(error) = painter.send(ToPainter::Job(job)) {
-            // Its reader and reaper will report it gone, and the job
-            // will be handed out again from its holding.
-            tracing::debug!("{error:#}");
-            return false;
-        }
-        true
+/// Sends painter `index` `job`, which it then holds; says whether the
+/// message could be sent.
+fn send(pool: &Pool, holding: &mut [Holding], index: usize, job: Job) -> bool {
+    holding[index].held.insert(job.id, Instant::now());
+    tracing::trace!(painter = index, job = job.id, "job sent");
+    if let Err(error) = pool.painters[index].send(ToPainter::Job(job)) {
+        // Its reader and reaper will report it gone, and the job
+        // will be handed out again from its holding.
+        tracing::debug!("{error:#}");
+        return false;
     }
+    true
 }
 
 /// Sleeps until `deadline`, or for ever when there is none.
@@ -592,20 +577,5 @@ async fn sleep_until(deadline: Option<Instant>) {
     match deadline {
         Some(deadline) => tokio::time::sleep_until(deadline).await,
         None => std::future::pending().await,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn short_jobs_are_queued_deeper() {
-        assert_eq!(queue_ahead(Duration::from_millis(400)), 1);
-        assert_eq!(queue_ahead(Duration::from_millis(1)), 1);
-        assert_eq!(queue_ahead(Duration::from_micros(100)), 10);
-        assert_eq!(queue_ahead(Duration::from_micros(3)), 334);
-        assert_eq!(queue_ahead(Duration::ZERO), MAX_AHEAD);
-        assert_eq!(queue_ahead(Duration::from_nanos(1)), MAX_AHEAD);
     }
 }

@@ -4,6 +4,7 @@
 //! says how the pieces below fit together.
 
 mod app;
+mod assign;
 mod calibrate;
 mod cli;
 mod dispatch;

@@ -1,29 +1,44 @@
 //! The ideal: how long the same jobs would take on the same painters with
 //! zero overhead.
 //!
-//! The model replays the dispatcher's rules (`dispatch.rs`) on an imaginary
-//! machine where starting a process, sending a message and waking a thread
-//! cost nothing:
+//! The model follows the dispatcher's rule for who gets which painting
+//! (`assign.rs`, shared with `dispatch.rs`) on an imaginary machine where
+//! starting a process, sending a message and waking a thread cost nothing:
 //!
-//! - a painter claims one job per lane beyond what it works on, and claims
-//!   the next when it starts one;
-//! - a blocking lane paints, waits for the drying, paints the next coat…;
+//! - paintings are handed out as [`crate::assign::Rule`] says: to a lane
+//!   when it can start one, or a few ahead when they are short;
+//! - a blocking lane paints, waits for the drying, paints the next coat…,
+//!   then saves the picture;
 //! - an async painter's CPU paints one coat at a time, taking the ready
 //!   painting with the most coats left (then the one that arrived first),
-//!   while any number of coats dry;
+//!   while any number of coats dry; a dry painting's picture is saved
+//!   before the next coat is painted;
 //! - painters pinned to the same core share it equally while they paint
 //!   (so 3 painters on 2 cores cannot paint faster than 2).
 //!
-//! It is a discrete-event simulation: from one event (a coat painted, a
-//! wait over) to the next, each painting lane progresses at 1/k of its
-//! core's speed when k lanes share that core.
+//! Fed with the calibrated stroke alone it is the *prediction* (what
+//! `plan` prints). Fed, through a [`Feed`], with what really happened —
+//! each coat's painting time, the saving of each picture, when each
+//! painter was ready — it is the ideal of the work as it was done, and the
+//! difference each fact makes is that fact's share of the measured time
+//! (`report/explain.rs`).
+//!
+//! It is a discrete-event simulation on a heap of future events, so a run
+//! of n paintings costs O(n log n). A core shared by k painting lanes is
+//! modelled with a clock of its own that advances at 1/k of real time: a
+//! coat of w seconds started when that clock read v ends when it reads
+//! v + w, so a change in k moves one event, not every lane's.
+//! A long simulation can be stopped ([`Stop`]), so Ctrl-C is answered.
 
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 
 use protocol::Scheduler;
 use serde::Serialize;
 
+use crate::assign::{self, Rule};
 use crate::mode::PainterPlan;
 
 /// Time on the model's clock, in seconds from the first job.
@@ -109,247 +124,495 @@ impl Ideal {
     }
 }
 
-const EPSILON: Seconds = 1e-12;
+/// Times closer than this (a nanosecond) are the same moment.
+const EPSILON: Seconds = 1e-9;
 
-/// Order of an async painter's ready coats: most coats left, then arrival.
-type Priority = (Reverse<u32>, u64);
-
-/// A coat to paint: (painting, coat).
-type Coat = (u32, u32);
-
-#[derive(Debug, Clone, Copy)]
-enum Lane {
-    Idle,
-    Painting {
-        job: u32,
-        coat: u32,
-        left: Seconds,
-        since: Seconds,
-    },
-    /// Blocking lanes only: the lane waits with its painting.
-    Drying(Wait),
+/// What the model is fed beyond the averages of [`Work`]: what really
+/// happened. Anything left empty is taken from [`Work`] (or is zero).
+#[derive(Debug, Clone, Default)]
+pub struct Feed {
+    /// Per painting (by number − 1), per coat: its painting time.
+    pub paint_s: Vec<Vec<Seconds>>,
+    /// Per painting (by number − 1): the saving that followed its drying.
+    pub save_s: Vec<Seconds>,
+    /// Per painter: when it was ready for its first painting.
+    pub ready_s: Vec<Seconds>,
+    /// Each lane has its core to itself: `paint_s` already holds the time
+    /// a lane waited for a CPU, sharing included.
+    pub own_cores: bool,
 }
 
-/// One wait of one coat.
+impl Feed {
+    fn paint(&self, work: &Work, job: u32, coat: u32) -> Seconds {
+        let measured = self.paint_s.get(job as usize - 1).and_then(|coats| coats.get(coat as usize));
+        measured.copied().unwrap_or(work.paint_s)
+    }
+
+    fn save(&self, job: u32) -> Seconds {
+        self.save_s.get(job as usize - 1).copied().unwrap_or(0.0)
+    }
+}
+
+/// One run of the model: who paints, what, and how paintings are handed out.
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// The painters.
+    pub plans: Vec<PainterPlan>,
+    /// The work.
+    pub work: Work,
+    /// Cores this process may use, over which unpinned lanes spread.
+    pub allowed_cores: usize,
+    /// Paintings queued per lane ahead ([`assign::ahead`]); 0 is late binding.
+    pub ahead: u32,
+}
+
+impl Model {
+    /// The model of `work` on `plans`, handing paintings out as the
+    /// dispatcher would for that work.
+    #[must_use]
+    pub fn new(plans: &[PainterPlan], work: Work, allowed_cores: usize) -> Self {
+        let coat = std::time::Duration::try_from_secs_f64(work.paint_s).unwrap_or_default();
+        let longest =
+            std::time::Duration::try_from_secs_f64(f64::from(work.coats) * (work.paint_s + work.file_s + work.net_s))
+                .unwrap_or(std::time::Duration::MAX);
+        Self { plans: plans.to_vec(), work, allowed_cores, ahead: assign::ahead(coat, longest) }
+    }
+}
+
+/// A request to stop a simulation, from another thread.
+#[derive(Debug, Clone, Default)]
+pub struct Stop(Arc<AtomicBool>);
+
+impl Stop {
+    /// Asks every simulation holding this to stop.
+    pub fn stop(&self) {
+        self.0.store(true, AtomicOrdering::Relaxed);
+    }
+
+    fn stopped(&self) -> bool {
+        self.0.load(AtomicOrdering::Relaxed)
+    }
+}
+
+/// A simulation was stopped before it finished.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("the ideal schedule was not finished: stopped")]
+pub struct Stopped;
+
+/// Simulates `work` on the painters of `plans` with the calibrated
+/// painting time: the prediction. `allowed_cores` spreads unpinned
+/// painters, which the kernel would spread too.
+#[must_use]
+pub fn ideal(plans: &[PainterPlan], work: Work, allowed_cores: usize) -> Ideal {
+    let model = Model::new(plans, work, allowed_cores);
+    // Nobody else holds this stop, so it never stops.
+    simulate(&model, &Feed::default(), &Stop::default())
+        .unwrap_or_else(|Stopped| Ideal { wall_s: 0.0, segments: Vec::new() })
+}
+
+/// Simulates `model` fed with `feed`, until done or `stop` is asked.
+///
+/// # Errors
+/// [`Stopped`] when asked to stop.
+pub fn simulate(model: &Model, feed: &Feed, stop: &Stop) -> Result<Ideal, Stopped> {
+    let mut sim = Sim::new(model, feed, stop);
+    sim.run()?;
+    Ok(Ideal { wall_s: sim.now, segments: sim.segments })
+}
+
+/// Runs `simulations` on a thread of its own while this one listens for
+/// a stop signal; a signal stops them (at their next check, a few thousand
+/// events away) and is returned.
+///
+/// # Errors
+/// The signal, if one came first.
+pub async fn interruptible<T: Send + 'static>(
+    simulations: impl FnOnce(&Stop) -> Result<T, Stopped> + Send + 'static,
+    interrupts: &mut crate::signals::Interrupts,
+) -> Result<T, nix::sys::signal::Signal> {
+    let stop = Stop::default();
+    let theirs = stop.clone();
+    let task = tokio::task::spawn_blocking(move || simulations(&theirs));
+    tokio::select! {
+        finished = task => match finished {
+            Ok(Ok(value)) => Ok(value),
+            // Only this function asks it to stop, and a simulation does
+            // not panic; should either happen, say so as an interruption.
+            Ok(Err(Stopped)) | Err(_) => Err(nix::sys::signal::Signal::SIGINT),
+        },
+        signal = interrupts.recv() => {
+            stop.stop();
+            Err(signal)
+        }
+    }
+}
+
+/// An `f64` that is ordered (by `total_cmp`), for the heaps.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Time(Seconds);
+
+impl Eq for Time {}
+
+impl PartialOrd for Time {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Time {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
+
+/// What a lane's CPU can work on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Item {
+    Paint { job: u32, coat: u32 },
+    Save { job: u32 },
+}
+
+/// Order of an async painter's ready items: saving first, then most coats
+/// left, then arrival.
+type Priority = (Reverse<u32>, u64);
+
 #[derive(Debug, Clone, Copy)]
-struct Wait {
-    job: u32,
-    coat: u32,
-    kind: SegmentKind,
-    since: Seconds,
-    until: Seconds,
+enum LaneState {
+    Idle,
+    /// On its core's CPU since `since`.
+    Busy {
+        item: Item,
+        since: Seconds,
+    },
+    /// Blocking lanes only: waiting with its painting while a coat dries.
+    Drying,
 }
 
 #[derive(Debug)]
+struct Lane {
+    painter: usize,
+    lane: u32,
+    core: usize,
+    state: LaneState,
+}
+
+/// A core, shared by the lanes painting on it.
+#[derive(Debug, Default)]
+struct Core {
+    /// Its own clock: the work each of its busy lanes has done since the
+    /// start, in seconds of one whole core.
+    clock: Seconds,
+    /// The real time at which `clock` was last brought up to date.
+    at: Seconds,
+    /// When each busy lane's item ends, on `clock`.
+    ends: BinaryHeap<Reverse<(Time, usize)>>,
+    /// Bumped whenever the core's next end moves, so that stale events are known.
+    version: u64,
+}
+
+impl Core {
+    fn busy(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Brings the core's clock to real time `now`.
+    #[allow(clippy::cast_precision_loss)] // a handful of lanes
+    fn catch_up(&mut self, now: Seconds) {
+        if self.busy() > 0 {
+            self.clock += (now - self.at) / self.busy() as f64;
+        }
+        self.at = now;
+    }
+
+    /// When, in real time, the next item on this core ends.
+    #[allow(clippy::cast_precision_loss)]
+    fn next_end(&self) -> Option<Seconds> {
+        let Reverse((Time(end), _)) = self.ends.peek()?;
+        Some(self.at + (end - self.clock).max(0.0) * self.busy() as f64)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Event {
+    /// The next item on a core ends (if the core's version still matches).
+    CoreEnd { core: usize, version: u64 },
+    /// A wait is over; `lane` is the blocking lane waiting with it.
+    WaitOver { painter: usize, lane: Option<usize>, job: u32, coat: u32, file: bool, since: Time },
+    /// A painter is ready for work.
+    Ready { painter: usize },
+}
+
 struct Sim<'a> {
-    plans: &'a [PainterPlan],
-    work: Work,
+    model: &'a Model,
+    feed: &'a Feed,
+    stop: &'a Stop,
     now: Seconds,
+    rule: Rule,
     pending: VecDeque<u32>,
-    /// Per painter: claimed, unstarted jobs (blocking lanes take them in order).
+    /// Per painter: paintings handed to it, unstarted (blocking lanes take them in order).
     queued: Vec<VecDeque<u32>>,
-    /// Per async painter: coats ready to paint, in the order it paints them:
-    /// most coats left first, then earliest arrival (as the painter does).
-    ready: Vec<BTreeMap<Priority, Coat>>,
-    /// Per painter: the arrival order of each claimed painting.
-    arrival: Vec<HashMap<u32, u64>>,
+    /// Per async painter: what its CPU can do next, in the order it does it.
+    ready: Vec<BTreeMap<Priority, Item>>,
+    /// Per painting (by number − 1): the order in which it was handed out.
+    arrival: Vec<u64>,
     arrivals: u64,
-    unstarted: Vec<u32>,
-    /// (painter, lane, core, state); the core is a number to compare only.
-    lanes: Vec<(usize, u32, u64, Lane)>,
-    /// Async painters' drying coats.
-    drying: Vec<(usize, Wait)>,
+    lanes: Vec<Lane>,
+    cores: Vec<Core>,
+    events: BinaryHeap<Reverse<(Time, u64, Event)>>,
+    sequence: u64,
     done: u32,
     segments: Vec<Segment>,
 }
 
-/// Simulates `work` on the painters of `plans`. `allowed_cores` spreads
-/// unpinned painters, which the kernel would spread too.
-#[must_use]
-pub fn ideal(plans: &[PainterPlan], work: Work, allowed_cores: usize) -> Ideal {
-    let mut lanes = Vec::new();
-    for (painter, plan) in plans.iter().enumerate() {
-        for lane in 0..plan.lanes {
-            let core = plan.cores.get(lane as usize).map_or_else(
-                // Unpinned: one virtual core per lane, as many as are allowed.
-                || (1u64 << 32) + (lanes.len() % allowed_cores.max(1)) as u64,
-                |&core| u64::from(core),
-            );
-            lanes.push((painter, lane, core, Lane::Idle));
-        }
-    }
-    let mut sim = Sim {
-        plans,
-        work,
-        now: 0.0,
-        pending: (1..=work.paintings).collect(),
-        queued: vec![VecDeque::new(); plans.len()],
-        ready: vec![BTreeMap::new(); plans.len()],
-        arrival: vec![HashMap::new(); plans.len()],
-        arrivals: 0,
-        unstarted: vec![0; plans.len()],
-        lanes,
-        drying: Vec::new(),
-        done: 0,
-        segments: Vec::new(),
-    };
-    sim.run();
-    Ideal { wall_s: sim.now, segments: sim.segments }
-}
-
-impl Sim<'_> {
-    fn run(&mut self) {
-        for painter in 0..self.plans.len() {
-            self.top_up(painter);
-        }
-        loop {
-            self.start_idle_lanes();
-            if self.done >= self.work.paintings || !self.advance() {
-                return;
+impl<'a> Sim<'a> {
+    fn new(model: &'a Model, feed: &'a Feed, stop: &'a Stop) -> Self {
+        let plans = &model.plans;
+        let mut lanes = Vec::new();
+        let mut core_ids: Vec<u64> = Vec::new();
+        for (painter, plan) in plans.iter().enumerate() {
+            for lane in 0..plan.lanes {
+                let id = if feed.own_cores {
+                    // Each lane alone: a core of its own.
+                    (2u64 << 32) + lanes.len() as u64
+                } else {
+                    plan.cores.get(lane as usize).map_or_else(
+                        // Unpinned: one virtual core per lane, as many as are allowed.
+                        || (1u64 << 32) + (lanes.len() % model.allowed_cores.max(1)) as u64,
+                        |&core| u64::from(core),
+                    )
+                };
+                let core = core_ids.iter().position(|&c| c == id).unwrap_or_else(|| {
+                    core_ids.push(id);
+                    core_ids.len() - 1
+                });
+                lanes.push(Lane { painter, lane, core, state: LaneState::Idle });
             }
+        }
+        let paintings = model.work.paintings;
+        let rule = Rule::new(model.ahead, plans.iter().map(|plan| (plan.lanes, plan.scheduler == Scheduler::Async)));
+        Self {
+            model,
+            feed,
+            stop,
+            now: 0.0,
+            rule,
+            pending: (1..=paintings).collect(),
+            queued: vec![VecDeque::new(); plans.len()],
+            ready: vec![BTreeMap::new(); plans.len()],
+            arrival: vec![0; paintings as usize],
+            arrivals: 0,
+            lanes,
+            cores: std::iter::repeat_with(Core::default).take(core_ids.len()).collect(),
+            events: BinaryHeap::new(),
+            sequence: 0,
+            done: 0,
+            segments: Vec::new(),
         }
     }
 
     fn is_async(&self, painter: usize) -> bool {
-        self.plans[painter].scheduler == Scheduler::Async
+        self.model.plans[painter].scheduler == Scheduler::Async
     }
 
-    /// Claims jobs for `painter` until it has one unstarted job per lane.
-    fn top_up(&mut self, painter: usize) {
-        while self.unstarted[painter] < self.plans[painter].lanes {
-            let Some(job) = self.pending.pop_front() else {
-                return;
-            };
-            self.unstarted[painter] += 1;
-            self.arrival[painter].insert(job, self.arrivals);
-            if self.is_async(painter) {
-                self.ready[painter].insert((Reverse(self.work.coats), self.arrivals), (job, 0));
-            } else {
-                self.queued[painter].push_back(job);
+    fn push(&mut self, at: Seconds, event: Event) {
+        self.sequence += 1;
+        self.events.push(Reverse((Time(at), self.sequence, event)));
+    }
+
+    fn run(&mut self) -> Result<(), Stopped> {
+        for painter in 0..self.model.plans.len() {
+            let ready = self.feed.ready_s.get(painter).copied().unwrap_or(0.0);
+            if ready > 0.0 {
+                self.rule.retire(painter);
+                self.push(ready, Event::Ready { painter });
             }
-            self.arrivals += 1;
         }
+        let mut steps = 0u32;
+        while self.done < self.model.work.paintings {
+            self.hand_out();
+            let Some(Reverse((Time(at), _, event))) = self.events.pop() else { return Ok(()) };
+            self.now = self.now.max(at);
+            match event {
+                Event::CoreEnd { core, version } => {
+                    if self.cores[core].version == version {
+                        self.core_end(core);
+                    }
+                }
+                Event::WaitOver { painter, lane, job, coat, file, since } => {
+                    self.wait_over(painter, lane, job, coat, file, since.0);
+                }
+                Event::Ready { painter } => {
+                    self.rule.admit(painter, self.model.plans[painter].lanes);
+                }
+            }
+            steps = steps.wrapping_add(1);
+            if steps.is_multiple_of(4096) && self.stop.stopped() {
+                return Err(Stopped);
+            }
+        }
+        Ok(())
     }
 
-    fn start_idle_lanes(&mut self) {
+    /// Hands out what the rule allows, and puts every idle lane that can
+    /// start something to work.
+    fn hand_out(&mut self) {
+        let coats = self.model.work.coats;
+        let Self { rule, pending, queued, ready, arrival, arrivals, model, .. } = self;
+        rule.share(pending, |painter, job| {
+            arrival[job as usize - 1] = *arrivals;
+            if model.plans[painter].scheduler == Scheduler::Async {
+                ready[painter].insert((Reverse(coats), *arrivals), Item::Paint { job, coat: 0 });
+            } else {
+                queued[painter].push_back(job);
+            }
+            *arrivals += 1;
+            true
+        });
         for i in 0..self.lanes.len() {
-            let (painter, _, _, Lane::Idle) = self.lanes[i] else {
+            if !matches!(self.lanes[i].state, LaneState::Idle) {
                 continue;
-            };
+            }
+            let painter = self.lanes[i].painter;
             let next = if self.is_async(painter) {
                 self.ready[painter].pop_first().map(|(_, item)| item)
             } else {
-                self.queued[painter].pop_front().map(|job| (job, 0))
+                self.queued[painter].pop_front().map(|job| Item::Paint { job, coat: 0 })
             };
-            if let Some((job, coat)) = next {
-                self.lanes[i].3 = Lane::Painting { job, coat, left: self.work.paint_s, since: self.now };
-                if coat == 0 {
-                    self.unstarted[painter] -= 1;
-                    self.top_up(painter);
+            if let Some(item) = next {
+                self.start(i, item);
+                // What the lane just took may let the rule hand out more.
+                if self.rule.wants(painter) && !self.pending.is_empty() {
+                    return self.hand_out();
                 }
             }
         }
     }
 
-    /// Moves the clock to the next event and handles everything that
-    /// happens then. Returns false if nothing is left to happen.
-    fn advance(&mut self) -> bool {
-        let mut sharing: HashMap<u64, u32> = HashMap::new();
-        for &(_, _, core, state) in &self.lanes {
-            if matches!(state, Lane::Painting { .. }) {
-                *sharing.entry(core).or_default() += 1;
+    /// Lane `i` starts `item` on its core.
+    fn start(&mut self, i: usize, item: Item) {
+        let painter = self.lanes[i].painter;
+        let work = match item {
+            Item::Paint { job, coat } => {
+                self.rule.coat_started(painter, coat);
+                self.feed.paint(&self.model.work, job, coat)
             }
-        }
-        let mut step = Seconds::INFINITY;
-        for &(_, _, core, state) in &self.lanes {
-            match state {
-                Lane::Painting { left, .. } => step = step.min(left * f64::from(sharing[&core])),
-                Lane::Drying(wait) => step = step.min(wait.until - self.now),
-                Lane::Idle => {}
-            }
-        }
-        for (_, wait) in &self.drying {
-            step = step.min(wait.until - self.now);
-        }
-        if !step.is_finite() {
-            return false;
-        }
-        let step = step.max(0.0);
-        self.now += step;
+            Item::Save { job } => self.feed.save(job),
+        };
+        self.lanes[i].state = LaneState::Busy { item, since: self.now };
+        let core = self.lanes[i].core;
+        let now = self.now;
+        let c = &mut self.cores[core];
+        c.catch_up(now);
+        c.ends.push(Reverse((Time(c.clock + work.max(0.0)), i)));
+        self.reschedule(core);
+    }
 
-        for i in 0..self.lanes.len() {
-            let (painter, lane, core, state) = self.lanes[i];
-            match state {
-                Lane::Painting { job, coat, left, since } => {
-                    let left = left - step / f64::from(sharing[&core]);
-                    if left > EPSILON {
-                        self.lanes[i].3 = Lane::Painting { job, coat, left, since };
-                        continue;
-                    }
+    fn reschedule(&mut self, core: usize) {
+        let c = &mut self.cores[core];
+        c.version += 1;
+        let version = c.version;
+        if let Some(at) = c.next_end() {
+            self.push(at, Event::CoreEnd { core, version });
+        }
+    }
+
+    /// The next item (or items) on `core` ended.
+    fn core_end(&mut self, core: usize) {
+        let now = self.now;
+        let c = &mut self.cores[core];
+        c.catch_up(now);
+        let mut ended = Vec::new();
+        while let Some(&Reverse((Time(end), lane))) = c.ends.peek() {
+            if end > c.clock + EPSILON {
+                break;
+            }
+            c.ends.pop();
+            ended.push(lane);
+        }
+        self.reschedule(core);
+        for i in ended {
+            let LaneState::Busy { item, since } = self.lanes[i].state else { continue };
+            let (painter, lane) = (self.lanes[i].painter, self.lanes[i].lane);
+            self.lanes[i].state = LaneState::Idle;
+            match item {
+                Item::Paint { job, coat } => {
                     self.record(painter, lane, job, coat, SegmentKind::Paint, since);
-                    self.lanes[i].3 = Lane::Idle;
-                    self.start_drying(i, painter, job, coat);
+                    self.rule.coat_painted(painter);
+                    self.start_drying(painter, i, job, coat);
                 }
-                Lane::Drying(wait) if wait.until <= self.now + EPSILON => {
-                    self.record(painter, lane, wait.job, wait.coat, wait.kind, wait.since);
-                    self.lanes[i].3 = Lane::Idle;
-                    self.wait_over(i, painter, wait);
+                Item::Save { job } => {
+                    self.record(painter, lane, job, self.model.work.coats.saturating_sub(1), SegmentKind::Save, since);
+                    self.finished(painter);
                 }
-                Lane::Drying(_) | Lane::Idle => {}
             }
         }
-        let (over, still): (Vec<_>, Vec<_>) =
-            std::mem::take(&mut self.drying).into_iter().partition(|(_, wait)| wait.until <= self.now + EPSILON);
-        self.drying = still;
-        for (painter, wait) in over {
-            self.record(painter, 0, wait.job, wait.coat, wait.kind, wait.since);
-            self.wait_over(usize::MAX, painter, wait);
-        }
-        true
     }
 
     /// A coat is painted: its first wait begins (or, with none, it is dry).
-    fn start_drying(&mut self, lane: usize, painter: usize, job: u32, coat: u32) {
-        let first = [(SegmentKind::FileWait, self.work.file_s), (SegmentKind::NetWait, self.work.net_s)]
-            .into_iter()
-            .find(|&(_, d)| d > 0.0);
+    fn start_drying(&mut self, painter: usize, i: usize, job: u32, coat: u32) {
+        let work = self.model.work;
+        let lane = (!self.is_async(painter)).then_some(i);
+        let first = if work.file_s > 0.0 {
+            Some((true, work.file_s))
+        } else if work.net_s > 0.0 {
+            Some((false, work.net_s))
+        } else {
+            None
+        };
         match first {
-            Some((kind, duration)) => {
-                self.begin_wait(lane, painter, Wait { job, coat, kind, since: self.now, until: self.now + duration })
+            Some((file, wait)) => {
+                if let Some(i) = lane {
+                    self.lanes[i].state = LaneState::Drying;
+                }
+                let since = Time(self.now);
+                self.push(self.now + wait, Event::WaitOver { painter, lane, job, coat, file, since });
             }
-            None => self.coat_dry(lane, painter, job, coat),
+            None => self.coat_dry(painter, lane, job, coat),
         }
     }
 
-    fn begin_wait(&mut self, lane: usize, painter: usize, wait: Wait) {
-        if self.is_async(painter) {
-            self.drying.push((painter, wait));
+    fn wait_over(&mut self, painter: usize, lane: Option<usize>, job: u32, coat: u32, file: bool, since: Seconds) {
+        let kind = if file { SegmentKind::FileWait } else { SegmentKind::NetWait };
+        let lane_number = lane.map_or(0, |i| self.lanes[i].lane);
+        self.record(painter, lane_number, job, coat, kind, since);
+        let net_s = self.model.work.net_s;
+        if file && net_s > 0.0 {
+            let since = Time(self.now);
+            self.push(self.now + net_s, Event::WaitOver { painter, lane, job, coat, file: false, since });
         } else {
-            self.lanes[lane].3 = Lane::Drying(wait);
+            self.coat_dry(painter, lane, job, coat);
         }
     }
 
-    fn wait_over(&mut self, lane: usize, painter: usize, wait: Wait) {
-        if wait.kind == SegmentKind::FileWait && self.work.net_s > 0.0 {
-            let next = Wait { kind: SegmentKind::NetWait, since: self.now, until: self.now + self.work.net_s, ..wait };
-            self.begin_wait(lane, painter, next);
+    /// A coat is dry: paint the next one, or save the picture, or the
+    /// painting is done.
+    fn coat_dry(&mut self, painter: usize, lane: Option<usize>, job: u32, coat: u32) {
+        let coats = self.model.work.coats;
+        let order = self.arrival[job as usize - 1];
+        let next = if coat + 1 < coats {
+            Some((Reverse(coats - (coat + 1)), Item::Paint { job, coat: coat + 1 }))
+        } else if self.feed.save(job) > 0.0 {
+            Some((Reverse(u32::MAX), Item::Save { job }))
         } else {
-            self.coat_dry(lane, painter, wait.job, wait.coat);
+            None
+        };
+        match (next, lane) {
+            (Some((priority, item)), None) => {
+                self.ready[painter].insert((priority, order), item);
+            }
+            (Some((_, item)), Some(i)) => self.start(i, item),
+            (None, lane) => {
+                if let Some(i) = lane {
+                    self.lanes[i].state = LaneState::Idle;
+                }
+                self.finished(painter);
+            }
         }
     }
 
-    /// A coat is dry: paint the next one, or the painting is done.
-    fn coat_dry(&mut self, lane: usize, painter: usize, job: u32, coat: u32) {
-        if coat + 1 >= self.work.coats {
-            self.done += 1;
-            return;
-        }
-        if self.is_async(painter) {
-            let order = self.arrival[painter][&job];
-            self.ready[painter].insert((Reverse(self.work.coats - (coat + 1)), order), (job, coat + 1));
-        } else {
-            self.lanes[lane].3 = Lane::Painting { job, coat: coat + 1, left: self.work.paint_s, since: self.now };
-        }
+    fn finished(&mut self, painter: usize) {
+        self.done += 1;
+        self.rule.painting_done(painter);
     }
 
     fn record(&mut self, painter: usize, lane: u32, painting: u32, coat: u32, kind: SegmentKind, start_s: Seconds) {
@@ -429,6 +692,66 @@ mod tests {
         let waits = result.segments.iter().filter(|s| s.kind != SegmentKind::Paint).count();
         assert_eq!((paints, waits), (6, 12));
         assert!(result.segments.iter().all(|s| s.end_s <= result.wall_s + 1e-9 && s.start_s <= s.end_s));
+    }
+
+    #[test]
+    fn a_painting_goes_to_the_lane_that_can_start_it() {
+        // Painter 1 paints at half speed (another program holds its core):
+        // painting 3 goes to painter 0, which is free first.
+        let model = Model::new(&Mode::Parallel.layout(2, Some(&[0, 1])), work(3, 1, 0.3, 0.0), 2);
+        assert_eq!(model.ahead, 0, "coats of 300 ms are bound late");
+        let feed = Feed { paint_s: vec![vec![0.3], vec![0.6], vec![0.3]], ..Feed::default() };
+        let result = simulate(&model, &feed, &Stop::default()).expect("not stopped");
+        let third = result.segments.iter().find(|s| s.painting == 3).expect("painting 3");
+        assert_eq!(third.painter, 0);
+        assert!(close(result.wall_s, 0.6));
+    }
+
+    #[test]
+    fn saving_follows_the_drying_and_takes_the_cpu() {
+        // Blocking: paint, dry, save, in a row.
+        let model = Model::new(&Mode::Sequential.layout(1, Some(&[0])), work(2, 1, 0.1, 0.2), 1);
+        let feed = Feed { save_s: vec![0.05, 0.05], ..Feed::default() };
+        let result = simulate(&model, &feed, &Stop::default()).expect("not stopped");
+        assert!(close(result.wall_s, 2.0 * 0.35), "{}", result.wall_s);
+        assert_eq!(result.segments.iter().filter(|s| s.kind == SegmentKind::Save).count(), 2);
+        // Async: painting 2 is painted while painting 1 dries; each is
+        // saved once dry, the second 0.1 s after the first.
+        let model = Model::new(&Mode::Async.layout(1, Some(&[0])), work(2, 1, 0.1, 0.2), 1);
+        let result = simulate(&model, &feed, &Stop::default()).expect("not stopped");
+        assert!(close(result.wall_s, 0.1 + 0.1 + 0.2 + 0.05), "{}", result.wall_s);
+    }
+
+    #[test]
+    fn measured_waits_for_a_cpu_replace_the_sharing_of_cores() {
+        // 2 painters on one core, each coat measured at 2 s (1 s of its own
+        // painting, 1 s waiting for the other): 2 s, not 4.
+        let model = Model::new(&Mode::Parallel.layout(2, Some(&[0])), work(2, 1, 1.0, 0.0), 1);
+        assert!(close(simulate(&model, &Feed::default(), &Stop::default()).expect("done").wall_s, 2.0));
+        let feed = Feed { paint_s: vec![vec![2.0], vec![2.0]], own_cores: true, ..Feed::default() };
+        assert!(close(simulate(&model, &feed, &Stop::default()).expect("done").wall_s, 2.0));
+    }
+
+    #[test]
+    fn a_painter_ready_late_starts_late() {
+        let model = Model::new(&Mode::Parallel.layout(2, Some(&[0, 1])), work(2, 1, 1.0, 0.0), 2);
+        let feed = Feed { ready_s: vec![0.0, 0.5], ..Feed::default() };
+        assert!(close(simulate(&model, &feed, &Stop::default()).expect("done").wall_s, 1.5));
+    }
+
+    #[test]
+    fn a_hundred_thousand_paintings_take_moments_and_can_be_stopped() {
+        // Every painting dries at once in an async painter: the case that
+        // took minutes when each step scanned every drying coat.
+        let plans = Mode::Async.layout(1, Some(&[0]));
+        let model = Model::new(&plans, work(100_000, 1, 0.0, 0.8), 1);
+        let started = std::time::Instant::now();
+        let result = simulate(&model, &Feed::default(), &Stop::default()).expect("not stopped");
+        assert!(close(result.wall_s, 0.8), "{}", result.wall_s);
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "took {:?}", started.elapsed());
+        let stop = Stop::default();
+        stop.stop();
+        assert!(simulate(&model, &Feed::default(), &stop).is_err());
     }
 
     #[test]

@@ -103,9 +103,10 @@ impl Painting {
     /// before the last coat is painted, or twice.
     pub fn prepare(&mut self, outbox: &Outbox) {
         if self.all_coats_painted() && self.picture.is_none() && self.canvas.is_some() {
-            outbox.event(self.job.id, self.lane, self.coat, EventKind::SaveStarted);
+            let coat = self.coat - 1; // saving belongs to the last coat
+            outbox.event(self.job.id, self.lane, coat, EventKind::SaveStarted);
             self.prepare_picture();
-            outbox.event(self.job.id, self.lane, self.coat, EventKind::SaveFinished);
+            outbox.event(self.job.id, self.lane, coat, EventKind::SaveFinished);
         }
     }
 
@@ -123,7 +124,8 @@ impl Painting {
     /// reports it, done or failed. The saving is a segment of its own,
     /// between `SaveStarted` and `SaveFinished`.
     pub fn deliver(mut self, settings: &Settings, outbox: &Outbox) {
-        let (job, lane, coat) = (self.job.id, self.lane, self.coat);
+        // Saving belongs to the last coat.
+        let (job, lane, coat) = (self.job.id, self.lane, self.coat.saturating_sub(1));
         let has_picture = self.picture.is_some() || self.canvas.is_some();
         if has_picture {
             outbox.event(job, lane, coat, EventKind::SaveStarted);

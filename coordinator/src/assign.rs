@@ -1,0 +1,254 @@
+//! Who gets which painting, and when: the one rule that both the
+//! dispatcher (`dispatch.rs`, with real painters) and the ideal model
+//! (`schedule.rs`, with imaginary ones) follow, so that the ideal is the
+//! ideal *of what the dispatcher does*.
+//!
+//! **Late binding.** A painting is handed to a painter when one of its
+//! lanes can start it: a blocking lane when it has finished its painting
+//! (drying included: a blocking lane waits with its painting), an async
+//! painter when its CPU has finished a coat. A painting given earlier
+//! would be bound to that painter while another might be free first — a
+//! painter slowed by another program on its core would hold it while a
+//! fast one sat idle.
+//!
+//! **Queue-ahead for short jobs.** A painting handed out only when a lane
+//! is free reaches it a round trip through the pipes later. For paintings
+//! whose coats take milliseconds that round trip is noise; for shorter ones
+//! it would leave the lanes waiting more than painting. So for coats
+//! shorter than [`LATE_FROM`] each lane is kept [`Rule::ahead`] paintings
+//! ahead instead — enough to hold about [`AHEAD`] of work — and a painting
+//! counts as taken when the painter starts it.
+//!
+//! In both cases the paintings waiting are shared out in rounds, one to
+//! each painter that may take one, in the painters' order.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+/// Coats that take at least this long to paint are bound late.
+pub const LATE_FROM: Duration = Duration::from_millis(5);
+
+/// Work a painter is kept queued with, at least, when jobs are short.
+const AHEAD: Duration = Duration::from_millis(1);
+
+/// The most paintings queued per lane, however short they are.
+pub const MAX_AHEAD: u32 = 1024;
+
+/// How many paintings to keep queued per lane: 0 (late binding) for coats
+/// of [`LATE_FROM`] or more, else enough for [`AHEAD`] of work when one
+/// painting takes `longest` (painting and drying), at least 1.
+#[must_use]
+pub fn ahead(coat: Duration, longest: Duration) -> u32 {
+    if coat >= LATE_FROM {
+        return 0;
+    }
+    if longest.is_zero() {
+        return MAX_AHEAD;
+    }
+    u32::try_from(AHEAD.as_nanos().div_ceil(longest.as_nanos())).unwrap_or(MAX_AHEAD).clamp(1, MAX_AHEAD)
+}
+
+/// One painter, as the rule sees it.
+#[derive(Debug, Clone, Copy)]
+struct Claim {
+    /// Lanes it paints with; 0 once it is gone.
+    lanes: u32,
+    /// Async: its one CPU serves many paintings, and is free again as soon
+    /// as a coat is painted. Blocking: a lane is busy until its painting is done.
+    is_async: bool,
+    /// Paintings handed to it and not yet started.
+    unstarted: u32,
+    /// Lanes busy: painting (async), or holding a started painting (blocking).
+    busy: u32,
+}
+
+/// The rule, with what it knows of each painter.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// Paintings queued per lane beyond those being painted; 0 is late binding.
+    pub ahead: u32,
+    claims: Vec<Claim>,
+}
+
+impl Rule {
+    /// A rule for painters with these `(lanes, is_async)`, in order.
+    #[must_use]
+    pub fn new(ahead: u32, painters: impl IntoIterator<Item = (u32, bool)>) -> Self {
+        let mut rule = Self { ahead, claims: Vec::new() };
+        for (lanes, is_async) in painters {
+            rule.add(lanes, is_async);
+        }
+        rule
+    }
+
+    /// One more painter (a replacement); returns its index.
+    pub fn add(&mut self, lanes: u32, is_async: bool) -> usize {
+        self.claims.push(Claim { lanes, is_async, unstarted: 0, busy: 0 });
+        self.claims.len() - 1
+    }
+
+    /// Painter `p` is gone: it takes nothing more.
+    pub fn retire(&mut self, p: usize) {
+        if let Some(claim) = self.claims.get_mut(p) {
+            *claim = Claim { lanes: 0, is_async: claim.is_async, unstarted: 0, busy: 0 };
+        }
+    }
+
+    /// Painter `p`, with `lanes` lanes, is ready (again) for paintings.
+    pub fn admit(&mut self, p: usize, lanes: u32) {
+        if let Some(claim) = self.claims.get_mut(p) {
+            claim.lanes = lanes;
+        }
+    }
+
+    /// Whether painter `p` may be handed another painting now.
+    #[must_use]
+    pub fn wants(&self, p: usize) -> bool {
+        let Some(c) = self.claims.get(p) else { return false };
+        if self.ahead == 0 {
+            c.unstarted == 0 && c.busy < c.lanes
+        } else {
+            c.unstarted < c.lanes.saturating_mul(self.ahead)
+        }
+    }
+
+    /// Hands out paintings from the front of `pending` in rounds, one to
+    /// each painter that wants one, until none does or none is left.
+    /// `give(p, painting)` delivers it and says whether it could; a painter
+    /// it could not deliver to is passed over until the next call.
+    pub fn share<T>(&mut self, pending: &mut VecDeque<T>, mut give: impl FnMut(usize, T) -> bool) {
+        let mut refused = vec![false; self.claims.len()];
+        loop {
+            let mut gave = false;
+            for (p, refused) in refused.iter_mut().enumerate() {
+                if *refused || !self.wants(p) {
+                    continue;
+                }
+                let Some(painting) = pending.pop_front() else { return };
+                // Given or not, it is the painter's now: one that cannot
+                // be sent to is failed, and what it held handed out again.
+                self.claims[p].unstarted += 1;
+                if give(p, painting) {
+                    gave = true;
+                } else {
+                    *refused = true;
+                }
+            }
+            if !gave {
+                return;
+            }
+        }
+    }
+
+    /// Hands painter `p` all it wants from the front of `pending` (the
+    /// paintings of a failed painter, to its replacement).
+    pub fn share_first<T>(&mut self, p: usize, pending: &mut VecDeque<T>, mut give: impl FnMut(usize, T) -> bool) {
+        while self.wants(p) {
+            let Some(painting) = pending.pop_front() else { return };
+            let given = give(p, painting);
+            self.claims[p].unstarted += 1;
+            if !given {
+                return;
+            }
+        }
+    }
+
+    /// A lane of painter `p` started painting coat `coat` of a painting it
+    /// was handed.
+    pub fn coat_started(&mut self, p: usize, coat: u32) {
+        let Some(c) = self.claims.get_mut(p) else { return };
+        if coat == 0 {
+            c.unstarted = c.unstarted.saturating_sub(1);
+        }
+        if c.is_async || coat == 0 {
+            c.busy = (c.busy + 1).min(c.lanes);
+        }
+    }
+
+    /// Painter `p` finished painting a coat: an async painter's CPU is free.
+    pub fn coat_painted(&mut self, p: usize) {
+        if let Some(c) = self.claims.get_mut(p)
+            && c.is_async
+        {
+            c.busy = c.busy.saturating_sub(1);
+        }
+    }
+
+    /// Painter `p` finished (or failed) a painting it had started: a
+    /// blocking lane is free.
+    pub fn painting_done(&mut self, p: usize) {
+        if let Some(c) = self.claims.get_mut(p)
+            && !c.is_async
+        {
+            c.busy = c.busy.saturating_sub(1);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_jobs_are_queued_deeper_and_long_coats_bound_late() {
+        let ms = Duration::from_millis;
+        assert_eq!(ahead(ms(400), ms(1200)), 0);
+        assert_eq!(ahead(LATE_FROM, LATE_FROM), 0);
+        assert_eq!(ahead(ms(1), ms(1)), 1);
+        assert_eq!(ahead(Duration::from_micros(100), Duration::from_micros(100)), 10);
+        assert_eq!(ahead(Duration::from_micros(3), Duration::from_micros(3)), 334);
+        assert_eq!(ahead(Duration::ZERO, Duration::ZERO), MAX_AHEAD);
+        assert_eq!(ahead(Duration::ZERO, Duration::from_nanos(1)), MAX_AHEAD);
+    }
+
+    #[test]
+    fn late_binding_hands_a_painting_to_the_lane_that_is_free() {
+        // Two blocking painters, three paintings.
+        let mut rule = Rule::new(0, [(1, false), (1, false)]);
+        let mut pending: VecDeque<u32> = (1..=3).collect();
+        let mut given = Vec::new();
+        rule.share(&mut pending, |p, job| {
+            given.push((p, job));
+            true
+        });
+        assert_eq!(given, [(0, 1), (1, 2)], "one each; the third waits for a free lane");
+        rule.coat_started(0, 0);
+        rule.coat_started(1, 0);
+        rule.share(&mut pending, |_, _| panic!("no lane is free"));
+        // Painter 1 is slow; painter 0 finishes first and gets painting 3.
+        rule.painting_done(0);
+        rule.share(&mut pending, |p, job| {
+            given.push((p, job));
+            true
+        });
+        assert_eq!(given.last(), Some(&(0, 3)));
+    }
+
+    #[test]
+    fn an_async_painter_is_free_when_its_coat_is_painted() {
+        let mut rule = Rule::new(0, [(1, true)]);
+        let mut pending: VecDeque<u32> = (1..=2).collect();
+        rule.share(&mut pending, |_, _| true);
+        assert_eq!(pending.len(), 1);
+        rule.coat_started(0, 0);
+        assert!(!rule.wants(0));
+        rule.coat_painted(0);
+        assert!(rule.wants(0), "painting 1 dries; the CPU can start painting 2");
+    }
+
+    #[test]
+    fn queue_ahead_keeps_lanes_stocked_and_refusals_are_passed_over() {
+        let mut rule = Rule::new(2, [(2, false), (1, true)]);
+        let mut pending: VecDeque<u32> = (1..=10).collect();
+        let mut given = vec![0; 2];
+        rule.share(&mut pending, |p, _| {
+            given[p] += 1;
+            true
+        });
+        assert_eq!(given, [4, 2]);
+        rule.retire(0);
+        rule.coat_started(1, 0);
+        rule.share(&mut pending, |p, _| p != 1);
+        assert_eq!(pending.len(), 3, "painter 0 is gone, painter 1 refused: the painting it was offered is dropped");
+    }
+}
