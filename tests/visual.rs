@@ -88,7 +88,13 @@ fn the_trace_has_a_slice_for_every_painting_on_its_painters_track() {
                     && names.get(&int(&e["pid"])).is_some_and(|n| n.starts_with(&track))
             });
             let slice = slice.unwrap_or_else(|| panic!("{mode}: no slice `{name}` on a track `{track} …`"));
-            assert_eq!(slice["tid"], segment["thread"], "{mode}: {name} on its lane");
+            // The painter's real pid; its lanes are threads numbered from it.
+            assert_eq!(slice["pid"], painter["pid"], "{mode}: {name} under the painter's pid");
+            assert_eq!(
+                int(&slice["tid"]),
+                int(&painter["pid"]) + int(&segment["thread"]),
+                "{mode}: {name} on its lane"
+            );
             assert!(names[&int(&slice["pid"])].contains(&format!("core {core}")) || painter["threads"] != 1);
             let ts = f64_of(slice, "ts");
             assert!((ts - f64_of(segment, "start_s") * 1e6).abs() < 1.0, "{mode}: {name} starts at {ts} µs");
@@ -116,20 +122,22 @@ fn every_wait_in_the_trace_begins_and_ends() {
         let (b, e) = (begins[0], ends[0]);
         assert_eq!((&b["name"], &b["cat"], &b["pid"]), (&e["name"], &e["cat"], &e["pid"]), "wait {id}");
         assert!(f64_of(b, "ts") <= f64_of(e, "ts"), "wait {id} ends after it begins");
+        // One track per lane: the name says whose waits, the arguments which.
         let name = b["name"].as_str().expect("name");
-        assert!(name.starts_with("disk wait #") || name.starts_with("network wait #"), "{name}");
+        assert!(name == "drying" || name.starts_with("drying · thread-"), "{name}");
+        assert!(b["args"]["painting"].as_u64().is_some() && b["args"]["coat"].as_u64().is_some(), "{b}");
         assert!(names.contains_key(&int(&b["pid"])), "wait {id} on a named process");
     }
     // Each mode's drying, wait by wait.
     for run in runs(report) {
         let mode = run["mode"].as_str().expect("mode");
-        for (kind, what) in [("file_wait", "disk wait"), ("net_wait", "network wait")] {
+        for (kind, cat) in [("file_wait", "file_wait"), ("net_wait", "net_wait")] {
             let in_trace = pairs
                 .values()
-                .filter(|(b, _)| b[0]["name"].as_str().is_some_and(|n| n.starts_with(what)))
+                .filter(|(b, _)| b[0]["cat"] == cat)
                 .filter(|(b, _)| names[&int(&b[0]["pid"])].starts_with(&format!("{mode} · ")))
                 .count();
-            assert_eq!(in_trace, segments(run, kind).len(), "{mode}: every {what}");
+            assert_eq!(in_trace, segments(run, kind).len(), "{mode}: every {kind}");
         }
     }
 }
@@ -143,7 +151,13 @@ fn trace_timestamps_run_forward_within_the_run() {
     let mut last: HashMap<(u64, u64), f64> = HashMap::new();
     for event in events.iter().filter(|e| e["ph"] != "M") {
         let pid = int(&event["pid"]);
-        let mode = names[&pid].split(" · ").next().expect("a mode");
+        // A painter's process is named after its mode; the coordinator's
+        // counters are, one per mode.
+        let mode = if names[&pid] == "coordinator" {
+            event["name"].as_str().and_then(|n| n.strip_prefix("cpu · ")).expect("a counter per mode")
+        } else {
+            names[&pid].split(" · ").next().expect("a mode")
+        };
         let ts = f64_of(event, "ts");
         let end = ts + event["dur"].as_f64().unwrap_or(0.0);
         assert!(ts >= 0.0 && end <= wall_us[mode] + 1.0, "{event} outside 0..{} µs", wall_us[mode]);

@@ -45,12 +45,20 @@ pub fn write(
     runs: &[RunReport],
 ) -> anyhow::Result<()> {
     if let Some(path) = &files.svg {
-        let picture = svg::render(workload, calibration, runs);
-        std::fs::write(path, picture).with_context(|| format!("cannot write --svg {}", path.display()))?;
+        let written = std::fs::File::create(path).and_then(|file| {
+            let mut out = std::io::BufWriter::new(file);
+            svg::write(workload, calibration, runs, &mut out)
+        });
+        written.with_context(|| format!("cannot write --svg {}", path.display()))?;
     }
     if let Some(path) = &files.trace {
-        let trace = trace::render(runs);
-        std::fs::write(path, trace).with_context(|| format!("cannot write --trace {}", path.display()))?;
+        // Written as it is made: the trace of 100,000 paintings is never
+        // held whole in memory.
+        let written = std::fs::File::create(path).and_then(|file| {
+            let mut out = std::io::BufWriter::new(file);
+            trace::write(runs, &mut out)
+        });
+        written.with_context(|| format!("cannot write --trace {}", path.display()))?;
     }
     Ok(())
 }

@@ -1,152 +1,287 @@
 //! The runs as a Chrome trace (`--trace FILE`): the JSON that Perfetto
 //! (ui.perfetto.dev) and `chrome://tracing` open, to zoom into a run.
 //!
-//! Each painter process is a process track, named `painter-K (core C)`,
-//! with a thread track per lane. Painting is a complete slice (`"X"`) on
-//! its lane: the CPU was busy with one painting. Drying is an async pair
-//! (`"b"`/`"e"`) with an id of its own, because waits are not bound to a
-//! thread: an async painter's overlapping waits show as overlapping bars,
-//! stacked under its process. The CPU use sampled from `/proc` is a counter
-//! track (`"C"`) per process, the coordinator's included.
+//! Each painter is a process track under its real pid, named
+//! `painter-K (core C)`, with a thread track per lane. Painting (and saving
+//! the picture) is a complete slice (`"X"`) on its lane's thread: the CPU
+//! was busy with one painting. Drying is an async pair (`"b"`/`"e"`) with an
+//! id of its own, because waits are not bound to a thread and an async
+//! painter's waits overlap; every wait of one lane has the same name
+//! (`drying`, or `drying · thread-L`), so a viewer gathers them on one
+//! track per lane, and which painting, coat and wait it was are arguments.
+//! The CPU use sampled from `/proc` is a counter track (`"C"`) per process;
+//! the coordinator (this process, its real pid) has one per mode.
 //!
 //! Timestamps are microseconds from the run's first job. In a `compare`,
-//! every mode starts at 0 and has its own processes, named after the mode
-//! and sorted in the order the modes ran: one mode above the other on one
-//! time axis, as in the terminal's timelines, so a glance down the screen
-//! compares them. Laid end to end on the clock they ran on, the fast modes
-//! would be slivers next to the slow ones and the eye would have to
-//! subtract start times to compare.
+//! every mode starts at 0 and its painters are named after the mode and
+//! sorted in the order the modes ran: one mode above the other on one time
+//! axis, as in the terminal's timelines. Laid end to end on the clock they
+//! ran on, the fast modes would be slivers next to the slow ones.
+//!
+//! The file is written as it is made, event by event: what is held is a
+//! small entry per event to sort them by time (about 24 bytes), never the
+//! JSON of the whole trace, so that 100,000 paintings cost megabytes, not
+//! gigabytes.
 
-use serde_json::{Value, json};
+use std::io::{self, Write};
 
-use crate::report::{RunReport, lanes_are_threads};
+use crate::report::{PainterReport, RunReport, lanes_are_threads};
 use crate::sampler::{CpuSample, EVERY};
-use crate::schedule::SegmentKind;
+use crate::schedule::{Segment, SegmentKind};
 
-/// Process ids in the trace: room for this many painters per mode.
-const PIDS_PER_MODE: usize = 1000;
+/// One event to write, found again from the runs by its indices.
+#[derive(Debug, Clone, Copy)]
+enum Item {
+    /// A painting or saving slice, or the begin of a wait.
+    Start { run: u32, segment: u32 },
+    /// The end of a wait.
+    End { run: u32, segment: u32 },
+    /// A CPU sample of painter `painter` (`u32::MAX`: the coordinator).
+    Sample { run: u32, painter: u32, sample: u32 },
+}
 
-/// The trace of one or more runs, as the JSON object form of the format.
-#[must_use]
-pub fn render(runs: &[RunReport]) -> String {
-    let mut metadata = Vec::new();
-    let mut events = Vec::new();
-    let mut next_id = 0u64;
+/// The coordinator, where an [`Item::Sample`] names a painter.
+const COORDINATOR: u32 = u32::MAX;
+
+/// Writes the trace of one or more runs, in the JSON object form of the
+/// format.
+///
+/// # Errors
+/// If `out` cannot be written.
+pub fn write(runs: &[RunReport], out: &mut impl Write) -> io::Result<()> {
+    let coordinator = std::process::id();
     let compare = runs.len() > 1;
+    out.write_all(b"{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n")?;
+    let mut events = Events { out, first: true };
+
+    // Who is who: processes, their order, their threads.
     for (m, run) in runs.iter().enumerate() {
         let prefix = if compare { format!("{} · ", run.mode.name()) } else { String::new() };
-        let threads = lanes_are_threads(run);
-        let base = (m + 1) * PIDS_PER_MODE;
         for (i, painter) in run.painters.iter().enumerate() {
-            let pid = base + i;
-            let cores = match painter.cores.as_slice() {
-                [] => "unpinned".to_owned(),
-                [core] => format!("core {core}"),
-                cores => format!("cores {}", cores.iter().map(u32::to_string).collect::<Vec<_>>().join(",")),
-            };
-            let name = format!("{prefix}painter-{} ({cores})", painter.id);
-            metadata.extend(process(pid, &name, &format!("pid {}, {}", painter.pid, painter.scheduler)));
+            let name = format!("{prefix}painter-{} ({})", painter.id, cores(painter));
+            let label = format!("{}, {}", painter.scheduler, painter.exit.description);
+            // Modes in the order they ran, painters in theirs.
+            events.process(painter.pid, &name, &label, m * 10_000 + i)?;
             for lane in 0..painter.lanes {
-                let core = painter.cores.get(lane as usize).map_or_else(String::new, |c| format!(" (core {c})"));
-                let name = if threads { format!("thread-{lane}{core}") } else { format!("painting{core}") };
-                metadata
-                    .push(json!({"ph": "M", "name": "thread_name", "pid": pid, "tid": lane, "args": {"name": name}}));
+                events.thread(painter.pid, tid(painter.pid, lane), &lane_name(run, painter, lane))?;
             }
-            events.extend(counter(pid, &painter.cpu_samples, run.wall_s));
-        }
-        let coordinator = base + PIDS_PER_MODE - 1;
-        let label = format!("wall {:.3} s, ideal {:.3} s", run.wall_s, run.ideal_s);
-        metadata.extend(process(coordinator, &format!("{prefix}coordinator"), &label));
-        events.extend(counter(coordinator, &run.coordinator_cpu_samples, run.wall_s));
-
-        for segment in &run.segments {
-            let pid = base + segment.painter;
-            let (n, coat) = (segment.painting, segment.coat + 1);
-            let args = json!({"painting": n, "coat": coat});
-            let ts = micros(segment.start_s);
-            let end = micros(segment.end_s);
-            let wait = match segment.kind {
-                SegmentKind::Paint => {
-                    events.push(json!({
-                        "ph": "X", "cat": "paint", "name": format!("painting #{n} coat {coat}"),
-                        "pid": pid, "tid": segment.lane, "ts": ts, "dur": end - ts, "args": args,
-                    }));
-                    continue;
-                }
-                SegmentKind::FileWait => ("file_wait", format!("disk wait #{n}")),
-                SegmentKind::NetWait => ("net_wait", format!("network wait #{n}")),
-                SegmentKind::Save => {
-                    events.push(json!({
-                        "ph": "X", "cat": "save", "name": format!("saving #{n}"),
-                        "pid": pid, "tid": segment.lane, "ts": ts, "dur": end - ts, "args": args,
-                    }));
-                    continue;
-                }
-            };
-            next_id += 1;
-            let (cat, name) = wait;
-            let common = json!({"cat": cat, "name": name, "id": next_id, "pid": pid, "tid": segment.lane});
-            events.push(with(&common, json!({"ph": "b", "ts": ts, "args": args})));
-            events.push(with(&common, json!({"ph": "e", "ts": end})));
         }
     }
-    // In time order (stable, so a slice that starts as another ends stays
-    // after it), which is how a reader of the file expects them.
-    events.sort_by(|a, b| a["ts"].as_f64().unwrap_or(0.0).total_cmp(&b["ts"].as_f64().unwrap_or(0.0)));
-    metadata.extend(events);
-    let trace = json!({"traceEvents": metadata, "displayTimeUnit": "ms"});
-    trace.to_string()
+    let label = runs
+        .iter()
+        .map(|r| format!("{}: wall {:.3} s, ideal {:.3} s", r.mode.name(), r.wall_s, r.ideal_s))
+        .collect::<Vec<_>>()
+        .join("; ");
+    events.process(coordinator, "coordinator", &label, runs.len() * 10_000)?;
+
+    // The events, in time order (stable, so that a slice that starts as
+    // another ends stays after it).
+    let mut items: Vec<(f64, Item)> = Vec::new();
+    for (r, run) in runs.iter().enumerate() {
+        let run_index = index(r);
+        for (s, segment) in run.segments.iter().enumerate() {
+            let segment_index = index(s);
+            items.push((segment.start_s, Item::Start { run: run_index, segment: segment_index }));
+            if matches!(segment.kind, SegmentKind::FileWait | SegmentKind::NetWait) {
+                items.push((segment.end_s, Item::End { run: run_index, segment: segment_index }));
+            }
+        }
+        let painters = run.painters.iter().map(|p| &p.cpu_samples);
+        for (p, samples) in painters.chain([&run.coordinator_cpu_samples]).enumerate() {
+            let painter = if p == run.painters.len() { COORDINATOR } else { index(p) };
+            for (i, from) in counter_steps(samples, run.wall_s) {
+                items.push((from, Item::Sample { run: run_index, painter, sample: index(i) }));
+            }
+        }
+    }
+    items.sort_by(|a, b| a.0.total_cmp(&b.0));
+    for (at_s, item) in items {
+        match item {
+            Item::Start { run, segment } => {
+                let (run, r) = (&runs[run as usize], run);
+                events.segment(run, r, &run.segments[segment as usize], segment, true)?;
+            }
+            Item::End { run, segment } => {
+                let (run, r) = (&runs[run as usize], run);
+                events.segment(run, r, &run.segments[segment as usize], segment, false)?;
+            }
+            Item::Sample { run, painter, sample } => {
+                let run = &runs[run as usize];
+                let (pid, samples, name) = if painter == COORDINATOR {
+                    let name = if compare { format!("cpu · {}", run.mode.name()) } else { "cpu".to_owned() };
+                    (coordinator, &run.coordinator_cpu_samples, name)
+                } else {
+                    let painter = &run.painters[painter as usize];
+                    (painter.pid, &painter.cpu_samples, "cpu".to_owned())
+                };
+                events.counter(pid, &name, at_s, samples[sample as usize].cpu)?;
+            }
+        }
+    }
+    let out = events.out;
+    out.write_all(b"\n]}\n")?;
+    out.flush()
 }
 
-/// A process's name, label and place in the list.
-fn process(pid: usize, name: &str, label: &str) -> [Value; 3] {
-    [
-        json!({"ph": "M", "name": "process_name", "pid": pid, "tid": 0, "args": {"name": name}}),
-        json!({"ph": "M", "name": "process_labels", "pid": pid, "tid": 0, "args": {"labels": label}}),
-        json!({"ph": "M", "name": "process_sort_index", "pid": pid, "tid": 0, "args": {"sort_index": pid}}),
-    ]
-}
-
-/// CPU use as a counter. A sample tells the use since the one before, so
-/// its value is set from then; nothing is drawn after the run's end.
-fn counter(pid: usize, samples: &[CpuSample], wall_s: f64) -> Vec<Value> {
-    let mut previous = samples.first().map_or(0.0, |s| s.t_s - EVERY.as_secs_f64());
+/// The trace as a string (for tests).
+#[cfg(test)]
+#[must_use]
+pub fn render(runs: &[RunReport]) -> String {
     let mut out = Vec::new();
-    for sample in samples {
-        let from = previous.max(0.0);
-        previous = sample.t_s;
-        if from >= wall_s {
-            break;
-        }
-        let cores = (sample.cpu * 1000.0).round() / 1000.0;
-        out.push(json!({"ph": "C", "name": "cpu", "pid": pid, "tid": 0, "ts": micros(from), "args": {"cores": cores}}));
+    write(runs, &mut out).expect("writing to memory");
+    String::from_utf8(out).expect("UTF-8")
+}
+
+/// An index into the runs' vectors, as the sort entries keep it. A run
+/// holds at most 100,000 paintings' segments, far below `u32::MAX`.
+fn index(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
+}
+
+/// A lane's thread id: the painter's pid for its first (a single-threaded
+/// painter's main thread is its pid), then the numbers after it. Perfetto
+/// needs them distinct within the process, not the kernel's.
+fn tid(pid: u32, lane: u32) -> u32 {
+    pid.saturating_add(lane)
+}
+
+/// A painter's cores, in words.
+fn cores(painter: &PainterReport) -> String {
+    match painter.cores.as_slice() {
+        [] => "unpinned".to_owned(),
+        [core] => format!("core {core}"),
+        cores => format!("cores {}", cores.iter().map(u32::to_string).collect::<Vec<_>>().join(",")),
     }
-    out
+}
+
+/// A lane's thread name: `thread-L (core C)` in `threads` mode, else
+/// `painting (core C)`.
+fn lane_name(run: &RunReport, painter: &PainterReport, lane: u32) -> String {
+    let core = painter.cores.get(lane as usize).map_or_else(String::new, |c| format!(" (core {c})"));
+    if lanes_are_threads(run) { format!("thread-{lane}{core}") } else { format!("painting{core}") }
+}
+
+/// The name every wait of a lane shares, so that they gather on one track.
+fn drying_track(run: &RunReport, lane: u32) -> String {
+    if lanes_are_threads(run) { format!("drying · thread-{lane}") } else { "drying".to_owned() }
+}
+
+/// The samples that start inside the run, each with the time its value
+/// holds from: a sample tells the use since the one before it.
+fn counter_steps(samples: &[CpuSample], wall_s: f64) -> impl Iterator<Item = (usize, f64)> + '_ {
+    let first = samples.first().map_or(0.0, |s| s.t_s - EVERY.as_secs_f64());
+    let froms = std::iter::once(first).chain(samples.iter().map(|s| s.t_s));
+    froms.map(|from| from.max(0.0)).enumerate().take(samples.len()).take_while(move |&(_, from)| from < wall_s)
 }
 
 /// Seconds as the trace's microseconds, to the nanosecond.
 fn micros(seconds: f64) -> f64 {
-    (seconds * 1e9).round() / 1e3
+    let micros = (seconds * 1e9).round() / 1e3;
+    if micros.is_finite() { micros } else { 0.0 }
 }
 
-/// `base` with the fields of `more` added.
-fn with(base: &Value, more: Value) -> Value {
-    let mut out = base.clone();
-    if let (Some(out), Value::Object(more)) = (out.as_object_mut(), more) {
-        out.extend(more);
+/// A JSON string, quoted and escaped.
+fn quoted(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_owned())
+}
+
+/// The events written so far, comma-separated, one a line.
+struct Events<'a, W: Write> {
+    out: &'a mut W,
+    first: bool,
+}
+
+impl<W: Write> Events<'_, W> {
+    fn line(&mut self, args: std::fmt::Arguments<'_>) -> io::Result<()> {
+        if !self.first {
+            self.out.write_all(b",\n")?;
+        }
+        self.first = false;
+        self.out.write_fmt(args)
     }
-    out
+
+    /// A process's name, label and place in the list.
+    fn process(&mut self, pid: u32, name: &str, label: &str, sort_index: usize) -> io::Result<()> {
+        let (name, label) = (quoted(name), quoted(label));
+        self.line(format_args!(
+            r#"{{"ph":"M","name":"process_name","pid":{pid},"tid":{pid},"args":{{"name":{name}}}}}"#
+        ))?;
+        self.line(format_args!(
+            r#"{{"ph":"M","name":"process_labels","pid":{pid},"tid":{pid},"args":{{"labels":{label}}}}}"#
+        ))?;
+        self.line(format_args!(
+            r#"{{"ph":"M","name":"process_sort_index","pid":{pid},"tid":{pid},"args":{{"sort_index":{sort_index}}}}}"#
+        ))
+    }
+
+    /// A thread's name.
+    fn thread(&mut self, pid: u32, tid: u32, name: &str) -> io::Result<()> {
+        let name = quoted(name);
+        self.line(format_args!(r#"{{"ph":"M","name":"thread_name","pid":{pid},"tid":{tid},"args":{{"name":{name}}}}}"#))
+    }
+
+    /// A segment's slice, or its wait's begin (`start`) or end.
+    fn segment(&mut self, run: &RunReport, r: u32, s: &Segment, index: u32, start: bool) -> io::Result<()> {
+        let Some(painter) = run.painters.get(s.painter) else { return Ok(()) };
+        let (pid, tid) = (painter.pid, tid(painter.pid, s.lane));
+        let (n, coat) = (s.painting, s.coat + 1);
+        let (ts, end) = (micros(s.start_s), micros(s.end_s));
+        // Rounded again: a difference of two rounded numbers is not one.
+        let dur = ((end - ts).max(0.0) * 1e3).round() / 1e3;
+        let (cat, wait) = match s.kind {
+            SegmentKind::Paint => {
+                return self.line(format_args!(
+                    r#"{{"ph":"X","cat":"paint","name":"painting #{n} coat {coat}","pid":{pid},"tid":{tid},"ts":{ts},"dur":{dur},"args":{{"painting":{n},"coat":{coat}}}}}"#
+                ));
+            }
+            SegmentKind::Save => {
+                return self.line(format_args!(
+                    r#"{{"ph":"X","cat":"save","name":"saving #{n}","pid":{pid},"tid":{tid},"ts":{ts},"dur":{dur},"args":{{"painting":{n}}}}}"#
+                ));
+            }
+            SegmentKind::FileWait => ("file_wait", "disk"),
+            SegmentKind::NetWait => ("net_wait", "network"),
+        };
+        // An id per wait, unique over the runs: the run, then the segment.
+        let id = (u64::from(r) << 32) | u64::from(index);
+        let name = quoted(&drying_track(run, s.lane));
+        if start {
+            self.line(format_args!(
+                r#"{{"ph":"b","cat":"{cat}","name":{name},"id":{id},"pid":{pid},"tid":{tid},"ts":{ts},"args":{{"painting":{n},"coat":{coat},"wait":"{wait}"}}}}"#
+            ))
+        } else {
+            self.line(format_args!(
+                r#"{{"ph":"e","cat":"{cat}","name":{name},"id":{id},"pid":{pid},"tid":{tid},"ts":{end}}}"#
+            ))
+        }
+    }
+
+    /// A CPU use counter's value, in cores, from `from_s` on.
+    fn counter(&mut self, pid: u32, name: &str, from_s: f64, cores: f64) -> io::Result<()> {
+        let cores = (cores * 1000.0).round() / 1000.0;
+        let cores = if cores.is_finite() { cores } else { 0.0 };
+        let (ts, name) = (micros(from_s), quoted(name));
+        self.line(format_args!(
+            r#"{{"ph":"C","name":{name},"pid":{pid},"tid":{pid},"ts":{ts},"args":{{"cores":{cores}}}}}"#
+        ))
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use serde_json::Value;
+
     use super::*;
     use crate::report::sample::sample_run;
+
+    fn events(trace: &Value) -> &Vec<Value> {
+        trace["traceEvents"].as_array().expect("traceEvents")
+    }
 
     #[test]
     fn every_segment_is_an_event_and_waits_come_in_pairs() {
         let trace: Value = serde_json::from_str(&render(&[sample_run()])).expect("JSON");
-        let events = trace["traceEvents"].as_array().expect("traceEvents");
+        let events = events(&trace);
         let phase = |ph: &str| events.iter().filter(|e| e["ph"] == ph).collect::<Vec<_>>();
         assert_eq!(phase("X").len(), 2);
         assert_eq!(phase("b").len(), 4);
@@ -164,16 +299,39 @@ mod tests {
     }
 
     #[test]
-    fn a_compare_names_each_mode_and_keeps_their_processes_apart() {
+    fn pids_are_real_and_a_lanes_waits_share_one_name() {
+        let run = sample_run();
+        let trace: Value = serde_json::from_str(&render(std::slice::from_ref(&run))).expect("JSON");
+        let events = events(&trace);
+        for event in events.iter().filter(|e| e["ph"] == "X" || e["ph"] == "b") {
+            assert_eq!(event["pid"], run.painters[0].pid, "{event}");
+        }
+        let waits: Vec<&Value> = events.iter().filter(|e| e["ph"] == "b").collect();
+        assert!(waits.iter().all(|w| w["name"] == "drying"), "{waits:?}");
+        let paintings: Vec<u64> = waits.iter().filter_map(|w| w["args"]["painting"].as_u64()).collect();
+        assert_eq!(paintings, [1, 1, 2, 2]);
+        let coordinator = events.iter().find(|e| e["name"] == "process_name" && e["args"]["name"] == "coordinator");
+        assert_eq!(coordinator.expect("a coordinator")["pid"], std::process::id());
+    }
+
+    #[test]
+    fn a_compare_names_each_mode_and_gives_the_coordinator_a_counter_per_mode() {
         let mut second = sample_run();
         second.mode = crate::mode::Mode::Sequential;
-        let trace: Value = serde_json::from_str(&render(&[second, sample_run()])).expect("JSON");
-        let events = trace["traceEvents"].as_array().expect("traceEvents");
+        second.painters[0].pid = 4343;
+        second.coordinator_cpu_samples = second.painters[0].cpu_samples.clone();
+        let mut first = sample_run();
+        first.coordinator_cpu_samples = first.painters[0].cpu_samples.clone();
+        let trace: Value = serde_json::from_str(&render(&[second, first])).expect("JSON");
+        let events = events(&trace);
         let names: Vec<&str> =
             events.iter().filter(|e| e["name"] == "process_name").filter_map(|e| e["args"]["name"].as_str()).collect();
         assert!(names.contains(&"sequential · painter-0 (core 0)") && names.contains(&"async · painter-0 (core 0)"));
-        let pids: std::collections::BTreeSet<u64> =
-            events.iter().filter(|e| e["name"] == "process_name").filter_map(|e| e["pid"].as_u64()).collect();
-        assert_eq!(pids.len(), 4, "a painter and a coordinator per mode");
+        let counters: std::collections::BTreeSet<&str> = events
+            .iter()
+            .filter(|e| e["ph"] == "C" && e["pid"] == std::process::id())
+            .filter_map(|e| e["name"].as_str())
+            .collect();
+        assert_eq!(counters.into_iter().collect::<Vec<_>>(), ["cpu · async", "cpu · sequential"]);
     }
 }

@@ -55,37 +55,73 @@ const INK: &str = "#222222";
 /// Quieter text.
 const MUTED: &str = "#666666";
 
-/// The picture of one or more runs of one workload.
-#[must_use]
-pub fn render(workload: &Workload, calibration: &Calibration, runs: &[RunReport]) -> String {
+/// Writes the picture of one or more runs of one workload.
+///
+/// The picture is made a panel at a time and written as it is made, so
+/// that what is held is one panel's markup, not the whole picture's. A
+/// first pass lays the panels out to learn the picture's height, which
+/// the opening `<svg>` tag needs.
+///
+/// # Errors
+/// If `out` cannot be written.
+pub fn write(
+    workload: &Workload,
+    calibration: &Calibration,
+    runs: &[RunReport],
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
     let span_s = runs.iter().map(|r| r.wall_s.max(r.ideal_s)).fold(0.0, f64::max);
     // One or two panels fit a slide side by side with their height; more
     // are a page, read from top to bottom.
     let width = if runs.len() <= 2 { WIDE } else { WIDTH };
     let axis = Axis::new(span_s, width);
-    let mut body = String::new();
-    let mut y = title(&mut body, workload, calibration, runs, width);
-    y = legend(&mut body, y, workload.coats);
-    for run in runs {
-        y = panel(&mut body, run, &axis, y + 18.0, workload.coats);
-    }
-    y += 28.0;
     let footer = "ideal: the same paintings on the same painters with no overhead at all (no messages, no wake-ups, nothing else running); efficiency = ideal ÷ measured.";
-    for line in wrap(footer, chars_in(width)) {
-        text(&mut body, 20.0, y, &line, &format!(r#"fill="{MUTED}" font-size="12""#));
-        y += 16.0;
+    let footer = wrap(footer, chars_in(width));
+
+    let mut head = String::new();
+    let mut y = title(&mut head, workload, calibration, runs, width);
+    y = legend(&mut head, y, workload.coats);
+    let top = y;
+    let mut scratch = String::new();
+    for run in runs {
+        scratch.clear();
+        y = panel(&mut scratch, run, &axis, y + 18.0, workload.coats);
     }
-    let height = y.ceil();
-    let mut svg = String::new();
-    svg += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+    let height = (y + 28.0 + 16.0 * footer.len() as f64).ceil();
+
+    scratch.clear();
+    scratch += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
     let _ = writeln!(
-        svg,
+        scratch,
         r#"<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="Helvetica, Arial, sans-serif" font-size="13">"#
     );
-    let _ = writeln!(svg, r##"<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>"##);
-    svg += &body;
-    svg += "</svg>\n";
-    svg
+    let _ = writeln!(scratch, r##"<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>"##);
+    out.write_all(scratch.as_bytes())?;
+    out.write_all(head.as_bytes())?;
+    let mut y = top;
+    for run in runs {
+        scratch.clear();
+        y = panel(&mut scratch, run, &axis, y + 18.0, workload.coats);
+        out.write_all(scratch.as_bytes())?;
+    }
+    scratch.clear();
+    y += 28.0;
+    for line in footer {
+        text(&mut scratch, 20.0, y, &line, &format!(r#"fill="{MUTED}" font-size="12""#));
+        y += 16.0;
+    }
+    scratch += "</svg>\n";
+    out.write_all(scratch.as_bytes())?;
+    out.flush()
+}
+
+/// The picture as a string (for tests).
+#[cfg(test)]
+#[must_use]
+pub fn render(workload: &Workload, calibration: &Calibration, runs: &[RunReport]) -> String {
+    let mut out = Vec::new();
+    write(workload, calibration, runs, &mut out).expect("writing to memory");
+    String::from_utf8(out).expect("UTF-8")
 }
 
 /// The title and what was painted; returns the y below them.
@@ -293,42 +329,65 @@ fn painter_lanes(run: &RunReport) -> impl Iterator<Item = (usize, Vec<Lane<'_>>)
 /// One coat's drying: its two waits, and the time from the first's start
 /// to the last's end.
 struct Drying<'a> {
-    coat: (u32, u32),
     from_s: f64,
     to_s: f64,
     waits: Vec<&'a Segment>,
 }
 
+/// Rows of drying under a lane at most; further overlapping dryings are
+/// drawn over the last row.
+const MOST_DRYING_ROWS: usize = 6;
+
 /// Lays a lane's segments on rows. A coat's two waits stay together on
 /// one row, so that each drying reads as one piece, disk then network.
 fn rows<'a>(segments: &[&'a Segment]) -> Vec<Vec<&'a Segment>> {
-    let mut rows: Vec<Vec<&Segment>> =
-        vec![segments.iter().copied().filter(|s| s.kind == SegmentKind::Paint).collect()];
+    // Touching is not overlapping: a drying may start as a painting ends.
+    const TOUCH: f64 = 1e-9;
+    let paints: Vec<&Segment> = segments.iter().copied().filter(|s| s.kind == SegmentKind::Paint).collect();
     // Saving is marked on the first row, drawn after (over) the rest.
     let saves: Vec<&Segment> = segments.iter().copied().filter(|s| s.kind == SegmentKind::Save).collect();
     let mut dryings: Vec<Drying<'_>> = Vec::new();
+    let mut coats: std::collections::HashMap<(u32, u32), usize> = std::collections::HashMap::new();
     for &s in segments.iter().filter(|s| matches!(s.kind, SegmentKind::FileWait | SegmentKind::NetWait)) {
-        match dryings.iter_mut().find(|d| d.coat == (s.painting, s.coat)) {
-            Some(d) => {
+        match coats.get(&(s.painting, s.coat)) {
+            Some(&i) => {
+                let d = &mut dryings[i];
                 d.from_s = d.from_s.min(s.start_s);
                 d.to_s = d.to_s.max(s.end_s);
                 d.waits.push(s);
             }
             None => {
-                dryings.push(Drying { coat: (s.painting, s.coat), from_s: s.start_s, to_s: s.end_s, waits: vec![s] })
+                coats.insert((s.painting, s.coat), dryings.len());
+                dryings.push(Drying { from_s: s.start_s, to_s: s.end_s, waits: vec![s] });
             }
         }
     }
+    drop(coats);
     dryings.sort_by(|a, b| a.from_s.total_cmp(&b.from_s));
+    // A lane paints one coat at a time, so its paintings' ends are in order
+    // too: the first that ends after a drying starts is the only one that
+    // can overlap it.
+    let paint_overlaps = |from: f64, to: f64| {
+        let next = paints.partition_point(|p| p.end_s <= from + TOUCH);
+        paints.get(next).is_some_and(|p| p.start_s + TOUCH < to)
+    };
+    let mut rows: Vec<Vec<&Segment>> = vec![paints.clone()];
+    // Where each row's last drying ends (dryings are placed in order of start).
+    let mut ends: Vec<f64> = vec![f64::NEG_INFINITY];
     for drying in dryings {
-        // Touching is not overlapping: a drying may start as a painting ends.
-        let fits = |row: &Vec<&Segment>| {
-            row.iter().all(|s| s.end_s <= drying.from_s + 1e-9 || drying.to_s <= s.start_s + 1e-9)
+        let fits =
+            |row: usize| ends[row] <= drying.from_s + TOUCH && (row > 0 || !paint_overlaps(drying.from_s, drying.to_s));
+        let row = match (0..rows.len()).find(|&row| fits(row)) {
+            Some(row) => row,
+            None if rows.len() <= MOST_DRYING_ROWS => {
+                rows.push(Vec::new());
+                ends.push(f64::NEG_INFINITY);
+                rows.len() - 1
+            }
+            None => rows.len() - 1,
         };
-        match rows.iter().position(fits) {
-            Some(row) => rows[row].extend(drying.waits),
-            None => rows.push(drying.waits),
-        }
+        ends[row] = ends[row].max(drying.to_s);
+        rows[row].extend(drying.waits);
     }
     rows[0].extend(saves);
     rows
