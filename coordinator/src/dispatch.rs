@@ -466,6 +466,7 @@ impl Dispatcher<'_> {
     /// Stops a failed painter (SIGTERM, then SIGKILL), reaps it, hands its
     /// paintings out again or reports them lost, and starts a replacement.
     async fn fail(&mut self, index: usize, why: String) {
+        self.progress.stopping(index, &why);
         self.holding[index].standing = Standing::Gone;
         self.rule.retire(index);
         let painter = &mut self.pool.painters[index];
@@ -511,6 +512,7 @@ impl Dispatcher<'_> {
             match self.pool.replace(index).await {
                 Ok(new) => {
                     tracing::info!("{} replaces {}", self.pool.painters[new].who(), self.pool.painters[index].who());
+                    self.progress.replaced(index, &self.pool.painters[new].who());
                     self.holding.push(Holding::new());
                     let hello = &self.pool.painters[new].hello;
                     let added = self.rule.add(hello.lanes, hello.scheduler == Scheduler::Async);
@@ -546,22 +548,23 @@ impl Dispatcher<'_> {
     /// that a few short jobs are shared out rather than all queued at the
     /// first.
     fn top_up_all(&mut self) {
-        let Self { rule, pending, pool, holding, .. } = self;
-        rule.share(pending, |index, job| send(pool, holding, index, job));
+        let Self { rule, pending, pool, holding, progress, .. } = self;
+        rule.share(pending, |index, job| send(pool, holding, progress, index, job));
     }
 
     /// Gives painter `index` all the rule allows it, before the others.
     fn top_up(&mut self, index: usize) {
-        let Self { rule, pending, pool, holding, .. } = self;
-        rule.share_first(index, pending, |index, job| send(pool, holding, index, job));
+        let Self { rule, pending, pool, holding, progress, .. } = self;
+        rule.share_first(index, pending, |index, job| send(pool, holding, progress, index, job));
         self.top_up_all();
     }
 }
 
 /// Sends painter `index` `job`, which it then holds; says whether the
 /// message could be sent.
-fn send(pool: &Pool, holding: &mut [Holding], index: usize, job: Job) -> bool {
+fn send(pool: &Pool, holding: &mut [Holding], progress: &mut Progress, index: usize, job: Job) -> bool {
     holding[index].held.insert(job.id, Instant::now());
+    progress.handed(index, job.id);
     tracing::trace!(painter = index, job = job.id, "job sent");
     if let Err(error) = pool.painters[index].send(ToPainter::Job(job)) {
         // Its reader and reaper will report it gone, and the job

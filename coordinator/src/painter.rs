@@ -496,7 +496,9 @@ fn forward_stderr(id: u32, stderr: ChildStderr) -> Arc<Mutex<Tail>> {
         while matches!(reader.read_until(b'\n', &mut line).await, Ok(n) if n > 0) {
             let text = String::from_utf8_lossy(&line).trim_end().to_owned();
             line.clear();
-            eprintln!("[painter-{id}] {text}");
+            // Through the log writer, so that the live display is lifted for it.
+            let line = format!("[painter-{id}] {text}\n");
+            let _ = std::io::Write::write_all(&mut crate::progress::log_writer(), line.as_bytes());
             if let Ok(mut tail) = keep.lock() {
                 // "thread 'main' panicked at src/x.rs:1:2:" and the message after it.
                 if text.contains(" panicked at ") || tail.panic.len() == 1 {
