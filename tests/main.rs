@@ -12,5 +12,6 @@ mod faults;
 mod fit;
 mod modes;
 mod processes;
+mod schema;
 mod support;
 mod visual;
