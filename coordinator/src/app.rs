@@ -168,21 +168,26 @@ async fn run_mode(
         }
     };
     let cpu = sampler.stop().await;
-    let start_ns = outcome.start_ns;
-    let painters = pool.painters.iter().map(|p| (p.hello.clone(), p.startup)).collect();
+    let painters: Vec<_> = pool.painters.iter().map(|p| (p.hello.clone(), p.startup)).collect();
     let farewells = pool.shutdown().await;
-    let mut report = report::build(Measured {
+    // Where the time went: the model fed with what happened, step by step,
+    // on a thread of its own like the prediction.
+    let facts = report::gap::Facts::gather(&outcome, &model, painters.len());
+    let steps = schedule::interruptible(move |stop| report::gap::steps(&model, facts, stop), interrupts)
+        .await
+        .map_err(|signal| Interrupted::after_all(signal, &outcome))?;
+    Ok(report::build(Measured {
         mode,
         painters,
         planned: plans.len(),
         outcome,
         farewells,
-        ideal,
+        predicted: ideal,
+        steps,
+        cpu,
         workload,
         calibration,
-    });
-    cpu.fill(&mut report, start_ns);
-    Ok(report)
+    }))
 }
 
 /// `coordinator plan`: the ideal of the modes, as text or JSON.

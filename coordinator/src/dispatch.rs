@@ -106,6 +106,18 @@ impl Interrupted {
         Self { signal, finished: Vec::new(), unfinished: (1..=paintings).collect(), total: paintings as usize }
     }
 
+    /// Interrupted once every painting of `outcome` was finished or lost
+    /// (while the report was being worked out).
+    #[must_use]
+    pub fn after_all(signal: Signal, outcome: &Outcome) -> Self {
+        let mut finished: Vec<u32> = outcome.done.iter().map(|(_, done)| done.job).collect();
+        finished.sort_unstable();
+        let mut unfinished: Vec<u32> = outcome.lost.iter().map(|lost| lost.id).collect();
+        unfinished.sort_unstable();
+        let total = finished.len() + unfinished.len();
+        Self { signal, finished, unfinished, total }
+    }
+
     /// The conventional exit code: 128 + the signal's number.
     #[must_use]
     pub fn exit_code(&self) -> u8 {

@@ -12,6 +12,13 @@
 //! 50 ms sample is exact to about ±0.2 of a core; an average over a longer
 //! stretch is closer. A painter that paints all the time reads about 1.0;
 //! one that paints a third of the time, about a third.
+//!
+//! It also looks, once when it starts and once when it stops, at every
+//! process on the machine, so that a report can name the program that
+//! kept a painter's core busy ([`Other`]).
+//!
+//! The sampler returns what it saw as plain data ([`CpuUse`]); the report
+//! is built from it in `report/mod.rs`.
 
 use std::time::Duration;
 
@@ -22,7 +29,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 
-use crate::report::RunReport;
+use std::collections::HashMap;
 
 /// How often the processes are looked at.
 pub const EVERY: Duration = Duration::from_millis(50);
@@ -38,7 +45,7 @@ pub struct CpuSample {
 }
 
 /// Points as taken: `CLOCK_MONOTONIC` nanoseconds and the share of a core.
-type Points = Vec<(u64, f64)>;
+pub type Points = Vec<(u64, f64)>;
 
 /// A running sampler; [`Sampler::stop`] ends it. Dropped without being
 /// stopped (a run that failed), its task notices and ends too.
@@ -48,19 +55,41 @@ pub struct Sampler {
     task: JoinHandle<Vec<Points>>,
     /// The coordinator's own CPU time when sampling began.
     coordinator_before: Option<Duration>,
+    /// Every process, when sampling began, and the pids that are ours.
+    census: Census,
+    ours: Vec<u32>,
 }
 
 /// What a sampler saw.
 #[derive(Debug, Clone, Default)]
 pub struct CpuUse {
     /// One series per painter pid, in the order given to [`Sampler::start`].
-    painters: Vec<Points>,
+    pub painters: Vec<Points>,
     /// The coordinator's own series.
-    coordinator: Points,
+    pub coordinator: Points,
     /// The coordinator's CPU time while sampling ran, in seconds, from
     /// `getrusage` (exact, unlike the ticks of `/proc`).
-    coordinator_cpu_s: f64,
+    pub coordinator_cpu_s: f64,
+    /// Per core, the busiest process that was neither a painter nor the
+    /// coordinator, if any used CPU there while sampling ran.
+    pub others: Vec<Other>,
 }
+
+/// Another program, busy on one of the cores while a mode ran.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Other {
+    /// The core it last ran on.
+    pub core: u32,
+    /// Its command name (`/proc/PID/comm`).
+    pub name: String,
+    /// Its process id.
+    pub pid: u32,
+    /// CPU time it used while sampling ran, in seconds.
+    pub cpu_s: f64,
+}
+
+/// Every process's name, ticks used and last core, by pid.
+type Census = HashMap<u32, (String, u64, u32)>;
 
 impl Sampler {
     /// Starts looking at `painters` (pids) and at this process.
@@ -69,8 +98,10 @@ impl Sampler {
         let mut pids = painters.to_vec();
         pids.push(std::process::id());
         let (stop, stopped) = oneshot::channel();
+        let census = census();
+        let ours = pids.clone();
         let task = tokio::spawn(sample(pids, ticks_per_second(), stopped));
-        Self { stop, task, coordinator_before: own_cpu_time() }
+        Self { stop, task, coordinator_before: own_cpu_time(), census, ours }
     }
 
     /// Takes a last look, ends the task and returns what it saw.
@@ -87,26 +118,15 @@ impl Sampler {
             (Some(before), Some(after)) => after.saturating_sub(before).as_secs_f64(),
             _ => 0.0,
         };
-        CpuUse { painters: series, coordinator, coordinator_cpu_s }
-    }
-}
-
-impl CpuUse {
-    /// Puts the series into `report`, in seconds from `start_ns` (the run's
-    /// first job). The painters are in the order the sampler was given
-    /// their pids, which is the report's order.
-    pub fn fill(self, report: &mut RunReport, start_ns: u64) {
-        for (painter, points) in report.painters.iter_mut().zip(&self.painters) {
-            painter.cpu_samples = relative(points, start_ns);
-        }
-        report.coordinator_cpu_samples = relative(&self.coordinator, start_ns);
-        report.coordinator_cpu_s = self.coordinator_cpu_s;
+        let others = busiest_others(&self.census, &census(), &self.ours, ticks_per_second());
+        CpuUse { painters: series, coordinator, coordinator_cpu_s, others }
     }
 }
 
 /// Points in seconds from `start_ns`; a look that ended before the first
 /// job says nothing about the run and is left out.
-fn relative(points: &Points, start_ns: u64) -> Vec<CpuSample> {
+#[must_use]
+pub fn relative(points: &Points, start_ns: u64) -> Vec<CpuSample> {
     points
         .iter()
         .filter(|&&(at, _)| at > start_ns)
@@ -132,6 +152,53 @@ pub fn average(samples: &[CpuSample], from_s: f64, to_s: f64) -> Option<f64> {
         previous = Some(sample.t_s);
     }
     (covered > 0.0).then(|| busy / covered)
+}
+
+/// Every process's name, ticks and last core, from `/proc/*/stat`: a few
+/// hundred small reads, done twice a mode.
+fn census() -> Census {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Census::new() };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            let name = stat.split_once(" (")?.1.rsplit_once(") ")?.0.to_owned();
+            Some((pid, (name, ticks(&stat)?, processor(&stat)?)))
+        })
+        .collect()
+}
+
+/// Per core, the process other than `ours` that used the most CPU
+/// between two censuses.
+fn busiest_others(before: &Census, after: &Census, ours: &[u32], ticks_per_s: f64) -> Vec<Other> {
+    let mut best: HashMap<u32, Other> = HashMap::new();
+    for (&pid, (name, ticks, core)) in after {
+        if ours.contains(&pid) {
+            continue;
+        }
+        let used = ticks.saturating_sub(before.get(&pid).map_or(0, |b| b.1));
+        if used == 0 {
+            continue;
+        }
+        let cpu_s = used as f64 / ticks_per_s;
+        let other = Other { core: *core, name: name.clone(), pid, cpu_s };
+        match best.get(core) {
+            Some(known) if known.cpu_s >= cpu_s => {}
+            _ => {
+                best.insert(*core, other);
+            }
+        }
+    }
+    let mut others: Vec<Other> = best.into_values().collect();
+    others.sort_by_key(|o| o.core);
+    others
+}
+
+/// The core a process last ran on: field 39 of `/proc/PID/stat`.
+fn processor(stat: &str) -> Option<u32> {
+    let (_, rest) = stat.rsplit_once(") ")?;
+    rest.split_whitespace().nth(36)?.parse().ok()
 }
 
 /// The sampling task: one series per pid, until told to stop.
@@ -213,6 +280,25 @@ mod tests {
         assert_eq!(ticks(stat), Some(42));
         assert_eq!(ticks("4242 (cut short) R 1"), None);
         assert_eq!(ticks("garbage"), None);
+    }
+
+    #[test]
+    fn a_busy_process_elsewhere_is_named_by_its_core() {
+        // Fields from the state (3) on: utime is field 14, processor 39.
+        let stat = |ticks: u64, core: u32| {
+            let mut fields = vec!["0".to_owned(); 40];
+            fields[0] = "R".into();
+            fields[11] = ticks.to_string();
+            fields[36] = core.to_string();
+            format!("77 (busy loop) {}", fields.join(" "))
+        };
+        assert_eq!(ticks(&stat(5, 1)), Some(5));
+        assert_eq!(processor(&stat(5, 1)), Some(1));
+        let before: Census = [(77, ("busy loop".into(), 5, 1)), (78, ("ours".into(), 0, 1))].into();
+        let after: Census = [(77, ("busy loop".into(), 105, 1)), (78, ("ours".into(), 500, 1))].into();
+        let others = busiest_others(&before, &after, &[78], 100.0);
+        assert_eq!(others, vec![Other { core: 1, name: "busy loop".into(), pid: 77, cpu_s: 1.0 }]);
+        assert!(!census().is_empty());
     }
 
     #[test]

@@ -8,18 +8,22 @@
 //! The measurement paints in batches, on the pictures of the paintings to
 //! come (a stroke costs a few percent more or less from one picture to
 //! another, so measuring on another picture would make every ideal a few
-//! percent off), and keeps the median batch: a disturbance (another
-//! process, an interrupt) spoils a batch or two, not the median. It cannot
-//! remove slower drifts of the machine itself (on a shared 2-core VM, a
-//! stroke moved between 61 and 73 µs from one invocation to the next),
-//! which is why `compare` calibrates once and gives every mode the same
-//! strokes.
+//! percent off), and keeps the median batch. Each batch is timed by the
+//! CPU time the thread used (`CLOCK_THREAD_CPUTIME_ID`), not by the wall
+//! clock: time spent waiting while another program held the core is not
+//! painting, and would make every stroke look slower (a report counts
+//! such waits as contention, from the kernel's own numbers). A
+//! disturbance that does cost CPU (an interrupt, a cold cache) spoils a
+//! batch or two, not the median. It cannot remove slower drifts of the
+//! machine itself, which is why `compare` calibrates once and gives every
+//! mode the same strokes, and why `--strokes` exists.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use protocol::FromPainter;
 
 use crate::canvas::Canvas;
+use crate::effort::Reading;
 
 /// Batches measured after a warm-up batch.
 const BATCHES: usize = 16;
@@ -36,9 +40,9 @@ pub fn measure(sample: Duration, seeds: &[u64]) -> FromPainter {
     let seeds = if seeds.is_empty() { &[0][..] } else { &seeds[..seeds.len().min(MAX_SEEDS)] };
     let mut canvases: Vec<Canvas> = seeds.iter().map(|&seed| Canvas::new(seed)).collect();
     // A first guess from a few strokes sizes the batches.
-    let probe = Instant::now();
+    let probe = Reading::now();
     canvases[0].paint(16);
-    let guess_ns = (probe.elapsed().as_nanos() as f64 / 16.0).max(1.0);
+    let guess_ns = (probe.until(Reading::now()).cpu_ns as f64 / 16.0).max(1.0);
     let batch_ns = sample.as_nanos() as f64 / (BATCHES + 1) as f64;
     let per_batch = ((batch_ns / guess_ns) as u64).max(1);
 
@@ -47,9 +51,9 @@ pub fn measure(sample: Duration, seeds: &[u64]) -> FromPainter {
     let mut per_stroke: Vec<f64> = (0..BATCHES)
         .map(|batch| {
             let canvas = &mut canvases[batch % turns];
-            let start = Instant::now();
+            let start = Reading::now();
             canvas.paint(per_batch);
-            start.elapsed().as_nanos() as f64 / per_batch as f64
+            start.until(Reading::now()).cpu_ns as f64 / per_batch as f64
         })
         .collect();
     per_stroke.sort_by(f64::total_cmp);

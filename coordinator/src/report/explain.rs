@@ -1,9 +1,14 @@
 //! One plain sentence per run that says why it took as long as it did,
-//! from the numbers of that run — what a teacher would say at the board.
+//! from the numbers of that run — what a teacher would say at the board —
+//! and then where the time beyond the prediction went, largest cause
+//! first, from the run's own gap (`gap.rs`). The text report and the SVG
+//! caption both print it.
 
 use crate::calibrate::Calibration;
 use crate::mode::Mode;
 use crate::report::RunReport;
+use crate::report::gap::Facts;
+use crate::sampler::CpuUse;
 use crate::workload::Workload;
 
 /// Seconds, as a person reads them: `1.20s` (no space, so that a wrapped
@@ -22,13 +27,20 @@ pub fn efficiency(run: &RunReport) -> String {
     if run.ideal_s < MEANINGFUL_IDEAL_S { "n/a".to_owned() } else { format!("{:.1}%", run.efficiency * 100.0) }
 }
 
-/// Explains `run`. Every clause is chosen by the numbers it speaks of, so
+/// Explains `run`, with the `facts` its gap was computed from and what the
+/// sampler saw of other programs (`cpu`). Every clause is chosen by the numbers it speaks of, so
 /// that none is said where it does not hold: nothing about painting when
 /// nothing was painted, no more CPU than the cores allow, and a bound on
 /// painting alone never passed off as a bound on the whole run.
 #[must_use]
 #[allow(clippy::cast_precision_loss)]
-pub fn sentence(run: &RunReport, workload: &Workload, calibration: &Calibration) -> String {
+pub fn sentence(
+    run: &RunReport,
+    workload: &Workload,
+    calibration: &Calibration,
+    facts: &Facts,
+    cpu: &CpuUse,
+) -> String {
     let n = workload.paintings;
     let coats = workload.coats;
     let paint = calibration.paint().as_secs_f64();
@@ -154,17 +166,126 @@ pub fn sentence(run: &RunReport, workload: &Workload, calibration: &Calibration)
         );
         return text;
     }
-    text += &format!(" Measured {} against an ideal of {} ({}).", secs(run.wall_s), secs(run.ideal_s), efficiency(run));
-    if run.efficiency < 0.9 {
-        text += &format!(
-            " The {} over the ideal is overhead: messages, wake-ups, and whatever else this machine was doing.",
-            secs(run.wall_s - run.ideal_s)
-        );
-    } else if run.efficiency > 1.03 {
-        text +=
-            " Faster than the ideal: the cores ran faster than when the stroke was calibrated (shared machines vary).";
-    }
+    text += &format!(
+        " Measured {}; predicted {}, and {} is the ideal for the work as it was painted ({}).",
+        secs(run.wall_s),
+        secs(run.predicted_s),
+        secs(run.ideal_s),
+        efficiency(run)
+    );
+    text += &causes(run, facts, cpu);
     text
+}
+
+/// A cause this small (in seconds, or as a share of the wall time) goes
+/// unsaid: it is within what a clock and a scheduler blur.
+const NEGLIGIBLE_S: f64 = 0.002;
+const NEGLIGIBLE_SHARE: f64 = 0.01;
+
+/// The two or three largest causes of `wall_s − predicted_s`, in words.
+fn causes(run: &RunReport, facts: &Facts, cpu: &CpuUse) -> String {
+    let gap = run.gap;
+    let mut causes = [
+        (gap.paint_speed_s, Cause::PaintSpeed),
+        (gap.contention_s, Cause::Contention),
+        (gap.saving_s, Cause::Saving),
+        (gap.startup_s, Cause::Startup),
+        (gap.unexplained_s, Cause::Unexplained),
+    ];
+    causes.sort_by(|a, b| b.0.abs().total_cmp(&a.0.abs()));
+    let floor = NEGLIGIBLE_S.max(NEGLIGIBLE_SHARE * run.wall_s);
+    let said: Vec<String> = causes
+        .iter()
+        .take(3)
+        .filter(|(s, _)| s.abs() >= floor)
+        .map(|&(s, cause)| cause.say(s, run, facts, cpu))
+        .collect();
+    let difference = run.wall_s - run.predicted_s;
+    let lead = if difference >= 0.0 {
+        format!("The {} beyond the prediction", secs(difference))
+    } else {
+        format!("The {} under the prediction", secs(-difference))
+    };
+    match said.as_slice() {
+        [] => format!(" {lead} is within what clocks and schedulers blur; no cause stands out."),
+        [only] => format!(" {lead}: {only}."),
+        [first, rest @ ..] => format!(" {lead}, largest cause first: {first}; {}.", rest.join("; ")),
+    }
+}
+
+/// The causes of the gap, as `gap.rs` computes them.
+#[derive(Debug, Clone, Copy)]
+enum Cause {
+    PaintSpeed,
+    Contention,
+    Saving,
+    Startup,
+    Unexplained,
+}
+
+impl Cause {
+    /// This cause's share `s` of the wall time, in words.
+    fn say(self, s: f64, run: &RunReport, facts: &Facts, cpu: &CpuUse) -> String {
+        let added = if s >= 0.0 { format!("+{}", secs(s)) } else { format!("−{}", secs(-s)) };
+        match self {
+            Self::PaintSpeed => format!(
+                "painting used {} CPU than calibrated, the cores running {} than when the stroke was measured ({added})",
+                if s >= 0.0 { "more" } else { "less" },
+                if s >= 0.0 { "slower" } else { "faster" }
+            ),
+            Self::Contention => contention(run, facts, cpu, &added),
+            Self::Saving => format!(
+                "saving {} {} (colours, checksum, PNG, file) took {} ({added})",
+                thousands(facts.pictures),
+                if facts.pictures == 1 { "picture" } else { "pictures" },
+                secs(facts.saving_s)
+            ),
+            Self::Startup => format!("painters starting during the run ({added})"),
+            Self::Unexplained if s >= 0.0 => {
+                format!("the machinery itself: messages, wake-ups, late timers, the coordinator's own work ({added})")
+            }
+            Self::Unexplained => format!("the run was quicker than the model of it ({added})"),
+        }
+    }
+}
+
+/// Who waited for a CPU, for which core, and who held it if the sampler
+/// saw another program busy there.
+fn contention(run: &RunReport, facts: &Facts, cpu: &CpuUse, added: &str) -> String {
+    let waited = facts.waited_s.iter().copied().enumerate().max_by(|a, b| a.1.total_cmp(&b.1));
+    let Some((index, waited_s)) = waited.filter(|&(_, w)| w > 0.0) else {
+        return format!("painters waited for a CPU ({added})");
+    };
+    let Some(painter) = run.painters.get(index) else {
+        return format!("painters waited {} for a CPU ({added})", secs(waited_s));
+    };
+    let label = format!("painter-{}", painter.id);
+    let holder = painter.core.and_then(|core| cpu.others.iter().find(|o| o.core == core));
+    match (painter.core, holder) {
+        (Some(core), Some(other)) => format!(
+            "{label} waited {} for core {core}, which another program was using ({}, pid {}) ({added})",
+            secs(waited_s),
+            other.name,
+            other.pid
+        ),
+        (Some(core), None) => {
+            format!("{label} waited {} for core {core}, which other threads held ({added})", secs(waited_s))
+        }
+        (None, _) => format!("{label} waited {} for a CPU ({added})", secs(waited_s)),
+    }
+}
+
+/// `2000` as `2,000`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -172,6 +293,13 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::report::gap::Gap;
+    use crate::sampler::Other;
+
+    /// The sentence for a run with no facts gathered and no other program seen.
+    fn say(run: &RunReport, workload: &Workload, calibration: &Calibration) -> String {
+        sentence(run, workload, calibration, &Facts::default(), &CpuUse::default())
+    }
 
     fn workload(paintings: u32, paint_ms: u64, dry_ms: u64) -> Workload {
         Workload {
@@ -192,8 +320,10 @@ mod tests {
             lanes,
             cores,
             wall_s,
+            predicted_s: ideal_s,
             ideal_s,
             efficiency: ideal_s / wall_s,
+            gap: Gap { unexplained_s: wall_s - ideal_s, ..Gap::default() },
             speedup: None,
             cpu_s: 0.0,
             startup_s: 0.0,
@@ -214,37 +344,37 @@ mod tests {
 
     #[test]
     fn parallel_says_why_three_paintings_on_two_cores_are_not_3x() {
-        let text = sentence(&run(Mode::Parallel, 2, 2, 2.45, 2.4), &workload(3, 400, 800), &CALIBRATION);
+        let text = say(&run(Mode::Parallel, 2, 2, 2.45, 2.4), &workload(3, 400, 800), &CALIBRATION);
         assert!(text.contains("one of them does 2") && text.contains("1.50×") && text.contains("not 3×"), "{text}");
         assert!(text.contains("(98.0%)"), "{text}");
     }
 
     #[test]
     fn async_says_how_much_drying_still_shows() {
-        let text = sentence(&run(Mode::Async, 1, 1, 2.0, 2.0), &workload(3, 400, 800), &CALIBRATION);
+        let text = say(&run(Mode::Async, 1, 1, 2.0, 2.0), &workload(3, 400, 800), &CALIBRATION);
         assert!(text.contains("of the 2.40s of drying only 0.80s shows"), "{text}");
         assert!(text.contains("the 1.20s of painting did not shrink"), "{text}");
     }
 
     #[test]
     fn more_lanes_than_cores_is_said() {
-        let text = sentence(&run(Mode::Parallel, 3, 2, 2.1, 2.0), &workload(3, 400, 0), &CALIBRATION);
+        let text = say(&run(Mode::Parallel, 3, 2, 2.1, 2.0), &workload(3, 400, 0), &CALIBRATION);
         assert!(text.contains("3 painters share 2 cores") && !text.contains("dried"), "{text}");
     }
 
     #[test]
     fn overhead_and_an_unmeasurable_ideal_are_said() {
-        let slow = sentence(&run(Mode::Sequential, 1, 1, 4.0, 3.0), &workload(1, 400, 0), &CALIBRATION);
-        assert!(slow.contains("The 1.00s over the ideal is overhead"), "{slow}");
+        let slow = say(&run(Mode::Sequential, 1, 1, 4.0, 3.0), &workload(1, 400, 0), &CALIBRATION);
+        assert!(slow.contains("The 1.00s beyond the prediction: the machinery itself"), "{slow}");
         let zero = Calibration { stroke_ns: 0.0, strokes: 0, core: None };
-        let instant = sentence(&run(Mode::Hybrid, 2, 2, 0.01, 0.0), &workload(3, 0, 0), &zero);
+        let instant = say(&run(Mode::Hybrid, 2, 2, 0.01, 0.0), &workload(3, 0, 0), &zero);
         assert!(instant.contains("all of it is overhead"), "{instant}");
         assert_eq!(efficiency(&run(Mode::Hybrid, 2, 2, 0.01, 0.0)), "n/a");
     }
 
     #[test]
     fn more_threads_than_cores_promise_no_more_cpu_than_the_cores() {
-        let text = sentence(&run(Mode::Threads, 4, 2, 1.3, 1.2), &workload(4, 400, 800), &CALIBRATION);
+        let text = say(&run(Mode::Threads, 4, 2, 1.3, 1.2), &workload(4, 400, 800), &CALIBRATION);
         assert!(text.contains("up to 200% CPU") && !text.contains("400%"), "{text}");
         assert!(text.contains("4 threads share 2 cores"), "{text}");
     }
@@ -254,22 +384,53 @@ mod tests {
         let zero = Calibration { stroke_ns: 0.0, strokes: 0, core: None };
         for mode in Mode::ALL {
             let lanes = if matches!(mode, Mode::Sequential | Mode::Async) { 1 } else { 2 };
-            let text = sentence(&run(mode, lanes, lanes, 0.9, 0.8), &workload(3, 0, 800), &zero);
+            let text = say(&run(mode, lanes, lanes, 0.9, 0.8), &workload(3, 0, 800), &zero);
             for painting_claim in
                 ["stroke", "% CPU", "one CPU", "painted at the same time", "divided", "cannot go faster"]
             {
                 assert!(!text.contains(painting_claim), "{mode:?}: {text}");
             }
         }
-        let text = sentence(&run(Mode::Async, 1, 1, 0.85, 0.8), &workload(3, 0, 800), &zero);
+        let text = say(&run(Mode::Async, 1, 1, 0.85, 0.8), &workload(3, 0, 800), &zero);
         assert!(text.contains("the 2.40s of drying took 0.80s"), "{text}");
     }
 
     #[test]
     fn hybrid_bounds_painting_alone_and_says_what_the_whole_run_can_reach() {
         // Painting: 2 rounds of 0.4 s; the ideal ends at 1.6 s against a sequential 3.6 s.
-        let text = sentence(&run(Mode::Hybrid, 2, 2, 1.65, 1.6), &workload(3, 400, 800), &CALIBRATION);
+        let text = say(&run(Mode::Hybrid, 2, 2, 1.65, 1.6), &workload(3, 400, 800), &CALIBRATION);
         assert!(text.contains("painting alone is at most 1.50× as fast as on one painter"), "{text}");
         assert!(text.contains("the ideal is 2.25× as fast as sequential"), "{text}");
+    }
+
+    #[test]
+    fn the_largest_causes_are_said_with_their_numbers() {
+        let mut contended = run(Mode::Parallel, 2, 2, 1.0, 0.6);
+        contended.predicted_s = 0.55;
+        contended.gap = Gap { paint_speed_s: 0.05, contention_s: 0.38, unexplained_s: 0.02, ..Gap::default() };
+        let mut painter = crate::report::sample::sample_run().painters.remove(0);
+        painter.id = 1;
+        painter.core = Some(1);
+        contended.painters = vec![painter.clone(), painter];
+        let facts = Facts { waited_s: vec![0.0, 0.46], ..Facts::default() };
+        let cpu =
+            CpuUse { others: vec![Other { core: 1, name: "busy".into(), pid: 4242, cpu_s: 1.0 }], ..CpuUse::default() };
+        let text = sentence(&contended, &workload(3, 300, 0), &CALIBRATION, &facts, &cpu);
+        assert!(
+            text.contains("The 0.45s beyond the prediction, largest cause first: painter-1 waited 0.46s for core 1, which another program was using (busy, pid 4242) (+0.38s); painting used more CPU"),
+            "{text}"
+        );
+        assert!(text.contains("(+0.02s)."), "the third cause is said too: {text}");
+
+        let mut saving = run(Mode::Sequential, 1, 1, 4.0, 2.0);
+        saving.gap = Gap { saving_s: 1.9, unexplained_s: 0.1, ..Gap::default() };
+        let facts = Facts { pictures: 2000, saving_s: 1.95, ..Facts::default() };
+        let text = sentence(&saving, &workload(2000, 1, 0), &CALIBRATION, &facts, &CpuUse::default());
+        assert!(
+            text.contains(
+                "largest cause first: saving 2,000 pictures (colours, checksum, PNG, file) took 1.95s (+1.90s)"
+            ),
+            "{text}"
+        );
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod explain;
 pub mod files;
+pub mod gap;
 pub mod plan;
 #[cfg(test)]
 pub(crate) mod sample;
@@ -25,7 +26,7 @@ use crate::dispatch::{Failure, Lost, Outcome};
 use crate::mode::Mode;
 use crate::painter::describe;
 use crate::pool::Farewell;
-use crate::sampler::CpuSample;
+use crate::sampler::{CpuSample, CpuUse};
 use crate::schedule::{Ideal, Segment, SegmentKind};
 use crate::workload::Workload;
 
@@ -129,10 +130,17 @@ pub struct RunReport {
     pub cores: usize,
     /// From the first job handed out to the last painting reported done.
     pub wall_s: f64,
-    /// The same, in the zero-overhead model.
+    /// The same, predicted before the run: the zero-overhead model with
+    /// the calibrated stroke (what `plan` prints).
+    pub predicted_s: f64,
+    /// The zero-overhead model for the work as it was painted: each coat
+    /// taking the CPU time it really took.
     pub ideal_s: f64,
-    /// `ideal_s / wall_s`: 1.0 is perfect.
+    /// `ideal_s / wall_s`: how close the machinery and the machine came to
+    /// the ideal; 1.0 is perfect.
     pub efficiency: f64,
+    /// Where `wall_s − predicted_s` went, cause by cause (see [`gap`]).
+    pub gap: gap::Gap,
     /// `sequential`'s wall time over this one's (in `compare` only).
     pub speedup: Option<f64>,
     /// CPU time of all painters together.
@@ -145,7 +153,7 @@ pub struct RunReport {
     pub paintings: Vec<PaintingReport>,
     /// What each lane did, as measured.
     pub segments: Vec<Segment>,
-    /// What each lane would do in the ideal.
+    /// What each lane would do in the ideal (`ideal_s`).
     pub ideal_segments: Vec<Segment>,
     /// The result, explained in a sentence.
     pub explanation: String,
@@ -173,8 +181,12 @@ pub struct Measured<'a> {
     pub outcome: Outcome,
     /// What each painter left behind.
     pub farewells: Vec<Farewell>,
-    /// The ideal of the same plan.
-    pub ideal: Ideal,
+    /// The prediction for the same plan.
+    pub predicted: Ideal,
+    /// The model fed, step by step, with what happened.
+    pub steps: gap::Steps,
+    /// What the `/proc` sampler saw.
+    pub cpu: CpuUse,
     /// The workload.
     pub workload: &'a Workload,
     /// Its calibration.
@@ -184,7 +196,8 @@ pub struct Measured<'a> {
 /// Builds a run's report.
 #[must_use]
 pub fn build(measured: Measured<'_>) -> RunReport {
-    let Measured { mode, painters, planned, outcome, farewells, ideal, workload, calibration } = measured;
+    let Measured { mode, painters, planned, outcome, farewells, predicted, steps, cpu, workload, calibration } =
+        measured;
     let secs = |ns: u64| ns.saturating_sub(outcome.start_ns) as f64 / 1e9;
     let wall_s = secs(outcome.end_ns);
     let usage = |f: &Farewell| f.exit.usage;
@@ -236,29 +249,37 @@ pub fn build(measured: Measured<'_>) -> RunReport {
     let lanes: usize = shape.iter().map(|(h, _)| h.lanes as usize).sum();
     let cores: BTreeSet<u32> = shape.iter().flat_map(|(h, _)| h.cores.iter().copied()).collect();
     let segments = segments(&outcome, secs);
-    let efficiency = if wall_s > 0.0 { ideal.wall_s / wall_s } else { 1.0 };
+    let ideal_s = steps.ideal.wall_s;
+    let efficiency = if wall_s > 0.0 { ideal_s / wall_s } else { 1.0 };
     let mut report = RunReport {
         mode,
         processes: shape.len(),
         lanes,
         cores: if cores.is_empty() { lanes.min(workload.allowed_cores.len()) } else { cores.len() },
         wall_s,
-        ideal_s: ideal.wall_s,
+        predicted_s: predicted.wall_s,
+        ideal_s,
         efficiency,
+        gap: steps.gap(predicted.wall_s, wall_s),
         speedup: None,
         cpu_s: farewells.iter().filter_map(usage).map(|u| u.cpu_s()).sum(),
         startup_s: painters.iter().map(|(_, s)| s.as_secs_f64()).fold(0.0, f64::max),
         painters: painter_reports,
         paintings,
         segments,
-        ideal_segments: ideal.segments,
+        ideal_segments: steps.ideal.segments.clone(),
         explanation: String::new(),
         failures: outcome.failures.clone(),
         lost: outcome.lost.clone(),
         coordinator_cpu_s: 0.0,
         coordinator_cpu_samples: Vec::new(),
     };
-    report.explanation = explain::sentence(&report, workload, calibration);
+    for (painter, points) in report.painters.iter_mut().zip(&cpu.painters) {
+        painter.cpu_samples = crate::sampler::relative(points, outcome.start_ns);
+    }
+    report.coordinator_cpu_samples = crate::sampler::relative(&cpu.coordinator, outcome.start_ns);
+    report.coordinator_cpu_s = cpu.coordinator_cpu_s;
+    report.explanation = explain::sentence(&report, workload, calibration, &steps.facts, &cpu);
     report
 }
 
