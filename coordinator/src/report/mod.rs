@@ -82,6 +82,10 @@ pub struct PainterReport {
     /// CPU time it used (user + system), from the kernel's accounting of
     /// the reaped process (`wait4`), as `top` and `time` count it.
     pub cpu_s: Option<f64>,
+    /// Time its threads were ready to paint but waited for a CPU that
+    /// another thread held, over every coat (`run_delay` in
+    /// `/proc/thread-self/schedstat`, as each painter measured it).
+    pub run_delay_s: f64,
     /// User-mode part of `cpu_s`.
     pub user_s: Option<f64>,
     /// Kernel part of `cpu_s`.
@@ -205,7 +209,8 @@ pub fn build(measured: Measured<'_>) -> RunReport {
     let painter_reports: Vec<PainterReport> = painters
         .iter()
         .zip(&farewells)
-        .map(|((hello, startup), farewell)| PainterReport {
+        .enumerate()
+        .map(|(index, ((hello, startup), farewell))| PainterReport {
             id: hello.painter_id,
             pid: hello.pid,
             core: hello.cores.first().copied(),
@@ -214,6 +219,7 @@ pub fn build(measured: Measured<'_>) -> RunReport {
             scheduler: hello.scheduler.name(),
             startup_s: startup.as_secs_f64(),
             cpu_s: usage(farewell).map(|u| u.cpu_s()),
+            run_delay_s: steps.facts.waited_s.get(index).copied().unwrap_or(0.0),
             user_s: usage(farewell).map(|u| u.user_s),
             sys_s: usage(farewell).map(|u| u.sys_s),
             max_rss_kib: farewell

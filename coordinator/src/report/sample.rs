@@ -33,6 +33,7 @@ pub(crate) fn sample_run() -> RunReport {
         scheduler: "async",
         startup_s: 0.01,
         cpu_s: Some(0.8),
+        run_delay_s: 0.0,
         user_s: Some(0.79),
         sys_s: Some(0.01),
         max_rss_kib: Some(4000),
