@@ -12,6 +12,7 @@ mod faults;
 mod fit;
 mod modes;
 mod processes;
+mod readme;
 mod schema;
 mod support;
 mod visual;

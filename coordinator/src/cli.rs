@@ -12,21 +12,21 @@ use crate::pin::Pin;
 
 const EXAMPLES: &str = "\
 Examples:
-  coordinator                                   the lecture's demo: every mode on 3 paintings
-  coordinator --paintings 6 --modes sequential,async   compare's options work without `compare`
-  coordinator plan                              the same, predicted: the ideal of each mode; runs nothing
-  coordinator run --mode async --dry 2s         one process hides long drying
-  coordinator run --mode parallel --paint 4s    then watch `top`: a painter per core, 100% while it paints
+  coordinator                                  the lecture's demo: every mode on 3 paintings
+  coordinator --paintings 6 --modes sequential,async   compare's options, without `compare`
+  coordinator plan                             the demo predicted: each mode's ideal; runs nothing
+  coordinator run --mode async --dry 2s        one process hides long drying
+  coordinator run --mode parallel --paint 4s   watch `top`: a painter per core, 100% as it paints
   coordinator compare --svg t.svg --trace t.json   a picture, and a trace for ui.perfetto.dev
-  coordinator compare --coats 2 --json | jq -c '.runs[] | {mode, wall_s, efficiency}'
-  source <(coordinator completions bash)        tab completion in this shell";
+  coordinator --coats 2 --json | jq -c '.runs[] | {mode, wall_s, efficiency}'
+  source <(coordinator completions bash)       tab completion in this shell";
 
 const COMPARE_EXAMPLES: &str = "\
 Examples:
   coordinator compare                            every mode, 3 paintings of 400ms + 800ms drying
   coordinator compare --modes sequential,async   only these two modes, drawn in two panels
   coordinator compare --paintings 8 --coats 2    more work: watch async and hybrid pull ahead
-  coordinator compare --dry 0ms                  no waiting: async gains nothing, parallelism still helps
+  coordinator compare --dry 0ms                  no drying: async gains nothing, parallel still does
   coordinator compare --json > runs.json         everything measured, for a script";
 
 const RUN_EXAMPLES: &str = "\
@@ -42,6 +42,10 @@ Examples:
   coordinator plan                               predict the demo before running it
   coordinator plan --modes async --paintings 5   one mode's ideal timeline
   coordinator plan --painters 3 --pin 0-1        3 painters on 2 cores: two of them share a core";
+
+/// Every `Examples:` section of `--help` (`tests/readme.rs` runs them).
+#[cfg(test)]
+const ALL_EXAMPLES: [&str; 4] = [EXAMPLES, COMPARE_EXAMPLES, RUN_EXAMPLES, PLAN_EXAMPLES];
 
 /// Concurrency and parallelism you can run, watch and measure.
 ///
@@ -67,7 +71,7 @@ pub struct Cli {
     /// The painter binary [default: `painter` beside this executable, else on PATH]
     #[arg(long, global = true, env = "ATELIER_PAINTER", value_name = "PATH")]
     pub painter: Option<PathBuf>,
-    /// No live progress display on the terminal (it is never shown when stdout or stderr is not a terminal).
+    /// No live progress display (it is drawn on stderr, and only when stderr is a terminal).
     #[arg(long, short, global = true)]
     pub quiet: bool,
 }
@@ -389,6 +393,19 @@ mod tests {
         clap_complete::generate(clap_complete::Shell::Bash, &mut Cli::command(), "coordinator", &mut script);
         let script = String::from_utf8(script).expect("utf-8");
         assert!(script.contains("auto none"), "bash completes --pin with auto and none");
+    }
+
+    #[test]
+    fn examples_fit_an_unwrapped_help() {
+        // clap wraps help at 100 columns when it cannot ask a terminal: an
+        // example wider than that would be cut in two, and its command with it.
+        for examples in ALL_EXAMPLES {
+            for line in examples.lines().skip(1) {
+                assert!(line.chars().count() <= 100, "too wide for --help: {line}");
+                assert!(line.trim_start().starts_with("coordinator ") || line.trim_start().starts_with("source "));
+                assert!(line.trim().contains("   ") || line.contains(" | "), "command and comment apart: {line}");
+            }
+        }
     }
 
     #[test]

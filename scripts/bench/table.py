@@ -154,7 +154,7 @@ def startup(t, work):
           f"/bin/true (posix_spawn) {fmt(py_floor and py_floor * 1000, '.2f', ' ms')}",
           fmt(py_pool / py_floor if py_pool and py_floor else None, ".2f", "x"))
     t.note(f"Python start method: {pool.get('start_method', 'n/a')}; a statically linked painter starts in about")
-    t.note("0.4 ms less (README, Performance): the rest of the gap is the dynamic loader and Rust's set-up")
+    t.note("0.4 ms less (docs/performance.md): the rest of the gap is the dynamic loader and Rust's set-up")
 
 
 def roundtrip(t, work):

@@ -1,0 +1,293 @@
+//! The examples of the README and of every `--help`, run the way a reader
+//! types them, and the output the README shows checked against real output.
+//!
+//! Each command runs in `bash` in a fresh folder, with this build's
+//! `coordinator` first on `PATH` (`target/release/coordinator` in the
+//! README means it too), so pipes, redirections and `source <(…)` work as
+//! written. The workloads of the commands that paint are shrunk twenty
+//! times (`--paint 4s` becomes `--paint 200ms`, and the default
+//! 400ms + 800ms is given as 20ms + 40ms), so that every ratio the README
+//! talks about is kept and the whole README runs in seconds; `plan`, which
+//! runs nothing, runs as written.
+//!
+//! Not run: `cargo …` (building, installing, and this very test),
+//! `top`/`ps` (they watch a run in another terminal) — each kind is named
+//! below, so that a new kind of command is not skipped without a word.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::support::{Finished, allowed_cores, finish, out_dir, serial, start};
+
+/// The README, as a reader sees it.
+fn readme() -> String {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md");
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// The fenced blocks of `markdown` in the language `language`, each as its lines.
+fn blocks(markdown: &str, language: &str) -> Vec<Vec<String>> {
+    let mut found = Vec::new();
+    let mut current: Option<Vec<String>> = None;
+    for line in markdown.lines() {
+        let fence = line.trim_start();
+        match &mut current {
+            None if fence.strip_prefix("```").is_some_and(|l| l.trim() == language) => current = Some(Vec::new()),
+            Some(lines) if fence.starts_with("```") => {
+                found.push(std::mem::take(lines));
+                current = None;
+            }
+            Some(lines) => lines.push(line.trim_start().to_owned()),
+            None => {}
+        }
+    }
+    found
+}
+
+/// What a line of a `sh` block is, to this test.
+#[derive(Debug, PartialEq)]
+enum Line {
+    /// A command to run.
+    Run(String),
+    /// Not run, for the reason given.
+    Skip(&'static str),
+}
+
+/// Classifies one line of a `sh` block (its `# comment` already removed).
+fn classify(line: &str) -> Line {
+    let line = line.strip_prefix("cargo build --release && ").unwrap_or(line);
+    let line = line.replace("target/release/coordinator", "coordinator");
+    let first = line.split_whitespace().next().unwrap_or_default();
+    match first {
+        "coordinator" | "source" => Line::Run(line),
+        "cargo" => Line::Skip("cargo: building, installing or testing"),
+        "top" | "ps" => Line::Skip("watches a run in another terminal"),
+        _ => panic!("the README has a command this test does not know how to run or skip: {line}"),
+    }
+}
+
+/// Removes a trailing `# comment` (outside quotes) and surrounding space.
+fn without_comment(line: &str) -> String {
+    let mut quote = None;
+    for (index, c) in line.char_indices() {
+        match (quote, c) {
+            (None, '\'' | '"') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            (None, '#') if index == 0 || line[..index].ends_with(' ') => return line[..index].trim().to_owned(),
+            _ => {}
+        }
+    }
+    line.trim().to_owned()
+}
+
+/// A duration as the README writes it (`400ms`, `4s`, `1.5s`), divided by 20.
+fn shrunk(duration: &str) -> String {
+    let (number, unit) = duration
+        .strip_suffix("ms")
+        .map(|n| (n, 1.0))
+        .or_else(|| duration.strip_suffix('s').map(|n| (n, 1000.0)))
+        .unwrap_or_else(|| panic!("a duration this test cannot shrink: {duration}"));
+    let ms: f64 = number.parse::<f64>().unwrap_or_else(|_| panic!("not a duration: {duration}")) * unit;
+    format!("{}ms", (ms / 20.0).round())
+}
+
+/// The command with its painting and drying shrunk twenty times; `plan`,
+/// `completions` and anything but the coordinator stay as written.
+fn small(command: &str) -> String {
+    let (head, tail) = match command.find(" | ").or_else(|| command.find(" > ")) {
+        Some(at) => command.split_at(at),
+        None => (command, ""),
+    };
+    let words: Vec<&str> = head.split_whitespace().collect();
+    if words.first() != Some(&"coordinator") || words.iter().any(|w| matches!(*w, "plan" | "completions")) {
+        return command.to_owned();
+    }
+    let mut out: Vec<String> = Vec::new();
+    let mut shrink_next = false;
+    for word in &words {
+        out.push(if shrink_next { shrunk(word) } else { (*word).to_owned() });
+        shrink_next = matches!(*word, "--paint" | "--dry" | "--file-wait" | "--net-wait");
+    }
+    if !words.contains(&"--paint") {
+        out.push("--paint 20ms".to_owned());
+    }
+    if !words.iter().any(|w| matches!(*w, "--dry" | "--file-wait" | "--net-wait")) {
+        out.push("--dry 40ms".to_owned());
+    }
+    format!("{}{tail}", out.join(" "))
+}
+
+/// Whether the command pins to cores this machine does not let us use.
+fn pins_elsewhere(command: &str) -> bool {
+    let allowed = allowed_cores();
+    let words: Vec<&str> = command.split_whitespace().collect();
+    words.windows(2).any(|pair| {
+        pair[0] == "--pin"
+            && pair[1]
+                .split(',')
+                .flat_map(|part| part.split('-'))
+                .any(|core| core.parse::<u32>().is_ok_and(|core| !allowed.contains(&core)))
+    })
+}
+
+/// Runs `command` with bash in `dir`, this build's coordinator first on `PATH`.
+fn sh(command: &str, dir: &Path) -> Finished {
+    let bin = Path::new(env!("CARGO_BIN_EXE_coordinator")).parent().expect("the binaries' folder");
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let mut bash = Command::new("bash");
+    bash.args(["-c", &format!("set -o pipefail; {command}")])
+        .current_dir(dir)
+        .env("PATH", path)
+        .env("COLUMNS", "80")
+        .env_remove("ATELIER_PAINTER")
+        .env_remove("RUST_LOG");
+    let mut finished = finish(start(bash), &[command.to_owned()]);
+    finished.command = format!("bash -c {command:?} (in {})", dir.display());
+    finished
+}
+
+/// Runs every command in `commands`, each in a fresh folder; fails on the
+/// first that does not exit 0.
+fn run_all(commands: &[String], what: &str) {
+    assert!(!commands.is_empty(), "{what}: no examples found");
+    for (index, command) in commands.iter().enumerate() {
+        if pins_elsewhere(command) {
+            eprintln!("skipped on this machine (its --pin names a core this process may not use): {command}");
+            continue;
+        }
+        if command.contains("| jq") && Command::new("jq").arg("--version").output().is_err() {
+            assert!(std::env::var_os("CI").is_none(), "jq is needed for: {command}");
+            eprintln!("skipped: jq is not installed: {command}");
+            continue;
+        }
+        let dir = out_dir(&format!("{what}-{index}"));
+        let finished = sh(&small(command), &dir);
+        if !finished.status.success() {
+            finished.fail(&format!("{what}: an example failed"));
+        }
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+#[test]
+fn the_readmes_commands_run() {
+    let _serial = serial();
+    let mut commands = Vec::new();
+    for block in blocks(&readme(), "sh") {
+        for line in block.iter().map(|l| without_comment(l)).filter(|l| !l.is_empty()) {
+            if let Line::Run(command) = classify(&line) {
+                commands.push(command);
+            }
+        }
+    }
+    run_all(&commands, "readme");
+}
+
+#[test]
+fn every_help_example_runs() {
+    let _serial = serial();
+    let mut commands = Vec::new();
+    for subcommand in ["", "compare", "run", "plan"] {
+        let mut args: Vec<String> = subcommand.split_whitespace().map(str::to_owned).collect();
+        args.push("--help".into());
+        let help = crate::support::run(&args);
+        if !help.status.success() {
+            help.fail("--help failed");
+        }
+        let examples: Vec<String> = help
+            .stdout
+            .lines()
+            .skip_while(|line| line.trim() != "Examples:")
+            .skip(1)
+            .take_while(|line| line.starts_with("  "))
+            .map(|line| line.trim().split("   ").next().unwrap_or_default().trim().to_owned())
+            .collect();
+        if examples.is_empty() {
+            help.fail("this --help has no examples");
+        }
+        commands.extend(examples);
+    }
+    run_all(&commands, "help");
+}
+
+/// The README's `text` blocks that show a command's output: their first
+/// line is `$ command`.
+fn shown_outputs() -> Vec<(String, Vec<String>)> {
+    let markdown = readme();
+    let mut shown = Vec::new();
+    // Keep the indentation of output lines: they are compared as printed.
+    let mut in_block = false;
+    let mut current: Vec<String> = Vec::new();
+    for line in markdown.lines() {
+        if line.trim_start().starts_with("```") {
+            if in_block {
+                if let Some(command) = current.first().and_then(|first| first.strip_prefix("$ ")) {
+                    shown.push((command.to_owned(), current[1..].to_vec()));
+                }
+                current.clear();
+            }
+            in_block = !in_block && line.trim_start() == "```text";
+            continue;
+        }
+        if in_block {
+            current.push(line.to_owned());
+        }
+    }
+    shown
+}
+
+/// Whether `shown` appear in `real` in the same order (other lines between them allowed).
+fn in_order<'a>(shown: impl IntoIterator<Item = &'a String>, real: &str) -> Result<(), String> {
+    let mut real = real.lines();
+    for line in shown {
+        if line.trim().is_empty() {
+            continue;
+        }
+        if !real.any(|r| r.trim_end() == line.trim_end()) {
+            return Err(line.clone());
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn the_output_the_readme_shows_is_what_the_commands_print() {
+    let _serial = serial();
+    let shown = shown_outputs();
+    assert!(shown.iter().any(|(command, _)| command.starts_with("coordinator plan")), "the README shows a plan");
+    // The README was made on a 2-core machine: where this one is the same,
+    // `plan`, which measures nothing, must print exactly the lines shown.
+    let same_machine = allowed_cores() == [0, 1];
+    for (index, (command, lines)) in shown.iter().enumerate() {
+        let exact = same_machine && command.starts_with("coordinator plan");
+        let dir = out_dir(&format!("readme-output-{index}"));
+        let finished = sh(&small(command), &dir);
+        if !finished.status.success() {
+            finished.fail("a command whose output the README shows failed");
+        }
+        // Numbers measured vary from run to run; the words around them do not.
+        let checked: Vec<&String> = lines.iter().filter(|l| exact || !l.chars().any(|c| c.is_ascii_digit())).collect();
+        assert!(!checked.is_empty(), "nothing to check in the output shown for {command}");
+        if let Err(line) = in_order(checked, &finished.stdout) {
+            finished.fail(&format!(
+                "the README shows this line, which the command does not print (or not in this order):\n{line}"
+            ));
+        }
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+#[test]
+fn commands_are_read_the_way_a_shell_reads_them() {
+    assert_eq!(without_comment("coordinator plan   # predict"), "coordinator plan");
+    assert_eq!(without_comment("jq -r '.runs[] | \"#\\(.mode)\"'"), "jq -r '.runs[] | \"#\\(.mode)\"'");
+    assert_eq!(classify("cargo build --release && target/release/coordinator"), Line::Run("coordinator".into()));
+    assert!(matches!(classify("cargo test --workspace"), Line::Skip(_)));
+    assert_eq!(
+        small("coordinator run --mode async --paint 4s"),
+        "coordinator run --mode async --paint 200ms --dry 40ms"
+    );
+    assert_eq!(small("coordinator --json | jq ."), "coordinator --json --paint 20ms --dry 40ms | jq .");
+    assert_eq!(small("coordinator plan --dry 2s"), "coordinator plan --dry 2s");
+    assert_eq!(shrunk("1.5s"), "75ms");
+}
