@@ -96,3 +96,12 @@ fn with_nothing_to_paint_the_async_caption_speaks_only_of_drying() {
     let text = finished.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(!text.contains("one stroke at a time") && text.contains("nothing to paint"), "{}", finished.stdout);
 }
+
+#[test]
+fn the_plan_fits_at_60_80_and_120_columns() {
+    for columns in [60, 80, 120] {
+        let finished = at_width("plan --paintings 8 --coats 2 --painters 3", columns, &format!("fit-plan-{columns}"));
+        fits(&finished, columns);
+        assert!(finished.stdout.contains("ideal"), "{}", finished.stdout);
+    }
+}

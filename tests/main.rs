@@ -6,6 +6,7 @@
 //! holds [`support::serial`], so that timing claims are not disturbed by
 //! another test's painters on this machine's few cores.
 
+mod browser;
 mod cli;
 mod errors;
 mod faults;

@@ -14,14 +14,14 @@ use crate::support::{Finished, args, f64_of, out_dir, run, serial};
 const WORKLOAD: &str = "--paintings 3 --paint 60ms --dry 60ms";
 
 /// One `compare`, with its JSON, its trace and its picture.
-struct Compared {
-    report: Value,
-    trace: Value,
-    svg: String,
+pub struct Compared {
+    pub report: Value,
+    pub trace: Value,
+    pub svg: String,
 }
 
 /// The `compare` every test here reads, run once for all of them.
-fn compared() -> &'static Compared {
+pub fn compared() -> &'static Compared {
     static COMPARED: OnceLock<Compared> = OnceLock::new();
     COMPARED.get_or_init(|| {
         let _serial = serial();

@@ -80,7 +80,8 @@ pub fn write(
 
     let mut head = String::new();
     let mut y = title(&mut head, workload, calibration, runs, width);
-    y = legend(&mut head, y, workload.coats);
+    let saves = runs.iter().flat_map(|r| &r.segments).any(|s| s.kind == SegmentKind::Save);
+    y = legend(&mut head, y, width, workload.coats, saves);
     let top = y;
     let mut scratch = String::new();
     for run in runs {
@@ -153,54 +154,100 @@ fn title(out: &mut String, workload: &Workload, calibration: &Calibration, runs:
     y + 10.0
 }
 
-/// The key to the picture; returns the y below it.
-fn legend(out: &mut String, y: f64, coats: u32) -> f64 {
-    let top = y + 8.0;
-    let mid = top + 8.0;
-    let base = mid + 4.5;
-    let mut x = 20.0;
-    for i in 0..3u32 {
-        let colour = palette::painting(i + 1);
-        block(out, x + 18.0 * f64::from(i), top, 16.0, 16.0, &colour.hex(), "legend");
-        let ink = colour.ink().hex();
-        let attributes = format!(r#"fill="{ink}" font-size="11" font-weight="bold" text-anchor="middle""#);
-        text(out, x + 18.0 * f64::from(i) + 8.0, base, &(i + 1).to_string(), &attributes);
-    }
-    x += 58.0;
-    if coats > 1 {
-        text(out, x, base, &format!("painting n, coat c/{coats}: the CPU is busy"), "");
-        x += 250.0;
+/// The key to the picture, on as many lines as `width` needs; returns
+/// the y below it.
+fn legend(out: &mut String, y: f64, width: f64, coats: u32, saves: bool) -> f64 {
+    // Each key: how wide it is, and how to draw it at (x, top).
+    type Draw<'a> = Box<dyn Fn(&mut String, f64, f64) + 'a>;
+    let base = |top: f64| top + 12.5;
+    let mut keys: Vec<(f64, Draw<'_>)> = Vec::new();
+    let painting = if coats > 1 {
+        format!("painting n, coat c/{coats}: the CPU is busy")
     } else {
-        text(out, x, base, "painting n: the CPU is busy", "");
-        x += 192.0;
+        "painting n: the CPU is busy".to_owned()
+    };
+    let painting_width = 58.0 + 6.6 * painting.chars().count() as f64;
+    keys.push((
+        painting_width,
+        Box::new(move |out, x, top| {
+            for i in 0..3u32 {
+                let colour = palette::painting(i + 1);
+                let left = x + 18.0 * f64::from(i);
+                block(out, left, top, 16.0, 16.0, &colour.hex(), "legend");
+                let ink = colour.ink().hex();
+                let attributes = format!(r#"fill="{ink}" font-size="11" font-weight="bold" text-anchor="middle""#);
+                text(out, left + 8.0, base(top), &(i + 1).to_string(), &attributes);
+            }
+            text(out, x + 58.0, base(top), &painting, "");
+        }),
+    ));
+    for (colour, label, key_width) in
+        [(palette::FILE_WAIT, "drying: disk wait", 150.0), (palette::NET_WAIT, "network wait", 124.0)]
+    {
+        keys.push((
+            key_width,
+            Box::new(move |out, x, top| {
+                block(out, x, top, 28.0, 16.0, &colour.hex(), "legend");
+                text(out, x + 34.0, base(top), label, "");
+            }),
+        ));
     }
-    block(out, x, top, 28.0, 16.0, &palette::FILE_WAIT.hex(), "legend");
-    text(out, x + 34.0, base, "drying: disk wait", "");
-    x += 150.0;
-    block(out, x, top, 28.0, 16.0, &palette::NET_WAIT.hex(), "legend");
-    text(out, x + 34.0, base, "network wait", "");
-    x += 124.0;
-    let _ =
-        writeln!(out, r#"<line x1="{x}" y1="{top}" x2="{x}" y2="{}" stroke="{INK}" stroke-width="2"/>"#, top + 16.0);
-    text(out, x + 6.0, base, "measured end", "");
-    x += 108.0;
-    let _ = writeln!(
-        out,
-        r#"<line x1="{x}" y1="{top}" x2="{x}" y2="{}" stroke="{IDEAL}" stroke-width="2" stroke-dasharray="4,3"/>"#,
-        top + 16.0
-    );
-    text(out, x + 6.0, base, "ideal end", "");
-    x += 84.0;
-    let _ = writeln!(
-        out,
-        r#"<polyline points="{x},{b} {},{b} {},{t} {},{t}" fill="none" stroke="{CPU}" stroke-width="1.5"/>"#,
-        x + 8.0,
-        x + 8.0,
-        x + 26.0,
-        b = top + 16.0,
-        t = top + 2.0
-    );
-    text(out, x + 32.0, base, "CPU use (top: all its cores)", "");
+    if saves {
+        keys.push((
+            156.0,
+            Box::new(|out, x, top| {
+                block(out, x, top + 16.0 - SAVE_MARK, 28.0, SAVE_MARK, &palette::SAVE.hex(), "legend");
+                text(out, x + 34.0, base(top), "saving the picture", "");
+            }),
+        ));
+    }
+    keys.push((
+        108.0,
+        Box::new(|out, x, top| {
+            let _ = writeln!(
+                out,
+                r#"<line x1="{x}" y1="{top}" x2="{x}" y2="{}" stroke="{INK}" stroke-width="2"/>"#,
+                top + 16.0
+            );
+            text(out, x + 6.0, base(top), "measured end", "");
+        }),
+    ));
+    keys.push((
+        84.0,
+        Box::new(|out, x, top| {
+            let _ = writeln!(
+                out,
+                r#"<line x1="{x}" y1="{top}" x2="{x}" y2="{}" stroke="{IDEAL}" stroke-width="2" stroke-dasharray="4,3"/>"#,
+                top + 16.0
+            );
+            text(out, x + 6.0, base(top), "ideal end", "");
+        }),
+    ));
+    keys.push((
+        210.0,
+        Box::new(|out, x, top| {
+            let _ = writeln!(
+                out,
+                r#"<polyline points="{x},{b} {},{b} {},{t} {},{t}" fill="none" stroke="{CPU}" stroke-width="1.5"/>"#,
+                x + 8.0,
+                x + 8.0,
+                x + 26.0,
+                b = top + 16.0,
+                t = top + 2.0
+            );
+            text(out, x + 32.0, base(top), "CPU use (top: all its cores)", "");
+        }),
+    ));
+    let mut top = y + 8.0;
+    let mut x = 20.0;
+    for (key_width, draw) in keys {
+        if x > 20.0 && x + key_width > width - 20.0 {
+            x = 20.0;
+            top += 24.0;
+        }
+        draw(out, x, top);
+        x += key_width;
+    }
     top + 24.0
 }
 

@@ -1,0 +1,115 @@
+//! The `--svg` picture as a real browser draws it: Debian's `chromium`,
+//! headless, takes a screenshot, and the test reads its pixels. Each
+//! painting's block is drawn in its colour, and the dashed ideal line
+//! never shows on top of a block.
+//!
+//! Without `chromium` on the machine the test says so and passes, except
+//! under `CI=true`, where a missing browser is a failure.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::support::out_dir;
+use crate::visual::compared;
+
+/// `chromium`, if it is there; under `CI=true` it must be.
+fn chromium() -> Option<&'static str> {
+    let found = Command::new("chromium").arg("--version").output().is_ok_and(|o| o.status.success());
+    if found {
+        return Some("chromium");
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "chromium is missing, and CI=true: install Debian's `chromium` package"
+    );
+    eprintln!("skipped: no chromium on this machine");
+    None
+}
+
+/// An RGB screenshot of `svg`, `width` × `height` pixels.
+struct Screenshot {
+    width: usize,
+    pixels: Vec<[u8; 3]>,
+}
+
+impl Screenshot {
+    fn take(browser: &str, svg: &Path, width: u32, height: u32) -> Self {
+        let png = svg.with_extension("png");
+        let status = Command::new(browser)
+            .args(["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--force-device-scale-factor=1"])
+            .arg(format!("--screenshot={}", png.display()))
+            .arg(format!("--window-size={width},{height}"))
+            .arg(svg)
+            .output()
+            .expect("chromium runs");
+        assert!(png.is_file(), "no screenshot: {}", String::from_utf8_lossy(&status.stderr));
+        let file = std::io::BufReader::new(std::fs::File::open(&png).expect("the screenshot"));
+        let mut reader = png::Decoder::new(file).read_info().expect("a PNG");
+        let mut buffer = vec![0; reader.output_buffer_size().expect("a size")];
+        let info = reader.next_frame(&mut buffer).expect("a frame");
+        let channels = info.color_type.samples();
+        assert_eq!(info.bit_depth, png::BitDepth::Eight);
+        let pixels = buffer[..info.buffer_size()].chunks(channels).map(|p| [p[0], p[1], p[2]]).collect();
+        Self { width: info.width as usize, pixels }
+    }
+
+    fn at(&self, x: f64, y: f64) -> [u8; 3] {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let (x, y) = (x.floor() as usize, y.floor() as usize);
+        self.pixels[y * self.width + x]
+    }
+}
+
+/// `#rrggbb` as RGB.
+fn rgb(hex: &str) -> [u8; 3] {
+    let channel = |i: usize| u8::from_str_radix(&hex[1 + 2 * i..3 + 2 * i], 16).expect("a hex colour");
+    [channel(0), channel(1), channel(2)]
+}
+
+fn close(a: [u8; 3], b: [u8; 3]) -> bool {
+    a.iter().zip(b).all(|(x, y)| x.abs_diff(y) <= 6)
+}
+
+#[test]
+fn a_browser_draws_every_block_in_its_colour_and_the_ideal_line_behind_them() {
+    let Some(browser) = chromium() else { return };
+    let svg = &compared().svg;
+    let out = out_dir("browser");
+    let path = out.join("timeline.svg");
+    std::fs::write(&path, svg).expect("write the picture");
+    let document = roxmltree::Document::parse(svg).expect("XML");
+    let root = document.root_element();
+    let number = |node: roxmltree::Node<'_, '_>, name: &str| -> f64 {
+        node.attribute(name).and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("no {name} on {node:?}"))
+    };
+    let (width, height) = (number(root, "width"), number(root, "height"));
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let shot = Screenshot::take(browser, &path, width as u32, height as u32);
+
+    let blocks: Vec<_> = root.descendants().filter(|n| n.attribute("class") == Some("paint")).collect();
+    assert!(blocks.len() >= 15, "a block per painting and mode");
+    for block in &blocks {
+        let (x, y, w) = (number(*block, "x"), number(*block, "y"), number(*block, "width"));
+        let fill = rgb(block.attribute("fill").expect("a fill"));
+        // Near the top left corner, clear of the label in the middle.
+        let seen = shot.at(x + w.min(6.0) / 2.0, y + 3.0);
+        assert!(close(seen, fill), "a block filled {fill:?} shows {seen:?} at ({x}, {y})");
+    }
+    // Wherever the ideal line crosses a block, the block is on top.
+    for ideal in root.descendants().filter(|n| n.attribute("class") == Some("ideal")) {
+        let x = number(ideal, "x1");
+        let panel = ideal.parent().expect("a panel");
+        let blocks =
+            panel.descendants().filter(|b| matches!(b.attribute("class"), Some("paint" | "file-wait" | "net-wait")));
+        let crossed = blocks.filter(|b| {
+            let left = number(*b, "x");
+            left + 2.0 < x && x < left + number(*b, "width") - 2.0
+        });
+        for block in crossed {
+            let fill = rgb(block.attribute("fill").expect("a fill"));
+            let seen = shot.at(x, number(block, "y") + 3.0);
+            assert!(close(seen, fill), "the ideal line shows through a block at x {x}: {seen:?}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(out);
+}
