@@ -515,10 +515,12 @@ fn cpu_band(out: &mut String, run: &RunReport, painter: usize, axis: &Axis, y: f
     let bottom = y + CPU_BAND - 2.0;
     // As `top` says it: 100% is one core, a process with two threads can reach 200%.
     let mean = crate::sampler::average(&report.cpu_samples, 0.0, run.wall_s);
-    let label = match (mean, report.lanes) {
+    // Full is all the cores its threads could use at once: 4 threads on 2 cores fill them at 200%.
+    let cores = crate::report::sparkline::cores(run, report);
+    let label = match (mean, cores) {
         (None, _) => "CPU use".to_owned(),
         (Some(m), 0 | 1) => format!("CPU use {:.0}%", m * 100.0),
-        (Some(m), lanes) => format!("CPU use {:.0}% of {}%", m * 100.0, lanes * 100),
+        (Some(m), cores) => format!("CPU use {:.0}% of {}%", m * 100.0, cores * 100),
     };
     text(out, 20.0, y + CPU_BAND / 2.0 + 4.0, &label, &format!(r#"fill="{CPU}" font-size="11""#));
     let _ = writeln!(
@@ -527,7 +529,7 @@ fn cpu_band(out: &mut String, run: &RunReport, painter: usize, axis: &Axis, y: f
         axis.x(run.wall_s) - LEFT,
         CPU_BAND - 2.0
     );
-    let points = steps(&report.cpu_samples, run.wall_s, f64::from(report.lanes.max(1)));
+    let points = steps(&report.cpu_samples, run.wall_s, f64::from(cores));
     if !points.is_empty() {
         let to_xy = |&(t, used): &(f64, f64)| format!("{:.1},{:.1}", axis.x(t), bottom - used * (CPU_BAND - 4.0));
         let line: Vec<String> = points.iter().map(to_xy).collect();
@@ -631,5 +633,15 @@ mod tests {
         assert_eq!(svg.matches(r#"class="net-wait""#).count(), 2);
         assert_eq!(svg.matches(r#"class="cpu""#).count(), 1);
         assert!(svg.contains("ideal 1.20s") && svg.contains("measured 1.20s"));
+    }
+
+    #[test]
+    fn four_threads_on_two_cores_are_full_at_200_percent() {
+        let mut run = sample_run();
+        run.painters[0].lanes = 4;
+        run.painters[0].cores = vec![0, 1, 0, 1];
+        let mut out = String::new();
+        cpu_band(&mut out, &run, 0, &Axis::new(1.2, WIDTH), 0.0);
+        assert!(out.contains("of 200%") && !out.contains("400%"), "{out}");
     }
 }
