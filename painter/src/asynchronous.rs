@@ -142,6 +142,7 @@ impl Scheduler {
                 self.outbox.flush();
                 self.outbox.send(calibrate::measure(sample, &seeds));
             }
+            ToPainter::Ping { seq } => self.outbox.pong(seq),
             ToPainter::Shutdown => self.shutting_down = true,
         }
     }

@@ -24,6 +24,7 @@ pub fn run(mut inbox: Inbox<impl Read>, outbox: &Outbox, settings: &Settings) {
                 outbox.flush();
                 outbox.send(calibrate::measure(sample, &seeds));
             }
+            ToPainter::Ping { seq } => outbox.pong(seq),
             ToPainter::Shutdown => return,
         }
     }

@@ -30,6 +30,7 @@ pub mod fault;
 pub mod inbox;
 pub mod outbox;
 pub mod painting;
+pub mod probe;
 pub mod process;
 pub mod save;
 pub mod threads;
@@ -45,4 +46,7 @@ pub struct Settings {
     pub out_dir: PathBuf,
     /// Async scheduler: strokes painted between two yields to the runtime.
     pub slice_strokes: u64,
+    /// Send finished pictures home over stdout instead of saving them: a
+    /// painter on another host has no access to the coordinator's folder.
+    pub pictures_home: bool,
 }

@@ -39,6 +39,10 @@ struct Args {
     /// Async scheduler: strokes between two yields to the runtime.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..))]
     slice_strokes: u64,
+    /// Send finished pictures back over stdout instead of saving them in
+    /// `--out`: for a painter on another host.
+    #[arg(long)]
+    pictures_home: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -49,6 +53,24 @@ enum SchedulerArg {
 }
 
 fn main() -> ExitCode {
+    // `painter --probe`: one line about this host, for a coordinator about
+    // to plan painters here (see `painter::probe`).
+    if std::env::args_os().nth(1).is_some_and(|arg| arg == "--probe") {
+        return match painter::probe::line() {
+            Ok(line) => {
+                use std::io::Write;
+                // The one time a painter's stdout carries text, not frames.
+                match writeln!(std::io::stdout().lock(), "{line}") {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(_) => ExitCode::FAILURE,
+                }
+            }
+            Err(error) => {
+                eprintln!("painter --probe: cannot read this process's allowed cores: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if std::io::stdin().is_terminal() {
         eprintln!(
             "painter: this is one of atelier's worker processes. It speaks a binary protocol on\n\
@@ -114,7 +136,8 @@ fn run(args: &Args) -> anyhow::Result<()> {
     outbox.flush();
     tracing::debug!(painter = args.id, ?lane_cores, scheduler = scheduler.name(), "ready");
 
-    let settings = Settings { out_dir: args.out.clone(), slice_strokes: args.slice_strokes };
+    let settings =
+        Settings { out_dir: args.out.clone(), slice_strokes: args.slice_strokes, pictures_home: args.pictures_home };
     match scheduler {
         Scheduler::Blocking => blocking::run(Inbox::new(stdin), &outbox, &settings),
         Scheduler::Async => asynchronous::run(stdin, &outbox, &settings)?,

@@ -60,6 +60,13 @@ impl Outbox {
         self.send(FromPainter::Event(protocol::Event { job, lane, coat, at_ns: protocol::clock::now_ns(), kind }));
     }
 
+    /// Answers the coordinator's `Ping` at once with the time now on this
+    /// machine's clock, from which it works out how far this clock is from its own.
+    pub fn pong(&self, seq: u32) {
+        self.send(FromPainter::Pong { seq, at_ns: protocol::clock::now_ns() });
+        self.flush();
+    }
+
     /// Writes whatever is buffered to the pipe. Call it before waiting or
     /// painting for a while; with nothing buffered it makes no system call.
     pub fn flush(&self) {

@@ -144,7 +144,13 @@ impl Painting {
             return;
         };
         let saved = picture.png.map_err(|source| crate::Error::Save { path: save::file_name(job).into(), source });
-        let message = match saved.and_then(|png| save::png(&settings.out_dir, job, &png)) {
+        let saved = if settings.pictures_home {
+            // The coordinator writes it where it belongs, and names the path.
+            saved.map(|png| save::send_home(job, &png, outbox))
+        } else {
+            saved.and_then(|png| save::png(&settings.out_dir, job, &png))
+        };
+        let message = match saved {
             Ok(path) => FromPainter::JobDone(JobDone {
                 job,
                 lane,

@@ -34,6 +34,20 @@ pub fn png(dir: &Path, id: u32, png: &[u8]) -> Result<PathBuf, Error> {
     Ok(path)
 }
 
+/// Sends `png` home over stdout, in [`protocol::Picture`] parts that fit
+/// in a frame, and returns the file name the coordinator will save it under.
+pub fn send_home(id: u32, png: &[u8], outbox: &crate::outbox::Outbox) -> PathBuf {
+    let mut parts = png.chunks(protocol::PICTURE_PART).peekable();
+    if parts.peek().is_none() {
+        outbox.send(protocol::FromPainter::Picture(protocol::Picture { job: id, last: true, bytes: Vec::new() }));
+    }
+    while let Some(part) = parts.next() {
+        let last = parts.peek().is_none();
+        outbox.send(protocol::FromPainter::Picture(protocol::Picture { job: id, last, bytes: part.to_vec() }));
+    }
+    PathBuf::from(file_name(id))
+}
+
 /// Encodes `rgb` (a whole canvas) as a PNG, in memory.
 ///
 /// # Errors

@@ -52,6 +52,7 @@ pub fn run(
                             outbox.flush();
                             outbox.send(calibrate::measure(sample, &seeds));
                         }
+                        ToPainter::Ping { seq } => outbox.pong(seq),
                         ToPainter::Shutdown => break,
                     }
                 }

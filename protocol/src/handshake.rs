@@ -23,7 +23,15 @@ pub fn hello(painter_id: u32, cores: Vec<u32>, lanes: u32, scheduler: Scheduler)
         cores,
         lanes,
         scheduler,
+        host: host_name(),
     })
+}
+
+/// This machine's name as its own kernel knows it (`uname -n`, which a UTS
+/// namespace can set); empty if it cannot be read.
+#[must_use]
+pub fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname").map(|name| name.trim().to_owned()).unwrap_or_default()
 }
 
 /// Checks the payload of a painter's first frame.

@@ -26,6 +26,6 @@ pub mod message;
 
 pub use error::Error;
 pub use message::{
-    DryKind, Effort, Event, EventKind, FromPainter, Goodbye, Hello, Job, JobDone, JobFailed, PROTOCOL_VERSION,
-    Scheduler, ToPainter,
+    DryKind, Effort, Event, EventKind, FromPainter, Goodbye, Hello, Job, JobDone, JobFailed, PICTURE_PART,
+    PROTOCOL_VERSION, Picture, Scheduler, ToPainter,
 };

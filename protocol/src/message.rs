@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// The version of this protocol. A painter says it in [`Hello`]; a
 /// coordinator refuses to work with a painter that speaks another one.
-pub const PROTOCOL_VERSION: u32 = 3;
+pub const PROTOCOL_VERSION: u32 = 4;
 
 /// How a painter process schedules the jobs it is given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,6 +55,9 @@ pub struct Hello {
     pub lanes: u32,
     /// How it schedules its jobs.
     pub scheduler: Scheduler,
+    /// The name of the machine it runs on (`uname -n`), so that a report
+    /// of painters on several hosts can tell them apart.
+    pub host: String,
 }
 
 /// One painting to make.
@@ -91,6 +94,12 @@ pub enum ToPainter {
     Job(Job),
     /// No more work: finish what you hold, answer [`Goodbye`], and exit.
     Shutdown,
+    /// Answer [`FromPainter::Pong`] at once, with the time on your clock:
+    /// how the coordinator learns a remote painter's clock offset.
+    Ping {
+        /// Echoed in the answer.
+        seq: u32,
+    },
 }
 
 /// Painter → coordinator.
@@ -113,6 +122,17 @@ pub enum FromPainter {
     JobFailed(JobFailed),
     /// The answer to [`ToPainter::Shutdown`]; the last message.
     Goodbye(Goodbye),
+    /// The answer to [`ToPainter::Ping`].
+    Pong {
+        /// The ping's `seq`.
+        seq: u32,
+        /// When the painter read the ping, on its own `CLOCK_MONOTONIC`.
+        at_ns: u64,
+    },
+    /// Part of a finished painting's PNG, for a painter that sends its
+    /// pictures home (one on another host) instead of saving them: the
+    /// parts of one picture come in order, before its `JobDone`.
+    Picture(Picture),
 }
 
 impl FromPainter {
@@ -126,6 +146,8 @@ impl FromPainter {
             Self::JobDone(_) => "JobDone",
             Self::JobFailed(_) => "JobFailed",
             Self::Goodbye(_) => "Goodbye",
+            Self::Pong { .. } => "Pong",
+            Self::Picture(_) => "Picture",
         }
     }
 }
@@ -227,3 +249,18 @@ pub struct Goodbye {
     /// Peak resident memory of the painter itself (`VmHWM`), in KiB.
     pub max_rss_kib: u64,
 }
+
+/// Part of a painting's PNG, travelling home over the pipe.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Picture {
+    /// Which painting.
+    pub job: u32,
+    /// Whether this is the last part.
+    pub last: bool,
+    /// The bytes, at most [`PICTURE_PART`] of them.
+    pub bytes: Vec<u8>,
+}
+
+/// The most bytes of a picture in one [`Picture`] message, leaving room
+/// under the frame limit for the rest of the message.
+pub const PICTURE_PART: usize = crate::frame::MAX_FRAME_LEN - 1024;

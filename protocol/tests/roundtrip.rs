@@ -20,7 +20,7 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 use protocol::frame::{self, FrameCodec, HEADER_LEN, MAX_FRAME_LEN, MessageCodec};
 use protocol::{
-    DryKind, Effort, Error, Event, EventKind, FromPainter, Goodbye, Hello, Job, JobDone, JobFailed, Scheduler,
+    DryKind, Effort, Error, Event, EventKind, FromPainter, Goodbye, Hello, Job, JobDone, JobFailed, Picture, Scheduler,
     ToPainter, codec, handshake,
 };
 use serde::Serialize;
@@ -84,14 +84,15 @@ fn event_kind() -> impl Strategy<Value = EventKind> {
 }
 
 fn hello() -> impl Strategy<Value = Hello> {
-    (u32_any(), u32_any(), u32_any(), vec(u32_any(), 0..80), u32_any(), scheduler()).prop_map(
-        |(protocol_version, pid, painter_id, cores, lanes, scheduler)| Hello {
+    (u32_any(), u32_any(), u32_any(), vec(u32_any(), 0..80), u32_any(), scheduler(), "[a-z0-9.-]{0,20}").prop_map(
+        |(protocol_version, pid, painter_id, cores, lanes, scheduler, host)| Hello {
             protocol_version,
             pid,
             painter_id,
             cores,
             lanes,
             scheduler,
+            host,
         },
     )
 }
@@ -140,6 +141,7 @@ fn to_painter() -> impl Strategy<Value = ToPainter> {
             .prop_map(|(sample, seeds)| ToPainter::Calibrate { sample, seeds }),
         job().prop_map(ToPainter::Job),
         Just(ToPainter::Shutdown),
+        u32_any().prop_map(|seq| ToPainter::Ping { seq }),
     ]
 }
 
@@ -151,6 +153,9 @@ fn from_painter() -> impl Strategy<Value = FromPainter> {
         job_done().prop_map(FromPainter::JobDone),
         job_failed().prop_map(FromPainter::JobFailed),
         goodbye().prop_map(FromPainter::Goodbye),
+        (u32_any(), u64_any()).prop_map(|(seq, at_ns)| FromPainter::Pong { seq, at_ns }),
+        (u32_any(), proptest::bool::ANY, vec(proptest::num::u8::ANY, 0..300))
+            .prop_map(|(job, last, bytes)| FromPainter::Picture(Picture { job, last, bytes })),
     ]
 }
 
@@ -159,7 +164,7 @@ fn from_painter() -> impl Strategy<Value = FromPainter> {
 #[allow(dead_code)]
 fn every_variant_has_a_strategy(to: &ToPainter, from: &FromPainter) {
     match to {
-        ToPainter::Calibrate { .. } | ToPainter::Job(_) | ToPainter::Shutdown => {}
+        ToPainter::Calibrate { .. } | ToPainter::Job(_) | ToPainter::Shutdown | ToPainter::Ping { .. } => {}
     }
     match from {
         FromPainter::Hello(_)
@@ -167,7 +172,9 @@ fn every_variant_has_a_strategy(to: &ToPainter, from: &FromPainter) {
         | FromPainter::Event(_)
         | FromPainter::JobDone(_)
         | FromPainter::JobFailed(_)
-        | FromPainter::Goodbye(_) => {}
+        | FromPainter::Goodbye(_)
+        | FromPainter::Pong { .. }
+        | FromPainter::Picture(_) => {}
     }
 }
 
