@@ -19,8 +19,9 @@ use anyhow::{Context, bail};
 use serde::Serialize;
 
 use crate::calibrate::{self, Calibration};
-use crate::cli::{Cli, Command, FileArgs, PlanArgs, WorkloadArgs};
+use crate::cli::{Cli, Command, FileArgs, HostsArgs, PlanArgs, WorkloadArgs};
 use crate::dispatch::{self, Interrupted, Policy};
+use crate::hosts::{self, Cluster};
 use crate::mode::Mode;
 use crate::painter::Launch;
 use crate::pool::Pool;
@@ -43,21 +44,25 @@ pub fn main(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let (modes, args, json, compare, files): (Vec<Mode>, WorkloadArgs, bool, bool, FileArgs) = match cli.command {
-        Some(Command::Run(run)) => (vec![run.mode], run.workload, run.json, false, run.files),
-        Some(Command::Compare(compare)) => (compare.modes.modes(), compare.workload, compare.json, true, compare.files),
-        Some(Command::Plan(plan)) => return print_plan(&plan),
-        Some(Command::Completions { shell }) => {
-            let mut command = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(shell, &mut command, "coordinator", &mut std::io::stdout());
-            return Ok(ExitCode::SUCCESS);
-        }
-        None => bail!("no command"),
-    };
-    let workload = Workload::from_args(&args)?;
+    let (modes, args, json, compare, files, hosts): (Vec<Mode>, WorkloadArgs, bool, bool, FileArgs, HostsArgs) =
+        match cli.command {
+            Some(Command::Run(run)) => (vec![run.mode], run.workload, run.json, false, run.files, run.hosts),
+            Some(Command::Compare(compare)) => {
+                (compare.modes.modes(), compare.workload, compare.json, true, compare.files, compare.hosts)
+            }
+            Some(Command::Plan(plan)) => return print_plan(&plan),
+            Some(Command::Completions { shell }) => {
+                let mut command = <Cli as clap::CommandFactory>::command();
+                clap_complete::generate(shell, &mut command, "coordinator", &mut std::io::stdout());
+                return Ok(ExitCode::SUCCESS);
+            }
+            None => bail!("no command"),
+        };
+    let mut workload = Workload::from_args(&args)?;
     files::check(&files)?;
     let binary = painter_binary(cli.painter.as_deref())?;
     workload.output_folder("")?;
+    let cluster = hosts::open(&hosts, &binary, &args, &mut workload).await?;
     let mut interrupts = Interrupts::install().context("cannot listen for Ctrl-C")?;
 
     let mut progress = Progress::new(cli.quiet);
@@ -80,7 +85,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     progress.say("");
     for mode in modes {
         progress.start_mode(mode.name(), workload.paintings);
-        let run = run_mode(&binary, &workload, &calibration, mode, &mut interrupts, &mut progress).await;
+        let run =
+            run_mode(&binary, &workload, &calibration, cluster.as_ref(), mode, &mut interrupts, &mut progress).await;
         progress.end_mode();
         match run {
             Ok(run) => runs.push(run),
@@ -132,14 +138,23 @@ async fn run_mode(
     binary: &Path,
     workload: &Workload,
     calibration: &Calibration,
+    cluster: Option<&std::sync::Arc<Cluster>>,
     mode: Mode,
     interrupts: &mut Interrupts,
     progress: &mut Progress,
 ) -> anyhow::Result<RunReport> {
     let out = workload.output_folder(mode.name())?;
-    let plans = mode.layout(workload.workers, workload.cores.as_deref());
+    let (plans, modelled) = match cluster {
+        Some(cluster) => {
+            let plans = cluster.layout(mode);
+            let modelled = Cluster::model_plans(&plans);
+            (plans, modelled)
+        }
+        None => (mode.layout(workload.workers, workload.cores.as_deref()), Vec::new()),
+    };
+    let modelled = if cluster.is_some() { &modelled } else { &plans };
     // The calibrated painting time: zero for `--paint 0ms`, which calibrates to 0 strokes.
-    let model = schedule::Model::new(&plans, workload.work(calibration.paint()), workload.allowed_cores.len());
+    let model = schedule::Model::new(modelled, workload.work(calibration.paint()), workload.allowed_cores.len());
     // The prediction, on a thread of its own: a Ctrl-C is answered even
     // while a hundred thousand paintings are simulated.
     let predicting = model.clone();
@@ -151,25 +166,35 @@ async fn run_mode(
     .map_err(|signal| Interrupted::before_start(signal, workload.paintings))?;
     let longest = ideal.longest_painting();
     let policy = Policy { ahead: model.ahead, retries: workload.retries, timeout: workload.timeout(longest) };
-    let launch = Launch { binary: binary.to_path_buf(), out, slice_strokes: calibration.strokes_in(workload.slice) };
+    let launch = Launch {
+        binary: binary.to_path_buf(),
+        out,
+        slice_strokes: calibration.strokes_in(workload.slice),
+        hosts: cluster.cloned(),
+    };
     // Dropping a half-started pool on a signal kills the painters it has.
     let mut pool = tokio::select! {
         pool = Pool::spawn(launch, &plans) => pool?,
         signal = interrupts.recv() => return Err(Interrupted::before_start(signal, workload.paintings).into()),
     };
-    let pids: Vec<u32> = pool.painters.iter().map(|p| p.hello.pid).collect();
+    // A remote painter's pid is another machine's: nothing to sample here.
+    let pids: Vec<u32> = pool.painters.iter().map(|p| if p.remote.is_some() { 0 } else { p.hello.pid }).collect();
     let sampler = Sampler::start(&pids);
-    let outcome = match dispatch::run(&mut pool, workload.jobs(calibration.strokes), policy, interrupts, progress).await
-    {
-        Ok(outcome) => outcome,
-        Err(interrupted) => {
-            pool.stop(interrupts).await;
-            return Err(interrupted.into());
-        }
-    };
+    let mut outcome =
+        match dispatch::run(&mut pool, workload.jobs(calibration.strokes), policy, interrupts, progress).await {
+            Ok(outcome) => outcome,
+            Err(interrupted) => {
+                pool.stop(interrupts).await;
+                return Err(interrupted.into());
+            }
+        };
     let cpu = sampler.stop().await;
     let painters: Vec<_> = pool.painters.iter().map(|p| (p.hello.clone(), p.startup)).collect();
     let farewells = pool.shutdown().await;
+    // A remote painter's times, refined with the offset interpolated
+    // between its clock's two estimates.
+    let clocks: Vec<_> = farewells.iter().map(|f| f.clock).collect();
+    hosts::refine(&mut outcome, &clocks);
     // Where the time went: the model fed with what happened, step by step,
     // on a thread of its own like the prediction.
     let facts = report::gap::Facts::gather(&outcome, &model, painters.len());

@@ -58,12 +58,13 @@ impl Calibration {
 /// If the calibrating painter cannot be started or does not answer.
 pub async fn calibrate(binary: &Path, workload: &Workload) -> anyhow::Result<Calibration> {
     let core = workload.cores.as_ref().and_then(|cores| cores.first().copied());
-    if workload.paint.is_zero() {
+    if workload.paint.is_zero() && workload.strokes.is_none() {
         return Ok(Calibration { stroke_ns: 0.0, strokes: 0, core });
     }
-    let plan = PainterPlan { id: 0, scheduler: Scheduler::Blocking, lanes: 1, cores: core.into_iter().collect() };
+    let plan =
+        PainterPlan { id: 0, scheduler: Scheduler::Blocking, lanes: 1, cores: core.into_iter().collect(), host: None };
     // The calibrating painter saves nothing; it only needs a folder to be given.
-    let launch = Launch { binary: binary.to_path_buf(), out: workload.out.clone(), slice_strokes: 1 };
+    let launch = Launch { binary: binary.to_path_buf(), out: workload.out.clone(), slice_strokes: 1, hosts: None };
     let mut pool = Pool::spawn(launch, &[plan]).await.context("cannot calibrate")?;
     let seeds: Vec<u64> = workload.jobs(0).iter().take(SEEDS).map(|job| job.seed).collect();
     let answer = measure(&mut pool, seeds).await;
@@ -71,6 +72,9 @@ pub async fn calibrate(binary: &Path, workload: &Workload) -> anyhow::Result<Cal
         Ok(stroke_ns) => {
             tracing::debug!(stroke_ns, core, "calibrated");
             pool.shutdown().await;
+            if let Some(strokes) = workload.strokes {
+                return Ok(Calibration { stroke_ns, strokes, core });
+            }
             let strokes = (workload.paint.as_nanos() as f64 / stroke_ns).round();
             if strokes > f64::from(u32::MAX) {
                 bail!(

@@ -147,6 +147,9 @@ pub struct CompareArgs {
     /// Files to draw the runs into.
     #[command(flatten)]
     pub files: FileArgs,
+    /// Other machines to paint on.
+    #[command(flatten)]
+    pub hosts: HostsArgs,
 }
 
 /// `coordinator run`.
@@ -164,6 +167,9 @@ pub struct RunArgs {
     /// Files to draw the run into.
     #[command(flatten)]
     pub files: FileArgs,
+    /// Other machines to paint on.
+    #[command(flatten)]
+    pub hosts: HostsArgs,
 }
 
 /// Files written beside the report, once every mode has run.
@@ -177,6 +183,28 @@ pub struct FileArgs {
     pub trace: Option<PathBuf>,
 }
 
+/// Painters on other machines.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Other machines")]
+pub struct HostsArgs {
+    /// Paint on these hosts, comma-separated, as GNU parallel's
+    /// --sshlogin: `h1,4/h2,:` is every core h1 allows, at most 4 of h2's,
+    /// and `:` this machine. Each host is asked for its allowed cores first.
+    #[arg(long, value_name = "LIST", conflicts_with = "hostfile")]
+    pub hosts: Option<String>,
+    /// The same, one host per line (`#` starts a comment).
+    #[arg(long, value_name = "FILE")]
+    pub hostfile: Option<PathBuf>,
+    /// How to start a painter there: ssh (the default), srun (a Slurm job
+    /// step per painter, in $SLURM_JOB_ID or an allocation made for the
+    /// run), or a template with {host} and {cmd}, e.g. 'ip netns exec {host} {cmd}'.
+    #[arg(long, value_name = "ssh|srun|TEMPLATE", value_parser = clap::value_parser!(crate::hosts::Launcher))]
+    pub launcher: Option<crate::hosts::Launcher>,
+    /// The painter's path on the other hosts (default: this painter's path).
+    #[arg(long, value_name = "PATH")]
+    pub remote_painter: Option<PathBuf>,
+}
+
 /// The paintings, and how they are spread over processes and cores.
 #[derive(Debug, Clone, Args)]
 pub struct WorkloadArgs {
@@ -187,6 +215,10 @@ pub struct WorkloadArgs {
     /// saved: the run measures the machinery alone.
     #[arg(long, value_name = "DUR", default_value = "400ms", value_parser = duration, allow_hyphen_values = true)]
     pub paint: Duration,
+    /// Paint exactly N strokes per coat instead of what --paint measures to:
+    /// the same pictures, and checksums, on every machine and in every run.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub strokes: Option<u32>,
     /// Time for one coat to dry, split evenly into a file wait and a network wait.
     #[arg(long, value_name = "DUR", default_value = "800ms", value_parser = duration, allow_hyphen_values = true, conflicts_with_all = ["file_wait", "net_wait"])]
     pub dry: Duration,

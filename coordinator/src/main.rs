@@ -8,6 +8,7 @@ mod assign;
 mod calibrate;
 mod cli;
 mod dispatch;
+mod hosts;
 mod mode;
 mod painter;
 mod pin;

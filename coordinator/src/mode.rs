@@ -42,6 +42,8 @@ pub struct PainterPlan {
     pub lanes: u32,
     /// One core per lane, or empty for unpinned.
     pub cores: Vec<u32>,
+    /// With `--hosts`: which host it runs on (see `hosts::Cluster`).
+    pub host: Option<usize>,
 }
 
 impl Mode {
@@ -77,8 +79,10 @@ impl Mode {
         let assign = |n: u32| cores.map(|c| crate::pin::round_robin(c, n as usize)).unwrap_or_default();
         let scheduler = self.scheduler();
         match self {
-            Self::Sequential | Self::Async => vec![PainterPlan { id: 0, scheduler, lanes: 1, cores: assign(1) }],
-            Self::Threads => vec![PainterPlan { id: 0, scheduler, lanes: workers, cores: assign(workers) }],
+            Self::Sequential | Self::Async => {
+                vec![PainterPlan { id: 0, scheduler, lanes: 1, cores: assign(1), host: None }]
+            }
+            Self::Threads => vec![PainterPlan { id: 0, scheduler, lanes: workers, cores: assign(workers), host: None }],
             Self::Parallel | Self::Hybrid => {
                 let all = assign(workers);
                 (0..workers)
@@ -87,6 +91,7 @@ impl Mode {
                         scheduler,
                         lanes: 1,
                         cores: all.get(id as usize).map(|&core| vec![core]).unwrap_or_default(),
+                        host: None,
                     })
                     .collect()
             }

@@ -150,6 +150,14 @@ pub struct Painter {
     pub plan: PainterPlan,
     /// From spawn to `Hello`.
     pub startup: Duration,
+    /// With `--hosts`, the host it runs on when that is not this machine.
+    pub remote: Option<String>,
+    /// A remote painter's clock, as measured after its `Hello` (and, once
+    /// the pool shuts down, before its `Shutdown`).
+    pub clock: Option<crate::hosts::clock::Clock>,
+    /// The process this coordinator started: the painter itself, or the
+    /// launcher (ssh, srun) that carries a remote painter's pipes.
+    local_pid: u32,
     stdin: mpsc::UnboundedSender<ToPainter>,
     life: watch::Receiver<Life>,
     stderr_tail: Arc<Mutex<Tail>>,
@@ -164,6 +172,8 @@ pub struct Launch {
     pub out: std::path::PathBuf,
     /// Async painters: strokes between two yields.
     pub slice_strokes: u64,
+    /// With `--hosts`: the hosts, and how to start painters there.
+    pub hosts: Option<Arc<crate::hosts::Cluster>>,
 }
 
 /// Starts one painter and waits for its `Hello`. What it says afterwards
@@ -180,24 +190,33 @@ pub struct Launch {
 pub async fn spawn(launch: &Launch, plan: &PainterPlan, index: usize, incoming: Outlet) -> anyhow::Result<Painter> {
     let name = format!("painter-{}", plan.id);
     let binary = &launch.binary;
-    let mut command = std::process::Command::new(binary);
-    command
-        .args(["--id", &plan.id.to_string(), "--scheduler", plan.scheduler.name()])
-        .arg("--out")
-        .arg(&launch.out)
-        .args(["--slice-strokes", &launch.slice_strokes.to_string()]);
+    let mut args: Vec<std::ffi::OsString> =
+        ["--id", &plan.id.to_string(), "--scheduler", plan.scheduler.name()].map(Into::into).to_vec();
+    args.extend(["--out".into(), launch.out.clone().into_os_string()]);
+    args.extend(["--slice-strokes".into(), launch.slice_strokes.to_string().into()]);
     if plan.cores.is_empty() {
-        command.args(["--lanes", &plan.lanes.to_string()]);
+        args.extend(["--lanes".into(), plan.lanes.to_string().into()]);
     } else {
         let cores: Vec<String> = plan.cores.iter().map(u32::to_string).collect();
-        command.args(["--cores", &cores.join(",")]);
+        args.extend(["--cores".into(), cores.join(",").into()]);
     }
-    command
-        .env(handshake::COORDINATOR_PID_ENV, std::process::id().to_string())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
+    let (mut command, remote) = match &launch.hosts {
+        Some(cluster) => cluster.command(binary, plan, args),
+        None => {
+            let mut command = std::process::Command::new(binary);
+            command.args(args);
+            (command, None)
+        }
+    };
+    if remote.is_none() {
+        command.env(handshake::COORDINATOR_PID_ENV, std::process::id().to_string());
+    } else {
+        // Its parent there is sshd or slurmstepd, not this process: a pid
+        // to check would only make it think it was orphaned.
+        command.env_remove(handshake::COORDINATOR_PID_ENV);
+    }
+    let name = remote.as_ref().map_or(name.clone(), |host| format!("{host}/{name}"));
+    command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
     // The reaper thread is started first: if it cannot be, no painter is
     // left without one; and starting a thread while the painter starts
     // would compete with it for the cores (0.2 ms of its start-up here).
@@ -227,9 +246,13 @@ pub async fn spawn(launch: &Launch, plan: &PainterPlan, index: usize, incoming: 
             cores: plan.cores.clone(),
             lanes: plan.lanes,
             scheduler: plan.scheduler,
+            host: String::new(),
         },
         plan: plan.clone(),
         startup: Duration::ZERO,
+        remote: remote.clone(),
+        clock: None,
+        local_pid: pid,
         stdin: write_messages(stdin),
         life,
         stderr_tail,
@@ -242,9 +265,23 @@ pub async fn spawn(launch: &Launch, plan: &PainterPlan, index: usize, incoming: 
         }
     }
     painter.startup = started.elapsed();
+    let mut home = None;
+    if remote.is_some() {
+        match crate::hosts::sync(&mut frames, &painter.stdin).await {
+            Ok(start) => {
+                let clock = crate::hosts::clock::Clock { start, end: None };
+                painter.clock = Some(clock);
+                home = Some(crate::hosts::homecoming::Homecoming::new(launch.out.clone(), clock, plan.id));
+            }
+            Err(error) => {
+                painter.kill().await;
+                return Err(error.context(format!("{name} did not answer the clock's pings")));
+            }
+        }
+    }
     tracing::debug!(painter = plan.id, pid, cores = ?painter.hello.cores, lanes = painter.hello.lanes, startup = ?painter.startup, "painter ready");
     announce_exit(painter.life.clone(), index, incoming.clone());
-    read_messages(frames.map_decoder(|_| MessageCodec::new()), index, incoming);
+    read_messages(frames.map_decoder(|_| MessageCodec::new()), index, incoming, home);
     Ok(painter)
 }
 
@@ -278,23 +315,33 @@ fn read_messages(
     mut messages: FramedRead<ChildStdout, MessageCodec<FromPainter, ToPainter>>,
     index: usize,
     incoming: Outlet,
+    mut home: Option<crate::hosts::homecoming::Homecoming>,
 ) {
-    let heard = |next: Option<Result<FromPainter, protocol::Error>>| match next {
-        Some(Ok(message)) => (Heard::Message(message), false),
-        Some(Err(error)) => (Heard::Garbled(error), true),
-        None => (Heard::Closed, true),
+    // A remote painter's message is made local first (its time, its
+    // picture); a part of a picture is kept, not passed on.
+    let mut heard = move |next: Option<Result<FromPainter, protocol::Error>>| match next {
+        Some(Ok(message)) => match home.as_mut() {
+            None => (Some(Heard::Message(message)), false),
+            Some(home) => (home.arrive(message).map(Heard::Message), false),
+        },
+        Some(Err(error)) => (Some(Heard::Garbled(error)), true),
+        None => (Some(Heard::Closed), true),
     };
     tokio::spawn(async move {
         loop {
             let (first, mut last) = heard(messages.next().await);
             let at_ns = protocol::clock::now_ns();
-            let mut batch = vec![Incoming { painter: index, at_ns, heard: first }];
+            let mut batch: Vec<Incoming> =
+                first.map(|heard| Incoming { painter: index, at_ns, heard }).into_iter().collect();
             // The rest of what that read brought, without waiting for more.
             while !last && batch.len() < BATCH {
                 let Some(next) = messages.next().now_or_never() else { break };
                 let (next, end) = heard(next);
-                batch.push(Incoming { painter: index, at_ns, heard: next });
+                batch.extend(next.map(|heard| Incoming { painter: index, at_ns, heard }));
                 last = end;
+            }
+            if batch.is_empty() {
+                continue;
             }
             if incoming.send(batch).is_err() || last {
                 return;
@@ -376,7 +423,10 @@ impl Painter {
     /// `painter-K (pid N)`, for messages.
     #[must_use]
     pub fn who(&self) -> String {
-        format!("painter-{} (pid {})", self.hello.painter_id, self.hello.pid)
+        match &self.remote {
+            Some(host) => format!("{host}/painter-{} (pid {} there)", self.hello.painter_id, self.hello.pid),
+            None => format!("painter-{} (pid {})", self.hello.painter_id, self.hello.pid),
+        }
     }
 
     /// Queues a message for the painter's stdin.
@@ -430,7 +480,9 @@ impl Painter {
     /// once it is reaped, its pid may already be another process's.
     pub fn signal_group(&self, signal: Signal) {
         if self.running() {
-            signal_group(self.hello.pid, signal);
+            // The process started here: a remote painter's pid is another
+            // machine's, and its launcher's end takes the painter with it.
+            signal_group(self.local_pid, signal);
         }
     }
 

@@ -35,8 +35,13 @@ pub struct Pool {
 pub struct Farewell {
     /// Its last words, if it said them.
     pub goodbye: Option<Goodbye>,
-    /// How it ended, and what the kernel accounted to it.
+    /// How it ended, and what the kernel accounted to it. For a painter on
+    /// another host, whose process this machine's kernel never saw, what it
+    /// said in its `Goodbye` stands in for the account of its launcher.
     pub exit: Exit,
+    /// A remote painter's clock, measured after its `Hello` and before its
+    /// `Shutdown`.
+    pub clock: Option<crate::hosts::clock::Clock>,
 }
 
 impl Pool {
@@ -64,7 +69,24 @@ impl Pool {
     pub async fn replace(&mut self, index: usize) -> anyhow::Result<usize> {
         let next_id = self.painters.iter().map(|p| p.plan.id + 1).max().unwrap_or(0);
         let plan = PainterPlan { id: next_id, ..self.painters[index].plan.clone() };
-        self.start(plan).await
+        let error = match self.start(plan.clone()).await {
+            Ok(new) => return Ok(new),
+            Err(error) => error,
+        };
+        // With --hosts, a host that cannot take the replacement (it is down,
+        // its link is lost) is skipped for the others, each on its first core.
+        let elsewhere = match (&self.launch.hosts, plan.host) {
+            (Some(cluster), Some(host)) => cluster.elsewhere(host),
+            _ => Vec::new(),
+        };
+        for (host, core) in elsewhere {
+            let moved = PainterPlan { host: Some(host), cores: vec![core; plan.cores.len().max(1)], ..plan.clone() };
+            if let Ok(new) = self.start(moved).await {
+                eprintln!("warning: {error:#}; {} took its place", self.painters[new].who());
+                return Ok(new);
+            }
+        }
+        Err(error)
     }
 
     async fn start(&mut self, plan: PainterPlan) -> anyhow::Result<usize> {
@@ -85,6 +107,18 @@ impl Pool {
     /// had already ended are reported as they ended.
     pub async fn shutdown(mut self) -> Vec<Farewell> {
         let mut farewells = vec![Farewell::default(); self.painters.len()];
+        // Remote painters' clocks, once more, now that they are idle; what
+        // the others say meanwhile is kept for the loop below.
+        let mut early = std::collections::VecDeque::new();
+        for index in 0..self.painters.len() {
+            let painter = &self.painters[index];
+            if painter.running() && painter.remote.is_some() {
+                let end = crate::hosts::sync_again(painter, index, &mut self.incoming, &mut early).await;
+                if let Some(clock) = self.painters[index].clock.as_mut() {
+                    clock.end = end;
+                }
+            }
+        }
         let mut running = 0;
         for painter in self.painters.iter().filter(|p| p.running()) {
             running += 1;
@@ -94,7 +128,13 @@ impl Pool {
         }
         let deadline = tokio::time::Instant::now() + GOODBYE_TIMEOUT;
         while running > 0 {
-            let Ok(Some(incoming)) = tokio::time::timeout_at(deadline, self.incoming.recv()).await else { break };
+            let incoming = match early.pop_front() {
+                Some(incoming) => incoming,
+                None => match tokio::time::timeout_at(deadline, self.incoming.recv()).await {
+                    Ok(Some(incoming)) => incoming,
+                    _ => break,
+                },
+            };
             let painter = &self.painters[incoming.painter];
             match incoming.heard {
                 Heard::Message(FromPainter::Goodbye(goodbye)) => farewells[incoming.painter].goodbye = Some(goodbye),
@@ -106,6 +146,14 @@ impl Pool {
         }
         for (painter, farewell) in self.painters.iter_mut().zip(&mut farewells) {
             farewell.exit = painter.reap(EXIT_GRACE).await;
+            farewell.clock = painter.clock;
+            if painter.remote.is_some() {
+                farewell.exit.usage = farewell.goodbye.map(|g| crate::reap::Usage {
+                    user_s: g.user_ns as f64 / 1e9,
+                    sys_s: g.sys_ns as f64 / 1e9,
+                    max_rss_kib: g.max_rss_kib,
+                });
+            }
             match farewell.exit.status {
                 Some(status) if status.success() => {}
                 Some(_) if farewell.goodbye.is_none() => {} // it failed during the run, and was reported then

@@ -27,6 +27,8 @@ pub struct Workload {
     /// Network wait per coat.
     #[serde(rename = "net_wait_s", serialize_with = "seconds")]
     pub net_wait: Duration,
+    /// `--strokes`: strokes per coat, fixed, instead of calibrated from `paint`.
+    pub strokes: Option<u32>,
     /// Painters (or threads) in the many-painter modes: `--painters`.
     #[serde(rename = "painters")]
     pub workers: u32,
@@ -80,6 +82,7 @@ impl Workload {
             paint: args.paint,
             file_wait,
             net_wait,
+            strokes: args.strokes,
             workers: args.painters.unwrap_or(default_workers),
             cores,
             allowed_cores,

@@ -99,6 +99,25 @@ pub struct PainterReport {
     pub exit: ExitReport,
     /// Its CPU use over time, sampled from `/proc` while the mode ran.
     pub cpu_samples: Vec<CpuSample>,
+    /// The machine it ran on, as that machine names itself.
+    pub host: String,
+    /// Whether that was another host than the coordinator's (`--hosts`);
+    /// its lanes are then named `host/painter-K`.
+    pub remote: bool,
+    /// Its clock minus the coordinator's, in seconds: 0 on this machine,
+    /// measured with pings on another (see `hosts::clock`).
+    pub clock_offset_s: f64,
+    /// The error bound of `clock_offset_s`, ± seconds.
+    pub clock_bound_s: f64,
+}
+
+impl PainterReport {
+    /// `h2/` for a painter on another host, else nothing: what goes
+    /// before its lanes' names.
+    #[must_use]
+    pub fn host_prefix(&self) -> String {
+        if self.remote { format!("{}/", self.host) } else { String::new() }
+    }
 }
 
 /// One finished painting.
@@ -229,6 +248,10 @@ pub fn build(measured: Measured<'_>) -> RunReport {
                 .or_else(|| usage(farewell).map(|u| u.max_rss_kib)),
             exit: ExitReport::new(farewell.exit.status),
             cpu_samples: Vec::new(),
+            host: hello.host.clone(),
+            remote: farewell.clock.is_some(),
+            clock_offset_s: farewell.clock.map_or(0.0, |c| c.report().offset_s),
+            clock_bound_s: farewell.clock.map_or(0.0, |c| c.report().bound_s),
         })
         .collect();
 

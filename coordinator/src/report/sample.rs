@@ -39,6 +39,10 @@ pub(crate) fn sample_run() -> RunReport {
         max_rss_kib: Some(4000),
         exit: super::ExitReport { code: Some(0), signal: None, description: "exited with status 0".into() },
         cpu_samples,
+        host: "vm".into(),
+        remote: false,
+        clock_offset_s: 0.0,
+        clock_bound_s: 0.0,
     };
     let painting = |id| PaintingReport {
         id,
@@ -82,6 +86,7 @@ pub(crate) fn sample_workload() -> Workload {
         paint: Duration::from_millis(400),
         file_wait: Duration::from_millis(200),
         net_wait: Duration::from_millis(200),
+        strokes: None,
         workers: 1,
         cores: Some(vec![0]),
         allowed_cores: vec![0, 1],

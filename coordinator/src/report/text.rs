@@ -273,7 +273,8 @@ fn lanes(run: &RunReport) -> Vec<Lane<'_>> {
     let mut lanes = Vec::new();
     for (index, painter) in run.painters.iter().enumerate() {
         for lane in 0..painter.lanes {
-            let label = lane_label(threads, painter.id, lane, painter.cores.get(lane as usize).copied());
+            let label = painter.host_prefix()
+                + &lane_label(threads, painter.id, lane, painter.cores.get(lane as usize).copied());
             let segments = run.segments.iter().filter(|s| s.painter == index && s.lane == lane).collect();
             lanes.push(Lane { label, segments });
         }

@@ -362,8 +362,12 @@ fn painter_lanes(run: &RunReport) -> impl Iterator<Item = (usize, Vec<Lane<'_>>)
         let lanes = (0..painter.lanes)
             .map(|lane| {
                 let core = painter.cores.get(lane as usize).map_or_else(String::new, |c| format!(" · core {c}"));
-                let label =
-                    if threads { format!("thread-{lane}{core}") } else { format!("painter-{}{core}", painter.id) };
+                let host = painter.host_prefix();
+                let label = if threads {
+                    format!("{host}thread-{lane}{core}")
+                } else {
+                    format!("{host}painter-{}{core}", painter.id)
+                };
                 let segments: Vec<&Segment> =
                     run.segments.iter().filter(|s| s.painter == index && s.lane == lane).collect();
                 Lane { label, rows: rows(&segments) }

@@ -1,0 +1,159 @@
+//! One clock for painters on several hosts.
+//!
+//! `CLOCK_MONOTONIC` is per machine (and per time namespace), so a remote
+//! painter's timestamps are on its own axis. The coordinator measures the
+//! offset with pings, as NTP does in its simplest form: it notes when it
+//! sent a ping (`t0`) and when the pong came back (`t1`); the painter
+//! stamped the pong at some moment in between, so
+//!
+//! ```text
+//! offset = painter_time - (t0 + t1) / 2,   error at most ± (t1 - t0) / 2
+//! ```
+//!
+//! The ping with the fastest round trip gives the tightest bound, so a few
+//! are sent and the fastest kept. It is done once after `Hello` and once
+//! before `Shutdown`; in between, the offset is interpolated (two clocks
+//! can drift apart a little), and the larger of the two bounds is reported.
+
+use serde::Serialize;
+
+/// Pings per estimate.
+pub const PINGS: u32 = 8;
+
+/// One ping's answer: when it left and came back here, and the painter's
+/// time in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sample {
+    /// When the ping was sent, on this machine's clock.
+    pub sent_ns: u64,
+    /// When the pong arrived, on this machine's clock.
+    pub received_ns: u64,
+    /// The painter's clock when it answered.
+    pub theirs_ns: u64,
+}
+
+/// An estimate of a painter's clock offset at one moment.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Estimate {
+    /// When, on this machine's clock.
+    pub at_ns: u64,
+    /// The painter's clock minus this machine's, in nanoseconds.
+    pub offset_ns: i64,
+    /// Half the round trip it was measured with: the offset's error bound.
+    pub bound_ns: u64,
+}
+
+impl Estimate {
+    /// The estimate from the sample with the fastest round trip; `None` if
+    /// there is none.
+    #[must_use]
+    pub fn from_samples(samples: &[Sample]) -> Option<Self> {
+        let best = samples.iter().filter(|s| s.received_ns >= s.sent_ns).min_by_key(|s| s.received_ns - s.sent_ns)?;
+        let midpoint = i128::from(best.sent_ns) + (i128::from(best.received_ns) - i128::from(best.sent_ns)) / 2;
+        let offset = i128::from(best.theirs_ns) - midpoint;
+        Some(Self {
+            at_ns: u64::try_from(midpoint).unwrap_or(0),
+            offset_ns: i64::try_from(offset).unwrap_or(0),
+            bound_ns: (best.received_ns - best.sent_ns).div_ceil(2),
+        })
+    }
+}
+
+/// A painter's clock as measured over its life: its first estimate, and
+/// its last once there is one.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Clock {
+    /// After `Hello`.
+    pub start: Estimate,
+    /// Before `Shutdown`.
+    pub end: Option<Estimate>,
+}
+
+impl Clock {
+    /// The offset at `local_ns` on this machine's clock: interpolated
+    /// between the two estimates, or the first alone.
+    #[must_use]
+    pub fn offset_at(self, local_ns: u64) -> i64 {
+        let Some(end) = self.end.filter(|end| end.at_ns > self.start.at_ns) else { return self.start.offset_ns };
+        let span = (end.at_ns - self.start.at_ns) as f64;
+        let along = (local_ns as f64 - self.start.at_ns as f64) / span;
+        let drift = (end.offset_ns - self.start.offset_ns) as f64;
+        #[allow(clippy::cast_possible_truncation)] // an offset between two estimates' offsets
+        let offset = self.start.offset_ns + (drift * along.clamp(0.0, 1.0)).round() as i64;
+        offset
+    }
+
+    /// A painter's timestamp on this machine's clock.
+    #[must_use]
+    pub fn to_local(self, theirs_ns: u64) -> u64 {
+        // The offset at about that moment: first guess with the start's offset.
+        let guess = shift(theirs_ns, self.start.offset_ns);
+        shift(theirs_ns, self.offset_at(guess))
+    }
+
+    /// The error bound: the larger of the two estimates'.
+    #[must_use]
+    pub fn bound_ns(self) -> u64 {
+        self.end.map_or(self.start.bound_ns, |end| end.bound_ns.max(self.start.bound_ns))
+    }
+
+    /// For reports.
+    #[must_use]
+    pub fn report(self) -> ClockReport {
+        let offset_ns = self.end.map_or(self.start.offset_ns, |end| (self.start.offset_ns + end.offset_ns) / 2);
+        ClockReport { offset_s: offset_ns as f64 / 1e9, bound_s: self.bound_ns() as f64 / 1e9 }
+    }
+}
+
+/// A painter's clock offset as reports show it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Default)]
+pub struct ClockReport {
+    /// Its clock minus the coordinator's, in seconds (0 on this machine).
+    pub offset_s: f64,
+    /// The offset's error bound, ± seconds (0 on this machine, whose
+    /// painters read the coordinator's own clock).
+    pub bound_s: f64,
+}
+
+/// `theirs - offset`, saturating.
+fn shift(theirs_ns: u64, offset_ns: i64) -> u64 {
+    u64::try_from((i128::from(theirs_ns) - i128::from(offset_ns)).max(0)).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fastest_round_trip_wins() {
+        let samples = [
+            Sample { sent_ns: 0, received_ns: 1000, theirs_ns: 5_000_500 },
+            Sample { sent_ns: 2000, received_ns: 2100, theirs_ns: 5_002_030 },
+        ];
+        let e = Estimate::from_samples(&samples).expect("an estimate");
+        assert_eq!((e.at_ns, e.offset_ns, e.bound_ns), (2050, 4_999_980, 50));
+        assert_eq!(Estimate::from_samples(&[]), None);
+    }
+
+    #[test]
+    fn offsets_are_interpolated_between_estimates() {
+        let clock = Clock {
+            start: Estimate { at_ns: 1_000, offset_ns: 1_000_000, bound_ns: 10 },
+            end: Some(Estimate { at_ns: 3_000, offset_ns: 1_000_100, bound_ns: 30 }),
+        };
+        assert_eq!(clock.offset_at(2_000), 1_000_050);
+        assert_eq!(clock.offset_at(0), 1_000_000);
+        assert_eq!(clock.to_local(1_002_000), 1_950);
+        assert_eq!(clock.bound_ns(), 30);
+        let report = clock.report();
+        assert!((report.offset_s - 0.001_000_05).abs() < 1e-12 && (report.bound_s - 3e-8).abs() < 1e-15);
+    }
+
+    #[test]
+    fn a_clock_behind_ours_has_a_negative_offset() {
+        let e = Estimate::from_samples(&[Sample { sent_ns: 10_000, received_ns: 10_010, theirs_ns: 5 }]).expect("one");
+        assert_eq!(e.offset_ns, -10_000);
+        let clock = Clock { start: e, end: None };
+        assert_eq!(clock.to_local(5), 10_005);
+    }
+}

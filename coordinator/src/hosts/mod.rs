@@ -1,0 +1,363 @@
+//! Painters on other machines.
+//!
+//! A painter speaks only over its stdin and stdout, so anything that carries
+//! a process's stdio can put it on another host: ssh, Slurm's `srun`, or a
+//! user's template ([`launcher`]). `--hosts` ([`spec`]) names the hosts;
+//! before planning, each is asked ([`probe`]) which cores this user may use
+//! there, its name and its boot id, and painters are laid out and pinned per
+//! host from that ([`Cluster::layout`]). Each remote painter's clock offset
+//! is measured with pings ([`clock`], [`sync`]), and its pictures come home
+//! over its pipe ([`homecoming`]).
+//!
+//! Without `--hosts`, none of this runs and a run is what it always was.
+
+pub mod clock;
+pub mod homecoming;
+pub mod launcher;
+pub mod probe;
+pub mod spec;
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use futures_util::StreamExt;
+use protocol::frame::FrameCodec;
+use protocol::{FromPainter, ToPainter};
+use tokio::process::ChildStdout;
+use tokio_util::codec::FramedRead;
+
+pub use self::launcher::Launcher;
+pub use self::spec::HostSpec;
+use crate::cli::{HostsArgs, WorkloadArgs};
+use crate::mode::{Mode, PainterPlan};
+use crate::workload::Workload;
+
+/// With `--hosts` or `--hostfile`: probes the hosts, and sizes the
+/// workload's many-painter modes to the cores they offer (unless
+/// `--painters` says otherwise). `None` without them.
+///
+/// # Errors
+/// As [`Cluster::open`], and for `--pin`, which has no meaning across hosts.
+pub async fn open(
+    args: &HostsArgs,
+    local_painter: &Path,
+    workload_args: &WorkloadArgs,
+    workload: &mut Workload,
+) -> anyhow::Result<Option<std::sync::Arc<Cluster>>> {
+    let Some(mut cluster) = Cluster::open(args, local_painter).await? else { return Ok(None) };
+    cluster.painters = workload_args.painters;
+    if workload_args.pin != crate::pin::Pin::Auto {
+        bail!("--pin cannot be used with --hosts: painters are pinned to the cores each host offers");
+    }
+    let offered = u32::try_from(cluster.total_cores()).unwrap_or(u32::MAX);
+    workload.workers = workload_args.painters.unwrap_or(offered.min(workload.paintings)).max(1);
+    for host in &cluster.hosts {
+        tracing::info!(host = host.spec.name, hostname = host.found.hostname, cores = ?host.cores, probe = ?host.found.took, "host ready");
+    }
+    Ok(Some(std::sync::Arc::new(cluster)))
+}
+
+/// A host that answered its probe.
+#[derive(Debug, Clone)]
+pub struct Host {
+    /// How it was named on the command line.
+    pub spec: HostSpec,
+    /// What the probe found there.
+    pub found: probe::Found,
+    /// The cores painters get there: the probe's, cut to `N/host`.
+    pub cores: Vec<u32>,
+}
+
+/// The hosts of a run, and how painters get there.
+#[derive(Debug)]
+pub struct Cluster {
+    /// The hosts that answered, in the order given.
+    pub hosts: Vec<Host>,
+    /// How painters are started on them.
+    pub launcher: Launcher,
+    /// The painter's path there.
+    pub remote_painter: PathBuf,
+    /// `--painters`, if given: otherwise one per core offered.
+    painters: Option<u32>,
+    /// The Slurm allocation painters' steps run in.
+    job: Option<String>,
+    /// An allocation this coordinator made, and cancels when it is done.
+    made_allocation: Option<String>,
+}
+
+impl Cluster {
+    /// Reads the host arguments, probes every host, and keeps those that
+    /// answered; each that did not gets one line on stderr naming it and
+    /// why. `None` without `--hosts` or `--hostfile`.
+    ///
+    /// # Errors
+    /// For bad arguments, or when no host answered.
+    pub async fn open(args: &HostsArgs, local_painter: &Path) -> anyhow::Result<Option<Self>> {
+        let specs = match (&args.hosts, &args.hostfile) {
+            (None, None) => {
+                if args.launcher.is_some() || args.remote_painter.is_some() {
+                    bail!("--launcher and --remote-painter need --hosts or --hostfile");
+                }
+                return Ok(None);
+            }
+            (Some(list), None) => spec::parse_list(list)?,
+            (None, Some(file)) => spec::read_file(file)?,
+            (Some(_), Some(_)) => bail!("give --hosts or --hostfile, not both"),
+        };
+        let launcher = args.launcher.clone().unwrap_or(Launcher::Ssh);
+        let remote_painter = args.remote_painter.clone().unwrap_or_else(|| local_painter.to_path_buf());
+        let job =
+            std::env::var("SLURM_JOB_ID").ok().filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()));
+        let mut cluster =
+            Self { hosts: Vec::new(), launcher, remote_painter, painters: None, job, made_allocation: None };
+        let probes = specs.iter().map(|spec| cluster.probe(spec, local_painter));
+        let answers = futures_util::future::join_all(probes).await;
+        for (spec, answer) in specs.into_iter().zip(answers) {
+            match answer {
+                Ok(found) => {
+                    let mut cores = found.cores.clone();
+                    cores.truncate(spec.max_cores.map_or(usize::MAX, |n| n as usize));
+                    cluster.hosts.push(Host { spec, found, cores });
+                }
+                Err(why) => eprintln!("warning: host {} left out: {why}", spec.name),
+            }
+        }
+        if cluster.hosts.is_empty() {
+            bail!("no host could run a painter (each one's reason is above)");
+        }
+        if cluster.launcher == Launcher::Srun && cluster.job.is_none() && cluster.remote_hosts() > 0 {
+            let id = cluster.allocate().await?;
+            cluster.job = Some(id.clone());
+            cluster.made_allocation = Some(id);
+        }
+        Ok(Some(cluster))
+    }
+
+    fn remote_hosts(&self) -> usize {
+        self.hosts.iter().filter(|h| !h.spec.is_local()).count()
+    }
+
+    async fn probe(&self, spec: &HostSpec, local_painter: &Path) -> Result<probe::Found, String> {
+        let command = if spec.is_local() {
+            let mut command = Command::new(local_painter);
+            command.arg("--probe");
+            command
+        } else {
+            let argv = [self.remote_painter.clone().into_os_string(), "--probe".into()];
+            self.launcher.command(spec, &argv, None, self.job.as_deref())
+        };
+        let painter = if spec.is_local() { local_painter } else { &self.remote_painter };
+        probe::run(command, painter, &self.launcher, spec.is_local()).await
+    }
+
+    /// `salloc --no-shell` over the hosts, for a run outside an allocation.
+    async fn allocate(&self) -> anyhow::Result<String> {
+        let nodes: Vec<&str> = self.hosts.iter().filter(|h| !h.spec.is_local()).map(|h| h.spec.node()).collect();
+        let output = tokio::process::Command::new("salloc")
+            .args(["--no-shell", "--immediate=30", "--job-name=atelier"])
+            .arg(format!("--nodes={}", nodes.len()))
+            .arg(format!("--nodelist={}", nodes.join(",")))
+            .stdin(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .output()
+            .await
+            .context("cannot run salloc (is Slurm installed here?)")?;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let id = stderr
+            .lines()
+            .find_map(|line| line.split("Granted job allocation ").nth(1))
+            .map(|id| id.trim().to_owned())
+            .filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()));
+        match id {
+            Some(id) if output.status.success() => {
+                tracing::debug!(job = id, "Slurm allocation made");
+                Ok(id)
+            }
+            _ => bail!(
+                "salloc could not allocate {}: {}",
+                nodes.join(","),
+                stderr.lines().last().unwrap_or("it said nothing")
+            ),
+        }
+    }
+
+    /// The painters of `mode` over the hosts: one per core offered for
+    /// `parallel` and `hybrid` (or `workers` of them, round-robin over the
+    /// cores of every host in turn), one on the first host's first core for
+    /// `sequential` and `async`, and for `threads` one on the first host
+    /// with a thread per core there (or `--painters` threads).
+    #[must_use]
+    pub fn layout(&self, mode: Mode) -> Vec<PainterPlan> {
+        let workers = self.painters;
+        let slots: Vec<(usize, u32)> =
+            self.hosts.iter().enumerate().flat_map(|(i, h)| h.cores.iter().map(move |&core| (i, core))).collect();
+        let scheduler = mode.scheduler();
+        let plan = |id: u32, host: usize, cores: Vec<u32>, lanes: u32| PainterPlan {
+            id,
+            scheduler,
+            lanes,
+            cores,
+            host: Some(host),
+        };
+        let Some(&(first_host, first_core)) = slots.first() else { return Vec::new() };
+        match mode {
+            Mode::Sequential | Mode::Async => vec![plan(0, first_host, vec![first_core], 1)],
+            Mode::Threads => {
+                let cores = &self.hosts[first_host].cores;
+                let lanes = workers.unwrap_or(u32::try_from(cores.len()).unwrap_or(1));
+                vec![plan(0, first_host, crate::pin::round_robin(cores, lanes as usize), lanes)]
+            }
+            Mode::Parallel | Mode::Hybrid => {
+                let n = workers.unwrap_or(u32::try_from(slots.len()).unwrap_or(1));
+                (0..n).zip(slots.iter().cycle()).map(|(id, &(host, core))| plan(id, host, vec![core], 1)).collect()
+            }
+        }
+    }
+
+    /// Every core offered, over all hosts.
+    #[must_use]
+    pub fn total_cores(&self) -> usize {
+        self.hosts.iter().map(|h| h.cores.len()).sum()
+    }
+
+    /// The command that starts a painter of `plan` with `args`, and
+    /// whether it runs on another host. Without a host, or on `:`, it is
+    /// the painter itself.
+    #[must_use]
+    pub fn command(&self, local_painter: &Path, plan: &PainterPlan, args: Vec<OsString>) -> (Command, Option<String>) {
+        let Some(host) = plan.host.and_then(|i| self.hosts.get(i)).filter(|h| !h.spec.is_local()) else {
+            let mut command = Command::new(local_painter);
+            command.args(args);
+            return (command, None);
+        };
+        let mut argv = vec![self.remote_painter.clone().into_os_string()];
+        argv.extend(args);
+        argv.push("--pictures-home".into());
+        let command = self.launcher.command(&host.spec, &argv, plan.cores.first().copied(), self.job.as_deref());
+        (command, Some(host.spec.name.clone()))
+    }
+
+    /// Another host than `host` for a painter whose host failed, with the
+    /// first core there.
+    #[must_use]
+    pub fn elsewhere(&self, host: usize) -> Vec<(usize, u32)> {
+        (0..self.hosts.len())
+            .filter(|&i| i != host)
+            .filter_map(|i| self.hosts[i].cores.first().map(|&core| (i, core)))
+            .collect()
+    }
+
+    /// The cores of the ideal model: a host's core is not another host's,
+    /// so each gets a number of its own.
+    #[must_use]
+    pub fn model_plans(plans: &[PainterPlan]) -> Vec<PainterPlan> {
+        plans
+            .iter()
+            .map(|plan| {
+                let host = plan.host.unwrap_or(0) as u32;
+                let cores = plan.cores.iter().map(|&core| (host << 16) | core).collect();
+                PainterPlan { cores, ..plan.clone() }
+            })
+            .collect()
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if let Some(id) = self.made_allocation.take() {
+            match Command::new("scancel").arg(&id).status() {
+                Ok(status) if status.success() => tracing::debug!(job = id, "Slurm allocation cancelled"),
+                Ok(status) => eprintln!("warning: scancel {id} {status}: the Slurm allocation may outlive this run"),
+                Err(error) => {
+                    eprintln!("warning: cannot run scancel {id} ({error}): the Slurm allocation may outlive this run")
+                }
+            }
+        }
+    }
+}
+
+/// Measures a new remote painter's clock: [`clock::PINGS`] pings, one at a
+/// time, right after its `Hello`, while it does nothing else.
+///
+/// # Errors
+/// If it does not answer, or answers something else.
+pub async fn sync(
+    frames: &mut FramedRead<ChildStdout, FrameCodec>,
+    stdin: &tokio::sync::mpsc::UnboundedSender<ToPainter>,
+) -> anyhow::Result<clock::Estimate> {
+    let mut samples = Vec::new();
+    for seq in 0..clock::PINGS {
+        let sent_ns = protocol::clock::now_ns();
+        stdin.send(ToPainter::Ping { seq }).map_err(|_| anyhow::anyhow!("its stdin closed"))?;
+        let frame = tokio::time::timeout(Duration::from_secs(5), frames.next())
+            .await
+            .map_err(|_| anyhow::anyhow!("no answer to a ping within 5 s"))?
+            .context("it closed its stdout instead of answering a ping")??;
+        let received_ns = protocol::clock::now_ns();
+        match protocol::codec::decode::<FromPainter>(&frame)? {
+            FromPainter::Pong { seq: answered, at_ns } if answered == seq => {
+                samples.push(clock::Sample { sent_ns, received_ns, theirs_ns: at_ns });
+            }
+            other => bail!("it answered a ping with {}", other.name()),
+        }
+    }
+    clock::Estimate::from_samples(&samples).context("no ping came back")
+}
+
+/// The same over an established painter, whose messages arrive on the
+/// pool's channel: used before `Shutdown`.
+pub async fn sync_again(
+    painter: &crate::painter::Painter,
+    index: usize,
+    incoming: &mut crate::painter::Inbound,
+    others: &mut std::collections::VecDeque<crate::painter::Incoming>,
+) -> Option<clock::Estimate> {
+    let mut samples = Vec::new();
+    for seq in 0..clock::PINGS {
+        let sent_ns = protocol::clock::now_ns();
+        painter.send(ToPainter::Ping { seq }).ok()?;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+        loop {
+            let heard = tokio::time::timeout_at(deadline, incoming.recv()).await.ok()??;
+            if heard.painter != index {
+                others.push_back(heard);
+                continue;
+            }
+            match heard.heard {
+                crate::painter::Heard::Message(FromPainter::Pong { seq: answered, at_ns }) if answered == seq => {
+                    samples.push(clock::Sample { sent_ns, received_ns: heard.at_ns, theirs_ns: at_ns });
+                    break;
+                }
+                crate::painter::Heard::Message(_) => others.push_back(heard),
+                crate::painter::Heard::Garbled(_)
+                | crate::painter::Heard::Closed
+                | crate::painter::Heard::Exited(_) => {
+                    others.push_back(heard);
+                    return None;
+                }
+            }
+        }
+    }
+    clock::Estimate::from_samples(&samples)
+}
+
+/// Refines the timestamps of a run's events, which arrived moved by each
+/// painter's first estimate, with the offset interpolated between its two.
+pub fn refine(outcome: &mut crate::dispatch::Outcome, clocks: &[Option<clock::Clock>]) {
+    let refine = |painter: usize, at_ns: &mut u64| {
+        if let Some(Some(clock)) = clocks.get(painter) {
+            let theirs = i128::from(*at_ns) + i128::from(clock.start.offset_ns);
+            let theirs = u64::try_from(theirs.max(0)).unwrap_or(u64::MAX);
+            *at_ns = clock.to_local(theirs);
+        }
+    };
+    for (painter, event) in &mut outcome.events {
+        refine(*painter, &mut event.at_ns);
+    }
+    for (painter, done) in &mut outcome.done {
+        refine(*painter, &mut done.at_ns);
+    }
+}

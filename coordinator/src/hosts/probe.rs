@@ -1,0 +1,104 @@
+//! Asking a host, before planning, what a painter may use there.
+//!
+//! The painter itself answers (`painter --probe`, one line), started the way
+//! painters will be started there, so the probe also proves that the
+//! launcher works and the painter is where it is expected. What it reports
+//! is its own `sched_getaffinity` — the cores this user may use there, as
+//! `taskset`, cgroups or Slurm set them, not the machine's count — its host
+//! name and boot id.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::Launcher;
+
+/// How long a host has to answer.
+pub const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// What a host said about itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// Its name, as its own kernel knows it.
+    pub hostname: String,
+    /// Its kernel's boot id.
+    pub boot: String,
+    /// The cores a painter may use there.
+    pub cores: Vec<u32>,
+    /// From starting the launcher to the answer.
+    pub took: Duration,
+}
+
+/// Runs `command` (which ends in `painter --probe`) and reads its line.
+///
+/// # Errors
+/// Why the host cannot run painters, in one line: it cannot be reached or
+/// refuses the login, it has no painter at `painter`, it answers nothing or
+/// something else, or speaks another protocol.
+pub async fn run(command: Command, painter: &Path, launcher: &Launcher, local: bool) -> Result<Found, String> {
+    let mut command = tokio::process::Command::from(command);
+    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
+    let started = Instant::now();
+    let via = if local { "this machine".to_owned() } else { launcher.name().to_owned() };
+    let child = command.spawn().map_err(|error| format!("cannot start {via}: {error}"))?;
+    let output = tokio::time::timeout(TIMEOUT, child.wait_with_output())
+        .await
+        .map_err(|_| format!("no answer within {} ({via})", humantime::format_duration(TIMEOUT)))?
+        .map_err(|error| format!("{via} failed: {error}"))?;
+    let took = started.elapsed();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let said = stderr.lines().map(str::trim).rfind(|l| !l.is_empty()).unwrap_or("").to_owned();
+    let said = if said.is_empty() { String::new() } else { format!(": {said}") };
+    if let Some(line) = stdout.lines().find(|l| l.starts_with("atelier-probe ")) {
+        return parse(line, took);
+    }
+    let painter = painter.display();
+    Err(match (launcher, output.status.code()) {
+        (Launcher::Ssh, Some(255)) => format!("ssh cannot reach it or log in{said}"),
+        (_, Some(126 | 127)) => format!("no painter at {painter} there{said}"),
+        (_, Some(code)) => format!("its painter --probe ({painter}, via {via}) exited with status {code}{said}"),
+        (_, None) => format!("its painter --probe ({painter}, via {via}) was killed{said}"),
+    })
+}
+
+/// Reads `atelier-probe protocol=3 host=h1 boot=… cores=0,1`.
+fn parse(line: &str, took: Duration) -> Result<Found, String> {
+    let field = |key: &str| line.split(' ').find_map(|w| w.strip_prefix(key)).unwrap_or("");
+    let theirs: u32 = field("protocol=").parse().unwrap_or(0);
+    if theirs != protocol::PROTOCOL_VERSION {
+        return Err(format!(
+            "its painter speaks protocol {theirs}, this coordinator {}: install the same version there",
+            protocol::PROTOCOL_VERSION
+        ));
+    }
+    let cores: Result<Vec<u32>, _> = field("cores=").split(',').filter(|c| !c.is_empty()).map(str::parse).collect();
+    let cores = cores.map_err(|_| format!("its probe said something unreadable: {line}"))?;
+    if cores.is_empty() {
+        return Err("it allows a painter no core".to_owned());
+    }
+    Ok(Found { hostname: field("host=").to_owned(), boot: field("boot=").to_owned(), cores, took })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_line() {
+        let line = format!("atelier-probe protocol={} host=h2 boot=abc cores=1,3", protocol::PROTOCOL_VERSION);
+        let found = parse(&line, Duration::ZERO).expect("parses");
+        assert_eq!((found.hostname.as_str(), found.boot.as_str(), found.cores), ("h2", "abc", vec![1, 3]));
+        let old = parse("atelier-probe protocol=1 host=h2 boot=abc cores=1", Duration::ZERO).expect_err("old");
+        assert!(old.contains("protocol 1"), "{old}");
+        assert!(parse(&line.replace("cores=1,3", "cores=x"), Duration::ZERO).is_err());
+    }
+
+    #[tokio::test]
+    async fn a_missing_painter_is_named() {
+        let mut command = Command::new("sh");
+        command.args(["-c", "exec /nonexistent/painter --probe"]);
+        let why = run(command, Path::new("/nonexistent/painter"), &Launcher::Ssh, false).await.expect_err("fails");
+        assert!(why.starts_with("no painter at /nonexistent/painter there"), "{why}");
+    }
+}
