@@ -2,7 +2,7 @@
 //! it plans painters there, in one line on stdout.
 //!
 //! ```text
-//! atelier-probe protocol=3 host=h2 boot=5b0c…-… cores=1
+//! atelier-probe protocol=4 host=h2 boot=5b0c…-… cores=1
 //! ```
 //!
 //! `cores` is this process's own `sched_getaffinity` — the cores this user
