@@ -193,7 +193,8 @@ EOF
     for h in $hosts; do
       echo "NodeName=$h NodeAddr=$(host_addr "$h") NodeHostname=$h CPUs=$cpus State=UNKNOWN"
     done
-    echo "PartitionName=atelier Nodes=${hosts// /,} Default=YES MaxTime=INFINITE State=UP"
+    # Jobs may share nodes: a run's own allocation never waits for another's.
+    echo "PartitionName=atelier Nodes=${hosts// /,} Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:16"
   } >"$slurm_conf"
   echo "$slurm_conf" >>"$state/files"
 }

@@ -11,6 +11,7 @@ mod cli;
 mod errors;
 mod faults;
 mod fit;
+mod hosts;
 mod modes;
 mod processes;
 mod readme;

@@ -78,13 +78,13 @@ fn finish(hosts: Vec<HostSpec>, what: &str) -> anyhow::Result<Vec<HostSpec>> {
 /// One entry: `[N/][user@]host` or `[N/]:`.
 fn entry(text: &str) -> anyhow::Result<HostSpec> {
     let (max_cores, name) = match text.split_once('/') {
-        Some((n, name)) => {
+        Some((n, name)) if !n.trim().is_empty() && n.trim().bytes().all(|b| b.is_ascii_digit()) => {
             let n: u32 = n.trim().parse().ok().filter(|&n| n > 0).with_context(|| {
-                format!("--hosts: '{text}': before '/' comes a number of cores (at least 1), not '{n}'")
+                format!("--hosts: '{text}': before '/' comes a number of cores, at least 1 and at most {}", u32::MAX)
             })?;
             (Some(n), name.trim())
         }
-        None => (None, text),
+        _ => (None, text),
     };
     if name != ":" {
         check_name(name).map_err(|why| anyhow::anyhow!("--hosts: '{text}' is not a host name: {why}"))?;

@@ -1,0 +1,317 @@
+//! Painters on other machines, over the real launchers: the hosts `h1` and
+//! `h2` that `scripts/hosts.sh up` makes (network namespaces, each with its
+//! own sshd on one core, `h2` with its monotonic clock 1000 s ahead, and a
+//! two-node Slurm cluster on them).
+//!
+//! They run when asked with `ATELIER_HOSTS_TESTS=1` (`.ci/run` brings the
+//! hosts up, then asks), and fail if the hosts are missing then; otherwise
+//! they skip, saying how to run them.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use serde_json::Value;
+
+use crate::support::{
+    args, comm, coordinator, cpus_allowed, eventually, finish, out_dir, painter_binary, run, serial, start,
+};
+
+/// Where `scripts/hosts.sh up` keeps what it made.
+const STATE: &str = "/run/atelier-hosts";
+
+/// Whether to run: only when asked, with `ATELIER_HOSTS_TESTS=1` (which
+/// `.ci/run` sets once it has brought the hosts up), since the hosts are
+/// made as root and shared by everything on the machine. Asked and the
+/// hosts are not up: the test fails, saying why.
+fn hosts_up() -> bool {
+    if std::env::var("ATELIER_HOSTS_TESTS").as_deref() != Ok("1") {
+        eprintln!(
+            "skipped: painters on other hosts are tested with ATELIER_HOSTS_TESTS=1, after `scripts/hosts.sh up` (as root)"
+        );
+        return false;
+    }
+    let why = if !Path::new(STATE).join("known_hosts").is_file() {
+        Some(format!("{STATE} is missing"))
+    } else if !Command::new("ssh").args(["-o", "BatchMode=yes", "h1", "true"]).status().is_ok_and(|s| s.success()) {
+        Some("`ssh h1 true` fails".to_owned())
+    } else {
+        None
+    };
+    if let Some(why) = why {
+        panic!("ATELIER_HOSTS_TESTS=1, but the test hosts are not up ({why}): run `scripts/hosts.sh up` as root");
+    }
+    true
+}
+
+/// The core `scripts/hosts.sh` gave a host.
+fn host_core(host: &str) -> u32 {
+    let text = std::fs::read_to_string(Path::new(STATE).join(host).join("core")).expect("the host's core");
+    text.trim().parse().expect("a core number")
+}
+
+/// Live processes named `painter-*` inside a host's network namespace.
+fn painters_in(host: &str) -> Vec<u32> {
+    let output = Command::new("ip").args(["netns", "pids", host]).output().expect("ip netns pids");
+    String::from_utf8_lossy(&output.stdout)
+        .split_whitespace()
+        .filter_map(|pid| pid.parse().ok())
+        .filter(|&pid| crate::support::alive(pid) && comm(pid).is_some_and(|c| c.starts_with("painter-")))
+        .collect()
+}
+
+/// The checksums of a report's paintings, by number.
+fn checksums(report: &Value) -> Vec<(u64, String)> {
+    report["paintings"]
+        .as_array()
+        .expect("paintings[]")
+        .iter()
+        .map(|p| (p["id"].as_u64().expect("id"), p["checksum"].as_str().expect("checksum").to_owned()))
+        .collect()
+}
+
+fn run_ok(line: &str, out: &Path) -> Value {
+    let args = args(&format!("{line} --json"), out);
+    run(&args).json()
+}
+
+#[test]
+fn the_same_pictures_over_ssh_over_srun_and_locally() {
+    if !hosts_up() {
+        return;
+    }
+    let _serial = serial();
+    let work = "run --mode parallel --paintings 4 --strokes 200 --dry 0ms";
+    let local = checksums(&run_ok(work, &out_dir("hosts-local")));
+    assert_eq!(local.len(), 4);
+    for launcher in ["ssh", "srun"] {
+        let out = out_dir(&format!("hosts-{launcher}"));
+        let report = run_ok(&format!("{work} --hosts h1,h2 --launcher {launcher}"), &out);
+        assert_eq!(checksums(&report), local, "over {launcher}");
+        let hosts: Vec<&str> = report["painters"]
+            .as_array()
+            .expect("painters[]")
+            .iter()
+            .map(|p| p["host"].as_str().expect("host"))
+            .collect();
+        assert!(hosts.contains(&"h1") && hosts.contains(&"h2"), "over {launcher}: painters on {hosts:?}");
+        // The pictures came home, whole, into the local folder.
+        for painting in report["paintings"].as_array().expect("paintings[]") {
+            let path = PathBuf::from(painting["path"].as_str().expect("a path"));
+            assert!(path.starts_with(&out), "{} is not under {}", path.display(), out.display());
+            let bytes = std::fs::read(&path).expect("the picture is there");
+            assert!(bytes.starts_with(b"\x89PNG") && bytes.len() > 1000, "{} is no whole PNG", path.display());
+        }
+        let _ = std::fs::remove_dir_all(out);
+    }
+}
+
+#[test]
+fn each_painter_runs_on_the_core_its_host_offers() {
+    if !hosts_up() {
+        return;
+    }
+    let _serial = serial();
+    let out = out_dir("hosts-cores");
+    let args = args("run --mode hybrid --paintings 4 --paint 700ms --dry 0ms --hosts h1,h2 --json", &out);
+    let child = start(coordinator(&args));
+    // While they paint: each host's painters are allowed its one core only.
+    let mut seen = Vec::new();
+    eventually(Duration::from_secs(20), || {
+        for host in ["h1", "h2"] {
+            for pid in painters_in(host) {
+                if let Some(cores) = cpus_allowed(pid)
+                    && !seen.contains(&(host, pid, cores.clone()))
+                {
+                    seen.push((host, pid, cores));
+                }
+            }
+        }
+        ["h1", "h2"].iter().all(|h| seen.iter().any(|(host, ..)| host == h))
+    });
+    let report = finish(child, &args).json();
+    for host in ["h1", "h2"] {
+        assert!(seen.iter().any(|(h, ..)| *h == host), "no painter seen in {host}: {seen:?}");
+    }
+    for (host, pid, cores) in &seen {
+        assert_eq!(cores, &vec![host_core(host)], "painter pid {pid} in {host}");
+    }
+    for painter in report["painters"].as_array().expect("painters[]") {
+        let host = painter["host"].as_str().expect("host");
+        assert_eq!(painter["cores"], serde_json::json!([host_core(host)]), "{painter}");
+    }
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn h2s_clock_is_found_1000_s_ahead_within_its_bound() {
+    if !hosts_up() {
+        return;
+    }
+    let _serial = serial();
+    let out = out_dir("hosts-clock");
+    for launcher in ["ssh", "srun"] {
+        let report = run_ok(
+            &format!("run --mode parallel --paintings 4 --paint 200ms --dry 100ms --hosts h1,h2 --launcher {launcher}"),
+            &out,
+        );
+        for painter in report["painters"].as_array().expect("painters[]") {
+            let (offset, bound) = (
+                painter["clock_offset_s"].as_f64().expect("offset"),
+                painter["clock_bound_s"].as_f64().expect("bound"),
+            );
+            let truth = if painter["host"] == "h2" { 1000.0 } else { 0.0 };
+            // The offset is exact here (h2's clock is this one + 1000 s), so the
+            // estimate must be within its own bound of it; and the bound is a
+            // round trip's half, well under a second.
+            assert!(bound > 0.0 && bound < 0.5, "{launcher}: {painter}");
+            assert!((offset - truth).abs() <= bound + 1e-6, "{launcher}: offset {offset} ± {bound}, truth {truth}");
+        }
+        // Both hosts' segments lie on the run's one time axis.
+        let wall = report["wall_s"].as_f64().expect("wall_s");
+        for segment in report["segments"].as_array().expect("segments[]") {
+            let (start, end) = (segment["start_s"].as_f64().expect("start"), segment["end_s"].as_f64().expect("end"));
+            assert!(start >= -0.01 && end <= wall + 0.01 && start <= end, "{launcher}: {segment} outside 0..{wall}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(out);
+}
+
+/// SIGKILLs a coordinator whose painters, on both hosts, are in the middle
+/// of a long coat, and checks that none is left a second later.
+/// With `job`, inside that Slurm allocation, as a user's shell in one would be.
+fn killed_mid_coat(launcher: &str, job: Option<&str>) {
+    let out = out_dir(&format!("hosts-kill-{launcher}"));
+    let args = args(
+        &format!("run --mode parallel --paintings 2 --paint 20s --dry 0ms --hosts h1,h2 --launcher {launcher}"),
+        &out,
+    );
+    let mut command = coordinator(&args);
+    if let Some(job) = job {
+        command.env("SLURM_JOB_ID", job);
+    }
+    let child = start(command);
+    let both = eventually(Duration::from_secs(30), || !painters_in("h1").is_empty() && !painters_in("h2").is_empty());
+    let pid = i32::try_from(child.id()).expect("a pid");
+    if !both {
+        let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+        let finished = finish(child, &args);
+        finished.fail(&format!("over {launcher}, painters never appeared in both hosts"));
+    }
+    std::thread::sleep(Duration::from_millis(500)); // well into the first coat
+    kill(Pid::from_raw(pid), Signal::SIGKILL).expect("kill the coordinator");
+    let killed = Instant::now();
+    let _ = finish(child, &args);
+    let gone = eventually(Duration::from_secs(1), || painters_in("h1").is_empty() && painters_in("h2").is_empty());
+    let left: Vec<u32> = ["h1", "h2"].iter().flat_map(|h| painters_in(h)).collect();
+    assert!(
+        gone,
+        "over {launcher}: painters {left:?} still alive {:?} after the coordinator was killed",
+        killed.elapsed()
+    );
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn a_killed_coordinator_leaves_no_painter_on_any_host_over_ssh() {
+    if !hosts_up() {
+        return;
+    }
+    let _serial = serial();
+    killed_mid_coat("ssh", None);
+}
+
+#[test]
+fn a_killed_coordinator_leaves_no_painter_on_any_host_over_srun() {
+    if !hosts_up() {
+        return;
+    }
+    let _serial = serial();
+    // Inside an allocation of the test's own, which it cancels: the killed
+    // coordinator cannot cancel one it made.
+    let salloc = Command::new("salloc")
+        .args(["--no-shell", "--immediate=30", "--job-name=atelier-test", "--nodes=2", "--nodelist=h1,h2"])
+        .output()
+        .expect("salloc runs");
+    let stderr = String::from_utf8_lossy(&salloc.stderr);
+    let job = stderr
+        .lines()
+        .find_map(|l| l.split("Granted job allocation ").nth(1))
+        .map(str::trim)
+        .unwrap_or_else(|| panic!("salloc: {stderr}"))
+        .to_owned();
+    let result = std::panic::catch_unwind(|| killed_mid_coat("srun", Some(&job)));
+    let _ = Command::new("scancel").arg(&job).status();
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+#[test]
+fn an_unreachable_host_and_one_without_a_painter_are_named_and_the_paintings_finish_elsewhere() {
+    if !hosts_up() {
+        return;
+    }
+    let _serial = serial();
+    let out = out_dir("hosts-missing");
+    // A host no one can reach.
+    let line = args("run --mode parallel --paintings 3 --strokes 100 --dry 0ms --hosts h1,nohost --json", &out);
+    let finished = run(&line);
+    let report = finished.json();
+    let lines: Vec<&str> = finished.stderr.lines().filter(|l| l.contains("nohost")).collect();
+    assert_eq!(lines.len(), 1, "one line about nohost: {}", finished.stderr);
+    assert!(lines[0].starts_with("warning: host nohost left out: ssh cannot reach it"), "{}", lines[0]);
+    assert_eq!(checksums(&report).len(), 3);
+    assert!(report["painters"].as_array().expect("painters[]").iter().all(|p| p["host"] == "h1"), "{report}");
+    // A host without the painter at the path given: h2 is asked for one
+    // that does not exist, while `:` (this machine) uses its own.
+    let line = args(
+        "run --mode parallel --paintings 3 --strokes 100 --dry 0ms --hosts :,h2 --remote-painter /nonexistent/atelier/painter --json",
+        &out,
+    );
+    let finished = run(&line);
+    let report = finished.json();
+    let lines: Vec<&str> = finished.stderr.lines().filter(|l| l.contains("h2")).collect();
+    assert_eq!(lines.len(), 1, "one line about h2: {}", finished.stderr);
+    assert!(
+        lines[0].starts_with("warning: host h2 left out: no painter at /nonexistent/atelier/painter there"),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(checksums(&report).len(), 3);
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn names_and_paths_never_reach_a_shell_unquoted() {
+    if !hosts_up() {
+        return;
+    }
+    let _serial = serial();
+    let out = out_dir("hosts-quoting");
+    let marker = out.join("x");
+    // A host name with a shell command in it is refused before anything runs.
+    let mut line = args("run --mode sequential --paintings 1 --strokes 10 --dry 0ms", &out);
+    line.extend(["--hosts".into(), format!("h1;touch {}", marker.display())]);
+    let finished = run(&line);
+    assert!(!finished.status.success() && finished.stderr.contains("is not a host name"), "{}", finished.stderr);
+    assert!(!marker.exists(), "the shell ran a host name");
+    // A painter path and an output folder with spaces, quotes and `$(…)`
+    // arrive as one word each.
+    let odd = out.join("it's a $(touch x) dir");
+    std::fs::create_dir_all(&odd).expect("a folder with an odd name");
+    let painter = odd.join("my painter");
+    std::fs::copy(painter_binary(), &painter).expect("copy the painter");
+    let pictures = odd.join("pictures here");
+    let mut line = args("run --mode parallel --paintings 2 --strokes 10 --dry 0ms --hosts h1,h2 --json", &pictures);
+    line.extend(["--remote-painter".into(), painter.display().to_string()]);
+    let report = run(&line).json();
+    assert_eq!(checksums(&report).len(), 2);
+    for painting in report["paintings"].as_array().expect("paintings[]") {
+        assert!(Path::new(painting["path"].as_str().expect("path")).starts_with(&pictures), "{painting}");
+    }
+    assert!(!Path::new("x").exists() && !odd.join("x").exists(), "a path was interpreted by a shell");
+    let _ = std::fs::remove_dir_all(out);
+}
