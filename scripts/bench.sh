@@ -19,6 +19,10 @@
 # Needs python3 (standard library); /usr/bin/time adds a whole-tree RSS figure.
 set -euo pipefail
 
+# `--only hosts` (painters on other hosts; needs `scripts/hosts.sh up`) is a
+# script of its own: scripts/bench/hosts.sh.
+case " $* " in *" --only hosts "*|*" --only=hosts "*) exec "$(dirname "$0")/bench/hosts.sh" "$@" ;; esac
+
 usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
 
 all_sections="efficiency async startup roundtrip throughput memory scaling codec"

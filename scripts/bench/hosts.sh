@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# `scripts/bench.sh --only hosts`: painters over ssh and srun on the test
+# hosts (`scripts/hosts.sh up` first, as root), beside local pipes, with the
+# floor of each launcher measured in the same run: `true` started through it,
+# and a bare `cat` ping-pong through it.
+#
+# Figures, per launcher (local, ssh, srun): start-up per painter (spawn to
+# Hello; target ≤ 1.2× the launcher's `true`), the fastest round trip (twice
+# the clock's bound; target ≤ 1.3× the `cat` ping-pong), and empty paintings
+# per second. srun runs inside one allocation made for the bench.
+#   scripts/bench/hosts.sh [--quick] [--keep DIR]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+quick=0 keep=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) quick=1; shift ;;
+    --keep) keep="${2:?--keep needs a folder}"; shift 2 ;;
+    --only|--only=*) [ "$1" = --only ] && shift; shift ;;
+    *) shift ;;
+  esac
+done
+scripts/hosts.sh status >/dev/null || { echo "bench hosts: the test hosts are not up: run scripts/hosts.sh up (as root)" >&2; exit 1; }
+reps=5 rounds=20 paintings=20000
+[ "$quick" = 1 ] && reps=2 rounds=8 paintings=4000
+echo "bench hosts: building release..." >&2
+cargo build --release --quiet
+coordinator=$PWD/target/release/coordinator
+if [ -n "$keep" ]; then mkdir -p "$keep"; work=$(cd "$keep" && pwd); else work=$(mktemp -d); fi
+job=$(salloc --no-shell --immediate=30 --job-name=atelier-bench --nodes=2 --nodelist=h1,h2 2>&1 | sed -n 's/.*Granted job allocation \([0-9]*\).*/\1/p')
+[ -n "$job" ] || { echo "bench hosts: salloc failed" >&2; exit 1; }
+cleanup() { scancel "$job" 2>/dev/null || true; [ -n "$keep" ] || rm -rf "$work"; }
+trap cleanup EXIT
+export SLURM_JOB_ID=$job
+for launcher in local ssh srun; do
+  hosts=(--hosts h1,h2 --launcher "$launcher")
+  [ "$launcher" = local ] && hosts=()
+  echo "bench hosts: $launcher" >&2
+  for i in $(seq "$reps"); do
+    "$coordinator" run --mode parallel --painters 2 --paintings 2 --paint 0ms --dry 0ms "${hosts[@]}" \
+      --json --out "$work/out" >"$work/startup-$launcher-$i.json"
+  done
+  python3 scripts/bench/hosts.py floor "$launcher" "$rounds" >"$work/floor-$launcher.json"
+  "$coordinator" run --mode parallel --paintings "$paintings" --paint 0ms --dry 0ms "${hosts[@]}" \
+    --json --out "$work/out" >"$work/throughput-$launcher-1.json"
+done
+python3 scripts/bench/hosts.py table "$work"
