@@ -14,6 +14,8 @@
 //! `net-wait`) and a `<title>` (a tooltip in a browser).
 
 mod axis;
+mod lanes;
+mod legend;
 mod markup;
 pub mod palette;
 
@@ -27,7 +29,9 @@ use crate::sampler::{CpuSample, EVERY};
 use crate::schedule::{Segment, SegmentKind};
 use crate::workload::Workload;
 use axis::{Axis, time_axis};
-use markup::{block, escape, text, wrap};
+use lanes::{painter_lanes, rows_height};
+use legend::legend;
+use markup::{escape, text, wrap};
 
 /// The picture's width, in pixels, for three modes or more (a page).
 const WIDTH: f64 = 1000.0;
@@ -154,103 +158,6 @@ fn title(out: &mut String, workload: &Workload, calibration: &Calibration, runs:
     y + 10.0
 }
 
-/// The key to the picture, on as many lines as `width` needs; returns
-/// the y below it.
-fn legend(out: &mut String, y: f64, width: f64, coats: u32, saves: bool) -> f64 {
-    // Each key: how wide it is, and how to draw it at (x, top).
-    type Draw<'a> = Box<dyn Fn(&mut String, f64, f64) + 'a>;
-    let base = |top: f64| top + 12.5;
-    let mut keys: Vec<(f64, Draw<'_>)> = Vec::new();
-    let painting = if coats > 1 {
-        format!("painting n, coat c/{coats}: the CPU is busy")
-    } else {
-        "painting n: the CPU is busy".to_owned()
-    };
-    let painting_width = 58.0 + 6.6 * painting.chars().count() as f64;
-    keys.push((
-        painting_width,
-        Box::new(move |out, x, top| {
-            for i in 0..3u32 {
-                let colour = palette::painting(i + 1);
-                let left = x + 18.0 * f64::from(i);
-                block(out, left, top, 16.0, 16.0, &colour.hex(), "legend");
-                let ink = colour.ink().hex();
-                let attributes = format!(r#"fill="{ink}" font-size="11" font-weight="bold" text-anchor="middle""#);
-                text(out, left + 8.0, base(top), &(i + 1).to_string(), &attributes);
-            }
-            text(out, x + 58.0, base(top), &painting, "");
-        }),
-    ));
-    for (colour, label, key_width) in
-        [(palette::FILE_WAIT, "drying: disk wait", 150.0), (palette::NET_WAIT, "network wait", 124.0)]
-    {
-        keys.push((
-            key_width,
-            Box::new(move |out, x, top| {
-                block(out, x, top, 28.0, 16.0, &colour.hex(), "legend");
-                text(out, x + 34.0, base(top), label, "");
-            }),
-        ));
-    }
-    if saves {
-        keys.push((
-            156.0,
-            Box::new(|out, x, top| {
-                block(out, x, top + 16.0 - SAVE_MARK, 28.0, SAVE_MARK, &palette::SAVE.hex(), "legend");
-                text(out, x + 34.0, base(top), "saving the picture", "");
-            }),
-        ));
-    }
-    keys.push((
-        108.0,
-        Box::new(|out, x, top| {
-            let _ = writeln!(
-                out,
-                r#"<line x1="{x}" y1="{top}" x2="{x}" y2="{}" stroke="{INK}" stroke-width="2"/>"#,
-                top + 16.0
-            );
-            text(out, x + 6.0, base(top), "measured end", "");
-        }),
-    ));
-    keys.push((
-        84.0,
-        Box::new(|out, x, top| {
-            let _ = writeln!(
-                out,
-                r#"<line x1="{x}" y1="{top}" x2="{x}" y2="{}" stroke="{IDEAL}" stroke-width="2" stroke-dasharray="4,3"/>"#,
-                top + 16.0
-            );
-            text(out, x + 6.0, base(top), "ideal end", "");
-        }),
-    ));
-    keys.push((
-        210.0,
-        Box::new(|out, x, top| {
-            let _ = writeln!(
-                out,
-                r#"<polyline points="{x},{b} {},{b} {},{t} {},{t}" fill="none" stroke="{CPU}" stroke-width="1.5"/>"#,
-                x + 8.0,
-                x + 8.0,
-                x + 26.0,
-                b = top + 16.0,
-                t = top + 2.0
-            );
-            text(out, x + 32.0, base(top), "CPU use (top: all its cores)", "");
-        }),
-    ));
-    let mut top = y + 8.0;
-    let mut x = 20.0;
-    for (key_width, draw) in keys {
-        if x > 20.0 && x + key_width > width - 20.0 {
-            x = 20.0;
-            top += 24.0;
-        }
-        draw(out, x, top);
-        x += key_width;
-    }
-    top + 24.0
-}
-
 /// About how many characters of 12 px text fit across a picture `width` wide.
 fn chars_in(width: f64) -> usize {
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // a few hundred
@@ -342,106 +249,6 @@ fn who(run: &RunReport) -> String {
         (1, false) => format!("1 painter process, {how}"),
         (n, false) => format!("{n} painter processes, each {how}"),
     }
-}
-
-/// A lane: its label and its rows of segments (painting on the first,
-/// drying on the first row where it fits).
-struct Lane<'a> {
-    label: String,
-    rows: Vec<Vec<&'a Segment>>,
-}
-
-fn rows_height(rows: usize) -> f64 {
-    rows as f64 * (ROW + GAP)
-}
-
-/// Per painter (its index), its lanes: the lanes of the text timeline.
-fn painter_lanes(run: &RunReport) -> impl Iterator<Item = (usize, Vec<Lane<'_>>)> {
-    let threads = lanes_are_threads(run);
-    run.painters.iter().enumerate().map(move |(index, painter)| {
-        let lanes = (0..painter.lanes)
-            .map(|lane| {
-                let core = painter.cores.get(lane as usize).map_or_else(String::new, |c| format!(" · core {c}"));
-                let host = painter.host_prefix();
-                let label = if threads {
-                    format!("{host}thread-{lane}{core}")
-                } else {
-                    format!("{host}painter-{}{core}", painter.id)
-                };
-                let segments: Vec<&Segment> =
-                    run.segments.iter().filter(|s| s.painter == index && s.lane == lane).collect();
-                Lane { label, rows: rows(&segments) }
-            })
-            .collect();
-        (index, lanes)
-    })
-}
-
-/// One coat's drying: its two waits, and the time from the first's start
-/// to the last's end.
-struct Drying<'a> {
-    from_s: f64,
-    to_s: f64,
-    waits: Vec<&'a Segment>,
-}
-
-/// Rows of drying under a lane at most; further overlapping dryings are
-/// drawn over the last row.
-const MOST_DRYING_ROWS: usize = 6;
-
-/// Lays a lane's segments on rows. A coat's two waits stay together on
-/// one row, so that each drying reads as one piece, disk then network.
-fn rows<'a>(segments: &[&'a Segment]) -> Vec<Vec<&'a Segment>> {
-    // Touching is not overlapping: a drying may start as a painting ends.
-    const TOUCH: f64 = 1e-9;
-    let paints: Vec<&Segment> = segments.iter().copied().filter(|s| s.kind == SegmentKind::Paint).collect();
-    // Saving is marked on the first row, drawn after (over) the rest.
-    let saves: Vec<&Segment> = segments.iter().copied().filter(|s| s.kind == SegmentKind::Save).collect();
-    let mut dryings: Vec<Drying<'_>> = Vec::new();
-    let mut coats: std::collections::HashMap<(u32, u32), usize> = std::collections::HashMap::new();
-    for &s in segments.iter().filter(|s| matches!(s.kind, SegmentKind::FileWait | SegmentKind::NetWait)) {
-        match coats.get(&(s.painting, s.coat)) {
-            Some(&i) => {
-                let d = &mut dryings[i];
-                d.from_s = d.from_s.min(s.start_s);
-                d.to_s = d.to_s.max(s.end_s);
-                d.waits.push(s);
-            }
-            None => {
-                coats.insert((s.painting, s.coat), dryings.len());
-                dryings.push(Drying { from_s: s.start_s, to_s: s.end_s, waits: vec![s] });
-            }
-        }
-    }
-    drop(coats);
-    dryings.sort_by(|a, b| a.from_s.total_cmp(&b.from_s));
-    // A lane paints one coat at a time, so its paintings' ends are in order
-    // too: the first that ends after a drying starts is the only one that
-    // can overlap it.
-    let paint_overlaps = |from: f64, to: f64| {
-        let next = paints.partition_point(|p| p.end_s <= from + TOUCH);
-        paints.get(next).is_some_and(|p| p.start_s + TOUCH < to)
-    };
-    let mut rows: Vec<Vec<&Segment>> = vec![paints.clone()];
-    // Where each row's last drying ends (dryings are placed in order of start).
-    let mut ends: Vec<f64> = vec![f64::NEG_INFINITY];
-    for drying in dryings {
-        let fits =
-            |row: usize| ends[row] <= drying.from_s + TOUCH && (row > 0 || !paint_overlaps(drying.from_s, drying.to_s));
-        let row = match (0..rows.len()).find(|&row| fits(row)) {
-            Some(row) => row,
-            None if rows.len() <= MOST_DRYING_ROWS => {
-                rows.push(Vec::new());
-                ends.push(f64::NEG_INFINITY);
-                rows.len() - 1
-            }
-            None => rows.len() - 1,
-        };
-        ends[row] = ends[row].max(drying.to_s);
-        rows[row].extend(drying.waits);
-    }
-    rows[0].extend(saves);
-    rows
 }
 
 /// One block, with the painting's number when it fits, and with several
@@ -602,18 +409,6 @@ fn human(s: f64) -> String {
 mod tests {
     use super::*;
     use crate::report::sample::{sample_run, sample_workload};
-
-    #[test]
-    fn overlapping_drying_goes_on_its_own_row() {
-        let run = sample_run();
-        let segments: Vec<&Segment> = run.segments.iter().collect();
-        let rows = rows(&segments);
-        // Painting 2 is painted while painting 1 dries: two rows.
-        assert_eq!(rows.len(), 2);
-        assert!(rows[0].iter().filter(|s| s.kind == SegmentKind::Paint).count() == 2);
-        // Painting 2's drying starts as painting 1's ends: it fits on the first free row.
-        assert_eq!(rows.iter().map(Vec::len).sum::<usize>(), 6);
-    }
 
     #[test]
     fn cpu_use_is_a_step_line_up_to_the_end() {

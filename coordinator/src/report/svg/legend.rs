@@ -1,0 +1,103 @@
+//! The key to the picture: what each colour, mark and line means.
+
+use std::fmt::Write as _;
+
+use super::markup::{block, text};
+use super::{CPU, IDEAL, INK, SAVE_MARK, palette};
+
+/// The key to the picture, on as many lines as `width` needs; returns
+/// the y below it.
+pub(super) fn legend(out: &mut String, y: f64, width: f64, coats: u32, saves: bool) -> f64 {
+    // Each key: how wide it is, and how to draw it at (x, top).
+    type Draw<'a> = Box<dyn Fn(&mut String, f64, f64) + 'a>;
+    let base = |top: f64| top + 12.5;
+    let mut keys: Vec<(f64, Draw<'_>)> = Vec::new();
+    let painting = if coats > 1 {
+        format!("painting n, coat c/{coats}: the CPU is busy")
+    } else {
+        "painting n: the CPU is busy".to_owned()
+    };
+    let painting_width = 58.0 + 6.6 * painting.chars().count() as f64;
+    keys.push((
+        painting_width,
+        Box::new(move |out, x, top| {
+            for i in 0..3u32 {
+                let colour = palette::painting(i + 1);
+                let left = x + 18.0 * f64::from(i);
+                block(out, left, top, 16.0, 16.0, &colour.hex(), "legend");
+                let ink = colour.ink().hex();
+                let attributes = format!(r#"fill="{ink}" font-size="11" font-weight="bold" text-anchor="middle""#);
+                text(out, left + 8.0, base(top), &(i + 1).to_string(), &attributes);
+            }
+            text(out, x + 58.0, base(top), &painting, "");
+        }),
+    ));
+    for (colour, label, key_width) in
+        [(palette::FILE_WAIT, "drying: disk wait", 150.0), (palette::NET_WAIT, "network wait", 124.0)]
+    {
+        keys.push((
+            key_width,
+            Box::new(move |out, x, top| {
+                block(out, x, top, 28.0, 16.0, &colour.hex(), "legend");
+                text(out, x + 34.0, base(top), label, "");
+            }),
+        ));
+    }
+    if saves {
+        keys.push((
+            156.0,
+            Box::new(|out, x, top| {
+                block(out, x, top + 16.0 - SAVE_MARK, 28.0, SAVE_MARK, &palette::SAVE.hex(), "legend");
+                text(out, x + 34.0, base(top), "saving the picture", "");
+            }),
+        ));
+    }
+    keys.push((
+        108.0,
+        Box::new(|out, x, top| {
+            let _ = writeln!(
+                out,
+                r#"<line x1="{x}" y1="{top}" x2="{x}" y2="{}" stroke="{INK}" stroke-width="2"/>"#,
+                top + 16.0
+            );
+            text(out, x + 6.0, base(top), "measured end", "");
+        }),
+    ));
+    keys.push((
+        84.0,
+        Box::new(|out, x, top| {
+            let _ = writeln!(
+                out,
+                r#"<line x1="{x}" y1="{top}" x2="{x}" y2="{}" stroke="{IDEAL}" stroke-width="2" stroke-dasharray="4,3"/>"#,
+                top + 16.0
+            );
+            text(out, x + 6.0, base(top), "ideal end", "");
+        }),
+    ));
+    keys.push((
+        210.0,
+        Box::new(|out, x, top| {
+            let _ = writeln!(
+                out,
+                r#"<polyline points="{x},{b} {},{b} {},{t} {},{t}" fill="none" stroke="{CPU}" stroke-width="1.5"/>"#,
+                x + 8.0,
+                x + 8.0,
+                x + 26.0,
+                b = top + 16.0,
+                t = top + 2.0
+            );
+            text(out, x + 32.0, base(top), "CPU use (top: all its cores)", "");
+        }),
+    ));
+    let mut top = y + 8.0;
+    let mut x = 20.0;
+    for (key_width, draw) in keys {
+        if x > 20.0 && x + key_width > width - 20.0 {
+            x = 20.0;
+            top += 24.0;
+        }
+        draw(out, x, top);
+        x += key_width;
+    }
+    top + 24.0
+}
