@@ -270,3 +270,124 @@ fn ctrl_c_is_answered_within_a_second_even_for_a_hundred_thousand_paintings() {
     }
     let _ = std::fs::remove_dir_all(out);
 }
+
+/// A shell spinning on `core` until dropped: another program holding a core.
+struct BusyLoop(std::process::Child);
+
+impl BusyLoop {
+    fn on(core: usize) -> Self {
+        use nix::sched::{CpuSet, sched_setaffinity};
+        use nix::unistd::Pid;
+        let child = std::process::Command::new("sh").args(["-c", "while :; do :; done"]).spawn().expect("sh starts");
+        let mut set = CpuSet::new();
+        set.set(core).expect("a core number");
+        sched_setaffinity(Pid::from_raw(i32::try_from(child.id()).expect("pid")), &set).expect("pin the busy loop");
+        Self(child)
+    }
+}
+
+impl Drop for BusyLoop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The gap's causes of `run`, largest first.
+fn causes(run: &Value) -> Vec<(String, f64)> {
+    let mut causes: Vec<(String, f64)> = run["gap"]
+        .as_object()
+        .expect("gap")
+        .iter()
+        .map(|(name, s)| (name.clone(), s.as_f64().expect("seconds")))
+        .collect();
+    causes.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
+    causes
+}
+
+#[test]
+fn the_gap_adds_up_to_the_difference_from_the_prediction() {
+    let _serial = serial();
+    let out = out_dir("gap");
+    let report = run_json(&args("compare --paintings 3 --coats 2 --paint 30ms --dry 20ms", &out));
+    for run in report["runs"].as_array().expect("runs[]") {
+        let sum: f64 = causes(run).iter().map(|(_, s)| s).sum();
+        let difference = f64_of(run, "wall_s") - f64_of(run, "predicted_s");
+        assert!((sum - difference).abs() < 1e-6, "{}: causes add to {sum}, not {difference}", run["mode"]);
+        // The ideal for the work as painted is not beaten by the run.
+        assert!(f64_of(run, "efficiency") <= 1.01, "{}: efficiency {}", run["mode"], run["efficiency"]);
+    }
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn a_busy_core_is_named_as_contention_and_its_painting_goes_to_the_free_painter() {
+    let cores = allowed_cores();
+    if cores.len() < 2 {
+        eprintln!("skipped: needs 2 cores");
+        return;
+    }
+    let _serial = serial();
+    let out = out_dir("contention");
+    let busy = BusyLoop::on(cores[1] as usize);
+    let report = run_json(&args(
+        &format!("run --mode parallel --paintings 3 --paint 300ms --dry 0ms --pin {},{}", cores[0], cores[1]),
+        &out,
+    ));
+    drop(busy);
+    // Painter-1 shares its core with the loop. Painting 3 is not queued
+    // behind either painter: it goes to the one that finished its first
+    // painting first — painter-0, unless this machine's other work slowed
+    // core 0 even more.
+    let segments = report["segments"].as_array().expect("segments[]");
+    let painted =
+        |id: u32| segments.iter().find(|s| s["painting"] == id && s["kind"] == "paint").expect("a paint segment");
+    let (first, second) = (painted(1), painted(2));
+    let free_first = if f64_of(first, "end_s") <= f64_of(second, "end_s") { first } else { second };
+    assert_eq!(painted(3)["painter"], free_first["painter"], "painting 3 goes to the painter free first: {report}");
+    let waited: Vec<f64> = (0..2).map(|i| f64_of(&report["painters"][i], "run_delay_s")).collect();
+    assert!(waited[1] > 0.1, "painter-1 waited {} s for its core", waited[1]);
+    let causes = causes(&report);
+    assert_eq!(causes[0].0, "contention_s", "{causes:?}");
+    assert!(causes[0].1 > 0.1, "{causes:?}");
+    let explanation = report["explanation"].as_str().expect("explanation");
+    // The first cause named is the wait for a core.
+    let first_cause = explanation.split("beyond the prediction, ").nth(1).and_then(|rest| rest.split(';').next());
+    assert!(first_cause.is_some_and(|c| c.contains("waited") && c.contains("for core")), "{explanation}");
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn saving_many_small_paintings_is_named_as_the_largest_cause() {
+    let _serial = serial();
+    let out = out_dir("saving");
+    let report = run_json(&args("run --mode sequential --paintings 400 --paint 1ms --dry 0ms", &out));
+    let causes = causes(&report);
+    assert_eq!(causes[0].0, "saving_s", "{causes:?}");
+    // About half a millisecond a picture; generous either way.
+    assert!(causes[0].1 > 0.04 && causes[0].1 < 0.8 * f64_of(&report, "wall_s"), "{causes:?}");
+    let explanation = report["explanation"].as_str().expect("explanation");
+    assert!(explanation.contains("largest cause first: saving 400 pictures"), "{explanation}");
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn the_same_strokes_paint_the_same_pictures_in_separate_invocations() {
+    let _serial = serial();
+    let out = out_dir("strokes");
+    let workload = "--paintings 3 --coats 2 --strokes 300 --seed 7 --dry 0ms";
+    let checksums = |mode: &str| -> Vec<String> {
+        let run = run_mode(mode, workload, &out);
+        assert_eq!(run["workload"]["strokes"], 300, "{run}");
+        assert_eq!(run["calibration"]["strokes"], 300, "{run}");
+        run["paintings"].as_array().expect("paintings[]").iter().map(|p| p["checksum"].to_string()).collect()
+    };
+    let sequential = checksums("sequential");
+    assert_eq!(sequential.len(), 3);
+    assert_eq!(checksums("async"), sequential, "another invocation, another mode: the same pictures");
+    assert_eq!(checksums("sequential"), sequential, "the same invocation again");
+    // Every report says how to paint them again.
+    let text = run(&args(&format!("run --mode threads {workload}"), &out));
+    assert!(text.stdout.contains("--strokes 300 --seed 7 --coats 2 paints these pictures again"), "{}", text.stdout);
+    let _ = std::fs::remove_dir_all(out);
+}

@@ -218,6 +218,11 @@ async fn run_mode(
 /// `coordinator plan`: the ideal of the modes, as text or JSON.
 fn print_plan(args: &PlanArgs) -> anyhow::Result<ExitCode> {
     let workload = Workload::from_args(&args.workload)?;
+    if let Some(strokes) = workload.strokes {
+        bail!(
+            "plan predicts from --paint; --strokes {strokes} takes as long as this machine takes, which only run and compare measure"
+        );
+    }
     let modes = args.modes.modes();
     let planned = report::plan::plan(&workload, &modes);
     let output = if args.json {

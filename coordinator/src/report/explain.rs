@@ -18,6 +18,35 @@ pub fn secs(s: f64) -> String {
     if s < 10.0 { format!("{s:.2}s") } else { format!("{s:.1}s") }
 }
 
+/// What one coat of paint is — strokes, and the time they take — and the
+/// flags that paint the same pictures again, in any mode and invocation.
+#[must_use]
+pub fn paint_line(workload: &Workload, calibration: &Calibration) -> String {
+    let mut line = match workload.strokes {
+        Some(strokes) => format!("paint {strokes} strokes a coat (--strokes)"),
+        None => format!("paint {} a coat", humantime::format_duration(workload.paint)),
+    };
+    if calibration.strokes > 0 {
+        if workload.strokes.is_some() {
+            line += &format!(
+                ", about {} at {:.1} µs a stroke",
+                secs(calibration.paint().as_secs_f64()),
+                calibration.stroke_ns / 1000.0
+            );
+        } else {
+            line += &format!(" = {} strokes of {:.1} µs", calibration.strokes, calibration.stroke_ns / 1000.0);
+        }
+        if let Some(core) = calibration.core {
+            line += &format!(" (measured on core {core})");
+        }
+        line += &format!(
+            "; --strokes {} --seed {} --coats {} paints these pictures again",
+            calibration.strokes, workload.seed, workload.coats
+        );
+    }
+    line
+}
+
 /// Below this ideal wall time, a ratio against it means nothing.
 const MEANINGFUL_IDEAL_S: f64 = 0.001;
 
@@ -213,7 +242,7 @@ fn causes(run: &RunReport, facts: &Facts, cpu: &CpuUse) -> String {
     };
     match said.as_slice() {
         [] => format!(" {lead} is within what clocks and schedulers blur; no cause stands out."),
-        [only] => format!(" {lead}: {only}."),
+        [only] => format!(" {lead}, one cause: {only}."),
         [first, rest @ ..] => format!(" {lead}, largest cause first: {first}; {}.", rest.join("; ")),
     }
 }
@@ -370,7 +399,7 @@ mod tests {
     #[test]
     fn overhead_and_an_unmeasurable_ideal_are_said() {
         let slow = say(&run(Mode::Sequential, 1, 1, 4.0, 3.0), &workload(1, 400, 0), &CALIBRATION);
-        assert!(slow.contains("The 1.00s beyond the prediction: the machinery itself"), "{slow}");
+        assert!(slow.contains("The 1.00s beyond the prediction, one cause: the machinery itself"), "{slow}");
         let zero = Calibration { stroke_ns: 0.0, strokes: 0, core: None };
         let instant = say(&run(Mode::Hybrid, 2, 2, 0.01, 0.0), &workload(3, 0, 0), &zero);
         assert!(instant.contains("all of it is overhead"), "{instant}");

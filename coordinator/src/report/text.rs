@@ -209,14 +209,7 @@ pub(crate) fn grid(headers: &[(String, Align)], rows: &[Vec<String>], gap: usize
 fn header(workload: &Workload, calibration: &Calibration, columns: usize) -> String {
     let each = if workload.coats == 1 { "1 coat each".to_owned() } else { format!("{} coats each", workload.coats) };
     let mut out = wrap(&format!("atelier: {} paintings, {each}", workload.paintings), columns, "");
-    let mut paint = format!("paint {} a coat", human(workload.paint));
-    if calibration.strokes > 0 {
-        let _ = write!(paint, " = {} strokes of {:.1} µs", calibration.strokes, calibration.stroke_ns / 1000.0);
-        if let Some(core) = calibration.core {
-            let _ = write!(paint, " (measured on core {core})");
-        }
-    }
-    out += &wrap(&paint, columns, "  ");
+    out += &wrap(&explain::paint_line(workload, calibration), columns, "  ");
     out += &wrap(
         &format!(
             "dry {} a coat = {} disk + {} network",
