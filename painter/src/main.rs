@@ -3,7 +3,7 @@
 //! It is meant to be started by `coordinator`, with stdin and stdout on
 //! pipes. Started by hand on a terminal, it says so and exits.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::os::fd::AsFd;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -89,7 +89,14 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!("{error:#}");
-            eprintln!("painter-{}: error: {error:#}", args.id);
+            // Stderr may be a pipe to a coordinator that is gone: a failed
+            // write is no reason to panic.
+            let _ = writeln!(std::io::stderr(), "painter-{}: error: {error:#}", args.id);
+            // A painter orphaned before it could tie its life to the
+            // coordinator's ends as one whose stdin closed: the coordinator is gone.
+            if matches!(error.downcast_ref::<painter::Error>(), Some(painter::Error::Orphaned(_))) {
+                return ExitCode::from(u8::try_from(process::EXIT_STDIN_CLOSED).unwrap_or(1));
+            }
             ExitCode::FAILURE
         }
     }
