@@ -280,6 +280,20 @@ fn the_output_the_readme_shows_is_what_the_commands_print() {
 }
 
 #[test]
+fn the_readme_names_the_rust_the_workspace_needs() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../Cargo.toml");
+    let manifest = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let version = manifest
+        .lines()
+        .find_map(|line| line.strip_prefix("rust-version = \""))
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no rust-version in {path}"));
+    let readme = readme();
+    assert!(readme.contains(&format!("Rust {version} or newer")), "the README should say it needs Rust {version}");
+    assert!(readme.contains("Linux only"), "the README should say it runs on Linux only");
+}
+
+#[test]
 fn commands_are_read_the_way_a_shell_reads_them() {
     assert_eq!(without_comment("coordinator plan   # predict"), "coordinator plan");
     assert_eq!(without_comment("jq -r '.runs[] | \"#\\(.mode)\"'"), "jq -r '.runs[] | \"#\\(.mode)\"'");
