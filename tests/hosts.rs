@@ -90,6 +90,12 @@ fn the_same_pictures_over_ssh_over_srun_and_locally() {
         let out = out_dir(&format!("hosts-{launcher}"));
         let report = run_ok(&format!("{work} --hosts h1,h2 --launcher {launcher}"), &out);
         assert_eq!(checksums(&report), local, "over {launcher}");
+        crate::schema::assert_valid(&crate::schema::validator(), &format!("run over {launcher}"), &report);
+        let hosts = report["workload"]["hosts"].as_array().expect("workload.hosts[]");
+        assert_eq!(hosts.len(), 2, "{hosts:?}");
+        for host in hosts {
+            assert_eq!(host["launcher"], launcher, "{host}");
+        }
         let hosts: Vec<&str> = report["painters"]
             .as_array()
             .expect("painters[]")

@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::support::{args, coordinator, finish, out_dir, run, serial, start};
 
 /// The schema, compiled as draft 2020-12.
-fn validator() -> jsonschema::Validator {
+pub fn validator() -> jsonschema::Validator {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/report.schema.json");
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let schema: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path} is not JSON: {e}"));
@@ -16,7 +16,7 @@ fn validator() -> jsonschema::Validator {
 
 /// Fails, naming every place where `output` breaks the schema.
 #[track_caller]
-fn assert_valid(validator: &jsonschema::Validator, what: &str, output: &Value) {
+pub fn assert_valid(validator: &jsonschema::Validator, what: &str, output: &Value) {
     let errors: Vec<String> =
         validator.iter_errors(output).map(|e| format!("  at {}: {e}", e.instance_path())).take(20).collect();
     assert!(

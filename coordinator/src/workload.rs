@@ -29,6 +29,8 @@ pub struct Workload {
     pub net_wait: Duration,
     /// `--strokes`: strokes per coat, fixed, instead of calibrated from `paint`.
     pub strokes: Option<u32>,
+    /// With `--hosts`: the hosts that answered, and what they offered.
+    pub hosts: Option<Vec<crate::hosts::HostReport>>,
     /// Painters (or threads) in the many-painter modes: `--painters`.
     #[serde(rename = "painters")]
     pub workers: u32,
@@ -83,6 +85,7 @@ impl Workload {
             file_wait,
             net_wait,
             strokes: args.strokes,
+            hosts: None,
             workers: args.painters.unwrap_or(default_workers),
             cores,
             allowed_cores,

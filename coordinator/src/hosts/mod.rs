@@ -54,10 +54,40 @@ pub async fn open(
     }
     let offered = u32::try_from(cluster.total_cores()).unwrap_or(u32::MAX);
     workload.workers = workload_args.painters.unwrap_or(offered.min(workload.paintings)).max(1);
-    for host in &cluster.hosts {
-        tracing::info!(host = host.spec.name, hostname = host.found.hostname, cores = ?host.cores, probe = ?host.found.took, "host ready");
-    }
+    workload.hosts = Some(
+        cluster
+            .hosts
+            .iter()
+            .map(|host| HostReport {
+                name: host.spec.name.clone(),
+                hostname: host.found.hostname.clone(),
+                boot_id: host.found.boot.clone(),
+                cores: host.cores.clone(),
+                launcher: if host.spec.is_local() { "local".to_owned() } else { cluster.launcher.name().to_owned() },
+                probe_s: host.found.took.as_secs_f64(),
+            })
+            .collect(),
+    );
     Ok(Some(std::sync::Arc::new(cluster)))
+}
+
+/// A host as reports show it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct HostReport {
+    /// As given on the command line (`h1`, `root@h1`, `:`).
+    pub name: String,
+    /// As it names itself.
+    pub hostname: String,
+    /// Its kernel's boot id: two names with one boot id are one machine.
+    pub boot_id: String,
+    /// The cores painters got there.
+    pub cores: Vec<u32>,
+    /// How painters were started there: `ssh`, `srun`, a template's first
+    /// word, or `local` for `:`.
+    pub launcher: String,
+    /// From starting the launcher to the probe's answer: a login (or a
+    /// job step) and a painter's start, with nothing else going on.
+    pub probe_s: f64,
 }
 
 /// A host that answered its probe.

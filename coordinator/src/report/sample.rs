@@ -87,6 +87,7 @@ pub(crate) fn sample_workload() -> Workload {
         file_wait: Duration::from_millis(200),
         net_wait: Duration::from_millis(200),
         strokes: None,
+        hosts: None,
         workers: 1,
         cores: Some(vec![0]),
         allowed_cores: vec![0, 1],

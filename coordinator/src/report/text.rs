@@ -220,16 +220,20 @@ fn header(workload: &Workload, calibration: &Calibration, columns: usize) -> Str
         columns,
         "  ",
     );
-    out += &wrap(
-        &format!(
-            "cores {} ({} allowed to this process); paintings saved in {}",
-            workload.cores_text(),
-            workload.allowed_cores.len(),
-            workload.out.display()
-        ),
-        columns,
-        "  ",
-    );
+    let placed = match &workload.hosts {
+        Some(hosts) => {
+            let each: Vec<String> = hosts
+                .iter()
+                .map(|h| {
+                    let cores = h.cores.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+                    format!("{} (cores {cores}, {}, probed in {:.2}s)", h.name, h.launcher, h.probe_s)
+                })
+                .collect();
+            format!("hosts {}", each.join(", "))
+        }
+        None => format!("cores {} ({} allowed to this process)", workload.cores_text(), workload.allowed_cores.len()),
+    };
+    out += &wrap(&format!("{placed}; paintings saved in {}", workload.out.display()), columns, "  ");
     out
 }
 
