@@ -225,9 +225,15 @@ up_slurm() {
 cmd_up() {
   need_root
   if [ -d "$state" ]; then
-    say "already up (or half up: run 'scripts/hosts.sh down' first to start over)"
-    cmd_status
-    return
+    if cmd_status >/dev/null 2>&1; then
+      say "already up"
+      cmd_status
+      return
+    fi
+    # Left half up, or by a session whose processes have since been ended:
+    # take down what it recorded, then start over.
+    say "found hosts that are not all up; taking them down first"
+    cmd_down
   fi
   for h in $hosts; do
     if ip netns list | grep -qw "$h"; then die "a network namespace named $h already exists, not made by this script"; fi
