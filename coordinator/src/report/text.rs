@@ -72,15 +72,17 @@ pub(crate) fn timeline_style(columns: usize, label_width: usize, right: usize, s
 
 /// Items side by side, three spaces apart, on as many lines as `columns` needs.
 fn legend(items: &[&str], columns: usize) -> String {
+    const GAP: &str = "   ";
     let mut out = String::new();
     let mut line = String::new();
     for item in items {
-        let gap = if line.is_empty() { "  " } else { "   " };
-        if !line.is_empty() && line.chars().count() + gap.len() + item.chars().count() > columns {
+        if !line.is_empty() && 2 + line.chars().count() + GAP.len() + item.chars().count() > columns {
             out += &wrap(&line, columns, "  ");
             line.clear();
         }
-        line += if line.is_empty() { "  " } else { "   " };
+        if !line.is_empty() {
+            line += GAP;
+        }
         line += item;
     }
     if !line.is_empty() {
@@ -365,4 +367,33 @@ pub(crate) fn wrap(text: &str, width: usize, indent: &str) -> String {
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrapped_lines_fit_and_a_long_word_is_cut_at_the_edge() {
+        let text = wrap("files: /a/very/long/path/that/no/line/can/hold and more", 20, "  ");
+        assert_eq!(text, "  files:\n  /a/very/long/path/\n  that/no/line/can/h\n  old and more\n");
+        // Spaces inside a line stay as they were.
+        assert_eq!(wrap("a   b", 20, ""), "a   b\n");
+        assert!(wrap(&"word ".repeat(50), 33, "  ").lines().all(|l| l.chars().count() <= 33));
+    }
+
+    #[test]
+    fn a_table_too_wide_goes_on_in_blocks_that_repeat_its_first_column() {
+        let headers: Vec<(String, Align)> =
+            ["mode", "wall", "speedup"].iter().map(|h| ((*h).to_owned(), Align::Right)).collect();
+        let rows = vec![vec!["async".to_owned(), "1.00s".to_owned(), "2.00×".to_owned()]];
+        assert_eq!(grid(&headers, &rows, 2, 40), " mode   wall  speedup\nasync  1.00s    2.00×\n");
+        assert_eq!(grid(&headers, &rows, 2, 14), " mode   wall\nasync  1.00s\n\n mode  speedup\nasync    2.00×\n");
+    }
+
+    #[test]
+    fn legend_keys_go_on_as_many_lines_as_they_need() {
+        assert_eq!(legend(&["█ one", "░ two"], 80), "  █ one   ░ two\n");
+        assert_eq!(legend(&["█ one", "░ two"], 12), "  █ one\n  ░ two\n");
+    }
 }
