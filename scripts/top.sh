@@ -42,9 +42,12 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# The run's painters are the coordinator's children named painter-K. A
-# calibrating painter comes and goes first; wait until the set is stable.
-painters() { pgrep -P "$coordinator" -d, '^painter-' || true; }
+# The run's painters are the coordinator's children that save into the
+# mode's folder (`--out $out/$mode`). The painter that measures a stroke
+# first, also named painter-0, saves into $out itself: it is left out, so
+# that a slow calibration on a busy machine is not watched instead of the
+# run. Wait until the set is stable.
+painters() { pgrep -P "$coordinator" -d, -f -- "--out $out/$mode( |\$)" || true; }
 pids="" previous="-"
 for _ in $(seq 100); do
   pids=$(painters)
