@@ -12,10 +12,12 @@
 #   scripts/bench.sh --max-painters 16  # scaling up to 16 painters (default 4)
 #   scripts/bench.sh --keep DIR         # keep every raw JSON in DIR
 #
-# Sections: efficiency async startup roundtrip throughput memory scaling codec.
+# Sections: efficiency async startup roundtrip throughput memory scaling codec gap.
 # Counts (full / --quick): efficiency 5 / 1 runs of `compare` per workload,
 # async 5 / 2, throughput 3 / 1 runs of 100000 / 20000 paintings, scaling 3 / 1
-# runs per painter count, cargo bench throughput 20000 / 5000 jobs.
+# runs per painter count, cargo bench throughput 20000 / 5000 jobs, gap 10 / 3
+# default compares on a quiet machine and 10 / 3 with a busy loop that the
+# script pins to the last allowed core (taskset), then stops.
 # Needs python3 (standard library); /usr/bin/time adds a whole-tree RSS figure.
 set -euo pipefail
 
@@ -25,7 +27,7 @@ case " $* " in *" --only hosts "*|*" --only=hosts "*) exec "$(dirname "$0")/benc
 
 usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
 
-all_sections="efficiency async startup roundtrip throughput memory scaling codec"
+all_sections="efficiency async startup roundtrip throughput memory scaling codec gap"
 sections=""
 quick=0
 max_painters=4
@@ -53,9 +55,9 @@ case "$max_painters" in ''|*[!0-9]*) echo "bench.sh: --max-painters takes a numb
 want() { case " $sections " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 if [ "$quick" = 1 ]; then
-  reps=1 async_reps=2 tp_reps=1 tp_paintings=20000 scale_reps=1 bench_jobs=5000
+  reps=1 async_reps=2 tp_reps=1 tp_paintings=20000 scale_reps=1 bench_jobs=5000 gap_reps=3
 else
-  reps=5 async_reps=5 tp_reps=3 tp_paintings=100000 scale_reps=3 bench_jobs=20000
+  reps=5 async_reps=5 tp_reps=3 tp_paintings=100000 scale_reps=3 bench_jobs=20000 gap_reps=10
 fi
 
 cd "$(dirname "$0")/.."
@@ -184,7 +186,30 @@ if want codec; then
   ATELIER_BENCH_OUT="$work/codec.json" cargo bench --quiet -p atelier-protocol --bench codec >"$work/codec.txt"
 fi
 
+busy_pid=""
+stop_busy() { if [ -n "$busy_pid" ]; then kill "$busy_pid" 2>/dev/null || true; wait "$busy_pid" 2>/dev/null || true; busy_pid=""; fi; }
+if want gap; then
+  # Each run's gap between prediction and measurement, cause by cause:
+  # first as the machine is, then with another program holding one core.
+  for i in $(seq "$gap_reps"); do
+    step "gap: default compare $i/$gap_reps"
+    coord "gap/quiet-$i" compare
+  done
+  busy_core=$(taskset -pc $$ | sed 's/.*: //; s/.*[,-]//')
+  taskset -c "$busy_core" sh -c 'while :; do :; done' &
+  busy_pid=$!
+  trap 'stop_busy; [ -n "$keep" ] || rm -rf "$work"' EXIT
+  for i in $(seq "$gap_reps"); do
+    step "gap: default compare with a busy loop on core $busy_core $i/$gap_reps"
+    coord "gap/busy-$i" compare
+  done
+  stop_busy
+fi
+
 uptime >"$work/load-after.txt"
 step "done"
 python3 scripts/bench/table.py "$work" --sections "$sections" --seconds "$(( $(date +%s) - started ))" \
   --cores "$(nproc)" --quick "$quick"
+if want gap; then
+  python3 scripts/bench/gap.py "$work/gap"
+fi
