@@ -99,10 +99,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    if compare && let Some(baseline) = runs.iter().find(|r| r.mode == Mode::Sequential).map(|r| r.wall_s) {
-        for run in &mut runs {
-            run.speedup = Some(baseline / run.wall_s);
-        }
+    if compare {
+        report::speedups(&mut runs);
     }
     drop(progress);
     print(&workload, &calibration, &runs, json, compare)?;

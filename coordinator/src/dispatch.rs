@@ -27,9 +27,9 @@ use serde::Serialize;
 use tokio::time::Instant;
 
 use crate::assign::Rule;
+use crate::news::{Listener, News};
 use crate::painter::{Exit, Heard, Incoming};
 use crate::pool::{Pool, TERM_GRACE};
-use crate::progress::Progress;
 use crate::signals::Interrupts;
 
 /// How jobs are handed out, and failures handled.
@@ -243,7 +243,7 @@ pub async fn run(
     jobs: Vec<Job>,
     policy: Policy,
     interrupts: &mut Interrupts,
-    progress: &mut Progress,
+    progress: &mut dyn Listener,
 ) -> Result<Outcome, Interrupted> {
     let every_id: Vec<u32> = jobs.iter().map(|job| job.id).collect();
     let total = jobs.len();
@@ -296,7 +296,7 @@ struct Dispatcher<'a> {
     attempts: HashMap<u32, u32>,
     replacements_left: usize,
     outcome: Outcome,
-    progress: &'a mut Progress,
+    progress: &'a mut dyn Listener,
 }
 
 impl Dispatcher<'_> {
@@ -308,7 +308,7 @@ impl Dispatcher<'_> {
             1 => format!("painter-{}{cores}", hello.painter_id),
             n => format!("painter-{} ({n} threads)", hello.painter_id),
         };
-        self.progress.painter(index, label);
+        self.progress.hear(News::Joined { painter: index, label: &label });
     }
 
     async fn hand_out(&mut self, interrupts: &mut Interrupts) -> Result<(), Signal> {
@@ -366,7 +366,7 @@ impl Dispatcher<'_> {
                     }
                     _ => {}
                 }
-                self.progress.event(index, &event);
+                self.progress.hear(News::Step { painter: index, event: &event });
                 self.outcome.events.push((index, event));
             }
             Heard::Message(FromPainter::JobDone(done)) => {
@@ -378,7 +378,7 @@ impl Dispatcher<'_> {
                 self.rule.painting_done(index);
                 self.top_up_all();
                 self.outcome.end_ns = incoming.at_ns;
-                self.progress.done(index, done.job);
+                self.progress.hear(News::Done { painter: index, job: done.job });
                 self.outcome.done.push((index, done));
             }
             Heard::Message(FromPainter::JobFailed(failed)) => {
@@ -478,7 +478,7 @@ impl Dispatcher<'_> {
     /// Stops a failed painter (SIGTERM, then SIGKILL), reaps it, hands its
     /// paintings out again or reports them lost, and starts a replacement.
     async fn fail(&mut self, index: usize, why: String) {
-        self.progress.stopping(index, &why);
+        self.progress.hear(News::Stopping { painter: index, why: &why });
         self.holding[index].standing = Standing::Gone;
         self.rule.retire(index);
         let painter = &mut self.pool.painters[index];
@@ -493,7 +493,7 @@ impl Dispatcher<'_> {
         what.push_str(&painter.stderr_tail());
         let pid = painter.hello.pid;
         tracing::warn!("{what}");
-        self.progress.gone(index, &exit.describe());
+        self.progress.hear(News::Gone { painter: index, how: &exit.describe() });
         crate::workload::remove_temporary_files(self.pool.out(), pid);
         let retried = held.iter().rev().filter_map(|&job| self.retry_or_lose(job, &what)).collect::<Vec<_>>();
         self.outcome.failures.push(Failure { what, held, retried: retried.into_iter().rev().collect() });
@@ -524,7 +524,7 @@ impl Dispatcher<'_> {
             match self.pool.replace(index).await {
                 Ok(new) => {
                     tracing::info!("{} replaces {}", self.pool.painters[new].who(), self.pool.painters[index].who());
-                    self.progress.replaced(index, &self.pool.painters[new].who());
+                    self.progress.hear(News::Replaced { painter: index, by: &self.pool.painters[new].who() });
                     self.holding.push(Holding::new());
                     let hello = &self.pool.painters[new].hello;
                     let added = self.rule.add(hello.lanes, hello.scheduler == Scheduler::Async);
@@ -561,22 +561,22 @@ impl Dispatcher<'_> {
     /// first.
     fn top_up_all(&mut self) {
         let Self { rule, pending, pool, holding, progress, .. } = self;
-        rule.share(pending, |index, job| send(pool, holding, progress, index, job));
+        rule.share(pending, |index, job| send(pool, holding, *progress, index, job));
     }
 
     /// Gives painter `index` all the rule allows it, before the others.
     fn top_up(&mut self, index: usize) {
         let Self { rule, pending, pool, holding, progress, .. } = self;
-        rule.share_first(index, pending, |index, job| send(pool, holding, progress, index, job));
+        rule.share_first(index, pending, |index, job| send(pool, holding, *progress, index, job));
         self.top_up_all();
     }
 }
 
 /// Sends painter `index` `job`, which it then holds; says whether the
 /// message could be sent.
-fn send(pool: &Pool, holding: &mut [Holding], progress: &mut Progress, index: usize, job: Job) -> bool {
+fn send(pool: &Pool, holding: &mut [Holding], progress: &mut dyn Listener, index: usize, job: Job) -> bool {
     holding[index].held.insert(job.id, Instant::now());
-    progress.handed(index, job.id);
+    progress.hear(News::Handed { painter: index, job: job.id });
     tracing::trace!(painter = index, job = job.id, "job sent");
     if let Err(error) = pool.painters[index].send(ToPainter::Job(job)) {
         // Its reader and reaper will report it gone, and the job

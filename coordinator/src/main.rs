@@ -10,6 +10,7 @@ mod cli;
 mod dispatch;
 mod hosts;
 mod mode;
+mod news;
 mod painter;
 mod pin;
 mod pool;

@@ -312,6 +312,16 @@ pub fn build(measured: Measured<'_>) -> RunReport {
     report
 }
 
+/// Fills in each run's speedup: `sequential`'s wall time over its own
+/// (none when `sequential` did not run).
+pub fn speedups(runs: &mut [RunReport]) {
+    if let Some(baseline) = runs.iter().find(|r| r.mode == Mode::Sequential).map(|r| r.wall_s) {
+        for run in runs.iter_mut() {
+            run.speedup = Some(baseline / run.wall_s);
+        }
+    }
+}
+
 /// Pairs every start event with its end into a segment of the timeline.
 fn segments(outcome: &Outcome, secs: impl Fn(u64) -> f64) -> Vec<Segment> {
     let kind_of = |kind: EventKind| match kind {
@@ -351,4 +361,22 @@ fn segments(outcome: &Outcome, secs: impl Fn(u64) -> f64) -> Vec<Segment> {
 #[must_use]
 pub fn lanes_are_threads(report: &RunReport) -> bool {
     report.painters.iter().any(|p| p.scheduler == Scheduler::Threads.name())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn speedups_are_against_sequential_and_absent_without_it() {
+        let mut runs = vec![sample::sample_run(), sample::sample_run()];
+        runs[0].mode = Mode::Sequential;
+        runs[0].wall_s = 3.0;
+        runs[1].wall_s = 1.5;
+        speedups(&mut runs);
+        assert_eq!(runs.iter().map(|r| r.speedup).collect::<Vec<_>>(), [Some(1.0), Some(2.0)]);
+        let mut alone = vec![sample::sample_run()];
+        speedups(&mut alone);
+        assert_eq!(alone[0].speedup, None);
+    }
 }

@@ -1,0 +1,50 @@
+//! What the dispatcher tells whoever listens, as it happens.
+//!
+//! The dispatcher (`dispatch.rs`) never calls the live display: it says
+//! what happened, as [`News`], to a [`Listener`], and each listener makes
+//! of it what it needs. The progress display is one (`progress.rs`); a
+//! test or another front end can be another. (nextest's
+//! `reporter/events.rs` draws the same line between a runner and its
+//! reporters.) What a run's report is built from — every event and
+//! finished painting — is what the dispatcher returns when it is done.
+
+use protocol::Event;
+
+/// Something that happened to a painter or a painting, by painter index.
+#[derive(Debug, Clone, Copy)]
+pub enum News<'a> {
+    /// A painter is ready for work, under this label.
+    Joined { painter: usize, label: &'a str },
+    /// A painting was handed to a painter.
+    Handed { painter: usize, job: u32 },
+    /// A painter reported a step of a painting.
+    Step { painter: usize, event: &'a Event },
+    /// A painting is finished.
+    Done { painter: usize, job: u32 },
+    /// A painter is being stopped, and why.
+    Stopping { painter: usize, why: &'a str },
+    /// A painter has ended, as this says.
+    Gone { painter: usize, how: &'a str },
+    /// A painter was replaced by another, named so.
+    Replaced { painter: usize, by: &'a str },
+}
+
+/// Whoever wants the news.
+pub trait Listener {
+    /// Takes in one piece of news.
+    fn hear(&mut self, news: News<'_>);
+}
+
+impl Listener for crate::progress::Progress {
+    fn hear(&mut self, news: News<'_>) {
+        match news {
+            News::Joined { painter, label } => self.painter(painter, label.to_owned()),
+            News::Handed { painter, job } => self.handed(painter, job),
+            News::Step { painter, event } => self.event(painter, event),
+            News::Done { painter, job } => self.done(painter, job),
+            News::Stopping { painter, why } => self.stopping(painter, why),
+            News::Gone { painter, how } => self.gone(painter, how),
+            News::Replaced { painter, by } => self.replaced(painter, by),
+        }
+    }
+}
