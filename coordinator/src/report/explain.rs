@@ -275,6 +275,11 @@ impl Cause {
                 secs(facts.saving_s)
             ),
             Self::Startup => format!("painters starting during the run ({added})"),
+            Self::Unexplained if s >= 0.0 && !run.failures.is_empty() => format!(
+                "the run's {} {} and what was painted again, and the machinery itself ({added})",
+                run.failures.len(),
+                if run.failures.len() == 1 { "failure" } else { "failures" }
+            ),
             Self::Unexplained if s >= 0.0 => {
                 format!("the machinery itself: messages, wake-ups, late timers, the coordinator's own work ({added})")
             }
