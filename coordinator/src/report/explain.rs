@@ -39,12 +39,16 @@ pub fn paint_line(workload: &Workload, calibration: &Calibration) -> String {
         if let Some(core) = calibration.core {
             line += &format!(" (measured on core {core})");
         }
-        line += &format!(
-            "; --strokes {} --seed {} --coats {} paints these pictures again",
-            calibration.strokes, workload.seed, workload.coats
-        );
+        line += &format!("; {} paints these pictures again", again(workload, calibration));
     }
     line
+}
+
+/// The flags that paint a run's pictures again, in any mode and any
+/// invocation: `--strokes 9400 --seed 1 --coats 1`.
+#[must_use]
+pub fn again(workload: &Workload, calibration: &Calibration) -> String {
+    format!("--strokes {} --seed {} --coats {}", calibration.strokes, workload.seed, workload.coats)
 }
 
 /// Below this ideal wall time, a ratio against it means nothing.

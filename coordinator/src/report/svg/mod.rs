@@ -148,7 +148,11 @@ fn title(out: &mut String, workload: &Workload, calibration: &Calibration, runs:
         human(workload.file_wait.as_secs_f64()),
         human(workload.net_wait.as_secs_f64()),
         workload.cores_text(),
-    );
+    ) + &if calibration.strokes > 0 {
+        format!(" · again: {}", explain::again(workload, calibration))
+    } else {
+        String::new()
+    };
     // Long durations or core lists may need a second line.
     let mut y = 36.0;
     for line in wrap(&line, chars_in(width) * 12 / 13) {
