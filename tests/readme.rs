@@ -1,5 +1,6 @@
-//! The examples of the README and of every `--help`, run the way a reader
-//! types them, and the output the README shows checked against real output.
+//! The examples of the README, of `docs/*.md` and of every `--help`, run
+//! the way a reader types them, and the output the README shows checked
+//! against real output.
 //!
 //! Each command runs in `bash` in a fresh folder, with this build's
 //! `coordinator` first on `PATH` (`target/release/coordinator` in the
@@ -11,8 +12,9 @@
 //! runs nothing, runs as written.
 //!
 //! Not run: `cargo …` (building, installing, and this very test),
-//! `top`/`ps` (they watch a run in another terminal) — each kind is named
-//! below, so that a new kind of command is not skipped without a word.
+//! `top`/`ps` (they watch a run in another terminal), the benchmark, chaos
+//! and fuzzing scripts (minutes each) — each kind is named below, so that a
+//! new kind of command is not skipped without a word.
 
 use std::path::Path;
 use std::process::Command;
@@ -53,16 +55,27 @@ enum Line {
     Skip(&'static str),
 }
 
+/// The words of a command after any leading `NAME=value` assignments.
+fn program_words(command: &str) -> Vec<&str> {
+    command.split_whitespace().skip_while(|word| word.split_once('=').is_some_and(|(name, _)| is_name(name))).collect()
+}
+
+/// Whether `text` is an environment variable's name.
+fn is_name(text: &str) -> bool {
+    !text.is_empty() && text.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
 /// Classifies one line of a `sh` block (its `# comment` already removed).
 fn classify(line: &str) -> Line {
     let line = line.strip_prefix("cargo build --release && ").unwrap_or(line);
     let line = line.replace("target/release/coordinator", "coordinator");
-    let first = line.split_whitespace().next().unwrap_or_default();
+    let first = program_words(&line).first().copied().unwrap_or_default();
     match first {
         "coordinator" | "source" => Line::Run(line),
         "cargo" => Line::Skip("cargo: building, installing or testing"),
         "top" | "ps" => Line::Skip("watches a run in another terminal"),
-        _ => panic!("the README has a command this test does not know how to run or skip: {line}"),
+        "scripts/bench.sh" | "scripts/chaos.sh" | "scripts/fuzz.sh" => Line::Skip("minutes of benchmarks or fuzzing"),
+        _ => panic!("the docs have a command this test does not know how to run or skip: {line}"),
     }
 }
 
@@ -98,11 +111,12 @@ fn small(command: &str) -> String {
         Some(at) => command.split_at(at),
         None => (command, ""),
     };
-    let words: Vec<&str> = head.split_whitespace().collect();
+    let words = program_words(head);
+    let assignments = head.split_whitespace().count() - words.len();
     if words.first() != Some(&"coordinator") || words.iter().any(|w| matches!(*w, "plan" | "completions")) {
         return command.to_owned();
     }
-    let mut out: Vec<String> = Vec::new();
+    let mut out: Vec<String> = head.split_whitespace().take(assignments).map(str::to_owned).collect();
     let mut shrink_next = false;
     for word in &words {
         out.push(if shrink_next { shrunk(word) } else { (*word).to_owned() });
@@ -169,18 +183,35 @@ fn run_all(commands: &[String], what: &str) {
     }
 }
 
+/// The README and every `docs/*.md`, each as (name, text).
+fn documents() -> Vec<(String, String)> {
+    let docs = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs");
+    let mut found = vec![("README.md".to_owned(), readme())];
+    let mut paths: Vec<_> = std::fs::read_dir(docs)
+        .unwrap_or_else(|e| panic!("{docs}: {e}"))
+        .filter_map(|entry| Some(entry.ok()?.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "md"))
+        .collect();
+    paths.sort();
+    for path in paths {
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        found.push((format!("docs/{}", path.file_name().unwrap_or_default().to_string_lossy()), text));
+    }
+    found
+}
+
 #[test]
-fn the_readmes_commands_run() {
+fn the_commands_of_the_readme_and_the_docs_run() {
     let _serial = serial();
     let mut commands = Vec::new();
-    for block in blocks(&readme(), "sh") {
+    for block in documents().iter().flat_map(|(_, text)| blocks(text, "sh")) {
         for line in block.iter().map(|l| without_comment(l)).filter(|l| !l.is_empty()) {
             if let Line::Run(command) = classify(&line) {
                 commands.push(command);
             }
         }
     }
-    run_all(&commands, "readme");
+    run_all(&commands, "docs");
 }
 
 #[test]
@@ -306,4 +337,9 @@ fn commands_are_read_the_way_a_shell_reads_them() {
     assert_eq!(small("coordinator --json | jq ."), "coordinator --json --paint 20ms --dry 40ms | jq .");
     assert_eq!(small("coordinator plan --dry 2s"), "coordinator plan --dry 2s");
     assert_eq!(shrunk("1.5s"), "75ms");
+    assert_eq!(
+        small("ATELIER_PAINTER_FAULT=stop coordinator run --mode parallel"),
+        "ATELIER_PAINTER_FAULT=stop coordinator run --mode parallel --paint 20ms --dry 40ms"
+    );
+    assert!(matches!(classify("scripts/chaos.sh 20"), Line::Skip(_)));
 }
