@@ -12,6 +12,7 @@ mod errors;
 mod faults;
 mod fit;
 mod hosts;
+mod live;
 mod modes;
 mod processes;
 mod readme;
