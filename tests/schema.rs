@@ -68,6 +68,41 @@ fn a_run_with_failures_and_lost_paintings_matches_the_schema() {
     let _ = std::fs::remove_dir_all(out);
 }
 
+/// Every property name anywhere in `schema`.
+fn property_names(schema: &Value, names: &mut std::collections::BTreeSet<String>) {
+    match schema {
+        Value::Object(map) => {
+            if let Some(Value::Object(properties)) = map.get("properties") {
+                names.extend(properties.keys().cloned());
+            }
+            map.values().for_each(|value| property_names(value, names));
+        }
+        Value::Array(values) => values.iter().for_each(|value| property_names(value, names)),
+        _ => {}
+    }
+}
+
+#[test]
+fn every_field_of_the_schema_is_explained_in_json_md() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let read = |path: &str| std::fs::read_to_string(format!("{root}/{path}")).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let schema: Value = serde_json::from_str(&read("docs/report.schema.json")).expect("the schema is JSON");
+    let doc = read("docs/json.md");
+    let mut names = std::collections::BTreeSet::new();
+    property_names(&schema, &mut names);
+    // A field is named in backquotes, alone (`wall_s`, `segments[]`) or in a
+    // list of them (`{t_s, cpu}`).
+    let named = |name: &str| {
+        doc.contains(&format!("`{name}`"))
+            || doc.contains(&format!("`{name}[]`"))
+            || [("{", ","), ("{", "}"), (" ", ","), (" ", "}")]
+                .iter()
+                .any(|(before, after)| doc.contains(&format!("{before}{name}{after}")))
+    };
+    let missing: Vec<&String> = names.iter().filter(|name| !named(name)).collect();
+    assert!(missing.is_empty(), "docs/json.md does not explain these fields of docs/report.schema.json: {missing:?}");
+}
+
 #[test]
 fn the_schema_refuses_a_field_it_does_not_document() {
     let validator = validator();
