@@ -106,7 +106,8 @@ impl Rule {
     pub fn wants(&self, p: usize) -> bool {
         let Some(c) = self.claims.get(p) else { return false };
         if self.ahead == 0 {
-            c.unstarted == 0 && c.busy < c.lanes
+            // A painting for each lane that is free and has none coming.
+            c.unstarted + c.busy < c.lanes
         } else {
             c.unstarted < c.lanes.saturating_mul(self.ahead)
         }
@@ -222,6 +223,19 @@ mod tests {
             true
         });
         assert_eq!(given.last(), Some(&(0, 3)));
+    }
+
+    #[test]
+    fn each_free_thread_of_a_painter_gets_a_painting() {
+        let mut rule = Rule::new(0, [(2, false)]);
+        let mut pending: VecDeque<u32> = (1..=3).collect();
+        rule.share(&mut pending, |_, _| true);
+        assert_eq!(pending.len(), 1, "two threads, two paintings");
+        rule.coat_started(0, 0);
+        rule.coat_started(0, 0);
+        assert!(!rule.wants(0));
+        rule.painting_done(0);
+        assert!(rule.wants(0));
     }
 
     #[test]
