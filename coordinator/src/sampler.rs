@@ -331,10 +331,16 @@ mod tests {
     async fn a_busy_process_is_seen_busy() {
         let sampler = Sampler::start(&[]);
         // Keep this thread busy for a few samples, yielding so that the
-        // sampler gets its turn.
-        let until = std::time::Instant::now() + Duration::from_millis(300);
+        // sampler gets its turn: at least 300 ms, and until it has had
+        // 100 ms of CPU, however busy the rest of the machine keeps the cores.
+        let started = std::time::Instant::now();
+        let before = own_cpu_time().unwrap_or_default();
+        let busy_enough = || {
+            started.elapsed() >= Duration::from_millis(300)
+                && own_cpu_time().unwrap_or_default().saturating_sub(before) >= Duration::from_millis(100)
+        };
         let mut spin = 0u64;
-        while std::time::Instant::now() < until {
+        while !busy_enough() {
             spin = spin.wrapping_add(1);
             if spin.is_multiple_of(10_000) {
                 tokio::task::yield_now().await;
@@ -342,10 +348,10 @@ mod tests {
         }
         let used = sampler.stop().await;
         assert!(used.painters.is_empty());
-        assert!(used.coordinator.len() >= 4, "{} samples in 300 ms", used.coordinator.len());
+        assert!(used.coordinator.len() >= 4, "{} samples in 300 ms or more", used.coordinator.len());
         // How busy depends on what else this machine runs; busy it is.
         let mean = used.coordinator.iter().map(|p| p.1).sum::<f64>() / used.coordinator.len() as f64;
-        assert!(mean > 0.1 && mean < 8.0, "a spinning thread used {mean} cores");
+        assert!(mean > 0.01 && mean < 8.0, "a spinning thread used {mean} cores");
         assert!(used.coordinator_cpu_s > 0.03, "getrusage: {}", used.coordinator_cpu_s);
     }
 }
