@@ -248,7 +248,7 @@ fn ctrl_c_to_the_process_group_stops_painters_and_exits_130() {
     let finished = finish(child, &args);
     assert_eq!(finished.status.code(), Some(130), "{finished:?}");
     let line = finished.stderr.lines().find(|l| l.starts_with("error:")).unwrap_or_default();
-    assert!(line.contains("interrupted by SIGINT") && line.contains("unfinished: #1, #2, #3, #4"), "{line}");
+    assert!(line.contains("interrupted by SIGINT") && line.contains("unfinished: #1–#4"), "{line}");
     // Asked, then SIGTERM after a moment: well within the grace period.
     assert!(signalled.elapsed() < Duration::from_secs(2), "stopping took {:?}", signalled.elapsed());
     assert!(painters.iter().all(|&p| !alive(p)), "painters {painters:?} outlived the coordinator");

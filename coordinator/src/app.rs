@@ -30,7 +30,9 @@ use crate::report::{self, Measured, RunReport, files, text};
 use crate::sampler::Sampler;
 use crate::schedule;
 use crate::signals::Interrupts;
+use crate::visible::visible;
 use crate::workload::Workload;
+use crate::stderr;
 
 /// Runs the command line on a single-threaded tokio runtime: the
 /// coordinator only waits on pipes and timers, and leaves every core to the
@@ -59,6 +61,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             None => bail!("no command"),
         };
     let mut workload = Workload::from_args(&args)?;
+    // A closed stdout would lose the report; and the pipes of the painters
+    // could be given its number, fd 1, so that the report went into one.
+    check_stdout()?;
     files::check(&files)?;
     let binary = painter_binary(cli.painter.as_deref())?;
     workload.output_folder("")?;
@@ -77,11 +82,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         signal = interrupts.recv() => {
             drop(progress);
             let interrupted = Interrupted::before_start(signal, workload.paintings);
-            eprintln!("error: {interrupted}, while measuring a stroke; every painter was stopped");
+            stderr::line(format_args!("error: {interrupted}, while measuring a stroke; every painter was stopped"));
             return Ok(ExitCode::from(interrupted.exit_code()));
         }
     };
     let mut runs = Vec::new();
+    // What stopped the modes before the last, if anything did: the modes
+    // that finished are reported all the same.
+    let mut stopped: Option<(ExitCode, String)> = None;
     progress.say("");
     for mode in modes {
         progress.start_mode(mode.name(), workload.paintings);
@@ -91,11 +99,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         match run {
             Ok(run) => runs.push(run),
             Err(error) => {
-                if let Some(interrupted) = error.downcast_ref::<Interrupted>() {
-                    eprintln!("error: {} mode {interrupted}; every painter was stopped", mode.name());
-                    return Ok(ExitCode::from(interrupted.exit_code()));
-                }
-                return Err(error.context(format!("{} mode failed", mode.name())));
+                stopped = Some(match error.downcast_ref::<Interrupted>() {
+                    Some(interrupted) => (
+                        ExitCode::from(interrupted.exit_code()),
+                        format!("{} mode {interrupted}; every painter was stopped", mode.name()),
+                    ),
+                    None => (ExitCode::FAILURE, format!("{} mode failed: {error:#}", mode.name())),
+                });
+                break;
             }
         }
     }
@@ -103,32 +114,50 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         report::speedups(&mut runs);
     }
     drop(progress);
-    print(&workload, &calibration, &runs, json, compare)?;
-    files::write(&files, &workload, &calibration, &runs)?;
-    let lost: Vec<String> = runs
-        .iter()
-        .filter(|run| !run.lost.is_empty())
-        .map(|run| {
-            let ids: Vec<u32> = run.lost.iter().map(|lost| lost.id).collect();
-            let finished: Vec<u32> = run.paintings.iter().map(|p| p.id).collect();
-            format!(
-                "{} mode lost {} of {} paintings (finished: {}; unfinished: {}): {}",
-                run.mode.name(),
-                ids.len(),
-                workload.paintings,
-                dispatch::ids(&finished),
-                dispatch::ids(&ids),
-                run.lost[0].why
-            )
-        })
-        .collect();
-    if lost.is_empty() {
-        return Ok(ExitCode::SUCCESS);
+    // Every report that was measured is printed, and every file written,
+    // whatever stopped the run; then the first thing that went wrong decides
+    // the exit code.
+    let mut errors: Vec<(ExitCode, String)> = Vec::new();
+    if !runs.is_empty() || json {
+        if let Err(error) = print(&workload, &calibration, &runs, json, compare) {
+            errors.push((ExitCode::FAILURE, format!("{error:#}")));
+        }
+        if let Err(error) = files::write(&files, &workload, &calibration, &runs) {
+            errors.push((ExitCode::FAILURE, format!("{error:#}")));
+        }
     }
-    for line in lost {
-        eprintln!("error: {line}");
+    errors.extend(stopped);
+    for run in runs.iter().filter(|run| !run.lost.is_empty()) {
+        let ids: Vec<u32> = run.lost.iter().map(|lost| lost.id).collect();
+        let finished: Vec<u32> = run.paintings.iter().map(|p| p.id).collect();
+        let line = format!(
+            "{} mode lost {} of {} paintings (finished: {}; unfinished: {}): {}",
+            run.mode.name(),
+            ids.len(),
+            workload.paintings,
+            dispatch::ids(&finished),
+            dispatch::ids(&ids),
+            run.lost[0].why
+        );
+        errors.push((ExitCode::FAILURE, line));
     }
-    Ok(ExitCode::FAILURE)
+    let code = errors.first().map_or(ExitCode::SUCCESS, |(code, _)| *code);
+    for (_, line) in errors {
+        stderr::line(format_args!("error: {}", visible(&line, ERROR_LINE)));
+    }
+    Ok(code)
+}
+
+/// The longest error line printed, in characters: one line a person can
+/// read; the whole story is in `--json`.
+pub const ERROR_LINE: usize = 300;
+
+/// Refuses to start when stdout is closed (`>&-`): the report would be lost.
+fn check_stdout() -> anyhow::Result<()> {
+    match nix::fcntl::fcntl(std::io::stdout(), nix::fcntl::FcntlArg::F_GETFD) {
+        Ok(_) => Ok(()),
+        Err(error) => bail!("stdout is closed ({error}): there would be nowhere to print the report"),
+    }
 }
 
 /// One mode: spawn its painters, run the jobs, stop the painters, report.
@@ -176,7 +205,7 @@ async fn run_mode(
         signal = interrupts.recv() => return Err(Interrupted::before_start(signal, workload.paintings).into()),
     };
     // A remote painter's pid is another machine's: nothing to sample here.
-    let pids: Vec<u32> = pool.painters.iter().map(|p| if p.remote.is_some() { 0 } else { p.hello.pid }).collect();
+    let pids: Vec<u32> = pool.painters.iter().map(|p| if p.remote.is_some() { 0 } else { p.pid() }).collect();
     let sampler = Sampler::start(&pids);
     let mut outcome =
         match dispatch::run(&mut pool, workload.jobs(calibration.strokes), policy, interrupts, progress).await {
@@ -333,9 +362,6 @@ fn terminal() -> (usize, bool) {
 
 fn write_stdout(output: &str) -> anyhow::Result<()> {
     let mut lock = std::io::stdout().lock();
-    match lock.write_all(output.as_bytes()).and_then(|()| lock.flush()) {
-        // A reader that stopped reading (`| head`) is not an error of ours.
-        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other.context("cannot write the report"),
-    }
+    // A reader that stopped reading (`| head`) loses the report: say so.
+    lock.write_all(output.as_bytes()).and_then(|()| lock.flush()).context("cannot write the report to stdout")
 }

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use protocol::{FromPainter, Scheduler, ToPainter};
+use protocol::{FromPainter, Scheduler, ToPainter, contract};
 use serde::Serialize;
 
 use crate::mode::PainterPlan;
@@ -101,7 +101,8 @@ async fn measure(pool: &mut Pool, seeds: Vec<u64>) -> anyhow::Result<f64> {
         .with_context(|| format!("{who} did not finish calibrating"))?
         .with_context(|| format!("{who} vanished while calibrating"))?;
     match incoming.heard {
-        Heard::Message(FromPainter::Calibrated { stroke_ns, .. }) if stroke_ns > 0.0 && stroke_ns.is_finite() => {
+        Heard::Message(FromPainter::Calibrated { stroke_ns, strokes }) => {
+            contract::check_calibrated(stroke_ns, strokes, SAMPLE).with_context(|| format!("{who} broke the protocol"))?;
             Ok(stroke_ns)
         }
         Heard::Message(other) => bail!("{who} answered calibration with {}", other.name()),

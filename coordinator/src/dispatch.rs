@@ -18,19 +18,22 @@
 //! `--retries` times each, after which they are reported lost by id), and
 //! a fresh painter with the same cores takes its place.
 
-use std::collections::{HashMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::time::Duration;
 
 use nix::sys::signal::Signal;
+use protocol::contract::Conversation;
 use protocol::{Event, EventKind, FromPainter, Job, JobDone, Scheduler, ToPainter};
 use serde::Serialize;
 use tokio::time::Instant;
 
 use crate::assign::Rule;
 use crate::news::{Listener, News};
-use crate::painter::{Exit, Heard, Incoming};
+use crate::painter::{Exit, Heard, Incoming, Painter};
 use crate::pool::{Pool, TERM_GRACE};
 use crate::signals::Interrupts;
+use crate::visible::{self, visible};
 
 /// How jobs are handed out, and failures handled.
 #[derive(Debug, Clone, Copy)]
@@ -67,6 +70,9 @@ pub struct Outcome {
 /// A painter that failed during a run.
 #[derive(Debug, Clone, Serialize)]
 pub struct Failure {
+    /// What kind of failure, with its data (`"kind": "killed", "signal": "SIGKILL"`).
+    #[serde(flatten)]
+    pub kind: FailureKind,
     /// What happened, in a sentence naming the painter, its pid and the
     /// paintings it held.
     pub what: String,
@@ -74,6 +80,50 @@ pub struct Failure {
     pub held: Vec<u32>,
     /// Those of them handed out again.
     pub retried: Vec<u32>,
+}
+
+/// What went wrong with a painter, as data; [`Failure::what`] says it in words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FailureKind {
+    /// It was killed by a signal.
+    Killed {
+        /// The signal's name, `SIGKILL`.
+        signal: String,
+    },
+    /// It exited on its own, with this status.
+    Exited {
+        /// Its exit status.
+        code: i32,
+    },
+    /// It closed its stdout and said no more, without exiting.
+    Closed,
+    /// It did not finish a painting within `--timeout`.
+    Hung,
+    /// It sent bytes that are not a message.
+    Garbled,
+    /// It sent messages that break the protocol (out of order, about a
+    /// painting it did not hold, a timestamp outside the run…).
+    Protocol,
+    /// A painter could not be started in its place.
+    SpawnFailed,
+    /// It could not finish one painting (it could not save it, say), and
+    /// carried on with the others.
+    SaveFailed,
+}
+
+impl FailureKind {
+    /// How a process's exit status reads as a failure.
+    fn of_exit(exit: &Exit) -> Self {
+        use std::os::unix::process::ExitStatusExt;
+        match exit.status.map(|status| (status.code(), status.signal())) {
+            Some((Some(code), _)) => Self::Exited { code },
+            Some((None, Some(signal))) => Self::Killed {
+                signal: Signal::try_from(signal).map_or_else(|_| format!("signal {signal}"), |s| s.as_str().to_owned()),
+            },
+            _ => Self::Closed,
+        }
+    }
 }
 
 /// A painting given up on.
@@ -134,13 +184,40 @@ fn events_of(job: &Job) -> usize {
     job.coats as usize * (2 + 2 * waits) + saving
 }
 
-/// `#1, #3`, or `none`.
+/// Paintings by number, as ranges a person can read: `#1–#4, #7, #9`, or
+/// `none`. Past a few ranges the rest are counted, not listed, so that the
+/// line stays short; `--json` lists every one.
 #[must_use]
 pub fn ids(ids: &[u32]) -> String {
-    if ids.is_empty() {
+    /// Ranges listed before the rest are only counted.
+    const SHOWN: usize = 8;
+    let mut sorted = ids.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut ranges: Vec<(u32, u32)> = Vec::new();
+    for id in sorted {
+        match ranges.last_mut() {
+            Some((_, last)) if last.checked_add(1) == Some(id) => *last = id,
+            _ => ranges.push((id, id)),
+        }
+    }
+    if ranges.is_empty() {
         return "none".into();
     }
-    ids.iter().map(|id| format!("#{id}")).collect::<Vec<_>>().join(", ")
+    let mut parts: Vec<String> = ranges
+        .iter()
+        .take(SHOWN)
+        .map(|&(first, last)| match last - first {
+            0 => format!("#{first}"),
+            1 => format!("#{first}, #{last}"),
+            _ => format!("#{first}–#{last}"),
+        })
+        .collect();
+    if ranges.len() > SHOWN {
+        let rest: u64 = ranges[SHOWN..].iter().map(|&(first, last)| u64::from(last - first) + 1).sum();
+        parts.push(format!("and {rest} more"));
+    }
+    parts.join(", ")
 }
 
 /// The most messages taken in one go before timers and signals are looked at.
@@ -165,71 +242,75 @@ enum Standing {
 /// One painter's share of the work.
 #[derive(Debug)]
 struct Holding {
-    /// Jobs held (sent, not done), with the moment their clock started.
+    /// Jobs held (sent, not done), with their deadlines.
     held: Held,
+    /// What it may say next about each of them.
+    talk: Conversation,
     standing: Standing,
 }
 
-/// The jobs a painter holds, each with the moment its clock started: when
-/// sent, then again when started. Clocks only ever start *now*, so a queue
-/// in the order they started finds the next deadline at once, however many
-/// jobs are queued; a clock restarted or a job let go leaves a stale entry
-/// behind, dropped when it reaches the front.
+/// The jobs a painter holds, each with its deadline.
+///
+/// A deadline is set once, when the job is handed out, and nothing the
+/// painter says moves it: `--timeout` for each job queued ahead of it on
+/// its lane, and `--timeout` for itself. A heap in deadline order finds the
+/// next one at once, however many jobs are queued; a job let go leaves a
+/// stale entry behind, dropped when it reaches the top.
 #[derive(Debug, Default)]
 struct Held {
-    clocks: HashMap<u32, Instant>,
-    by_time: VecDeque<(Instant, u32)>,
+    deadlines: HashMap<u32, Instant>,
+    by_deadline: BinaryHeap<Reverse<(Instant, u32)>>,
 }
 
 impl Held {
-    fn insert(&mut self, job: u32, now: Instant) {
-        self.clocks.insert(job, now);
-        self.by_time.push_back((now, job));
+    fn insert(&mut self, job: u32, deadline: Instant) {
+        self.deadlines.insert(job, deadline);
+        self.by_deadline.push(Reverse((deadline, job)));
         self.tidy();
     }
 
-    /// Restarts `job`'s clock; false if it is not held.
-    fn restart(&mut self, job: u32, now: Instant) -> bool {
-        let held = self.clocks.contains_key(&job);
-        if held {
-            self.insert(job, now);
-        }
-        held
+    /// How many jobs are held.
+    fn len(&self) -> usize {
+        self.deadlines.len()
     }
 
     /// Lets go of `job`; false if it was not held.
     fn remove(&mut self, job: u32) -> bool {
-        let held = self.clocks.remove(&job).is_some();
+        let held = self.deadlines.remove(&job).is_some();
         self.tidy();
         held
     }
 
-    /// The job whose clock started first, and when.
-    fn oldest(&self) -> Option<(Instant, u32)> {
-        self.by_time.front().copied()
+    /// The job due first, and when.
+    fn first_due(&self) -> Option<(Instant, u32)> {
+        self.by_deadline.peek().map(|Reverse(entry)| *entry)
     }
 
-    /// Drops stale entries from the front, so that it is the oldest clock.
+    /// Drops stale entries from the top, so that it is the first due.
     fn tidy(&mut self) {
-        while let Some(&(clock, job)) = self.by_time.front() {
-            if self.clocks.get(&job) == Some(&clock) {
+        while let Some(&Reverse((deadline, job))) = self.by_deadline.peek() {
+            if self.deadlines.get(&job) == Some(&deadline) {
                 break;
             }
-            self.by_time.pop_front();
+            self.by_deadline.pop();
         }
     }
 
     /// Every job held, by number.
     fn into_jobs(self) -> Vec<u32> {
-        let mut jobs: Vec<u32> = self.clocks.into_keys().collect();
+        let mut jobs: Vec<u32> = self.deadlines.into_keys().collect();
         jobs.sort_unstable();
         jobs
     }
 }
 
 impl Holding {
-    fn new() -> Self {
-        Self { held: Held::default(), standing: Standing::Working }
+    fn new(painter: &Painter) -> Self {
+        Self {
+            held: Held::default(),
+            talk: Conversation::new(painter.hello.lanes, painter.spawned_ns),
+            standing: Standing::Working,
+        }
     }
 }
 
@@ -249,7 +330,7 @@ pub async fn run(
     let total = jobs.len();
     let expected_events = jobs.iter().map(events_of).sum();
     let mut dispatcher = Dispatcher {
-        holding: pool.painters.iter().map(|_| Holding::new()).collect(),
+        holding: pool.painters.iter().map(Holding::new).collect(),
         rule: Rule::new(
             policy.ahead,
             pool.painters.iter().map(|p| (p.hello.lanes, p.hello.scheduler == Scheduler::Async)),
@@ -353,11 +434,12 @@ impl Dispatcher<'_> {
         let who = || self.pool.painters[index].who();
         match incoming.heard {
             Heard::Message(FromPainter::Event(event)) => {
+                if let Err(breach) = self.holding[index].talk.event(&event, incoming.at_ns) {
+                    return self.fail(index, FailureKind::Protocol, format!("{} broke the protocol: {breach}", who())).await;
+                }
                 match event.kind {
                     EventKind::PaintStarted => {
-                        if event.coat > 0 || self.holding[index].held.restart(event.job, Instant::now()) {
-                            self.rule.coat_started(index, event.coat);
-                        }
+                        self.rule.coat_started(index, event.coat);
                         self.top_up_all();
                     }
                     EventKind::PaintFinished(_) => {
@@ -370,10 +452,18 @@ impl Dispatcher<'_> {
                 self.outcome.events.push((index, event));
             }
             Heard::Message(FromPainter::JobDone(done)) => {
-                if !self.holding[index].held.remove(done.job) {
-                    let why = format!("{} reported painting #{} done, which it did not hold", who(), done.job);
-                    return self.fail(index, why).await;
+                if let Err(breach) = self.holding[index].talk.done(&done, incoming.at_ns) {
+                    return self.fail(index, FailureKind::Protocol, format!("{} broke the protocol: {breach}", who())).await;
                 }
+                if let Some(path) = &done.path
+                    && std::path::Path::new(path).parent().map(|p| p.to_string_lossy())
+                        != Some(self.pool.out().to_string_lossy())
+                {
+                    let path = visible(path, visible::LINE);
+                    let why = format!("{} says it saved painting #{} as {path}, outside its folder", who(), done.job);
+                    return self.fail(index, FailureKind::Protocol, why).await;
+                }
+                self.holding[index].held.remove(done.job);
                 tracing::debug!(painter = index, job = done.job, checksum = done.checksum, "painting done");
                 self.rule.painting_done(index);
                 self.top_up_all();
@@ -382,27 +472,34 @@ impl Dispatcher<'_> {
                 self.outcome.done.push((index, done));
             }
             Heard::Message(FromPainter::JobFailed(failed)) => {
-                // The painter is well; the painting is not (it could not be saved, say).
-                if self.holding[index].held.remove(failed.job) {
-                    self.rule.painting_done(index);
-                    let why = format!("{} could not finish painting #{}: {}", who(), failed.job, failed.error);
-                    tracing::warn!("{why}");
-                    let retried = self.retry_or_lose(failed.job, &why);
-                    self.outcome.failures.push(Failure {
-                        what: why,
-                        held: vec![failed.job],
-                        retried: retried.into_iter().collect(),
-                    });
-                    self.top_up_all();
-                } else {
-                    let why = format!("{} reported painting #{} failed, which it did not hold", who(), failed.job);
-                    self.fail(index, why).await;
+                if let Err(breach) = self.holding[index].talk.failed(&failed) {
+                    return self.fail(index, FailureKind::Protocol, format!("{} broke the protocol: {breach}", who())).await;
                 }
+                // The painter is well; the painting is not (it could not be saved, say).
+                self.holding[index].held.remove(failed.job);
+                let why = format!(
+                    "{} could not finish painting #{}: {}",
+                    who(),
+                    failed.job,
+                    visible(&failed.error, visible::LINE)
+                );
+                tracing::warn!("{why}");
+                let retried = self.retry_or_lose(failed.job, &why);
+                self.outcome.failures.push(Failure {
+                    kind: FailureKind::SaveFailed,
+                    what: why,
+                    held: vec![failed.job],
+                    retried: retried.into_iter().collect(),
+                });
+                self.top_up_all();
             }
             Heard::Message(other) => {
-                self.fail(index, format!("{} sent {} in the middle of its work", who(), other.name())).await;
+                let why = format!("{} broke the protocol: it sent {} in the middle of its work", who(), other.name());
+                self.fail(index, FailureKind::Protocol, why).await;
             }
-            Heard::Garbled(error) => self.fail(index, format!("{} sent a bad frame ({error})", who())).await,
+            Heard::Garbled(error) => {
+                self.fail(index, FailureKind::Garbled, format!("{} sent a bad frame ({error})", who())).await;
+            }
             Heard::Closed => self.leaving(index, true, None).await,
             Heard::Exited(exit) => self.leaving(index, false, Some(exit)).await,
         }
@@ -417,8 +514,8 @@ impl Dispatcher<'_> {
             _ => (closed_now, exit_now),
         };
         if closed && exit.is_some() {
-            let why = self.death_notice(index, exit);
-            return self.fail(index, why).await;
+            let (kind, why) = self.death_notice(index, exit);
+            return self.fail(index, kind, why).await;
         }
         let until = match self.holding[index].standing {
             Standing::Leaving { until, .. } => until,
@@ -428,22 +525,21 @@ impl Dispatcher<'_> {
         self.rule.retire(index);
     }
 
-    fn death_notice(&self, index: usize, exit: Option<Exit>) -> String {
+    fn death_notice(&self, index: usize, exit: Option<Exit>) -> (FailureKind, String) {
         let who = self.pool.painters[index].who();
         match exit {
-            Some(exit) => format!("{who} {}", exit.describe()),
-            None => format!("{who} closed its stdout"),
+            Some(exit) => (FailureKind::of_exit(&exit), format!("{who} {}", exit.describe())),
+            None => (FailureKind::Closed, format!("{who} closed its stdout")),
         }
     }
 
     /// The soonest moment something must be checked: a painting overdue,
     /// or a leaving painter's news.
     fn next_deadline(&self) -> Option<Instant> {
-        let timeout = self.policy.timeout;
         self.holding
             .iter()
             .filter_map(|h| match h.standing {
-                Standing::Working => h.held.oldest().map(|(clock, _)| clock + timeout),
+                Standing::Working => h.held.first_due().map(|(deadline, _)| deadline),
                 Standing::Leaving { until, .. } => Some(until),
                 Standing::Gone => None,
             })
@@ -456,18 +552,18 @@ impl Dispatcher<'_> {
             let holding = &self.holding[index];
             match holding.standing {
                 Standing::Leaving { until, exit, .. } if until <= now => {
-                    let why = self.death_notice(index, exit);
-                    self.fail(index, why).await;
+                    let (kind, why) = self.death_notice(index, exit);
+                    self.fail(index, kind, why).await;
                 }
                 Standing::Working => {
-                    let overdue = holding.held.oldest().filter(|(clock, _)| *clock + self.policy.timeout <= now);
+                    let overdue = holding.held.first_due().filter(|(deadline, _)| *deadline <= now);
                     if let Some((_, job)) = overdue {
                         let why = format!(
                             "{} did not finish painting #{job} within {} (--timeout)",
                             self.pool.painters[index].who(),
                             humantime::format_duration(self.policy.timeout)
                         );
-                        self.fail(index, why).await;
+                        self.fail(index, FailureKind::Hung, why).await;
                     }
                 }
                 Standing::Leaving { .. } | Standing::Gone => {}
@@ -477,7 +573,7 @@ impl Dispatcher<'_> {
 
     /// Stops a failed painter (SIGTERM, then SIGKILL), reaps it, hands its
     /// paintings out again or reports them lost, and starts a replacement.
-    async fn fail(&mut self, index: usize, why: String) {
+    async fn fail(&mut self, index: usize, kind: FailureKind, why: String) {
         self.progress.hear(News::Stopping { painter: index, why: &why });
         self.holding[index].standing = Standing::Gone;
         self.rule.retire(index);
@@ -491,12 +587,12 @@ impl Dispatcher<'_> {
         let held: Vec<u32> = std::mem::take(&mut self.holding[index].held).into_jobs();
         what.push_str(&format!(", holding paintings {}", ids(&held)));
         what.push_str(&painter.stderr_tail());
-        let pid = painter.hello.pid;
+        let pid = painter.pid();
         tracing::warn!("{what}");
         self.progress.hear(News::Gone { painter: index, how: &exit.describe() });
         crate::workload::remove_temporary_files(self.pool.out(), pid);
         let retried = held.iter().rev().filter_map(|&job| self.retry_or_lose(job, &what)).collect::<Vec<_>>();
-        self.outcome.failures.push(Failure { what, held, retried: retried.into_iter().rev().collect() });
+        self.outcome.failures.push(Failure { kind, what, held, retried: retried.into_iter().rev().collect() });
         self.replace(index).await;
         self.top_up_all();
     }
@@ -525,7 +621,7 @@ impl Dispatcher<'_> {
                 Ok(new) => {
                     tracing::info!("{} replaces {}", self.pool.painters[new].who(), self.pool.painters[index].who());
                     self.progress.hear(News::Replaced { painter: index, by: &self.pool.painters[new].who() });
-                    self.holding.push(Holding::new());
+                    self.holding.push(Holding::new(&self.pool.painters[new]));
                     let hello = &self.pool.painters[new].hello;
                     let added = self.rule.add(hello.lanes, hello.scheduler == Scheduler::Async);
                     debug_assert_eq!((self.holding.len(), added), (new + 1, new));
@@ -536,7 +632,8 @@ impl Dispatcher<'_> {
                 Err(error) => {
                     let what = format!("cannot replace {}: {error:#}", self.pool.painters[index].who());
                     tracing::warn!("{what}");
-                    self.outcome.failures.push(Failure { what, held: Vec::new(), retried: Vec::new() });
+                    let kind = FailureKind::SpawnFailed;
+                    self.outcome.failures.push(Failure { kind, what, held: Vec::new(), retried: Vec::new() });
                 }
             }
         }
@@ -560,25 +657,32 @@ impl Dispatcher<'_> {
     /// that a few short jobs are shared out rather than all queued at the
     /// first.
     fn top_up_all(&mut self) {
-        let Self { rule, pending, pool, holding, progress, .. } = self;
-        rule.share(pending, |index, job| send(pool, holding, *progress, index, job));
+        let Self { rule, pending, pool, holding, progress, policy, .. } = self;
+        rule.share(pending, |index, job| send(pool, holding, *progress, policy.timeout, index, job));
     }
 
     /// Gives painter `index` all the rule allows it, before the others.
     fn top_up(&mut self, index: usize) {
-        let Self { rule, pending, pool, holding, progress, .. } = self;
-        rule.share_first(index, pending, |index, job| send(pool, holding, *progress, index, job));
+        let Self { rule, pending, pool, holding, progress, policy, .. } = self;
+        rule.share_first(index, pending, |index, job| send(pool, holding, *progress, policy.timeout, index, job));
         self.top_up_all();
     }
 }
 
 /// Sends painter `index` `job`, which it then holds; says whether the
 /// message could be sent.
-fn send(pool: &Pool, holding: &mut [Holding], progress: &mut dyn Listener, index: usize, job: Job) -> bool {
-    holding[index].held.insert(job.id, Instant::now());
+fn send(pool: &Pool, holding: &mut [Holding], progress: &mut dyn Listener, timeout: Duration, index: usize, job: Job) -> bool {
+    let painter = &pool.painters[index];
+    let holding = &mut holding[index];
+    // Its deadline is set now, and nothing the painter says moves it: a
+    // `--timeout` for each job queued ahead of it on a lane, and one for itself.
+    let ahead = u32::try_from(holding.held.len()).unwrap_or(u32::MAX) / painter.hello.lanes.max(1);
+    let deadline = Instant::now() + timeout.saturating_mul(ahead.saturating_add(1));
+    holding.held.insert(job.id, deadline);
+    holding.talk.handed(&job);
     progress.hear(News::Handed { painter: index, job: job.id });
     tracing::trace!(painter = index, job = job.id, "job sent");
-    if let Err(error) = pool.painters[index].send(ToPainter::Job(job)) {
+    if let Err(error) = painter.send(ToPainter::Job(job)) {
         // Its reader and reaper will report it gone, and the job
         // will be handed out again from its holding.
         tracing::debug!("{error:#}");
@@ -592,5 +696,23 @@ async fn sleep_until(deadline: Option<Instant>) {
     match deadline {
         Some(deadline) => tokio::time::sleep_until(deadline).await,
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paintings_are_listed_as_ranges_and_long_lists_are_counted() {
+        assert_eq!(ids(&[]), "none");
+        assert_eq!(ids(&[3, 1, 2, 7, 9, 10]), "#1–#3, #7, #9, #10");
+        let all: Vec<u32> = (1..=4999).collect();
+        assert_eq!(ids(&all), "#1–#4999");
+        let odd: Vec<u32> = (1..=5000).filter(|n| n % 2 == 1).collect();
+        let listed = ids(&odd);
+        assert!(listed.len() < 100, "{listed}");
+        assert!(listed.ends_with("#15, and 2492 more"), "{listed}");
+        assert_eq!(ids(&[u32::MAX - 1, u32::MAX]), format!("#{}, #{}", u32::MAX - 1, u32::MAX));
     }
 }

@@ -20,24 +20,35 @@ mod report;
 mod sampler;
 mod schedule;
 mod signals;
+mod stderr;
+mod visible;
 mod workload;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
+/// How long the last lines may take to reach stderr before the process exits.
+const LAST_WORDS: std::time::Duration = std::time::Duration::from_secs(1);
+
 fn main() -> ExitCode {
+    stderr::install();
     tracing_subscriber::fmt()
-        .with_writer(progress::log_writer)
+        .with_writer(stderr::Logs)
         .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
         .init();
     let cli = cli::parse();
-    match app::main(cli) {
+    let code = match app::main(cli) {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            stderr::line(format_args!("error: {}", visible::visible(&format!("{error:#}"), app::ERROR_LINE)));
             ExitCode::FAILURE
         }
+    };
+    if stderr::dropped() > 0 {
+        stderr::line(format_args!("note: {} lines for stderr were dropped: it was not being read", stderr::dropped()));
     }
+    stderr::flush(LAST_WORDS);
+    code
 }

@@ -32,20 +32,24 @@ use futures_util::{FutureExt, SinkExt, StreamExt};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use protocol::frame::{FrameCodec, MessageCodec};
-use protocol::{FromPainter, Hello, ToPainter, handshake};
-use tokio::io::{AsyncBufReadExt, BufReader};
+use protocol::{FromPainter, Hello, ToPainter, contract, handshake};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::{ChildStderr, ChildStdin, ChildStdout};
 use tokio::sync::{mpsc, watch};
 use tokio_util::codec::{FramedRead, FramedWrite};
 
 use crate::mode::PainterPlan;
 use crate::reap::{self, Usage};
+use crate::visible::{self, visible};
 
 /// How long a new painter has to say `Hello`.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Lines of a painter's stderr kept for error messages.
-const STDERR_TAIL: usize = 12;
+const STDERR_TAIL: usize = 4;
+
+/// The most bytes of a painter's stderr read as one line.
+const STDERR_PIECE: u64 = 4096;
 
 /// What the dispatcher hears from or about a painter.
 #[derive(Debug)]
@@ -144,8 +148,17 @@ enum Life {
 /// painter still running, so no error path can leave one behind.
 #[derive(Debug)]
 pub struct Painter {
-    /// What the painter said about itself.
+    /// What the painter said about itself, checked against what it was
+    /// started as; its `pid` is the one the coordinator spawned (see
+    /// [`Painter::claimed_pid`]).
     pub hello: Hello,
+    /// The pid the painter's `Hello` claimed, when it is not the process
+    /// the coordinator started (a wrapper script, a painter behind a
+    /// launcher): reported, never signalled.
+    pub claimed_pid: Option<u32>,
+    /// When it was spawned, on the shared clock: none of its timestamps
+    /// may be earlier.
+    pub spawned_ns: u64,
     /// What it was started as.
     pub plan: PainterPlan,
     /// From spawn to `Hello`.
@@ -156,7 +169,8 @@ pub struct Painter {
     /// the pool shuts down, before its `Shutdown`).
     pub clock: Option<crate::hosts::clock::Clock>,
     /// The process this coordinator started: the painter itself, or the
-    /// launcher (ssh, srun) that carries a remote painter's pipes.
+    /// launcher (ssh, srun) that carries a remote painter's pipes. The only
+    /// one it ever signals.
     local_pid: u32,
     stdin: mpsc::UnboundedSender<ToPainter>,
     life: watch::Receiver<Life>,
@@ -224,6 +238,7 @@ pub async fn spawn(launch: &Launch, plan: &PainterPlan, index: usize, incoming: 
     // std's `Child` neither kills nor waits when dropped: the reaper thread
     // owns the process's end, and `Painter`'s `Drop` its killing.
     let started = Instant::now();
+    let spawned_ns = protocol::clock::now_ns();
     let mut child = command.spawn().with_context(|| format!("cannot start {name} from {}", binary.display()))?;
     let pid = child.id();
     let _ = reap_pid.send(pid);
@@ -248,6 +263,8 @@ pub async fn spawn(launch: &Launch, plan: &PainterPlan, index: usize, incoming: 
             scheduler: plan.scheduler,
             host: String::new(),
         },
+        claimed_pid: None,
+        spawned_ns,
         plan: plan.clone(),
         startup: Duration::ZERO,
         remote: remote.clone(),
@@ -258,7 +275,21 @@ pub async fn spawn(launch: &Launch, plan: &PainterPlan, index: usize, incoming: 
         stderr_tail,
     };
     match handshake(&mut frames, &mut painter, binary).await {
-        Ok(hello) => painter.hello = hello,
+        Ok(hello) => {
+            // Every signal, wait and clean-up uses the pid spawned here; the
+            // one a painter on this machine claims is only reported. (A remote
+            // painter's pid is another machine's: kept, for `top` there.)
+            if remote.is_none() && hello.pid != pid {
+                tracing::warn!(
+                    "{name} (pid {pid}) says its pid is {}; only pid {pid}, which the coordinator started, is ever signalled",
+                    hello.pid
+                );
+                painter.claimed_pid = Some(hello.pid);
+                painter.hello = Hello { pid, ..hello };
+            } else {
+                painter.hello = hello;
+            }
+        }
         Err(error) => {
             painter.kill().await;
             return Err(error.context(format!("{name} (pid {pid}) failed the handshake")));
@@ -292,7 +323,12 @@ async fn handshake(
     binary: &Path,
 ) -> anyhow::Result<Hello> {
     match tokio::time::timeout(HANDSHAKE_TIMEOUT, frames.next()).await {
-        Ok(Some(Ok(frame))) => Ok(handshake::accept(&frame)?),
+        Ok(Some(Ok(frame))) => {
+            let hello = handshake::accept(&frame)?;
+            let plan = &painter.plan;
+            contract::check_hello(&hello, plan.id, plan.scheduler, &plan.cores, plan.lanes)?;
+            Ok(hello)
+        }
         Ok(Some(Err(error))) => Err(anyhow::Error::new(error).context("bad first frame")),
         Ok(None) => {
             let exit = painter.exit_within(Duration::from_secs(1)).await.unwrap_or_default();
@@ -425,7 +461,7 @@ impl Painter {
     pub fn who(&self) -> String {
         match &self.remote {
             Some(host) => format!("{host}/painter-{} (pid {} there)", self.hello.painter_id, self.hello.pid),
-            None => format!("painter-{} (pid {})", self.hello.painter_id, self.hello.pid),
+            None => format!("painter-{} (pid {})", self.hello.painter_id, self.local_pid),
         }
     }
 
@@ -444,6 +480,12 @@ impl Painter {
         tail_text(&self.stderr_tail)
     }
 
+    /// The pid of the process the coordinator started.
+    #[must_use]
+    pub fn pid(&self) -> u32 {
+        self.local_pid
+    }
+
     /// Whether the process is still running (not yet exited).
     #[must_use]
     pub fn running(&self) -> bool {
@@ -456,7 +498,7 @@ impl Painter {
         if let Some(exit) = self.exit_within(grace).await {
             return exit;
         }
-        tracing::warn!(painter = self.hello.painter_id, pid = self.hello.pid, "did not exit in time; killing it");
+        tracing::warn!(painter = self.hello.painter_id, pid = self.local_pid, "did not exit in time; killing it");
         self.kill().await
     }
 
@@ -545,15 +587,15 @@ fn forward_stderr(id: u32, stderr: ChildStderr) -> Arc<Mutex<Tail>> {
     tokio::spawn(async move {
         let mut reader = BufReader::new(stderr);
         let mut line = Vec::new();
-        while matches!(reader.read_until(b'\n', &mut line).await, Ok(n) if n > 0) {
-            let text = String::from_utf8_lossy(&line).trim_end().to_owned();
+        // A line is read a piece at a time, so that a painter that never
+        // writes a newline cannot make the coordinator hold all it writes.
+        while matches!((&mut reader).take(STDERR_PIECE).read_until(b'\n', &mut line).await, Ok(n) if n > 0) {
+            let text = visible(String::from_utf8_lossy(&line).trim_end(), visible::LINE);
             line.clear();
-            // Through the log writer, so that the live display is lifted for it.
-            let line = format!("[painter-{id}] {text}\n");
-            let _ = std::io::Write::write_all(&mut crate::progress::log_writer(), line.as_bytes());
+            crate::stderr::line(format!("[painter-{id}] {text}"));
             if let Ok(mut tail) = keep.lock() {
                 // "thread 'main' panicked at src/x.rs:1:2:" and the message after it.
-                if text.contains(" panicked at ") || tail.panic.len() == 1 {
+                if (text.contains(" panicked at ") && tail.panic.is_empty()) || tail.panic.len() == 1 {
                     tail.panic.push(text.clone());
                 }
                 if tail.lines.len() == STDERR_TAIL {

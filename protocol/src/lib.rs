@@ -10,6 +10,7 @@
 //! - [`frame`]: how bytes are cut into frames on a byte stream, blocking
 //!   ([`frame::read_frame`]) or async ([`frame::MessageCodec`] for tokio);
 //! - [`handshake`]: the first message, and the protocol version check;
+//! - [`contract`]: what may be said when: the life of a painting, checked;
 //! - [`clock`]: the shared monotonic clock that timestamps events;
 //! - [`error`]: everything that can go wrong, one variant per cause.
 //!
@@ -19,6 +20,7 @@
 
 pub mod clock;
 pub mod codec;
+pub mod contract;
 pub mod error;
 pub mod frame;
 pub mod handshake;

@@ -1,0 +1,642 @@
+//! The shape of a conversation, checked: what a painter may say, and when.
+//!
+//! A painter is another program — soon on another machine — so what it says
+//! is input, not truth. [`crate::codec`] makes sure its bytes are a message;
+//! this module makes sure the message makes sense *here*: a `Hello` that
+//! matches what was started, a calibration that is a number of nanoseconds,
+//! and for every painting the events of its life in their order
+//! (paint started → finished → each wait started → finished, coat after coat,
+//! then done), on a lane the painter has, at moments inside the run. Saving
+//! a picture — at most twice, preparing it and writing it — may come once
+//! every coat is painted, between the waits of the last coat or after them,
+//! and must be over before the painting is done. What a painter says a coat
+//! cost (its CPU time, its wait for a CPU) cannot exceed the coat's own
+//! length.
+//!
+//! Both ends agree on that shape, so it lives in `protocol`; the coordinator
+//! holds one [`Conversation`] per painter and treats any [`Breach`] as a
+//! garbled painter. Because each painting's events are counted against its
+//! expected life, a painter can send no more messages than its paintings
+//! call for.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use crate::message::{DryKind, Effort, Event, EventKind, Hello, Job, JobDone, JobFailed, Scheduler};
+
+/// The most lanes (threads) one painter may say it has.
+pub const MAX_LANES: u32 = 1024;
+
+/// How much a coat's CPU time or wait for a CPU may exceed the coat's
+/// length: the painter reads the clocks one after the other.
+const EFFORT_SLACK_NS: u64 = 2_000_000;
+
+/// The most times a picture is worked on for saving: prepared, then written.
+const SAVES: u8 = 2;
+
+/// How far a painter's timestamp may lie ahead of the moment its message
+/// was heard: none on one machine (both read the same clock, the painter
+/// first); a little for rounding.
+const AHEAD_SLACK_NS: u64 = 1_000_000;
+
+/// Something a painter said that breaks the protocol.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Breach {
+    /// A `Hello` that does not match the painter that was started.
+    #[error("its Hello says {field} {got}, but it was started with {expected}")]
+    Hello {
+        /// Which field.
+        field: &'static str,
+        /// What the painter said.
+        got: String,
+        /// What the coordinator started it as.
+        expected: String,
+    },
+    /// A calibration that is no stroke time.
+    #[error("its calibration says a stroke takes {stroke_ns} ns after {strokes} strokes, which is not a measurement")]
+    Calibrated {
+        /// The stroke time it claimed.
+        stroke_ns: f64,
+        /// The strokes it claimed to have painted.
+        strokes: u64,
+    },
+    /// A message about a painting it was not given, or no longer holds.
+    #[error("it spoke of painting #{job}, which it does not hold")]
+    UnknownJob {
+        /// The painting it named.
+        job: u32,
+    },
+    /// An event out of the order of a painting's life.
+    #[error("it said {got} for painting #{job} where {expected} was due")]
+    OutOfOrder {
+        /// Which painting.
+        job: u32,
+        /// The step that was due, in words.
+        expected: String,
+        /// The step it said, in words.
+        got: String,
+    },
+    /// A lane the painter does not have, or another lane than the one the
+    /// painting started on.
+    #[error("it said painting #{job} is on lane {lane}, {why}")]
+    Lane {
+        /// Which painting.
+        job: u32,
+        /// The lane it named.
+        lane: u32,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// A coat that took more CPU, or waited longer for one, than it lasted.
+    #[error("it said coat {coat} of painting #{job} took {what} of {took_ns} ns, in a coat of {lasted_ns} ns")]
+    Effort {
+        /// Which painting.
+        job: u32,
+        /// Which coat, from 1.
+        coat: u32,
+        /// "CPU time" or "a wait for a CPU".
+        what: &'static str,
+        /// What it claimed.
+        took_ns: u64,
+        /// How long the coat lasted, by its own timestamps.
+        lasted_ns: u64,
+    },
+    /// A timestamp before the painter started, after the message arrived,
+    /// or before the painting's previous step.
+    #[error("it timestamped painting #{job} at {at_ns} ns, {why}")]
+    Time {
+        /// Which painting.
+        job: u32,
+        /// The timestamp.
+        at_ns: u64,
+        /// What is wrong with it.
+        why: String,
+    },
+}
+
+/// Checks a painter's `Hello` against what it was started as.
+///
+/// # Errors
+/// The first field that does not match, or a lane count out of range.
+pub fn check_hello(hello: &Hello, painter_id: u32, scheduler: Scheduler, cores: &[u32], lanes: u32) -> Result<(), Breach> {
+    let breach = |field, got: String, expected: String| Err(Breach::Hello { field, got, expected });
+    if hello.painter_id != painter_id {
+        return breach("painter", hello.painter_id.to_string(), painter_id.to_string());
+    }
+    if hello.scheduler != scheduler {
+        return breach("scheduler", hello.scheduler.name().into(), scheduler.name().into());
+    }
+    if !(1..=MAX_LANES).contains(&hello.lanes) {
+        return breach("lanes", hello.lanes.to_string(), format!("1 to {MAX_LANES}"));
+    }
+    let expected_lanes = if cores.is_empty() { lanes } else { u32::try_from(cores.len()).unwrap_or(u32::MAX) };
+    if hello.lanes != expected_lanes {
+        return breach("lanes", hello.lanes.to_string(), expected_lanes.to_string());
+    }
+    if hello.cores != cores {
+        return breach("cores", format!("{:?}", hello.cores), format!("{cores:?}"));
+    }
+    Ok(())
+}
+
+/// Checks a `Calibrated` answer to a request to measure for `sample`: a
+/// stroke is a positive, finite time no longer than the whole sample, and
+/// at least one was painted.
+///
+/// # Errors
+/// [`Breach::Calibrated`] for anything else.
+pub fn check_calibrated(stroke_ns: f64, strokes: u64, sample: Duration) -> Result<(), Breach> {
+    #[allow(clippy::cast_precision_loss)] // a sample is far below 2^52 ns
+    let most = sample.as_nanos() as f64;
+    if stroke_ns.is_finite() && stroke_ns > 0.0 && stroke_ns <= most && strokes >= 1 {
+        Ok(())
+    } else {
+        Err(Breach::Calibrated { stroke_ns, strokes })
+    }
+}
+
+/// One step of a painting's life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Event { coat: u32, kind: EventKind },
+    Done,
+}
+
+impl std::fmt::Display for Step {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            // Coats count from 1 where a person reads them.
+            Self::Event { coat, kind } => write!(f, "{} of coat {}", kind_name(*kind), coat.saturating_add(1)),
+            Self::Done => f.write_str("JobDone"),
+        }
+    }
+}
+
+fn kind_name(kind: EventKind) -> &'static str {
+    match kind {
+        EventKind::PaintStarted => "PaintStarted",
+        EventKind::PaintFinished(_) => "PaintFinished",
+        EventKind::SaveStarted => "SaveStarted",
+        EventKind::SaveFinished => "SaveFinished",
+        EventKind::DryStarted(DryKind::File) => "DryStarted(File)",
+        EventKind::DryStarted(DryKind::Network) => "DryStarted(Network)",
+        EventKind::DryFinished(DryKind::File) => "DryFinished(File)",
+        EventKind::DryFinished(DryKind::Network) => "DryFinished(Network)",
+    }
+}
+
+/// Where one painting is in its life.
+#[derive(Debug, Clone)]
+struct Life {
+    coats: u32,
+    waits: [Option<DryKind>; 2],
+    /// Whether it has a picture to save (zero strokes have none).
+    picture: bool,
+    /// Steps of painting and drying taken so far.
+    step: u64,
+    /// Saving segments begun, and whether one is under way.
+    saves: u8,
+    saving: bool,
+    lane: Option<u32>,
+    last_ns: u64,
+    /// When the coat being painted started.
+    coat_started_ns: u64,
+}
+
+impl Life {
+    fn new(job: &Job) -> Self {
+        let file = (!job.file_wait.is_zero()).then_some(DryKind::File);
+        let net = (!job.net_wait.is_zero()).then_some(DryKind::Network);
+        let waits = match (file, net) {
+            (None, net) => [net, None],
+            (file, net) => [file, net],
+        };
+        Self {
+            coats: job.coats,
+            waits,
+            picture: job.strokes > 0,
+            step: 0,
+            saves: 0,
+            saving: false,
+            lane: None,
+            last_ns: 0,
+            coat_started_ns: 0,
+        }
+    }
+
+    /// Whether every coat has been painted (its drying may go on).
+    fn all_painted(&self) -> bool {
+        let last_paint_finished = u64::from(self.coats.saturating_sub(1)) * self.per_coat() + 2;
+        self.coats > 0 && self.step >= last_paint_finished
+    }
+
+    /// Checks a saving event; `coat` is the one it names.
+    fn save(&mut self, job: u32, coat: u32, started: bool) -> Result<(), Breach> {
+        let due = if self.saving { EventKind::SaveFinished } else { EventKind::SaveStarted };
+        let allowed = self.picture
+            && self.all_painted()
+            && coat.saturating_add(1) == self.coats
+            && (started != self.saving)
+            && (!started || self.saves < SAVES);
+        if !allowed {
+            let kind = if started { EventKind::SaveStarted } else { EventKind::SaveFinished };
+            let expected = if self.picture && self.all_painted() && (self.saving || self.saves < SAVES) {
+                Step::Event { coat: self.coats - 1, kind: due }.to_string()
+            } else {
+                self.due().to_string()
+            };
+            return Err(Breach::OutOfOrder { job, expected, got: Step::Event { coat, kind }.to_string() });
+        }
+        if started {
+            self.saves += 1;
+        }
+        self.saving = started;
+        Ok(())
+    }
+
+    fn per_coat(&self) -> u64 {
+        2 + 2 * self.waits.iter().flatten().count() as u64
+    }
+
+    /// The step due now.
+    fn due(&self) -> Step {
+        let per_coat = self.per_coat();
+        let coat = self.step / per_coat;
+        if coat >= u64::from(self.coats) {
+            return Step::Done;
+        }
+        let coat = u32::try_from(coat).unwrap_or(u32::MAX);
+        let kind = match self.step % per_coat {
+            0 => EventKind::PaintStarted,
+            1 => EventKind::PaintFinished(Effort::default()),
+            r => {
+                let wait = self.waits[usize::from(r >= 4)].unwrap_or(DryKind::File);
+                if r % 2 == 0 { EventKind::DryStarted(wait) } else { EventKind::DryFinished(wait) }
+            }
+        };
+        Step::Event { coat, kind }
+    }
+}
+
+/// One painter's side of the conversation, as the coordinator follows it.
+#[derive(Debug, Clone)]
+pub struct Conversation {
+    lanes: u32,
+    since_ns: u64,
+    held: HashMap<u32, Life>,
+}
+
+impl Conversation {
+    /// A conversation with a painter of `lanes` lanes that was started at
+    /// `since_ns` on the shared clock: none of its timestamps may be earlier.
+    #[must_use]
+    pub fn new(lanes: u32, since_ns: u64) -> Self {
+        Self { lanes, since_ns, held: HashMap::new() }
+    }
+
+    /// The painter was handed `job`: its life starts.
+    pub fn handed(&mut self, job: &Job) {
+        self.held.insert(job.id, Life::new(job));
+    }
+
+    /// How many paintings it holds.
+    #[must_use]
+    pub fn holding(&self) -> usize {
+        self.held.len()
+    }
+
+    /// Checks an event heard at `heard_ns`.
+    ///
+    /// # Errors
+    /// The [`Breach`] it commits; the conversation is then over.
+    pub fn event(&mut self, event: &Event, heard_ns: u64) -> Result<(), Breach> {
+        let (lanes, since_ns) = (self.lanes, self.since_ns);
+        let life = self.held.get_mut(&event.job).ok_or(Breach::UnknownJob { job: event.job })?;
+        check_lane(life, event.job, event.lane, lanes)?;
+        check_time(life, event.job, event.at_ns, since_ns, heard_ns)?;
+        let kind = match event.kind {
+            EventKind::SaveStarted => return life.save(event.job, event.coat, true),
+            EventKind::SaveFinished => return life.save(event.job, event.coat, false),
+            // The cost a coat claims is checked below; the step is the same whatever it is.
+            EventKind::PaintFinished(_) => EventKind::PaintFinished(Effort::default()),
+            other => other,
+        };
+        let due = life.due();
+        let got = Step::Event { coat: event.coat, kind };
+        if got != due {
+            return Err(Breach::OutOfOrder { job: event.job, expected: due.to_string(), got: got.to_string() });
+        }
+        match event.kind {
+            EventKind::PaintStarted => life.coat_started_ns = event.at_ns,
+            EventKind::PaintFinished(effort) => check_effort(event.job, event.coat, effort, event.at_ns - life.coat_started_ns)?,
+            _ => {}
+        }
+        life.step += 1;
+        Ok(())
+    }
+
+    /// Checks a `JobDone` heard at `heard_ns`; the painting is no longer held.
+    ///
+    /// # Errors
+    /// If it was not held, or not every step of its life came first.
+    pub fn done(&mut self, done: &JobDone, heard_ns: u64) -> Result<(), Breach> {
+        let (lanes, since_ns) = (self.lanes, self.since_ns);
+        let life = self.held.get_mut(&done.job).ok_or(Breach::UnknownJob { job: done.job })?;
+        check_lane(life, done.job, done.lane, lanes)?;
+        check_time(life, done.job, done.at_ns, since_ns, heard_ns)?;
+        let due = if life.saving { Step::Event { coat: life.coats - 1, kind: EventKind::SaveFinished } } else { life.due() };
+        if due != Step::Done {
+            return Err(Breach::OutOfOrder { job: done.job, expected: due.to_string(), got: Step::Done.to_string() });
+        }
+        self.held.remove(&done.job);
+        Ok(())
+    }
+
+    /// Checks a `JobFailed` (allowed at any step); the painting is no
+    /// longer held.
+    ///
+    /// # Errors
+    /// If it was not held.
+    pub fn failed(&mut self, failed: &JobFailed) -> Result<(), Breach> {
+        if !self.held.contains_key(&failed.job) {
+            return Err(Breach::UnknownJob { job: failed.job });
+        }
+        if failed.lane >= self.lanes {
+            return Err(Breach::Lane { job: failed.job, lane: failed.lane, why: lane_why(self.lanes) });
+        }
+        self.held.remove(&failed.job);
+        Ok(())
+    }
+
+    /// Forgets a painting (handed to another painter, given up on).
+    pub fn forget(&mut self, job: u32) {
+        self.held.remove(&job);
+    }
+}
+
+fn lane_why(lanes: u32) -> String {
+    if lanes == 1 { "but it has one lane, 0".into() } else { format!("but its lanes are 0 to {}", lanes - 1) }
+}
+
+fn check_lane(life: &mut Life, job: u32, lane: u32, lanes: u32) -> Result<(), Breach> {
+    if lane >= lanes {
+        return Err(Breach::Lane { job, lane, why: lane_why(lanes) });
+    }
+    match life.lane {
+        Some(first) if first != lane => Err(Breach::Lane { job, lane, why: format!("but it started on lane {first}") }),
+        _ => {
+            life.lane = Some(lane);
+            Ok(())
+        }
+    }
+}
+
+fn check_effort(job: u32, coat: u32, effort: Effort, lasted_ns: u64) -> Result<(), Breach> {
+    let most = lasted_ns.saturating_add(EFFORT_SLACK_NS);
+    let coat = coat.saturating_add(1);
+    for (what, took_ns) in [("CPU time", effort.cpu_ns), ("a wait for a CPU", effort.run_delay_ns)] {
+        if took_ns > most {
+            return Err(Breach::Effort { job, coat, what, took_ns, lasted_ns });
+        }
+    }
+    Ok(())
+}
+
+fn check_time(life: &mut Life, job: u32, at_ns: u64, since_ns: u64, heard_ns: u64) -> Result<(), Breach> {
+    let why = if at_ns < since_ns {
+        format!("{} before the painter was started", seconds(since_ns - at_ns))
+    } else if at_ns > heard_ns.saturating_add(AHEAD_SLACK_NS) {
+        format!("{} after the message arrived", seconds(at_ns - heard_ns))
+    } else if at_ns < life.last_ns {
+        format!("{} before its previous step", seconds(life.last_ns - at_ns))
+    } else {
+        life.last_ns = at_ns;
+        return Ok(());
+    };
+    Err(Breach::Time { job, at_ns, why })
+}
+
+/// `0.25s`, `3.2e8s`: a gap in seconds, short.
+fn seconds(ns: u64) -> String {
+    #[allow(clippy::cast_precision_loss)] // for display
+    let s = ns as f64 / 1e9;
+    if s < 1e6 { format!("{s:.3}s") } else { format!("{s:.1e}s") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(id: u32, coats: u32, file_ms: u64, net_ms: u64) -> Job {
+        Job {
+            id,
+            seed: 1,
+            strokes: 10,
+            coats,
+            file_wait: Duration::from_millis(file_ms),
+            net_wait: Duration::from_millis(net_ms),
+        }
+    }
+
+    fn event(job: u32, coat: u32, at_ns: u64, kind: EventKind) -> Event {
+        Event { job, lane: 0, coat, at_ns, kind }
+    }
+
+    fn done(job: u32, at_ns: u64) -> JobDone {
+        JobDone { job, lane: 0, at_ns, checksum: 0, path: None }
+    }
+
+    /// Every step of a painting, in order, with rising timestamps from `at`.
+    fn life(job: &Job, mut at: u64) -> Vec<Event> {
+        let mut events = Vec::new();
+        for coat in 0..job.coats {
+            let mut push = |kind| {
+                at += 10;
+                events.push(event(job.id, coat, at, kind));
+            };
+            push(EventKind::PaintStarted);
+            push(EventKind::PaintFinished(Effort::default()));
+            for (wait, kind) in [(job.file_wait, DryKind::File), (job.net_wait, DryKind::Network)] {
+                if !wait.is_zero() {
+                    push(EventKind::DryStarted(kind));
+                    push(EventKind::DryFinished(kind));
+                }
+            }
+        }
+        events
+    }
+
+    #[test]
+    fn a_painting_lived_in_order_is_accepted_whatever_its_waits() {
+        for (file, net) in [(0, 0), (5, 0), (0, 5), (5, 5)] {
+            let job = job(1, 3, file, net);
+            let mut talk = Conversation::new(1, 100);
+            talk.handed(&job);
+            for e in life(&job, 100) {
+                assert_eq!(talk.event(&e, 10_000), Ok(()), "{e:?}");
+            }
+            assert_eq!(talk.done(&done(1, 9_000), 10_000), Ok(()));
+            assert_eq!(talk.holding(), 0);
+        }
+    }
+
+    /// `events` with the saving of the picture: prepared during the last
+    /// coat's first wait (or after its painting), written at the end.
+    fn with_saving(job: &Job, mut events: Vec<Event>) -> Vec<Event> {
+        let last = job.coats - 1;
+        let after_paint = events.iter().position(|e| e.coat == last && matches!(e.kind, EventKind::PaintFinished(_)));
+        let at = after_paint.map_or(0, |i| i + 1) + usize::from(!job.file_wait.is_zero() || !job.net_wait.is_zero());
+        let stamp = events[at - 1].at_ns;
+        events.insert(at, event(job.id, last, stamp, EventKind::SaveFinished));
+        events.insert(at, event(job.id, last, stamp, EventKind::SaveStarted));
+        let end = events.last().map_or(0, |e| e.at_ns);
+        events.push(event(job.id, last, end, EventKind::SaveStarted));
+        events.push(event(job.id, last, end, EventKind::SaveFinished));
+        events
+    }
+
+    #[test]
+    fn a_picture_is_saved_at_most_twice_once_every_coat_is_painted() {
+        for (file, net) in [(0, 0), (5, 0), (5, 5)] {
+            let job = job(1, 2, file, net);
+            let mut talk = Conversation::new(1, 0);
+            talk.handed(&job);
+            for e in with_saving(&job, life(&job, 0)) {
+                assert_eq!(talk.event(&e, 10_000), Ok(()), "{e:?}");
+            }
+            assert_eq!(talk.done(&done(1, 9_000), 10_000), Ok(()));
+        }
+        // Saving before the last coat is painted, a third time, or without
+        // finishing, is refused.
+        let job = job(2, 2, 0, 0);
+        let mut early = Conversation::new(1, 0);
+        early.handed(&job);
+        early.event(&event(2, 0, 1, EventKind::PaintStarted), 10).expect("in order");
+        assert!(early.event(&event(2, 0, 2, EventKind::SaveStarted), 10).is_err());
+        let mut thrice = Conversation::new(1, 0);
+        thrice.handed(&job);
+        for e in with_saving(&job, life(&job, 0)) {
+            thrice.event(&e, 10_000).expect("in order");
+        }
+        assert!(thrice.event(&event(2, 1, 9_000, EventKind::SaveStarted), 10_000).is_err());
+        let mut open = Conversation::new(1, 0);
+        open.handed(&job);
+        for e in life(&job, 0) {
+            open.event(&e, 10_000).expect("in order");
+        }
+        open.event(&event(2, 1, 9_000, EventKind::SaveStarted), 10_000).expect("saving");
+        assert!(matches!(open.done(&done(2, 9_000), 10_000), Err(Breach::OutOfOrder { .. })));
+        // A painting of zero strokes has no picture to save.
+        let empty = Job { strokes: 0, ..job };
+        let mut none = Conversation::new(1, 0);
+        none.handed(&empty);
+        for e in life(&empty, 0) {
+            none.event(&e, 10_000).expect("in order");
+        }
+        assert!(none.event(&event(2, 1, 9_000, EventKind::SaveStarted), 10_000).is_err());
+    }
+
+    #[test]
+    fn a_coat_cannot_cost_more_than_it_lasted() {
+        let mut talk = Conversation::new(1, 0);
+        talk.handed(&job(1, 1, 0, 0));
+        talk.event(&event(1, 0, 1_000_000, EventKind::PaintStarted), 1_000_000_000).expect("in order");
+        let effort = Effort { cpu_ns: 50_000_000, run_delay_ns: 0 };
+        let finished = event(1, 0, 11_000_000, EventKind::PaintFinished(effort));
+        let breach = talk.clone().event(&finished, 1_000_000_000).expect_err("a breach");
+        assert!(matches!(breach, Breach::Effort { took_ns: 50_000_000, lasted_ns: 10_000_000, .. }), "{breach}");
+        let effort = Effort { cpu_ns: 6_000_000, run_delay_ns: 4_000_000 };
+        assert_eq!(talk.event(&event(1, 0, 11_000_000, EventKind::PaintFinished(effort)), 1_000_000_000), Ok(()));
+    }
+
+    #[test]
+    fn a_finish_without_a_start_is_out_of_order() {
+        let mut talk = Conversation::new(1, 0);
+        talk.handed(&job(1, 1, 0, 0));
+        let breach = talk.event(&event(1, 0, 5, EventKind::PaintFinished(Effort::default())), 10).unwrap_err();
+        assert!(matches!(breach, Breach::OutOfOrder { job: 1, .. }), "{breach}");
+        assert_eq!(breach.to_string(), "it said PaintFinished of coat 1 for painting #1 where PaintStarted of coat 1 was due");
+    }
+
+    #[test]
+    fn a_start_said_twice_is_out_of_order() {
+        let mut talk = Conversation::new(1, 0);
+        talk.handed(&job(1, 1, 0, 0));
+        assert_eq!(talk.event(&event(1, 0, 5, EventKind::PaintStarted), 10), Ok(()));
+        assert!(matches!(talk.event(&event(1, 0, 6, EventKind::PaintStarted), 10), Err(Breach::OutOfOrder { .. })));
+    }
+
+    #[test]
+    fn done_before_every_step_or_twice_is_refused() {
+        let job = job(1, 2, 0, 0);
+        let mut talk = Conversation::new(1, 0);
+        talk.handed(&job);
+        assert!(matches!(talk.done(&done(1, 5), 10), Err(Breach::OutOfOrder { .. })));
+        for e in life(&job, 0) {
+            talk.event(&e, 1_000).unwrap();
+        }
+        assert_eq!(talk.done(&done(1, 500), 1_000), Ok(()));
+        assert_eq!(talk.done(&done(1, 500), 1_000), Err(Breach::UnknownJob { job: 1 }));
+    }
+
+    #[test]
+    fn paintings_not_handed_out_are_unknown() {
+        let mut talk = Conversation::new(1, 0);
+        assert_eq!(talk.event(&event(7, 0, 5, EventKind::PaintStarted), 10), Err(Breach::UnknownJob { job: 7 }));
+        let failed = JobFailed { job: 7, lane: 0, at_ns: 5, error: String::new() };
+        assert_eq!(talk.failed(&failed), Err(Breach::UnknownJob { job: 7 }));
+    }
+
+    #[test]
+    fn timestamps_stay_inside_the_run_and_go_forward() {
+        let mut talk = Conversation::new(1, 1_000);
+        talk.handed(&job(1, 1, 0, 0));
+        // Before the painter started.
+        assert!(matches!(talk.event(&event(1, 0, 10, EventKind::PaintStarted), 2_000), Err(Breach::Time { .. })));
+        // Years after the message arrived.
+        let far = 2_000 + 10 * 365 * 24 * 3_600 * 1_000_000_000;
+        assert!(matches!(talk.event(&event(1, 0, far, EventKind::PaintStarted), 2_000), Err(Breach::Time { .. })));
+        assert_eq!(talk.event(&event(1, 0, 1_500, EventKind::PaintStarted), 2_000), Ok(()));
+        // Backwards.
+        assert!(matches!(talk.event(&event(1, 0, 1_400, EventKind::PaintFinished(Effort::default())), 2_000), Err(Breach::Time { .. })));
+    }
+
+    #[test]
+    fn lanes_must_exist_and_a_painting_keeps_its_lane() {
+        let mut talk = Conversation::new(2, 0);
+        talk.handed(&job(1, 1, 0, 0));
+        let mut e = event(1, 0, 5, EventKind::PaintStarted);
+        e.lane = 2;
+        assert!(matches!(talk.event(&e, 10), Err(Breach::Lane { lane: 2, .. })));
+        e.lane = 1;
+        assert_eq!(talk.event(&e, 10), Ok(()));
+        let mut f = event(1, 0, 6, EventKind::PaintFinished(Effort::default()));
+        f.lane = 0;
+        assert!(matches!(talk.event(&f, 10), Err(Breach::Lane { lane: 0, .. })));
+    }
+
+    #[test]
+    fn a_hello_must_match_the_painter_started() {
+        let hello =
+            Hello { protocol_version: 0, pid: 1, painter_id: 3, cores: vec![1], lanes: 1, scheduler: Scheduler::Blocking };
+        assert_eq!(check_hello(&hello, 3, Scheduler::Blocking, &[1], 1), Ok(()));
+        assert!(check_hello(&hello, 4, Scheduler::Blocking, &[1], 1).is_err());
+        assert!(check_hello(&hello, 3, Scheduler::Async, &[1], 1).is_err());
+        assert!(check_hello(&hello, 3, Scheduler::Blocking, &[0], 1).is_err());
+        let none = Hello { lanes: 0, cores: vec![], ..hello.clone() };
+        let breach = check_hello(&none, 3, Scheduler::Blocking, &[], 0).unwrap_err();
+        assert_eq!(breach.to_string(), "its Hello says lanes 0, but it was started with 1 to 1024");
+        let many = Hello { lanes: 4, cores: vec![], scheduler: Scheduler::Threads, ..hello };
+        assert_eq!(check_hello(&many, 3, Scheduler::Threads, &[], 4), Ok(()));
+        assert!(check_hello(&many, 3, Scheduler::Threads, &[], 2).is_err());
+    }
+
+    #[test]
+    fn a_calibration_must_be_a_measurement() {
+        let sample = Duration::from_millis(240);
+        assert_eq!(check_calibrated(60.0, 4_000_000, sample), Ok(()));
+        for (stroke_ns, strokes) in [(1e300, 1), (f64::NAN, 1), (f64::INFINITY, 1), (0.0, 1), (-1.0, 1), (60.0, 0)] {
+            assert!(check_calibrated(stroke_ns, strokes, sample).is_err(), "{stroke_ns} {strokes}");
+        }
+    }
+}
