@@ -30,9 +30,9 @@ use crate::report::{self, Measured, RunReport, files, text};
 use crate::sampler::Sampler;
 use crate::schedule;
 use crate::signals::Interrupts;
+use crate::stderr;
 use crate::visible::visible;
 use crate::workload::Workload;
-use crate::stderr;
 
 /// Runs the command line on a single-threaded tokio runtime: the
 /// coordinator only waits on pipes and timers, and leaves every core to the

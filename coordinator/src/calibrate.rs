@@ -102,7 +102,8 @@ async fn measure(pool: &mut Pool, seeds: Vec<u64>) -> anyhow::Result<f64> {
         .with_context(|| format!("{who} vanished while calibrating"))?;
     match incoming.heard {
         Heard::Message(FromPainter::Calibrated { stroke_ns, strokes }) => {
-            contract::check_calibrated(stroke_ns, strokes, SAMPLE).with_context(|| format!("{who} broke the protocol"))?;
+            contract::check_calibrated(stroke_ns, strokes, SAMPLE)
+                .with_context(|| format!("{who} broke the protocol"))?;
             Ok(stroke_ns)
         }
         Heard::Message(other) => bail!("{who} answered calibration with {}", other.name()),

@@ -435,7 +435,9 @@ impl Dispatcher<'_> {
         match incoming.heard {
             Heard::Message(FromPainter::Event(event)) => {
                 if let Err(breach) = self.holding[index].talk.event(&event, incoming.at_ns) {
-                    return self.fail(index, FailureKind::Protocol, format!("{} broke the protocol: {breach}", who())).await;
+                    return self
+                        .fail(index, FailureKind::Protocol, format!("{} broke the protocol: {breach}", who()))
+                        .await;
                 }
                 match event.kind {
                     EventKind::PaintStarted => {
@@ -453,7 +455,9 @@ impl Dispatcher<'_> {
             }
             Heard::Message(FromPainter::JobDone(done)) => {
                 if let Err(breach) = self.holding[index].talk.done(&done, incoming.at_ns) {
-                    return self.fail(index, FailureKind::Protocol, format!("{} broke the protocol: {breach}", who())).await;
+                    return self
+                        .fail(index, FailureKind::Protocol, format!("{} broke the protocol: {breach}", who()))
+                        .await;
                 }
                 if let Some(path) = &done.path
                     && std::path::Path::new(path).parent().map(|p| p.to_string_lossy())
@@ -473,7 +477,9 @@ impl Dispatcher<'_> {
             }
             Heard::Message(FromPainter::JobFailed(failed)) => {
                 if let Err(breach) = self.holding[index].talk.failed(&failed) {
-                    return self.fail(index, FailureKind::Protocol, format!("{} broke the protocol: {breach}", who())).await;
+                    return self
+                        .fail(index, FailureKind::Protocol, format!("{} broke the protocol: {breach}", who()))
+                        .await;
                 }
                 // The painter is well; the painting is not (it could not be saved, say).
                 self.holding[index].held.remove(failed.job);

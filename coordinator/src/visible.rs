@@ -78,7 +78,10 @@ mod tests {
 
     #[test]
     fn plain_text_is_left_alone() {
-        assert_eq!(visible("painting #3: No space left on device (os error 28)", 100), "painting #3: No space left on device (os error 28)");
+        assert_eq!(
+            visible("painting #3: No space left on device (os error 28)", 100),
+            "painting #3: No space left on device (os error 28)"
+        );
         assert_eq!(visible("café ünïcode 画", 100), "café ünïcode 画");
     }
 

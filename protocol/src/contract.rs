@@ -553,7 +553,7 @@ mod tests {
     fn a_finish_without_a_start_is_out_of_order() {
         let mut talk = Conversation::new(1, 0);
         talk.handed(&job(1, 1, 0, 0));
-        let breach = talk.event(&event(1, 0, 5, EventKind::PaintFinished(Effort::default())), 10).unwrap_err();
+        let breach = talk.event(&event(1, 0, 5, EventKind::PaintFinished(Effort::default())), 10).expect_err("a breach");
         assert!(matches!(breach, Breach::OutOfOrder { job: 1, .. }), "{breach}");
         assert_eq!(breach.to_string(), "it said PaintFinished of coat 1 for painting #1 where PaintStarted of coat 1 was due");
     }
@@ -573,7 +573,7 @@ mod tests {
         talk.handed(&job);
         assert!(matches!(talk.done(&done(1, 5), 10), Err(Breach::OutOfOrder { .. })));
         for e in life(&job, 0) {
-            talk.event(&e, 1_000).unwrap();
+            talk.event(&e, 1_000).expect("in order");
         }
         assert_eq!(talk.done(&done(1, 500), 1_000), Ok(()));
         assert_eq!(talk.done(&done(1, 500), 1_000), Err(Breach::UnknownJob { job: 1 }));
@@ -624,7 +624,7 @@ mod tests {
         assert!(check_hello(&hello, 3, Scheduler::Async, &[1], 1).is_err());
         assert!(check_hello(&hello, 3, Scheduler::Blocking, &[0], 1).is_err());
         let none = Hello { lanes: 0, cores: vec![], ..hello.clone() };
-        let breach = check_hello(&none, 3, Scheduler::Blocking, &[], 0).unwrap_err();
+        let breach = check_hello(&none, 3, Scheduler::Blocking, &[], 0).expect_err("a breach");
         assert_eq!(breach.to_string(), "its Hello says lanes 0, but it was started with 1 to 1024");
         let many = Hello { lanes: 4, cores: vec![], scheduler: Scheduler::Threads, ..hello };
         assert_eq!(check_hello(&many, 3, Scheduler::Threads, &[], 4), Ok(()));
