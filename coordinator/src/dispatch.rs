@@ -677,7 +677,14 @@ impl Dispatcher<'_> {
 
 /// Sends painter `index` `job`, which it then holds; says whether the
 /// message could be sent.
-fn send(pool: &Pool, holding: &mut [Holding], progress: &mut dyn Listener, timeout: Duration, index: usize, job: Job) -> bool {
+fn send(
+    pool: &Pool,
+    holding: &mut [Holding],
+    progress: &mut dyn Listener,
+    timeout: Duration,
+    index: usize,
+    job: Job,
+) -> bool {
     let painter = &pool.painters[index];
     let holding = &mut holding[index];
     // Its deadline is set now, and nothing the painter says moves it: a

@@ -118,7 +118,13 @@ pub enum Breach {
 ///
 /// # Errors
 /// The first field that does not match, or a lane count out of range.
-pub fn check_hello(hello: &Hello, painter_id: u32, scheduler: Scheduler, cores: &[u32], lanes: u32) -> Result<(), Breach> {
+pub fn check_hello(
+    hello: &Hello,
+    painter_id: u32,
+    scheduler: Scheduler,
+    cores: &[u32],
+    lanes: u32,
+) -> Result<(), Breach> {
     let breach = |field, got: String, expected: String| Err(Breach::Hello { field, got, expected });
     if hello.painter_id != painter_id {
         return breach("painter", hello.painter_id.to_string(), painter_id.to_string());
@@ -328,7 +334,9 @@ impl Conversation {
         }
         match event.kind {
             EventKind::PaintStarted => life.coat_started_ns = event.at_ns,
-            EventKind::PaintFinished(effort) => check_effort(event.job, event.coat, effort, event.at_ns - life.coat_started_ns)?,
+            EventKind::PaintFinished(effort) => {
+                check_effort(event.job, event.coat, effort, event.at_ns - life.coat_started_ns)?
+            }
             _ => {}
         }
         life.step += 1;
@@ -344,7 +352,8 @@ impl Conversation {
         let life = self.held.get_mut(&done.job).ok_or(Breach::UnknownJob { job: done.job })?;
         check_lane(life, done.job, done.lane, lanes)?;
         check_time(life, done.job, done.at_ns, since_ns, heard_ns)?;
-        let due = if life.saving { Step::Event { coat: life.coats - 1, kind: EventKind::SaveFinished } } else { life.due() };
+        let due =
+            if life.saving { Step::Event { coat: life.coats - 1, kind: EventKind::SaveFinished } } else { life.due() };
         if due != Step::Done {
             return Err(Breach::OutOfOrder { job: done.job, expected: due.to_string(), got: Step::Done.to_string() });
         }
@@ -553,9 +562,13 @@ mod tests {
     fn a_finish_without_a_start_is_out_of_order() {
         let mut talk = Conversation::new(1, 0);
         talk.handed(&job(1, 1, 0, 0));
-        let breach = talk.event(&event(1, 0, 5, EventKind::PaintFinished(Effort::default())), 10).expect_err("a breach");
+        let breach =
+            talk.event(&event(1, 0, 5, EventKind::PaintFinished(Effort::default())), 10).expect_err("a breach");
         assert!(matches!(breach, Breach::OutOfOrder { job: 1, .. }), "{breach}");
-        assert_eq!(breach.to_string(), "it said PaintFinished of coat 1 for painting #1 where PaintStarted of coat 1 was due");
+        assert_eq!(
+            breach.to_string(),
+            "it said PaintFinished of coat 1 for painting #1 where PaintStarted of coat 1 was due"
+        );
     }
 
     #[test]
@@ -598,7 +611,10 @@ mod tests {
         assert!(matches!(talk.event(&event(1, 0, far, EventKind::PaintStarted), 2_000), Err(Breach::Time { .. })));
         assert_eq!(talk.event(&event(1, 0, 1_500, EventKind::PaintStarted), 2_000), Ok(()));
         // Backwards.
-        assert!(matches!(talk.event(&event(1, 0, 1_400, EventKind::PaintFinished(Effort::default())), 2_000), Err(Breach::Time { .. })));
+        assert!(matches!(
+            talk.event(&event(1, 0, 1_400, EventKind::PaintFinished(Effort::default())), 2_000),
+            Err(Breach::Time { .. })
+        ));
     }
 
     #[test]
@@ -617,8 +633,14 @@ mod tests {
 
     #[test]
     fn a_hello_must_match_the_painter_started() {
-        let hello =
-            Hello { protocol_version: 0, pid: 1, painter_id: 3, cores: vec![1], lanes: 1, scheduler: Scheduler::Blocking };
+        let hello = Hello {
+            protocol_version: 0,
+            pid: 1,
+            painter_id: 3,
+            cores: vec![1],
+            lanes: 1,
+            scheduler: Scheduler::Blocking,
+        };
         assert_eq!(check_hello(&hello, 3, Scheduler::Blocking, &[1], 1), Ok(()));
         assert!(check_hello(&hello, 4, Scheduler::Blocking, &[1], 1).is_err());
         assert!(check_hello(&hello, 3, Scheduler::Async, &[1], 1).is_err());
