@@ -150,6 +150,9 @@ impl Painting {
         } else {
             saved.and_then(|png| save::png(&settings.out_dir, job, &png))
         };
+        // Saving ends before the painting is reported done: the two are
+        // stamped in that order.
+        outbox.event(job, lane, coat, EventKind::SaveFinished);
         let message = match saved {
             Ok(path) => FromPainter::JobDone(JobDone {
                 job,
@@ -164,7 +167,6 @@ impl Painting {
                 FromPainter::JobFailed(JobFailed { job, lane, at_ns: protocol::clock::now_ns(), error })
             }
         };
-        outbox.event(job, lane, coat, EventKind::SaveFinished);
         outbox.send(message);
     }
 }

@@ -103,10 +103,12 @@ pub enum Breach {
     },
     /// A timestamp before the painter started, after the message arrived,
     /// or before the painting's previous step.
-    #[error("it timestamped painting #{job} at {at_ns} ns, {why}")]
+    #[error("it timestamped {step} of painting #{job} at {at_ns} ns, {why}")]
     Time {
         /// Which painting.
         job: u32,
+        /// Which step, in words.
+        step: String,
         /// The timestamp.
         at_ns: u64,
         /// What is wrong with it.
@@ -204,7 +206,12 @@ struct Life {
     saves: u8,
     saving: bool,
     lane: Option<u32>,
+    /// The moment of its last step of painting or drying.
     last_ns: u64,
+    /// The moment of its last step of saving, or of the painting of its
+    /// last coat: saving runs beside the last coat's drying, so the two
+    /// keep time apart.
+    save_last_ns: u64,
     /// When the coat being painted started.
     coat_started_ns: u64,
 }
@@ -226,6 +233,7 @@ impl Life {
             saving: false,
             lane: None,
             last_ns: 0,
+            save_last_ns: 0,
             coat_started_ns: 0,
         }
     }
@@ -319,7 +327,19 @@ impl Conversation {
         let (lanes, since_ns) = (self.lanes, self.since_ns);
         let life = self.held.get_mut(&event.job).ok_or(Breach::UnknownJob { job: event.job })?;
         check_lane(life, event.job, event.lane, lanes)?;
-        check_time(life, event.job, event.at_ns, since_ns, heard_ns)?;
+        let saving = matches!(event.kind, EventKind::SaveStarted | EventKind::SaveFinished);
+        let floor = if saving { life.save_last_ns } else { life.last_ns };
+        check_time(event.at_ns, floor, since_ns, heard_ns).map_err(|why| Breach::Time {
+            job: event.job,
+            step: Step::Event { coat: event.coat, kind: event.kind }.to_string(),
+            at_ns: event.at_ns,
+            why,
+        })?;
+        if saving {
+            life.save_last_ns = event.at_ns;
+        } else {
+            life.last_ns = event.at_ns;
+        }
         let kind = match event.kind {
             EventKind::SaveStarted => return life.save(event.job, event.coat, true),
             EventKind::SaveFinished => return life.save(event.job, event.coat, false),
@@ -351,7 +371,8 @@ impl Conversation {
         let (lanes, since_ns) = (self.lanes, self.since_ns);
         let life = self.held.get_mut(&done.job).ok_or(Breach::UnknownJob { job: done.job })?;
         check_lane(life, done.job, done.lane, lanes)?;
-        check_time(life, done.job, done.at_ns, since_ns, heard_ns)?;
+        check_time(done.at_ns, life.last_ns.max(life.save_last_ns), since_ns, heard_ns)
+            .map_err(|why| Breach::Time { job: done.job, step: Step::Done.to_string(), at_ns: done.at_ns, why })?;
         let due =
             if life.saving { Step::Event { coat: life.coats - 1, kind: EventKind::SaveFinished } } else { life.due() };
         if due != Step::Done {
@@ -411,18 +432,19 @@ fn check_effort(job: u32, coat: u32, effort: Effort, lasted_ns: u64) -> Result<(
     Ok(())
 }
 
-fn check_time(life: &mut Life, job: u32, at_ns: u64, since_ns: u64, heard_ns: u64) -> Result<(), Breach> {
+/// Checks that `at_ns` lies inside the run and not before `floor`, the
+/// painting's previous step.
+fn check_time(at_ns: u64, floor: u64, since_ns: u64, heard_ns: u64) -> Result<(), String> {
     let why = if at_ns < since_ns {
         format!("{} before the painter was started", seconds(since_ns - at_ns))
     } else if at_ns > heard_ns.saturating_add(AHEAD_SLACK_NS) {
         format!("{} after the message arrived", seconds(at_ns - heard_ns))
-    } else if at_ns < life.last_ns {
-        format!("{} before its previous step", seconds(life.last_ns - at_ns))
+    } else if at_ns < floor {
+        format!("{} before its previous step", seconds(floor - at_ns))
     } else {
-        life.last_ns = at_ns;
         return Ok(());
     };
-    Err(Breach::Time { job, at_ns, why })
+    Err(why)
 }
 
 /// `0.25s`, `3.2e8s`: a gap in seconds, short.
