@@ -70,7 +70,7 @@ pub struct Outcome {
 /// A painter that failed during a run.
 #[derive(Debug, Clone, Serialize)]
 pub struct Failure {
-    /// What kind of failure, with its data (`"kind": "killed", "signal": "SIGKILL"`).
+    /// What kind of failure, with its data (`"kind": "killed", "signal": 9`).
     #[serde(flatten)]
     pub kind: FailureKind,
     /// What happened, in a sentence naming the painter, its pid and the
@@ -88,8 +88,8 @@ pub struct Failure {
 pub enum FailureKind {
     /// It was killed by a signal.
     Killed {
-        /// The signal's name, `SIGKILL`.
-        signal: String,
+        /// The signal's number (9 for SIGKILL), as in a painter's `exit`.
+        signal: i32,
     },
     /// It exited on its own, with this status.
     Exited {
@@ -118,9 +118,7 @@ impl FailureKind {
         use std::os::unix::process::ExitStatusExt;
         match exit.status.map(|status| (status.code(), status.signal())) {
             Some((Some(code), _)) => Self::Exited { code },
-            Some((None, Some(signal))) => Self::Killed {
-                signal: Signal::try_from(signal).map_or_else(|_| format!("signal {signal}"), |s| s.as_str().to_owned()),
-            },
+            Some((None, Some(signal))) => Self::Killed { signal },
             _ => Self::Closed,
         }
     }
@@ -483,6 +481,7 @@ impl Dispatcher<'_> {
                 }
                 // The painter is well; the painting is not (it could not be saved, say).
                 self.holding[index].held.remove(failed.job);
+                self.rule.painting_done(index);
                 let why = format!(
                     "{} could not finish painting #{}: {}",
                     who(),
