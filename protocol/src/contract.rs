@@ -35,9 +35,10 @@ const EFFORT_SLACK_NS: u64 = 2_000_000;
 const SAVES: u8 = 2;
 
 /// How far a painter's timestamp may lie ahead of the moment its message
-/// was heard: none on one machine (both read the same clock, the painter
-/// first); a little for rounding.
-const AHEAD_SLACK_NS: u64 = 1_000_000;
+/// was heard. None on one machine (both read the same clock, the painter
+/// first); a painter on another host is read through an estimate of its
+/// clock's offset, good to half a round trip.
+const AHEAD_SLACK_NS: u64 = 100_000_000;
 
 /// Something a painter said that breaks the protocol.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
