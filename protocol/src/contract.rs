@@ -27,6 +27,9 @@ use crate::message::{DryKind, Effort, Event, EventKind, Hello, Job, JobDone, Job
 /// The most lanes (threads) one painter may say it has.
 pub const MAX_LANES: u32 = 1024;
 
+/// The longest host name a painter may give, in bytes (DNS allows 253).
+pub const MAX_HOST: usize = 253;
+
 /// How much a coat's CPU time or wait for a CPU may exceed the coat's
 /// length: the painter reads the clocks one after the other.
 const EFFORT_SLACK_NS: u64 = 2_000_000;
@@ -144,6 +147,15 @@ pub fn check_hello(
     }
     if hello.cores != cores {
         return breach("cores", format!("{:?}", hello.cores), format!("{cores:?}"));
+    }
+    // A host name is printed in every report: a name, not a message.
+    let printable = |c: char| c.is_ascii_graphic() || (!c.is_ascii() && !c.is_control() && !c.is_whitespace());
+    if hello.host.is_empty() || hello.host.len() > MAX_HOST || !hello.host.chars().all(printable) {
+        return breach(
+            "host",
+            format!("{:?}", hello.host.chars().take(MAX_HOST).collect::<String>()),
+            "a host name".into(),
+        );
     }
     Ok(())
 }
@@ -663,8 +675,13 @@ mod tests {
             cores: vec![1],
             lanes: 1,
             scheduler: Scheduler::Blocking,
+            host: "h1".into(),
         };
         assert_eq!(check_hello(&hello, 3, Scheduler::Blocking, &[1], 1), Ok(()));
+        for host in ["", "h1\u{1b}]0;pwned\u{7}", "a b", &"h".repeat(300)] {
+            let odd = Hello { host: host.into(), ..hello.clone() };
+            assert!(check_hello(&odd, 3, Scheduler::Blocking, &[1], 1).is_err(), "{host:?}");
+        }
         assert!(check_hello(&hello, 4, Scheduler::Blocking, &[1], 1).is_err());
         assert!(check_hello(&hello, 3, Scheduler::Async, &[1], 1).is_err());
         assert!(check_hello(&hello, 3, Scheduler::Blocking, &[0], 1).is_err());
