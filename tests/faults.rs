@@ -126,8 +126,9 @@ fn a_painter_killed_mid_painting_is_replaced_and_its_painting_painted_again() {
     let (finished, victim, after_kill) = kill_a_painter(line, &out, Duration::from_millis(500));
     let report = recovered(&finished, 2, &[&format!("pid {victim})"), "SIGKILL", "holding paintings #1"]);
     // Noticed at once: the rest of the run is painting #1 again and #2,
-    // 3 s of painting, plus a generous second.
-    assert!(after_kill < Duration::from_secs(4), "the run went on for {after_kill:?} after the kill");
+    // 3 s of CPU work, which a core shared with another program stretches
+    // to 6 s; plus a generous margin.
+    assert!(after_kill < Duration::from_secs(9), "the run went on for {after_kill:?} after the kill");
     let painters = report["painters"].as_array().expect("painters[]");
     assert_eq!(painters.len(), 2, "the killed painter and its replacement: {report}");
     assert_eq!(painters[0]["exit"]["signal"], 9, "{report}");

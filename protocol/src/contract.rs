@@ -150,7 +150,7 @@ pub fn check_hello(
     }
     // A host name is printed in every report: a name, not a message.
     let printable = |c: char| c.is_ascii_graphic() || (!c.is_ascii() && !c.is_control() && !c.is_whitespace());
-    if hello.host.is_empty() || hello.host.len() > MAX_HOST || !hello.host.chars().all(printable) {
+    if hello.host.len() > MAX_HOST || !hello.host.chars().all(printable) {
         return breach(
             "host",
             format!("{:?}", hello.host.chars().take(MAX_HOST).collect::<String>()),
@@ -678,7 +678,7 @@ mod tests {
             host: "h1".into(),
         };
         assert_eq!(check_hello(&hello, 3, Scheduler::Blocking, &[1], 1), Ok(()));
-        for host in ["", "h1\u{1b}]0;pwned\u{7}", "a b", &"h".repeat(300)] {
+        for host in ["h1\u{1b}]0;pwned\u{7}", "a b", &"h".repeat(300)] {
             let odd = Hello { host: host.into(), ..hello.clone() };
             assert!(check_hello(&odd, 3, Scheduler::Blocking, &[1], 1).is_err(), "{host:?}");
         }
