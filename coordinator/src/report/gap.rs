@@ -121,8 +121,9 @@ impl Facts {
             let took = end.saturating_sub(start) as f64 / 1e9;
             saving_s += took;
             // Saving done while the last coat dried cost no time.
+            // (A painting's number comes from a painter: 0 is no painting.)
             if dry_at.get(&job).is_some_and(|&dry| start >= dry)
-                && let Some(slot) = save.get_mut(job as usize - 1)
+                && let Some(slot) = (job as usize).checked_sub(1).and_then(|index| save.get_mut(index))
             {
                 *slot += took;
             }
@@ -188,6 +189,24 @@ mod tests {
 
     fn event(job: u32, at_ns: u64, kind: EventKind) -> (usize, Event) {
         (0, Event { job, lane: 0, coat: 0, at_ns, kind })
+    }
+
+    #[test]
+    fn events_about_no_painting_are_left_out() {
+        let work = Work { paintings: 1, coats: 1, paint_s: 0.1, file_s: 0.0, net_s: 0.0 };
+        let model = Model::new(&Mode::Sequential.layout(1, Some(&[0])), work, 1);
+        let effort = Effort { cpu_ns: 1, run_delay_ns: 1 };
+        let outcome = Outcome {
+            events: vec![
+                event(0, 0, EventKind::PaintFinished(effort)),
+                event(0, 0, EventKind::SaveStarted),
+                event(0, 10, EventKind::SaveFinished),
+                event(9, 0, EventKind::PaintFinished(effort)),
+            ],
+            ..Outcome::default()
+        };
+        let facts = Facts::gather(&outcome, &model, 1);
+        assert_eq!(facts.cpu.paint_s, vec![vec![0.1]], "the calibrated time stands");
     }
 
     #[test]
