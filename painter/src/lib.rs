@@ -34,6 +34,7 @@ pub mod probe;
 pub mod process;
 pub mod save;
 pub mod threads;
+pub mod watchdog;
 
 pub use error::Error;
 

@@ -104,6 +104,7 @@ fn main() -> ExitCode {
 
 fn run(args: &Args) -> anyhow::Result<()> {
     process::die_with_parent()?;
+    painter::watchdog::start().context("cannot start the stdin watchdog")?;
     process::set_name(args.id)?;
     painter::fault::arm(args.id).map_err(anyhow::Error::msg)?;
     let scheduler = match args.scheduler {

@@ -178,6 +178,35 @@ fn stdin_closing_ends_the_painter() {
 }
 
 #[test]
+fn a_painter_in_the_middle_of_a_long_coat_ends_when_its_stdin_hangs_up() {
+    for scheduler in ["blocking", "async"] {
+        let out = out_dir(&format!("hangup-{scheduler}"));
+        let mut painter = Painter::start(scheduler, &[], &out);
+        assert!(matches!(painter.recv(), FromPainter::Hello(_)));
+        // Minutes of painting in one coat: it reads stdin again only after.
+        painter.send(&ToPainter::Job(Job { strokes: u32::MAX, ..job(1, 0) }));
+        assert!(matches!(painter.recv(), FromPainter::Event(e) if e.kind == EventKind::PaintStarted), "{scheduler}");
+        let Painter { mut child, stdin, .. } = painter;
+        drop(stdin);
+        let hung_up = Instant::now();
+        // The watchdog answers in microseconds; a generous bound for a busy machine.
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                break status;
+            }
+            assert!(
+                hung_up.elapsed() < Duration::from_secs(1),
+                "{scheduler}: painter still painting 1 s after its stdin hung up"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        };
+        eprintln!("{scheduler}: ended {:?} after its stdin hung up, {status}", hung_up.elapsed());
+        assert_eq!(status.code(), Some(painter::process::EXIT_STDIN_CLOSED), "{scheduler}");
+        let _ = std::fs::remove_dir_all(out);
+    }
+}
+
+#[test]
 fn a_painting_of_zero_strokes_is_reported_without_a_picture_by_every_scheduler() {
     let empty = |id| Job { strokes: 0, ..job(id, 0) };
     for (scheduler, extra) in [("blocking", &[][..]), ("async", &[][..]), ("threads", &["--lanes", "2"][..])] {
