@@ -388,3 +388,168 @@ fn a_painter_that_floods_its_stderr_is_not_blocked() {
     assert!(finished.stderr.contains("[painter-0] painter: a very talkative painter"), "stderr is forwarded");
     let _ = std::fs::remove_dir_all(out);
 }
+
+// 9. Painters that break the protocol: each is stopped, named, replaced,
+// and its paintings finished by another.
+
+#[test]
+fn a_coat_finished_before_it_started_is_a_breach_of_protocol() {
+    let report = fault_is_survived(
+        "unstarted",
+        "unstarted",
+        &["broke the protocol", "PaintFinished of coat 1", "where PaintStarted of coat 1 was due"],
+    );
+    assert_eq!(report["failures"][0]["kind"], "protocol", "{report}");
+}
+
+#[test]
+fn a_start_said_again_and_again_cannot_put_off_its_end() {
+    let report = fault_is_survived("restart", "restart", &["broke the protocol", "PaintStarted of coat 1"]);
+    assert_eq!(report["failures"][0]["kind"], "protocol", "{report}");
+}
+
+#[test]
+fn a_timestamp_years_away_is_refused() {
+    let report = fault_is_survived("time-travel", "time-travel", &["broke the protocol", "after the message arrived"]);
+    assert_eq!(report["failures"][0]["kind"], "protocol", "{report}");
+}
+
+#[test]
+fn a_painting_it_was_never_given_is_refused() {
+    let report = fault_is_survived("foreign", "foreign", &["broke the protocol", "#99999, which it does not hold"]);
+    assert_eq!(report["failures"][0]["kind"], "protocol", "{report}");
+}
+
+#[test]
+fn a_hello_with_no_lanes_is_refused_by_name_and_nothing_hangs() {
+    let _serial = serial();
+    let out = out_dir("no-lanes");
+    let started = Instant::now();
+    let line = "run --mode parallel --painters 2 --paintings 2 --paint 20ms --dry 0ms --timeout 3s";
+    let finished = with_fault("no-lanes/1", line, &out);
+    assert_eq!(finished.status.code(), Some(1), "{finished:?}");
+    assert!(started.elapsed() < Duration::from_secs(20), "took {:?}", started.elapsed());
+    let line = finished.stderr.lines().find(|l| l.starts_with("error:")).unwrap_or_default();
+    assert!(line.contains("painter-1") && line.contains("lanes 0"), "{line}");
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn a_calibration_that_is_no_number_is_refused_without_a_panic() {
+    let _serial = serial();
+    let out = out_dir("huge-stroke");
+    let finished = with_fault("huge-stroke", "run --mode sequential --paintings 2 --paint 50ms --dry 0ms", &out);
+    assert_eq!(finished.status.code(), Some(1), "{finished:?}");
+    assert!(!finished.stderr.contains("panicked"), "{}", finished.stderr);
+    let line = finished.stderr.lines().find(|l| l.starts_with("error:")).unwrap_or_default();
+    assert!(line.contains("broke the protocol") && line.contains("1e300"), "{line}");
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn a_pid_a_painter_claims_is_never_signalled() {
+    let _serial = serial();
+    let out = out_dir("claimed-pid");
+    // Someone else's process, in a process group of its own.
+    let mut victim = std::process::Command::new("sleep").arg("30").process_group(0).spawn().expect("sleep");
+    let fault = format!("pid={}", victim.id());
+    let line = "run --mode sequential --paintings 2 --paint 3s --dry 0ms";
+    let (child, args, painters) = start_job(line, &out, Some(&fault), 1);
+    // Stopping the run signals its painters' groups: the ones it started.
+    to_group(&child, Signal::SIGINT);
+    let finished = finish(child, &args);
+    assert_eq!(finished.status.code(), Some(130), "{finished:?}");
+    assert!(finished.stderr.contains(&format!("says its pid is {}", victim.id())), "{}", finished.stderr);
+    assert!(painters.iter().all(|&p| !alive(p)), "painters {painters:?} outlived the coordinator");
+    assert!(victim.try_wait().expect("wait").is_none(), "the process whose pid a painter claimed was signalled");
+    let _ = victim.kill();
+    let _ = victim.wait();
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn escape_sequences_from_a_painter_never_reach_the_terminal() {
+    let _serial = serial();
+    let out = out_dir("escape");
+    let finished = with_fault("escape", "run --mode sequential --paintings 2 --paint 20ms --dry 0ms", &out);
+    assert!(finished.status.success(), "{finished:?}");
+    assert!(!finished.stderr.contains('\u{1b}') && !finished.stderr.contains('\u{7}'), "{:?}", finished.stderr);
+    assert!(finished.stderr.contains("\\x1b]0;pwned\\x07\\x1b[31m"), "shown, not sent: {}", finished.stderr);
+    let _ = std::fs::remove_dir_all(out);
+}
+
+// 10. Where the report goes: nothing the coordinator prints can kill it,
+// and no report is lost.
+
+#[test]
+fn a_stderr_nobody_reads_drops_lines_and_the_run_goes_on() {
+    let _serial = serial();
+    let out = out_dir("broken-stderr");
+    // `coordinator … 2>&1 | head -1`, with a painter that fails, so that
+    // there are warnings to write into the broken pipe.
+    let args = args("run --mode parallel --painters 2 --paintings 3 --paint 40ms --dry 0ms --timeout 3s --json", &out);
+    let mut command = coordinator(&args);
+    command
+        .env("ATELIER_PAINTER_FAULT", "exit")
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped());
+    let mut child = command.spawn().expect("start");
+    drop(child.stderr.take());
+    let output = child.wait_with_output().expect("wait");
+    assert!(output.status.success(), "{output:?}");
+    let report: Value = serde_json::from_slice(&output.stdout).expect("the report, whole");
+    assert_eq!(finished_ids(&report), vec![1, 2, 3], "{report}");
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn a_reader_that_went_away_is_an_error_not_a_silent_success() {
+    let _serial = serial();
+    let out = out_dir("broken-stdout");
+    let args = args("run --mode sequential --paintings 1 --paint 20ms --dry 0ms", &out);
+    let mut command = coordinator(&args);
+    command.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    let mut child = command.spawn().expect("start");
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("wait");
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("error: cannot write the report to stdout"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn a_closed_stdout_is_refused_before_anything_is_painted() {
+    let _serial = serial();
+    let out = out_dir("closed-stdout");
+    let line =
+        format!("exec \"$0\" run --mode sequential --paintings 1 --paint 20ms --dry 0ms --out '{}' >&-", out.display());
+    let output = std::process::Command::new("sh")
+        .args(["-c", &line, env!("CARGO_BIN_EXE_coordinator")])
+        .env("ATELIER_PAINTER", crate::support::painter_binary())
+        .output()
+        .expect("sh");
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.starts_with("error: stdout is closed"), "{stderr}");
+    assert!(!out.join("sequential").exists(), "it painted into a closed stdout");
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn a_later_mode_that_cannot_start_keeps_the_reports_of_the_modes_before_it() {
+    let _serial = serial();
+    let out = out_dir("later-mode");
+    // Painter 1 exists only in the modes of two painters: parallel comes third.
+    let line = "compare --paintings 2 --paint 20ms --dry 0ms --painters 2 --timeout 3s";
+    let finished = with_fault("no-lanes/1", line, &out);
+    assert_eq!(finished.status.code(), Some(1), "{finished:?}");
+    let report = report(&finished);
+    let modes: Vec<&str> =
+        report["runs"].as_array().expect("runs[]").iter().filter_map(|r| r["mode"].as_str()).collect();
+    assert_eq!(modes, ["sequential", "async"], "{report}");
+    let line = finished.stderr.lines().find(|l| l.starts_with("error:")).unwrap_or_default();
+    assert!(line.contains("parallel mode failed") && line.contains("lanes 0"), "{line}");
+    let _ = std::fs::remove_dir_all(out);
+}

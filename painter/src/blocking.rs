@@ -22,7 +22,7 @@ pub fn run(mut inbox: Inbox<impl Read>, outbox: &Outbox, settings: &Settings) {
             ToPainter::Job(job) => paint(job, 0, outbox, settings),
             ToPainter::Calibrate { sample, seeds } => {
                 outbox.flush();
-                outbox.send(calibrate::measure(sample, &seeds));
+                outbox.send(crate::fault::calibrated(calibrate::measure(sample, &seeds)));
             }
             ToPainter::Ping { seq } => outbox.pong(seq),
             ToPainter::Shutdown => return,

@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use nix::sys::signal::{SigSet, Signal};
-use protocol::{FromPainter, Job};
+use protocol::{Effort, Event, EventKind, FromPainter, Job, JobDone};
 
 use crate::outbox::Outbox;
 
@@ -48,6 +48,24 @@ pub enum Kind {
     Flood,
     /// Ignores SIGTERM (blocks it from the start), so only SIGKILL stops it.
     Deaf,
+    /// Says a coat is painted before saying it started.
+    Unstarted,
+    /// Says it started painting again and again, every half second, and
+    /// never finishes: each repeat looks like news.
+    Restart,
+    /// Timestamps a start ten years in the future.
+    TimeTravel,
+    /// Reports a painting done that it was never given.
+    Foreign,
+    /// Writes terminal escape sequences (a window title, a colour) to
+    /// stderr, then paints as usual.
+    Escape,
+    /// Says `Hello` with zero lanes.
+    NoLanes,
+    /// Says `Hello` with another process's pid (`pid=N`).
+    ClaimPid(u32),
+    /// Answers calibration with a stroke of 1e300 ns.
+    HugeStroke,
 }
 
 /// A fault asked for, and where it strikes.
@@ -87,7 +105,17 @@ impl std::str::FromStr for Fault {
             "fork" => Kind::Fork,
             "flood" => Kind::Flood,
             "deaf" => Kind::Deaf,
-            other => return Err(format!("unknown fault {other:?}")),
+            "unstarted" => Kind::Unstarted,
+            "restart" => Kind::Restart,
+            "time-travel" => Kind::TimeTravel,
+            "foreign" => Kind::Foreign,
+            "escape" => Kind::Escape,
+            "no-lanes" => Kind::NoLanes,
+            "huge-stroke" => Kind::HugeStroke,
+            other => match other.strip_prefix("pid=").map(str::parse) {
+                Some(Ok(pid)) => Kind::ClaimPid(pid),
+                _ => return Err(format!("unknown fault {other:?}")),
+            },
         };
         Ok(Self { kind, job, painter })
     }
@@ -122,10 +150,25 @@ fn armed() -> Option<Fault> {
     FAULT.get().copied().flatten()
 }
 
-/// Whether this painter is to greet with the wrong protocol version.
+/// Spoils this painter's `Hello`, if that is its fault.
+pub fn greet(hello: &mut protocol::Hello) {
+    match armed().map(|f| f.kind) {
+        Some(Kind::Version) => hello.protocol_version = protocol::PROTOCOL_VERSION + 98,
+        Some(Kind::NoLanes) => hello.lanes = 0,
+        Some(Kind::ClaimPid(pid)) => hello.pid = pid,
+        _ => {}
+    }
+}
+
+/// Spoils this painter's answer to calibration, if that is its fault.
 #[must_use]
-pub fn wrong_version() -> bool {
-    armed().is_some_and(|f| f.kind == Kind::Version)
+pub fn calibrated(answer: FromPainter) -> FromPainter {
+    match (armed().map(|f| f.kind), answer) {
+        (Some(Kind::HugeStroke), FromPainter::Calibrated { strokes, .. }) => {
+            FromPainter::Calibrated { stroke_ns: 1e300, strokes }
+        }
+        (_, answer) => answer,
+    }
 }
 
 /// Called as each painting is taken up: strikes if this is the one.
@@ -186,7 +229,36 @@ pub fn on_job(job: &Job, outbox: &Outbox) {
                 let _ = stderr.write_all(line.as_bytes());
             }
         }
-        Kind::Version | Kind::Deaf => {}
+        Kind::Unstarted => {
+            outbox.event(job.id, 0, 0, EventKind::PaintFinished(Effort::default()));
+            outbox.flush();
+        }
+        Kind::Restart => loop {
+            outbox.event(job.id, 0, 0, EventKind::PaintStarted);
+            outbox.flush();
+            std::thread::sleep(Duration::from_millis(500));
+        },
+        Kind::TimeTravel => {
+            let decade = 10 * 365 * 24 * 3_600 * 1_000_000_000_u64;
+            let at_ns = protocol::clock::now_ns() + decade;
+            outbox.send(FromPainter::Event(Event {
+                job: job.id,
+                lane: 0,
+                coat: 0,
+                at_ns,
+                kind: EventKind::PaintStarted,
+            }));
+            outbox.flush();
+        }
+        Kind::Foreign => {
+            let at_ns = protocol::clock::now_ns();
+            outbox.send(FromPainter::JobDone(JobDone { job: 99_999, lane: 0, at_ns, checksum: 0, path: None }));
+            outbox.flush();
+        }
+        Kind::Escape => {
+            let _ = std::io::stderr().write_all(b"\x1b]0;pwned\x07\x1b[31mpainter: red text and a new window title\n");
+        }
+        Kind::Version | Kind::Deaf | Kind::NoLanes | Kind::ClaimPid(_) | Kind::HugeStroke => {}
     }
     // Give the coordinator time to notice before carrying on as if nothing happened.
     std::thread::sleep(Duration::from_millis(10));
@@ -206,7 +278,9 @@ mod tests {
     fn faults_parse() {
         assert_eq!("exit".parse(), Ok(Fault { kind: Kind::Exit, job: None, painter: 0 }));
         assert_eq!("stop@3/2".parse(), Ok(Fault { kind: Kind::Stop, job: Some(3), painter: 2 }));
+        assert_eq!("pid=42@2".parse(), Ok(Fault { kind: Kind::ClaimPid(42), job: Some(2), painter: 0 }));
         assert!("melt".parse::<Fault>().is_err());
+        assert!("pid=x".parse::<Fault>().is_err());
         assert!("exit@x".parse::<Fault>().is_err());
     }
 }

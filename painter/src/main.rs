@@ -104,9 +104,10 @@ fn main() -> ExitCode {
 
 fn run(args: &Args) -> anyhow::Result<()> {
     process::die_with_parent()?;
-    painter::watchdog::start().context("cannot start the stdin watchdog")?;
     process::set_name(args.id)?;
     painter::fault::arm(args.id).map_err(anyhow::Error::msg)?;
+    // After arming a fault, which may block a signal for every thread to come.
+    painter::watchdog::start().context("cannot start the stdin watchdog")?;
     let scheduler = match args.scheduler {
         SchedulerArg::Blocking => Scheduler::Blocking,
         SchedulerArg::Async => Scheduler::Async,
@@ -135,10 +136,8 @@ fn run(args: &Args) -> anyhow::Result<()> {
     let outbox = Outbox::new(stdout);
     let lanes = u32::try_from(lane_cores.len()).context("too many lanes")?;
     let mut hello = handshake::hello(args.id, lane_cores.iter().flatten().copied().collect(), lanes, scheduler);
-    if painter::fault::wrong_version()
-        && let FromPainter::Hello(hello) = &mut hello
-    {
-        hello.protocol_version = protocol::PROTOCOL_VERSION + 98;
+    if let FromPainter::Hello(hello) = &mut hello {
+        painter::fault::greet(hello);
     }
     outbox.send(hello);
     outbox.flush();

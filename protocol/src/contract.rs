@@ -57,7 +57,7 @@ pub enum Breach {
         expected: String,
     },
     /// A calibration that is no stroke time.
-    #[error("its calibration says a stroke takes {stroke_ns} ns after {strokes} strokes, which is not a measurement")]
+    #[error("its calibration says a stroke takes {} ns after {strokes} strokes, which is not a measurement", short(*stroke_ns))]
     Calibrated {
         /// The stroke time it claimed.
         stroke_ns: f64,
@@ -458,6 +458,11 @@ fn check_time(at_ns: u64, floor: u64, since_ns: u64, heard_ns: u64) -> Result<()
         return Ok(());
     };
     Err(why)
+}
+
+/// A number as a person would write it, however large: `61.5`, `1e300`.
+fn short(x: f64) -> String {
+    if x.is_finite() && x.abs() < 1e12 { format!("{x:.1}") } else { format!("{x:e}") }
 }
 
 /// `0.25s`, `3.2e8s`: a gap in seconds, short.
