@@ -553,3 +553,56 @@ fn a_later_mode_that_cannot_start_keeps_the_reports_of_the_modes_before_it() {
     assert!(line.contains("parallel mode failed") && line.contains("lanes 0"), "{line}");
     let _ = std::fs::remove_dir_all(out);
 }
+
+// 11. One run per --out, and only its own paintings in it.
+
+#[test]
+fn a_second_run_into_the_same_out_is_refused_and_the_first_finishes() {
+    let _serial = serial();
+    let out = out_dir("locked");
+    let first_args = args("run --mode sequential --paintings 2 --paint 1s --dry 0ms --json", &out);
+    let first = start(coordinator(&first_args));
+    let started = crate::support::eventually(Duration::from_secs(20), || out.join("sequential").is_dir());
+    assert!(started, "the first run never started");
+    let second = crate::support::run(&args("run --mode sequential --paintings 1 --paint 10ms --dry 0ms", &out));
+    assert_eq!(second.status.code(), Some(1), "{second:?}");
+    assert!(second.stderr.starts_with("error: another run is writing into --out"), "{}", second.stderr);
+    assert!(second.stderr.contains("(coordinator pid "), "{}", second.stderr);
+    let first = finish(first, &first_args);
+    assert!(first.status.success(), "{first:?}");
+    assert_eq!(finished_ids(&report(&first)), vec![1, 2]);
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn paintings_an_earlier_run_left_are_cleared_before_a_mode_runs() {
+    let _serial = serial();
+    let out = out_dir("cleared");
+    std::fs::create_dir_all(out.join("sequential")).expect("a mode folder");
+    std::fs::write(out.join("sequential/painting-999.png"), b"an old picture").expect("an old painting");
+    let finished = crate::support::run(&args("run --mode sequential --paintings 1 --paint 10ms --dry 0ms", &out));
+    assert!(finished.status.success(), "{finished:?}");
+    assert!(!out.join("sequential/painting-999.png").exists(), "the old painting is still there");
+    assert!(out.join("sequential/painting-001.png").exists(), "this run's painting is missing");
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn an_out_folder_whose_name_is_not_utf8_works_with_json() {
+    use std::os::unix::ffi::OsStringExt;
+    let _serial = serial();
+    let base = out_dir("not-utf8");
+    let out = base.join(std::ffi::OsString::from_vec(b"caf\xe9".to_vec()));
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_coordinator"))
+        .args(["run", "--mode", "sequential", "--paintings", "2", "--paint", "10ms", "--dry", "0ms", "--json", "--out"])
+        .arg(&out)
+        .env("ATELIER_PAINTER", crate::support::painter_binary())
+        .output()
+        .expect("run");
+    assert!(output.status.success(), "{output:?}");
+    let report: Value = serde_json::from_slice(&output.stdout).expect("the report");
+    assert_eq!(finished_ids(&report), vec![1, 2], "{report}");
+    assert!(report["workload"]["out"].as_str().is_some_and(|o| o.ends_with("caf\u{fffd}")), "{report}");
+    assert!(out.join("sequential/painting-002.png").exists());
+    let _ = std::fs::remove_dir_all(base);
+}

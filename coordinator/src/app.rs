@@ -22,6 +22,7 @@ use crate::calibrate::{self, Calibration};
 use crate::cli::{Cli, Command, FileArgs, HostsArgs, PlanArgs, WorkloadArgs};
 use crate::dispatch::{self, Interrupted, Policy};
 use crate::hosts::{self, Cluster};
+use crate::lock;
 use crate::mode::Mode;
 use crate::painter::Launch;
 use crate::pool::Pool;
@@ -67,6 +68,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     files::check(&files)?;
     let binary = painter_binary(cli.painter.as_deref())?;
     workload.output_folder("")?;
+    // Held until the run ends: one run per --out at a time.
+    let _lock = lock::take(&workload.out)?;
     let cluster = hosts::open(&hosts, &binary, &args, &mut workload).await?;
     let mut interrupts = Interrupts::install().context("cannot listen for Ctrl-C")?;
 
@@ -186,6 +189,8 @@ async fn run_mode(
     progress: &mut Progress,
 ) -> anyhow::Result<RunReport> {
     let out = workload.output_folder(mode.name())?;
+    // What an earlier run left here would read as this run's paintings.
+    crate::workload::clear_paintings(&out);
     let (plans, modelled) = match cluster {
         Some(cluster) => {
             let plans = cluster.layout(mode);

@@ -240,7 +240,9 @@ pub struct WorkloadArgs {
     /// Chooses the pictures; the same seed paints the same pictures.
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub seed: u64,
-    /// Folder for the finished paintings (one subfolder per mode).
+    /// Folder for the finished paintings (one subfolder per mode). A mode's
+    /// subfolder is cleared of earlier paintings before it runs; one run at a
+    /// time may use a folder (a second one is refused).
     #[arg(long, value_name = "DIR", default_value = "atelier-out")]
     pub out: PathBuf,
     /// Async painters: how much painting between two looks at the clock.

@@ -9,6 +9,7 @@ mod calibrate;
 mod cli;
 mod dispatch;
 mod hosts;
+mod lock;
 mod mode;
 mod news;
 mod painter;

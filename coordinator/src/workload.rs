@@ -40,7 +40,9 @@ pub struct Workload {
     pub allowed_cores: Vec<u32>,
     /// Picks the pictures.
     pub seed: u64,
-    /// Where paintings are saved.
+    /// Where paintings are saved. In JSON as text, any bytes that are not
+    /// UTF-8 shown as `�`: a path need not be text, a report must be.
+    #[serde(serialize_with = "lossy")]
     pub out: PathBuf,
     /// Async painters: painting between two yields.
     #[serde(rename = "slice_s", serialize_with = "seconds")]
@@ -169,6 +171,19 @@ fn probe_writable(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Removes the paintings an earlier run left in the mode folder `dir`
+/// (`painting-NNN.png`), so that every picture there is this run's.
+pub fn clear_paintings(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("painting-") && name.ends_with(".png") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Removes what a painter that died while saving left in `dir`: its
 /// temporary files, named `.<file>.<pid>.tmp`, which never became paintings
 /// (a painting appears only by renaming a whole temporary file).
@@ -183,4 +198,9 @@ pub fn remove_temporary_files(dir: &Path, pid: u32) {
             let _ = std::fs::remove_file(entry.path());
         }
     }
+}
+
+/// A path as text for a report, even when it is not UTF-8.
+fn lossy<S: serde::Serializer>(path: &Path, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&path.to_string_lossy())
 }

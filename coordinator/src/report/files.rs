@@ -1,8 +1,10 @@
 //! `--svg` and `--trace`: the runs drawn into files, beside the report.
 //!
-//! Where the files go is checked before anything runs, so that a typo in a
-//! folder name does not cost a whole run; the files are written only once
-//! every mode has finished, so that a failed run leaves no half a picture.
+//! Where the files go is checked before anything runs — the folder is there
+//! and lets us write — so that a typo does not cost a whole run. Each file is
+//! written whole or not at all: into a temporary file beside it, flushed and
+//! synced, then renamed over the name asked for; a full disk leaves the old
+//! file (or none), never a truncated one.
 
 use std::path::Path;
 
@@ -30,8 +32,40 @@ pub fn check(files: &FileArgs) -> anyhow::Result<()> {
         if !folder.is_dir() {
             bail!("cannot write {option} {}: there is no folder {}", path.display(), folder.display());
         }
+        let probe = temporary(path);
+        std::fs::File::create(&probe).with_context(|| format!("cannot write {option} {}", path.display()))?;
+        let _ = std::fs::remove_file(probe);
     }
     Ok(())
+}
+
+/// `dir/.name.PID.tmp` for `dir/name`: beside it, so that renaming it is atomic.
+fn temporary(path: &Path) -> std::path::PathBuf {
+    let mut name = std::ffi::OsString::from(".");
+    name.push(path.file_name().unwrap_or_else(|| std::ffi::OsStr::new("atelier")));
+    name.push(format!(".{}.tmp", std::process::id()));
+    path.with_file_name(name)
+}
+
+/// Writes `path` whole, or leaves it as it was.
+fn atomically(
+    path: &Path,
+    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let temporary = temporary(path);
+    let written = std::fs::File::create(&temporary).and_then(|file| {
+        let mut out = std::io::BufWriter::new(file);
+        write(&mut out)?;
+        let file = out.into_inner().map_err(std::io::IntoInnerError::into_error)?;
+        file.sync_all()
+    });
+    match written.and_then(|()| std::fs::rename(&temporary, path)) {
+        Ok(()) => Ok(()),
+        Err(error) => {
+            let _ = std::fs::remove_file(&temporary);
+            Err(error)
+        }
+    }
 }
 
 /// Writes each file asked for.
@@ -45,19 +79,13 @@ pub fn write(
     runs: &[RunReport],
 ) -> anyhow::Result<()> {
     if let Some(path) = &files.svg {
-        let written = std::fs::File::create(path).and_then(|file| {
-            let mut out = std::io::BufWriter::new(file);
-            svg::write(workload, calibration, runs, &mut out)
-        });
+        let written = atomically(path, |out| svg::write(workload, calibration, runs, out));
         written.with_context(|| format!("cannot write --svg {}", path.display()))?;
     }
     if let Some(path) = &files.trace {
         // Written as it is made: the trace of 100,000 paintings is never
         // held whole in memory.
-        let written = std::fs::File::create(path).and_then(|file| {
-            let mut out = std::io::BufWriter::new(file);
-            trace::write(runs, &mut out)
-        });
+        let written = atomically(path, |out| trace::write(runs, out));
         written.with_context(|| format!("cannot write --trace {}", path.display()))?;
     }
     Ok(())
@@ -84,5 +112,23 @@ mod tests {
         let files = FileArgs { svg: Some("timeline.svg".into()), trace: None };
         assert!(check(&files).is_ok());
         assert!(check(&FileArgs::default()).is_ok());
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_written_whole_is_not_written_at_all() {
+        let dir = std::env::temp_dir().join(format!("atelier-files-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a folder");
+        let path = dir.join("t.svg");
+        std::fs::write(&path, "the old picture").expect("an old file");
+        let failed = atomically(&path, |out| {
+            std::io::Write::write_all(out, b"half a pic")?;
+            Err(std::io::Error::other("No space left on device"))
+        });
+        assert!(failed.is_err());
+        assert_eq!(std::fs::read_to_string(&path).expect("still there"), "the old picture");
+        assert_eq!(std::fs::read_dir(&dir).expect("the folder").count(), 1, "no temporary file left");
+        atomically(&path, |out| std::io::Write::write_all(out, b"the new picture")).expect("written");
+        assert_eq!(std::fs::read_to_string(&path).expect("written"), "the new picture");
+        let _ = std::fs::remove_dir_all(dir);
     }
 }
