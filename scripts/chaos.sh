@@ -10,7 +10,12 @@
 # each with --json and its own temporary --out. At a random moment of each
 # run it either SIGKILLs one of the live painters (the coordinator's
 # `painter-K` children) or sends SIGINT to the coordinator's process group,
-# as a terminal's Ctrl-C would. The log says when it struck: at the start
+# as a terminal's Ctrl-C would; or, for a third of the runs, a painter
+# breaks the protocol instead (ATELIER_PAINTER_FAULT: a coat finished before
+# it started, a start said again and again, a timestamp years away, a
+# painting never given, escape sequences on stderr, a Hello of no lanes, a
+# calibration of 1e300 ns, bytes that are no message, a truncated or
+# oversized frame). The log says when it struck: at the start
 # (no painter yet), during calibration (only the first painter, which
 # measures a stroke, had appeared), or once a mode's painters ran;
 # CHAOS_SPARE_CALIBRATION=1 strikes only then. Each run then counts as:
@@ -20,16 +25,18 @@
 #             1 s after the coordinator exited;
 #   lost      exit 0 but a run in the JSON lacks some painting 1..P, or a
 #             non-zero exit whose error line does not list every painting
-#             1..P as finished or unfinished (`finished: #1; unfinished: #2, #3`).
+#             1..P as finished or unfinished (`finished: #1; unfinished: #2–#4`);
+#   panics    the coordinator panicked (exit 101, or `panicked` on stderr);
+#   leaks     an escape character reached the coordinator's stderr.
 #
 # Prints a line per run and a final `runs N, hangs H, orphans O,
-# lost-without-report L`; exits non-zero if H+O+L > 0.
+# lost-without-report L, panics P, leaks E`; exits non-zero if any is > 0.
 set -euo pipefail
 
 usage() { echo "usage: scripts/chaos.sh [N]   (N runs, default 20; CHAOS_SEED, CHAOS_TIMEOUT, CHAOS_SPARE_CALIBRATION in the environment)" >&2; }
 
 case "${1:-}" in
-  -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 esac
 if [ $# -gt 1 ] || ! [[ "${1:-20}" =~ ^[1-9][0-9]*$ ]]; then
   usage
@@ -41,6 +48,7 @@ spare_calibration=${CHAOS_SPARE_CALIBRATION:-0}
 seed=${CHAOS_SEED:-$(( $(date +%s) % 32768 ))}
 RANDOM=$seed
 modes=(sequential async parallel hybrid threads)
+abuses=(unstarted restart time-travel foreign escape no-lanes huge-stroke garbage truncated oversize)
 
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
@@ -106,7 +114,19 @@ code, out, err, paintings = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.
 every = set(range(1, paintings + 1))
 
 def ids(text):
-    return set() if text.strip() == "none" else {int(n) for n in re.findall(r"#(\d+)", text)}
+    if text.strip() == "none":
+        return set()
+    found = set()
+    for first, last in re.findall(r"#(\d+)(?:–#(\d+))?", text):
+        found.update(range(int(first), int(last or first) + 1))
+    return found
+
+if code == 101 or "panicked" in open(err, errors="replace").read():
+    print(f"panic: exit {code}")
+    sys.exit()
+if "\x1b" in open(err, errors="replace").read():
+    print("leak: an escape character reached stderr")
+    sys.exit()
 
 if code == 0:
     try:
@@ -130,7 +150,7 @@ if not lines:
     print(f"lost: exit {code} and no line on stderr lists the unfinished paintings")
     sys.exit()
 line = lines[-1]
-listed = r"((?:#\d+(?:, )?)+|none)"
+listed = r"((?:#\d+(?:–#\d+)?(?:, )?)+|none)"
 finished = re.search(r"(?<!un)finished(?::\s*| \()" + listed, line)
 unfinished = re.search(r"unfinished:\s*" + listed, line)
 if not finished or not unfinished:
@@ -163,6 +183,9 @@ killed=0
 interrupted=0
 orphans=0
 lost=0
+panics=0
+leaks=0
+abused=0
 echo "chaos: $runs runs, seed $seed, timeout ${timeout_s}s" >&2
 
 for ((i = 1; i <= runs; i++)); do
@@ -178,7 +201,12 @@ for ((i = 1; i <= runs; i++)); do
     what=(run --mode "$mode")
     estimate=$(( calibration_ms + $(ideal_ms "$mode") ))
   fi
-  if (( RANDOM % 2 )); then action=kill; else action=sigint; fi
+  fault=""
+  case $(( RANDOM % 3 )) in
+    0) action=kill ;;
+    1) action=sigint ;;
+    2) action=""; fault="${abuses[RANDOM % ${#abuses[@]}]}/$(( RANDOM % 2 ))" ;;
+  esac
   rand at 100 $(( estimate * 9 / 10 ))
 
   out="$work/$i"
@@ -186,7 +214,7 @@ for ((i = 1; i <= runs; i++)); do
   args=("${what[@]}" --paintings "$paintings" --paint "${paint}ms" --dry "${dry}ms" --json --out "$out/paintings")
   # Its own session and process group, with SIGINT at its default (a shell
   # without job control would start a background job ignoring it).
-  "$python" -c 'import os, signal, sys
+  ATELIER_PAINTER_FAULT=$fault "$python" -c 'import os, signal, sys
 signal.signal(signal.SIGINT, signal.SIG_DFL)
 os.setsid()
 os.execv(sys.argv[1], sys.argv[1:])' "$coordinator_bin" "${args[@]}" \
@@ -198,6 +226,7 @@ os.execv(sys.argv[1], sys.argv[1:])' "$coordinator_bin" "${args[@]}" \
   phase=start     # start, calibration, then mode once another painter appears
   start=$(now_ms)
   done_what="nothing (it ended first)"
+  [ -n "$fault" ] && done_what="a painter that breaks the protocol ($fault)"
   hung=0
   while alive "$coordinator"; do
     elapsed=$(( $(now_ms) - start ))
@@ -244,6 +273,7 @@ os.execv(sys.argv[1], sys.argv[1:])' "$coordinator_bin" "${args[@]}" \
   case "$done_what" in
     SIGKILL*) killed=$(( killed + 1 )) ;;
     SIGINT*) interrupted=$(( interrupted + 1 )) ;;
+    a\ painter*) abused=$(( abused + 1 )) ;;
   esac
   code=0
   wait "$coordinator" || code=$?
@@ -271,10 +301,12 @@ os.execv(sys.argv[1], sys.argv[1:])' "$coordinator_bin" "${args[@]}" \
     hangs=$(( hangs + 1 ))
   else
     result=$(verdict "$code" "$out/stdout" "$out/stderr" "$paintings")
-    if [ "$result" != ok ]; then
-      lost=$(( lost + 1 ))
-      result="LOST: ${result#lost: }"
-    fi
+    case "$result" in
+      ok) ;;
+      panic*) panics=$(( panics + 1 )); result="PANIC: ${result#panic: }" ;;
+      leak*) leaks=$(( leaks + 1 )); result="LEAK: ${result#leak: }" ;;
+      *) lost=$(( lost + 1 )); result="LOST: ${result#lost: }" ;;
+    esac
   fi
   if (( ${#left[@]} > 0 )); then
     orphans=$(( orphans + 1 ))
@@ -289,6 +321,6 @@ os.execv(sys.argv[1], sys.argv[1:])' "$coordinator_bin" "${args[@]}" \
   rm -rf "$out"
 done
 
-echo "struck: a painter SIGKILLed in $killed runs, SIGINT in $interrupted, $(( runs - killed - interrupted )) ended first"
-echo "runs $runs, hangs $hangs, orphans $orphans, lost-without-report $lost"
-(( hangs + orphans + lost == 0 ))
+echo "struck: a painter SIGKILLed in $killed runs, SIGINT in $interrupted, a painter broke the protocol in $abused, $(( runs - killed - interrupted - abused )) ended first"
+echo "runs $runs, hangs $hangs, orphans $orphans, lost-without-report $lost, panics $panics, leaks $leaks"
+(( hangs + orphans + lost + panics + leaks == 0 ))

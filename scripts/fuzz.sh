@@ -6,7 +6,9 @@
 #
 # Targets (fuzz/fuzz_targets/): `frame` reads any bytes as a stream of frames
 # with the blocking reader and the tokio codecs, both directions; `message`
-# decodes any bytes as one message, and re-encodes what decodes. Needs the
+# decodes any bytes as one message, and re-encodes what decodes;
+# `conversation` checks any stream of messages against the protocol's
+# contract (protocol/src/contract.rs), as the coordinator does. Needs the
 # nightly toolchain; installs cargo-fuzz when it is missing. The corpus
 # (fuzz/corpus/) grows from run to run; crashes are saved in fuzz/artifacts/.
 # Prints a summary line per target and exits non-zero if any target crashed.
@@ -15,14 +17,14 @@ set -euo pipefail
 usage() { echo "usage: scripts/fuzz.sh [SECONDS]   (default 60, split between the targets)" >&2; }
 
 case "${1:-}" in
-  -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 esac
 if [ $# -gt 1 ] || ! [[ "${1:-60}" =~ ^[1-9][0-9]*$ ]]; then
   usage
   exit 2
 fi
 total=${1:-60}
-targets=(frame message)
+targets=(frame message conversation)
 
 cd "$(dirname "$0")/.."
 

@@ -107,7 +107,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         ExitCode::from(interrupted.exit_code()),
                         format!("{} mode {interrupted}; every painter was stopped", mode.name()),
                     ),
-                    None => (ExitCode::FAILURE, format!("{} mode failed: {error:#}", mode.name())),
+                    // Everything but an interrupt stops a mode before it paints.
+                    None => {
+                        let all: Vec<u32> = (1..=workload.paintings).collect();
+                        let lists = format!("finished: none; unfinished: {}", dispatch::ids(&all));
+                        (ExitCode::FAILURE, format!("{} mode failed ({lists}): {error:#}", mode.name()))
+                    }
                 });
                 break;
             }

@@ -130,8 +130,11 @@ static FAULT: OnceLock<Option<Fault>> = OnceLock::new();
 /// If the variable is set but does not parse.
 pub fn arm(id: u32) -> Result<(), String> {
     let fault = match std::env::var(ENV) {
-        Ok(text) => Some(text.parse::<Fault>().map_err(|e| format!("{ENV}: {e}"))?).filter(|f| f.painter == id),
-        Err(_) => None,
+        // Set but empty is not set: `ATELIER_PAINTER_FAULT= coordinator …`.
+        Ok(text) if !text.is_empty() => {
+            Some(text.parse::<Fault>().map_err(|e| format!("{ENV}: {e}"))?).filter(|f| f.painter == id)
+        }
+        _ => None,
     };
     let _ = FAULT.set(fault);
     if let Some(fault) = fault {
