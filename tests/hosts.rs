@@ -221,7 +221,6 @@ fn killed_mid_coat(launcher: &str, job: Option<&str>) {
 }
 
 #[test]
-#[ignore = "needs the painter's stdin-hang-up watchdog (issue 12); run with --ignored once it is in"]
 fn a_killed_coordinator_leaves_no_painter_on_any_host_over_ssh() {
     if !hosts_up() {
         return;
@@ -231,7 +230,6 @@ fn a_killed_coordinator_leaves_no_painter_on_any_host_over_ssh() {
 }
 
 #[test]
-#[ignore = "needs the painter's stdin-hang-up watchdog (issue 12); run with --ignored once it is in"]
 fn a_killed_coordinator_leaves_no_painter_on_any_host_over_srun() {
     if !hosts_up() {
         return;
