@@ -106,7 +106,7 @@ pub fn sentence(
         let mut why = String::new();
         if uneven && let Some(x) = against_sequential {
             why += &format!(
-                " {n} paintings on {w} {who}: one of them does {rounds}, one after the other, so even with no overhead this is only {x:.2}× as fast as sequential, not {n}×."
+                " {n} paintings on {w} {who}: one of them does {rounds}, one after the other, so even with no overhead this is only {x:.2}× as fast as sequential, not {w}×."
             );
         }
         why + &shared
@@ -162,7 +162,7 @@ pub fn sentence(
             };
             if uneven {
                 text += &format!(
-                    " {n} paintings on {w} painters: one of them paints {rounds}, so painting alone is at most {:.2}× as fast as on one painter, not {n}×",
+                    " {n} paintings on {w} painters: one of them paints {rounds}, so painting alone is at most {:.2}× as fast as on one painter, not {w}×",
                     f64::from(n) / rounds as f64
                 );
                 text += &match against_sequential {
@@ -305,6 +305,14 @@ fn contention(run: &RunReport, facts: &Facts, cpu: &CpuUse, added: &str) -> Stri
     let label = format!("painter-{}", painter.id);
     let holder = painter.core.and_then(|core| cpu.others.iter().find(|o| o.core == core));
     match (painter.core, holder) {
+        // Every run's painters are named `painter-K`: one of another run is
+        // not this run's painter of that name.
+        (Some(core), Some(other)) if other.name.starts_with("painter-") => format!(
+            "{label} waited {} for core {core}, which a painter of another atelier run was using ({}, pid {}) ({added})",
+            secs(waited_s),
+            other.name,
+            other.pid
+        ),
         (Some(core), Some(other)) => format!(
             "{label} waited {} for core {core}, which another program was using ({}, pid {}) ({added})",
             secs(waited_s),
@@ -388,7 +396,7 @@ mod tests {
     #[test]
     fn parallel_says_why_three_paintings_on_two_cores_are_not_3x() {
         let text = say(&run(Mode::Parallel, 2, 2, 2.45, 2.4), &workload(3, 400, 800), &CALIBRATION);
-        assert!(text.contains("one of them does 2") && text.contains("1.50×") && text.contains("not 3×"), "{text}");
+        assert!(text.contains("one of them does 2") && text.contains("1.50×") && text.contains("not 2×"), "{text}");
         assert!(text.contains("(98.0%)"), "{text}");
     }
 
