@@ -329,7 +329,11 @@ fn a_busy_core_is_named_as_contention_and_its_painting_goes_to_the_free_painter(
     }
     let _serial = serial();
     let out = out_dir("contention");
-    let busy = BusyLoop::on(cores[1] as usize);
+    // Two loops on core 1, so that painter-1 gets about a third of it: its
+    // one painting then outlasts painter-0's two, and the wait for the core
+    // lengthens the run. (With one loop, painter-1 gets half of its core,
+    // its painting ends with painter-0's second, and the run is no longer.)
+    let busy = [BusyLoop::on(cores[1] as usize), BusyLoop::on(cores[1] as usize)];
     let report = run_json(&args(
         &format!("run --mode parallel --paintings 3 --paint 300ms --dry 0ms --pin {},{}", cores[0], cores[1]),
         &out,
