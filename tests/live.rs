@@ -36,3 +36,20 @@ fn progress_is_drawn_on_a_terminal_even_when_stdout_is_piped() {
     assert!(drawn.contains("painter-0"), "no painter's line: {drawn:?}");
     let _ = std::fs::remove_dir_all(out);
 }
+
+#[test]
+fn columns_asks_for_a_width_even_on_a_wider_terminal() {
+    // `COLUMNS=60 coordinator plan` on an 81-column terminal fits 60.
+    let line = format!("stty rows 24 cols 81; COLUMNS=60 exec {} plan", env!("CARGO_BIN_EXE_coordinator"));
+    let ran = Command::new("script")
+        .args(["-q", "-e", "-c", &line, "/dev/null"])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("script (util-linux) runs");
+    let drawn = String::from_utf8_lossy(&ran.stdout);
+    assert!(ran.status.success(), "status {}: {drawn}", ran.status);
+    assert!(drawn.contains("sequential"), "no plan drawn: {drawn:?}");
+    for line in drawn.lines().map(|l| l.trim_end_matches('\r')) {
+        assert!(line.chars().count() <= 60, "{} columns: {line:?}", line.chars().count());
+    }
+}

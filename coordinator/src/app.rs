@@ -373,14 +373,17 @@ fn print(
     write_stdout(&output)
 }
 
-/// The width of stdout's terminal (else `$COLUMNS`, else a width most
-/// terminals have), and whether to use colour.
+/// The width to fit: `$COLUMNS` when it is set to a width (so that a user,
+/// or a script, can ask for one, as with `ls`), else that of stdout's
+/// terminal, else a width most terminals have; and whether to use colour.
 fn terminal() -> (usize, bool) {
     let stdout = std::io::stdout();
     let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let columns = terminal_size::terminal_size_of(&stdout)
-        .map(|(width, _)| usize::from(width.0))
-        .or_else(|| std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()))
+    let columns = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .filter(|&c: &usize| c > 0)
+        .or_else(|| terminal_size::terminal_size_of(&stdout).map(|(width, _)| usize::from(width.0)))
         .unwrap_or(100);
     (columns, color)
 }
