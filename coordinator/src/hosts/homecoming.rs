@@ -9,6 +9,10 @@
 //! temporary name, then renamed into place, so that the folder only ever
 //! holds whole pictures. The `JobDone` then names the local file; a picture
 //! that cannot be written turns it into a `JobFailed` saying why.
+//!
+//! What arrives is input from another machine: a picture may be no larger
+//! than [`MAX_PICTURE`], and at most [`MAX_ARRIVING`] may be on their way at
+//! once, so that no painter can make the coordinator hold more than that.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -16,6 +20,14 @@ use std::path::{Path, PathBuf};
 use protocol::{FromPainter, JobFailed};
 
 use super::clock::Clock;
+
+/// The largest picture taken, in bytes: a PNG of a 240 × 160 canvas is
+/// under 120 KiB.
+pub const MAX_PICTURE: usize = 1 << 20;
+
+/// The most pictures on their way at once (sent in part, or whole and
+/// awaiting their painting's `JobDone`).
+pub const MAX_ARRIVING: usize = 64;
 
 /// The receiving end of one remote painter.
 #[derive(Debug)]
@@ -46,7 +58,22 @@ impl Homecoming {
                 FromPainter::Event(event)
             }
             FromPainter::Picture(part) => {
+                if matches!(self.written.get(&part.job), Some(Err(_))) {
+                    return None; // refused already: the rest of it is dropped
+                }
+                let on_the_way = self.arriving.len() + self.written.len();
+                if !self.arriving.contains_key(&part.job) && on_the_way >= MAX_ARRIVING {
+                    // Dropped, and not even noted: its `JobDone` then finds
+                    // no picture, and becomes a `JobFailed` saying so.
+                    return None;
+                }
                 let bytes = self.arriving.entry(part.job).or_default();
+                if bytes.len() + part.bytes.len() > MAX_PICTURE {
+                    self.arriving.remove(&part.job);
+                    let error = format!("its picture is over {} KiB", MAX_PICTURE / 1024);
+                    self.written.insert(part.job, Err(error));
+                    return None;
+                }
                 bytes.extend_from_slice(&part.bytes);
                 if part.last {
                     let bytes = self.arriving.remove(&part.job).unwrap_or_default();
@@ -85,6 +112,14 @@ impl Homecoming {
             }
             other => other,
         })
+    }
+}
+
+impl Homecoming {
+    /// Bytes of pictures held, for the tests.
+    #[cfg(test)]
+    fn arrive_bytes(&self) -> usize {
+        self.arriving.values().map(Vec::len).sum()
     }
 }
 
@@ -133,6 +168,30 @@ mod tests {
         // A picture announced but never sent is a failure, not a silent success.
         let done = JobDone { job: 8, lane: 0, at_ns: 9_000, checksum: 1, path: Some("painting-008.png".into()) };
         assert!(matches!(home.arrive(FromPainter::JobDone(done)), Some(FromPainter::JobFailed(_))));
+        let _ = std::fs::remove_dir_all(&out);
+    }
+
+    #[test]
+    fn a_painter_cannot_make_the_coordinator_hold_more_than_the_bounds() {
+        let out = std::env::temp_dir().join(format!("atelier-homecoming-bounds-{}", std::process::id()));
+        std::fs::create_dir_all(&out).expect("a folder");
+        let clock = Clock { start: Estimate { at_ns: 0, offset_ns: 0, bound_ns: 1 }, end: None };
+        let mut home = Homecoming::new(out.clone(), clock, 3);
+        // A picture that never ends is refused past its size, and nothing is kept of it.
+        let part = || Picture { job: 1, last: false, bytes: vec![0; 60 * 1024] };
+        for _ in 0..(2 * MAX_PICTURE) / (60 * 1024) {
+            assert_eq!(home.arrive(FromPainter::Picture(part())), None);
+        }
+        assert!(home.arrive_bytes() == 0, "{} bytes held", home.arrive_bytes());
+        let done = JobDone { job: 1, lane: 0, at_ns: 9, checksum: 1, path: Some("painting-001.png".into()) };
+        assert!(
+            matches!(home.arrive(FromPainter::JobDone(done)), Some(FromPainter::JobFailed(f)) if f.error.contains("over"))
+        );
+        // Pictures of ever more paintings: past the bound, refused.
+        for job in 2..2 + 2 * MAX_ARRIVING as u32 {
+            home.arrive(FromPainter::Picture(Picture { job, last: false, bytes: vec![1] }));
+        }
+        assert!(home.arriving.len() + home.written.len() <= MAX_ARRIVING, "bounded");
         let _ = std::fs::remove_dir_all(&out);
     }
 }
