@@ -321,3 +321,49 @@ fn names_and_paths_never_reach_a_shell_unquoted() {
     assert!(!Path::new("x").exists() && !odd.join("x").exists(), "a path was interpreted by a shell");
     let _ = std::fs::remove_dir_all(out);
 }
+
+/// A painter "on another host" that runs here: the launcher template starts
+/// it as it is, so the pictures still come home over its pipe.
+const HERE: &str = "env ATELIER_TEST_HOST={host} {cmd}";
+
+#[test]
+fn a_picture_is_written_only_for_a_painting_its_painter_finished() {
+    // No test hosts needed: the painter comes home over its pipe from here.
+    let _serial = serial();
+    // A forged picture of a painting the painter was never given, and one
+    // of the painting it was given, said done before a stroke of it; each
+    // is a breach, and nothing of it may reach the folder.
+    for (fault, forged) in [("foreign-picture", 99_999_u64), ("early-picture", 1)] {
+        let out = out_dir(&format!("hosts-{fault}"));
+        let mut line = args("run --mode parallel --painters 2 --paintings 3 --strokes 50 --dry 0ms --retries 0", &out);
+        line.extend(["--hosts".into(), "here".into(), "--launcher".into(), HERE.into(), "--json".into()]);
+        let mut command = coordinator(&line);
+        command.env("ATELIER_PAINTER_FAULT", fault);
+        let finished = finish(start(command), &line);
+        let report: Value = serde_json::from_str(&finished.stdout)
+            .unwrap_or_else(|e| finished.fail(&format!("{fault}: stdout is not JSON: {e}")));
+        assert_eq!(report["failures"][0]["kind"], "protocol", "{fault}: {report}");
+        // The faulty painter's own painting (#1, its first) is lost, without
+        // retries; the others finished, with their pictures.
+        let lost: Vec<u64> =
+            report["lost"].as_array().expect("lost[]").iter().filter_map(|l| l["id"].as_u64()).collect();
+        assert_eq!(lost, [1], "{fault}: {report}");
+        let finished_ids: Vec<u64> = checksums(&report).iter().map(|(id, _)| *id).collect();
+        assert_eq!(finished_ids, [2, 3], "{fault}: {report}");
+        let folder = out.join("parallel");
+        let forged_file = folder.join(format!("painting-{forged:03}.png"));
+        assert!(!forged_file.exists(), "{fault}: {} was written", forged_file.display());
+        let mut pictures = 0;
+        for entry in std::fs::read_dir(&folder).expect("the mode's folder") {
+            let path = entry.expect("an entry").path();
+            if path.extension().is_some_and(|e| e == "png") {
+                let bytes = std::fs::read(&path).expect("a picture");
+                assert!(!bytes.windows(6).any(|w| w == b"forged"), "{fault}: {} is forged", path.display());
+                assert!(bytes.starts_with(b"\x89PNG") && bytes.len() > 1000, "{fault}: {}", path.display());
+                pictures += 1;
+            }
+        }
+        assert_eq!(pictures, 2, "{fault}: the two finished paintings' pictures, and no other");
+        let _ = std::fs::remove_dir_all(out);
+    }
+}

@@ -465,6 +465,12 @@ impl Dispatcher<'_> {
                     let why = format!("{} says it saved painting #{} as {path}, outside its folder", who(), done.job);
                     return self.fail(index, FailureKind::Protocol, why).await;
                 }
+                // A remote painter's picture is written only now that the
+                // contract has accepted it finished this painting.
+                if let Err(error) = self.pool.painters[index].bring_in(done.job) {
+                    let failed = protocol::JobFailed { job: done.job, lane: done.lane, at_ns: done.at_ns, error };
+                    return self.not_finished(index, &failed);
+                }
                 self.holding[index].held.remove(done.job);
                 tracing::debug!(painter = index, job = done.job, checksum = done.checksum, "painting done");
                 self.rule.painting_done(index);
@@ -479,24 +485,7 @@ impl Dispatcher<'_> {
                         .fail(index, FailureKind::Protocol, format!("{} broke the protocol: {breach}", who()))
                         .await;
                 }
-                // The painter is well; the painting is not (it could not be saved, say).
-                self.holding[index].held.remove(failed.job);
-                self.rule.painting_done(index);
-                let why = format!(
-                    "{} could not finish painting #{}: {}",
-                    who(),
-                    failed.job,
-                    visible(&failed.error, visible::LINE)
-                );
-                tracing::warn!("{why}");
-                let retried = self.retry_or_lose(failed.job, &why);
-                self.outcome.failures.push(Failure {
-                    kind: FailureKind::SaveFailed,
-                    what: why,
-                    held: vec![failed.job],
-                    retried: retried.into_iter().collect(),
-                });
-                self.top_up_all();
+                self.not_finished(index, &failed);
             }
             Heard::Message(other) => {
                 let why = format!("{} broke the protocol: it sent {} in the middle of its work", who(), other.name());
@@ -508,6 +497,28 @@ impl Dispatcher<'_> {
             Heard::Closed => self.leaving(index, true, None).await,
             Heard::Exited(exit) => self.leaving(index, false, Some(exit)).await,
         }
+    }
+
+    /// A painting painter `index` could not finish, though the painter is
+    /// well (it could not be saved, say): retried or lost.
+    fn not_finished(&mut self, index: usize, failed: &protocol::JobFailed) {
+        self.holding[index].held.remove(failed.job);
+        self.rule.painting_done(index);
+        let why = format!(
+            "{} could not finish painting #{}: {}",
+            self.pool.painters[index].who(),
+            failed.job,
+            visible(&failed.error, visible::LINE)
+        );
+        tracing::warn!("{why}");
+        let retried = self.retry_or_lose(failed.job, &why);
+        self.outcome.failures.push(Failure {
+            kind: FailureKind::SaveFailed,
+            what: why,
+            held: vec![failed.job],
+            retried: retried.into_iter().collect(),
+        });
+        self.top_up_all();
     }
 
     /// A painter's stdout closed or it exited: once both are known (or

@@ -168,6 +168,8 @@ pub struct Painter {
     /// A remote painter's clock, as measured after its `Hello` (and, once
     /// the pool shuts down, before its `Shutdown`).
     pub clock: Option<crate::hosts::clock::Clock>,
+    /// A remote painter's pictures, home and waiting to be written.
+    doorstep: Option<crate::hosts::homecoming::Doorstep>,
     /// The process this coordinator started: the painter itself, or the
     /// launcher (ssh, srun) that carries a remote painter's pipes. The only
     /// one it ever signals.
@@ -269,6 +271,7 @@ pub async fn spawn(launch: &Launch, plan: &PainterPlan, index: usize, incoming: 
         startup: Duration::ZERO,
         remote: remote.clone(),
         clock: None,
+        doorstep: None,
         local_pid: pid,
         stdin: write_messages(stdin),
         life,
@@ -302,7 +305,9 @@ pub async fn spawn(launch: &Launch, plan: &PainterPlan, index: usize, incoming: 
             Ok(start) => {
                 let clock = crate::hosts::clock::Clock { start, end: None };
                 painter.clock = Some(clock);
-                home = Some(crate::hosts::homecoming::Homecoming::new(launch.out.clone(), clock, plan.id));
+                let doorstep = crate::hosts::homecoming::Doorstep::new(launch.out.clone(), plan.id);
+                home = Some(crate::hosts::homecoming::Homecoming::new(clock, doorstep.clone()));
+                painter.doorstep = Some(doorstep);
             }
             Err(error) => {
                 painter.kill().await;
@@ -463,6 +468,16 @@ impl Painter {
             Some(host) => format!("{host}/painter-{} (pid {} there)", self.hello.painter_id, self.hello.pid),
             None => format!("painter-{} (pid {})", self.hello.painter_id, self.local_pid),
         }
+    }
+
+    /// Writes the picture a remote painter sent home for painting `job`:
+    /// called once the contract has accepted that it finished it. Nothing
+    /// to do for a local painter, which saved its own.
+    ///
+    /// # Errors
+    /// The picture could not be written, in one line.
+    pub fn bring_in(&self, job: u32) -> Result<(), String> {
+        self.doorstep.as_ref().map_or(Ok(()), |doorstep| doorstep.bring_in(job).map(|_| ()))
     }
 
     /// Queues a message for the painter's stdin.

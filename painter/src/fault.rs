@@ -66,6 +66,12 @@ pub enum Kind {
     ClaimPid(u32),
     /// Answers calibration with a stroke of 1e300 ns.
     HugeStroke,
+    /// Sends home a forged picture of a painting it was never given
+    /// (#99999), and says it done.
+    ForeignPicture,
+    /// Sends home a forged picture of the painting it was just given, and
+    /// says it done before painting a stroke of it.
+    EarlyPicture,
 }
 
 /// A fault asked for, and where it strikes.
@@ -112,6 +118,8 @@ impl std::str::FromStr for Fault {
             "escape" => Kind::Escape,
             "no-lanes" => Kind::NoLanes,
             "huge-stroke" => Kind::HugeStroke,
+            "foreign-picture" => Kind::ForeignPicture,
+            "early-picture" => Kind::EarlyPicture,
             other => match other.strip_prefix("pid=").map(str::parse) {
                 Some(Ok(pid)) => Kind::ClaimPid(pid),
                 _ => return Err(format!("unknown fault {other:?}")),
@@ -258,6 +266,8 @@ pub fn on_job(job: &Job, outbox: &Outbox) {
             outbox.send(FromPainter::JobDone(JobDone { job: 99_999, lane: 0, at_ns, checksum: 0, path: None }));
             outbox.flush();
         }
+        Kind::ForeignPicture => forged_picture(99_999, outbox),
+        Kind::EarlyPicture => forged_picture(job.id, outbox),
         Kind::Escape => {
             let _ = std::io::stderr().write_all(b"\x1b]0;pwned\x07\x1b[31mpainter: red text and a new window title\n");
         }
@@ -265,6 +275,16 @@ pub fn on_job(job: &Job, outbox: &Outbox) {
     }
     // Give the coordinator time to notice before carrying on as if nothing happened.
     std::thread::sleep(Duration::from_millis(10));
+}
+
+/// A picture of painting `id` that no painter painted, sent home as a
+/// painter with `--pictures-home` sends its own, then the painting said done.
+fn forged_picture(id: u32, outbox: &Outbox) {
+    let path = crate::save::send_home(id, b"\x89PNG forged: no painter painted this", outbox);
+    let at_ns = protocol::clock::now_ns();
+    let path = Some(path.display().to_string());
+    outbox.send(FromPainter::JobDone(JobDone { job: id, lane: 0, at_ns, checksum: 0, path }));
+    outbox.flush();
 }
 
 /// Writes straight to fd 1, past the outbox: what a stray `print!` does.
