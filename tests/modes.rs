@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::support::{allowed_cores, args, f64_of, out_dir, run, run_json, serial};
+use crate::support::{allowed_cores, args, coordinator, f64_of, finish, out_dir, run, run_json, serial, start};
 
 const MODES: [&str; 5] = ["sequential", "async", "parallel", "hybrid", "threads"];
 
@@ -393,5 +393,67 @@ fn the_same_strokes_paint_the_same_pictures_in_separate_invocations() {
     // Every report says how to paint them again.
     let text = run(&args(&format!("run --mode threads {workload}"), &out));
     assert!(text.stdout.contains("--strokes 300 --seed 7 --coats 2 paints these pictures again"), "{}", text.stdout);
+    let _ = std::fs::remove_dir_all(out);
+}
+
+/// `coordinator line… --json` with the painters armed with `fault`
+/// (`ATELIER_PAINTER_FAULT`, see `painter/src/fault.rs`).
+fn run_json_with_fault(fault: &str, line: &str, out: &std::path::Path) -> Value {
+    let args = args(&format!("{line} --json"), out);
+    let mut command = coordinator(&args);
+    command.env("ATELIER_PAINTER_FAULT", fault);
+    finish(start(command), &args).json()
+}
+
+#[test]
+fn a_painter_slow_to_start_is_named_as_the_start_up() {
+    let _serial = serial();
+    let out = out_dir("startup");
+    // Painter 1 waits 1.5 s before its `Hello`; the first painting waits for it.
+    let report =
+        run_json_with_fault("slow-hello=1500/1", "run --mode parallel --paintings 2 --paint 50ms --dry 0ms", &out);
+    let causes = causes(&report);
+    assert_eq!(causes[0].0, "startup_s", "{causes:?}");
+    // Its 1.5 s, and a little more for starting the two painters; generous
+    // on a busy machine.
+    assert!(causes[0].1 > 1.4 && causes[0].1 < 4.0, "{causes:?}");
+    let startup = f64_of(&report, "startup_s");
+    assert!(startup >= 1.5 && f64_of(&report, "wall_s") > startup, "{report}");
+    assert!(f64_of(&report["painters"][1], "startup_s") >= 1.5, "{report}");
+    // The run's own timeline starts at the first spawn: nothing was painted
+    // before the slow painter said `Hello`.
+    let segments = report["segments"].as_array().expect("segments[]");
+    assert!(segments.iter().all(|s| f64_of(s, "start_s") >= 1.5), "{report}");
+    assert!(f64_of(&report, "efficiency") <= 1.01);
+    let explanation = report["explanation"].as_str().expect("explanation");
+    assert!(
+        explanation.contains("largest cause first: starting 2 painters, one after another, took")
+            && explanation.contains("before the first painting was handed out"),
+        "{explanation}"
+    );
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn strokes_dearer_than_calibrated_are_named_as_the_paint_speed() {
+    let _serial = serial();
+    let out = out_dir("paint-speed");
+    // The painter burns as much CPU again after each coat as painting it
+    // took: every coat costs twice the calibrated 250 ms of CPU.
+    let report = run_json_with_fault("heavy", "run --mode sequential --paintings 2 --paint 250ms --dry 0ms", &out);
+    let gap = &report["gap"];
+    let paint_speed = f64_of(gap, "paint_speed_s");
+    // About 0.5 s more; generous either way, as calibration is.
+    assert!(paint_speed > 0.25 && paint_speed < 1.5, "{gap}");
+    // Only a busy machine's waits for the core can be larger.
+    let causes = causes(&report);
+    let largest = causes.iter().find(|(name, _)| name != "contention_s").expect("a cause");
+    assert_eq!(largest.0, "paint_speed_s", "{causes:?}");
+    // The ideal is that of the work as painted: the run does not beat it,
+    // and the extra CPU is no loss of efficiency.
+    assert!(f64_of(&report, "ideal_s") > f64_of(&report, "predicted_s") + 0.25, "{report}");
+    assert!(f64_of(&report, "efficiency") <= 1.01 && f64_of(&report, "efficiency") > 0.5, "{report}");
+    let explanation = report["explanation"].as_str().expect("explanation");
+    assert!(explanation.contains("painting used more CPU than calibrated"), "{explanation}");
     let _ = std::fs::remove_dir_all(out);
 }

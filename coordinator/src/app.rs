@@ -242,6 +242,20 @@ async fn run_mode(
         };
     let cpu = sampler.stop().await;
     let painters: Vec<_> = pool.painters.iter().map(|p| (p.hello.clone(), p.startup)).collect();
+    let starts: Vec<report::gap::Start> = pool
+        .painters
+        .iter()
+        .map(|p| report::gap::Start {
+            spawned_ns: p.spawned_ns,
+            ready_ns: p.ready_ns,
+            remote: p.remote.clone(),
+            launcher: match (&p.remote, cluster) {
+                (Some(_), Some(cluster)) => cluster.launcher.name().to_owned(),
+                _ => "local".to_owned(),
+            },
+            round_trip_s: p.clock.map(|c| c.start.bound_ns as f64 * 2.0 / 1e9),
+        })
+        .collect();
     let farewells = pool.shutdown().await;
     // A remote painter's times, refined with the offset interpolated
     // between its clock's two estimates.
@@ -249,7 +263,7 @@ async fn run_mode(
     hosts::refine(&mut outcome, &clocks);
     // Where the time went: the model fed with what happened, step by step,
     // on a thread of its own like the prediction.
-    let facts = report::gap::Facts::gather(&outcome, &model, painters.len());
+    let facts = report::gap::Facts::gather(&outcome, &model, &starts, plans.len());
     let steps = schedule::interruptible(move |stop| report::gap::steps(&model, facts, stop), interrupts)
         .await
         .map_err(|signal| Interrupted::after_all(signal, &outcome))?;

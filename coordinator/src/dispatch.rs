@@ -61,6 +61,9 @@ pub struct Outcome {
     pub events: Vec<(usize, Event)>,
     /// Every finished painting.
     pub done: Vec<(usize, JobDone)>,
+    /// When the coordinator heard of each of `done` (same order), on the
+    /// shared clock: a remote painter's picture had then come home.
+    pub heard_ns: Vec<u64>,
     /// Every painter that failed, and what became of its paintings.
     pub failures: Vec<Failure>,
     /// Paintings given up on, by number, with the reason.
@@ -346,6 +349,7 @@ pub async fn run(
             // taking them in never stops to move what came before.
             events: Vec::with_capacity(expected_events),
             done: Vec::with_capacity(total),
+            heard_ns: Vec::with_capacity(total),
             ..Outcome::default()
         },
         pool,
@@ -478,6 +482,7 @@ impl Dispatcher<'_> {
                 self.outcome.end_ns = incoming.at_ns;
                 self.progress.hear(News::Done { painter: index, job: done.job });
                 self.outcome.done.push((index, done));
+                self.outcome.heard_ns.push(incoming.at_ns);
             }
             Heard::Message(FromPainter::JobFailed(failed)) => {
                 if let Err(breach) = self.holding[index].talk.failed(&failed) {

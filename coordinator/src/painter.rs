@@ -163,6 +163,9 @@ pub struct Painter {
     pub plan: PainterPlan,
     /// From spawn to `Hello`.
     pub startup: Duration,
+    /// When it was ready for work, on the shared clock: after its `Hello`,
+    /// and for a remote painter after its clock was measured too.
+    pub ready_ns: u64,
     /// With `--hosts`, the host it runs on when that is not this machine.
     pub remote: Option<String>,
     /// A remote painter's clock, as measured after its `Hello` (and, once
@@ -269,6 +272,7 @@ pub async fn spawn(launch: &Launch, plan: &PainterPlan, index: usize, incoming: 
         spawned_ns,
         plan: plan.clone(),
         startup: Duration::ZERO,
+        ready_ns: spawned_ns,
         remote: remote.clone(),
         clock: None,
         doorstep: None,
@@ -315,6 +319,7 @@ pub async fn spawn(launch: &Launch, plan: &PainterPlan, index: usize, incoming: 
             }
         }
     }
+    painter.ready_ns = protocol::clock::now_ns();
     tracing::debug!(painter = plan.id, pid, cores = ?painter.hello.cores, lanes = painter.hello.lanes, startup = ?painter.startup, "painter ready");
     announce_exit(painter.life.clone(), index, incoming.clone());
     read_messages(frames.map_decoder(|_| MessageCodec::new()), index, incoming, home);

@@ -37,7 +37,7 @@ pub const EVERY: Duration = Duration::from_millis(50);
 /// One look at one process.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct CpuSample {
-    /// When, in seconds from the run's first job.
+    /// When, in seconds from the run's start (its first painter's spawn).
     pub t_s: f64,
     /// The cores it kept busy since the look before (about [`EVERY`]
     /// earlier): 1.0 is one core all the time.

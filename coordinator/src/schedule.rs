@@ -41,7 +41,8 @@ use serde::Serialize;
 use crate::assign::{self, Rule};
 use crate::mode::PainterPlan;
 
-/// Time on the model's clock, in seconds from the first job.
+/// Time on the model's clock, in seconds from the run's start (a measured
+/// run's: its first painter's spawn).
 type Seconds = f64;
 
 /// What a lane is doing in a stretch of time.
@@ -73,9 +74,9 @@ pub struct Segment {
     pub coat: u32,
     /// Painting or which wait.
     pub kind: SegmentKind,
-    /// Start, in seconds from the first job.
+    /// Start, in seconds from the run's start.
     pub start_s: Seconds,
-    /// End, in seconds from the first job.
+    /// End, in seconds from the run's start.
     pub end_s: Seconds,
 }
 
@@ -102,7 +103,7 @@ pub struct Work {
 /// The ideal schedule.
 #[derive(Debug, Clone)]
 pub struct Ideal {
-    /// Wall time from the first job to the last painting done.
+    /// Wall time from the start to the last painting done.
     pub wall_s: Seconds,
     /// What every lane would do, and when.
     pub segments: Vec<Segment>,
@@ -137,6 +138,15 @@ pub struct Feed {
     pub save_s: Vec<Seconds>,
     /// Per painter: when it was ready for its first painting.
     pub ready_s: Vec<Seconds>,
+    /// Stretches of time, `(from, to)`, in which nothing was handed out
+    /// (the dispatcher waited for a replacement painter's `Hello`); lanes
+    /// still paint what they were handed before.
+    pub stalls: Vec<(Seconds, Seconds)>,
+    /// Per painting (by number − 1): how long after its last step the
+    /// coordinator heard that it was done (a painter on another host: its
+    /// picture and its message on their way home). Until then its lane
+    /// is not handed another painting, and the run is not over.
+    pub home_s: Vec<Seconds>,
     /// Each lane has its core to itself: `paint_s` already holds the time
     /// a lane waited for a CPU, sharing included.
     pub own_cores: bool,
@@ -150,6 +160,10 @@ impl Feed {
 
     fn save(&self, job: u32) -> Seconds {
         self.save_s.get(job as usize - 1).copied().unwrap_or(0.0)
+    }
+
+    fn home(&self, job: u32) -> Seconds {
+        self.home_s.get(job as usize - 1).copied().unwrap_or(0.0)
     }
 }
 
@@ -340,6 +354,10 @@ enum Event {
     WaitOver { painter: usize, lane: Option<usize>, job: u32, coat: u32, file: bool, since: Time },
     /// A painter is ready for work.
     Ready { painter: usize },
+    /// A stall in handing out begins (or, with `false`, ends).
+    Stall { begins: bool },
+    /// The coordinator hears that a painting of `painter` is done.
+    Home { painter: usize },
 }
 
 struct Sim<'a> {
@@ -361,6 +379,8 @@ struct Sim<'a> {
     events: BinaryHeap<Reverse<(Time, u64, Event)>>,
     sequence: u64,
     done: u32,
+    /// Stalls under way: while any is, nothing is handed out.
+    stalled: u32,
     segments: Vec<Segment>,
 }
 
@@ -406,6 +426,7 @@ impl<'a> Sim<'a> {
             events: BinaryHeap::new(),
             sequence: 0,
             done: 0,
+            stalled: 0,
             segments: Vec::new(),
         }
     }
@@ -427,6 +448,18 @@ impl<'a> Sim<'a> {
                 self.push(ready, Event::Ready { painter });
             }
         }
+        for &(from, to) in &self.feed.stalls {
+            if to <= from {
+                continue;
+            }
+            // One that has begun before the first hand-out holds it back.
+            if from <= 0.0 {
+                self.stalled += 1;
+            } else {
+                self.push(from, Event::Stall { begins: true });
+            }
+            self.push(to, Event::Stall { begins: false });
+        }
         let mut steps = 0u32;
         while self.done < self.model.work.paintings {
             self.hand_out();
@@ -444,6 +477,9 @@ impl<'a> Sim<'a> {
                 Event::Ready { painter } => {
                     self.rule.admit(painter, self.model.plans[painter].lanes);
                 }
+                Event::Stall { begins: true } => self.stalled += 1,
+                Event::Stall { begins: false } => self.stalled = self.stalled.saturating_sub(1),
+                Event::Home { painter } => self.heard_done(painter),
             }
             steps = steps.wrapping_add(1);
             if steps.is_multiple_of(4096) && self.stop.stopped() {
@@ -457,8 +493,10 @@ impl<'a> Sim<'a> {
     /// start something to work.
     fn hand_out(&mut self) {
         let coats = self.model.work.coats;
-        let Self { rule, pending, queued, ready, arrival, arrivals, model, .. } = self;
-        rule.share(pending, |painter, job| {
+        let Self { rule, pending, queued, ready, arrival, arrivals, model, stalled, .. } = self;
+        // In a stall nothing is handed out; lanes take up what they hold.
+        let mut pending_now = if *stalled > 0 { VecDeque::new() } else { std::mem::take(pending) };
+        rule.share(&mut pending_now, |painter, job| {
             arrival[job as usize - 1] = *arrivals;
             if model.plans[painter].scheduler == Scheduler::Async {
                 ready[painter].insert((Reverse(coats), *arrivals), Item::Paint { job, coat: 0 });
@@ -468,6 +506,9 @@ impl<'a> Sim<'a> {
             *arrivals += 1;
             true
         });
+        if self.stalled == 0 {
+            self.pending = pending_now;
+        }
         for i in 0..self.lanes.len() {
             if !matches!(self.lanes[i].state, LaneState::Idle) {
                 continue;
@@ -481,7 +522,7 @@ impl<'a> Sim<'a> {
             if let Some(item) = next {
                 self.start(i, item);
                 // What the lane just took may let the rule hand out more.
-                if self.rule.wants(painter) && !self.pending.is_empty() {
+                if self.stalled == 0 && self.rule.wants(painter) && !self.pending.is_empty() {
                     return self.hand_out();
                 }
             }
@@ -542,7 +583,7 @@ impl<'a> Sim<'a> {
                 }
                 Item::Save { job } => {
                     self.record(painter, lane, job, self.model.work.coats.saturating_sub(1), SegmentKind::Save, since);
-                    self.finished(painter);
+                    self.finished(painter, job);
                 }
             }
         }
@@ -605,12 +646,23 @@ impl<'a> Sim<'a> {
                 if let Some(i) = lane {
                     self.lanes[i].state = LaneState::Idle;
                 }
-                self.finished(painter);
+                self.finished(painter, job);
             }
         }
     }
 
-    fn finished(&mut self, painter: usize) {
+    /// Painting `job` of `painter` is done; the coordinator hears of it
+    /// now, or once it has come home.
+    fn finished(&mut self, painter: usize, job: u32) {
+        let home = self.feed.home(job);
+        if home > 0.0 {
+            self.push(self.now + home, Event::Home { painter });
+        } else {
+            self.heard_done(painter);
+        }
+    }
+
+    fn heard_done(&mut self, painter: usize) {
         self.done += 1;
         self.rule.painting_done(painter);
     }
@@ -737,6 +789,33 @@ mod tests {
         let model = Model::new(&Mode::Parallel.layout(2, Some(&[0, 1])), work(2, 1, 1.0, 0.0), 2);
         let feed = Feed { ready_s: vec![0.0, 0.5], ..Feed::default() };
         assert!(close(simulate(&model, &feed, &Stop::default()).expect("done").wall_s, 1.5));
+    }
+
+    #[test]
+    fn nothing_is_handed_out_in_a_stall_but_what_lanes_hold_is_painted() {
+        // Late binding: 3 paintings of 1 s on 2 painters; a stall from 0.5 s
+        // to 1.5 s holds painting 3 back until it ends.
+        let model = Model::new(&Mode::Parallel.layout(2, Some(&[0, 1])), work(3, 1, 1.0, 0.0), 2);
+        let feed = Feed { stalls: vec![(0.5, 1.5)], ..Feed::default() };
+        assert!(close(simulate(&model, &feed, &Stop::default()).expect("done").wall_s, 2.5));
+        // A stall from the start is a late first hand-out.
+        let feed = Feed { stalls: vec![(0.0, 0.25)], ..Feed::default() };
+        assert!(close(simulate(&model, &feed, &Stop::default()).expect("done").wall_s, 2.25));
+        // Short jobs are queued ahead: a stall does not stop what a lane holds.
+        let model = Model::new(&Mode::Sequential.layout(1, Some(&[0])), work(4, 1, 0.001, 0.0), 1);
+        assert!(model.ahead > 0);
+        let feed = Feed { stalls: vec![(0.0005, 0.0015)], ..Feed::default() };
+        let wall = simulate(&model, &feed, &Stop::default()).expect("done").wall_s;
+        assert!(wall < 0.004 + 1e-9, "{wall}");
+    }
+
+    #[test]
+    fn a_painting_on_its_way_home_holds_its_lane_and_the_end() {
+        // Blocking, late binding: each painting is heard of 0.1 s after it
+        // ends, and only then is the next handed out.
+        let model = Model::new(&Mode::Sequential.layout(1, Some(&[0])), work(2, 1, 1.0, 0.0), 1);
+        let feed = Feed { home_s: vec![0.1, 0.1], ..Feed::default() };
+        assert!(close(simulate(&model, &feed, &Stop::default()).expect("done").wall_s, 2.2));
     }
 
     #[test]

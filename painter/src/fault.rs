@@ -72,6 +72,13 @@ pub enum Kind {
     /// Sends home a forged picture of the painting it was just given, and
     /// says it done before painting a stroke of it.
     EarlyPicture,
+    /// Waits this many milliseconds before saying `Hello` (`slow-hello=MS`):
+    /// a painter slow to start, as one behind a slow login is.
+    SlowHello(u32),
+    /// Burns as much CPU again after each coat as painting it took
+    /// (`heavy`): strokes dearer than calibrated, as on a machine that has
+    /// slowed down since the stroke was measured. The pictures are the same.
+    Heavy,
 }
 
 /// A fault asked for, and where it strikes.
@@ -120,10 +127,14 @@ impl std::str::FromStr for Fault {
             "huge-stroke" => Kind::HugeStroke,
             "foreign-picture" => Kind::ForeignPicture,
             "early-picture" => Kind::EarlyPicture,
-            other => match other.strip_prefix("pid=").map(str::parse) {
-                Some(Ok(pid)) => Kind::ClaimPid(pid),
-                _ => return Err(format!("unknown fault {other:?}")),
-            },
+            "heavy" => Kind::Heavy,
+            other => {
+                match (other.strip_prefix("pid=").map(str::parse), other.strip_prefix("slow-hello=").map(str::parse)) {
+                    (Some(Ok(pid)), _) => Kind::ClaimPid(pid),
+                    (_, Some(Ok(ms))) => Kind::SlowHello(ms),
+                    _ => return Err(format!("unknown fault {other:?}")),
+                }
+            }
         };
         Ok(Self { kind, job, painter })
     }
@@ -161,9 +172,11 @@ fn armed() -> Option<Fault> {
     FAULT.get().copied().flatten()
 }
 
-/// Spoils this painter's `Hello`, if that is its fault.
+/// Spoils this painter's `Hello`, if that is its fault; or, for
+/// `slow-hello`, holds it back.
 pub fn greet(hello: &mut protocol::Hello) {
     match armed().map(|f| f.kind) {
+        Some(Kind::SlowHello(ms)) => std::thread::sleep(Duration::from_millis(u64::from(ms))),
         Some(Kind::Version) => hello.protocol_version = protocol::PROTOCOL_VERSION + 98,
         Some(Kind::NoLanes) => hello.lanes = 0,
         Some(Kind::ClaimPid(pid)) => hello.pid = pid,
@@ -271,7 +284,13 @@ pub fn on_job(job: &Job, outbox: &Outbox) {
         Kind::Escape => {
             let _ = std::io::stderr().write_all(b"\x1b]0;pwned\x07\x1b[31mpainter: red text and a new window title\n");
         }
-        Kind::Version | Kind::Deaf | Kind::NoLanes | Kind::ClaimPid(_) | Kind::HugeStroke => {}
+        Kind::Version
+        | Kind::Deaf
+        | Kind::NoLanes
+        | Kind::ClaimPid(_)
+        | Kind::HugeStroke
+        | Kind::SlowHello(_)
+        | Kind::Heavy => {}
     }
     // Give the coordinator time to notice before carrying on as if nothing happened.
     std::thread::sleep(Duration::from_millis(10));
@@ -285,6 +304,21 @@ fn forged_picture(id: u32, outbox: &Outbox) {
     let path = Some(path.display().to_string());
     outbox.send(FromPainter::JobDone(JobDone { job: id, lane: 0, at_ns, checksum: 0, path }));
     outbox.flush();
+}
+
+/// After a coat whose painting took `effort` of this thread: for `heavy`,
+/// burns as much CPU again, so that the coat costs twice its strokes.
+pub fn after_coat(effort: Effort) {
+    if armed().map(|f| f.kind) != Some(Kind::Heavy) {
+        return;
+    }
+    let until = crate::effort::thread_cpu_ns().saturating_add(effort.cpu_ns);
+    let mut x = 1_u64;
+    while crate::effort::thread_cpu_ns() < until {
+        for _ in 0..1000 {
+            x = std::hint::black_box(x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1));
+        }
+    }
 }
 
 /// Writes straight to fd 1, past the outbox: what a stray `print!` does.
@@ -302,6 +336,9 @@ mod tests {
         assert_eq!("exit".parse(), Ok(Fault { kind: Kind::Exit, job: None, painter: 0 }));
         assert_eq!("stop@3/2".parse(), Ok(Fault { kind: Kind::Stop, job: Some(3), painter: 2 }));
         assert_eq!("pid=42@2".parse(), Ok(Fault { kind: Kind::ClaimPid(42), job: Some(2), painter: 0 }));
+        assert_eq!("slow-hello=300/1".parse(), Ok(Fault { kind: Kind::SlowHello(300), job: None, painter: 1 }));
+        assert_eq!("heavy".parse(), Ok(Fault { kind: Kind::Heavy, job: None, painter: 0 }));
+        assert!("slow-hello=x".parse::<Fault>().is_err());
         assert!("melt".parse::<Fault>().is_err());
         assert!("pid=x".parse::<Fault>().is_err());
         assert!("exit@x".parse::<Fault>().is_err());

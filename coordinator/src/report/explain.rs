@@ -18,6 +18,17 @@ pub fn secs(s: f64) -> String {
     if s < 10.0 { format!("{s:.2}s") } else { format!("{s:.1}s") }
 }
 
+/// A short time, in milliseconds under a tenth of a second: `0.4ms`,
+/// `12ms`, else as [`secs`].
+#[must_use]
+pub fn fine(s: f64) -> String {
+    match s {
+        s if s < 0.01 => format!("{:.1}ms", s * 1e3),
+        s if s < 0.1 => format!("{:.0}ms", s * 1e3),
+        s => secs(s),
+    }
+}
+
 /// What one coat of paint is — strokes, and the time they take — and the
 /// flags that paint the same pictures again, in any mode and invocation.
 #[must_use]
@@ -212,7 +223,42 @@ pub fn sentence(
         efficiency(run)
     );
     text += &causes(run, facts, cpu);
+    text += &network(run);
     text
+}
+
+/// With `--hosts`, what each host cost: its launcher's start-up, its round
+/// trip, and its paintings' way home.
+fn network(run: &RunReport) -> String {
+    let Some(hosts) = &run.network else { return String::new() };
+    let said: Vec<String> = hosts
+        .iter()
+        .map(|h| {
+            let started = match h.painters {
+                1 => format!("1 painter started in {}", fine(h.startup_s)),
+                n => format!("{n} painters started in {} in all", fine(h.startup_s)),
+            };
+            let mut words = if h.launcher == "local" {
+                format!("this machine: {started}")
+            } else {
+                format!("{} over {}: {started}", h.host, h.launcher)
+            };
+            if let Some(round_trip) = h.round_trip_s {
+                words += &format!(", round trip {}", fine(round_trip));
+            }
+            if h.paintings > 0 {
+                words += &format!(
+                    ", {} {} came home in {} in all (longest {})",
+                    h.paintings,
+                    if h.paintings == 1 { "painting" } else { "paintings" },
+                    fine(h.homecoming_s),
+                    fine(h.homecoming_max_s)
+                );
+            }
+            words
+        })
+        .collect();
+    if said.is_empty() { String::new() } else { format!(" By host: {}.", said.join("; ")) }
 }
 
 /// A cause this small (in seconds, or as a share of the wall time) goes
@@ -228,6 +274,7 @@ fn causes(run: &RunReport, facts: &Facts, cpu: &CpuUse) -> String {
         (gap.contention_s, Cause::Contention),
         (gap.saving_s, Cause::Saving),
         (gap.startup_s, Cause::Startup),
+        (gap.network_s, Cause::Network),
         (gap.unexplained_s, Cause::Unexplained),
     ];
     causes.sort_by(|a, b| b.0.abs().total_cmp(&a.0.abs()));
@@ -258,8 +305,13 @@ enum Cause {
     Contention,
     Saving,
     Startup,
+    Network,
     Unexplained,
 }
+
+/// What a negative share of a cause that can only cost time means: the
+/// model, with that delay, happened to share the paintings out better.
+const REORDERED: &str = ", which in the model happened to share the paintings out better";
 
 impl Cause {
     /// This cause's share `s` of the wall time, in words.
@@ -267,18 +319,37 @@ impl Cause {
         let added = if s >= 0.0 { format!("+{}", secs(s)) } else { format!("−{}", secs(-s)) };
         match self {
             Self::PaintSpeed => format!(
-                "painting used {} CPU than calibrated, the cores running {} than when the stroke was measured ({added})",
+                "painting used {} CPU than calibrated: a stroke cost {} than when it was measured ({added})",
                 if s >= 0.0 { "more" } else { "less" },
-                if s >= 0.0 { "slower" } else { "faster" }
+                if s >= 0.0 { "more" } else { "less" }
             ),
+            Self::Contention if s < 0.0 => {
+                format!("painters waited for a CPU less than the model's even sharing of the cores supposed ({added})")
+            }
             Self::Contention => contention(run, facts, cpu, &added),
             Self::Saving => format!(
-                "saving {} {} (colours, checksum, PNG, file) took {} ({added})",
+                "saving {} {} (colours, checksum, PNG, file) took {}{} ({added})",
                 thousands(facts.pictures),
                 if facts.pictures == 1 { "picture" } else { "pictures" },
-                secs(facts.saving_s)
+                secs(facts.saving_s),
+                if s < 0.0 { REORDERED } else { "" }
             ),
-            Self::Startup => format!("painters starting during the run ({added})"),
+            Self::Startup => {
+                let words = facts.startup_words();
+                let words = if words.is_empty() { "starting the painters".to_owned() } else { words };
+                format!("{words}{} ({added})", if s < 0.0 { REORDERED } else { "" })
+            }
+            Self::Network => {
+                let (paintings, took) =
+                    facts.homecomings.iter().flatten().fold((0usize, 0.0), |(n, total), &t| (n + 1, total + t));
+                format!(
+                    "{} {} from other hosts took {} in all on their way home{} ({added})",
+                    thousands(paintings),
+                    if paintings == 1 { "painting" } else { "paintings" },
+                    fine(took),
+                    if s < 0.0 { REORDERED } else { "" }
+                )
+            }
             Self::Unexplained if s >= 0.0 && !run.failures.is_empty() => format!(
                 "the run's {} {} and what was painted again, and the machinery itself ({added})",
                 run.failures.len(),
@@ -344,7 +415,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::report::gap::Gap;
+    use crate::report::gap::{Gap, Start};
     use crate::sampler::Other;
 
     /// The sentence for a run with no facts gathered and no other program seen.
@@ -378,6 +449,7 @@ mod tests {
             speedup: None,
             cpu_s: 0.0,
             startup_s: 0.0,
+            network: None,
             painters: Vec::new(),
             paintings: Vec::new(),
             segments: Vec::new(),
@@ -483,5 +555,132 @@ mod tests {
             ),
             "{text}"
         );
+    }
+
+    /// A run of `mode` with these gap shares, explained with `facts`.
+    fn explain_gap(mode: Mode, lanes: usize, gap: Gap, facts: &Facts) -> String {
+        let mut run = run(mode, lanes, lanes, 1.0, 0.6);
+        run.gap = gap;
+        run.predicted_s = 1.0
+            - (gap.paint_speed_s + gap.contention_s + gap.saving_s + gap.startup_s)
+            - gap.network_s
+            - gap.unexplained_s;
+        sentence(&run, &workload(3, 200, 0), &CALIBRATION, facts, &CpuUse::default())
+    }
+
+    fn start(spawned_ms: u64, ready_ms: u64, remote: Option<&str>) -> Start {
+        Start {
+            spawned_ns: spawned_ms * 1_000_000,
+            ready_ns: ready_ms * 1_000_000,
+            remote: remote.map(str::to_owned),
+            launcher: if remote.is_some() { "ssh" } else { "local" }.to_owned(),
+            round_trip_s: remote.map(|_| 0.0004),
+        }
+    }
+
+    fn startup_facts(starts: Vec<Start>, planned: usize, first_handout_s: f64) -> Facts {
+        Facts { starts, planned, first_handout_s, ..Facts::default() }
+    }
+
+    #[test]
+    fn the_start_up_is_said_for_one_painter_for_many_and_for_a_replacement() {
+        let gap = Gap { startup_s: 0.3, ..Gap::default() };
+        let one = explain_gap(Mode::Sequential, 1, gap, &startup_facts(vec![start(0, 300, None)], 1, 0.3));
+        assert!(
+            one.contains(
+                "one cause: starting the painter took 0.30s before the first painting was handed out (+0.30s)."
+            ),
+            "{one}"
+        );
+        let two = startup_facts(vec![start(0, 300, Some("h1")), start(300, 620, Some("h2"))], 2, 0.62);
+        let text = explain_gap(Mode::Parallel, 2, Gap { startup_s: 0.62, ..Gap::default() }, &two);
+        assert!(
+            text.contains("starting 2 painters, one after another, took 0.62s before the first painting was handed out (2 over ssh, 0.30–0.32s each) (+0.62s)"),
+            "{text}"
+        );
+        // A replacement, started while the run went on, and failures.
+        let replaced = startup_facts(vec![start(0, 5, None), start(900, 1400, None)], 1, 0.005);
+        let mut run = run(Mode::Sequential, 1, 1, 2.0, 1.0);
+        run.gap = Gap { startup_s: 0.5, unexplained_s: 0.3, ..Gap::default() };
+        run.predicted_s = 1.2;
+        run.failures = vec![crate::dispatch::Failure {
+            kind: crate::dispatch::FailureKind::Killed { signal: 9 },
+            what: "painter-0 (pid 1) was killed by SIGKILL".into(),
+            held: vec![2],
+            retried: vec![2],
+        }];
+        let text = sentence(&run, &workload(3, 200, 0), &CALIBRATION, &replaced, &CpuUse::default());
+        assert!(
+            text.contains("largest cause first: starting the painter took 0.01s before the first painting was handed out, and a replacement painter's start took 0.50s, while nothing was handed out (+0.50s); the run's 1 failure and what was painted again"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_cause_that_can_only_cost_time_is_said_truly_when_its_share_is_negative() {
+        // The model, given a delay, may share the paintings out better: the
+        // delay was real, the saving was the model's order.
+        let facts = startup_facts(vec![start(0, 100, None), start(100, 200, None)], 2, 0.2);
+        let gap = Gap { startup_s: -0.05, saving_s: -0.04, contention_s: -0.03, ..Gap::default() };
+        let text = explain_gap(Mode::Parallel, 2, gap, &facts);
+        assert!(
+            text.contains("took 0.20s before the first painting was handed out, which in the model happened to share the paintings out better (−0.05s)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("took 0.00s, which in the model happened to share the paintings out better (−0.04s)"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "painters waited for a CPU less than the model's even sharing of the cores supposed (−0.03s)"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("The 0.12s under the prediction"), "{text}");
+        // Less CPU than calibrated.
+        let text = explain_gap(Mode::Sequential, 1, Gap { paint_speed_s: -0.1, ..Gap::default() }, &Facts::default());
+        assert!(
+            text.contains(
+                "painting used less CPU than calibrated: a stroke cost less than when it was measured (−0.10s)"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn causes_too_small_to_tell_are_not_said() {
+        let text = explain_gap(
+            Mode::Hybrid,
+            2,
+            Gap { startup_s: 0.001, unexplained_s: 0.0005, ..Gap::default() },
+            &Facts::default(),
+        );
+        assert!(text.contains("no cause stands out") && !text.contains("starting"), "{text}");
+    }
+
+    #[test]
+    fn with_hosts_the_network_is_said_host_by_host() {
+        let facts = Facts {
+            homecomings: vec![vec![0.004, 0.006], vec![0.01]],
+            ..startup_facts(vec![start(0, 300, Some("h1")), start(300, 640, Some("h2"))], 2, 0.64)
+        };
+        let gap = Gap { startup_s: 0.64, network_s: 0.02, ..Gap::default() };
+        let mut run = run(Mode::Parallel, 2, 2, 2.0, 1.0);
+        run.gap = gap;
+        run.predicted_s = 2.0 - 0.66;
+        run.network = Some(facts.by_host(&gap));
+        let text = sentence(&run, &workload(3, 200, 0), &CALIBRATION, &facts, &CpuUse::default());
+        assert!(text.contains("; 3 paintings from other hosts took 20ms in all on their way home (+0.02s)."), "{text}");
+        assert!(
+            text.ends_with(" By host: h1 over ssh: 1 painter started in 0.30s, round trip 0.4ms, 2 paintings came home in 10ms in all (longest 6.0ms); h2 over ssh: 1 painter started in 0.34s, round trip 0.4ms, 1 painting came home in 10ms in all (longest 10ms)."),
+            "{text}"
+        );
+        // This machine among the hosts: no round trip, no way home.
+        let local = startup_facts(vec![start(0, 3, None)], 1, 0.003);
+        let mut run = run.clone();
+        run.network = Some(local.by_host(&Gap::default()));
+        let text = sentence(&run, &workload(3, 200, 0), &CALIBRATION, &local, &CpuUse::default());
+        assert!(text.ends_with(" By host: this machine: 1 painter started in 3.0ms."), "{text}");
     }
 }

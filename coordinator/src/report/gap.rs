@@ -1,6 +1,12 @@
 //! Where the time went: the gap between the prediction and the measured
 //! wall time, cause by cause.
 //!
+//! **When the wall time starts.** A run's wall time runs from the moment its
+//! first painter is spawned to the moment the coordinator hears that the
+//! last painting is done. Starting the painters is part of the run — a
+//! user waits for it, and on another host it is a login — so it is part of
+//! the gap too. (The prediction, like `plan`, starts with painters ready.)
+//!
 //! The prediction is the ideal model fed with the calibrated stroke. The
 //! same model is then fed, one step at a time, with more of what really
 //! happened, and each step's change in the model's wall time is that
@@ -15,9 +21,19 @@
 //!    off, since the waits measured include it;
 //! 3. plus the saving of each picture that followed its drying
 //!    (`saving_s`; what was saved while a coat dried cost no time);
-//! 4. plus when each painter was ready (`startup_s`; painters say `Hello`
-//!    before the first painting is handed out, so this is zero unless that
-//!    changes).
+//! 4. plus the start-up (`startup_s`): painters are started one after
+//!    another, each waited for until it says `Hello` (and, on another host,
+//!    until its clock is measured), and nothing is handed out before the
+//!    last is ready; so every painter is ready at the first hand-out. A
+//!    painter started during the run in place of a failed one stalls the
+//!    handing out from its spawn until it is ready, which the model is fed
+//!    as a stall;
+//! 5. plus, for painters on other hosts, how long each finished painting
+//!    took to come home (`network_s`): from the painter's last word on it
+//!    to the coordinator hearing it, its picture carried home before it.
+//!    Until then, in the model as in the run, its lane is not handed
+//!    another painting. (A painting's way out, the `Job` message, is not
+//!    measured apart: it stays in what is left.)
 //!
 //! What the model, fed with all of it, still cannot account for is
 //! `unexplained_s`: messages, wake-ups, late timers, the coordinator's own
@@ -27,6 +43,8 @@ use std::collections::HashMap;
 
 use protocol::EventKind;
 use serde::Serialize;
+
+use crate::report::explain::secs;
 
 use crate::dispatch::Outcome;
 use crate::schedule::{Feed, Ideal, Model, Stop, Stopped, simulate};
@@ -41,10 +59,61 @@ pub struct Gap {
     pub contention_s: f64,
     /// Preparing and writing the pictures.
     pub saving_s: f64,
-    /// Painters starting after the first painting was handed out.
+    /// Starting the painters: from the first spawn to the first painting
+    /// handed out, and a replacement painter's start during the run.
     pub startup_s: f64,
+    /// Finished paintings of painters on other hosts on their way home.
+    pub network_s: f64,
     /// What the model, fed with all of the above, cannot account for.
     pub unexplained_s: f64,
+}
+
+/// How one painter of a run started, on the shared clock: what the report
+/// is told of it.
+#[derive(Debug, Clone, Default)]
+pub struct Start {
+    /// When it was spawned.
+    pub spawned_ns: u64,
+    /// When it was ready for work: at its `Hello`, or for a remote
+    /// painter once its clock was measured too.
+    pub ready_ns: u64,
+    /// The host it ran on, as given (`h1`), when that was another host.
+    pub remote: Option<String>,
+    /// How it was started: `local`, `ssh`, `srun`, a template's first word.
+    pub launcher: String,
+    /// A remote painter's fastest round trip (a ping and its answer).
+    pub round_trip_s: Option<f64>,
+}
+
+/// One host's share of a run that had `--hosts`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HostShare {
+    /// As given on the command line (`h1`), or `:` for this machine.
+    pub host: String,
+    /// How painters were started there: `ssh`, `srun`, a template's first
+    /// word, or `local`.
+    pub launcher: String,
+    /// Painters started there, replacements included.
+    pub painters: usize,
+    /// From spawn to ready, each of them, added up: they were started one
+    /// after another.
+    pub startup_s: f64,
+    /// The longest of those.
+    pub startup_max_s: f64,
+    /// Its part of `gap.startup_s`, in proportion to `startup_s`.
+    pub startup_share_s: f64,
+    /// The fastest round trip to a painter there (a ping and its answer);
+    /// `null` on this machine, whose painters are not pinged.
+    pub round_trip_s: Option<f64>,
+    /// Paintings that came home from there (`0` on this machine, where
+    /// painters save their own).
+    pub paintings: usize,
+    /// The time they took on their way, added up.
+    pub homecoming_s: f64,
+    /// The longest of those.
+    pub homecoming_max_s: f64,
+    /// Its part of `gap.network_s`, in proportion to `homecoming_s`.
+    pub network_share_s: f64,
 }
 
 /// What the model is fed, step by step, taken from a run's events.
@@ -56,8 +125,20 @@ pub struct Facts {
     pub contended: Feed,
     /// That plus each picture's saving after its drying.
     pub saved: Feed,
-    /// That plus when each painter was ready.
+    /// That plus when each painter was ready, and the stalls while a
+    /// replacement started.
     pub started: Feed,
+    /// That plus each remote painting's way home.
+    pub networked: Feed,
+    /// How each painter started (planned ones first, then replacements).
+    pub starts: Vec<Start>,
+    /// Painters the mode planned; the rest of `starts` are replacements.
+    pub planned: usize,
+    /// From the first spawn to the first painting handed out, seconds.
+    pub first_handout_s: f64,
+    /// Per painter (by index): paintings that came home, and the seconds
+    /// each took on the way.
+    pub homecomings: Vec<Vec<f64>>,
     /// Per painter (by index): the time its threads waited for a CPU, in all.
     pub waited_s: Vec<f64>,
     /// Seconds spent saving, in all (hidden in drying or not), and the
@@ -68,11 +149,20 @@ pub struct Facts {
 }
 
 impl Facts {
-    /// Gathers the facts from `outcome`, for `model`'s work on `painters`
-    /// painters (replacements included).
+    /// When the run's wall time starts: its first painter's spawn (and no
+    /// later than the first painting handed out).
+    #[must_use]
+    pub fn origin_ns(outcome: &Outcome, starts: &[Start], planned: usize) -> u64 {
+        starts.iter().take(planned.max(1)).map(|s| s.spawned_ns).fold(outcome.start_ns, u64::min)
+    }
+
+    /// Gathers the facts from `outcome`, for `model`'s work on the painters
+    /// that started as `starts` says (the `planned` ones first, then any
+    /// replacements).
     #[must_use]
     #[allow(clippy::cast_precision_loss)]
-    pub fn gather(outcome: &Outcome, model: &Model, painters: usize) -> Self {
+    pub fn gather(outcome: &Outcome, model: &Model, starts: &[Start], planned: usize) -> Self {
+        let painters = starts.len();
         let work = model.work;
         let n = work.paintings as usize;
         let coats = work.coats as usize;
@@ -132,9 +222,155 @@ impl Facts {
         let cpu = Feed { paint_s: cpu, ..Feed::default() };
         let contended = Feed { paint_s: contended, own_cores: true, ..Feed::default() };
         let saved = Feed { save_s: save, ..contended.clone() };
-        // Every painter said `Hello` before the first painting was handed out.
-        let started = Feed { ready_s: vec![0.0; model.plans.len()], ..saved.clone() };
-        Self { cpu, contended, saved, started, waited_s, saving_s, pictures }
+
+        // Start-up: every planned painter is ready at the first hand-out,
+        // which waited for all of them; a replacement stalls the handing out
+        // from its spawn until it is ready.
+        let origin = Self::origin_ns(outcome, starts, planned);
+        let since = |ns: u64| ns.saturating_sub(origin) as f64 / 1e9;
+        let first_handout_s = since(outcome.start_ns);
+        let stalls = starts.iter().skip(planned).map(|s| (since(s.spawned_ns), since(s.ready_ns))).collect();
+        let started = Feed { ready_s: vec![first_handout_s; model.plans.len()], stalls, ..saved.clone() };
+
+        // The way home of each painting from another host.
+        let mut home_s = vec![0.0; n];
+        let mut homecomings = vec![Vec::new(); painters];
+        for (&(painter, ref done), &heard_ns) in outcome.done.iter().zip(&outcome.heard_ns) {
+            if starts.get(painter).is_none_or(|s| s.remote.is_none()) {
+                continue;
+            }
+            let took = heard_ns.saturating_sub(done.at_ns) as f64 / 1e9;
+            if let Some(slot) = (done.job as usize).checked_sub(1).and_then(|index| home_s.get_mut(index)) {
+                *slot = took;
+            }
+            homecomings[painter].push(took);
+        }
+        let networked = Feed { home_s, ..started.clone() };
+        Self {
+            cpu,
+            contended,
+            saved,
+            started,
+            networked,
+            starts: starts.to_vec(),
+            planned,
+            first_handout_s,
+            homecomings,
+            waited_s,
+            saving_s,
+            pictures,
+        }
+    }
+
+    /// Each host's share of the start-up and of the network, for a run
+    /// with `--hosts`, in the order the hosts first appear.
+    #[must_use]
+    pub fn by_host(&self, gap: &Gap) -> Vec<HostShare> {
+        let mut shares: Vec<HostShare> = Vec::new();
+        for (index, start) in self.starts.iter().enumerate() {
+            let host = start.remote.clone().unwrap_or_else(|| ":".to_owned());
+            let position = shares.iter().position(|s| s.host == host).unwrap_or_else(|| {
+                shares.push(HostShare {
+                    host,
+                    launcher: start.launcher.clone(),
+                    painters: 0,
+                    startup_s: 0.0,
+                    startup_max_s: 0.0,
+                    startup_share_s: 0.0,
+                    round_trip_s: None,
+                    paintings: 0,
+                    homecoming_s: 0.0,
+                    homecoming_max_s: 0.0,
+                    network_share_s: 0.0,
+                });
+                shares.len() - 1
+            });
+            let share = &mut shares[position];
+            let took = start.ready_ns.saturating_sub(start.spawned_ns) as f64 / 1e9;
+            share.painters += 1;
+            share.startup_s += took;
+            share.startup_max_s = share.startup_max_s.max(took);
+            share.round_trip_s = match (share.round_trip_s, start.round_trip_s) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let home = self.homecomings.get(index).map_or(&[][..], Vec::as_slice);
+            share.paintings += home.len();
+            share.homecoming_s += home.iter().sum::<f64>();
+            share.homecoming_max_s = home.iter().copied().fold(share.homecoming_max_s, f64::max);
+        }
+        let startup: f64 = shares.iter().map(|s| s.startup_s).sum();
+        let home: f64 = shares.iter().map(|s| s.homecoming_s).sum();
+        for share in &mut shares {
+            if startup > 0.0 {
+                share.startup_share_s = gap.startup_s * share.startup_s / startup;
+            }
+            if home > 0.0 {
+                share.network_share_s = gap.network_s * share.homecoming_s / home;
+            }
+        }
+        shares
+    }
+
+    /// The start-up in words, for the explanation: how many painters, how,
+    /// and how long it took them.
+    #[must_use]
+    pub fn startup_words(&self) -> String {
+        let planned = self.planned.min(self.starts.len());
+        let replacements = self.starts.len() - planned;
+        let mut words = match planned {
+            0 => String::new(),
+            1 => format!(
+                "starting the painter took {} before the first painting was handed out",
+                secs(self.first_handout_s)
+            ),
+            n => format!(
+                "starting {n} painters, one after another, took {} before the first painting was handed out",
+                secs(self.first_handout_s)
+            ),
+        };
+        let launched: Vec<String> = self.launchers();
+        if !launched.is_empty() {
+            words += &format!(" ({})", launched.join(", "));
+        }
+        if replacements > 0 {
+            let took: f64 =
+                self.starts[planned..].iter().map(|s| s.ready_ns.saturating_sub(s.spawned_ns) as f64 / 1e9).sum();
+            let what = if replacements == 1 {
+                format!("a replacement painter's start took {}, while nothing was handed out", secs(took))
+            } else {
+                format!(
+                    "{replacements} replacement painters' starts took {} in all, while nothing was handed out",
+                    secs(took)
+                )
+            };
+            words = if words.is_empty() { what } else { format!("{words}, and {what}") };
+        }
+        words
+    }
+
+    /// Per launcher other than a local start: painters started with it
+    /// and the time each took, as `2 over ssh, 0.29–0.33s each`.
+    fn launchers(&self) -> Vec<String> {
+        let mut by: Vec<(String, Vec<f64>)> = Vec::new();
+        for start in self.starts.iter().filter(|s| s.remote.is_some()) {
+            let took = start.ready_ns.saturating_sub(start.spawned_ns) as f64 / 1e9;
+            match by.iter_mut().find(|(launcher, _)| *launcher == start.launcher) {
+                Some((_, times)) => times.push(took),
+                None => by.push((start.launcher.clone(), vec![took])),
+            }
+        }
+        by.into_iter()
+            .map(|(launcher, times)| {
+                let (low, high) = times.iter().fold((f64::MAX, 0.0_f64), |(l, h), &t| (l.min(t), h.max(t)));
+                let how = format!("over {launcher}");
+                match times.len() {
+                    1 => format!("1 {how}, {}", secs(high)),
+                    n if secs(low) == secs(high) => format!("{n} {how}, {} each", secs(high)),
+                    n => format!("{n} {how}, {}–{} each", secs(low).trim_end_matches('s'), secs(high)),
+                }
+            })
+            .collect()
     }
 }
 
@@ -149,6 +385,8 @@ pub struct Steps {
     pub saved_s: f64,
     /// Plus start-up.
     pub started_s: f64,
+    /// Plus the way home from other hosts.
+    pub networked_s: f64,
     /// The facts fed.
     pub facts: Facts,
 }
@@ -162,7 +400,8 @@ pub fn steps(model: &Model, facts: Facts, stop: &Stop) -> Result<Steps, Stopped>
     let contended_s = simulate(model, &facts.contended, stop)?.wall_s;
     let saved_s = simulate(model, &facts.saved, stop)?.wall_s;
     let started_s = simulate(model, &facts.started, stop)?.wall_s;
-    Ok(Steps { ideal, contended_s, saved_s, started_s, facts })
+    let networked_s = simulate(model, &facts.networked, stop)?.wall_s;
+    Ok(Steps { ideal, contended_s, saved_s, started_s, networked_s, facts })
 }
 
 impl Steps {
@@ -174,7 +413,8 @@ impl Steps {
             contention_s: self.contended_s - self.ideal.wall_s,
             saving_s: self.saved_s - self.contended_s,
             startup_s: self.started_s - self.saved_s,
-            unexplained_s: wall_s - self.started_s,
+            network_s: self.networked_s - self.started_s,
+            unexplained_s: wall_s - self.networked_s,
         }
     }
 }
@@ -205,7 +445,7 @@ mod tests {
             ],
             ..Outcome::default()
         };
-        let facts = Facts::gather(&outcome, &model, 1);
+        let facts = Facts::gather(&outcome, &model, &[Start::default()], 1);
         assert_eq!(facts.cpu.paint_s, vec![vec![0.1]], "the calibrated time stands");
     }
 
@@ -225,7 +465,7 @@ mod tests {
             ],
             ..Outcome::default()
         };
-        let facts = Facts::gather(&outcome, &model, 1);
+        let facts = Facts::gather(&outcome, &model, &[Start::default()], 1);
         assert!((facts.waited_s[0] - 0.03).abs() < 1e-9);
         let steps = steps(&model, facts, &Stop::default()).expect("not stopped");
         let gap = steps.gap(0.1, 0.165);
@@ -234,8 +474,87 @@ mod tests {
         assert!(close(gap.contention_s, 0.03), "{gap:?}");
         assert!(close(gap.saving_s, 0.01), "{gap:?}");
         assert!(close(gap.startup_s, 0.0), "{gap:?}");
+        assert!(close(gap.network_s, 0.0), "{gap:?}");
         assert!(close(gap.unexplained_s, 0.005), "{gap:?}");
-        let sum = gap.paint_speed_s + gap.contention_s + gap.saving_s + gap.startup_s + gap.unexplained_s;
+        let sum =
+            gap.paint_speed_s + gap.contention_s + gap.saving_s + gap.startup_s + gap.network_s + gap.unexplained_s;
         assert!(close(sum, 0.165 - 0.1));
+    }
+
+    /// A painting done by `painter`, stamped at `at_ns`, heard at `heard_ns`.
+    fn done(painter: usize, job: u32, at_ns: u64) -> (usize, protocol::JobDone) {
+        (painter, protocol::JobDone { job, lane: 0, at_ns, checksum: 0, path: None })
+    }
+
+    #[test]
+    fn starting_the_painters_and_a_replacement_are_the_start_up() {
+        // Two painters of 1 s each, started one after another: spawned at
+        // 0 and 0.1 s, the first painting handed out at 0.25 s. Painting 3
+        // went to a replacement spawned at 1.2 s and ready at 1.5 s; nothing
+        // was handed out meanwhile.
+        let work = Work { paintings: 3, coats: 1, paint_s: 1.0, file_s: 0.0, net_s: 0.0 };
+        let model = Model::new(&Mode::Parallel.layout(2, Some(&[0, 1])), work, 2);
+        let ms = |ms: u64| 1_000 + ms * 1_000_000;
+        let start = |spawned, ready| Start {
+            spawned_ns: ms(spawned),
+            ready_ns: ms(ready),
+            launcher: "local".into(),
+            ..Start::default()
+        };
+        let starts = [start(0, 100), start(100, 250), start(1200, 1500)];
+        let outcome = Outcome { start_ns: ms(250), ..Outcome::default() };
+        let facts = Facts::gather(&outcome, &model, &starts, 2);
+        assert!((facts.first_handout_s - 0.25).abs() < 1e-9);
+        assert_eq!(facts.started.ready_s, vec![0.25, 0.25]);
+        assert_eq!(facts.started.stalls.len(), 1);
+        assert!((facts.started.stalls[0].0 - 1.2).abs() < 1e-9 && (facts.started.stalls[0].1 - 1.5).abs() < 1e-9);
+        let steps = steps(&model, facts, &Stop::default()).expect("not stopped");
+        // Without start-up: 1 s, then painting 3: 2 s. With it, the first
+        // two end at 1.25 s, in the stall, and painting 3 is handed out
+        // when it ends, at 1.5 s: 2.5 s.
+        let gap = steps.gap(2.0, 2.6);
+        assert!((gap.startup_s - 0.5).abs() < 1e-9, "{gap:?}");
+        assert!(gap.network_s.abs() < 1e-9, "{gap:?}");
+        let words = steps.facts.startup_words();
+        assert_eq!(
+            words,
+            "starting 2 painters, one after another, took 0.25s before the first painting was handed out, and a replacement painter's start took 0.30s, while nothing was handed out"
+        );
+    }
+
+    #[test]
+    fn a_remote_painting_on_its_way_home_holds_its_lane() {
+        // One painter on another host; each painting's news took 0.1 s to
+        // come home, so the next was handed out 0.1 s late.
+        let work = Work { paintings: 2, coats: 1, paint_s: 1.0, file_s: 0.0, net_s: 0.0 };
+        let model = Model::new(&Mode::Sequential.layout(1, Some(&[0])), work, 1);
+        let starts = [Start {
+            spawned_ns: 0,
+            ready_ns: 310_000_000,
+            remote: Some("h1".into()),
+            launcher: "ssh".into(),
+            round_trip_s: Some(0.0004),
+        }];
+        let outcome = Outcome {
+            start_ns: 310_000_000,
+            done: vec![done(0, 1, 1_310_000_000), done(0, 2, 2_410_000_000)],
+            heard_ns: vec![1_410_000_000, 2_510_000_000],
+            ..Outcome::default()
+        };
+        let facts = Facts::gather(&outcome, &model, &starts, 1);
+        let steps = steps(&model, facts, &Stop::default()).expect("not stopped");
+        let gap = steps.gap(2.0, 2.52);
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-6;
+        assert!(close(gap.startup_s, 0.31), "{gap:?}");
+        assert!(close(gap.network_s, 0.2), "{gap:?}");
+        assert!(close(gap.unexplained_s, 0.01), "{gap:?}");
+        let hosts = steps.facts.by_host(&gap);
+        assert_eq!(hosts.len(), 1);
+        let h1 = &hosts[0];
+        assert_eq!((h1.host.as_str(), h1.launcher.as_str(), h1.painters, h1.paintings), ("h1", "ssh", 1, 2));
+        assert!(close(h1.startup_s, 0.31) && close(h1.startup_share_s, 0.31), "{h1:?}");
+        assert!(close(h1.homecoming_s, 0.2) && close(h1.homecoming_max_s, 0.1) && close(h1.network_share_s, 0.2));
+        assert_eq!(h1.round_trip_s, Some(0.0004));
+        assert!(steps.facts.startup_words().ends_with("(1 over ssh, 0.31s)"), "{}", steps.facts.startup_words());
     }
 }

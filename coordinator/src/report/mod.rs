@@ -34,8 +34,9 @@ use crate::workload::Workload;
 /// object it prints). It changes when a field is renamed or removed or
 /// changes meaning; adding a field does not change it.
 /// `docs/json.md` describes this version, and `docs/report.schema.json`
-/// checks it.
-pub const SCHEMA_VERSION: u32 = 1;
+/// checks it. Version 2: `wall_s`, `startup_s` and every time on a run's
+/// axis count from the first painter's spawn, not the first job.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// How a painter process ended: as data, and in words.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -151,7 +152,8 @@ pub struct RunReport {
     pub lanes: usize,
     /// Distinct cores the lanes were pinned to (lanes when unpinned).
     pub cores: usize,
-    /// From the first job handed out to the last painting reported done.
+    /// From the first painter's spawn to the last painting reported done:
+    /// starting the painters is part of the run (see [`gap`]).
     pub wall_s: f64,
     /// The same, predicted before the run: the zero-overhead model with
     /// the calibrated stroke (what `plan` prints).
@@ -168,8 +170,12 @@ pub struct RunReport {
     pub speedup: Option<f64>,
     /// CPU time of all painters together.
     pub cpu_s: f64,
-    /// From the first spawn to the last `Hello` (not part of `wall_s`).
+    /// From the first painter's spawn to the first painting handed out,
+    /// which waited for every painter's `Hello` (part of `wall_s`).
     pub startup_s: f64,
+    /// With `--hosts`: each host's start-up, round trip and paintings'
+    /// way home, and its part of the gap; `None` without.
+    pub network: Option<Vec<gap::HostShare>>,
     /// The painter processes.
     pub painters: Vec<PainterReport>,
     /// The paintings, by number.
@@ -221,7 +227,9 @@ pub struct Measured<'a> {
 pub fn build(measured: Measured<'_>) -> RunReport {
     let Measured { mode, painters, planned, outcome, farewells, predicted, steps, cpu, workload, calibration } =
         measured;
-    let secs = |ns: u64| ns.saturating_sub(outcome.start_ns) as f64 / 1e9;
+    // Every time of the run counts from its first painter's spawn.
+    let origin_ns = gap::Facts::origin_ns(&outcome, &steps.facts.starts, planned);
+    let secs = |ns: u64| ns.saturating_sub(origin_ns) as f64 / 1e9;
     let wall_s = secs(outcome.end_ns);
     let usage = |f: &Farewell| f.exit.usage;
 
@@ -280,6 +288,7 @@ pub fn build(measured: Measured<'_>) -> RunReport {
     let segments = segments(&outcome, secs);
     let ideal_s = steps.ideal.wall_s;
     let efficiency = if wall_s > 0.0 { ideal_s / wall_s } else { 1.0 };
+    let gap = steps.gap(predicted.wall_s, wall_s);
     let mut report = RunReport {
         mode,
         processes: shape.len(),
@@ -289,10 +298,11 @@ pub fn build(measured: Measured<'_>) -> RunReport {
         predicted_s: predicted.wall_s,
         ideal_s,
         efficiency,
-        gap: steps.gap(predicted.wall_s, wall_s),
+        gap,
         speedup: None,
         cpu_s: farewells.iter().filter_map(usage).map(|u| u.cpu_s()).sum(),
-        startup_s: painters.iter().map(|(_, s)| s.as_secs_f64()).fold(0.0, f64::max),
+        startup_s: steps.facts.first_handout_s,
+        network: workload.hosts.is_some().then(|| steps.facts.by_host(&gap)),
         painters: painter_reports,
         paintings,
         segments,
@@ -304,9 +314,9 @@ pub fn build(measured: Measured<'_>) -> RunReport {
         coordinator_cpu_samples: Vec::new(),
     };
     for (painter, points) in report.painters.iter_mut().zip(&cpu.painters) {
-        painter.cpu_samples = crate::sampler::relative(points, outcome.start_ns);
+        painter.cpu_samples = crate::sampler::relative(points, origin_ns);
     }
-    report.coordinator_cpu_samples = crate::sampler::relative(&cpu.coordinator, outcome.start_ns);
+    report.coordinator_cpu_samples = crate::sampler::relative(&cpu.coordinator, origin_ns);
     report.coordinator_cpu_s = cpu.coordinator_cpu_s;
     report.explanation = explain::sentence(&report, workload, calibration, &steps.facts, &cpu);
     report

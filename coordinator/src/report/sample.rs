@@ -65,6 +65,7 @@ pub(crate) fn sample_run() -> RunReport {
         speedup: None,
         cpu_s: 0.8,
         startup_s: 0.01,
+        network: None,
         painters: vec![painter],
         paintings: vec![painting(1), painting(2)],
         ideal_segments: segments.clone(),

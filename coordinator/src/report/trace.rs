@@ -12,11 +12,12 @@
 //! The CPU use sampled from `/proc` is a counter track (`"C"`) per process;
 //! the coordinator (this process, its real pid) has one per mode.
 //!
-//! Timestamps are microseconds from the run's first job. In a `compare`,
-//! every mode starts at 0 and its painters are named after the mode and
-//! sorted in the order the modes ran: one mode above the other on one time
-//! axis, as in the terminal's timelines. Laid end to end on the clock they
-//! ran on, the fast modes would be slivers next to the slow ones.
+//! Timestamps are microseconds from the run's start (its first painter's
+//! spawn). In a `compare`, every mode starts at 0 and its painters are
+//! named after the mode and sorted in the order the modes ran: one mode
+//! above the other on one time axis, as in the terminal's timelines. Laid
+//! end to end on the clock they ran on, the fast modes would be slivers
+//! next to the slow ones.
 //!
 //! The file is written as it is made, event by event: what is held is a
 //! small entry per event to sort them by time (about 24 bytes), never the
