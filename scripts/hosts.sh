@@ -160,10 +160,14 @@ up_munge() {
   pid_in /run/munge/atelier-munged.pid >"$state/munged.pid"
 }
 
+# Each node is one of the hosts and offers what the host offers: one core.
+# Its slurmd runs under `taskset` on that core (in_host), and a job step's
+# tasks inherit slurmd's mask with task/none. (task/affinity would give a
+# step every CPU of the machine, both cores, since Slurm knows nothing of
+# the taskset; and `--cpu-bind=map_cpu:1` would put a step of h1 on h2's core.)
 write_slurm_conf() {
-  local ctl cpus
+  local ctl
   ctl=$(hostname -s)
-  cpus=$(nproc --all)
   mkdir -p "$state/slurm/ctld"
   {
     echo "$marker"
@@ -180,7 +184,7 @@ SlurmdPidFile=$state/slurm/slurmd-%n.pid
 SlurmctldLogFile=$state/slurm/slurmctld.log
 SlurmdLogFile=$state/slurm/slurmd-%n.log
 ProctrackType=proctrack/linuxproc
-TaskPlugin=task/affinity
+TaskPlugin=task/none
 SelectType=select/linear
 JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
@@ -191,7 +195,7 @@ InactiveLimit=0
 KillWait=2
 EOF
     for h in $hosts; do
-      echo "NodeName=$h NodeAddr=$(host_addr "$h") NodeHostname=$h CPUs=$cpus State=UNKNOWN"
+      echo "NodeName=$h NodeAddr=$(host_addr "$h") NodeHostname=$h CPUs=1 State=UNKNOWN"
     done
     # Jobs may share nodes: a run's own allocation never waits for another's.
     echo "PartitionName=atelier Nodes=${hosts// /,} Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:16"

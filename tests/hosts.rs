@@ -120,8 +120,18 @@ fn each_painter_runs_on_the_core_its_host_offers() {
         return;
     }
     let _serial = serial();
-    let out = out_dir("hosts-cores");
-    let args = args("run --mode hybrid --paintings 4 --paint 700ms --dry 0ms --hosts h1,h2 --json", &out);
+    for launcher in ["ssh", "srun"] {
+        painters_on_their_hosts_cores(launcher);
+    }
+}
+
+/// Over `launcher`, the probe finds each host's one core, and every painter
+/// seen running there is allowed that core only.
+fn painters_on_their_hosts_cores(launcher: &str) {
+    let out = out_dir(&format!("hosts-cores-{launcher}"));
+    let line =
+        format!("run --mode hybrid --paintings 4 --paint 700ms --dry 0ms --hosts h1,h2 --launcher {launcher} --json");
+    let args = args(&line, &out);
     let child = start(coordinator(&args));
     // While they paint: each host's painters are allowed its one core only.
     let mut seen = Vec::new();
@@ -139,14 +149,18 @@ fn each_painter_runs_on_the_core_its_host_offers() {
     });
     let report = finish(child, &args).json();
     for host in ["h1", "h2"] {
-        assert!(seen.iter().any(|(h, ..)| *h == host), "no painter seen in {host}: {seen:?}");
+        assert!(seen.iter().any(|(h, ..)| *h == host), "{launcher}: no painter seen in {host}: {seen:?}");
     }
     for (host, pid, cores) in &seen {
-        assert_eq!(cores, &vec![host_core(host)], "painter pid {pid} in {host}");
+        assert_eq!(cores, &vec![host_core(host)], "{launcher}: painter pid {pid} in {host}");
+    }
+    for host in report["workload"]["hosts"].as_array().expect("workload.hosts[]") {
+        let name = host["name"].as_str().expect("name");
+        assert_eq!(host["cores"], serde_json::json!([host_core(name)]), "{launcher}: {host}");
     }
     for painter in report["painters"].as_array().expect("painters[]") {
         let host = painter["host"].as_str().expect("host");
-        assert_eq!(painter["cores"], serde_json::json!([host_core(host)]), "{painter}");
+        assert_eq!(painter["cores"], serde_json::json!([host_core(host)]), "{launcher}: {painter}");
     }
     let _ = std::fs::remove_dir_all(out);
 }
