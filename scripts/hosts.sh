@@ -123,6 +123,12 @@ PrintMotd no
 # Many painters log in at once; Debian's 10:30:100 refuses some past 10.
 MaxStartups 64:30:128
 MaxSessions 64
+# A session whose link is lost ends within about 5 s, and the painter with
+# it (its stdin hangs up): 3 s of unanswered keep-alives, then up to 2 s
+# trying to say goodbye. Without this, a painter on a host cut off from its
+# coordinator would paint on until TCP gave up, many minutes later.
+ClientAliveInterval 1
+ClientAliveCountMax 2
 Subsystem sftp internal-sftp
 EOF
   in_host "$h" /usr/sbin/sshd -f "$state/$h/sshd_config" -E "$state/$h/sshd.log"

@@ -381,3 +381,75 @@ fn a_picture_is_written_only_for_a_painting_its_painter_finished() {
         let _ = std::fs::remove_dir_all(out);
     }
 }
+
+/// Brings a host's link back up when dropped, however the test ends.
+struct LinkDown(&'static str);
+
+impl LinkDown {
+    fn cut(host: &'static str) -> Self {
+        let status = Command::new("ip").args(["link", "set", &format!("at-{host}"), "down"]).status();
+        assert!(status.is_ok_and(|s| s.success()), "cannot take {host}'s link down");
+        Self(host)
+    }
+}
+
+impl Drop for LinkDown {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["link", "set", &format!("at-{}", self.0), "up"]).status();
+    }
+}
+
+#[test]
+fn a_link_lost_mid_run_is_named_and_its_paintings_finish_on_the_other_host() {
+    if !hosts_up() {
+        return;
+    }
+    let _serial = serial();
+    let out = out_dir("hosts-link");
+    // --timeout is long, so that it is ssh's keep-alive that notices the lost link.
+    let line = "run --mode parallel --paintings 6 --paint 1s --dry 0ms --hosts h1,h2 --timeout 120s --json";
+    let args = args(line, &out);
+    let child = start(coordinator(&args));
+    if !eventually(Duration::from_secs(30), || !painters_in("h2").is_empty()) {
+        let _ = kill(Pid::from_raw(i32::try_from(child.id()).expect("a pid")), Signal::SIGKILL);
+        finish(child, &args).fail("no painter appeared on h2");
+    }
+    std::thread::sleep(Duration::from_millis(300)); // into its first painting
+    let link = LinkDown::cut("h2");
+    let cut = Instant::now();
+    let finished = finish(child, &args);
+    let took = cut.elapsed();
+    // Nothing is left painting on either host, a second after the run,
+    // even with the link still down: h2's sshd gives up on the session
+    // (ClientAliveInterval), and the painter notices its stdin hang up.
+    let gone = eventually(Duration::from_secs(1), || painters_in("h1").is_empty() && painters_in("h2").is_empty());
+    let left: Vec<(&str, u32)> =
+        ["h1", "h2"].iter().flat_map(|&h| painters_in(h).into_iter().map(move |p| (h, p))).collect();
+    drop(link);
+    let report = finished.json();
+    assert!(gone, "painters {left:?} still alive a second after the run");
+    // Every painting finished, the lost host's on h1.
+    assert_eq!(checksums(&report).len(), 6, "{report}");
+    assert!(report["lost"].as_array().expect("lost[]").is_empty(), "{report}");
+    let failures = report["failures"].as_array().expect("failures[]");
+    assert_eq!(failures.len(), 1, "one failure: {failures:?}");
+    let retried = failures[0]["retried"].as_array().expect("retried[]");
+    assert!(!retried.is_empty(), "{failures:?}");
+    let painters = report["painters"].as_array().expect("painters[]");
+    let host_of = |id: &Value| painters.iter().find(|p| &p["id"] == id).map(|p| p["host"].clone());
+    for painting in report["paintings"].as_array().expect("paintings[]") {
+        if retried.contains(&painting["id"]) {
+            assert_eq!(host_of(&painting["painter"]), Some("h1".into()), "{painting} was retried on h1");
+        }
+    }
+    // One line on stderr names the host and says why; ssh's own words
+    // (`Timeout, server … not responding.`) tell a lost link.
+    let lines: Vec<&str> = finished.stderr.lines().filter(|l| l.contains("h2")).collect();
+    assert_eq!(lines.len(), 1, "one line about h2:\n{}", finished.stderr);
+    for words in ["h2/painter-", "ssh to h2", "lost link", "not responding"] {
+        assert!(lines[0].contains(words), "{words:?} not in: {}", lines[0]);
+    }
+    // Noticed within ssh's keep-alive (2 s × 3), not the 120 s --timeout.
+    assert!(took < Duration::from_secs(45), "the run went on {took:?} after the link was cut");
+    let _ = std::fs::remove_dir_all(out);
+}

@@ -549,7 +549,10 @@ impl Dispatcher<'_> {
     fn death_notice(&self, index: usize, exit: Option<Exit>) -> (FailureKind, String) {
         let who = self.pool.painters[index].who();
         match exit {
-            Some(exit) => (FailureKind::of_exit(&exit), format!("{who} {}", exit.describe())),
+            Some(exit) => (
+                FailureKind::of_exit(&exit),
+                format!("{who} {}", self.pool.painters[index].describe_exit(&exit, false)),
+            ),
             None => (FailureKind::Closed, format!("{who} closed its stdout")),
         }
     }
@@ -603,7 +606,7 @@ impl Dispatcher<'_> {
         let exit = painter.terminate(TERM_GRACE).await;
         let mut what = why;
         if stopped {
-            what.push_str(&format!("; stopped: it {}", exit.describe()));
+            what.push_str(&format!("; stopped: it {}", painter.describe_exit(&exit, true)));
         }
         let held: Vec<u32> = std::mem::take(&mut self.holding[index].held).into_jobs();
         what.push_str(&format!(", holding paintings {}", ids(&held)));

@@ -168,6 +168,9 @@ pub struct Painter {
     pub ready_ns: u64,
     /// With `--hosts`, the host it runs on when that is not this machine.
     pub remote: Option<String>,
+    /// With `--hosts`, what carries a remote painter's pipes: `ssh`,
+    /// `srun`, a template's first word.
+    carrier: Option<String>,
     /// A remote painter's clock, as measured after its `Hello` (and, once
     /// the pool shuts down, before its `Shutdown`).
     pub clock: Option<crate::hosts::clock::Clock>,
@@ -274,6 +277,7 @@ pub async fn spawn(launch: &Launch, plan: &PainterPlan, index: usize, incoming: 
         startup: Duration::ZERO,
         ready_ns: spawned_ns,
         remote: remote.clone(),
+        carrier: remote.as_ref().and(launch.hosts.as_ref()).map(|cluster| cluster.launcher.name().to_owned()),
         clock: None,
         doorstep: None,
         local_pid: pid,
@@ -344,11 +348,19 @@ async fn handshake(
             let exit = painter.exit_within(Duration::from_secs(1)).await.unwrap_or_default();
             Err(anyhow!("it {} before saying Hello{}", exit.describe(), painter.stderr_tail()))
         }
-        Err(_) => Err(anyhow!(
-            "no Hello within {}: is it a painter? ({})",
-            humantime::format_duration(HANDSHAKE_TIMEOUT),
-            binary.display()
-        )),
+        Err(_) => match (&painter.remote, &painter.carrier) {
+            // Its probe found a painter there; a launcher that does not
+            // connect within the time is the likelier cause.
+            (Some(host), Some(carrier)) => Err(anyhow!(
+                "no Hello within {} over {carrier} from {host}: is {host} still reachable?",
+                humantime::format_duration(HANDSHAKE_TIMEOUT)
+            )),
+            _ => Err(anyhow!(
+                "no Hello within {}: is it a painter? ({})",
+                humantime::format_duration(HANDSHAKE_TIMEOUT),
+                binary.display()
+            )),
+        },
     }
 }
 
@@ -472,6 +484,40 @@ impl Painter {
         match &self.remote {
             Some(host) => format!("{host}/painter-{} (pid {} there)", self.hello.painter_id, self.hello.pid),
             None => format!("painter-{} (pid {})", self.hello.painter_id, self.local_pid),
+        }
+    }
+
+    /// How the painter ended, in words that follow its name: `exited with
+    /// status 7`. A remote painter's end is seen as its launcher's, which
+    /// this coordinator started and reaped: `ended with its ssh to h2, which
+    /// exited with status 255 (…)`. `stopped`: this coordinator stopped it.
+    #[must_use]
+    pub fn describe_exit(&self, exit: &Exit, stopped: bool) -> String {
+        let (Some(host), Some(carrier)) = (&self.remote, &self.carrier) else { return exit.describe() };
+        let said = format!("ended with its {carrier} to {host}, which {}", exit.describe());
+        if !stopped && self.link_failed(exit) {
+            format!("{said} (ssh's status for a lost link, or for a painter there that left no exit status)")
+        } else {
+            said
+        }
+    }
+
+    /// Whether `exit` says ssh, not the painter, failed: ssh exits with 255
+    /// when its link is lost (or the remote command left no exit status),
+    /// and otherwise with the remote painter's own status.
+    #[must_use]
+    pub fn link_failed(&self, exit: &Exit) -> bool {
+        self.remote.is_some()
+            && self.carrier.as_deref() == Some("ssh")
+            && exit.status.and_then(|status| status.code()) == Some(255)
+    }
+
+    /// How it ended, once it has been reaped.
+    #[must_use]
+    pub fn exit(&self) -> Option<Exit> {
+        match *self.life.borrow() {
+            Life::Ended(exit) => Some(exit),
+            _ => None,
         }
     }
 

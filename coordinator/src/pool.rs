@@ -69,9 +69,18 @@ impl Pool {
     pub async fn replace(&mut self, index: usize) -> anyhow::Result<usize> {
         let next_id = self.painters.iter().map(|p| p.plan.id + 1).max().unwrap_or(0);
         let plan = PainterPlan { id: next_id, ..self.painters[index].plan.clone() };
-        let error = match self.start(plan.clone()).await {
-            Ok(new) => return Ok(new),
-            Err(error) => error,
+        let failed = &self.painters[index];
+        // A host whose link was just lost is not tried again: its painter's
+        // failure has said so (the one line about it), and a login there
+        // would only time out.
+        let link_failed = failed.exit().is_some_and(|exit| failed.link_failed(&exit));
+        let error = if link_failed {
+            anyhow::anyhow!("the link to {} failed", failed.remote.as_deref().unwrap_or("its host"))
+        } else {
+            match self.start(plan.clone()).await {
+                Ok(new) => return Ok(new),
+                Err(error) => error,
+            }
         };
         // With --hosts, a host that cannot take the replacement (it is down,
         // its link is lost) is skipped for the others, each on its first core.
@@ -82,7 +91,9 @@ impl Pool {
         for (host, core) in elsewhere {
             let moved = PainterPlan { host: Some(host), cores: vec![core; plan.cores.len().max(1)], ..plan.clone() };
             if let Ok(new) = self.start(moved).await {
-                eprintln!("warning: {error:#}; {} took its place", self.painters[new].who());
+                if !link_failed {
+                    eprintln!("warning: {error:#}; {} took its place", self.painters[new].who());
+                }
                 return Ok(new);
             }
         }

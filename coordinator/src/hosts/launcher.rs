@@ -56,8 +56,11 @@ impl FromStr for Launcher {
 }
 
 /// How often ssh checks that the link is alive, and how many missed
-/// answers make it give up: a dead host is noticed within 15 s.
-const SSH_ALIVE: [&str; 4] = ["-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3"];
+/// answers make it give up: a dead link is noticed within 6–8 s, and ssh
+/// ends saying `Timeout, server … not responding.` (which `LogLevel=INFO`
+/// lets through: it is the one line that tells a lost link from a painter
+/// that died there, since ssh exits with 255 for both).
+const SSH_ALIVE: [&str; 4] = ["-o", "ServerAliveInterval=2", "-o", "ServerAliveCountMax=3"];
 
 impl Launcher {
     /// Its name in reports: `ssh`, `srun`, or the template's first word.
@@ -79,7 +82,7 @@ impl Launcher {
             Self::Ssh => {
                 let mut command = Command::new("ssh");
                 command
-                    .args(["-T", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR"])
+                    .args(["-T", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "LogLevel=INFO"])
                     .args(SSH_ALIVE)
                     .arg("--")
                     .arg(&host.name)
