@@ -453,3 +453,58 @@ fn a_link_lost_mid_run_is_named_and_its_paintings_finish_on_the_other_host() {
     assert!(took < Duration::from_secs(45), "the run went on {took:?} after the link was cut");
     let _ = std::fs::remove_dir_all(out);
 }
+
+#[test]
+fn the_network_s_share_is_shown_host_by_host_with_the_start_up_by_launcher() {
+    if !hosts_up() {
+        return;
+    }
+    let _serial = serial();
+    let out = out_dir("hosts-network");
+    for launcher in ["ssh", "srun"] {
+        let report = run_ok(
+            &format!("run --mode parallel --paintings 4 --paint 50ms --dry 0ms --hosts h1,h2 --launcher {launcher}"),
+            &out,
+        );
+        let hosts = report["network"].as_array().expect("network[] with --hosts");
+        let names: Vec<&str> = hosts.iter().filter_map(|h| h["host"].as_str()).collect();
+        assert_eq!(names, ["h1", "h2"], "{launcher}: {report}");
+        let mut came_home = 0;
+        for host in hosts {
+            assert_eq!(host["launcher"], launcher, "{host}");
+            // A login (250–470 ms here) or a job step (31–42 ms), and the
+            // painter's start and pings: generous either way.
+            let startup = host["startup_s"].as_f64().expect("startup_s");
+            assert!(startup > 0.005 && startup < 10.0, "{launcher}: {host}");
+            let round_trip = host["round_trip_s"].as_f64().expect("a round trip to another host");
+            assert!(round_trip > 0.0 && round_trip < 0.5, "{launcher}: {host}");
+            came_home += host["paintings"].as_u64().expect("paintings");
+        }
+        assert_eq!(came_home, 4, "every painting came home: {report}");
+        let gap = &report["gap"];
+        assert!(gap["network_s"].is_f64() && gap["startup_s"].as_f64().is_some_and(|s| s > 0.01), "{gap}");
+        let explanation = report["explanation"].as_str().expect("explanation");
+        assert!(
+            explanation.contains(&format!("By host: h1 over {launcher}: 1 painter started in "))
+                && explanation.contains(&format!("; h2 over {launcher}: 1 painter started in ")),
+            "{explanation}"
+        );
+        if launcher == "ssh" {
+            // Two logins, one after another, are the largest cause.
+            assert_eq!(
+                gap.as_object()
+                    .expect("gap")
+                    .iter()
+                    .max_by(|a, b| {
+                        let value = |v: &Value| v.as_f64().unwrap_or(0.0).abs();
+                        value(a.1).total_cmp(&value(b.1))
+                    })
+                    .map(|(name, _)| name.as_str()),
+                Some("startup_s"),
+                "{gap}"
+            );
+            assert!(explanation.contains("starting 2 painters over ssh, one after another, took"), "{explanation}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(out);
+}

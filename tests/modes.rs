@@ -457,3 +457,39 @@ fn strokes_dearer_than_calibrated_are_named_as_the_paint_speed() {
     assert!(explanation.contains("painting used more CPU than calibrated"), "{explanation}");
     let _ = std::fs::remove_dir_all(out);
 }
+
+#[test]
+fn with_hosts_each_host_gets_its_start_up_round_trip_and_way_home() {
+    // No test hosts needed: a launcher template starts the painters here,
+    // as if on a host named `here`, and their pictures come home over
+    // their pipes as a remote painter's do.
+    let _serial = serial();
+    let out = out_dir("network");
+    let mut line = args("run --mode parallel --painters 2 --paintings 4 --paint 20ms --dry 0ms --json", &out);
+    line.extend(["--hosts".into(), "here".into(), "--launcher".into(), "env ATELIER_TEST_HOST={host} {cmd}".into()]);
+    let report = run(&line).json();
+    let sum: f64 = causes(&report).iter().map(|(_, s)| s).sum();
+    assert!((sum - (f64_of(&report, "wall_s") - f64_of(&report, "predicted_s"))).abs() < 1e-6, "{report}");
+    let hosts = report["network"].as_array().expect("network[] with --hosts");
+    assert_eq!(hosts.len(), 1, "{report}");
+    let here = &hosts[0];
+    assert_eq!((here["host"].as_str(), here["launcher"].as_str()), (Some("here"), Some("env")), "{here}");
+    assert_eq!((here["painters"].as_u64(), here["paintings"].as_u64()), (Some(2), Some(4)), "{here}");
+    // A round trip through two pipes on one machine: well under a second.
+    let round_trip = f64_of(here, "round_trip_s");
+    assert!(round_trip > 0.0 && round_trip < 0.5, "{here}");
+    // Two painters' starts, one after another, are the run's start-up.
+    assert!(f64_of(here, "startup_s") > 0.0 && f64_of(here, "startup_s") <= f64_of(&report, "startup_s"), "{report}");
+    assert!(f64_of(here, "homecoming_max_s") <= f64_of(here, "homecoming_s"), "{here}");
+    // One host has all of each share.
+    let gap = &report["gap"];
+    assert!((f64_of(here, "startup_share_s") - f64_of(gap, "startup_s")).abs() < 1e-9, "{report}");
+    assert!((f64_of(here, "network_share_s") - f64_of(gap, "network_s")).abs() < 1e-9, "{report}");
+    let explanation = report["explanation"].as_str().expect("explanation");
+    assert!(explanation.contains(" By host: here over env: 2 painters started in "), "{explanation}");
+    assert!(explanation.contains(", 4 paintings came home in "), "{explanation}");
+    // Without --hosts there is no such breakdown.
+    let plain = run_json(&args("run --mode sequential --paintings 1 --paint 10ms --dry 0ms", &out));
+    assert!(plain["network"].is_null() && f64_of(&plain["gap"], "network_s") == 0.0, "{plain}");
+    let _ = std::fs::remove_dir_all(out);
+}

@@ -146,6 +146,29 @@ pub fn sentence(
             secs(total_paint)
         ),
         Mode::Async => "One process on one core, with nothing to paint or wait for.".to_owned(),
+        // One painter or thread alone: nothing ran at the same time as it.
+        Mode::Parallel | Mode::Hybrid | Mode::Threads if w == 1 => {
+            let who = match run.mode {
+                Mode::Threads => "One process with 1 thread",
+                Mode::Hybrid => "1 async painter",
+                _ => "1 painter process",
+            };
+            let how = match (painted, dried, run.mode) {
+                (true, true, Mode::Hybrid) => {
+                    " painted while its paintings dried, hiding drying behind painting, as async does"
+                }
+                (true, true, _) => " painted its paintings one after another, idle while each dried",
+                (true, false, _) => " painted its paintings one after another",
+                (false, true, Mode::Hybrid) => ", with nothing to paint, let its paintings dry at the same time",
+                (false, true, _) => ", with nothing to paint, waited for each painting to dry in turn",
+                (false, false, _) => "",
+            };
+            if how.is_empty() {
+                format!("{who} {on_cores}, with nothing to paint or wait for.")
+            } else {
+                format!("{who} {on_cores}{how}: with one lane, nothing runs in parallel.")
+            }
+        }
         Mode::Parallel if painted => format!(
             "{w} painter processes {on_cores} painted at the same time{}.{}",
             if dried { ", each idle while its own paintings dried" } else { "" },
@@ -373,8 +396,11 @@ fn contention(run: &RunReport, facts: &Facts, cpu: &CpuUse, added: &str) -> Stri
     let Some(painter) = run.painters.get(index) else {
         return format!("painters waited {} for a CPU ({added})", secs(waited_s));
     };
-    let label = format!("painter-{}", painter.id);
-    let holder = painter.core.and_then(|core| cpu.others.iter().find(|o| o.core == core));
+    let label = format!("{}painter-{}", painter.host_prefix(), painter.id);
+    // The sampler looks at this machine's processes: on another host's
+    // core it cannot say who else was there.
+    let holder = painter.core.filter(|_| !painter.remote).and_then(|core| cpu.others.iter().find(|o| o.core == core));
+    let on = if painter.remote { format!(" of {}", painter.host) } else { String::new() };
     match (painter.core, holder) {
         // Every run's painters are named `painter-K`: one of another run is
         // not this run's painter of that name.
@@ -391,7 +417,7 @@ fn contention(run: &RunReport, facts: &Facts, cpu: &CpuUse, added: &str) -> Stri
             other.pid
         ),
         (Some(core), None) => {
-            format!("{label} waited {} for core {core}, which other threads held ({added})", secs(waited_s))
+            format!("{label} waited {} for core {core}{on}, which other threads held ({added})", secs(waited_s))
         }
         (None, _) => format!("{label} waited {} for a CPU ({added})", secs(waited_s)),
     }
@@ -595,7 +621,7 @@ mod tests {
         let two = startup_facts(vec![start(0, 300, Some("h1")), start(300, 620, Some("h2"))], 2, 0.62);
         let text = explain_gap(Mode::Parallel, 2, Gap { startup_s: 0.62, ..Gap::default() }, &two);
         assert!(
-            text.contains("starting 2 painters, one after another, took 0.62s before the first painting was handed out (2 over ssh, 0.30–0.32s each) (+0.62s)"),
+            text.contains("starting 2 painters over ssh, one after another, took 0.62s before the first painting was handed out (0.30–0.32s each) (+0.62s)"),
             "{text}"
         );
         // A replacement, started while the run went on, and failures.
@@ -624,8 +650,16 @@ mod tests {
         let gap = Gap { startup_s: -0.05, saving_s: -0.04, contention_s: -0.03, ..Gap::default() };
         let text = explain_gap(Mode::Parallel, 2, gap, &facts);
         assert!(
-            text.contains("took 0.20s before the first painting was handed out, which in the model happened to share the paintings out better (−0.05s)"),
+            text.contains("starting 2 painters, one after another, took 0.20s before the first painting was handed out (0.10s each), which in the model happened to share the paintings out better (−0.05s)"),
             "{text}"
+        );
+        // Painters here and over ssh, in one run.
+        let mixed =
+            startup_facts(vec![start(0, 3, None), start(3, 300, Some("h1")), start(300, 640, Some("h1"))], 3, 0.64);
+        assert!(
+            mixed.startup_words().starts_with("starting 3 painters, one after another, took 0.64s before the first painting was handed out (1 here, 0.00s; 2 over ssh, 0.30–0.34s each)"),
+            "{}",
+            mixed.startup_words()
         );
         assert!(
             text.contains("took 0.00s, which in the model happened to share the paintings out better (−0.04s)"),
@@ -676,11 +710,44 @@ mod tests {
             text.ends_with(" By host: h1 over ssh: 1 painter started in 0.30s, round trip 0.4ms, 2 paintings came home in 10ms in all (longest 6.0ms); h2 over ssh: 1 painter started in 0.34s, round trip 0.4ms, 1 painting came home in 10ms in all (longest 10ms)."),
             "{text}"
         );
+        // A remote painter's wait for its core: this machine's programs are
+        // not named for another host's core.
+        let mut painter = crate::report::sample::sample_run().painters.remove(0);
+        (painter.remote, painter.host, painter.core) = (true, "h1".into(), Some(0));
+        run.painters = vec![painter];
+        run.gap = Gap { contention_s: 0.4, ..gap };
+        let waited = Facts { waited_s: vec![0.46], ..facts.clone() };
+        let cpu =
+            CpuUse { others: vec![Other { core: 0, name: "busy".into(), pid: 4242, cpu_s: 1.0 }], ..CpuUse::default() };
+        let text = sentence(&run, &workload(3, 200, 0), &CALIBRATION, &waited, &cpu);
+        assert!(
+            text.contains("h1/painter-0 waited 0.46s for core 0 of h1, which other threads held (+0.40s)"),
+            "{text}"
+        );
+        assert!(!text.contains("busy"), "{text}");
         // This machine among the hosts: no round trip, no way home.
         let local = startup_facts(vec![start(0, 3, None)], 1, 0.003);
         let mut run = run.clone();
         run.network = Some(local.by_host(&Gap::default()));
         let text = sentence(&run, &workload(3, 200, 0), &CALIBRATION, &local, &CpuUse::default());
         assert!(text.ends_with(" By host: this machine: 1 painter started in 3.0ms."), "{text}");
+    }
+
+    #[test]
+    fn one_painter_alone_is_not_said_to_paint_at_the_same_time_as_others() {
+        let zero = Calibration { stroke_ns: 0.0, strokes: 0, core: None };
+        for mode in [Mode::Parallel, Mode::Hybrid, Mode::Threads] {
+            for (calibration, dry_ms) in [(CALIBRATION, 800), (CALIBRATION, 0), (zero, 800), (zero, 0)] {
+                let text = say(&run(mode, 1, 1, 2.0, 1.9), &workload(3, 400, dry_ms), &calibration);
+                for claim in
+                    ["at the same time as the others", "divided", "painters", "threads", "processes", "each painted"]
+                {
+                    assert!(!text.contains(claim), "{mode:?}, {dry_ms} ms: {text}");
+                }
+                assert!(text.starts_with("1 ") || text.starts_with("One process with 1 thread "), "{text}");
+            }
+        }
+        let text = say(&run(Mode::Parallel, 1, 1, 2.0, 1.9), &workload(3, 400, 800), &CALIBRATION);
+        assert!(text.starts_with("1 painter process on 1 core painted its paintings one after another, idle while each dried: with one lane, nothing runs in parallel."), "{text}");
     }
 }

@@ -286,7 +286,7 @@ impl Facts {
                 shares.len() - 1
             });
             let share = &mut shares[position];
-            let took = start.ready_ns.saturating_sub(start.spawned_ns) as f64 / 1e9;
+            let took = start.took_s();
             share.painters += 1;
             share.startup_s += took;
             share.startup_max_s = share.startup_max_s.max(took);
@@ -312,30 +312,39 @@ impl Facts {
         shares
     }
 
-    /// The start-up in words, for the explanation: how many painters, how,
-    /// and how long it took them.
+    /// The start-up in words, for the explanation: how many painters, how
+    /// they were started, and how long it took.
     #[must_use]
     pub fn startup_words(&self) -> String {
         let planned = self.planned.min(self.starts.len());
         let replacements = self.starts.len() - planned;
-        let mut words = match planned {
-            0 => String::new(),
-            1 => format!(
-                "starting the painter took {} before the first painting was handed out",
-                secs(self.first_handout_s)
+        let groups = by_launcher(&self.starts[..planned]);
+        let handout = secs(self.first_handout_s);
+        let mut words = match (planned, groups.as_slice()) {
+            (0, _) => String::new(),
+            (1, [(how, _)]) => {
+                format!("starting the painter{how} took {handout} before the first painting was handed out")
+            }
+            (n, [(how, times)]) => format!(
+                "starting {n} painters{how}, one after another, took {handout} before the first painting was handed out ({} each)",
+                range(times)
             ),
-            n => format!(
-                "starting {n} painters, one after another, took {} before the first painting was handed out",
-                secs(self.first_handout_s)
-            ),
+            (n, groups) => {
+                let each: Vec<String> = groups
+                    .iter()
+                    .map(|(how, times)| match times.len() {
+                        1 => format!("1{how}, {}", range(times)),
+                        k => format!("{k}{how}, {} each", range(times)),
+                    })
+                    .collect();
+                format!(
+                    "starting {n} painters, one after another, took {handout} before the first painting was handed out ({})",
+                    each.join("; ")
+                )
+            }
         };
-        let launched: Vec<String> = self.launchers();
-        if !launched.is_empty() {
-            words += &format!(" ({})", launched.join(", "));
-        }
         if replacements > 0 {
-            let took: f64 =
-                self.starts[planned..].iter().map(|s| s.ready_ns.saturating_sub(s.spawned_ns) as f64 / 1e9).sum();
+            let took: f64 = self.starts[planned..].iter().map(Start::took_s).sum();
             let what = if replacements == 1 {
                 format!("a replacement painter's start took {}, while nothing was handed out", secs(took))
             } else {
@@ -348,29 +357,44 @@ impl Facts {
         }
         words
     }
+}
 
-    /// Per launcher other than a local start: painters started with it
-    /// and the time each took, as `2 over ssh, 0.29–0.33s each`.
-    fn launchers(&self) -> Vec<String> {
-        let mut by: Vec<(String, Vec<f64>)> = Vec::new();
-        for start in self.starts.iter().filter(|s| s.remote.is_some()) {
-            let took = start.ready_ns.saturating_sub(start.spawned_ns) as f64 / 1e9;
-            match by.iter_mut().find(|(launcher, _)| *launcher == start.launcher) {
-                Some((_, times)) => times.push(took),
-                None => by.push((start.launcher.clone(), vec![took])),
-            }
+impl Start {
+    /// From its spawn to ready, in seconds.
+    #[must_use]
+    #[allow(clippy::cast_precision_loss)]
+    pub fn took_s(&self) -> f64 {
+        self.ready_ns.saturating_sub(self.spawned_ns) as f64 / 1e9
+    }
+}
+
+/// `starts` by how they were started, in order of first appearance: ` over
+/// ssh` (or nothing, on this machine) and the time each took.
+fn by_launcher(starts: &[Start]) -> Vec<(String, Vec<f64>)> {
+    let mut by: Vec<(String, Vec<f64>)> = Vec::new();
+    for start in starts {
+        let how = if start.remote.is_some() { format!(" over {}", start.launcher) } else { " here".to_owned() };
+        match by.iter_mut().find(|(h, _)| *h == how) {
+            Some((_, times)) => times.push(start.took_s()),
+            None => by.push((how, vec![start.took_s()])),
         }
-        by.into_iter()
-            .map(|(launcher, times)| {
-                let (low, high) = times.iter().fold((f64::MAX, 0.0_f64), |(l, h), &t| (l.min(t), h.max(t)));
-                let how = format!("over {launcher}");
-                match times.len() {
-                    1 => format!("1 {how}, {}", secs(high)),
-                    n if secs(low) == secs(high) => format!("{n} {how}, {} each", secs(high)),
-                    n => format!("{n} {how}, {}–{} each", secs(low).trim_end_matches('s'), secs(high)),
-                }
-            })
-            .collect()
+    }
+    // Painters on this machine alone need no word on how they were started.
+    if let [(how, _)] = by.as_mut_slice()
+        && how == " here"
+    {
+        how.clear();
+    }
+    by
+}
+
+/// Times as a range, `0.29–0.33s`, or one time when they round alike.
+fn range(times: &[f64]) -> String {
+    let (low, high) = times.iter().fold((f64::MAX, 0.0_f64), |(l, h), &t| (l.min(t), h.max(t)));
+    if times.is_empty() || secs(low) == secs(high) {
+        secs(high)
+    } else {
+        format!("{}–{}", secs(low).trim_end_matches('s'), secs(high))
     }
 }
 
@@ -518,7 +542,7 @@ mod tests {
         let words = steps.facts.startup_words();
         assert_eq!(
             words,
-            "starting 2 painters, one after another, took 0.25s before the first painting was handed out, and a replacement painter's start took 0.30s, while nothing was handed out"
+            "starting 2 painters, one after another, took 0.25s before the first painting was handed out (0.10–0.15s each), and a replacement painter's start took 0.30s, while nothing was handed out"
         );
     }
 
@@ -555,6 +579,9 @@ mod tests {
         assert!(close(h1.startup_s, 0.31) && close(h1.startup_share_s, 0.31), "{h1:?}");
         assert!(close(h1.homecoming_s, 0.2) && close(h1.homecoming_max_s, 0.1) && close(h1.network_share_s, 0.2));
         assert_eq!(h1.round_trip_s, Some(0.0004));
-        assert!(steps.facts.startup_words().ends_with("(1 over ssh, 0.31s)"), "{}", steps.facts.startup_words());
+        assert_eq!(
+            steps.facts.startup_words(),
+            "starting the painter over ssh took 0.31s before the first painting was handed out"
+        );
     }
 }
