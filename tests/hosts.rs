@@ -455,7 +455,7 @@ fn a_link_lost_mid_run_is_named_and_its_paintings_finish_on_the_other_host() {
 }
 
 #[test]
-fn the_network_s_share_is_shown_host_by_host_with_the_start_up_by_launcher() {
+fn the_network_is_shown_host_by_host_with_the_start_up_by_launcher() {
     if !hosts_up() {
         return;
     }
