@@ -478,7 +478,7 @@ mod tests {
             network: None,
             painters: Vec::new(),
             paintings: Vec::new(),
-            segments: Vec::new(),
+            timeline: crate::report::lanes::Lanes::default(),
             ideal_segments: Vec::new(),
             explanation: String::new(),
             failures: Vec::new(),

@@ -1,10 +1,13 @@
 //! What a run measured, as data: built once from the painters' events, then
 //! rendered as text ([`text`]), JSON (serde, straight from these structs),
-//! a picture ([`svg`]) or a Chrome trace ([`trace`]).
+//! a picture ([`svg`]) or a Chrome trace ([`trace`]). Who painted what,
+//! where and when is worked out once too ([`lanes`]): every timeline, and
+//! `plan`'s, is drawn from it.
 
 pub mod explain;
 pub mod files;
 pub mod gap;
+pub mod lanes;
 pub mod plan;
 #[cfg(test)]
 pub(crate) mod sample;
@@ -14,11 +17,11 @@ pub mod text;
 pub mod timeline;
 pub mod trace;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
 
-use protocol::{DryKind, EventKind, Scheduler};
+use protocol::Scheduler;
 use serde::Serialize;
 
 use crate::calibrate::Calibration;
@@ -26,8 +29,9 @@ use crate::dispatch::{Failure, Lost, Outcome};
 use crate::mode::Mode;
 use crate::painter::describe;
 use crate::pool::Farewell;
+use crate::report::lanes::Lanes;
 use crate::sampler::{CpuSample, CpuUse};
-use crate::schedule::{Ideal, Segment, SegmentKind};
+use crate::schedule::{Ideal, Segment};
 use crate::workload::Workload;
 
 /// The version of the JSON that `--json` prints (`schema_version` in every
@@ -121,6 +125,18 @@ impl PainterReport {
     }
 }
 
+impl<'a> From<&'a PainterReport> for lanes::Painter<'a> {
+    fn from(painter: &'a PainterReport) -> Self {
+        Self {
+            id: painter.id,
+            lanes: painter.lanes,
+            cores: &painter.cores,
+            host: painter.remote.then_some(painter.host.as_str()),
+            threads: painter.scheduler == Scheduler::Threads.name(),
+        }
+    }
+}
+
 /// One finished painting.
 #[derive(Debug, Clone, Serialize)]
 pub struct PaintingReport {
@@ -180,8 +196,10 @@ pub struct RunReport {
     pub painters: Vec<PainterReport>,
     /// The paintings, by number.
     pub paintings: Vec<PaintingReport>,
-    /// What each lane did, as measured.
-    pub segments: Vec<Segment>,
+    /// Who painted what, where and when, as measured: in JSON, what each
+    /// lane did (`segments[]`).
+    #[serde(rename = "segments")]
+    pub timeline: Lanes,
     /// What each lane would do in the ideal (`ideal_s`).
     pub ideal_segments: Vec<Segment>,
     /// The result, explained in a sentence.
@@ -285,7 +303,7 @@ pub fn build(measured: Measured<'_>) -> RunReport {
     let shape = &painters[..planned.min(painters.len())];
     let lanes: usize = shape.iter().map(|(h, _)| h.lanes as usize).sum();
     let cores: BTreeSet<u32> = shape.iter().flat_map(|(h, _)| h.cores.iter().copied()).collect();
-    let segments = segments(&outcome, secs);
+    let timeline = Lanes::measured(&outcome, painter_reports.iter().map(Into::into), secs);
     let ideal_s = steps.ideal.wall_s;
     let efficiency = if wall_s > 0.0 { ideal_s / wall_s } else { 1.0 };
     let gap = steps.gap(predicted.wall_s, wall_s);
@@ -305,7 +323,7 @@ pub fn build(measured: Measured<'_>) -> RunReport {
         network: workload.hosts.is_some().then(|| steps.facts.by_host(&gap)),
         painters: painter_reports,
         paintings,
-        segments,
+        timeline,
         ideal_segments: steps.ideal.segments.clone(),
         explanation: String::new(),
         failures: outcome.failures.clone(),
@@ -330,41 +348,6 @@ pub fn speedups(runs: &mut [RunReport]) {
             run.speedup = Some(baseline / run.wall_s);
         }
     }
-}
-
-/// Pairs every start event with its end into a segment of the timeline.
-fn segments(outcome: &Outcome, secs: impl Fn(u64) -> f64) -> Vec<Segment> {
-    let kind_of = |kind: EventKind| match kind {
-        EventKind::PaintStarted | EventKind::PaintFinished(_) => SegmentKind::Paint,
-        EventKind::SaveStarted | EventKind::SaveFinished => SegmentKind::Save,
-        EventKind::DryStarted(DryKind::File) | EventKind::DryFinished(DryKind::File) => SegmentKind::FileWait,
-        EventKind::DryStarted(DryKind::Network) | EventKind::DryFinished(DryKind::Network) => SegmentKind::NetWait,
-    };
-    let mut open: HashMap<(usize, u32, u32, SegmentKind), u64> = HashMap::new();
-    let mut segments = Vec::new();
-    for &(painter, event) in &outcome.events {
-        let key = (painter, event.job, event.coat, kind_of(event.kind));
-        match event.kind {
-            EventKind::PaintStarted | EventKind::DryStarted(_) | EventKind::SaveStarted => {
-                open.insert(key, event.at_ns);
-            }
-            EventKind::PaintFinished(_) | EventKind::DryFinished(_) | EventKind::SaveFinished => {
-                if let Some(start) = open.remove(&key) {
-                    segments.push(Segment {
-                        painter,
-                        lane: event.lane,
-                        painting: event.job,
-                        coat: event.coat,
-                        kind: key.3,
-                        start_s: secs(start),
-                        end_s: secs(event.at_ns),
-                    });
-                }
-            }
-        }
-    }
-    segments.sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
-    segments
 }
 
 /// Whether a mode's lanes are threads of one process (for labels).

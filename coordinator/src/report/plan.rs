@@ -6,9 +6,10 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use crate::mode::Mode;
+use crate::report::lanes::Lanes;
 use crate::report::text::{self, Align};
-use crate::report::timeline::{self, Lane};
-use crate::schedule::{self, Segment};
+use crate::report::timeline;
+use crate::schedule;
 use crate::workload::Workload;
 
 /// One mode's ideal.
@@ -27,11 +28,9 @@ pub struct Planned {
     pub ideal_s: f64,
     /// The ideal sequential time over this one's.
     pub speedup: f64,
-    /// What each lane would do, and when.
-    pub segments: Vec<Segment>,
-    /// Each lane's label, in the order of `(painter, lane)`.
-    #[serde(skip)]
-    labels: Vec<(usize, u32, String)>,
+    /// What each lane would do, and when (in JSON, `segments[]`).
+    #[serde(rename = "segments")]
+    pub timeline: Lanes,
 }
 
 /// The ideal of each of `modes` for `workload`, painting `--paint` exactly.
@@ -45,22 +44,6 @@ pub fn plan(workload: &Workload, modes: &[Mode]) -> Vec<Planned> {
             let ideal = schedule::ideal(&plans, work, workload.allowed_cores.len());
             let lanes: usize = plans.iter().map(|p| p.lanes as usize).sum();
             let cores: BTreeSet<u32> = plans.iter().flat_map(|p| p.cores.iter().copied()).collect();
-            let threads = mode == Mode::Threads;
-            let labels = plans
-                .iter()
-                .enumerate()
-                .flat_map(|(index, plan)| {
-                    (0..plan.lanes).map(move |lane| {
-                        let label = crate::report::text::lane_label(
-                            threads,
-                            plan.id,
-                            lane,
-                            plan.cores.get(lane as usize).copied(),
-                        );
-                        (index, lane, label)
-                    })
-                })
-                .collect();
             Planned {
                 mode,
                 processes: plans.len(),
@@ -68,8 +51,7 @@ pub fn plan(workload: &Workload, modes: &[Mode]) -> Vec<Planned> {
                 cores: if cores.is_empty() { lanes.min(workload.allowed_cores.len()) } else { cores.len() },
                 ideal_s: ideal.wall_s,
                 speedup: 1.0,
-                segments: ideal.segments,
-                labels,
+                timeline: Lanes::planned(&plans, ideal.segments),
             }
         })
         .collect();
@@ -121,24 +103,16 @@ pub fn render(workload: &Workload, planned: &[Planned], columns: usize, color: b
     out.push('\n');
     out += &text::wrap("█ painting, starting with its number   ░ drying: slow disk, then slow network", columns, "  ");
     let span_s = planned.iter().map(|m| m.ideal_s).fold(0.0, f64::max);
-    let label_width = planned.iter().flat_map(|m| &m.labels).map(|(_, _, l)| l.chars().count()).max().unwrap_or(7);
+    let label_width = planned.iter().map(|m| m.timeline.widest_label()).max().unwrap_or(7);
     let style = text::timeline_style(columns, label_width, 0, span_s, color);
     for mode in planned {
-        let lanes: Vec<Lane<'_>> = mode
-            .labels
-            .iter()
-            .map(|(painter, lane, label)| Lane {
-                label: label.clone(),
-                segments: mode.segments.iter().filter(|s| s.painter == *painter && s.lane == *lane).collect(),
-            })
-            .collect();
         out.push('\n');
         out += &text::wrap(&format!("{} — ideal {:.2}s", mode.mode.name(), mode.ideal_s), columns, "");
-        for line in timeline::draw(&lanes, style) {
+        for line in timeline::draw(&mode.timeline, style) {
             out += &line;
             out.push('\n');
         }
-        if timeline::too_many_to_number(&lanes) {
+        if timeline::too_many_to_number(&mode.timeline) {
             let note =
                 format!("(over {} paintings on a painter's row: blocks without numbers)", timeline::MOST_NUMBERED);
             out += &text::wrap(&note, columns, "  ");

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::mode::Mode;
+use crate::report::lanes::Lanes;
 use crate::report::{PainterReport, PaintingReport, RunReport};
 use crate::sampler::CpuSample;
 use crate::schedule::{Segment, SegmentKind};
@@ -66,10 +67,10 @@ pub(crate) fn sample_run() -> RunReport {
         cpu_s: 0.8,
         startup_s: 0.01,
         network: None,
-        painters: vec![painter],
         paintings: vec![painting(1), painting(2)],
         ideal_segments: segments.clone(),
-        segments,
+        timeline: Lanes::new([(&painter).into()], segments),
+        painters: vec![painter],
         explanation: "One process on one core: each painting dried while the next was painted.".into(),
         failures: Vec::new(),
         lost: Vec::new(),

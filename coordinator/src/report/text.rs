@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::calibrate::Calibration;
-use crate::report::timeline::{self, Lane, Style};
+use crate::report::timeline::{self, Style};
 use crate::report::{RunReport, lanes_are_threads};
 use crate::report::{explain, sparkline};
 use crate::workload::Workload;
@@ -31,9 +31,8 @@ pub fn render(workload: &Workload, calibration: &Calibration, runs: &[RunReport]
     out.push('\n');
     out += &table(runs, columns);
     out.push('\n');
-    let timelines: Vec<Vec<Lane<'_>>> = runs.iter().map(lanes).collect();
     let mut keys = vec!["█ painting, starting with its number", "░ drying: slow disk, then slow network"];
-    if timelines.iter().any(|lanes| timeline::saves(lanes)) {
+    if runs.iter().any(|run| run.timeline.saves()) {
         keys.push("▪ saving the picture");
     }
     out += &legend(&keys, columns);
@@ -48,12 +47,11 @@ pub fn render(workload: &Workload, calibration: &Calibration, runs: &[RunReport]
     // `compare` lines its modes up one above the other.
     let span_s = runs.iter().map(|r| r.wall_s.max(r.ideal_s)).fold(0.0, f64::max);
     let cpu_labels = runs.iter().flat_map(|r| &r.painters).map(|p| format!("cpu p{}", p.id).len());
-    let label_width =
-        timelines.iter().flatten().map(|l| l.label.chars().count()).chain(cpu_labels).max().unwrap_or(0).max(3);
+    let label_width = runs.iter().map(|r| r.timeline.widest_label()).chain(cpu_labels).max().unwrap_or(0).max(3);
     let style = timeline_style(columns, label_width, sparkline::widest_suffix(runs), span_s, options.color);
-    for (run, lanes) in runs.iter().zip(&timelines) {
+    for run in runs {
         out.push('\n');
-        out += &section(run, lanes, style, columns);
+        out += &section(run, style, columns);
     }
     out.push('\n');
     out += &paintings(runs, columns);
@@ -89,12 +87,6 @@ fn legend(items: &[&str], columns: usize) -> String {
         out += &wrap(&line, columns, "  ");
     }
     out
-}
-
-/// Who painted: `painter-K@C`, or `thread-L@C` in `threads` mode.
-pub(crate) fn lane_label(threads: bool, painter: u32, lane: u32, core: Option<u32>) -> String {
-    let core = core.map_or_else(String::new, |c| format!("@{c}"));
-    if threads { format!("thread-{lane}{core}") } else { format!("painter-{painter}{core}") }
 }
 
 /// Paintings listed in the text report; `--json` has them all.
@@ -266,22 +258,7 @@ fn table(runs: &[RunReport], columns: usize) -> String {
     grid(&headers, &rows, 2, columns)
 }
 
-/// The lanes of a run's timeline: one per painter, or per thread.
-fn lanes(run: &RunReport) -> Vec<Lane<'_>> {
-    let threads = lanes_are_threads(run);
-    let mut lanes = Vec::new();
-    for (index, painter) in run.painters.iter().enumerate() {
-        for lane in 0..painter.lanes {
-            let label = painter.host_prefix()
-                + &lane_label(threads, painter.id, lane, painter.cores.get(lane as usize).copied());
-            let segments = run.segments.iter().filter(|s| s.painter == index && s.lane == lane).collect();
-            lanes.push(Lane { label, segments });
-        }
-    }
-    lanes
-}
-
-fn section(run: &RunReport, lanes: &[Lane<'_>], style: Style, columns: usize) -> String {
+fn section(run: &RunReport, style: Style, columns: usize) -> String {
     let how = match run.painters.first().map(|p| p.scheduler) {
         Some("async") => "tokio current-thread",
         _ => "blocking",
@@ -292,7 +269,7 @@ fn section(run: &RunReport, lanes: &[Lane<'_>], style: Style, columns: usize) ->
         (n, false) => format!("{n} painter processes, {how}"),
     };
     let mut out = wrap(&format!("{} — {who}", run.mode.name()), columns, "");
-    let mut lines = timeline::draw(lanes, style);
+    let mut lines = timeline::draw(&run.timeline, style);
     // CPU use goes under the lanes, above the time axis (the last two lines).
     let axis = lines.split_off(lines.len().saturating_sub(2));
     lines.extend(sparkline::lines(run, style));
@@ -301,7 +278,7 @@ fn section(run: &RunReport, lanes: &[Lane<'_>], style: Style, columns: usize) ->
         out += &line;
         out.push('\n');
     }
-    if timeline::too_many_to_number(lanes) {
+    if timeline::too_many_to_number(&run.timeline) {
         let note = format!(
             "(over {} paintings on a painter's row: blocks without numbers; --json lists each)",
             timeline::MOST_NUMBERED

@@ -6,6 +6,7 @@
 //! the extra drying goes on rows below the lane, so overlapping waits show
 //! as overlapping, as on the board.
 
+use crate::report::lanes::{self, Lanes};
 use crate::report::svg::palette;
 use crate::schedule::{Segment, SegmentKind};
 
@@ -22,15 +23,6 @@ enum Cell {
         painting: u32,
         label: Option<char>,
     },
-}
-
-/// A lane to draw: its label and its segments.
-#[derive(Debug)]
-pub struct Lane<'a> {
-    /// E.g. `painter-0`.
-    pub label: String,
-    /// Its segments, in seconds.
-    pub segments: Vec<&'a Segment>,
 }
 
 /// Drawing options.
@@ -52,12 +44,13 @@ pub struct Style {
 
 /// Draws lanes and a time axis; one string per terminal line.
 #[must_use]
-pub fn draw(lanes: &[Lane<'_>], style: Style) -> Vec<String> {
+pub fn draw(lanes: &Lanes, style: Style) -> Vec<String> {
     let label_width = style.label_width;
     let mut lines = Vec::new();
-    for lane in lanes {
-        for (i, row) in rows(&lane.segments, style).iter().enumerate() {
-            let label = if i == 0 { lane.label.as_str() } else { "" };
+    for lane in lanes.iter() {
+        let label = lane.label();
+        for (i, row) in rows(lanes.segments_of(lane), style).iter().enumerate() {
+            let label = if i == 0 { label.as_str() } else { "" };
             lines.push(format!("  {label:>label_width$} │{}", render(row, style.color)));
         }
     }
@@ -86,55 +79,42 @@ pub const MOST_DRYING_ROWS: usize = 4;
 
 /// Whether some lane has too many paintings for their numbers to be drawn.
 #[must_use]
-pub fn too_many_to_number(lanes: &[Lane<'_>]) -> bool {
-    lanes.iter().any(|lane| lane.segments.iter().filter(|s| s.kind == SegmentKind::Paint).count() > MOST_NUMBERED)
+pub fn too_many_to_number(lanes: &Lanes) -> bool {
+    lanes.most_painted() > MOST_NUMBERED
 }
 
 /// Lays a lane's segments out on rows: painting on the first, each coat's
 /// drying on the first row where it fits.
-fn rows(segments: &[&Segment], style: Style) -> Vec<Vec<Cell>> {
+fn rows<'a>(segments: impl Iterator<Item = &'a Segment> + Clone, style: Style) -> Vec<Vec<Cell>> {
     let mut rows = vec![vec![Cell::Empty; style.width]];
     if style.width == 0 {
         return rows;
     }
-    let cells = |s: &Segment| {
-        let start = column(s.start_s, style).min(style.width - 1);
-        (start, column(s.end_s, style).max(start + 1))
+    let cells = |from_s: f64, to_s: f64| {
+        let start = column(from_s, style).min(style.width - 1);
+        (start, column(to_s, style).max(start + 1))
     };
-    let paints: Vec<&Segment> = segments.iter().copied().filter(|s| s.kind == SegmentKind::Paint).collect();
-    for s in &paints {
-        let (start, end) = cells(s);
+    let paints = segments.clone().filter(|s| s.kind == SegmentKind::Paint);
+    for s in paints.clone() {
+        let (start, end) = cells(s.start_s, s.end_s);
         rows[0][start..end].fill(Cell::Paint { painting: s.painting, label: None });
     }
-    if paints.len() <= MOST_NUMBERED {
-        for s in &paints {
-            let (start, end) = cells(s);
+    if paints.clone().count() <= MOST_NUMBERED {
+        for s in paints {
+            let (start, end) = cells(s.start_s, s.end_s);
             label(&mut rows[0], start, end, s.painting);
         }
     }
     // A coat's drying (its file wait, then its network wait) is placed as
     // one piece, so that it stays on one row.
-    let mut dryings: Vec<Segment> = Vec::new();
-    let mut index: std::collections::HashMap<(u32, u32), usize> = std::collections::HashMap::new();
-    for s in segments.iter().filter(|s| matches!(s.kind, SegmentKind::FileWait | SegmentKind::NetWait)) {
-        match index.get(&(s.painting, s.coat)) {
-            Some(&i) => {
-                dryings[i].start_s = dryings[i].start_s.min(s.start_s);
-                dryings[i].end_s = dryings[i].end_s.max(s.end_s);
-            }
-            None => {
-                index.insert((s.painting, s.coat), dryings.len());
-                dryings.push(**s);
-            }
-        }
-    }
-    for s in &dryings {
+    let dryings = lanes::dryings(segments.clone());
+    for drying in &dryings {
         // A wait too short to cover half a column is not drawn: it would
         // take a column it does not fill.
-        if column(s.end_s, style) <= column(s.start_s, style) {
+        if column(drying.to_s, style) <= column(drying.from_s, style) {
             continue;
         }
-        let (start, end) = cells(s);
+        let (start, end) = cells(drying.from_s, drying.to_s);
         let free = rows.iter().position(|row| row[start..end].iter().all(|&c| c == Cell::Empty));
         let row = match free {
             Some(row) => row,
@@ -152,8 +132,8 @@ fn rows(segments: &[&Segment], style: Style) -> Vec<Vec<Cell>> {
     }
     // Saving is a small mark on the lane's first row, over its drying or
     // in a gap, never over painting.
-    for s in segments.iter().filter(|s| s.kind == SegmentKind::Save) {
-        let (start, end) = cells(s);
+    for s in segments.filter(|s| s.kind == SegmentKind::Save) {
+        let (start, end) = cells(s.start_s, s.end_s);
         for cell in &mut rows[0][start..end] {
             if matches!(cell, Cell::Empty | Cell::Dry) {
                 *cell = Cell::Save;
@@ -165,12 +145,6 @@ fn rows(segments: &[&Segment], style: Style) -> Vec<Vec<Cell>> {
 
 /// The mark for saving a picture, for the legend.
 pub const SAVE_MARK: char = '▪';
-
-/// Whether any lane saved a picture (so the legend should explain the mark).
-#[must_use]
-pub fn saves(lanes: &[Lane<'_>]) -> bool {
-    lanes.iter().flat_map(|l| &l.segments).any(|s| s.kind == SegmentKind::Save)
-}
 
 /// Writes painting `n`'s number at the start of its block (the cells from
 /// `start` to `end` that are still its own), if the block has room for it
@@ -267,6 +241,12 @@ fn axis(style: Style) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::sample::sample_run;
+
+    /// One lane, `painter-0@0`, that did `segments`.
+    fn lane(segments: Vec<Segment>) -> Lanes {
+        Lanes::new(sample_run().painters.iter().map(Into::into), segments)
+    }
 
     fn seg(painting: u32, kind: SegmentKind, start_s: f64, end_s: f64) -> Segment {
         Segment { painter: 0, lane: 0, painting, coat: 0, kind, start_s, end_s }
@@ -280,10 +260,10 @@ mod tests {
             seg(2, SegmentKind::Paint, 1.0, 2.0),
             seg(2, SegmentKind::FileWait, 2.0, 4.0),
         ];
-        let lane = Lane { label: "painter-0".into(), segments: segments.iter().collect() };
-        let lines = draw(&[lane], Style { width: 8, span_s: 4.0, label_width: 9, right: 3, color: false });
-        assert_eq!(lines[0], "  painter-0 │1█2█░░░░");
-        assert_eq!(lines[1], "            │  ░░░░");
+        let lines =
+            draw(&lane(segments.to_vec()), Style { width: 8, span_s: 4.0, label_width: 11, right: 3, color: false });
+        assert_eq!(lines[0], "  painter-0@0 │1█2█░░░░");
+        assert_eq!(lines[1], "              │  ░░░░");
         assert!(lines[2].contains('└') && lines[3].contains("0s"));
     }
 
@@ -297,10 +277,10 @@ mod tests {
             seg(9, SegmentKind::Paint, 4.0, 5.0),
             seg(12, SegmentKind::Paint, 6.0, 8.0),
         ];
-        let lane = Lane { label: "p".into(), segments: segments.iter().collect() };
-        let lines = draw(&[lane], Style { width: 8, span_s: 8.0, label_width: 1, right: 3, color: false });
+        let lines =
+            draw(&lane(segments.to_vec()), Style { width: 8, span_s: 8.0, label_width: 1, right: 3, color: false });
         // A block as long as its number stands alone only before a gap.
-        assert_eq!(lines[0], "  p │██8 9 12");
+        assert_eq!(lines[0], "  painter-0@0 │██8 9 12");
     }
 
     #[test]
@@ -308,10 +288,11 @@ mod tests {
         let segments: Vec<Segment> = (0..=MOST_NUMBERED as u32)
             .map(|i| seg(i + 1, SegmentKind::Paint, f64::from(i) * 3.0, f64::from(i) * 3.0 + 2.0))
             .collect();
-        let lane = Lane { label: "p".into(), segments: segments.iter().collect() };
-        assert!(too_many_to_number(std::slice::from_ref(&lane)));
-        let lines = draw(&[lane], Style { width: 93, span_s: 93.0, label_width: 1, right: 3, color: false });
-        assert!(!lines[0].chars().any(|c| c.is_ascii_digit()), "{}", lines[0]);
+        let lanes = lane(segments);
+        assert!(too_many_to_number(&lanes));
+        let lines = draw(&lanes, Style { width: 93, span_s: 93.0, label_width: 1, right: 3, color: false });
+        let (_, row) = lines[0].split_once('│').expect("a lane");
+        assert!(!row.chars().any(|c| c.is_ascii_digit()), "{}", lines[0]);
     }
 
     #[test]

@@ -26,7 +26,8 @@
 
 use std::io::{self, Write};
 
-use crate::report::{PainterReport, RunReport, lanes_are_threads};
+use crate::report::lanes::Lane;
+use crate::report::{PainterReport, RunReport};
 use crate::sampler::{CpuSample, EVERY};
 use crate::schedule::{Segment, SegmentKind};
 
@@ -63,8 +64,8 @@ pub fn write(runs: &[RunReport], out: &mut impl Write) -> io::Result<()> {
             let label = format!("{}, {}", painter.scheduler, painter.exit.description);
             // Modes in the order they ran, painters in theirs.
             events.process(painter.pid, &name, &label, m * 10_000 + i)?;
-            for lane in 0..painter.lanes {
-                events.thread(painter.pid, tid(painter.pid, lane), &lane_name(run, painter, lane))?;
+            for lane in run.timeline.of_painter(i) {
+                events.thread(painter.pid, tid(painter.pid, lane.thread), &lane_name(lane))?;
             }
         }
     }
@@ -80,7 +81,7 @@ pub fn write(runs: &[RunReport], out: &mut impl Write) -> io::Result<()> {
     let mut items: Vec<(f64, Item)> = Vec::new();
     for (r, run) in runs.iter().enumerate() {
         let run_index = index(r);
-        for (s, segment) in run.segments.iter().enumerate() {
+        for (s, segment) in run.timeline.segments().iter().enumerate() {
             let segment_index = index(s);
             items.push((segment.start_s, Item::Start { run: run_index, segment: segment_index }));
             if matches!(segment.kind, SegmentKind::FileWait | SegmentKind::NetWait) {
@@ -100,11 +101,11 @@ pub fn write(runs: &[RunReport], out: &mut impl Write) -> io::Result<()> {
         match item {
             Item::Start { run, segment } => {
                 let (run, r) = (&runs[run as usize], run);
-                events.segment(run, r, &run.segments[segment as usize], segment, true)?;
+                events.segment(run, r, &run.timeline.segments()[segment as usize], segment, true)?;
             }
             Item::End { run, segment } => {
                 let (run, r) = (&runs[run as usize], run);
-                events.segment(run, r, &run.segments[segment as usize], segment, false)?;
+                events.segment(run, r, &run.timeline.segments()[segment as usize], segment, false)?;
             }
             Item::Sample { run, painter, sample } => {
                 let run = &runs[run as usize];
@@ -157,14 +158,17 @@ fn cores(painter: &PainterReport) -> String {
 
 /// A lane's thread name: `thread-L (core C)` in `threads` mode, else
 /// `painting (core C)`.
-fn lane_name(run: &RunReport, painter: &PainterReport, lane: u32) -> String {
-    let core = painter.cores.get(lane as usize).map_or_else(String::new, |c| format!(" (core {c})"));
-    if lanes_are_threads(run) { format!("thread-{lane}{core}") } else { format!("painting{core}") }
+fn lane_name(lane: &Lane) -> String {
+    let core = lane.core.map_or_else(String::new, |c| format!(" (core {c})"));
+    if lane.threads { format!("thread-{}{core}", lane.thread) } else { format!("painting{core}") }
 }
 
 /// The name every wait of a lane shares, so that they gather on one track.
-fn drying_track(run: &RunReport, lane: u32) -> String {
-    if lanes_are_threads(run) { format!("drying · thread-{lane}") } else { "drying".to_owned() }
+fn drying_track(lane: Option<&Lane>) -> String {
+    match lane {
+        Some(lane) if lane.threads => format!("drying · thread-{}", lane.thread),
+        _ => "drying".to_owned(),
+    }
 }
 
 /// The samples that start inside the run, each with the time its value
@@ -245,7 +249,7 @@ impl<W: Write> Events<'_, W> {
         };
         // An id per wait, unique over the runs: the run, then the segment.
         let id = (u64::from(r) << 32) | u64::from(index);
-        let name = quoted(&drying_track(run, s.lane));
+        let name = quoted(&drying_track(run.timeline.lane(s)));
         if start {
             self.line(format_args!(
                 r#"{{"ph":"b","cat":"{cat}","name":{name},"id":{id},"pid":{pid},"tid":{tid},"ts":{ts},"args":{{"painting":{n},"coat":{coat},"wait":"{wait}"}}}}"#

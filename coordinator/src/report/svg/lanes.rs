@@ -2,7 +2,8 @@
 //! painting on the first and each coat's drying on the first row where it
 //! fits, so that an async painter's overlapping dryings show as overlapping.
 
-use crate::report::{RunReport, lanes_are_threads};
+use crate::report::RunReport;
+use crate::report::lanes::dryings;
 use crate::schedule::{Segment, SegmentKind};
 
 use super::{GAP, ROW};
@@ -20,32 +21,18 @@ pub(super) fn rows_height(rows: usize) -> f64 {
 
 /// Per painter (its index), its lanes: the lanes of the text timeline.
 pub(super) fn painter_lanes(run: &RunReport) -> impl Iterator<Item = (usize, Vec<Lane<'_>>)> {
-    let threads = lanes_are_threads(run);
-    run.painters.iter().enumerate().map(move |(index, painter)| {
-        let lanes = (0..painter.lanes)
+    (0..run.painters.len()).map(|index| {
+        let lanes = run
+            .timeline
+            .of_painter(index)
+            .iter()
             .map(|lane| {
-                let core = painter.cores.get(lane as usize).map_or_else(String::new, |c| format!(" · core {c}"));
-                let host = painter.host_prefix();
-                let label = if threads {
-                    format!("{host}thread-{lane}{core}")
-                } else {
-                    format!("{host}painter-{}{core}", painter.id)
-                };
-                let segments: Vec<&Segment> =
-                    run.segments.iter().filter(|s| s.painter == index && s.lane == lane).collect();
-                Lane { label, rows: rows(&segments) }
+                let core = lane.core.map_or_else(String::new, |c| format!(" · core {c}"));
+                Lane { label: lane.who() + &core, rows: rows(run.timeline.segments_of(lane)) }
             })
             .collect();
         (index, lanes)
     })
-}
-
-/// One coat's drying: its two waits, and the time from the first's start
-/// to the last's end.
-struct Drying<'a> {
-    from_s: f64,
-    to_s: f64,
-    waits: Vec<&'a Segment>,
 }
 
 /// Rows of drying under a lane at most; further overlapping dryings are
@@ -54,29 +41,13 @@ const MOST_DRYING_ROWS: usize = 6;
 
 /// Lays a lane's segments on rows. A coat's two waits stay together on
 /// one row, so that each drying reads as one piece, disk then network.
-pub(super) fn rows<'a>(segments: &[&'a Segment]) -> Vec<Vec<&'a Segment>> {
+pub(super) fn rows<'a>(segments: impl Iterator<Item = &'a Segment> + Clone) -> Vec<Vec<&'a Segment>> {
     // Touching is not overlapping: a drying may start as a painting ends.
     const TOUCH: f64 = 1e-9;
-    let paints: Vec<&Segment> = segments.iter().copied().filter(|s| s.kind == SegmentKind::Paint).collect();
+    let paints: Vec<&Segment> = segments.clone().filter(|s| s.kind == SegmentKind::Paint).collect();
     // Saving is marked on the first row, drawn after (over) the rest.
-    let saves: Vec<&Segment> = segments.iter().copied().filter(|s| s.kind == SegmentKind::Save).collect();
-    let mut dryings: Vec<Drying<'_>> = Vec::new();
-    let mut coats: std::collections::HashMap<(u32, u32), usize> = std::collections::HashMap::new();
-    for &s in segments.iter().filter(|s| matches!(s.kind, SegmentKind::FileWait | SegmentKind::NetWait)) {
-        match coats.get(&(s.painting, s.coat)) {
-            Some(&i) => {
-                let d = &mut dryings[i];
-                d.from_s = d.from_s.min(s.start_s);
-                d.to_s = d.to_s.max(s.end_s);
-                d.waits.push(s);
-            }
-            None => {
-                coats.insert((s.painting, s.coat), dryings.len());
-                dryings.push(Drying { from_s: s.start_s, to_s: s.end_s, waits: vec![s] });
-            }
-        }
-    }
-    drop(coats);
+    let saves = segments.clone().filter(|s| s.kind == SegmentKind::Save);
+    let mut dryings = dryings(segments);
     dryings.sort_by(|a, b| a.from_s.total_cmp(&b.from_s));
     // A lane paints one coat at a time, so its paintings' ends are in order
     // too: the first that ends after a drying starts is the only one that
@@ -115,8 +86,7 @@ mod tests {
     #[test]
     fn overlapping_drying_goes_on_its_own_row() {
         let run = sample_run();
-        let segments: Vec<&Segment> = run.segments.iter().collect();
-        let rows = rows(&segments);
+        let rows = rows(run.timeline.segments().iter());
         // Painting 2 is painted while painting 1 dries: two rows.
         assert_eq!(rows.len(), 2);
         assert!(rows[0].iter().filter(|s| s.kind == SegmentKind::Paint).count() == 2);
@@ -136,7 +106,7 @@ mod tests {
             end_s: 10.0,
         };
         let segments: Vec<Segment> = (1..=1000).map(wait).collect();
-        let rows = rows(&segments.iter().collect::<Vec<_>>());
+        let rows = rows(segments.iter());
         assert_eq!(rows.len(), 1 + MOST_DRYING_ROWS);
         assert_eq!(rows.iter().map(Vec::len).sum::<usize>(), 1000, "every wait is drawn");
     }

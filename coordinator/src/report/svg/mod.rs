@@ -84,7 +84,7 @@ pub fn write(
 
     let mut head = String::new();
     let mut y = title(&mut head, workload, calibration, runs, width);
-    let saves = runs.iter().flat_map(|r| &r.segments).any(|s| s.kind == SegmentKind::Save);
+    let saves = runs.iter().any(|r| r.timeline.saves());
     y = legend(&mut head, y, width, workload.coats, saves);
     let top = y;
     let mut scratch = String::new();
