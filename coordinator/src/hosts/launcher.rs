@@ -13,7 +13,8 @@
 //! - `srun`: one job step per painter (srun would give its stdin to every
 //!   task of a step), `-u` so that output without a newline — every binary
 //!   frame — is passed on at once, `--overlap` so that steps share the
-//!   allocation's cores, and `--cpu-bind=map_cpu:CORE`.
+//!   allocation's cores, and `--cpu-bind=map_cpu:CORE` on a host that
+//!   offers more than one core.
 //! - a template with `{host}` and `{cmd}` (the painter's command as separate
 //!   words, no shell) or `{qcmd}` (as one quoted string for a remote shell,
 //!   starting with `exec`): `ip netns exec {host} {cmd}`,

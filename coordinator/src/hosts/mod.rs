@@ -266,7 +266,11 @@ impl Cluster {
         let mut argv = vec![self.remote_painter.clone().into_os_string()];
         argv.extend(args);
         argv.push("--pictures-home".into());
-        let command = self.launcher.command(&host.spec, &argv, plan.cores.first().copied(), self.job.as_deref());
+        // A host that offers one core leaves a step nowhere else to run:
+        // binding it would only ask Slurm for what it may lack (a cluster
+        // without task/affinity says so on stderr for every step).
+        let core = plan.cores.first().copied().filter(|_| host.found.cores.len() > 1);
+        let command = self.launcher.command(&host.spec, &argv, core, self.job.as_deref());
         (command, Some(host.spec.name.clone()))
     }
 
