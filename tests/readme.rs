@@ -13,8 +13,10 @@
 //!
 //! Not run: `cargo …` (building, installing, and this very test),
 //! `top`/`ps` (they watch a run in another terminal), the benchmark, chaos
-//! and fuzzing scripts (minutes each) — each kind is named below, so that a
-//! new kind of command is not skipped without a word.
+//! and fuzzing scripts (minutes each), `scripts/hosts.sh` (it makes the test
+//! hosts as root) — each kind is named below, so that a new kind of command
+//! is not skipped without a word. Commands with `--hosts` run only with
+//! `ATELIER_HOSTS_TESTS=1`, once the test hosts are up, as `tests/hosts.rs`.
 
 use std::path::Path;
 use std::process::Command;
@@ -75,6 +77,7 @@ fn classify(line: &str) -> Line {
         "cargo" => Line::Skip("cargo: building, installing or testing"),
         "top" | "ps" => Line::Skip("watches a run in another terminal"),
         "scripts/bench.sh" | "scripts/chaos.sh" | "scripts/fuzz.sh" => Line::Skip("minutes of benchmarks or fuzzing"),
+        "scripts/hosts.sh" => Line::Skip("makes or removes the test hosts, as root: namespaces, sshd, Slurm"),
         _ => panic!("the docs have a command this test does not know how to run or skip: {line}"),
     }
 }
@@ -167,6 +170,10 @@ fn run_all(commands: &[String], what: &str) {
     for (index, command) in commands.iter().enumerate() {
         if pins_elsewhere(command) {
             eprintln!("skipped on this machine (its --pin names a core this process may not use): {command}");
+            continue;
+        }
+        if command.contains("--hosts") && std::env::var("ATELIER_HOSTS_TESTS").as_deref() != Ok("1") {
+            eprintln!("skipped: needs the test hosts (scripts/hosts.sh up, then ATELIER_HOSTS_TESTS=1): {command}");
             continue;
         }
         if command.contains("| jq") && Command::new("jq").arg("--version").output().is_err() {
