@@ -18,6 +18,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use serde::Serialize;
 
+use crate::assign;
 use crate::calibrate::{self, Calibration};
 use crate::cli::{Cli, Command, FileArgs, HostsArgs, PlanArgs, WorkloadArgs};
 use crate::dispatch::{self, Interrupted, Policy};
@@ -70,6 +71,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     workload.output_folder("")?;
     // Held until the run ends: one run per --out at a time.
     let _lock = lock::take(&workload.out)?;
+    if workload.chunk.is_some_and(|chunk| chunk > 1) && (hosts.hosts.is_some() || hosts.hostfile.is_some()) {
+        bail!("--chunk is for painters on this machine: with --hosts, paintings are handed out one at a time");
+    }
     let cluster = hosts::open(&hosts, &binary, &args, &mut workload).await?;
     let mut interrupts = Interrupts::install().context("cannot listen for Ctrl-C")?;
 
@@ -217,7 +221,10 @@ async fn run_mode(
     .await
     .map_err(|signal| Interrupted::before_start(signal, workload.paintings))?;
     let longest = ideal.longest_painting();
-    let policy = Policy { ahead: model.ahead, retries: workload.retries, timeout: workload.timeout(longest) };
+    // Painters on other hosts are handed their paintings one at a time
+    // (their answers are made local one message at a time).
+    let chunk = if cluster.is_some() { 1 } else { workload.chunk.unwrap_or_else(|| assign::chunk(model.ahead)) };
+    let policy = Policy { ahead: model.ahead, chunk, retries: workload.retries, timeout: workload.timeout(longest) };
     let launch = Launch {
         binary: binary.to_path_buf(),
         out,

@@ -21,6 +21,16 @@
 //!
 //! In both cases the paintings waiting are shared out in rounds, one to
 //! each painter that may take one, in the painters' order.
+//!
+//! **Chunks.** Handing out a painting costs a message, and a painter's
+//! answer a few more: for a painting of a few microseconds that cost is
+//! all there is. So short paintings go out in *chunks*: a run of
+//! consecutive paintings in one message, answered in one message (see
+//! `protocol::Chunk`). A round then gives each painter a whole chunk, and
+//! a lane is kept at least two chunks ahead, so that one is painted while
+//! the answer to the one before travels. By default ([`chunk`]) a chunk is
+//! half of what a lane is kept queued with, and paintings bound late go
+//! out one at a time.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -33,6 +43,26 @@ const AHEAD: Duration = Duration::from_millis(1);
 
 /// The most paintings queued per lane, however short they are.
 pub const MAX_AHEAD: u32 = 1024;
+
+/// The most paintings in one chunk (`--chunk`).
+pub const MAX_CHUNK: u32 = 65_536;
+
+/// How many paintings go out in one chunk by default, for `ahead` queued
+/// per lane ([`ahead`]): one when they are bound late, else half of
+/// `ahead`, so that a lane holds two chunks.
+#[must_use]
+pub fn chunk(ahead: u32) -> u32 {
+    (ahead / 2).max(1)
+}
+
+/// How many paintings to keep queued per lane when they go out in chunks
+/// of `chunk`: as [`ahead`] says, but at least two chunks' worth, so that a
+/// painter never waits for its next chunk while the answer to its last
+/// one travels.
+#[must_use]
+pub fn ahead_with(ahead: u32, chunk: u32) -> u32 {
+    if chunk <= 1 { ahead } else { ahead.max(chunk.saturating_mul(2)) }
+}
 
 /// How many paintings to keep queued per lane: 0 (late binding) for coats
 /// of [`LATE_FROM`] or more, else enough for [`AHEAD`] of work when one
@@ -67,6 +97,8 @@ struct Claim {
 pub struct Rule {
     /// Paintings queued per lane beyond those being painted; 0 is late binding.
     pub ahead: u32,
+    /// The most paintings handed out in one go (a chunk); 1 by default.
+    chunk: u32,
     claims: Vec<Claim>,
 }
 
@@ -74,7 +106,7 @@ impl Rule {
     /// A rule for painters with these `(lanes, is_async)`, in order.
     #[must_use]
     pub fn new(ahead: u32, painters: impl IntoIterator<Item = (u32, bool)>) -> Self {
-        let mut rule = Self { ahead, claims: Vec::new() };
+        let mut rule = Self { ahead, chunk: 1, claims: Vec::new() };
         for (lanes, is_async) in painters {
             rule.add(lanes, is_async);
         }
@@ -101,15 +133,118 @@ impl Rule {
         }
     }
 
+    /// The same rule handing out paintings in chunks of up to `chunk`,
+    /// with lanes kept queued at least two chunks ahead ([`ahead_with`]).
+    #[must_use]
+    pub fn with_chunk(mut self, chunk: u32) -> Self {
+        self.chunk = chunk.max(1);
+        self.ahead = ahead_with(self.ahead, self.chunk);
+        self
+    }
+
+    /// How many more paintings painter `p` may be handed now.
+    fn room(&self, p: usize) -> u32 {
+        let Some(c) = self.claims.get(p) else { return 0 };
+        if self.ahead == 0 {
+            // A painting for each lane that is free and has none coming.
+            c.lanes.saturating_sub(c.unstarted.saturating_add(c.busy))
+        } else {
+            c.lanes.saturating_mul(self.ahead).saturating_sub(c.unstarted)
+        }
+    }
+
     /// Whether painter `p` may be handed another painting now.
     #[must_use]
     pub fn wants(&self, p: usize) -> bool {
-        let Some(c) = self.claims.get(p) else { return false };
-        if self.ahead == 0 {
-            // A painting for each lane that is free and has none coming.
-            c.unstarted + c.busy < c.lanes
-        } else {
-            c.unstarted < c.lanes.saturating_mul(self.ahead)
+        self.room(p) > 0
+    }
+
+    /// Hands out paintings from the front of `pending` in rounds, a chunk
+    /// to each painter with room for it: a run of up to the rule's chunk
+    /// of paintings, each of which `continues` the one before. A painter is
+    /// given a run only when it has room for all of it, so chunks stay
+    /// whole. `give(p, first, n)` delivers the run of `n` paintings that
+    /// starts with `first` (the other `n - 1` are taken from `pending`)
+    /// and says whether it could; a painter it could not deliver to is
+    /// passed over until the next call.
+    pub fn share_runs<T>(
+        &mut self,
+        pending: &mut VecDeque<T>,
+        continues: impl Fn(&T, &T) -> bool,
+        mut give: impl FnMut(usize, T, u32) -> bool,
+    ) {
+        let mut refused = vec![false; self.claims.len()];
+        loop {
+            let mut gave = false;
+            // A few paintings are shared out, not all given to the first
+            // painter as one chunk.
+            let takers = (0..self.claims.len()).filter(|&p| !refused[p] && self.wants(p)).count();
+            let share = u32::try_from(pending.len().div_ceil(takers.max(1))).unwrap_or(u32::MAX).max(1);
+            for (p, refused) in refused.iter_mut().enumerate() {
+                if *refused {
+                    continue;
+                }
+                let Some(n) = self.run_for(p, pending, &continues, share) else { continue };
+                let Some(first) = pending.pop_front() else { return };
+                pending.drain(..(n as usize - 1).min(pending.len()));
+                // Given or not, they are the painter's now: one that cannot
+                // be sent to is failed, and what it held handed out again.
+                self.claims[p].unstarted += n;
+                if give(p, first, n) {
+                    gave = true;
+                } else {
+                    *refused = true;
+                }
+            }
+            if !gave {
+                return;
+            }
+        }
+    }
+
+    /// The run of paintings at the front of `pending` that painter `p` may
+    /// take now, by length, if it has room for all of it. `share` caps
+    /// the run (the paintings waiting, shared among the painters that
+    /// want some).
+    fn run_for<T>(
+        &self,
+        p: usize,
+        pending: &VecDeque<T>,
+        continues: impl Fn(&T, &T) -> bool,
+        share: u32,
+    ) -> Option<u32> {
+        let room = self.room(p);
+        if room == 0 || pending.is_empty() {
+            return None;
+        }
+        let most = self.chunk.min(room.max(1));
+        let longest = self.chunk.min(share);
+        let mut n = 1;
+        while n < longest && (n as usize) < pending.len() && continues(&pending[n as usize - 1], &pending[n as usize]) {
+            n += 1;
+        }
+        // A whole chunk (or the whole run, if shorter), or nothing yet; a
+        // late-bound rule, which never has room for a chunk, takes what it can.
+        if n <= most || self.ahead == 0 { Some(n.min(most)) } else { None }
+    }
+
+    /// Hands painter `p` all the runs it has room for from the front of
+    /// `pending` (the paintings of a failed painter, to its replacement),
+    /// as [`Rule::share_runs`] does.
+    pub fn share_runs_first<T>(
+        &mut self,
+        p: usize,
+        pending: &mut VecDeque<T>,
+        continues: impl Fn(&T, &T) -> bool,
+        mut give: impl FnMut(usize, T, u32) -> bool,
+    ) {
+        while let Some(n) = self.run_for(p, pending, &continues, u32::MAX) {
+            let Some(first) = pending.pop_front() else { return };
+            pending.drain(..(n as usize - 1).min(pending.len()));
+            self.claims[p].unstarted += n;
+            if !give(p, first, n) {
+                return;
+            }
         }
     }
 
@@ -136,19 +271,6 @@ impl Rule {
                 }
             }
             if !gave {
-                return;
-            }
-        }
-    }
-
-    /// Hands painter `p` all it wants from the front of `pending` (the
-    /// paintings of a failed painter, to its replacement).
-    pub fn share_first<T>(&mut self, p: usize, pending: &mut VecDeque<T>, mut give: impl FnMut(usize, T) -> bool) {
-        while self.wants(p) {
-            let Some(painting) = pending.pop_front() else { return };
-            let given = give(p, painting);
-            self.claims[p].unstarted += 1;
-            if !given {
                 return;
             }
         }
@@ -189,6 +311,63 @@ impl Rule {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chunks_are_half_the_queue_and_the_queue_holds_two() {
+        assert_eq!(chunk(0), 1, "paintings bound late go one at a time");
+        assert_eq!(chunk(1), 1);
+        assert_eq!(chunk(MAX_AHEAD), MAX_AHEAD / 2);
+        assert_eq!(ahead_with(0, 1), 0);
+        assert_eq!(ahead_with(0, 16), 32);
+        assert_eq!(ahead_with(1024, 16), 1024);
+    }
+
+    #[test]
+    fn runs_go_out_whole_in_rounds_and_stop_where_a_run_breaks() {
+        let mut rule = Rule::new(0, [(1, false), (1, false)]).with_chunk(4);
+        // Paintings 1-10, then 20-21 (put back after a failure, say).
+        let mut pending: VecDeque<u32> = (1..=10).chain(20..=21).collect();
+        let mut given = Vec::new();
+        rule.share_runs(
+            &mut pending,
+            |a, b| a + 1 == *b,
+            |p, first, n| {
+                given.push((p, first, n));
+                true
+            },
+        );
+        // Each lane holds two chunks of 4: 1-4, 5-8 and 9-10 (its run ends), 20-21.
+        assert_eq!(given, [(0, 1, 4), (1, 5, 4), (0, 9, 2), (1, 20, 2)]);
+        assert!(pending.is_empty());
+        // A lane with room for less than a chunk waits for more room.
+        let mut rule = Rule::new(0, [(1, false)]).with_chunk(4);
+        let mut pending: VecDeque<u32> = (1..=12).collect();
+        let mut count = 0;
+        rule.share_runs(
+            &mut pending,
+            |a, b| a + 1 == *b,
+            |_, _, n| {
+                count += n;
+                true
+            },
+        );
+        assert_eq!(count, 8);
+        for _ in 0..3 {
+            rule.coat_started(0, 0);
+            rule.painting_done(0);
+        }
+        rule.share_runs(&mut pending, |a, b| a + 1 == *b, |_, _, _| panic!("room for 3, not 4"));
+        rule.coat_started(0, 0);
+        rule.painting_done(0);
+        rule.share_runs(
+            &mut pending,
+            |a, b| a + 1 == *b,
+            |_, first, n| {
+                assert_eq!((first, n), (9, 4));
+                true
+            },
+        );
+    }
 
     #[test]
     fn short_jobs_are_queued_deeper_and_long_coats_bound_late() {

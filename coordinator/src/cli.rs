@@ -209,7 +209,7 @@ pub struct HostsArgs {
 #[derive(Debug, Clone, Args)]
 pub struct WorkloadArgs {
     /// Number of paintings.
-    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub paintings: u32,
     /// CPU time to paint one coat (e.g. 400ms, 1.5s). With 0ms nothing is painted or
     /// saved: the run measures the machinery alone.
@@ -248,6 +248,12 @@ pub struct WorkloadArgs {
     /// Async painters: how much painting between two looks at the clock.
     #[arg(long, value_name = "DUR", default_value = "2ms", value_parser = duration, allow_hyphen_values = true)]
     pub slice: Duration,
+    /// Paintings handed out in one message, and answered in one: 1 sends
+    /// each on its own, as a task queue does [default: auto: chunks of
+    /// what a painter is kept queued with, when paintings are shorter than
+    /// 5ms; else 1]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=crate::assign::MAX_CHUNK as i64))]
+    pub chunk: Option<u32>,
     /// When a painter dies, hangs or garbles its output: how many times each of its paintings is handed out again (to a fresh painter on the same cores) before it is reported lost.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=10))]
     pub retries: u32,

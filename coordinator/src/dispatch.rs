@@ -7,8 +7,10 @@
 //! binding), so none is queued behind a slow or busy painter while another
 //! is free; only paintings too short to cover a round trip through the
 //! pipes are queued ahead, [`Policy::ahead`] per lane, enough to hold
-//! about a millisecond of work. A thousand empty jobs then travel in one
-//! `write` and their events come back in a few. The dispatcher tells the
+//! about a millisecond of work. Such paintings also go out in chunks
+//! ([`Policy::chunk`]): a run of paintings in one `Chunk` message, which
+//! the painter answers in one `Steps` message, so that hundreds of empty
+//! paintings cost two messages, not hundreds. The dispatcher tells the
 //! rule what the painters report (a coat started or painted, a painting
 //! done), and hands out what the rule allows.
 //!
@@ -19,12 +21,12 @@
 //! a fresh painter with the same cores takes its place.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
 use std::time::Duration;
 
 use nix::sys::signal::Signal;
 use protocol::contract::Conversation;
-use protocol::{Event, EventKind, FromPainter, Job, JobDone, Scheduler, ToPainter};
+use protocol::{Chunk, Event, EventKind, FromPainter, Job, JobDone, JobFailed, Said, Scheduler, ToPainter};
 use serde::Serialize;
 use tokio::time::Instant;
 
@@ -42,6 +44,9 @@ pub struct Policy {
     /// binding), or more for jobs too short to cover a round trip (see
     /// [`crate::assign::ahead`]).
     pub ahead: u32,
+    /// The most paintings handed out in one message (see
+    /// [`crate::assign::chunk`]): 1 sends each painting on its own.
+    pub chunk: u32,
     /// How many times a painting whose painter failed is handed out again.
     pub retries: u32,
     /// How long a painting may wait in a painter's queue, and then take to
@@ -250,47 +255,79 @@ struct Holding {
     standing: Standing,
 }
 
-/// The jobs a painter holds, each with its deadline.
+/// The jobs a painter holds, by run (a painting handed out alone is a run
+/// of one), each run with its deadline.
 ///
-/// A deadline is set once, when the job is handed out, and nothing the
+/// A deadline is set once, when the run is handed out, and nothing the
 /// painter says moves it: `--timeout` for each job queued ahead of it on
-/// its lane, and `--timeout` for itself. A heap in deadline order finds the
-/// next one at once, however many jobs are queued; a job let go leaves a
-/// stale entry behind, dropped when it reaches the top.
+/// its lane, and `--timeout` for each of its own. A heap in deadline order
+/// finds the next one at once, however many runs are queued; a run let go
+/// leaves a stale entry behind, dropped when it reaches the top.
 #[derive(Debug, Default)]
 struct Held {
-    deadlines: HashMap<u32, Instant>,
+    runs: BTreeMap<u32, Run>,
     by_deadline: BinaryHeap<Reverse<(Instant, u32)>>,
+    paintings: usize,
+}
+
+/// Paintings handed out together, by their first's number.
+#[derive(Debug)]
+struct Run {
+    deadline: Instant,
+    count: u32,
+    /// Those done, by place in the run (empty for a run of one).
+    done: Vec<bool>,
+    left: u32,
 }
 
 impl Held {
-    fn insert(&mut self, job: u32, deadline: Instant) {
-        self.deadlines.insert(job, deadline);
-        self.by_deadline.push(Reverse((deadline, job)));
+    fn insert(&mut self, first: u32, count: u32, deadline: Instant) {
+        let done = if count > 1 { vec![false; count as usize] } else { Vec::new() };
+        if let Some(old) = self.runs.insert(first, Run { deadline, count, done, left: count }) {
+            self.paintings -= old.left as usize;
+        }
+        self.paintings += count as usize;
+        self.by_deadline.push(Reverse((deadline, first)));
         self.tidy();
     }
 
     /// How many jobs are held.
     fn len(&self) -> usize {
-        self.deadlines.len()
+        self.paintings
     }
 
     /// Lets go of `job`; false if it was not held.
     fn remove(&mut self, job: u32) -> bool {
-        let held = self.deadlines.remove(&job).is_some();
-        self.tidy();
-        held
+        let Some((&first, run)) = self.runs.range_mut(..=job).next_back() else { return false };
+        let place = (job - first) as usize;
+        if place >= run.count as usize {
+            return false;
+        }
+        if run.count > 1 {
+            if run.done[place] {
+                return false;
+            }
+            run.done[place] = true;
+        }
+        run.left -= 1;
+        self.paintings -= 1;
+        if run.left == 0 {
+            self.runs.remove(&first);
+            self.tidy();
+        }
+        true
     }
 
-    /// The job due first, and when.
-    fn first_due(&self) -> Option<(Instant, u32)> {
-        self.by_deadline.peek().map(|Reverse(entry)| *entry)
+    /// The run due first: when, its first painting, and how many it has.
+    fn first_due(&self) -> Option<(Instant, u32, u32)> {
+        let Reverse((deadline, first)) = *self.by_deadline.peek()?;
+        Some((deadline, first, self.runs.get(&first).map_or(1, |run| run.count)))
     }
 
     /// Drops stale entries from the top, so that it is the first due.
     fn tidy(&mut self) {
-        while let Some(&Reverse((deadline, job))) = self.by_deadline.peek() {
-            if self.deadlines.get(&job) == Some(&deadline) {
+        while let Some(&Reverse((deadline, first))) = self.by_deadline.peek() {
+            if self.runs.get(&first).is_some_and(|run| run.deadline == deadline) {
                 break;
             }
             self.by_deadline.pop();
@@ -299,7 +336,10 @@ impl Held {
 
     /// Every job held, by number.
     fn into_jobs(self) -> Vec<u32> {
-        let mut jobs: Vec<u32> = self.deadlines.into_keys().collect();
+        let mut jobs = Vec::with_capacity(self.paintings);
+        for (first, run) in self.runs {
+            jobs.extend((0..run.count).filter(|&k| run.done.get(k as usize) != Some(&true)).map(|k| first + k));
+        }
         jobs.sort_unstable();
         jobs
     }
@@ -335,13 +375,15 @@ pub async fn run(
         rule: Rule::new(
             policy.ahead,
             pool.painters.iter().map(|p| (p.hello.lanes, p.hello.scheduler == Scheduler::Async)),
-        ),
+        )
+        .with_chunk(policy.chunk),
         jobs: jobs.iter().map(|job| (job.id, job.clone())).collect(),
         pending: jobs.into(),
         attempts: HashMap::new(),
         // Enough to replace every painter once per retry of every painting;
         // a painter that fails before taking any work cannot loop for ever.
         replacements_left: pool.painters.len() + total * policy.retries as usize,
+        said: Vec::new(),
         policy,
         outcome: Outcome {
             start_ns: protocol::clock::now_ns(),
@@ -378,6 +420,8 @@ struct Dispatcher<'a> {
     pending: VecDeque<Job>,
     attempts: HashMap<u32, u32>,
     replacements_left: usize,
+    /// What the last `Steps` said, unpacked (kept for its capacity).
+    said: Vec<Said>,
     outcome: Outcome,
     progress: &'a mut dyn Listener,
 }
@@ -441,19 +485,10 @@ impl Dispatcher<'_> {
                         .fail(index, FailureKind::Protocol, format!("{} broke the protocol: {breach}", who()))
                         .await;
                 }
-                match event.kind {
-                    EventKind::PaintStarted => {
-                        self.rule.coat_started(index, event.coat);
-                        self.top_up_all();
-                    }
-                    EventKind::PaintFinished(_) => {
-                        self.rule.coat_painted(index);
-                        self.top_up_all();
-                    }
-                    _ => {}
+                self.took_event(index, event);
+                if matches!(event.kind, EventKind::PaintStarted | EventKind::PaintFinished(_)) {
+                    self.top_up_all();
                 }
-                self.progress.hear(News::Step { painter: index, event: &event });
-                self.outcome.events.push((index, event));
             }
             Heard::Message(FromPainter::JobDone(done)) => {
                 if let Err(breach) = self.holding[index].talk.done(&done, incoming.at_ns) {
@@ -461,28 +496,10 @@ impl Dispatcher<'_> {
                         .fail(index, FailureKind::Protocol, format!("{} broke the protocol: {breach}", who()))
                         .await;
                 }
-                if let Some(path) = &done.path
-                    && std::path::Path::new(path).parent().map(|p| p.to_string_lossy())
-                        != Some(self.pool.out().to_string_lossy())
-                {
-                    let path = visible(path, visible::LINE);
-                    let why = format!("{} says it saved painting #{} as {path}, outside its folder", who(), done.job);
+                if let Err(why) = self.took_done(index, done, incoming.at_ns) {
                     return self.fail(index, FailureKind::Protocol, why).await;
                 }
-                // A remote painter's picture is written only now that the
-                // contract has accepted it finished this painting.
-                if let Err(error) = self.pool.painters[index].bring_in(done.job) {
-                    let failed = protocol::JobFailed { job: done.job, lane: done.lane, at_ns: done.at_ns, error };
-                    return self.not_finished(index, &failed);
-                }
-                self.holding[index].held.remove(done.job);
-                tracing::debug!(painter = index, job = done.job, checksum = done.checksum, "painting done");
-                self.rule.painting_done(index);
                 self.top_up_all();
-                self.outcome.end_ns = incoming.at_ns;
-                self.progress.hear(News::Done { painter: index, job: done.job });
-                self.outcome.done.push((index, done));
-                self.outcome.heard_ns.push(incoming.at_ns);
             }
             Heard::Message(FromPainter::JobFailed(failed)) => {
                 if let Err(breach) = self.holding[index].talk.failed(&failed) {
@@ -491,6 +508,37 @@ impl Dispatcher<'_> {
                         .await;
                 }
                 self.not_finished(index, &failed);
+                self.top_up_all();
+            }
+            Heard::Message(FromPainter::Steps(steps)) => {
+                // Checked whole, then taken in: a breach anywhere in it
+                // fails the painter, and its paintings are handed out again.
+                let mut said = std::mem::take(&mut self.said);
+                if let Err(breach) = self.holding[index].talk.steps(&steps, incoming.at_ns, &mut said) {
+                    self.said = said;
+                    return self
+                        .fail(index, FailureKind::Protocol, format!("{} broke the protocol: {breach}", who()))
+                        .await;
+                }
+                let mut refused = None;
+                for message in said.drain(..) {
+                    match message {
+                        Said::Event(event) => self.took_event(index, event),
+                        Said::Done(done) => {
+                            if let Err(why) = self.took_done(index, done, incoming.at_ns) {
+                                refused = Some(why);
+                                break;
+                            }
+                        }
+                        Said::Failed(failed) => self.not_finished(index, &failed),
+                    }
+                }
+                said.clear();
+                self.said = said;
+                if let Some(why) = refused {
+                    return self.fail(index, FailureKind::Protocol, why).await;
+                }
+                self.top_up_all();
             }
             Heard::Message(other) => {
                 let why = format!("{} broke the protocol: it sent {} in the middle of its work", who(), other.name());
@@ -504,9 +552,50 @@ impl Dispatcher<'_> {
         }
     }
 
+    /// Takes in an event the contract accepted.
+    fn took_event(&mut self, index: usize, event: Event) {
+        match event.kind {
+            EventKind::PaintStarted => self.rule.coat_started(index, event.coat),
+            EventKind::PaintFinished(_) => self.rule.coat_painted(index),
+            _ => {}
+        }
+        self.progress.hear(News::Step { painter: index, event: &event });
+        self.outcome.events.push((index, event));
+    }
+
+    /// Takes in a finished painting the contract accepted, heard at
+    /// `heard_ns`; an error (why the painter broke the protocol) if it
+    /// says it saved the picture outside its folder.
+    fn took_done(&mut self, index: usize, done: JobDone, heard_ns: u64) -> Result<(), String> {
+        if let Some(path) = &done.path
+            && std::path::Path::new(path).parent().map(|p| p.to_string_lossy())
+                != Some(self.pool.out().to_string_lossy())
+        {
+            let path = visible(path, visible::LINE);
+            let who = self.pool.painters[index].who();
+            return Err(format!("{who} says it saved painting #{} as {path}, outside its folder", done.job));
+        }
+        // A remote painter's picture is written only now that the
+        // contract has accepted it finished this painting.
+        if let Err(error) = self.pool.painters[index].bring_in(done.job) {
+            let failed = JobFailed { job: done.job, lane: done.lane, at_ns: done.at_ns, error };
+            self.not_finished(index, &failed);
+            return Ok(());
+        }
+        self.holding[index].held.remove(done.job);
+        tracing::trace!(painter = index, job = done.job, checksum = done.checksum, "painting done");
+        self.rule.painting_done(index);
+        self.outcome.end_ns = heard_ns;
+        self.progress.hear(News::Done { painter: index, job: done.job });
+        self.outcome.done.push((index, done));
+        self.outcome.heard_ns.push(heard_ns);
+        Ok(())
+    }
+
     /// A painting painter `index` could not finish, though the painter is
-    /// well (it could not be saved, say): retried or lost.
-    fn not_finished(&mut self, index: usize, failed: &protocol::JobFailed) {
+    /// well (it could not be saved, say): retried or lost. Takes in no
+    /// more news: whoever calls it hands out what the rule then allows.
+    fn not_finished(&mut self, index: usize, failed: &JobFailed) {
         self.holding[index].held.remove(failed.job);
         self.rule.painting_done(index);
         let why = format!(
@@ -523,7 +612,6 @@ impl Dispatcher<'_> {
             held: vec![failed.job],
             retried: retried.into_iter().collect(),
         });
-        self.top_up_all();
     }
 
     /// A painter's stdout closed or it exited: once both are known (or
@@ -563,7 +651,7 @@ impl Dispatcher<'_> {
         self.holding
             .iter()
             .filter_map(|h| match h.standing {
-                Standing::Working => h.held.first_due().map(|(deadline, _)| deadline),
+                Standing::Working => h.held.first_due().map(|(deadline, _, _)| deadline),
                 Standing::Leaving { until, .. } => Some(until),
                 Standing::Gone => None,
             })
@@ -580,13 +668,18 @@ impl Dispatcher<'_> {
                     self.fail(index, kind, why).await;
                 }
                 Standing::Working => {
-                    let overdue = holding.held.first_due().filter(|(deadline, _)| *deadline <= now);
-                    if let Some((_, job)) = overdue {
-                        let why = format!(
-                            "{} did not finish painting #{job} within {} (--timeout)",
-                            self.pool.painters[index].who(),
-                            humantime::format_duration(self.policy.timeout)
-                        );
+                    let overdue = holding.held.first_due().filter(|(deadline, _, _)| *deadline <= now);
+                    if let Some((_, job, count)) = overdue {
+                        let who = self.pool.painters[index].who();
+                        let timeout = humantime::format_duration(self.policy.timeout);
+                        let why = if count > 1 {
+                            let last = job.saturating_add(count - 1);
+                            format!(
+                                "{who} did not finish its chunk of paintings #{job}–#{last} in time ({timeout} each, --timeout)"
+                            )
+                        } else {
+                            format!("{who} did not finish painting #{job} within {timeout} (--timeout)")
+                        };
                         self.fail(index, FailureKind::Hung, why).await;
                     }
                 }
@@ -677,23 +770,28 @@ impl Dispatcher<'_> {
         }
     }
 
-    /// Hands out what the rule allows, a job to each painter in turn, so
-    /// that a few short jobs are shared out rather than all queued at the
-    /// first.
+    /// Hands out what the rule allows, a job (or a chunk) to each painter
+    /// in turn, so that a few short jobs are shared out rather than all
+    /// queued at the first.
     fn top_up_all(&mut self) {
         let Self { rule, pending, pool, holding, progress, policy, .. } = self;
-        rule.share(pending, |index, job| send(pool, holding, *progress, policy.timeout, index, job));
+        rule.share_runs(pending, Chunk::continues, |index, first, count| {
+            send(pool, holding, *progress, policy.timeout, index, first, count)
+        });
     }
 
     /// Gives painter `index` all the rule allows it, before the others.
     fn top_up(&mut self, index: usize) {
         let Self { rule, pending, pool, holding, progress, policy, .. } = self;
-        rule.share_first(index, pending, |index, job| send(pool, holding, *progress, policy.timeout, index, job));
+        rule.share_runs_first(index, pending, Chunk::continues, |index, first, count| {
+            send(pool, holding, *progress, policy.timeout, index, first, count)
+        });
         self.top_up_all();
     }
 }
 
-/// Sends painter `index` `job`, which it then holds; says whether the
+/// Sends painter `index` the run of `count` jobs that starts with
+/// `first`, alone or as a chunk, which it then holds; says whether the
 /// message could be sent.
 fn send(
     pool: &Pool,
@@ -701,19 +799,30 @@ fn send(
     progress: &mut dyn Listener,
     timeout: Duration,
     index: usize,
-    job: Job,
+    first: Job,
+    count: u32,
 ) -> bool {
     let painter = &pool.painters[index];
     let holding = &mut holding[index];
     // Its deadline is set now, and nothing the painter says moves it: a
-    // `--timeout` for each job queued ahead of it on a lane, and one for itself.
+    // `--timeout` for each job queued ahead of it on a lane, and one for
+    // each of its own.
     let ahead = u32::try_from(holding.held.len()).unwrap_or(u32::MAX) / painter.hello.lanes.max(1);
-    let deadline = Instant::now() + timeout.saturating_mul(ahead.saturating_add(1));
-    holding.held.insert(job.id, deadline);
-    holding.talk.handed(&job);
-    progress.hear(News::Handed { painter: index, job: job.id });
-    tracing::trace!(painter = index, job = job.id, "job sent");
-    if let Err(error) = painter.send(ToPainter::Job(job)) {
+    let deadline = Instant::now() + timeout.saturating_mul(ahead.saturating_add(count));
+    holding.held.insert(first.id, count, deadline);
+    for k in 0..count {
+        progress.hear(News::Handed { painter: index, job: first.id.saturating_add(k) });
+    }
+    tracing::trace!(painter = index, job = first.id, count, "jobs sent");
+    let message = if count > 1 {
+        let chunk = Chunk { first, count };
+        holding.talk.handed_chunk(&chunk);
+        ToPainter::Chunk(chunk)
+    } else {
+        holding.talk.handed(&first);
+        ToPainter::Job(first)
+    };
+    if let Err(error) = painter.send(message) {
         // Its reader and reaper will report it gone, and the job
         // will be handed out again from its holding.
         tracing::debug!("{error:#}");

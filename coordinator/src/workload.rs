@@ -49,6 +49,9 @@ pub struct Workload {
     pub slice: Duration,
     /// How many times a painting whose painter failed is handed out again.
     pub retries: u32,
+    /// `--chunk`: paintings per message, if given; otherwise each mode
+    /// chooses (see `assign::chunk`).
+    pub chunk: Option<u32>,
     /// `--timeout`, if given; otherwise each mode derives one from its ideal.
     #[serde(rename = "timeout_s", serialize_with = "seconds_or_null")]
     pub timeout: Option<Duration>,
@@ -95,6 +98,7 @@ impl Workload {
             out: args.out.clone(),
             slice: args.slice,
             retries: args.retries,
+            chunk: args.chunk,
             timeout: args.timeout,
         })
     }

@@ -11,7 +11,7 @@ use std::time::Duration;
 use libfuzzer_sys::fuzz_target;
 use protocol::contract::{Conversation, check_calibrated, check_hello};
 use protocol::frame::read_message;
-use protocol::{FromPainter, Job, Scheduler};
+use protocol::{Chunk, FromPainter, Job, Scheduler};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&shape, mut stream)) = data.split_first() else { return };
@@ -29,6 +29,10 @@ fuzz_target!(|data: &[u8]| {
             net_wait: Duration::from_millis(u64::from(id % 4 / 2)),
         });
     }
+    // And a chunk, answered in steps.
+    let first = Job { id: 100, seed: 1, strokes: u32::from(shape % 2), coats: 1, file_wait: Duration::ZERO, net_wait: Duration::ZERO };
+    talk.handed_chunk(&Chunk { first, count: u32::from(shape % 16) + 1 });
+    let mut said = Vec::new();
     let mut heard_ns = 2_000_000_u64;
     while let Ok(Some(message)) = read_message::<FromPainter>(&mut stream) {
         heard_ns += 1_000_000;
@@ -36,6 +40,7 @@ fuzz_target!(|data: &[u8]| {
             FromPainter::Event(event) => talk.event(&event, heard_ns),
             FromPainter::JobDone(done) => talk.done(&done, heard_ns),
             FromPainter::JobFailed(failed) => talk.failed(&failed),
+            FromPainter::Steps(steps) => talk.steps(&steps, heard_ns, &mut said),
             FromPainter::Hello(hello) => check_hello(&hello, 3, Scheduler::Blocking, &[1], lanes),
             FromPainter::Calibrated { stroke_ns, strokes } => {
                 check_calibrated(stroke_ns, strokes, Duration::from_millis(240))

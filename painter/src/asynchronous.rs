@@ -131,12 +131,12 @@ impl Scheduler {
 
     fn take(&mut self, message: ToPainter) {
         match message {
-            ToPainter::Job(job) => {
-                crate::fault::on_job(&job, &self.outbox);
-                let painting = Painting::new(job, 0);
-                self.ready.insert(Priority::of(&painting, self.arrivals), painting);
-                self.arrivals += 1;
-                self.held += 1;
+            ToPainter::Job(job) => self.arrive(job),
+            ToPainter::Chunk(chunk) => {
+                self.outbox.open_chunk(&chunk);
+                for job in chunk.jobs() {
+                    self.arrive(job);
+                }
             }
             ToPainter::Calibrate { sample, seeds } => {
                 self.outbox.flush();
@@ -145,6 +145,14 @@ impl Scheduler {
             ToPainter::Ping { seq } => self.outbox.pong(seq),
             ToPainter::Shutdown => self.shutting_down = true,
         }
+    }
+
+    fn arrive(&mut self, job: protocol::Job) {
+        crate::fault::on_job(&job, &self.outbox);
+        let painting = Painting::new(job, 0);
+        self.ready.insert(Priority::of(&painting, self.arrivals), painting);
+        self.arrivals += 1;
+        self.held += 1;
     }
 
     /// Paints one coat in slices, then leaves it to dry in a task of its own.

@@ -20,6 +20,7 @@ pub fn run(mut inbox: Inbox<impl Read>, outbox: &Outbox, settings: &Settings) {
     loop {
         match inbox.recv(outbox) {
             ToPainter::Job(job) => paint(job, 0, outbox, settings),
+            ToPainter::Chunk(chunk) => paint_chunk(&chunk, 0, outbox, settings),
             ToPainter::Calibrate { sample, seeds } => {
                 outbox.flush();
                 outbox.send(crate::fault::calibrated(calibrate::measure(sample, &seeds)));
@@ -27,6 +28,16 @@ pub fn run(mut inbox: Inbox<impl Read>, outbox: &Outbox, settings: &Settings) {
             ToPainter::Ping { seq } => outbox.pong(seq),
             ToPainter::Shutdown => return,
         }
+    }
+}
+
+/// Every job of `chunk`, one after the other, on the calling thread;
+/// what is said about them goes out as one message at the end (see
+/// [`crate::outbox`]).
+pub fn paint_chunk(chunk: &protocol::Chunk, lane: u32, outbox: &Outbox, settings: &Settings) {
+    outbox.open_chunk(chunk);
+    for job in chunk.jobs() {
+        paint(job, lane, outbox, settings);
     }
 }
 

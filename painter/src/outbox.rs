@@ -12,22 +12,128 @@
 //! painter waits. The message is written on the thread that did the work,
 //! rather than handed to a writer thread, which saves one thread wake-up
 //! per message: an event reaches the pipe in the time of one `write`.
+//!
+//! Paintings handed out in a chunk are answered differently: what is said
+//! about them is packed as [`Step`]s, a byte or two each, and goes out as
+//! one `Steps` message when every painting of the chunk is done (or
+//! sooner, when a frame's worth has gathered). For a chunk of empty
+//! paintings that is one frame and one `write` for hundreds of paintings.
 
 use std::io::{BufWriter, Write};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use protocol::frame::write_message;
-use protocol::{EventKind, FromPainter};
+use protocol::{Chunk, EventKind, FromPainter, Step, StepKind, Steps};
 
 /// Bytes buffered before a write is forced: a few hundred events.
 const BUFFER: usize = 64 * 1024;
+
+/// The most steps in one `Steps` message. A step takes at most 48 bytes
+/// besides its text, so these and [`STEP_TEXT`] fit in one frame.
+const MAX_STEPS: usize = 1024;
+
+/// The most bytes of text (paths, errors) in one `Steps` message, before
+/// the step that passes it.
+const STEP_TEXT: usize = 8 * 1024;
+
+/// The longest error a step carries, in bytes; the rest is cut.
+const STEP_ERROR: usize = 1024;
 
 type Writer = BufWriter<Box<dyn Write + Send>>;
 
 /// A handle for sending messages to the coordinator; cheap to clone.
 #[derive(Clone)]
 pub struct Outbox {
-    writer: Arc<Mutex<Writer>>,
+    writer: Arc<Mutex<Inner>>,
+}
+
+/// The writer, and what is being gathered for the chunks being painted.
+struct Inner {
+    writer: Writer,
+    /// Chunks with paintings not yet done: their first painting, how many
+    /// they have, and how many of those are not done.
+    open: Vec<(u32, u32, u32)>,
+    /// Steps gathered, not yet sent.
+    steps: Vec<Step>,
+    /// When the first of them happened, and the last; the last one's painting.
+    base_ns: u64,
+    last_ns: u64,
+    last_job: i64,
+    /// Bytes of text in them.
+    text: usize,
+}
+
+impl Inner {
+    /// The open chunk that holds painting `job`, by its place in `open`.
+    fn chunk_of(&self, job: u32) -> Option<usize> {
+        self.open.iter().position(|&(first, count, _)| job >= first && job - first < count)
+    }
+
+    /// Gathers a step about painting `job` of an open chunk, at `at_ns`.
+    fn gather(&mut self, job: u32, lane: u32, coat: u32, at_ns: u64, what: StepKind) {
+        if self.steps.is_empty() {
+            (self.base_ns, self.last_ns) = (at_ns, at_ns);
+        }
+        let text = match &what {
+            StepKind::Done { path, .. } => path.as_ref().map_or(0, String::len),
+            StepKind::Failed { error } => error.len(),
+            StepKind::Event(_) => 0,
+        };
+        let step = Step {
+            job: i64::from(job) - self.last_job,
+            lane,
+            coat,
+            // The clock never goes back; steps stamped by two lanes may
+            // reach the lock in the other order, and then count as one moment.
+            after_ns: at_ns.saturating_sub(self.last_ns),
+            what,
+        };
+        self.last_ns = self.last_ns.max(at_ns);
+        self.last_job = i64::from(job);
+        self.steps.push(step);
+        self.text += text;
+        if self.steps.len() >= MAX_STEPS || self.text >= STEP_TEXT {
+            self.pack();
+        }
+    }
+
+    /// Painting `job`, of open chunk `index`, is done: once all of the
+    /// chunk's are, its steps go out.
+    fn finished(&mut self, index: usize) {
+        let left = &mut self.open[index].2;
+        *left = left.saturating_sub(1);
+        if *left == 0 {
+            self.open.swap_remove(index);
+            self.pack();
+            if let Err(error) = self.writer.flush() {
+                gone(&error);
+            }
+        }
+    }
+
+    /// Writes the steps gathered as one message.
+    fn pack(&mut self) {
+        if self.steps.is_empty() {
+            return;
+        }
+        let steps = std::mem::take(&mut self.steps);
+        let message = FromPainter::Steps(Steps { base_ns: self.base_ns, steps });
+        if let Err(error) = write_message(&mut self.writer, &message) {
+            gone(&error);
+        }
+        // The same buffer serves the next message.
+        if let FromPainter::Steps(Steps { mut steps, .. }) = message {
+            steps.clear();
+            self.steps = steps;
+        }
+        (self.last_job, self.text) = (0, 0);
+    }
+
+    fn write(&mut self, message: &FromPainter) {
+        if let Err(error) = write_message(&mut self.writer, message) {
+            gone(&error);
+        }
+    }
 }
 
 impl std::fmt::Debug for Outbox {
@@ -40,24 +146,73 @@ impl Outbox {
     /// An outbox writing to `writer` (stdout, or a buffer in tests).
     pub fn new(writer: impl Write + Send + 'static) -> Self {
         let writer: Box<dyn Write + Send> = Box::new(writer);
-        Self { writer: Arc::new(Mutex::new(BufWriter::with_capacity(BUFFER, writer))) }
+        Self {
+            writer: Arc::new(Mutex::new(Inner {
+                writer: BufWriter::with_capacity(BUFFER, writer),
+                open: Vec::new(),
+                steps: Vec::with_capacity(MAX_STEPS),
+                base_ns: 0,
+                last_ns: 0,
+                last_job: 0,
+                text: 0,
+            })),
+        }
+    }
+
+    /// From now on, what is said about the paintings of `chunk` is packed
+    /// into steps, until every one of them is done.
+    pub fn open_chunk(&self, chunk: &Chunk) {
+        if chunk.count > 0 {
+            self.lock().open.push((chunk.first.id, chunk.count, chunk.count));
+        }
     }
 
     /// Buffers one message; it reaches the pipe at the next [`Outbox::flush`]
-    /// (or sooner, when the buffer fills).
+    /// (or sooner, when the buffer fills). A message about a painting of a
+    /// chunk becomes a step of the chunk's answer instead.
     ///
     /// If writing fails, the coordinator has gone: nobody will read another
     /// word, so the painter logs it and ends the process.
     pub fn send(&self, message: FromPainter) {
-        let mut writer = self.lock();
-        if let Err(error) = write_message(&mut *writer, &message) {
-            gone(&error);
+        let mut inner = self.lock();
+        let job = match &message {
+            FromPainter::Event(event) => event.job,
+            FromPainter::JobDone(done) => done.job,
+            FromPainter::JobFailed(failed) => failed.job,
+            _ => return inner.write(&message),
+        };
+        let Some(index) = inner.chunk_of(job) else { return inner.write(&message) };
+        match message {
+            FromPainter::Event(e) => inner.gather(e.job, e.lane, e.coat, e.at_ns, StepKind::Event(e.kind)),
+            FromPainter::JobDone(d) => {
+                inner.gather(d.job, d.lane, 0, d.at_ns, StepKind::Done { checksum: d.checksum, path: d.path });
+                inner.finished(index);
+            }
+            FromPainter::JobFailed(f) => {
+                let mut error = f.error;
+                if error.len() > STEP_ERROR {
+                    let mut end = STEP_ERROR;
+                    while !error.is_char_boundary(end) {
+                        end -= 1;
+                    }
+                    error.truncate(end);
+                }
+                inner.gather(f.job, f.lane, 0, f.at_ns, StepKind::Failed { error });
+                inner.finished(index);
+            }
+            _ => {}
         }
     }
 
     /// Sends an event about `job`, stamped now on the shared clock.
     pub fn event(&self, job: u32, lane: u32, coat: u32, kind: EventKind) {
-        self.send(FromPainter::Event(protocol::Event { job, lane, coat, at_ns: protocol::clock::now_ns(), kind }));
+        let mut inner = self.lock();
+        let at_ns = protocol::clock::now_ns();
+        if inner.chunk_of(job).is_some() {
+            inner.gather(job, lane, coat, at_ns, StepKind::Event(kind));
+        } else {
+            inner.write(&FromPainter::Event(protocol::Event { job, lane, coat, at_ns, kind }));
+        }
     }
 
     /// Answers the coordinator's `Ping` at once with the time now on this
@@ -70,13 +225,13 @@ impl Outbox {
     /// Writes whatever is buffered to the pipe. Call it before waiting or
     /// painting for a while; with nothing buffered it makes no system call.
     pub fn flush(&self) {
-        let mut writer = self.lock();
-        if let Err(error) = writer.flush() {
+        let mut inner = self.lock();
+        if let Err(error) = inner.writer.flush() {
             gone(&error);
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Writer> {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
         // A lane that panicked while writing leaves at worst a partial frame,
         // which the coordinator reports; the other lanes carry on.
         self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner)

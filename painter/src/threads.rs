@@ -48,6 +48,7 @@ pub fn run(
                 while let Some(message) = next(shared, outbox) {
                     match message {
                         ToPainter::Job(job) => blocking::paint(job, lane, outbox, settings),
+                        ToPainter::Chunk(chunk) => blocking::paint_chunk(&chunk, lane, outbox, settings),
                         ToPainter::Calibrate { sample, seeds } => {
                             outbox.flush();
                             outbox.send(calibrate::measure(sample, &seeds));

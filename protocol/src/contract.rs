@@ -18,11 +18,22 @@
 //! garbled painter. Because each painting's events are counted against its
 //! expected life, a painter can send no more messages than its paintings
 //! call for.
+//!
+//! Paintings handed out in a [`Chunk`] are answered in [`Steps`], which
+//! pack the same events, `JobDone`s and `JobFailed`s: each step unpacked
+//! is checked exactly as its own frame would be — a painting this painter
+//! holds, a lane it has, a moment inside the run and not before the
+//! painting's previous step, in the order of its life — and a painting
+//! handed out in a chunk must be answered in steps, one handed out alone
+//! in frames of its own.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::time::Duration;
 
-use crate::message::{DryKind, Effort, Event, EventKind, Hello, Job, JobDone, JobFailed, Scheduler};
+use crate::message::{
+    Chunk, DryKind, Effort, Event, EventKind, Hello, Job, JobDone, JobFailed, Said, Scheduler, Steps,
+};
 
 /// The most lanes (threads) one painter may say it has.
 pub const MAX_LANES: u32 = 1024;
@@ -104,6 +115,23 @@ pub enum Breach {
         took_ns: u64,
         /// How long the coat lasted, by its own timestamps.
         lasted_ns: u64,
+    },
+    /// Steps that name a painting, or a moment, past the end of the numbers.
+    #[error("its steps name painting {job} or a moment past the end of the clock")]
+    Unpacking {
+        /// The painting number it arrived at, as far as it could be worked out.
+        job: i64,
+    },
+    /// A painting answered in its own frame that was handed out in a
+    /// chunk, or in steps that was handed out alone.
+    #[error("it spoke of painting #{job} {how}, which was handed out {handed}")]
+    Channel {
+        /// Which painting.
+        job: u32,
+        /// How it spoke of it.
+        how: &'static str,
+        /// How it was handed out.
+        handed: &'static str,
     },
     /// A timestamp before the painter started, after the message arrived,
     /// or before the painting's previous step.
@@ -219,6 +247,8 @@ struct Life {
     saves: u8,
     saving: bool,
     lane: Option<u32>,
+    /// Handed out in a chunk: answered in [`Steps`].
+    chunked: bool,
     /// The moment of its last step of painting or drying.
     last_ns: u64,
     /// The moment of its last step of saving, or of the painting of its
@@ -230,7 +260,7 @@ struct Life {
 }
 
 impl Life {
-    fn new(job: &Job) -> Self {
+    fn new(job: &Job, chunked: bool) -> Self {
         let file = (!job.file_wait.is_zero()).then_some(DryKind::File);
         let net = (!job.net_wait.is_zero()).then_some(DryKind::Network);
         let waits = match (file, net) {
@@ -245,6 +275,7 @@ impl Life {
             saves: 0,
             saving: false,
             lane: None,
+            chunked,
             last_ns: 0,
             save_last_ns: 0,
             coat_started_ns: 0,
@@ -305,12 +336,34 @@ impl Life {
     }
 }
 
+/// A hasher for painting numbers, which the painter does not choose: a
+/// multiply and a shift, where the standard hasher's defence against
+/// chosen keys would cost more than the rest of checking a step.
+#[derive(Debug, Default, Clone, Copy)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(byte)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+
+    fn write_u32(&mut self, id: u32) {
+        self.0 = (u64::from(id) ^ self.0).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
 /// One painter's side of the conversation, as the coordinator follows it.
 #[derive(Debug, Clone)]
 pub struct Conversation {
     lanes: u32,
     since_ns: u64,
-    held: HashMap<u32, Life>,
+    held: HashMap<u32, Life, BuildHasherDefault<IdHasher>>,
 }
 
 impl Conversation {
@@ -318,12 +371,104 @@ impl Conversation {
     /// `since_ns` on the shared clock: none of its timestamps may be earlier.
     #[must_use]
     pub fn new(lanes: u32, since_ns: u64) -> Self {
-        Self { lanes, since_ns, held: HashMap::new() }
+        Self { lanes, since_ns, held: HashMap::default() }
     }
 
     /// The painter was handed `job`: its life starts.
     pub fn handed(&mut self, job: &Job) {
-        self.held.insert(job.id, Life::new(job));
+        self.held.insert(job.id, Life::new(job, false));
+    }
+
+    /// The painter was handed `chunk`: the life of each of its paintings starts.
+    pub fn handed_chunk(&mut self, chunk: &Chunk) {
+        self.held.reserve(chunk.count as usize);
+        for job in chunk.jobs() {
+            self.held.insert(job.id, Life::new(&job, true));
+        }
+    }
+
+    /// Checks `steps` heard at `heard_ns`, each as its own message would
+    /// be checked, and puts what they say, unpacked, into `said` (which it
+    /// clears first).
+    ///
+    /// # Errors
+    /// The first [`Breach`]; the conversation is then over, and `said`
+    /// holds the steps before it.
+    pub fn steps(&mut self, steps: &Steps, heard_ns: u64, said: &mut Vec<Said>) -> Result<(), Breach> {
+        said.clear();
+        said.reserve(steps.steps.len());
+        let mut job: i64 = 0;
+        for unpacked in steps.unpack() {
+            let Some(message) = unpacked else {
+                return Err(Breach::Unpacking { job });
+            };
+            match &message {
+                Said::Event(event) => {
+                    job = i64::from(event.job);
+                    self.check_channel(event.job, true)?;
+                    self.check_event(event, heard_ns)?;
+                }
+                Said::Done(done) => {
+                    job = i64::from(done.job);
+                    self.check_channel(done.job, true)?;
+                    self.check_done(done, heard_ns)?;
+                }
+                Said::Failed(failed) => {
+                    job = i64::from(failed.job);
+                    self.check_channel(failed.job, true)?;
+                    self.check_failed(failed)?;
+                }
+            }
+            said.push(message);
+        }
+        if said.len() < steps.steps.len() {
+            // `unpack` stopped at a step out of range.
+            return Err(Breach::Unpacking { job });
+        }
+        Ok(())
+    }
+
+    /// Checks that painting `job` is spoken of as it was handed out: in
+    /// steps (`in_steps`) if in a chunk, else in frames of its own.
+    fn check_channel(&self, job: u32, in_steps: bool) -> Result<(), Breach> {
+        match self.held.get(&job) {
+            Some(life) if life.chunked != in_steps => Err(Breach::Channel {
+                job,
+                how: if in_steps { "in steps" } else { "in a frame of its own" },
+                handed: if life.chunked { "in a chunk" } else { "alone" },
+            }),
+            // Unknown paintings are named as such by the check that follows.
+            _ => Ok(()),
+        }
+    }
+
+    /// Checks an event heard, in a frame of its own, at `heard_ns`.
+    ///
+    /// # Errors
+    /// The [`Breach`] it commits; the conversation is then over.
+    pub fn event(&mut self, event: &Event, heard_ns: u64) -> Result<(), Breach> {
+        self.check_channel(event.job, false)?;
+        self.check_event(event, heard_ns)
+    }
+
+    /// Checks a `JobDone` heard, in a frame of its own, at `heard_ns`; the
+    /// painting is no longer held.
+    ///
+    /// # Errors
+    /// If it was not held, or not every step of its life came first.
+    pub fn done(&mut self, done: &JobDone, heard_ns: u64) -> Result<(), Breach> {
+        self.check_channel(done.job, false)?;
+        self.check_done(done, heard_ns)
+    }
+
+    /// Checks a `JobFailed` (allowed at any step) in a frame of its own;
+    /// the painting is no longer held.
+    ///
+    /// # Errors
+    /// If it was not held.
+    pub fn failed(&mut self, failed: &JobFailed) -> Result<(), Breach> {
+        self.check_channel(failed.job, false)?;
+        self.check_failed(failed)
     }
 
     /// How many paintings it holds.
@@ -332,11 +477,8 @@ impl Conversation {
         self.held.len()
     }
 
-    /// Checks an event heard at `heard_ns`.
-    ///
-    /// # Errors
-    /// The [`Breach`] it commits; the conversation is then over.
-    pub fn event(&mut self, event: &Event, heard_ns: u64) -> Result<(), Breach> {
+    /// Checks an event heard at `heard_ns`, however it came.
+    fn check_event(&mut self, event: &Event, heard_ns: u64) -> Result<(), Breach> {
         let (lanes, since_ns) = (self.lanes, self.since_ns);
         let life = self.held.get_mut(&event.job).ok_or(Breach::UnknownJob { job: event.job })?;
         check_lane(life, event.job, event.lane, lanes)?;
@@ -376,11 +518,9 @@ impl Conversation {
         Ok(())
     }
 
-    /// Checks a `JobDone` heard at `heard_ns`; the painting is no longer held.
-    ///
-    /// # Errors
-    /// If it was not held, or not every step of its life came first.
-    pub fn done(&mut self, done: &JobDone, heard_ns: u64) -> Result<(), Breach> {
+    /// Checks a `JobDone` heard at `heard_ns`, however it came; the
+    /// painting is no longer held.
+    fn check_done(&mut self, done: &JobDone, heard_ns: u64) -> Result<(), Breach> {
         let (lanes, since_ns) = (self.lanes, self.since_ns);
         let life = self.held.get_mut(&done.job).ok_or(Breach::UnknownJob { job: done.job })?;
         check_lane(life, done.job, done.lane, lanes)?;
@@ -395,12 +535,9 @@ impl Conversation {
         Ok(())
     }
 
-    /// Checks a `JobFailed` (allowed at any step); the painting is no
-    /// longer held.
-    ///
-    /// # Errors
-    /// If it was not held.
-    pub fn failed(&mut self, failed: &JobFailed) -> Result<(), Breach> {
+    /// Checks a `JobFailed` (allowed at any step), however it came; the
+    /// painting is no longer held.
+    fn check_failed(&mut self, failed: &JobFailed) -> Result<(), Breach> {
         if !self.held.contains_key(&failed.job) {
             return Err(Breach::UnknownJob { job: failed.job });
         }
@@ -705,5 +842,118 @@ mod tests {
         for (stroke_ns, strokes) in [(1e300, 1), (f64::NAN, 1), (f64::INFINITY, 1), (0.0, 1), (-1.0, 1), (60.0, 0)] {
             assert!(check_calibrated(stroke_ns, strokes, sample).is_err(), "{stroke_ns} {strokes}");
         }
+    }
+
+    /// `events` of chunked paintings, then their `JobDone`s, packed as steps.
+    fn packed(base_ns: u64, said: &[Said]) -> Steps {
+        use crate::message::{Step, StepKind};
+        let (mut job, mut at) = (0i64, base_ns);
+        let steps = said
+            .iter()
+            .map(|message| {
+                let (id, lane, coat, at_ns, what) = match message {
+                    Said::Event(e) => (e.job, e.lane, e.coat, e.at_ns, StepKind::Event(e.kind)),
+                    Said::Done(d) => {
+                        (d.job, d.lane, 0, d.at_ns, StepKind::Done { checksum: d.checksum, path: d.path.clone() })
+                    }
+                    Said::Failed(f) => (f.job, f.lane, 0, f.at_ns, StepKind::Failed { error: f.error.clone() }),
+                };
+                let step = Step { job: i64::from(id) - job, lane, coat, after_ns: at_ns - at, what };
+                (job, at) = (i64::from(id), at_ns);
+                step
+            })
+            .collect();
+        Steps { base_ns, steps }
+    }
+
+    fn first_event(said: &[Said]) -> Event {
+        match &said[0] {
+            Said::Event(event) => *event,
+            other => panic!("an event first, not {other:?}"),
+        }
+    }
+
+    fn chunk_life(chunk: &Chunk, from: u64) -> Vec<Said> {
+        let mut said = Vec::new();
+        let mut at = from;
+        for job in chunk.jobs() {
+            for e in life(&job, at) {
+                at = e.at_ns;
+                said.push(Said::Event(e));
+            }
+            at += 5;
+            said.push(Said::Done(done(job.id, at)));
+        }
+        said
+    }
+
+    #[test]
+    fn a_chunk_answered_in_steps_is_checked_like_frames() {
+        let chunk = Chunk { first: Job { strokes: 0, ..job(10, 2, 0, 5) }, count: 50 };
+        let mut talk = Conversation::new(1, 100);
+        talk.handed_chunk(&chunk);
+        assert_eq!(talk.holding(), 50);
+        let said = chunk_life(&chunk, 100);
+        let end = said.iter().filter_map(|s| if let Said::Done(d) = s { Some(d.at_ns) } else { None }).max();
+        let mut out = Vec::new();
+        assert_eq!(talk.clone().steps(&packed(100, &said), end.unwrap_or(0), &mut out), Ok(()));
+        assert_eq!(out, said, "unpacked as they were packed");
+        // Halves, in two messages, are as good.
+        let half = said.len() / 2;
+        let mut two = talk.clone();
+        assert_eq!(two.steps(&packed(100, &said[..half]), 1_000_000, &mut out), Ok(()));
+        assert_eq!(two.steps(&packed(100, &said[half..]), 1_000_000, &mut out), Ok(()));
+        assert_eq!(two.holding(), 0);
+        // A painting of the chunk in a frame of its own is refused, and so
+        // is a painting handed out alone answered in steps.
+        let first = first_event(&said);
+        assert!(matches!(talk.clone().event(&first, 1_000_000), Err(Breach::Channel { job: 10, .. })));
+        let mut alone = Conversation::new(1, 100);
+        alone.handed(&job(10, 2, 0, 5));
+        assert!(matches!(alone.steps(&packed(100, &said[..1]), 1_000_000, &mut out), Err(Breach::Channel { .. })));
+    }
+
+    #[test]
+    fn steps_of_paintings_not_handed_out_of_order_or_out_of_time_are_refused() {
+        let chunk = Chunk { first: Job { strokes: 0, ..job(1, 1, 0, 0) }, count: 3 };
+        let mut talk = Conversation::new(1, 1_000);
+        talk.handed_chunk(&chunk);
+        let said = chunk_life(&chunk, 1_000);
+        let heard = 1_000_000;
+        let mut out = Vec::new();
+        // A painting beyond the chunk.
+        let mut beyond = packed(1_000, &said);
+        beyond.steps[0].job = 4;
+        assert_eq!(talk.clone().steps(&beyond, heard, &mut out), Err(Breach::UnknownJob { job: 4 }));
+        // Below painting 0, and past the last number.
+        for job in [-1, i64::from(u32::MAX) + 1, i64::MAX] {
+            let mut odd = packed(1_000, &said);
+            odd.steps[0].job = job;
+            assert!(matches!(talk.clone().steps(&odd, heard, &mut out), Err(Breach::Unpacking { .. })), "{job}");
+        }
+        // A moment past the end of the clock.
+        let mut late = packed(1_000, &said);
+        late.steps[1].after_ns = u64::MAX;
+        assert!(matches!(talk.clone().steps(&late, heard, &mut out), Err(Breach::Unpacking { .. })));
+        // Before the painter started, or after the message arrived.
+        let mut before = packed(1_000, &said);
+        before.base_ns = 10;
+        assert!(matches!(talk.clone().steps(&before, heard, &mut out), Err(Breach::Time { .. })));
+        assert!(matches!(talk.clone().steps(&packed(1_000, &said), 1_001, &mut out), Ok(())));
+        let mut ahead = packed(1_000, &said);
+        ahead.base_ns = heard + 10 * AHEAD_SLACK_NS;
+        assert!(matches!(talk.clone().steps(&ahead, heard, &mut out), Err(Breach::Time { .. })));
+        // Done before the painting was painted; a lane it does not have.
+        let mut early = said.clone();
+        early.swap(1, 2);
+        assert!(matches!(talk.clone().steps(&packed(1_000, &early), heard, &mut out), Err(Breach::OutOfOrder { .. })));
+        let mut lane = packed(1_000, &said);
+        lane.steps[0].lane = 1;
+        assert!(matches!(talk.clone().steps(&lane, heard, &mut out), Err(Breach::Lane { lane: 1, .. })));
+        // Said twice: the second is about a painting no longer held.
+        let mut again = first_event(&said);
+        again.at_ns = 900_000;
+        let twice: Vec<Said> = said.iter().cloned().chain([Said::Event(again)]).collect();
+        assert!(matches!(talk.clone().steps(&packed(1_000, &twice), heard, &mut out), Err(Breach::UnknownJob { .. })));
     }
 }

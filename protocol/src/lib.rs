@@ -15,7 +15,8 @@
 //! - [`error`]: everything that can go wrong, one variant per cause.
 //!
 //! A conversation goes: painter → `Hello`; coordinator → `Calibrate` or
-//! `Job`s; painter → `Event`s, `JobDone`/`JobFailed`; coordinator →
+//! `Job`s (or `Chunk`s of many); painter → `Event`s, `JobDone`/`JobFailed`
+//! (or, for chunks, `Steps` packing many of them); coordinator →
 //! `Shutdown`; painter → `Goodbye`, and exits.
 
 pub mod clock;
@@ -28,6 +29,6 @@ pub mod message;
 
 pub use error::Error;
 pub use message::{
-    DryKind, Effort, Event, EventKind, FromPainter, Goodbye, Hello, Job, JobDone, JobFailed, PICTURE_PART,
-    PROTOCOL_VERSION, Picture, Scheduler, ToPainter,
+    Chunk, DryKind, Effort, Event, EventKind, FromPainter, Goodbye, Hello, Job, JobDone, JobFailed, PICTURE_PART,
+    PROTOCOL_VERSION, Picture, Said, Scheduler, Step, StepKind, Steps, ToPainter,
 };

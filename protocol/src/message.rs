@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// The version of this protocol. A painter says it in [`Hello`]; a
 /// coordinator refuses to work with a painter that speaks another one.
-pub const PROTOCOL_VERSION: u32 = 4;
+pub const PROTOCOL_VERSION: u32 = 5;
 
 /// How a painter process schedules the jobs it is given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,6 +92,9 @@ pub enum ToPainter {
     },
     /// Paint this.
     Job(Job),
+    /// Paint these, and answer in [`FromPainter::Steps`]: many paintings
+    /// in one message, so that tiny ones do not pay a message each.
+    Chunk(Chunk),
     /// No more work: finish what you hold, answer [`Goodbye`], and exit.
     Shutdown,
     /// Answer [`FromPainter::Pong`] at once, with the time on your clock:
@@ -133,6 +136,10 @@ pub enum FromPainter {
     /// pictures home (one on another host) instead of saving them: the
     /// parts of one picture come in order, before its `JobDone`.
     Picture(Picture),
+    /// What happened to paintings handed out in a [`Chunk`], many steps
+    /// in one message, in the order they happened: instead of an `Event`,
+    /// `JobDone` or `JobFailed` frame each.
+    Steps(Steps),
 }
 
 impl FromPainter {
@@ -148,6 +155,7 @@ impl FromPainter {
             Self::Goodbye(_) => "Goodbye",
             Self::Pong { .. } => "Pong",
             Self::Picture(_) => "Picture",
+            Self::Steps(_) => "Steps",
         }
     }
 }
@@ -264,3 +272,129 @@ pub struct Picture {
 /// The most bytes of a picture in one [`Picture`] message, leaving room
 /// under the frame limit for the rest of the message.
 pub const PICTURE_PART: usize = crate::frame::MAX_FRAME_LEN - 1024;
+
+/// Paintings handed out together, in one message: `count` paintings
+/// numbered from `first.id` on, the k-th of them (from 0) with the seed
+/// `first.seed + k` and otherwise like `first`. A run of the workload's
+/// paintings has that shape, so a chunk of any size is a few bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Chunk {
+    /// The first painting.
+    pub first: Job,
+    /// How many paintings, the first included.
+    pub count: u32,
+}
+
+impl Chunk {
+    /// The chunk's paintings, in order; none past painting number `u32::MAX`.
+    pub fn jobs(&self) -> impl Iterator<Item = Job> + '_ {
+        (0..self.count).map_while(|k| {
+            let id = self.first.id.checked_add(k)?;
+            Some(Job { id, seed: self.first.seed.wrapping_add(u64::from(k)), ..self.first.clone() })
+        })
+    }
+
+    /// Whether `next` continues the run of paintings that ends with `last`.
+    #[must_use]
+    pub fn continues(last: &Job, next: &Job) -> bool {
+        last.id.checked_add(1) == Some(next.id)
+            && last.seed.wrapping_add(1) == next.seed
+            && (last.strokes, last.coats, last.file_wait, last.net_wait)
+                == (next.strokes, next.coats, next.file_wait, next.net_wait)
+    }
+}
+
+/// Steps of paintings handed out in chunks, packed: each step names its
+/// painting and its moment as a difference from the step before it, which
+/// is a byte or two where an [`Event`] frame takes twenty.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Steps {
+    /// The moment the first step's `after_ns` counts from, on the shared clock.
+    pub base_ns: u64,
+    /// The steps, in the order they happened.
+    pub steps: Vec<Step>,
+}
+
+/// One step of a painting's life, packed (see [`Steps`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    /// The painting's number minus that of the step before (of 0 for the first).
+    pub job: i64,
+    /// Which lane.
+    pub lane: u32,
+    /// Which coat (0 for `Done` and `Failed`).
+    pub coat: u32,
+    /// Nanoseconds since the step before (since `base_ns` for the first).
+    pub after_ns: u64,
+    /// What happened.
+    pub what: StepKind,
+}
+
+/// What a [`Step`] says happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StepKind {
+    /// What an [`Event`] says.
+    Event(EventKind),
+    /// What a [`JobDone`] says.
+    Done {
+        /// As [`JobDone::checksum`].
+        checksum: u64,
+        /// As [`JobDone::path`].
+        path: Option<String>,
+    },
+    /// What a [`JobFailed`] says.
+    Failed {
+        /// As [`JobFailed::error`].
+        error: String,
+    },
+}
+
+/// A step unpacked: the message it stands for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Said {
+    /// An event.
+    Event(Event),
+    /// A painting done.
+    Done(JobDone),
+    /// A painting failed.
+    Failed(JobFailed),
+}
+
+impl Steps {
+    /// The steps as the messages they stand for, in order; `None` for the
+    /// first step whose painting number or moment is out of range (which
+    /// ends the unpacking).
+    pub fn unpack(&self) -> impl Iterator<Item = Option<Said>> + '_ {
+        let mut job: i64 = 0;
+        let mut at_ns = Some(self.base_ns);
+        let mut broken = false;
+        self.steps.iter().map_while(move |step| {
+            if broken {
+                return None;
+            }
+            job = job.saturating_add(step.job);
+            at_ns = at_ns.and_then(|at| at.checked_add(step.after_ns));
+            let said = match (u32::try_from(job), at_ns) {
+                (Ok(job), Some(at_ns)) => Some(step.said(job, at_ns)),
+                _ => None,
+            };
+            broken = said.is_none();
+            Some(said)
+        })
+    }
+}
+
+impl Step {
+    /// The message this step stands for, about painting `job` at `at_ns`.
+    #[must_use]
+    pub fn said(&self, job: u32, at_ns: u64) -> Said {
+        let (lane, coat) = (self.lane, self.coat);
+        match &self.what {
+            StepKind::Event(kind) => Said::Event(Event { job, lane, coat, at_ns, kind: *kind }),
+            StepKind::Done { checksum, path } => {
+                Said::Done(JobDone { job, lane, at_ns, checksum: *checksum, path: path.clone() })
+            }
+            StepKind::Failed { error } => Said::Failed(JobFailed { job, lane, at_ns, error: error.clone() }),
+        }
+    }
+}

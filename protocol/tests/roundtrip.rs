@@ -20,8 +20,8 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 use protocol::frame::{self, FrameCodec, HEADER_LEN, MAX_FRAME_LEN, MessageCodec};
 use protocol::{
-    DryKind, Effort, Error, Event, EventKind, FromPainter, Goodbye, Hello, Job, JobDone, JobFailed, Picture, Scheduler,
-    ToPainter, codec, handshake,
+    Chunk, DryKind, Effort, Error, Event, EventKind, FromPainter, Goodbye, Hello, Job, JobDone, JobFailed, Picture,
+    Scheduler, Step, StepKind, Steps, ToPainter, codec, handshake,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -127,6 +127,17 @@ fn job_failed() -> impl Strategy<Value = JobFailed> {
     })
 }
 
+fn step() -> impl Strategy<Value = Step> {
+    let what = prop_oneof![
+        event_kind().prop_map(StepKind::Event),
+        (u64_any(), proptest::option::of("[a-z/._-]{0,40}"))
+            .prop_map(|(checksum, path)| StepKind::Done { checksum, path }),
+        "[ -~]{0,40}".prop_map(|error| StepKind::Failed { error }),
+    ];
+    (prop_oneof![-2i64..3, any::<i64>()], u32_any(), u32_any(), u64_any(), what)
+        .prop_map(|(job, lane, coat, after_ns, what)| Step { job, lane, coat, after_ns, what })
+}
+
 fn goodbye() -> impl Strategy<Value = Goodbye> {
     (u64_any(), u64_any(), u64_any()).prop_map(|(user_ns, sys_ns, max_rss_kib)| Goodbye {
         user_ns,
@@ -140,6 +151,7 @@ fn to_painter() -> impl Strategy<Value = ToPainter> {
         (duration(), proptest::collection::vec(u64_any(), 0..4))
             .prop_map(|(sample, seeds)| ToPainter::Calibrate { sample, seeds }),
         job().prop_map(ToPainter::Job),
+        (job(), u32_any()).prop_map(|(first, count)| ToPainter::Chunk(Chunk { first, count })),
         Just(ToPainter::Shutdown),
         u32_any().prop_map(|seq| ToPainter::Ping { seq }),
     ]
@@ -156,6 +168,7 @@ fn from_painter() -> impl Strategy<Value = FromPainter> {
         (u32_any(), u64_any()).prop_map(|(seq, at_ns)| FromPainter::Pong { seq, at_ns }),
         (u32_any(), proptest::bool::ANY, vec(proptest::num::u8::ANY, 0..300))
             .prop_map(|(job, last, bytes)| FromPainter::Picture(Picture { job, last, bytes })),
+        (u64_any(), vec(step(), 0..200)).prop_map(|(base_ns, steps)| FromPainter::Steps(Steps { base_ns, steps })),
     ]
 }
 
@@ -164,7 +177,11 @@ fn from_painter() -> impl Strategy<Value = FromPainter> {
 #[allow(dead_code)]
 fn every_variant_has_a_strategy(to: &ToPainter, from: &FromPainter) {
     match to {
-        ToPainter::Calibrate { .. } | ToPainter::Job(_) | ToPainter::Shutdown | ToPainter::Ping { .. } => {}
+        ToPainter::Calibrate { .. }
+        | ToPainter::Job(_)
+        | ToPainter::Chunk(_)
+        | ToPainter::Shutdown
+        | ToPainter::Ping { .. } => {}
     }
     match from {
         FromPainter::Hello(_)
@@ -174,7 +191,8 @@ fn every_variant_has_a_strategy(to: &ToPainter, from: &FromPainter) {
         | FromPainter::JobFailed(_)
         | FromPainter::Goodbye(_)
         | FromPainter::Pong { .. }
-        | FromPainter::Picture(_) => {}
+        | FromPainter::Picture(_)
+        | FromPainter::Steps(_) => {}
     }
 }
 
@@ -332,6 +350,26 @@ proptest! {
         let err = FrameCodec::new().decode(&mut buf).expect_err("too large");
         prop_assert!(matches!(err, Error::FrameTooLarge { .. }), "{err:?}");
         prop_assert!(buf.capacity() < MAX_FRAME_LEN, "{} bytes were reserved for the payload", buf.capacity());
+    }
+
+    #[test]
+    fn any_steps_are_checked_and_accept_no_more_than_was_handed_out(
+        steps in vec(step(), 0..300),
+        base_ns in prop_oneof![Just(2_000u64), u64_any()],
+        count in 1u32..40,
+    ) {
+        use protocol::Said;
+        use protocol::contract::Conversation;
+        // A hostile painter's steps: whatever they say, the check answers,
+        // and it never lets more paintings end than the chunk held.
+        let first = Job { id: 1, seed: 1, strokes: 0, coats: 1, file_wait: Duration::ZERO, net_wait: Duration::ZERO };
+        let mut talk = Conversation::new(2, 1_000);
+        talk.handed_chunk(&Chunk { first, count });
+        let mut said = Vec::new();
+        let _ = talk.steps(&Steps { base_ns, steps }, 5_000_000_000, &mut said);
+        let ended = said.iter().filter(|s| matches!(s, Said::Done(_) | Said::Failed(_))).count();
+        prop_assert!(ended <= count as usize);
+        prop_assert_eq!(talk.holding(), count as usize - ended);
     }
 
     #[test]

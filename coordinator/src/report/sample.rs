@@ -97,6 +97,7 @@ pub(crate) fn sample_workload() -> Workload {
         out: "out".into(),
         slice: Duration::from_millis(2),
         retries: 1,
+        chunk: None,
         timeout: None,
     }
 }
