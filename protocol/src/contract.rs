@@ -858,7 +858,7 @@ mod tests {
                     }
                     Said::Failed(f) => (f.job, f.lane, 0, f.at_ns, StepKind::Failed { error: f.error.clone() }),
                 };
-                let step = Step { job: i64::from(id) - job, lane, coat, after_ns: at_ns - at, what };
+                let step = Step { job: i64::from(id) - job, lane, coat, after_ns: at_ns.saturating_sub(at), what };
                 (job, at) = (i64::from(id), at_ns);
                 step
             })
