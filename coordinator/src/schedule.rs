@@ -134,6 +134,9 @@ const EPSILON: Seconds = 1e-9;
 pub struct Feed {
     /// Per painting (by number − 1), per coat: its painting time.
     pub paint_s: Vec<Vec<Seconds>>,
+    /// Per painting (by number − 1), per coat: how long its file wait and
+    /// its network wait lasted.
+    pub dry_s: Vec<Vec<(Seconds, Seconds)>>,
     /// Per painting (by number − 1): the saving that followed its drying.
     pub save_s: Vec<Seconds>,
     /// Per painter: when it was ready for its first painting.
@@ -160,6 +163,16 @@ impl Feed {
 
     fn save(&self, job: u32) -> Seconds {
         self.save_s.get(job as usize - 1).copied().unwrap_or(0.0)
+    }
+
+    fn wait(&self, work: &Work, job: u32, coat: u32, file: bool) -> Seconds {
+        let measured = self.dry_s.get(job as usize - 1).and_then(|coats| coats.get(coat as usize));
+        match (measured, file) {
+            (Some(&(file_s, _)), true) => file_s,
+            (Some(&(_, net_s)), false) => net_s,
+            (None, true) => work.file_s,
+            (None, false) => work.net_s,
+        }
     }
 
     fn home(&self, job: u32) -> Seconds {
@@ -593,10 +606,11 @@ impl<'a> Sim<'a> {
     fn start_drying(&mut self, painter: usize, i: usize, job: u32, coat: u32) {
         let work = self.model.work;
         let lane = (!self.is_async(painter)).then_some(i);
+        // Which waits a coat has is the work's; how long each lasted may be measured.
         let first = if work.file_s > 0.0 {
-            Some((true, work.file_s))
+            Some((true, self.feed.wait(&work, job, coat, true)))
         } else if work.net_s > 0.0 {
-            Some((false, work.net_s))
+            Some((false, self.feed.wait(&work, job, coat, false)))
         } else {
             None
         };
@@ -616,9 +630,10 @@ impl<'a> Sim<'a> {
         let kind = if file { SegmentKind::FileWait } else { SegmentKind::NetWait };
         let lane_number = lane.map_or(0, |i| self.lanes[i].lane);
         self.record(painter, lane_number, job, coat, kind, since);
-        let net_s = self.model.work.net_s;
-        if file && net_s > 0.0 {
+        let work = self.model.work;
+        if file && work.net_s > 0.0 {
             let since = Time(self.now);
+            let net_s = self.feed.wait(&work, job, coat, false);
             self.push(self.now + net_s, Event::WaitOver { painter, lane, job, coat, file: false, since });
         } else {
             self.coat_dry(painter, lane, job, coat);
@@ -807,6 +822,16 @@ mod tests {
         let feed = Feed { stalls: vec![(0.0005, 0.0015)], ..Feed::default() };
         let wall = simulate(&model, &feed, &Stop::default()).expect("done").wall_s;
         assert!(wall < 0.004 + 1e-9, "{wall}");
+    }
+
+    #[test]
+    fn waits_last_as_long_as_they_were_measured() {
+        // Painting 1's file wait took 0.5 s instead of 0.1; its network wait,
+        // chained to the same deadline, none.
+        let model = Model::new(&Mode::Sequential.layout(1, Some(&[0])), work(2, 1, 1.0, 0.2), 1);
+        let feed = Feed { dry_s: vec![vec![(0.5, 0.0)]], ..Feed::default() };
+        let result = simulate(&model, &feed, &Stop::default()).expect("done");
+        assert!(close(result.wall_s, 1.5 + 1.2), "{}", result.wall_s);
     }
 
     #[test]

@@ -295,6 +295,7 @@ fn causes(run: &RunReport, facts: &Facts, cpu: &CpuUse) -> String {
     let mut causes = [
         (gap.paint_speed_s, Cause::PaintSpeed),
         (gap.contention_s, Cause::Contention),
+        (gap.drying_s, Cause::Drying),
         (gap.saving_s, Cause::Saving),
         (gap.startup_s, Cause::Startup),
         (gap.network_s, Cause::Network),
@@ -326,6 +327,7 @@ fn causes(run: &RunReport, facts: &Facts, cpu: &CpuUse) -> String {
 enum Cause {
     PaintSpeed,
     Contention,
+    Drying,
     Saving,
     Startup,
     Network,
@@ -350,6 +352,21 @@ impl Cause {
                 format!("painters waited for a CPU less than the model's even sharing of the cores supposed ({added})")
             }
             Self::Contention => contention(run, facts, cpu, &added),
+            Self::Drying => format!(
+                "the waits for drying lasted {} in all, {} asked{} ({added})",
+                secs(facts.dried_s),
+                if facts.dried_s >= facts.asked_dry_s {
+                    format!("{} more than the {}", fine(facts.dried_s - facts.asked_dry_s), secs(facts.asked_dry_s))
+                } else {
+                    format!("{} less than the {}", fine(facts.asked_dry_s - facts.dried_s), secs(facts.asked_dry_s))
+                },
+                match (s >= 0.0, facts.dried_s >= facts.asked_dry_s) {
+                    (true, true) => ": their threads woke late, or noticed a coat dry between strokes",
+                    (true, false) => ", which in the model happened to share the paintings out worse",
+                    (false, true) => REORDERED,
+                    (false, false) => "",
+                }
+            ),
             Self::Saving => format!(
                 "saving {} {} (colours, checksum, PNG, file) took {}{} ({added})",
                 thousands(facts.pictures),
@@ -379,7 +396,7 @@ impl Cause {
                 if run.failures.len() == 1 { "failure" } else { "failures" }
             ),
             Self::Unexplained if s >= 0.0 => {
-                format!("the machinery itself: messages, wake-ups, late timers, the coordinator's own work ({added})")
+                format!("the machinery itself: messages, wake-ups, the coordinator's own work ({added})")
             }
             Self::Unexplained => format!("the run was quicker than the model of it ({added})"),
         }
@@ -588,7 +605,7 @@ mod tests {
         let mut run = run(mode, lanes, lanes, 1.0, 0.6);
         run.gap = gap;
         run.predicted_s = 1.0
-            - (gap.paint_speed_s + gap.contention_s + gap.saving_s + gap.startup_s)
+            - (gap.paint_speed_s + gap.contention_s + gap.drying_s + gap.saving_s + gap.startup_s)
             - gap.network_s
             - gap.unexplained_s;
         sentence(&run, &workload(3, 200, 0), &CALIBRATION, facts, &CpuUse::default())
@@ -677,6 +694,29 @@ mod tests {
         assert!(
             text.contains(
                 "painting used less CPU than calibrated: a stroke cost less than when it was measured (−0.10s)"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn drying_that_lasted_longer_than_asked_is_said_with_both_figures() {
+        let late = Facts { asked_dry_s: 2.4, dried_s: 3.9, ..Facts::default() };
+        let text = explain_gap(Mode::Threads, 2, Gap { drying_s: 1.1, ..Gap::default() }, &late);
+        assert!(
+            text.contains("one cause: the waits for drying lasted 3.90s in all, 1.50s more than the 2.40s asked: their threads woke late, or noticed a coat dry between strokes (+1.10s)."),
+            "{text}"
+        );
+        // A late wait the model could put to use, and shorter waits.
+        let text = explain_gap(Mode::Threads, 2, Gap { drying_s: -0.1, ..Gap::default() }, &late);
+        assert!(text.contains("1.50s more than the 2.40s asked, which in the model happened to share the paintings out better (−0.10s)"), "{text}");
+        let early = Facts { asked_dry_s: 2.4, dried_s: 2.395, ..Facts::default() };
+        let text = explain_gap(Mode::Threads, 2, Gap { drying_s: -0.1, ..Gap::default() }, &early);
+        assert!(text.contains("lasted 2.40s in all, 5.0ms less than the 2.40s asked (−0.10s)"), "{text}");
+        let text = explain_gap(Mode::Threads, 2, Gap { drying_s: 0.1, ..Gap::default() }, &early);
+        assert!(
+            text.contains(
+                "less than the 2.40s asked, which in the model happened to share the paintings out worse (+0.10s)"
             ),
             "{text}"
         );

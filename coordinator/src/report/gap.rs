@@ -19,16 +19,20 @@
 //! 2. plus the time each coat's thread waited for a CPU someone else held
 //!    (`contention_s`); the model's own sharing of cores is then turned
 //!    off, since the waits measured include it;
-//! 3. plus the saving of each picture that followed its drying
+//! 3. plus each coat's waits as long as they lasted, from the painter's
+//!    own stamps (`drying_s`): a sleep ends when asked, but its thread
+//!    may wait for a CPU to wake up on, and an async painter notices a
+//!    dry coat between two slices of strokes;
+//! 4. plus the saving of each picture that followed its drying
 //!    (`saving_s`; what was saved while a coat dried cost no time);
-//! 4. plus the start-up (`startup_s`): painters are started one after
+//! 5. plus the start-up (`startup_s`): painters are started one after
 //!    another, each waited for until it says `Hello` (and, on another host,
 //!    until its clock is measured), and nothing is handed out before the
 //!    last is ready; so every painter is ready at the first hand-out. A
 //!    painter started during the run in place of a failed one stalls the
 //!    handing out from its spawn until it is ready, which the model is fed
 //!    as a stall;
-//! 5. plus, for painters on other hosts, how long each finished painting
+//! 6. plus, for painters on other hosts, how long each finished painting
 //!    took to come home (`network_s`): from the painter's last word on it
 //!    to the coordinator hearing it, its picture carried home before it.
 //!    Until then, in the model as in the run, its lane is not handed
@@ -36,12 +40,12 @@
 //!    measured apart: it stays in what is left.)
 //!
 //! What the model, fed with all of it, still cannot account for is
-//! `unexplained_s`: messages, wake-ups, late timers, the coordinator's own
-//! work. The causes add up to `wall_s − predicted_s` by construction.
+//! `unexplained_s`: messages, wake-ups, the coordinator's own work, a
+//! failed painter's lost work. The causes add up to `wall_s − predicted_s` by construction.
 
 use std::collections::HashMap;
 
-use protocol::EventKind;
+use protocol::{DryKind, EventKind};
 use serde::Serialize;
 
 use crate::report::explain::secs;
@@ -57,6 +61,9 @@ pub struct Gap {
     pub paint_speed_s: f64,
     /// Painters waited for a CPU that another thread held.
     pub contention_s: f64,
+    /// Drying took longer (or less long) than asked: a wait's thread
+    /// woken late, an async painter noticing a dry coat between strokes.
+    pub drying_s: f64,
     /// Preparing and writing the pictures.
     pub saving_s: f64,
     /// Starting the painters: from the first spawn to the first painting
@@ -123,6 +130,8 @@ pub struct Facts {
     pub cpu: Feed,
     /// The same plus the time its thread waited for a CPU.
     pub contended: Feed,
+    /// That plus each coat's waits as long as they lasted.
+    pub dried: Feed,
     /// That plus each picture's saving after its drying.
     pub saved: Feed,
     /// That plus when each painter was ready, and the stalls while a
@@ -132,6 +141,10 @@ pub struct Facts {
     pub networked: Feed,
     /// How each painter started (planned ones first, then replacements).
     pub starts: Vec<Start>,
+    /// The drying asked for, every coat's waits added up.
+    pub asked_dry_s: f64,
+    /// The same as the painters timed it.
+    pub dried_s: f64,
     /// Painters the mode planned; the rest of `starts` are replacements.
     pub planned: usize,
     /// From the first spawn to the first painting handed out, seconds.
@@ -174,6 +187,9 @@ impl Facts {
         let mut dry_at: HashMap<u32, u64> = HashMap::new();
         let mut save_open: HashMap<(usize, u32), u64> = HashMap::new();
         let mut saves: Vec<(u32, u64, u64)> = Vec::new();
+        // How long each coat's waits lasted, as the painter timed them.
+        let mut dry = vec![vec![(work.file_s, work.net_s); coats]; n];
+        let mut dry_open: HashMap<(usize, u32, u32, bool), u64> = HashMap::new();
         let last = work.coats.saturating_sub(1);
         for &(painter, event) in &outcome.events {
             let index = event.job as usize;
@@ -191,8 +207,23 @@ impl Facts {
                         dry_at.insert(event.job, event.at_ns);
                     }
                 }
-                EventKind::DryFinished(_) if event.coat == last => {
-                    dry_at.insert(event.job, event.at_ns);
+                EventKind::DryStarted(kind) if in_range => {
+                    dry_open.insert((painter, event.job, event.coat, kind == DryKind::File), event.at_ns);
+                }
+                EventKind::DryFinished(kind) => {
+                    let file = kind == DryKind::File;
+                    if in_range && let Some(start) = dry_open.remove(&(painter, event.job, event.coat, file)) {
+                        let took = event.at_ns.saturating_sub(start) as f64 / 1e9;
+                        let slot = &mut dry[index - 1][event.coat as usize];
+                        if file {
+                            slot.0 = took;
+                        } else {
+                            slot.1 = took;
+                        }
+                    }
+                    if event.coat == last {
+                        dry_at.insert(event.job, event.at_ns);
+                    }
                 }
                 EventKind::SaveStarted => {
                     save_open.insert((painter, event.job), event.at_ns);
@@ -221,7 +252,10 @@ impl Facts {
         let pictures = outcome.done.iter().filter(|(_, done)| done.path.is_some()).count();
         let cpu = Feed { paint_s: cpu, ..Feed::default() };
         let contended = Feed { paint_s: contended, own_cores: true, ..Feed::default() };
-        let saved = Feed { save_s: save, ..contended.clone() };
+        let asked_dry_s = (work.file_s + work.net_s) * (n * coats) as f64;
+        let dried_s = dry.iter().flatten().map(|(file, net)| file + net).sum();
+        let dried = Feed { dry_s: dry, ..contended.clone() };
+        let saved = Feed { save_s: save, ..dried.clone() };
 
         // Start-up: every planned painter is ready at the first hand-out,
         // which waited for all of them; a replacement stalls the handing out
@@ -249,6 +283,9 @@ impl Facts {
         Self {
             cpu,
             contended,
+            dried,
+            asked_dry_s,
+            dried_s,
             saved,
             started,
             networked,
@@ -405,6 +442,8 @@ pub struct Steps {
     pub ideal: Ideal,
     /// Plus the waits for a CPU.
     pub contended_s: f64,
+    /// Plus the waits as long as they lasted.
+    pub dried_s: f64,
     /// Plus saving.
     pub saved_s: f64,
     /// Plus start-up.
@@ -422,10 +461,11 @@ pub struct Steps {
 pub fn steps(model: &Model, facts: Facts, stop: &Stop) -> Result<Steps, Stopped> {
     let ideal = simulate(model, &facts.cpu, stop)?;
     let contended_s = simulate(model, &facts.contended, stop)?.wall_s;
+    let dried_s = simulate(model, &facts.dried, stop)?.wall_s;
     let saved_s = simulate(model, &facts.saved, stop)?.wall_s;
     let started_s = simulate(model, &facts.started, stop)?.wall_s;
     let networked_s = simulate(model, &facts.networked, stop)?.wall_s;
-    Ok(Steps { ideal, contended_s, saved_s, started_s, networked_s, facts })
+    Ok(Steps { ideal, contended_s, dried_s, saved_s, started_s, networked_s, facts })
 }
 
 impl Steps {
@@ -435,7 +475,8 @@ impl Steps {
         Gap {
             paint_speed_s: self.ideal.wall_s - predicted_s,
             contention_s: self.contended_s - self.ideal.wall_s,
-            saving_s: self.saved_s - self.contended_s,
+            drying_s: self.dried_s - self.contended_s,
+            saving_s: self.saved_s - self.dried_s,
             startup_s: self.started_s - self.saved_s,
             network_s: self.networked_s - self.started_s,
             unexplained_s: wall_s - self.networked_s,
@@ -500,14 +541,46 @@ mod tests {
         assert!(close(gap.startup_s, 0.0), "{gap:?}");
         assert!(close(gap.network_s, 0.0), "{gap:?}");
         assert!(close(gap.unexplained_s, 0.005), "{gap:?}");
-        let sum =
-            gap.paint_speed_s + gap.contention_s + gap.saving_s + gap.startup_s + gap.network_s + gap.unexplained_s;
+        let sum = gap.paint_speed_s
+            + gap.contention_s
+            + gap.drying_s
+            + gap.saving_s
+            + gap.startup_s
+            + gap.network_s
+            + gap.unexplained_s;
         assert!(close(sum, 0.165 - 0.1));
     }
 
     /// A painting done by `painter`, stamped at `at_ns`, heard at `heard_ns`.
     fn done(painter: usize, job: u32, at_ns: u64) -> (usize, protocol::JobDone) {
         (painter, protocol::JobDone { job, lane: 0, at_ns, checksum: 0, path: None })
+    }
+
+    #[test]
+    fn waits_that_ended_late_are_the_drying() {
+        // 0.1 s of painting, then 0.1 s on the disk and 0.1 s on the network
+        // asked; the file wait's thread woke 0.3 s late, and the network
+        // wait, chained to the same deadline, ended at once.
+        let work = Work { paintings: 1, coats: 1, paint_s: 0.1, file_s: 0.1, net_s: 0.1 };
+        let model = Model::new(&Mode::Sequential.layout(1, Some(&[0])), work, 1);
+        let effort = Effort { cpu_ns: 100_000_000, run_delay_ns: 0 };
+        let ms = |ms: u64| ms * 1_000_000;
+        let outcome = Outcome {
+            events: vec![
+                event(1, 0, EventKind::PaintStarted),
+                event(1, ms(100), EventKind::PaintFinished(effort)),
+                event(1, ms(100), EventKind::DryStarted(DryKind::File)),
+                event(1, ms(500), EventKind::DryFinished(DryKind::File)),
+                event(1, ms(500), EventKind::DryStarted(DryKind::Network)),
+                event(1, ms(500), EventKind::DryFinished(DryKind::Network)),
+            ],
+            ..Outcome::default()
+        };
+        let facts = Facts::gather(&outcome, &model, &[Start::default()], 1);
+        assert!((facts.asked_dry_s - 0.2).abs() < 1e-9 && (facts.dried_s - 0.4).abs() < 1e-9);
+        let steps = steps(&model, facts, &Stop::default()).expect("not stopped");
+        let gap = steps.gap(0.3, 0.5);
+        assert!((gap.drying_s - 0.2).abs() < 1e-9 && gap.unexplained_s.abs() < 1e-9, "{gap:?}");
     }
 
     #[test]
