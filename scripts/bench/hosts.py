@@ -7,7 +7,10 @@ the floor of each launcher, measured in the same run.
 
 floor: LAUNCHER is `local`, `ssh` or `srun`; it times ROUNDS starts of
 `true` through it (local: posix_spawn of /bin/true), then one `cat` started
-through it and ROUNDS ping-pongs of 8 bytes over its stdin and stdout.
+through it and 8 ping-pongs of 8 bytes over its stdin and stdout (as many
+as the coordinator's clock sends a painter at a time). The bench measures
+the floor between its runs, a little at a time, so both see the same
+moments of a shared machine.
 srun runs in $SLURM_JOB_ID, as the coordinator's steps do. Standard library only.
 """
 
@@ -36,7 +39,7 @@ def floor(launcher, rounds):
         true_s.append(time.perf_counter() - started)
     cat = subprocess.Popen(through(launcher, ["/bin/cat"]), stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
     rtt_s = []
-    for _ in range(max(rounds, 20)):
+    for _ in range(8):
         started = time.perf_counter()
         os.write(cat.stdin.fileno(), b"12345678")
         got = b""
@@ -59,13 +62,18 @@ def load(path):
 def table(work):
     rows = []
     for launcher in ["local", "ssh", "srun"]:
-        fl = load(os.path.join(work, f"floor-{launcher}.json")) or {}
+        fl = {"true_s": [], "rtt_s": []}
+        for part in [load(p) for p in sorted(glob.glob(os.path.join(work, f"floor-{launcher}-*.json")))]:
+            for key in fl:
+                fl[key] += (part or {}).get(key, [])
         runs = [load(p) for p in sorted(glob.glob(os.path.join(work, f"startup-{launcher}-*.json")))]
         runs = [r for r in runs if r]
         startups = [p["startup_s"] for r in runs for p in r["painters"]]
         bounds = [p["clock_bound_s"] for r in runs for p in r["painters"] if p.get("remote")]
         tp = [load(p) for p in sorted(glob.glob(os.path.join(work, f"throughput-{launcher}-*.json")))]
-        tp = [r["paintings"] and len(r["paintings"]) / r["wall_s"] for r in tp if r and r.get("wall_s")]
+        # From the first painting handed out to the last done: the run's
+        # wall time counts the painters' start-up too, shown on its own row.
+        tp = [len(r["paintings"]) / (r["wall_s"] - r["startup_s"]) for r in tp if r and r["wall_s"] > r["startup_s"]]
         true_s = statistics.median(fl["true_s"]) if fl.get("true_s") else None
         start = statistics.median(startups) if startups else None
         rows.append(("start-up per painter", launcher, start, f"`true` through it {fmt(true_s)}", ratio(start, true_s), 1.2 if launcher != "local" else None))

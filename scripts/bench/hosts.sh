@@ -21,8 +21,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 scripts/hosts.sh status >/dev/null || { echo "bench hosts: the test hosts are not up: run scripts/hosts.sh up (as root)" >&2; exit 1; }
-reps=5 rounds=20 paintings=20000
-[ "$quick" = 1 ] && reps=2 rounds=8 paintings=4000
+reps=8 rounds=4 paintings=20000
+[ "$quick" = 1 ] && reps=3 rounds=4 paintings=4000
 echo "bench hosts: building release..." >&2
 cargo build --release --quiet
 coordinator=$PWD/target/release/coordinator
@@ -36,11 +36,13 @@ for launcher in local ssh srun; do
   hosts=(--hosts h1,h2 --launcher "$launcher")
   [ "$launcher" = local ] && hosts=()
   echo "bench hosts: $launcher" >&2
+  # The floor is measured between the runs, a few rounds at a time, so
+  # that both see the same moments of a machine other programs share.
   for i in $(seq "$reps"); do
     "$coordinator" run --mode parallel --painters 2 --paintings 2 --paint 0ms --dry 0ms "${hosts[@]}" \
       --json --out "$work/out" >"$work/startup-$launcher-$i.json"
+    python3 scripts/bench/hosts.py floor "$launcher" "$rounds" >"$work/floor-$launcher-$i.json"
   done
-  python3 scripts/bench/hosts.py floor "$launcher" "$rounds" >"$work/floor-$launcher.json"
   "$coordinator" run --mode parallel --paintings "$paintings" --paint 0ms --dry 0ms "${hosts[@]}" \
     --json --out "$work/out" >"$work/throughput-$launcher-1.json"
 done

@@ -338,7 +338,13 @@ pub async fn sync(
             other => bail!("it answered a ping with {}", other.name()),
         }
     }
+    tracing::debug!(round_trips_ns = ?round_trips(&samples), "clock pings after Hello");
     clock::Estimate::from_samples(&samples).context("no ping came back")
+}
+
+/// Each sample's round trip, for the logs.
+fn round_trips(samples: &[clock::Sample]) -> Vec<u64> {
+    samples.iter().map(|s| s.received_ns.saturating_sub(s.sent_ns)).collect()
 }
 
 /// The same over an established painter, whose messages arrive on the
@@ -375,6 +381,7 @@ pub async fn sync_again(
             }
         }
     }
+    tracing::debug!(painter = index, round_trips_ns = ?round_trips(&samples), "clock pings before Shutdown");
     clock::Estimate::from_samples(&samples)
 }
 
