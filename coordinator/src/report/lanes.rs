@@ -38,8 +38,6 @@ pub struct Lane {
     /// Whether its painter paints with threads (`threads` mode), so that
     /// the lane is named after its thread rather than its painter.
     pub threads: bool,
-    /// Its segments, as indices into [`Lanes::segments`], in their order.
-    segments: Vec<u32>,
 }
 
 impl Lane {
@@ -61,8 +59,11 @@ impl Lane {
 
 /// A run's lanes and what each did.
 ///
-/// In JSON it is the run's `segments[]`, every lane's together, in the
-/// order they were built from.
+/// The segments are kept together, each naming its lane (its painter's
+/// index and its thread), rather than copied or indexed per lane: a run of
+/// 100,000 paintings holds hundreds of thousands of them, and a renderer
+/// goes through one lane at a time. In JSON it is the run's `segments[]`,
+/// in the order they were built from.
 #[derive(Debug, Clone, Default)]
 pub struct Lanes {
     lanes: Vec<Lane>,
@@ -108,7 +109,9 @@ impl Lanes {
             EventKind::DryStarted(DryKind::Network) | EventKind::DryFinished(DryKind::Network) => SegmentKind::NetWait,
         };
         let mut open: HashMap<(usize, u32, u32, SegmentKind), u64> = HashMap::new();
-        let mut segments = Vec::new();
+        // A segment takes two events: room for all, and no more (a run of
+        // 100,000 paintings holds a segment per coat, wait and picture).
+        let mut segments = Vec::with_capacity(outcome.events.len() / 2);
         for &(painter, event) in &outcome.events {
             let key = (painter, event.job, event.coat, kind_of(event.kind));
             match event.kind {
@@ -148,20 +151,10 @@ impl Lanes {
                 core: painter.cores.get(thread as usize).copied(),
                 host: painter.host.map(str::to_owned),
                 threads: painter.threads,
-                segments: Vec::new(),
             }));
             ranges.push(first..lanes.len());
         }
-        let mut built = Self { lanes, painters: ranges, segments: Vec::new() };
-        for (i, segment) in segments.iter().enumerate() {
-            // A run holds far fewer than 2³² segments; a segment of a lane
-            // its painter does not have is on no lane.
-            if let (Some(lane), Ok(i)) = (built.lane_index(segment), u32::try_from(i)) {
-                built.lanes[lane].segments.push(i);
-            }
-        }
-        built.segments = segments;
-        built
+        Self { lanes, painters: ranges, segments }
     }
 
     /// The lanes of the model's schedule for `plans` (what `plan` draws).
@@ -202,7 +195,7 @@ impl Lanes {
 
     /// What `lane` did, in order.
     pub fn segments_of<'a>(&'a self, lane: &'a Lane) -> impl Iterator<Item = &'a Segment> + Clone + 'a {
-        lane.segments.iter().map(|&i| &self.segments[i as usize])
+        self.segments.iter().filter(|s| s.painter == lane.painter && s.lane == lane.thread)
     }
 
     /// Every lane's segments together, in the order they were built from

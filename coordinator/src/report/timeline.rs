@@ -49,7 +49,9 @@ pub fn draw(lanes: &Lanes, style: Style) -> Vec<String> {
     let mut lines = Vec::new();
     for lane in lanes.iter() {
         let label = lane.label();
-        for (i, row) in rows(lanes.segments_of(lane), style).iter().enumerate() {
+        // Gathered once: laying out the rows goes through them several times.
+        let segments: Vec<&Segment> = lanes.segments_of(lane).collect();
+        for (i, row) in rows(segments.iter().copied(), style).iter().enumerate() {
             let label = if i == 0 { label.as_str() } else { "" };
             lines.push(format!("  {label:>label_width$} │{}", render(row, style.color)));
         }
