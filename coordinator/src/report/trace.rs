@@ -19,31 +19,75 @@
 //! end to end on the clock they ran on, the fast modes would be slivers
 //! next to the slow ones.
 //!
-//! The file is written as it is made, event by event: what is held is a
-//! small entry per event to sort them by time (about 24 bytes), never the
-//! JSON of the whole trace, so that 100,000 paintings cost megabytes, not
-//! gigabytes.
+//! The file is written as it is made, event by event, in time order: the
+//! lanes' segments are in order of start and the CPU samples in order of
+//! time, so the events are merged from them as they go, and what is held is
+//! one entry per stream and per wait not yet ended — never the events of the
+//! whole trace, nor its JSON — so that 100,000 paintings cost no more
+//! memory than 3.
 
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
 use std::io::{self, Write};
 
 use crate::report::lanes::Lane;
 use crate::report::{PainterReport, RunReport};
-use crate::sampler::{CpuSample, EVERY};
+use crate::sampler::EVERY;
 use crate::schedule::{Segment, SegmentKind};
 
-/// One event to write, found again from the runs by its indices.
-#[derive(Debug, Clone, Copy)]
+/// One event to write, found again from its run by its indices.
+///
+/// The derived order is the order in which events of one moment are
+/// written: a run's segments before its CPU samples, segments by index
+/// with a wait's begin before its end, samples painter by painter (the
+/// coordinator last).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Item {
-    /// A painting or saving slice, or the begin of a wait.
-    Start { run: u32, segment: u32 },
-    /// The end of a wait.
-    End { run: u32, segment: u32 },
+    /// A painting or saving slice or the begin of a wait (`end: false`),
+    /// or the end of a wait.
+    Segment { segment: u32, end: bool },
     /// A CPU sample of painter `painter` (`u32::MAX`: the coordinator).
-    Sample { run: u32, painter: u32, sample: u32 },
+    Sample { painter: u32, sample: u32 },
 }
 
 /// The coordinator, where an [`Item::Sample`] names a painter.
 const COORDINATOR: u32 = u32::MAX;
+
+/// An event waiting its turn: when, in which run, what.
+#[derive(Debug, Clone, Copy)]
+struct Next {
+    at_s: f64,
+    run: u32,
+    item: Item,
+}
+
+impl Next {
+    fn key(&self) -> (u32, Item) {
+        (self.run, self.item)
+    }
+}
+
+impl Ord for Next {
+    /// By time; at one moment, in the order the runs and their events
+    /// are listed (so that a slice that starts as another ends stays after it).
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.at_s.total_cmp(&other.at_s).then_with(|| self.key().cmp(&other.key()))
+    }
+}
+
+impl PartialOrd for Next {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Next {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Next {}
 
 /// Writes the trace of one or more runs, in the JSON object form of the
 /// format.
@@ -76,39 +120,31 @@ pub fn write(runs: &[RunReport], out: &mut impl Write) -> io::Result<()> {
         .join("; ");
     events.process(coordinator, "coordinator", &label, runs.len() * 10_000)?;
 
-    // The events, in time order (stable, so that a slice that starts as
-    // another ends stays after it).
-    let mut items: Vec<(f64, Item)> = Vec::new();
+    // The events in time order, merged from each run's segments (in order
+    // of start) and its CPU samples (in order of time); a wait's end joins
+    // them when its begin is written.
+    let mut queue: BinaryHeap<Reverse<Next>> = BinaryHeap::new();
     for (r, run) in runs.iter().enumerate() {
-        let run_index = index(r);
-        for (s, segment) in run.timeline.segments().iter().enumerate() {
-            let segment_index = index(s);
-            items.push((segment.start_s, Item::Start { run: run_index, segment: segment_index }));
-            if matches!(segment.kind, SegmentKind::FileWait | SegmentKind::NetWait) {
-                items.push((segment.end_s, Item::End { run: run_index, segment: segment_index }));
-            }
-        }
-        let painters = run.painters.iter().map(|p| &p.cpu_samples);
-        for (p, samples) in painters.chain([&run.coordinator_cpu_samples]).enumerate() {
-            let painter = if p == run.painters.len() { COORDINATOR } else { index(p) };
-            for (i, from) in counter_steps(samples, run.wall_s) {
-                items.push((from, Item::Sample { run: run_index, painter, sample: index(i) }));
-            }
+        let r = index(r);
+        queue.extend(segment_start(run, r, 0));
+        for painter in (0..index(run.painters.len())).chain([COORDINATOR]) {
+            queue.extend(sample(run, r, painter, 0));
         }
     }
-    items.sort_by(|a, b| a.0.total_cmp(&b.0));
-    for (at_s, item) in items {
+    while let Some(Reverse(Next { at_s, run: r, item })) = queue.pop() {
+        let run = &runs[r as usize];
         match item {
-            Item::Start { run, segment } => {
-                let (run, r) = (&runs[run as usize], run);
-                events.segment(run, r, &run.timeline.segments()[segment as usize], segment, true)?;
+            Item::Segment { segment, end } => {
+                let s = &run.timeline.segments()[segment as usize];
+                events.segment(run, r, s, segment, !end)?;
+                if !end {
+                    if matches!(s.kind, SegmentKind::FileWait | SegmentKind::NetWait) {
+                        queue.push(Reverse(Next { at_s: s.end_s, run: r, item: Item::Segment { segment, end: true } }));
+                    }
+                    queue.extend(segment.checked_add(1).and_then(|next| segment_start(run, r, next)));
+                }
             }
-            Item::End { run, segment } => {
-                let (run, r) = (&runs[run as usize], run);
-                events.segment(run, r, &run.timeline.segments()[segment as usize], segment, false)?;
-            }
-            Item::Sample { run, painter, sample } => {
-                let run = &runs[run as usize];
+            Item::Sample { painter, sample: i } => {
                 let (pid, samples, name) = if painter == COORDINATOR {
                     let name = if compare { format!("cpu · {}", run.mode.name()) } else { "cpu".to_owned() };
                     (coordinator, &run.coordinator_cpu_samples, name)
@@ -116,7 +152,8 @@ pub fn write(runs: &[RunReport], out: &mut impl Write) -> io::Result<()> {
                     let painter = &run.painters[painter as usize];
                     (painter.pid, &painter.cpu_samples, "cpu".to_owned())
                 };
-                events.counter(pid, &name, at_s, samples[sample as usize].cpu)?;
+                events.counter(pid, &name, at_s, samples[i as usize].cpu)?;
+                queue.extend(i.checked_add(1).and_then(|next| sample(run, r, painter, next)));
             }
         }
     }
@@ -134,7 +171,7 @@ pub fn render(runs: &[RunReport]) -> String {
     String::from_utf8(out).expect("UTF-8")
 }
 
-/// An index into the runs' vectors, as the sort entries keep it. A run
+/// An index into the runs' vectors, as the queue's entries keep it. A run
 /// holds at most 100,000 paintings' segments, far below `u32::MAX`.
 fn index(i: usize) -> u32 {
     u32::try_from(i).unwrap_or(u32::MAX)
@@ -171,12 +208,29 @@ fn drying_track(lane: Option<&Lane>) -> String {
     }
 }
 
-/// The samples that start inside the run, each with the time its value
-/// holds from: a sample tells the use since the one before it.
-fn counter_steps(samples: &[CpuSample], wall_s: f64) -> impl Iterator<Item = (usize, f64)> + '_ {
-    let first = samples.first().map_or(0.0, |s| s.t_s - EVERY.as_secs_f64());
-    let froms = std::iter::once(first).chain(samples.iter().map(|s| s.t_s));
-    froms.map(|from| from.max(0.0)).enumerate().take(samples.len()).take_while(move |&(_, from)| from < wall_s)
+/// Segment `segment` of run `r`, to be written when it starts (none past
+/// the last).
+fn segment_start(run: &RunReport, r: u32, segment: u32) -> Option<Reverse<Next>> {
+    let s = run.timeline.segments().get(segment as usize)?;
+    Some(Reverse(Next { at_s: s.start_s, run: r, item: Item::Segment { segment, end: false } }))
+}
+
+/// Sample `i` of painter `painter` of run `r` (or of the coordinator), to
+/// be written from the time its value holds: a sample tells the use since
+/// the one before it. None once the samples, or the run, are over.
+fn sample(run: &RunReport, r: u32, painter: u32, i: u32) -> Option<Reverse<Next>> {
+    let samples = if painter == COORDINATOR {
+        &run.coordinator_cpu_samples
+    } else {
+        &run.painters.get(painter as usize)?.cpu_samples
+    };
+    let from = match i.checked_sub(1) {
+        None => samples.first()?.t_s - EVERY.as_secs_f64(),
+        Some(before) => samples.get(before as usize)?.t_s,
+    };
+    let from = from.max(0.0);
+    let item = Item::Sample { painter, sample: i };
+    ((i as usize) < samples.len() && from < run.wall_s).then_some(Reverse(Next { at_s: from, run: r, item }))
 }
 
 /// Seconds as the trace's microseconds, to the nanosecond.
