@@ -61,10 +61,11 @@ const MUTED: &str = "#666666";
 
 /// Writes the picture of one or more runs of one workload.
 ///
-/// The picture is made a panel at a time and written as it is made, so
-/// that what is held is one panel's markup, not the whole picture's. A
-/// first pass lays the panels out to learn the picture's height, which
-/// the opening `<svg>` tag needs.
+/// The picture is written as it is made, a lane's blocks at a time, so
+/// that what is held is a few kilobytes of markup, not a panel's (some
+/// megabytes for 100,000 paintings) nor the whole picture's. A first pass
+/// lays the panels out to learn the picture's height, which the opening
+/// `<svg>` tag needs, and drops what it drew.
 ///
 /// # Errors
 /// If `out` cannot be written.
@@ -88,9 +89,13 @@ pub fn write(
     y = legend(&mut head, y, width, workload.coats, saves);
     let top = y;
     let mut scratch = String::new();
+    let mut drop = |markup: &mut String| {
+        markup.clear();
+        Ok(())
+    };
     for run in runs {
+        y = panel(&mut scratch, run, &axis, y + 18.0, workload.coats, &mut drop)?;
         scratch.clear();
-        y = panel(&mut scratch, run, &axis, y + 18.0, workload.coats);
     }
     let height = (y + 28.0 + 16.0 * footer.len() as f64).ceil();
 
@@ -104,12 +109,16 @@ pub fn write(
     out.write_all(scratch.as_bytes())?;
     out.write_all(head.as_bytes())?;
     let mut y = top;
+    let mut write = |markup: &mut String| {
+        out.write_all(markup.as_bytes())?;
+        markup.clear();
+        Ok(())
+    };
     for run in runs {
         scratch.clear();
-        y = panel(&mut scratch, run, &axis, y + 18.0, workload.coats);
-        out.write_all(scratch.as_bytes())?;
+        y = panel(&mut scratch, run, &axis, y + 18.0, workload.coats, &mut write)?;
+        write(&mut scratch)?;
     }
-    scratch.clear();
     y += 28.0;
     for line in footer {
         text(&mut scratch, 20.0, y, &line, &format!(r#"fill="{MUTED}" font-size="12""#));
@@ -169,9 +178,23 @@ fn chars_in(width: f64) -> usize {
     chars
 }
 
+/// What takes the markup made so far, and leaves `out` empty: it writes
+/// it, or, when the picture is only being laid out, drops it.
+type Flush<'a> = dyn FnMut(&mut String) -> std::io::Result<()> + 'a;
+
+/// Markup held at most before it is handed to [`Flush`], about.
+const HELD: usize = 64 * 1024;
+
 /// One run: a header, its lanes, CPU bands, wall lines, axis and sentence;
-/// returns the y below it.
-fn panel(out: &mut String, run: &RunReport, axis: &Axis, y: f64, coats: u32) -> f64 {
+/// returns the y below it. The markup goes to `flush` as it grows.
+fn panel(
+    out: &mut String,
+    run: &RunReport,
+    axis: &Axis,
+    y: f64,
+    coats: u32,
+    flush: &mut Flush<'_>,
+) -> std::io::Result<f64> {
     let _ = writeln!(out, r#"<g class="panel" id="{}">"#, run.mode.name());
     text(out, 20.0, y + 16.0, run.mode.name(), r#"font-size="16" font-weight="bold""#);
     text(out, 130.0, y + 16.0, &who(run), &format!(r#"fill="{MUTED}""#));
@@ -213,6 +236,9 @@ fn panel(out: &mut String, run: &RunReport, axis: &Axis, y: f64, coats: u32) -> 
                 let row_y = y + row as f64 * (ROW + GAP);
                 for segment in segments {
                     draw_segment(out, segment, axis, row_y, coats);
+                    if out.len() > HELD {
+                        flush(out)?;
+                    }
                 }
             }
             y += rows_height(lane.rows.len());
@@ -239,7 +265,7 @@ fn panel(out: &mut String, run: &RunReport, axis: &Axis, y: f64, coats: u32) -> 
         text(out, 20.0, y, &line, &format!(r#"fill="{MUTED}" font-size="12""#));
     }
     out.push_str("</g>\n");
-    y
+    Ok(y)
 }
 
 /// Who painted in a run, in a few words.
