@@ -22,16 +22,24 @@ use crate::support::{
 /// Where `scripts/hosts.sh up` keeps what it made.
 const STATE: &str = "/run/atelier-hosts";
 
-/// Whether to run: only when asked, with `ATELIER_HOSTS_TESTS=1` (which
-/// `.ci/run` sets once it has brought the hosts up), since the hosts are
-/// made as root and shared by everything on the machine. Asked and the
-/// hosts are not up: the test fails, saying why.
-fn hosts_up() -> bool {
+/// The test hosts, held by one test at a time across every process on the
+/// machine: another test suite's painters in the same namespaces (or its
+/// cut link) would otherwise count in this one's.
+struct Hosts {
+    _held: nix::fcntl::Flock<std::fs::File>,
+}
+
+/// The hosts, if the tests are to run: only when asked, with
+/// `ATELIER_HOSTS_TESTS=1` (which `.ci/run` sets once it has brought the
+/// hosts up), since the hosts are made as root and shared by everything on
+/// the machine. Asked and the hosts are not up: the test fails, saying why.
+/// Waits for any other test process using them.
+fn hosts_up() -> Option<Hosts> {
     if std::env::var("ATELIER_HOSTS_TESTS").as_deref() != Ok("1") {
         eprintln!(
             "skipped: painters on other hosts are tested with ATELIER_HOSTS_TESTS=1, after `scripts/hosts.sh up` (as root)"
         );
-        return false;
+        return None;
     }
     let why = if !Path::new(STATE).join("known_hosts").is_file() {
         Some(format!("{STATE} is missing"))
@@ -43,7 +51,10 @@ fn hosts_up() -> bool {
     if let Some(why) = why {
         panic!("ATELIER_HOSTS_TESTS=1, but the test hosts are not up ({why}): run `scripts/hosts.sh up` as root");
     }
-    true
+    let path = Path::new(STATE).join("tests.lock");
+    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).expect("the lock file");
+    let held = nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive).map_err(|(_, e)| e).expect("a lock");
+    Some(Hosts { _held: held })
 }
 
 /// The core `scripts/hosts.sh` gave a host.
@@ -79,9 +90,7 @@ fn run_ok(line: &str, out: &Path) -> Value {
 
 #[test]
 fn the_same_pictures_over_ssh_over_srun_and_locally() {
-    if !hosts_up() {
-        return;
-    }
+    let Some(_hosts) = hosts_up() else { return };
     let _serial = serial();
     let work = "run --mode parallel --paintings 4 --strokes 200 --dry 0ms";
     let local = checksums(&run_ok(work, &out_dir("hosts-local")));
@@ -116,9 +125,7 @@ fn the_same_pictures_over_ssh_over_srun_and_locally() {
 
 #[test]
 fn each_painter_runs_on_the_core_its_host_offers() {
-    if !hosts_up() {
-        return;
-    }
+    let Some(_hosts) = hosts_up() else { return };
     let _serial = serial();
     for launcher in ["ssh", "srun"] {
         painters_on_their_hosts_cores(launcher);
@@ -167,9 +174,7 @@ fn painters_on_their_hosts_cores(launcher: &str) {
 
 #[test]
 fn h2s_clock_is_found_1000_s_ahead_within_its_bound() {
-    if !hosts_up() {
-        return;
-    }
+    let Some(_hosts) = hosts_up() else { return };
     let _serial = serial();
     let out = out_dir("hosts-clock");
     for launcher in ["ssh", "srun"] {
@@ -236,18 +241,14 @@ fn killed_mid_coat(launcher: &str, job: Option<&str>) {
 
 #[test]
 fn a_killed_coordinator_leaves_no_painter_on_any_host_over_ssh() {
-    if !hosts_up() {
-        return;
-    }
+    let Some(_hosts) = hosts_up() else { return };
     let _serial = serial();
     killed_mid_coat("ssh", None);
 }
 
 #[test]
 fn a_killed_coordinator_leaves_no_painter_on_any_host_over_srun() {
-    if !hosts_up() {
-        return;
-    }
+    let Some(_hosts) = hosts_up() else { return };
     let _serial = serial();
     // Inside an allocation of the test's own, which it cancels: the killed
     // coordinator cannot cancel one it made.
@@ -271,9 +272,7 @@ fn a_killed_coordinator_leaves_no_painter_on_any_host_over_srun() {
 
 #[test]
 fn an_unreachable_host_and_one_without_a_painter_are_named_and_the_paintings_finish_elsewhere() {
-    if !hosts_up() {
-        return;
-    }
+    let Some(_hosts) = hosts_up() else { return };
     let _serial = serial();
     let out = out_dir("hosts-missing");
     // A host no one can reach.
@@ -306,9 +305,7 @@ fn an_unreachable_host_and_one_without_a_painter_are_named_and_the_paintings_fin
 
 #[test]
 fn names_and_paths_never_reach_a_shell_unquoted() {
-    if !hosts_up() {
-        return;
-    }
+    let Some(_hosts) = hosts_up() else { return };
     let _serial = serial();
     let out = out_dir("hosts-quoting");
     let marker = out.join("x");
@@ -401,9 +398,7 @@ impl Drop for LinkDown {
 
 #[test]
 fn a_link_lost_mid_run_is_named_and_its_paintings_finish_on_the_other_host() {
-    if !hosts_up() {
-        return;
-    }
+    let Some(_hosts) = hosts_up() else { return };
     let _serial = serial();
     let out = out_dir("hosts-link");
     // --timeout is long, so that it is ssh's keep-alive that notices the lost link.
@@ -456,9 +451,7 @@ fn a_link_lost_mid_run_is_named_and_its_paintings_finish_on_the_other_host() {
 
 #[test]
 fn the_network_is_shown_host_by_host_with_the_start_up_by_launcher() {
-    if !hosts_up() {
-        return;
-    }
+    let Some(_hosts) = hosts_up() else { return };
     let _serial = serial();
     let out = out_dir("hosts-network");
     for launcher in ["ssh", "srun"] {

@@ -187,7 +187,11 @@ impl Cluster {
     async fn allocate(&self) -> anyhow::Result<String> {
         let nodes: Vec<&str> = self.hosts.iter().filter(|h| !h.spec.is_local()).map(|h| h.spec.node()).collect();
         let output = tokio::process::Command::new("salloc")
-            .args(["--no-shell", "--immediate=30", "--job-name=atelier"])
+            // --no-kill: a node that fails (its link lost) takes only its
+            // own steps with it, and the run goes on with the other hosts;
+            // without it, Slurm cancels the whole allocation, every step
+            // on every host.
+            .args(["--no-shell", "--no-kill", "--immediate=30", "--job-name=atelier"])
             .arg(format!("--nodes={}", nodes.len()))
             .arg(format!("--nodelist={}", nodes.join(",")))
             .stdin(std::process::Stdio::null())
