@@ -392,7 +392,14 @@ impl LinkDown {
 
 impl Drop for LinkDown {
     fn drop(&mut self) {
-        let _ = Command::new("ip").args(["link", "set", &format!("at-{}", self.0), "up"]).status();
+        let host = self.0;
+        let _ = Command::new("ip").args(["link", "set", &format!("at-{host}"), "up"]).status();
+        // Cut off longer than SlurmdTimeout, the host's Slurm node is set
+        // DOWN and stays so: the srun tests after this one need it back.
+        let state = Command::new("sinfo").args(["-h", "-n", host, "-o", "%T"]).output();
+        if state.is_ok_and(|s| String::from_utf8_lossy(&s.stdout).contains("down")) {
+            let _ = Command::new("scontrol").args(["update", &format!("NodeName={host}"), "State=RESUME"]).status();
+        }
     }
 }
 
