@@ -23,18 +23,15 @@ use std::io::{BufWriter, Write};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use protocol::frame::write_message;
-use protocol::{Chunk, EventKind, FromPainter, Step, StepKind, Steps};
+use protocol::{Chunk, EventKind, FromPainter, Said, Steps};
 
 /// Bytes buffered before a write is forced: a few hundred events.
 const BUFFER: usize = 64 * 1024;
 
-/// The most steps in one `Steps` message. A step takes at most 48 bytes
-/// besides its text, so these and [`STEP_TEXT`] fit in one frame.
-const MAX_STEPS: usize = 1024;
-
-/// The most bytes of text (paths, errors) in one `Steps` message, before
-/// the step that passes it.
-const STEP_TEXT: usize = 8 * 1024;
+/// Packed steps are sent once they pass this many bytes: with the
+/// largest step there is (an error cut to [`STEP_ERROR`], or a path), the
+/// message still fits in one frame.
+const PACK_AT: usize = protocol::frame::MAX_FRAME_LEN - 8 * 1024;
 
 /// The longest error a step carries, in bytes; the rest is cut.
 const STEP_ERROR: usize = 1024;
@@ -54,13 +51,7 @@ struct Inner {
     /// they have, and how many of those are not done.
     open: Vec<(u32, u32, u32)>,
     /// Steps gathered, not yet sent.
-    steps: Vec<Step>,
-    /// When the first of them happened, and the last; the last one's painting.
-    base_ns: u64,
-    last_ns: u64,
-    last_job: i64,
-    /// Bytes of text in them.
-    text: usize,
+    steps: Steps,
 }
 
 impl Inner {
@@ -69,36 +60,16 @@ impl Inner {
         self.open.iter().position(|&(first, count, _)| job >= first && job - first < count)
     }
 
-    /// Gathers a step about painting `job` of an open chunk, at `at_ns`.
-    fn gather(&mut self, job: u32, lane: u32, coat: u32, at_ns: u64, what: StepKind) {
-        if self.steps.is_empty() {
-            (self.base_ns, self.last_ns) = (at_ns, at_ns);
-        }
-        let text = match &what {
-            StepKind::Done { path, .. } => path.as_ref().map_or(0, String::len),
-            StepKind::Failed { error } => error.len(),
-            StepKind::Event(_) => 0,
-        };
-        let step = Step {
-            job: i64::from(job) - self.last_job,
-            lane,
-            coat,
-            // The clock never goes back; steps stamped by two lanes may
-            // reach the lock in the other order, and then count as one moment.
-            after_ns: at_ns.saturating_sub(self.last_ns),
-            what,
-        };
-        self.last_ns = self.last_ns.max(at_ns);
-        self.last_job = i64::from(job);
-        self.steps.push(step);
-        self.text += text;
-        if self.steps.len() >= MAX_STEPS || self.text >= STEP_TEXT {
+    /// Gathers a step about a painting of an open chunk.
+    fn gather(&mut self, said: &Said) {
+        self.steps.push(said);
+        if self.steps.packed_len() >= PACK_AT {
             self.pack();
         }
     }
 
-    /// Painting `job`, of open chunk `index`, is done: once all of the
-    /// chunk's are, its steps go out.
+    /// A painting of open chunk `index` is done: once all of the chunk's
+    /// are, its steps go out.
     fn finished(&mut self, index: usize) {
         let left = &mut self.open[index].2;
         *left = left.saturating_sub(1);
@@ -116,29 +87,21 @@ impl Inner {
         if self.steps.is_empty() {
             return;
         }
-        let steps = std::mem::take(&mut self.steps);
-        let message = FromPainter::Steps(Steps { base_ns: self.base_ns, steps });
+        let message = FromPainter::Steps(std::mem::take(&mut self.steps));
         if let Err(error) = write_message(&mut self.writer, &message) {
             gone(&error);
         }
         // The same buffer serves the next message.
-        if let FromPainter::Steps(Steps { mut steps, .. }) = message {
+        if let FromPainter::Steps(mut steps) = message {
             steps.clear();
             self.steps = steps;
         }
-        (self.last_job, self.text) = (0, 0);
     }
 
     fn write(&mut self, message: &FromPainter) {
         if let Err(error) = write_message(&mut self.writer, message) {
             gone(&error);
         }
-    }
-}
-
-impl std::fmt::Debug for Outbox {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Outbox").finish_non_exhaustive()
     }
 }
 
@@ -150,11 +113,7 @@ impl Outbox {
             writer: Arc::new(Mutex::new(Inner {
                 writer: BufWriter::with_capacity(BUFFER, writer),
                 open: Vec::new(),
-                steps: Vec::with_capacity(MAX_STEPS),
-                base_ns: 0,
-                last_ns: 0,
-                last_job: 0,
-                text: 0,
+                steps: Steps::new(),
             })),
         }
     }
@@ -183,13 +142,13 @@ impl Outbox {
         };
         let Some(index) = inner.chunk_of(job) else { return inner.write(&message) };
         match message {
-            FromPainter::Event(e) => inner.gather(e.job, e.lane, e.coat, e.at_ns, StepKind::Event(e.kind)),
-            FromPainter::JobDone(d) => {
-                inner.gather(d.job, d.lane, 0, d.at_ns, StepKind::Done { checksum: d.checksum, path: d.path });
+            FromPainter::Event(event) => inner.gather(&Said::Event(event)),
+            FromPainter::JobDone(done) => {
+                inner.gather(&Said::Done(done));
                 inner.finished(index);
             }
-            FromPainter::JobFailed(f) => {
-                let mut error = f.error;
+            FromPainter::JobFailed(mut failed) => {
+                let error = &mut failed.error;
                 if error.len() > STEP_ERROR {
                     let mut end = STEP_ERROR;
                     while !error.is_char_boundary(end) {
@@ -197,7 +156,7 @@ impl Outbox {
                     }
                     error.truncate(end);
                 }
-                inner.gather(f.job, f.lane, 0, f.at_ns, StepKind::Failed { error });
+                inner.gather(&Said::Failed(failed));
                 inner.finished(index);
             }
             _ => {}
@@ -208,10 +167,11 @@ impl Outbox {
     pub fn event(&self, job: u32, lane: u32, coat: u32, kind: EventKind) {
         let mut inner = self.lock();
         let at_ns = protocol::clock::now_ns();
+        let event = protocol::Event { job, lane, coat, at_ns, kind };
         if inner.chunk_of(job).is_some() {
-            inner.gather(job, lane, coat, at_ns, StepKind::Event(kind));
+            inner.gather(&Said::Event(event));
         } else {
-            inner.write(&FromPainter::Event(protocol::Event { job, lane, coat, at_ns, kind }));
+            inner.write(&FromPainter::Event(event));
         }
     }
 

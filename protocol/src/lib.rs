@@ -7,6 +7,7 @@
 //!
 //! - [`message`]: what is said — `Hello`, `Job`, timestamped `Event`s, `Goodbye`…
 //! - [`codec`]: how a message becomes bytes (bincode, behind this one module);
+//! - [`steps`]: the steps of many paintings packed into one message;
 //! - [`frame`]: how bytes are cut into frames on a byte stream, blocking
 //!   ([`frame::read_frame`]) or async ([`frame::MessageCodec`] for tokio);
 //! - [`handshake`]: the first message, and the protocol version check;
@@ -26,9 +27,11 @@ pub mod error;
 pub mod frame;
 pub mod handshake;
 pub mod message;
+pub mod steps;
 
 pub use error::Error;
 pub use message::{
     Chunk, DryKind, Effort, Event, EventKind, FromPainter, Goodbye, Hello, Job, JobDone, JobFailed, PICTURE_PART,
-    PROTOCOL_VERSION, Picture, Said, Scheduler, Step, StepKind, Steps, ToPainter,
+    PROTOCOL_VERSION, Picture, Scheduler, ToPainter,
 };
+pub use steps::{Said, Steps};

@@ -139,7 +139,7 @@ pub enum FromPainter {
     /// What happened to paintings handed out in a [`Chunk`], many steps
     /// in one message, in the order they happened: instead of an `Event`,
     /// `JobDone` or `JobFailed` frame each.
-    Steps(Steps),
+    Steps(crate::steps::Steps),
 }
 
 impl FromPainter {
@@ -301,100 +301,5 @@ impl Chunk {
             && last.seed.wrapping_add(1) == next.seed
             && (last.strokes, last.coats, last.file_wait, last.net_wait)
                 == (next.strokes, next.coats, next.file_wait, next.net_wait)
-    }
-}
-
-/// Steps of paintings handed out in chunks, packed: each step names its
-/// painting and its moment as a difference from the step before it, which
-/// is a byte or two where an [`Event`] frame takes twenty.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Steps {
-    /// The moment the first step's `after_ns` counts from, on the shared clock.
-    pub base_ns: u64,
-    /// The steps, in the order they happened.
-    pub steps: Vec<Step>,
-}
-
-/// One step of a painting's life, packed (see [`Steps`]).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Step {
-    /// The painting's number minus that of the step before (of 0 for the first).
-    pub job: i64,
-    /// Which lane.
-    pub lane: u32,
-    /// Which coat (0 for `Done` and `Failed`).
-    pub coat: u32,
-    /// Nanoseconds since the step before (since `base_ns` for the first).
-    pub after_ns: u64,
-    /// What happened.
-    pub what: StepKind,
-}
-
-/// What a [`Step`] says happened.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum StepKind {
-    /// What an [`Event`] says.
-    Event(EventKind),
-    /// What a [`JobDone`] says.
-    Done {
-        /// As [`JobDone::checksum`].
-        checksum: u64,
-        /// As [`JobDone::path`].
-        path: Option<String>,
-    },
-    /// What a [`JobFailed`] says.
-    Failed {
-        /// As [`JobFailed::error`].
-        error: String,
-    },
-}
-
-/// A step unpacked: the message it stands for.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Said {
-    /// An event.
-    Event(Event),
-    /// A painting done.
-    Done(JobDone),
-    /// A painting failed.
-    Failed(JobFailed),
-}
-
-impl Steps {
-    /// The steps as the messages they stand for, in order; `None` for the
-    /// first step whose painting number or moment is out of range (which
-    /// ends the unpacking).
-    pub fn unpack(&self) -> impl Iterator<Item = Option<Said>> + '_ {
-        let mut job: i64 = 0;
-        let mut at_ns = Some(self.base_ns);
-        let mut broken = false;
-        self.steps.iter().map_while(move |step| {
-            if broken {
-                return None;
-            }
-            job = job.saturating_add(step.job);
-            at_ns = at_ns.and_then(|at| at.checked_add(step.after_ns));
-            let said = match (u32::try_from(job), at_ns) {
-                (Ok(job), Some(at_ns)) => Some(step.said(job, at_ns)),
-                _ => None,
-            };
-            broken = said.is_none();
-            Some(said)
-        })
-    }
-}
-
-impl Step {
-    /// The message this step stands for, about painting `job` at `at_ns`.
-    #[must_use]
-    pub fn said(&self, job: u32, at_ns: u64) -> Said {
-        let (lane, coat) = (self.lane, self.coat);
-        match &self.what {
-            StepKind::Event(kind) => Said::Event(Event { job, lane, coat, at_ns, kind: *kind }),
-            StepKind::Done { checksum, path } => {
-                Said::Done(JobDone { job, lane, at_ns, checksum: *checksum, path: path.clone() })
-            }
-            StepKind::Failed { error } => Said::Failed(JobFailed { job, lane, at_ns, error: error.clone() }),
-        }
     }
 }

@@ -21,7 +21,7 @@ use proptest::prelude::*;
 use protocol::frame::{self, FrameCodec, HEADER_LEN, MAX_FRAME_LEN, MessageCodec};
 use protocol::{
     Chunk, DryKind, Effort, Error, Event, EventKind, FromPainter, Goodbye, Hello, Job, JobDone, JobFailed, Picture,
-    Scheduler, Step, StepKind, Steps, ToPainter, codec, handshake,
+    Said, Scheduler, Steps, ToPainter, codec, handshake,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -127,15 +127,29 @@ fn job_failed() -> impl Strategy<Value = JobFailed> {
     })
 }
 
-fn step() -> impl Strategy<Value = Step> {
-    let what = prop_oneof![
-        event_kind().prop_map(StepKind::Event),
-        (u64_any(), proptest::option::of("[a-z/._-]{0,40}"))
-            .prop_map(|(checksum, path)| StepKind::Done { checksum, path }),
-        "[ -~]{0,40}".prop_map(|error| StepKind::Failed { error }),
+/// Steps of any kind, about any painting, at moments that never go back
+/// (as a painter packs them).
+fn steps() -> impl Strategy<Value = (Vec<Said>, Steps)> {
+    let said = prop_oneof![
+        event().prop_map(Said::Event),
+        job_done().prop_map(Said::Done),
+        job_failed().prop_map(Said::Failed),
     ];
-    (prop_oneof![-2i64..3, any::<i64>()], u32_any(), u32_any(), u64_any(), what)
-        .prop_map(|(job, lane, coat, after_ns, what)| Step { job, lane, coat, after_ns, what })
+    vec(said, 0..20).prop_map(|mut said| {
+        let mut at_ns = 0u64;
+        let mut steps = Steps::new();
+        for message in &mut said {
+            let at = match message {
+                Said::Event(e) => &mut e.at_ns,
+                Said::Done(d) => &mut d.at_ns,
+                Said::Failed(f) => &mut f.at_ns,
+            };
+            at_ns = at_ns.max(*at);
+            *at = at_ns;
+            steps.push(message);
+        }
+        (said, steps)
+    })
 }
 
 fn goodbye() -> impl Strategy<Value = Goodbye> {
@@ -168,7 +182,7 @@ fn from_painter() -> impl Strategy<Value = FromPainter> {
         (u32_any(), u64_any()).prop_map(|(seq, at_ns)| FromPainter::Pong { seq, at_ns }),
         (u32_any(), proptest::bool::ANY, vec(proptest::num::u8::ANY, 0..300))
             .prop_map(|(job, last, bytes)| FromPainter::Picture(Picture { job, last, bytes })),
-        (u64_any(), vec(step(), 0..200)).prop_map(|(base_ns, steps)| FromPainter::Steps(Steps { base_ns, steps })),
+        steps().prop_map(|(_, steps)| FromPainter::Steps(steps)),
     ]
 }
 
@@ -353,23 +367,32 @@ proptest! {
     }
 
     #[test]
+    fn steps_unpack_as_they_were_packed((said, steps) in steps()) {
+        let back: Result<Vec<Said>, _> = steps.unpack().collect();
+        prop_assert_eq!(back, Ok(said));
+    }
+
+    #[test]
     fn any_steps_are_checked_and_accept_no_more_than_was_handed_out(
-        steps in vec(step(), 0..300),
-        base_ns in prop_oneof![Just(2_000u64), u64_any()],
+        (_, steps) in steps(),
+        bytes in vec(any::<u8>(), 0..300),
         count in 1u32..40,
     ) {
-        use protocol::Said;
         use protocol::contract::Conversation;
-        // A hostile painter's steps: whatever they say, the check answers,
-        // and it never lets more paintings end than the chunk held.
+        // A hostile painter's steps, packed or any bytes at all: whatever
+        // they say, the check answers, and it never lets more paintings
+        // end than the chunk held.
         let first = Job { id: 1, seed: 1, strokes: 0, coats: 1, file_wait: Duration::ZERO, net_wait: Duration::ZERO };
-        let mut talk = Conversation::new(2, 1_000);
-        talk.handed_chunk(&Chunk { first, count });
-        let mut said = Vec::new();
-        let _ = talk.steps(&Steps { base_ns, steps }, 5_000_000_000, &mut said);
-        let ended = said.iter().filter(|s| matches!(s, Said::Done(_) | Said::Failed(_))).count();
-        prop_assert!(ended <= count as usize);
-        prop_assert_eq!(talk.holding(), count as usize - ended);
+        let garbage = codec::encode(&bytes).ok().and_then(|b| codec::decode::<Steps>(&b).ok()).unwrap_or_default();
+        for steps in [steps, garbage] {
+            let mut talk = Conversation::new(2, 1_000);
+            talk.handed_chunk(&Chunk { first: first.clone(), count });
+            let mut said = Vec::new();
+            let _ = talk.steps(&steps, 5_000_000_000, &mut said);
+            let ended = said.iter().filter(|s| matches!(s, Said::Done(_) | Said::Failed(_))).count();
+            prop_assert!(ended <= count as usize);
+            prop_assert_eq!(talk.holding(), count as usize - ended);
+        }
     }
 
     #[test]
