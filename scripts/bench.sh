@@ -14,7 +14,9 @@
 #
 # Sections: efficiency async startup roundtrip throughput memory scaling codec gap.
 # Counts (full / --quick): efficiency 5 / 1 runs of `compare` per workload,
-# async 5 / 2, throughput 3 / 1 runs of 100000 / 20000 paintings, scaling 3 / 1
+# async 5 / 2, throughput 3 / 1 runs of 200000 / 20000 paintings for each of
+# --chunk 1, 16, 256 and auto (beside Python's Pool(2).map with chunksize 1,
+# 16, 256 and its default), scaling 3 / 1
 # runs per painter count, cargo bench throughput 20000 / 5000 jobs, gap 10 / 3
 # default compares on a quiet machine and 10 / 3 with a busy loop that the
 # script pins to the last allowed core (taskset), then stops.
@@ -57,7 +59,7 @@ want() { case " $sections " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 if [ "$quick" = 1 ]; then
   reps=1 async_reps=2 tp_reps=1 tp_paintings=20000 scale_reps=1 bench_jobs=5000 gap_reps=3
 else
-  reps=5 async_reps=5 tp_reps=3 tp_paintings=100000 scale_reps=3 bench_jobs=20000 gap_reps=10
+  reps=5 async_reps=5 tp_reps=3 tp_paintings=200000 scale_reps=3 bench_jobs=20000 gap_reps=10
 fi
 
 cd "$(dirname "$0")/.."
@@ -127,7 +129,8 @@ fi
 if want startup || want throughput; then
   step "Python multiprocessing peer"
   if [ "$quick" = 1 ]; then
-    python3 scripts/peers/pool_peer.py --rounds 12 --jobs-chunk1 5000 --jobs-default 200000 >"$work/pool.json"
+    python3 scripts/peers/pool_peer.py --rounds 12 --jobs-chunk1 5000 --jobs-chunk16 50000 --jobs-default 200000 \
+      >"$work/pool.json"
   else
     python3 scripts/peers/pool_peer.py >"$work/pool.json"
   fi
@@ -149,10 +152,31 @@ if want startup || want roundtrip || want throughput; then
 fi
 
 if want throughput; then
-  for i in $(seq "$tp_reps"); do
-    step "throughput: $tp_paintings empty paintings through parallel $i/$tp_reps"
-    rm -rf "$out/parallel"
-    coord "throughput/run-$i" run --mode parallel --paintings "$tp_paintings" --paint 0ms --dry 0ms
+  # The same empty paintings handed out one per message, then in chunks;
+  # `auto` (what a mode chooses) is throughput/run-*.
+  for chunk in 1 16 256 auto; do
+    for i in $(seq "$tp_reps"); do
+      step "throughput: $tp_paintings empty paintings through parallel, --chunk $chunk $i/$tp_reps"
+      rm -rf "$out/parallel"
+      if [ "$chunk" = auto ]; then
+        coord "throughput/run-$i" run --mode parallel --paintings "$tp_paintings" --paint 0ms --dry 0ms
+      else
+        # --chunk 1 is slow: a tenth of the paintings tell the same.
+        n=$tp_paintings
+        [ "$chunk" = 1 ] && n=$((tp_paintings / 10))
+        coord "throughput/chunk$chunk-$i" run --mode parallel --paintings "$n" --paint 0ms --dry 0ms --chunk "$chunk"
+      fi
+    done
+  done
+  # The lesson: with a message per painting, parallel loses to sequential.
+  for chunk in 1 auto; do
+    step "throughput: compare sequential,parallel on 100000 empty paintings, --chunk $chunk"
+    rm -rf "$out/sequential" "$out/parallel"
+    if [ "$chunk" = auto ]; then
+      coord "lesson/auto" compare --modes sequential,parallel --paintings 100000 --paint 0ms --dry 0ms
+    else
+      coord "lesson/chunk1" compare --modes sequential,parallel --paintings 100000 --paint 0ms --dry 0ms --chunk 1
+    fi
   done
 fi
 

@@ -285,6 +285,7 @@ async fn run_mode(
         cpu,
         workload,
         calibration,
+        chunk: policy.chunk,
     }))
 }
 

@@ -2,8 +2,8 @@
 """Python's process pool, for comparison with atelier's painters: the
 process start-up floor (os.posix_spawn of /bin/true, then waitpid),
 multiprocessing.Pool(2) start-up (constructor to the first result), and
-tiny-job throughput (Pool(2).map of a no-op, with chunksize=1 and with the
-default chunksize).
+tiny-job throughput (Pool(2).map of a no-op, with chunksize 1, 16 and 256,
+and with the default chunksize).
 
 Prints one JSON object. Standard library only.
 """
@@ -55,7 +55,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=30, help="start-up samples")
     parser.add_argument("--jobs-chunk1", type=int, default=20_000)
-    parser.add_argument("--jobs-default", type=int, default=1_000_000)
+    parser.add_argument("--jobs-chunk16", type=int, default=200_000)
+    parser.add_argument("--jobs-default", type=int, default=1_000_000,
+                        help="jobs for chunksize 256 and the default")
     args = parser.parse_args()
     floor = spawn_floor(args.rounds)
     startup = pool_startup(max(3, args.rounds // 6))
@@ -65,6 +67,8 @@ def main():
         "spawn_true_s": statistics.median(floor),
         "pool2_startup_s": statistics.median(startup),
         "map_chunksize1_per_s": pool_throughput(args.jobs_chunk1, 1),
+        "map_chunksize16_per_s": pool_throughput(args.jobs_chunk16, 16),
+        "map_chunksize256_per_s": pool_throughput(args.jobs_default, 256),
         "map_default_per_s": pool_throughput(args.jobs_default, None),
     }
     print(json.dumps(result))

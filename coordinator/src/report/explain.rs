@@ -497,6 +497,7 @@ mod tests {
             paintings: Vec::new(),
             timeline: crate::report::lanes::Lanes::default(),
             ideal_segments: Vec::new(),
+            chunk: 1,
             explanation: String::new(),
             failures: Vec::new(),
             lost: Vec::new(),

@@ -4,6 +4,7 @@
 //! where and when is worked out once too ([`lanes`]): every timeline, and
 //! `plan`'s, is drawn from it.
 
+pub mod cost;
 pub mod explain;
 pub mod files;
 pub mod gap;
@@ -202,6 +203,9 @@ pub struct RunReport {
     pub timeline: Lanes,
     /// What each lane would do in the ideal (`ideal_s`).
     pub ideal_segments: Vec<Segment>,
+    /// Paintings handed out per message in this run (`--chunk`, or what
+    /// the mode chose): 1 hands out each on its own.
+    pub chunk: u32,
     /// The result, explained in a sentence.
     pub explanation: String,
     /// Painters that failed, and what became of their paintings.
@@ -238,12 +242,14 @@ pub struct Measured<'a> {
     pub workload: &'a Workload,
     /// Its calibration.
     pub calibration: &'a Calibration,
+    /// Paintings handed out per message.
+    pub chunk: u32,
 }
 
 /// Builds a run's report.
 #[must_use]
 pub fn build(measured: Measured<'_>) -> RunReport {
-    let Measured { mode, painters, planned, outcome, farewells, predicted, steps, cpu, workload, calibration } =
+    let Measured { mode, painters, planned, outcome, farewells, predicted, steps, cpu, workload, calibration, chunk } =
         measured;
     // Every time of the run counts from its first painter's spawn.
     let origin_ns = gap::Facts::origin_ns(&outcome, &steps.facts.starts, planned);
@@ -325,6 +331,7 @@ pub fn build(measured: Measured<'_>) -> RunReport {
         paintings,
         timeline,
         ideal_segments: steps.ideal.segments.clone(),
+        chunk,
         explanation: String::new(),
         failures: outcome.failures.clone(),
         lost: outcome.lost.clone(),
@@ -337,6 +344,9 @@ pub fn build(measured: Measured<'_>) -> RunReport {
     report.coordinator_cpu_samples = crate::sampler::relative(&cpu.coordinator, origin_ns);
     report.coordinator_cpu_s = cpu.coordinator_cpu_s;
     report.explanation = explain::sentence(&report, workload, calibration, &steps.facts, &cpu);
+    if let Some(cost) = cost::sentence(&report, workload) {
+        report.explanation = format!("{} {cost}", report.explanation);
+    }
     report
 }
 

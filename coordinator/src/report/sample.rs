@@ -71,6 +71,7 @@ pub(crate) fn sample_run() -> RunReport {
         ideal_segments: segments.clone(),
         timeline: Lanes::new([(&painter).into()], segments),
         painters: vec![painter],
+        chunk: 1,
         explanation: "One process on one core: each painting dried while the next was painted.".into(),
         failures: Vec::new(),
         lost: Vec::new(),
