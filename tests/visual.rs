@@ -197,6 +197,40 @@ fn the_svg_is_xml_with_a_block_for_every_paint_and_wait() {
 }
 
 #[test]
+fn every_timeline_marks_every_picture_saved() {
+    // The picture and the trace: a mark per save segment of the JSON.
+    let Compared { report, trace, svg } = compared();
+    let document = roxmltree::Document::parse(svg).unwrap_or_else(|e| panic!("--svg is not XML: {e}"));
+    let (events, _) = trace_events(trace);
+    for run in runs(report) {
+        let mode = run["mode"].as_str().expect("mode");
+        let saves = segments(run, "save");
+        assert!(saves.len() >= 3, "{mode}: each of 3 pictures saved");
+        let panel = document
+            .descendants()
+            .find(|n| n.tag_name().name() == "g" && n.attribute("id") == Some(mode))
+            .unwrap_or_else(|| panic!("no panel for {mode}"));
+        let marks = panel.descendants().filter(|n| n.attribute("class") == Some("save")).count();
+        assert_eq!(marks, saves.len(), "{mode}: a `save` mark per save segment in the picture");
+        let pids: Vec<&Value> = run["painters"].as_array().expect("painters[]").iter().map(|p| &p["pid"]).collect();
+        let slices = events.iter().filter(|e| e["cat"] == "save" && pids.contains(&&e["pid"])).count();
+        assert_eq!(slices, saves.len(), "{mode}: a `save` slice per save segment in the trace");
+    }
+    // The terminal: the mark on the painter's lane, and the legend that says it.
+    let _serial = serial();
+    let out = out_dir("save-mark");
+    let finished = run(&args(&format!("run --mode sequential {WORKLOAD}"), &out));
+    if !finished.status.success() {
+        finished.fail("the run failed");
+    }
+    let lane = finished.stdout.lines().find(|l| l.trim_start().starts_with("painter-0@"));
+    let lane = lane.unwrap_or_else(|| finished.fail("no lane `painter-0@…`"));
+    assert!(lane.contains('▪'), "a saving mark on the lane: {lane}");
+    assert!(finished.stdout.contains("▪ saving the picture"), "{}", finished.stdout);
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
 fn every_painter_is_sampled_and_uses_at_most_its_cores() {
     let Compared { report, .. } = compared();
     for run in runs(report) {
