@@ -7,9 +7,11 @@
 //! named as the report names it (`painter-3@1`, `thread-1@0`, and on
 //! another host `h2/painter-3@1`) and holds its segments — painting, each
 //! coat's disk and network wait, saving the picture — on the run's one
-//! time axis, in seconds from the first job. The measured lanes come from
-//! the painters' events ([`Lanes::measured`]), the predicted ones from the
-//! model ([`Lanes::planned`]); a renderer only lays them out.
+//! time axis, in seconds as `wall_s` counts them, and marks what it began
+//! and never finished: its painter failed, or the run was stopped, first.
+//! The measured lanes come from the painters' events ([`Lanes::measured`]),
+//! the predicted ones from the model ([`Lanes::planned`]); a renderer only
+//! lays them out.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -70,6 +72,28 @@ pub struct Lanes {
     /// Per painter (by index), its lanes in `lanes`.
     painters: Vec<Range<usize>>,
     segments: Vec<Segment>,
+    /// In order of start.
+    unfinished: Vec<Unfinished>,
+}
+
+/// A stretch a lane began and never ended: the painter said it started
+/// painting a coat (or drying it, or saving the picture) and never that
+/// it finished. Its painter failed, or the run was stopped, first; when
+/// it stopped is not known, so it is marked where it began.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Unfinished {
+    /// Index of the painter.
+    pub painter: usize,
+    /// Its lane (thread).
+    pub lane: u32,
+    /// Which painting.
+    pub painting: u32,
+    /// Which coat, from 0.
+    pub coat: u32,
+    /// What it began.
+    pub kind: SegmentKind,
+    /// When.
+    pub start_s: f64,
 }
 
 impl Serialize for Lanes {
@@ -95,8 +119,8 @@ pub struct Painter<'a> {
 
 impl Lanes {
     /// The lanes of a run as measured: every start event paired with its
-    /// end into a segment, in order of start. A start whose end never came
-    /// (its painter failed) is left out: when it ended is not known.
+    /// end into a segment, in order of start; a start whose end never came
+    /// is [`Unfinished`].
     pub fn measured<'a>(
         outcome: &Outcome,
         painters: impl IntoIterator<Item = Painter<'a>>,
@@ -108,7 +132,8 @@ impl Lanes {
             EventKind::DryStarted(DryKind::File) | EventKind::DryFinished(DryKind::File) => SegmentKind::FileWait,
             EventKind::DryStarted(DryKind::Network) | EventKind::DryFinished(DryKind::Network) => SegmentKind::NetWait,
         };
-        let mut open: HashMap<(usize, u32, u32, SegmentKind), u64> = HashMap::new();
+        // What has begun and not ended yet: when, and on which lane.
+        let mut open: HashMap<(usize, u32, u32, SegmentKind), (u64, u32)> = HashMap::new();
         // A segment takes two events: room for all, and no more (a run of
         // 100,000 paintings holds a segment per coat, wait and picture).
         let mut segments = Vec::with_capacity(outcome.events.len() / 2);
@@ -116,10 +141,10 @@ impl Lanes {
             let key = (painter, event.job, event.coat, kind_of(event.kind));
             match event.kind {
                 EventKind::PaintStarted | EventKind::DryStarted(_) | EventKind::SaveStarted => {
-                    open.insert(key, event.at_ns);
+                    open.insert(key, (event.at_ns, event.lane));
                 }
                 EventKind::PaintFinished(_) | EventKind::DryFinished(_) | EventKind::SaveFinished => {
-                    if let Some(start) = open.remove(&key) {
+                    if let Some((start, _)) = open.remove(&key) {
                         segments.push(Segment {
                             painter,
                             lane: event.lane,
@@ -134,7 +159,19 @@ impl Lanes {
             }
         }
         segments.sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
-        Self::new(painters, segments)
+        let mut unfinished: Vec<Unfinished> = open
+            .into_iter()
+            .map(|((painter, painting, coat, kind), (start, lane))| Unfinished {
+                painter,
+                lane,
+                painting,
+                coat,
+                kind,
+                start_s: secs(start),
+            })
+            .collect();
+        unfinished.sort_by(|a, b| a.start_s.total_cmp(&b.start_s).then(a.painting.cmp(&b.painting)));
+        Self { unfinished, ..Self::new(painters, segments) }
     }
 
     /// The lanes of `painters` holding `segments` (each on the lane its
@@ -154,7 +191,7 @@ impl Lanes {
             }));
             ranges.push(first..lanes.len());
         }
-        Self { lanes, painters: ranges, segments }
+        Self { lanes, painters: ranges, segments, unfinished: Vec::new() }
     }
 
     /// The lanes of the model's schedule for `plans` (what `plan` draws).
@@ -209,6 +246,17 @@ impl Lanes {
     #[must_use]
     pub fn widest_label(&self) -> usize {
         self.lanes.iter().map(|lane| lane.label().chars().count()).max().unwrap_or(0)
+    }
+
+    /// What `lane` began and never finished, in order.
+    pub fn unfinished_of<'a>(&'a self, lane: &'a Lane) -> impl Iterator<Item = &'a Unfinished> + 'a {
+        self.unfinished.iter().filter(|u| u.painter == lane.painter && u.lane == lane.thread)
+    }
+
+    /// Everything any lane began and never finished, in order of start.
+    #[must_use]
+    pub fn unfinished(&self) -> &[Unfinished] {
+        &self.unfinished
     }
 
     /// Whether some lane saved a picture.
@@ -286,7 +334,7 @@ mod tests {
     }
 
     #[test]
-    fn a_failed_painters_unfinished_painting_is_on_no_lane_and_its_replacement_has_its_own() {
+    fn a_failed_painters_unfinished_painting_is_marked_where_it_began_and_its_replacement_has_its_own_lane() {
         // Painter 0 starts painting 1 and dies; painter 1, its replacement
         // on the same core, paints it from the start and saves it.
         let outcome = Outcome {
@@ -303,6 +351,12 @@ mod tests {
         assert_eq!(labels(&lanes), ["painter-0@0", "painter-1@0"]);
         let [failed, replacement] = [&lanes.of_painter(0)[0], &lanes.of_painter(1)[0]];
         assert_eq!(paintings(&lanes, failed), []);
+        let marks: Vec<&Unfinished> = lanes.unfinished_of(failed).collect();
+        assert_eq!(
+            marks,
+            [&Unfinished { painter: 0, lane: 0, painting: 1, coat: 0, kind: SegmentKind::Paint, start_s: 0.0 }]
+        );
+        assert_eq!(lanes.unfinished_of(replacement).count(), 0);
         assert_eq!(paintings(&lanes, replacement), [(1, SegmentKind::Paint), (1, SegmentKind::Save)]);
         let paint = lanes.segments_of(replacement).next().expect("a paint");
         assert_eq!((paint.start_s, paint.end_s), (0.3, 0.7));

@@ -35,6 +35,9 @@ pub fn render(workload: &Workload, calibration: &Calibration, runs: &[RunReport]
     if runs.iter().any(|run| run.timeline.saves()) {
         keys.push("▪ saving the picture");
     }
+    if runs.iter().any(|run| !run.timeline.unfinished().is_empty()) {
+        keys.push("✗ begun, never finished: its painter failed or was stopped");
+    }
     out += &legend(&keys, columns);
     if runs.iter().flat_map(|r| &r.painters).any(|p| !p.cpu_samples.is_empty()) {
         out += &wrap(

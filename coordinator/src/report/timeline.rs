@@ -6,7 +6,7 @@
 //! the extra drying goes on rows below the lane, so overlapping waits show
 //! as overlapping, as on the board.
 
-use crate::report::lanes::{self, Lanes};
+use crate::report::lanes::{self, Lanes, Unfinished};
 use crate::report::svg::palette;
 use crate::schedule::{Segment, SegmentKind};
 
@@ -17,6 +17,8 @@ enum Cell {
     Dry,
     /// Saving a finished picture.
     Save,
+    /// Where something began that was never finished.
+    Unfinished,
     /// Painting `n`; `label` is the character to show (a digit of `n`, or
     /// `None` for a plain block).
     Paint {
@@ -51,7 +53,8 @@ pub fn draw(lanes: &Lanes, style: Style) -> Vec<String> {
         let label = lane.label();
         // Gathered once: laying out the rows goes through them several times.
         let segments: Vec<&Segment> = lanes.segments_of(lane).collect();
-        for (i, row) in rows(segments.iter().copied(), style).iter().enumerate() {
+        let rows = rows(segments.iter().copied(), lanes.unfinished_of(lane), style);
+        for (i, row) in rows.iter().enumerate() {
             let label = if i == 0 { label.as_str() } else { "" };
             lines.push(format!("  {label:>label_width$} │{}", render(row, style.color)));
         }
@@ -87,7 +90,11 @@ pub fn too_many_to_number(lanes: &Lanes) -> bool {
 
 /// Lays a lane's segments out on rows: painting on the first, each coat's
 /// drying on the first row where it fits.
-fn rows<'a>(segments: impl Iterator<Item = &'a Segment> + Clone, style: Style) -> Vec<Vec<Cell>> {
+fn rows<'a>(
+    segments: impl Iterator<Item = &'a Segment> + Clone,
+    unfinished: impl Iterator<Item = &'a Unfinished>,
+    style: Style,
+) -> Vec<Vec<Cell>> {
     let mut rows = vec![vec![Cell::Empty; style.width]];
     if style.width == 0 {
         return rows;
@@ -142,11 +149,23 @@ fn rows<'a>(segments: impl Iterator<Item = &'a Segment> + Clone, style: Style) -
             }
         }
     }
+    // What was begun and never finished is marked where it began, or just
+    // after, where a block that ended there leaves no room.
+    for u in unfinished {
+        let (start, _) = cells(u.start_s, u.start_s);
+        let free = (start..(start + 2).min(style.width)).find(|&col| !matches!(rows[0][col], Cell::Paint { .. }));
+        if let Some(col) = free {
+            rows[0][col] = Cell::Unfinished;
+        }
+    }
     rows
 }
 
 /// The mark for saving a picture, for the legend.
 pub const SAVE_MARK: char = '▪';
+
+/// The mark for what was begun and never finished, for the legend.
+pub const UNFINISHED_MARK: char = '✗';
 
 /// Writes painting `n`'s number at the start of its block (the cells from
 /// `start` to `end` that are still its own), if the block has room for it
@@ -177,6 +196,7 @@ fn render(row: &[Cell], color: bool) -> String {
             Cell::Empty => (None, ' '),
             Cell::Dry => (Some("\x1b[38;5;245m".to_owned()), '░'),
             Cell::Save => (None, SAVE_MARK),
+            Cell::Unfinished => (Some("\x1b[1;31m".to_owned()), UNFINISHED_MARK),
             Cell::Paint { label, .. } if !color => (None, label.unwrap_or('█')),
             Cell::Paint { painting, label } => {
                 let colour = palette::painting(painting);
@@ -295,6 +315,21 @@ mod tests {
         let lines = draw(&lanes, Style { width: 93, span_s: 93.0, label_width: 1, right: 3, color: false });
         let (_, row) = lines[0].split_once('│').expect("a lane");
         assert!(!row.chars().any(|c| c.is_ascii_digit()), "{}", lines[0]);
+    }
+
+    #[test]
+    fn what_was_never_finished_is_marked_where_it_began() {
+        use protocol::{Effort, Event, EventKind};
+        // Painting 1 is painted from 0 to 2 s; painting 2 is begun at 4 s,
+        // and its painter fails.
+        let event = |job, at_s: u64, kind| (0, Event { job, lane: 0, coat: 0, at_ns: at_s * 1_000_000_000, kind });
+        let painted = EventKind::PaintFinished(Effort { cpu_ns: 0, run_delay_ns: 0 });
+        let events =
+            vec![event(1, 0, EventKind::PaintStarted), event(1, 2, painted), event(2, 4, EventKind::PaintStarted)];
+        let outcome = crate::dispatch::Outcome { events, ..crate::dispatch::Outcome::default() };
+        let lanes = Lanes::measured(&outcome, sample_run().painters.iter().map(Into::into), |ns| ns as f64 / 1e9);
+        let lines = draw(&lanes, Style { width: 8, span_s: 8.0, label_width: 11, right: 3, color: false });
+        assert_eq!(lines[0], "  painter-0@0 │1█  ✗");
     }
 
     #[test]

@@ -9,6 +9,8 @@
 //! painter's waits overlap; every wait of one lane has the same name
 //! (`drying`, or `drying · thread-L`), so a viewer gathers them on one
 //! track per lane, and which painting, coat and wait it was are arguments.
+//! Where a lane began something it never finished (its painter failed),
+//! an instant (`"i"`) marks it on the lane's thread.
 //! The CPU use sampled from `/proc` is a counter track (`"C"`) per process;
 //! the coordinator (this process, its real pid) has one per mode.
 //!
@@ -30,7 +32,7 @@ use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 use std::io::{self, Write};
 
-use crate::report::lanes::Lane;
+use crate::report::lanes::{Lane, Unfinished};
 use crate::report::{PainterReport, RunReport};
 use crate::sampler::EVERY;
 use crate::schedule::{Segment, SegmentKind};
@@ -38,9 +40,9 @@ use crate::schedule::{Segment, SegmentKind};
 /// One event to write, found again from its run by its indices.
 ///
 /// The derived order is the order in which events of one moment are
-/// written: a run's segments before its CPU samples, segments by index
-/// with a wait's begin before its end, samples painter by painter (the
-/// coordinator last).
+/// written: a run's segments before its CPU samples and those before its
+/// marks of what was never finished, segments by index with a wait's
+/// begin before its end, samples painter by painter (the coordinator last).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Item {
     /// A painting or saving slice or the begin of a wait (`end: false`),
@@ -48,6 +50,8 @@ enum Item {
     Segment { segment: u32, end: bool },
     /// A CPU sample of painter `painter` (`u32::MAX`: the coordinator).
     Sample { painter: u32, sample: u32 },
+    /// A mark where a lane began something it never finished.
+    Unfinished { index: u32 },
 }
 
 /// The coordinator, where an [`Item::Sample`] names a painter.
@@ -127,6 +131,7 @@ pub fn write(runs: &[RunReport], out: &mut impl Write) -> io::Result<()> {
     for (r, run) in runs.iter().enumerate() {
         let r = index(r);
         queue.extend(segment_start(run, r, 0));
+        queue.extend(unfinished(run, r, 0));
         for painter in (0..index(run.painters.len())).chain([COORDINATOR]) {
             queue.extend(sample(run, r, painter, 0));
         }
@@ -154,6 +159,10 @@ pub fn write(runs: &[RunReport], out: &mut impl Write) -> io::Result<()> {
                 };
                 events.counter(pid, &name, at_s, samples[i as usize].cpu)?;
                 queue.extend(i.checked_add(1).and_then(|next| sample(run, r, painter, next)));
+            }
+            Item::Unfinished { index } => {
+                events.unfinished(run, &run.timeline.unfinished()[index as usize])?;
+                queue.extend(index.checked_add(1).and_then(|next| unfinished(run, r, next)));
             }
         }
     }
@@ -213,6 +222,12 @@ fn drying_track(lane: Option<&Lane>) -> String {
 fn segment_start(run: &RunReport, r: u32, segment: u32) -> Option<Reverse<Next>> {
     let s = run.timeline.segments().get(segment as usize)?;
     Some(Reverse(Next { at_s: s.start_s, run: r, item: Item::Segment { segment, end: false } }))
+}
+
+/// Mark `index` of what run `r` began and never finished (none past the last).
+fn unfinished(run: &RunReport, r: u32, index: u32) -> Option<Reverse<Next>> {
+    let u = run.timeline.unfinished().get(index as usize)?;
+    Some(Reverse(Next { at_s: u.start_s, run: r, item: Item::Unfinished { index } }))
 }
 
 /// Sample `i` of painter `painter` of run `r` (or of the coordinator), to
@@ -313,6 +328,22 @@ impl<W: Write> Events<'_, W> {
                 r#"{{"ph":"e","cat":"{cat}","name":{name},"id":{id},"pid":{pid},"tid":{tid},"ts":{end}}}"#
             ))
         }
+    }
+
+    /// An instant on a lane where it began what it never finished.
+    fn unfinished(&mut self, run: &RunReport, u: &Unfinished) -> io::Result<()> {
+        let Some(painter) = run.painters.get(u.painter) else { return Ok(()) };
+        let (pid, tid) = (painter.pid, tid(painter.pid, u.lane));
+        let (n, coat, ts) = (u.painting, u.coat + 1, micros(u.start_s));
+        let what = match u.kind {
+            SegmentKind::Paint => "painting",
+            SegmentKind::FileWait => "disk wait",
+            SegmentKind::NetWait => "network wait",
+            SegmentKind::Save => "saving",
+        };
+        self.line(format_args!(
+            r#"{{"ph":"i","s":"t","cat":"unfinished","name":"{what} #{n} coat {coat}: never finished","pid":{pid},"tid":{tid},"ts":{ts},"args":{{"painting":{n},"coat":{coat}}}}}"#
+        ))
     }
 
     /// A CPU use counter's value, in cores, from `from_s` on.

@@ -3,7 +3,7 @@
 //! fits, so that an async painter's overlapping dryings show as overlapping.
 
 use crate::report::RunReport;
-use crate::report::lanes::dryings;
+use crate::report::lanes::{Unfinished, dryings};
 use crate::schedule::{Segment, SegmentKind};
 
 use super::{GAP, ROW};
@@ -13,6 +13,8 @@ use super::{GAP, ROW};
 pub(super) struct Lane<'a> {
     pub(super) label: String,
     pub(super) rows: Vec<Vec<&'a Segment>>,
+    /// What it began and never finished.
+    pub(super) unfinished: Vec<&'a Unfinished>,
 }
 
 pub(super) fn rows_height(rows: usize) -> f64 {
@@ -28,7 +30,11 @@ pub(super) fn painter_lanes(run: &RunReport) -> impl Iterator<Item = (usize, Vec
             .iter()
             .map(|lane| {
                 let core = lane.core.map_or_else(String::new, |c| format!(" · core {c}"));
-                Lane { label: lane.who() + &core, rows: rows(run.timeline.segments_of(lane)) }
+                Lane {
+                    label: lane.who() + &core,
+                    rows: rows(run.timeline.segments_of(lane)),
+                    unfinished: run.timeline.unfinished_of(lane).collect(),
+                }
             })
             .collect();
         (index, lanes)

@@ -3,11 +3,11 @@
 use std::fmt::Write as _;
 
 use super::markup::{block, text};
-use super::{CPU, IDEAL, INK, SAVE_MARK, palette};
+use super::{CPU, IDEAL, INK, SAVE_MARK, palette, unfinished_mark};
 
 /// The key to the picture, on as many lines as `width` needs; returns
 /// the y below it.
-pub(super) fn legend(out: &mut String, y: f64, width: f64, coats: u32, saves: bool) -> f64 {
+pub(super) fn legend(out: &mut String, y: f64, width: f64, coats: u32, saves: bool, unfinished: bool) -> f64 {
     // Each key: how wide it is, and how to draw it at (x, top).
     type Draw<'a> = Box<dyn Fn(&mut String, f64, f64) + 'a>;
     let base = |top: f64| top + 12.5;
@@ -49,6 +49,16 @@ pub(super) fn legend(out: &mut String, y: f64, width: f64, coats: u32, saves: bo
             Box::new(|out, x, top| {
                 block(out, x, top + 16.0 - SAVE_MARK, 28.0, SAVE_MARK, &palette::SAVE.hex(), "legend");
                 text(out, x + 34.0, base(top), "saving the picture", "");
+            }),
+        ));
+    }
+    if unfinished {
+        const BEGUN: &str = "begun, never finished: its painter failed or was stopped";
+        keys.push((
+            36.0 + 6.6 * BEGUN.chars().count() as f64,
+            Box::new(|out, x, top| {
+                unfinished_mark(out, x + 8.0, top - 3.0, None);
+                text(out, x + 22.0, base(top), BEGUN, "");
             }),
         ));
     }

@@ -86,7 +86,8 @@ pub fn write(
     let mut head = String::new();
     let mut y = title(&mut head, workload, calibration, runs, width);
     let saves = runs.iter().any(|r| r.timeline.saves());
-    y = legend(&mut head, y, width, workload.coats, saves);
+    let unfinished = runs.iter().any(|r| !r.timeline.unfinished().is_empty());
+    y = legend(&mut head, y, width, workload.coats, saves, unfinished);
     let top = y;
     let mut scratch = String::new();
     let mut drop = |markup: &mut String| {
@@ -241,6 +242,16 @@ fn panel(
                     }
                 }
             }
+            for u in &lane.unfinished {
+                let what = match u.kind {
+                    SegmentKind::Paint => format!("painting {}, coat {}", u.painting, u.coat + 1),
+                    SegmentKind::FileWait => format!("disk wait: painting {}, coat {}", u.painting, u.coat + 1),
+                    SegmentKind::NetWait => format!("network wait: painting {}, coat {}", u.painting, u.coat + 1),
+                    SegmentKind::Save => format!("saving: painting {}", u.painting),
+                };
+                let tip = format!("begun at {:.3} s and never finished: {what}", u.start_s);
+                unfinished_mark(out, axis.x(u.start_s), y, Some(&tip));
+            }
             y += rows_height(lane.rows.len());
         }
         y = cpu_band(out, run, *painter, axis, y) + GAP;
@@ -347,6 +358,23 @@ fn draw_segment(out: &mut String, s: &Segment, axis: &Axis, y: f64, coats: u32) 
             &format!(r#"fill="{ink}" font-size="12" text-anchor="middle" font-weight="bold""#),
         );
     }
+}
+
+/// The mark for what was begun and never finished: a red cross on a lane
+/// whose row starts at `y`, centred on `x`, with a tooltip.
+fn unfinished_mark(out: &mut String, x: f64, y: f64, tip: Option<&str>) {
+    let (top, bottom) = (y + 4.0, y + ROW - 4.0);
+    let (left, right) = (x - 6.0, x + 6.0);
+    // The legend's cross is not a mark on a lane.
+    let class = if tip.is_some() { "unfinished" } else { "legend" };
+    let _ = write!(
+        out,
+        r#"<path class="{class}" d="M{left:.1},{top:.1} L{right:.1},{bottom:.1} M{right:.1},{top:.1} L{left:.1},{bottom:.1}" stroke="{IDEAL}" stroke-width="2.5" fill="none">"#
+    );
+    if let Some(tip) = tip {
+        let _ = write!(out, "<title>{}</title>", escape(tip));
+    }
+    out.push_str("</path>\n");
 }
 
 /// A painter's CPU use, as a filled step line in a band from idle (bottom)
