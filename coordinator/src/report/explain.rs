@@ -126,8 +126,8 @@ pub fn sentence(
     let mut text = match run.mode {
         Mode::Sequential => format!(
             "One painter, one thing at a time: {n} paintings{per} × ({} painting + {} drying) = {} end to end; nothing overlapped.",
-            secs(paint),
-            secs(dry),
+            fine(paint),
+            fine(dry),
             secs(total_paint + total_dry)
         ),
         Mode::Async if painted && dried => format!(
@@ -718,6 +718,18 @@ mod tests {
         assert!(
             text.contains(
                 "less than the 2.40s asked, which in the model happened to share the paintings out worse (+0.10s)"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_coat_of_a_millisecond_is_not_said_to_take_no_time() {
+        let short = Calibration { stroke_ns: 100_000.0, strokes: 10, core: Some(0) };
+        let text = say(&run(Mode::Sequential, 1, 1, 8.5, 2.0), &workload(2000, 1, 0), &short);
+        assert!(
+            text.starts_with(
+                "One painter, one thing at a time: 2000 paintings × (1.0ms painting + 0.0ms drying) = 2.00s end to end"
             ),
             "{text}"
         );
