@@ -450,9 +450,12 @@ fn strokes_dearer_than_calibrated_are_named_as_the_paint_speed() {
     let largest = causes.iter().find(|(name, _)| name != "contention_s").expect("a cause");
     assert_eq!(largest.0, "paint_speed_s", "{causes:?}");
     // The ideal is that of the work as painted: the run does not beat it,
-    // and the extra CPU is no loss of efficiency.
-    assert!(f64_of(&report, "ideal_s") > f64_of(&report, "predicted_s") + 0.25, "{report}");
-    assert!(f64_of(&report, "efficiency") <= 1.01 && f64_of(&report, "efficiency") > 0.5, "{report}");
+    // and the extra CPU is no loss of efficiency (beyond what another
+    // program holding the core cost).
+    let ideal = f64_of(&report, "ideal_s");
+    assert!(ideal > f64_of(&report, "predicted_s") + 0.25, "{report}");
+    assert!(f64_of(&report, "efficiency") <= 1.01, "{report}");
+    assert!(ideal / busy(&report) > 0.5, "{report}");
     let explanation = report["explanation"].as_str().expect("explanation");
     assert!(explanation.contains("painting used more CPU than calibrated"), "{explanation}");
     let _ = std::fs::remove_dir_all(out);
