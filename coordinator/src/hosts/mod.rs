@@ -406,3 +406,38 @@ pub fn refine(outcome: &mut crate::dispatch::Outcome, clocks: &[Option<clock::Cl
         refine(*painter, &mut done.at_ns);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn host(name: &str, cores: Vec<u32>) -> Host {
+        let found =
+            probe::Found { hostname: name.into(), boot: "b".into(), cores: cores.clone(), took: Duration::ZERO };
+        Host { spec: HostSpec { name: name.into(), max_cores: None }, found, cores }
+    }
+
+    #[test]
+    fn a_step_is_bound_to_its_core_only_where_the_host_offers_more_than_one() {
+        let cluster = Cluster {
+            hosts: vec![host("h1", vec![0]), host("h2", vec![0, 1])],
+            launcher: Launcher::Srun,
+            remote_painter: "/bin/painter".into(),
+            painters: None,
+            job: Some("7".into()),
+            made_allocation: None,
+        };
+        let plans = cluster.layout(Mode::Parallel);
+        assert_eq!(plans.len(), 3);
+        let words = |plan: &PainterPlan| -> Vec<String> {
+            let (command, remote) = cluster.command(Path::new("/local/painter"), plan, Vec::new());
+            assert!(remote.is_some());
+            command.get_args().map(|a| a.to_string_lossy().into_owned()).collect()
+        };
+        // h1 offers core 0 alone: a step there has nowhere else to run.
+        assert!(!words(&plans[0]).iter().any(|w| w.starts_with("--cpu-bind")), "{:?}", words(&plans[0]));
+        // h2 offers two: each step is bound to its own.
+        assert!(words(&plans[1]).contains(&"--cpu-bind=map_cpu:0".to_owned()), "{:?}", words(&plans[1]));
+        assert!(words(&plans[2]).contains(&"--cpu-bind=map_cpu:1".to_owned()), "{:?}", words(&plans[2]));
+    }
+}
