@@ -4,10 +4,15 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
+use std::time::Duration;
 
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
 use serde_json::Value;
 
-use crate::support::{Finished, args, f64_of, out_dir, run, serial};
+use crate::support::{
+    Finished, args, coordinator, eventually, f64_of, finish, out_dir, run, serial, start, wait_for_painters,
+};
 
 /// The workload every test here runs: small and quick, with drying long
 /// enough to overlap in the async modes.
@@ -227,6 +232,48 @@ fn every_timeline_marks_every_picture_saved() {
     let lane = lane.unwrap_or_else(|| finished.fail("no lane `painter-0@…`"));
     assert!(lane.contains('▪'), "a saving mark on the lane: {lane}");
     assert!(finished.stdout.contains("▪ saving the picture"), "{}", finished.stdout);
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn a_painting_its_painter_never_finished_is_marked_where_it_began_in_every_timeline() {
+    let _serial = serial();
+    let out = out_dir("unfinished");
+    let (svg, trace) = (out.join("timeline.svg"), out.join("trace.json"));
+    let mut line = args("run --mode sequential --paintings 1 --paint 1500ms --dry 0ms", &out);
+    line.extend(["--svg".into(), svg.display().to_string(), "--trace".into(), trace.display().to_string()]);
+    let child = start(coordinator(&line));
+    // The mode's folder appears after calibration, just before its painter starts.
+    assert!(eventually(Duration::from_secs(20), || out.join("sequential").is_dir()), "the run never started");
+    std::thread::sleep(Duration::from_millis(50));
+    let victim = wait_for_painters(child.id(), 1)[0];
+    std::thread::sleep(Duration::from_millis(500));
+    let pid = i32::try_from(victim).expect("a pid");
+    kill(Pid::from_raw(pid), Signal::SIGKILL).expect("kill the painter");
+    let finished = finish(child, &line);
+    if !finished.status.success() {
+        finished.fail("the run did not recover from the painter's death");
+    }
+    // The terminal: the killed painter's lane holds the mark, and the legend says it.
+    let lane = finished.stdout.lines().find(|l| l.trim_start().starts_with("painter-0@"));
+    let lane = lane.unwrap_or_else(|| finished.fail("no lane `painter-0@…`"));
+    assert!(lane.contains('✗'), "the killed painter's lane marks painting #1 begun: {lane}");
+    assert!(finished.stdout.contains("✗ begun, never finished"), "{}", finished.stdout);
+    // The picture: one mark on a lane, with its tooltip.
+    let svg = std::fs::read_to_string(&svg).unwrap_or_else(|e| finished.fail(&format!("no --svg file: {e}")));
+    let document = roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("--svg is not XML: {e}"));
+    let marks: Vec<_> = document.descendants().filter(|n| n.attribute("class") == Some("unfinished")).collect();
+    assert_eq!(marks.len(), 1, "one mark for painting #1");
+    let tip: String = marks[0].descendants().filter_map(|n| n.text()).collect();
+    assert!(tip.contains("never finished: painting 1, coat 1"), "{tip}");
+    // The trace: an instant on the killed painter's lane.
+    let trace = std::fs::read_to_string(&trace).unwrap_or_else(|e| finished.fail(&format!("no --trace file: {e}")));
+    let trace: Value = serde_json::from_str(&trace).unwrap_or_else(|e| finished.fail(&format!("not JSON: {e}")));
+    let (events, _) = trace_events(&trace);
+    let instants: Vec<&Value> = events.iter().filter(|e| e["cat"] == "unfinished").collect();
+    assert_eq!(instants.len(), 1, "{instants:?}");
+    assert_eq!((&instants[0]["ph"], int(&instants[0]["pid"])), (&Value::from("i"), u64::from(victim)));
+    assert_eq!(instants[0]["name"], "painting #1 coat 1: never finished");
     let _ = std::fs::remove_dir_all(out);
 }
 
