@@ -21,9 +21,11 @@ pub fn sentence(run: &RunReport, workload: &Workload) -> Option<String> {
     }
     #[allow(clippy::cast_precision_loss)] // a count of paintings
     let n = paintings as f64;
-    // The time the run took beyond its ideal, spread over its paintings:
-    // what each cost besides its own work, on the run's critical path.
-    let cost_us = (run.wall_s - run.startup_s - run.ideal_s).max(0.0) / n * 1e6;
+    // The machinery's share of the gap (`unexplained_s`: what is left once
+    // the waits for a CPU, the drying, the saving, the start-up and the
+    // network are accounted for), spread over the paintings: what each cost
+    // besides its own work, on the run's critical path.
+    let cost_us = run.gap.unexplained_s.max(0.0) / n * 1e6;
     // The work of one painting, as asked: its painting and its drying.
     let work_us = (workload.paint + workload.dry()).as_secs_f64() * f64::from(workload.coats) * 1e6;
     if cost_us <= work_us || cost_us < 0.05 {
@@ -56,12 +58,18 @@ mod tests {
         let one = run.paintings[0].clone();
         run.paintings = vec![one; 100_000];
         (run.wall_s, run.startup_s, run.ideal_s, run.lanes, run.chunk) = (0.165, 0.005, 0.0, 2, 1);
+        run.gap.unexplained_s = 0.16;
         let said = sentence(&run, &workload).expect("the machinery is all there is");
         assert!(said.starts_with("Each painting cost the machinery 1.60 µs"), "{said}");
         assert!(said.contains("--chunk 1") && said.contains("chunks of many paintings"), "{said}");
         run.chunk = 512;
         let said = sentence(&run, &workload).expect("still more than the work");
         assert!(said.contains("--chunk 512") && !said.contains("share that cost"), "{said}");
+        // Saving and the start-up are not the machinery's.
+        let machinery = run.gap.unexplained_s;
+        run.gap = crate::report::gap::Gap { saving_s: 0.15, startup_s: 0.005, unexplained_s: 0.00001, ..run.gap };
+        assert_eq!(sentence(&run, &workload), None, "a ten-thousandth of a µs a painting is not worth a sentence");
+        run.gap.unexplained_s = machinery;
         // Paintings of a second each: the machinery is nothing beside them.
         (run.wall_s, run.ideal_s) = (60_000.0, 50_000.0);
         workload.paint = std::time::Duration::from_secs(1);
