@@ -55,6 +55,8 @@ pub struct Sampler {
     task: JoinHandle<Vec<Points>>,
     /// The coordinator's own CPU time when sampling began.
     coordinator_before: Option<Duration>,
+    /// Its main thread's wait for a CPU when sampling began.
+    waited_before: Option<u64>,
     /// Every process, when sampling began, and the pids that are ours.
     census: Census,
     ours: Vec<u32>,
@@ -70,6 +72,11 @@ pub struct CpuUse {
     /// The coordinator's CPU time while sampling ran, in seconds, from
     /// `getrusage` (exact, unlike the ticks of `/proc`).
     pub coordinator_cpu_s: f64,
+    /// The time the coordinator's main thread (its runtime: the pipes, the
+    /// dispatcher) was ready to run but waited for a CPU, while sampling
+    /// ran (`run_delay` in `/proc/thread-self/schedstat`); 0 where the
+    /// kernel does not count it.
+    pub coordinator_waited_s: f64,
     /// Per core, the busiest process that was neither a painter nor the
     /// coordinator, if any used CPU there while sampling ran.
     pub others: Vec<Other>,
@@ -101,12 +108,17 @@ impl Sampler {
         let census = census();
         let ours = pids.clone();
         let task = tokio::spawn(sample(pids, ticks_per_second(), stopped));
-        Self { stop, task, coordinator_before: own_cpu_time(), census, ours }
+        Self { stop, task, coordinator_before: own_cpu_time(), waited_before: own_run_delay_ns(), census, ours }
     }
 
     /// Takes a last look, ends the task and returns what it saw.
     pub async fn stop(self) -> CpuUse {
         let coordinator_after = own_cpu_time();
+        // `start` and `stop` are called on the runtime's one thread.
+        let coordinator_waited_s = match (self.waited_before, own_run_delay_ns()) {
+            (Some(before), Some(after)) => after.saturating_sub(before) as f64 / 1e9,
+            _ => 0.0,
+        };
         // The task ends when told, or when the sender is gone: either way.
         let _ = self.stop.send(());
         let mut series = self.task.await.unwrap_or_else(|error| {
@@ -119,7 +131,7 @@ impl Sampler {
             _ => 0.0,
         };
         let others = busiest_others(&self.census, &census(), &self.ours, ticks_per_second());
-        CpuUse { painters: series, coordinator, coordinator_cpu_s, others }
+        CpuUse { painters: series, coordinator, coordinator_cpu_s, coordinator_waited_s, others }
     }
 }
 
@@ -262,6 +274,13 @@ fn ticks_per_second() -> f64 {
 }
 
 /// This process's CPU time so far, user plus system.
+/// How long the calling thread has waited, ready to run, for a CPU: the
+/// second field of `/proc/thread-self/schedstat`, in nanoseconds.
+fn own_run_delay_ns() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    text.split_whitespace().nth(1)?.parse().ok()
+}
+
 fn own_cpu_time() -> Option<Duration> {
     let usage = getrusage(UsageWho::RUSAGE_SELF).ok()?;
     let time = |t: nix::sys::time::TimeVal| -> Option<Duration> {

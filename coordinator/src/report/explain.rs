@@ -391,15 +391,27 @@ impl Cause {
                 )
             }
             Self::Unexplained if s >= 0.0 && !run.failures.is_empty() => format!(
-                "the run's {} {} and what was painted again, and the machinery itself ({added})",
+                "the run's {} {} and what was painted again, and the machinery itself{} ({added})",
                 run.failures.len(),
-                if run.failures.len() == 1 { "failure" } else { "failures" }
+                if run.failures.len() == 1 { "failure" } else { "failures" },
+                coordinator_waited(run)
             ),
-            Self::Unexplained if s >= 0.0 => {
-                format!("the machinery itself: messages, wake-ups, the coordinator's own work ({added})")
-            }
+            Self::Unexplained if s >= 0.0 => format!(
+                "the machinery itself: messages, wake-ups, the coordinator's own work{} ({added})",
+                coordinator_waited(run)
+            ),
             Self::Unexplained => format!("the run was quicker than the model of it ({added})"),
         }
+    }
+}
+
+/// The coordinator's own wait for a CPU, when it is worth saying.
+fn coordinator_waited(run: &RunReport) -> String {
+    let waited = run.coordinator_run_delay_s;
+    if waited >= NEGLIGIBLE_S.max(NEGLIGIBLE_SHARE * run.wall_s) {
+        format!(", the coordinator's thread having waited {} for a CPU", secs(waited))
+    } else {
+        String::new()
     }
 }
 
@@ -502,6 +514,7 @@ mod tests {
             failures: Vec::new(),
             lost: Vec::new(),
             coordinator_cpu_s: 0.0,
+            coordinator_run_delay_s: 0.0,
             coordinator_cpu_samples: Vec::new(),
         }
     }
@@ -733,6 +746,19 @@ mod tests {
             ),
             "{text}"
         );
+    }
+
+    #[test]
+    fn the_coordinators_own_wait_for_a_cpu_is_said_with_the_machinery() {
+        let mut run = run(Mode::Sequential, 1, 1, 8.0, 6.4);
+        run.coordinator_run_delay_s = 0.9;
+        let text = say(&run, &workload(3, 400, 0), &CALIBRATION);
+        assert!(
+            text.contains("one cause: the machinery itself: messages, wake-ups, the coordinator's own work, the coordinator's thread having waited 0.90s for a CPU (+1.60s)."),
+            "{text}"
+        );
+        run.coordinator_run_delay_s = 0.001;
+        assert!(!say(&run, &workload(3, 400, 0), &CALIBRATION).contains("having waited"));
     }
 
     #[test]

@@ -214,6 +214,9 @@ pub struct RunReport {
     pub lost: Vec<Lost>,
     /// CPU time the coordinator itself used while the mode ran.
     pub coordinator_cpu_s: f64,
+    /// Time the coordinator's main thread (the pipes, the dispatcher) was
+    /// ready to run but waited for a CPU another thread held.
+    pub coordinator_run_delay_s: f64,
     /// The coordinator's CPU use over time.
     pub coordinator_cpu_samples: Vec<CpuSample>,
 }
@@ -336,6 +339,7 @@ pub fn build(measured: Measured<'_>) -> RunReport {
         failures: outcome.failures.clone(),
         lost: outcome.lost.clone(),
         coordinator_cpu_s: 0.0,
+        coordinator_run_delay_s: cpu.coordinator_waited_s,
         coordinator_cpu_samples: Vec::new(),
     };
     for (painter, points) in report.painters.iter_mut().zip(&cpu.painters) {
