@@ -39,7 +39,7 @@ pub fn sentence(run: &RunReport, workload: &Workload) -> Option<String> {
     let lesson = if run.chunk <= 1 { "; chunks of many paintings per message share that cost" } else { "" };
     Some(format!(
         "Each painting cost the machinery {cost_us:.2} µs, {how}, against {work_us:.2} µs of work: \
-         with tasks this small the cost of a task is most of the time, and more painters share one coordinator{lesson}."
+         with tasks this small the cost of a task is most of the time, and one coordinator hands out every painting{lesson}."
     ))
 }
 
