@@ -78,12 +78,6 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .with_target(false)
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
-        .init();
     let args = Args::parse();
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
@@ -102,12 +96,21 @@ fn main() -> ExitCode {
     }
 }
 
+/// `tracing` to stderr, filtered by `RUST_LOG` (warnings by default).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into());
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_target(false)
+        .with_env_filter(filter)
+        .try_init();
+}
+
 fn run(args: &Args) -> anyhow::Result<()> {
     process::die_with_parent()?;
     process::set_name(args.id)?;
     painter::fault::arm(args.id).map_err(anyhow::Error::msg)?;
-    // After arming a fault, which may block a signal for every thread to come.
-    painter::watchdog::start().context("cannot start the stdin watchdog")?;
     let scheduler = match args.scheduler {
         SchedulerArg::Blocking => Scheduler::Blocking,
         SchedulerArg::Async => Scheduler::Async,
@@ -141,6 +144,11 @@ fn run(args: &Args) -> anyhow::Result<()> {
     }
     outbox.send(hello);
     outbox.flush();
+    // What can wait does, until the coordinator has its `Hello`: a
+    // painter's start-up is on the critical path of every run.
+    init_logging();
+    // After arming a fault, which may block a signal for every thread to come.
+    painter::watchdog::start().context("cannot start the stdin watchdog")?;
     tracing::debug!(painter = args.id, ?lane_cores, scheduler = scheduler.name(), "ready");
 
     let settings =
