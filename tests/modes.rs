@@ -496,3 +496,29 @@ fn with_hosts_each_host_gets_its_start_up_round_trip_and_way_home() {
     assert!(plain["network"].is_null() && f64_of(&plain["gap"], "network_s") == 0.0, "{plain}");
     let _ = std::fs::remove_dir_all(out);
 }
+
+#[test]
+fn paintings_handed_out_in_chunks_are_each_painted_reported_and_drawn() {
+    let _serial = serial();
+    let out = out_dir("chunks");
+    // Paintings with pictures and drying, in chunks of 5 (the last one
+    // short), in every kind of painter: each comes back with the picture
+    // it has when handed out alone, and its segments.
+    let workload = "--paintings 23 --strokes 40 --dry 2ms --coats 2";
+    for mode in ["parallel", "async", "threads"] {
+        let alone = run_mode(mode, &format!("{workload} --chunk 1"), &out);
+        let chunked = run_mode(mode, &format!("{workload} --chunk 5"), &out);
+        assert_eq!(chunked["chunk"], 5, "{mode}");
+        let checksums = |report: &Value| -> Vec<(u64, String)> {
+            let listed = report["paintings"].as_array().expect("paintings[]");
+            listed.iter().map(|p| (p["id"].as_u64().unwrap_or(0), p["checksum"].to_string())).collect()
+        };
+        assert_eq!(checksums(&chunked).len(), 23, "{mode}: {chunked}");
+        assert_eq!(checksums(&chunked), checksums(&alone), "{mode}");
+        let segments = chunked["segments"].as_array().expect("segments[]");
+        let paints = segments.iter().filter(|s| s["kind"] == "paint").count();
+        assert_eq!(paints, 23 * 2, "{mode}: a paint segment per coat");
+        assert!(chunked["failures"].as_array().is_some_and(Vec::is_empty), "{mode}: {chunked}");
+    }
+    let _ = std::fs::remove_dir_all(out);
+}

@@ -121,8 +121,10 @@ impl Outbox {
     /// From now on, what is said about the paintings of `chunk` is packed
     /// into steps, until every one of them is done.
     pub fn open_chunk(&self, chunk: &Chunk) {
-        if chunk.count > 0 {
-            self.lock().open.push((chunk.first.id, chunk.count, chunk.count));
+        // As many as it has: none past painting number `u32::MAX`.
+        let count = chunk.paintings();
+        if count > 0 {
+            self.lock().open.push((chunk.first.id, count, count));
         }
     }
 

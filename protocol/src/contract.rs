@@ -930,6 +930,18 @@ mod tests {
     }
 
     #[test]
+    fn a_chunk_ends_at_the_last_painting_number() {
+        let first = Job { id: u32::MAX - 1, ..job(1, 1, 0, 0) };
+        let chunk = Chunk { first, count: 10 };
+        assert_eq!(chunk.paintings(), 2);
+        assert_eq!(chunk.jobs().map(|j| j.id).collect::<Vec<_>>(), [u32::MAX - 1, u32::MAX]);
+        let mut talk = Conversation::new(1, 0);
+        talk.handed_chunk(&chunk);
+        assert_eq!(talk.holding(), 2);
+        assert_eq!(Chunk { first: job(0, 1, 0, 0), count: u32::MAX }.paintings(), u32::MAX);
+    }
+
+    #[test]
     fn a_chunk_answered_in_steps_is_checked_like_frames() {
         let chunk = Chunk { first: Job { strokes: 0, ..job(10, 2, 0, 5) }, count: 50 };
         let mut talk = Conversation::new(1, 100);

@@ -294,6 +294,14 @@ impl Chunk {
         })
     }
 
+    /// How many paintings it has: `count`, but none past painting number
+    /// `u32::MAX`.
+    #[must_use]
+    pub fn paintings(&self) -> u32 {
+        let room = u64::from(u32::MAX - self.first.id) + 1;
+        u32::try_from(u64::from(self.count).min(room)).unwrap_or(u32::MAX)
+    }
+
     /// Whether `next` continues the run of paintings that ends with `last`.
     #[must_use]
     pub fn continues(last: &Job, next: &Job) -> bool {
