@@ -224,7 +224,8 @@ async fn run_mode(
     // Painters on other hosts are handed their paintings one at a time
     // (their answers are made local one message at a time).
     let chunk = if cluster.is_some() { 1 } else { workload.chunk.unwrap_or_else(|| assign::chunk(model.ahead)) };
-    let policy = Policy { ahead: model.ahead, chunk, retries: workload.retries, timeout: workload.timeout(longest) };
+    let policy =
+        Policy { ahead: model.ahead, chunk, retries: workload.retries, timeout: workload.timeout(longest), longest };
     let launch = Launch {
         binary: binary.to_path_buf(),
         out,

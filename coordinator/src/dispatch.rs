@@ -52,6 +52,9 @@ pub struct Policy {
     /// How long a painting may wait in a painter's queue, and then take to
     /// paint, before its painter is taken to be hung.
     pub timeout: Duration,
+    /// The longest one painting takes in the ideal: a chunk is allowed
+    /// `timeout` and that much for each of its paintings.
+    pub longest: Duration,
 }
 
 /// What a run produced: every event and every finished painting, tagged
@@ -260,7 +263,11 @@ struct Holding {
 ///
 /// A deadline is set once, when the run is handed out, and nothing the
 /// painter says moves it: `--timeout` for each job queued ahead of it on
-/// its lane, and `--timeout` for each of its own. A heap in deadline order
+/// its lane, and `--timeout` for itself. A chunk, which is answered only
+/// once all of it is painted, is allowed `--timeout` and its paintings'
+/// ideal time for itself and for each chunk queued ahead of it: were it
+/// allowed `--timeout` per painting, a painter that hung in a chunk of 512
+/// would be noticed after 512 timeouts. A heap in deadline order
 /// finds the next one at once, however many runs are queued; a run let go
 /// leaves a stale entry behind, dropped when it reaches the top.
 #[derive(Debug, Default)]
@@ -294,6 +301,11 @@ impl Held {
     /// How many jobs are held.
     fn len(&self) -> usize {
         self.paintings
+    }
+
+    /// How many runs (chunks, or paintings handed out alone) are held.
+    fn runs(&self) -> usize {
+        self.runs.len()
     }
 
     /// Lets go of `job`; false if it was not held.
@@ -675,7 +687,7 @@ impl Dispatcher<'_> {
                         let why = if count > 1 {
                             let last = job.saturating_add(count - 1);
                             format!(
-                                "{who} did not finish its chunk of paintings #{job}–#{last} in time ({timeout} each, --timeout)"
+                                "{who} did not finish its chunk of paintings #{job}–#{last} in time (--timeout {timeout}, and the chunk's own painting time, for it and each chunk ahead of it)"
                             )
                         } else {
                             format!("{who} did not finish painting #{job} within {timeout} (--timeout)")
@@ -776,7 +788,7 @@ impl Dispatcher<'_> {
     fn top_up_all(&mut self) {
         let Self { rule, pending, pool, holding, progress, policy, .. } = self;
         rule.share_runs(pending, Chunk::continues, |index, first, count| {
-            send(pool, holding, *progress, policy.timeout, index, first, count)
+            send(pool, holding, *progress, policy, index, first, count)
         });
     }
 
@@ -784,7 +796,7 @@ impl Dispatcher<'_> {
     fn top_up(&mut self, index: usize) {
         let Self { rule, pending, pool, holding, progress, policy, .. } = self;
         rule.share_runs_first(index, pending, Chunk::continues, |index, first, count| {
-            send(pool, holding, *progress, policy.timeout, index, first, count)
+            send(pool, holding, *progress, policy, index, first, count)
         });
         self.top_up_all();
     }
@@ -797,7 +809,7 @@ fn send(
     pool: &Pool,
     holding: &mut [Holding],
     progress: &mut dyn Listener,
-    timeout: Duration,
+    policy: &Policy,
     index: usize,
     first: Job,
     count: u32,
@@ -807,8 +819,16 @@ fn send(
     // Its deadline is set now, and nothing the painter says moves it: a
     // `--timeout` for each job queued ahead of it on a lane, and one for
     // each of its own.
-    let ahead = u32::try_from(holding.held.len()).unwrap_or(u32::MAX) / painter.hello.lanes.max(1);
-    let deadline = Instant::now() + timeout.saturating_mul(ahead.saturating_add(count));
+    let lanes = painter.hello.lanes.max(1);
+    let allowed = if count > 1 {
+        let runs_ahead = u32::try_from(holding.held.runs()).unwrap_or(u32::MAX) / lanes;
+        let chunk = policy.timeout.saturating_add(policy.longest.saturating_mul(count));
+        chunk.saturating_mul(runs_ahead.saturating_add(1))
+    } else {
+        let ahead = u32::try_from(holding.held.len()).unwrap_or(u32::MAX) / lanes;
+        policy.timeout.saturating_mul(ahead.saturating_add(1))
+    };
+    let deadline = Instant::now() + allowed;
     holding.held.insert(first.id, count, deadline);
     for k in 0..count {
         progress.hear(News::Handed { painter: index, job: first.id.saturating_add(k) });
