@@ -206,6 +206,22 @@ fn an_endless_painting_times_out_and_is_replaced() {
 // 3. Early exits and panics.
 
 #[test]
+fn a_painter_that_hangs_in_a_chunk_times_out_after_one_timeout_not_one_per_painting() {
+    let _serial = serial();
+    let out = out_dir("chunk-hang");
+    // Painter 0 hangs on its first painting, in a chunk of hundreds: the
+    // chunk is allowed one --timeout (and its paintings' ideal time, none
+    // here), not one per painting.
+    let line = "run --mode parallel --painters 2 --paintings 3000 --paint 0ms --dry 0ms --timeout 1s";
+    let started = std::time::Instant::now();
+    let finished = with_fault("hang", line, &out);
+    let report = recovered(&finished, 3000, &["did not finish its chunk of paintings #1–", "SIGTERM"]);
+    assert!(report["chunk"].as_u64().is_some_and(|chunk| chunk > 1), "{report}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(30), "took {:?}", started.elapsed());
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
 fn a_painter_that_exits_early_is_reported_with_its_stderr() {
     let _ = fault_is_survived("exits", "exit", &["exited with status 7", "exiting early on purpose"]);
 }
