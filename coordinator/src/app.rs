@@ -232,6 +232,7 @@ async fn run_mode(
         slice_strokes: calibration.strokes_in(workload.slice),
         hosts: cluster.cloned(),
     };
+    let jobs = dispatch::Jobs::new(workload.jobs(calibration.strokes));
     // Dropping a half-started pool on a signal kills the painters it has.
     let mut pool = tokio::select! {
         pool = Pool::spawn(launch, &plans) => pool?,
@@ -240,14 +241,13 @@ async fn run_mode(
     // A remote painter's pid is another machine's: nothing to sample here.
     let pids: Vec<u32> = pool.painters.iter().map(|p| if p.remote.is_some() { 0 } else { p.pid() }).collect();
     let sampler = Sampler::start(&pids);
-    let mut outcome =
-        match dispatch::run(&mut pool, workload.jobs(calibration.strokes), policy, interrupts, progress).await {
-            Ok(outcome) => outcome,
-            Err(interrupted) => {
-                pool.stop(interrupts).await;
-                return Err(interrupted.into());
-            }
-        };
+    let mut outcome = match dispatch::run(&mut pool, jobs, policy, interrupts, progress).await {
+        Ok(outcome) => outcome,
+        Err(interrupted) => {
+            pool.stop(interrupts).await;
+            return Err(interrupted.into());
+        }
+    };
     let cpu = sampler.stop().await;
     let painters: Vec<_> = pool.painters.iter().map(|p| (p.hello.clone(), p.startup)).collect();
     let starts: Vec<report::gap::Start> = pool

@@ -367,6 +367,31 @@ impl Holding {
     }
 }
 
+/// A run's paintings, made ready to hand out before any painter is
+/// started: what takes time in proportion to the paintings (a million
+/// of them take a fifth of a second) is not done while the painters wait,
+/// where it would read as their start-up.
+#[derive(Debug)]
+pub struct Jobs {
+    /// Every job, by number (sorted, for a retry to find its job).
+    by_id: Vec<Job>,
+    /// The jobs not yet handed out, in order.
+    pending: VecDeque<Job>,
+    /// How many events a run without failures brings.
+    expected_events: usize,
+}
+
+impl Jobs {
+    /// Makes `jobs` ready to hand out.
+    #[must_use]
+    pub fn new(jobs: Vec<Job>) -> Self {
+        let expected_events = jobs.iter().map(events_of).sum();
+        let mut by_id = jobs.clone();
+        by_id.sort_unstable_by_key(|job| job.id);
+        Self { by_id, pending: jobs.into(), expected_events }
+    }
+}
+
 /// Hands `jobs` to the pool's painters until every one is done or lost.
 ///
 /// # Errors
@@ -374,14 +399,13 @@ impl Holding {
 /// running, for the caller to stop.
 pub async fn run(
     pool: &mut Pool,
-    jobs: Vec<Job>,
+    jobs: Jobs,
     policy: Policy,
     interrupts: &mut Interrupts,
     progress: &mut dyn Listener,
 ) -> Result<Outcome, Interrupted> {
-    let every_id: Vec<u32> = jobs.iter().map(|job| job.id).collect();
-    let total = jobs.len();
-    let expected_events = jobs.iter().map(events_of).sum();
+    let Jobs { by_id, pending, expected_events } = jobs;
+    let total = by_id.len();
     let mut dispatcher = Dispatcher {
         holding: pool.painters.iter().map(Holding::new).collect(),
         rule: Rule::new(
@@ -389,8 +413,8 @@ pub async fn run(
             pool.painters.iter().map(|p| (p.hello.lanes, p.hello.scheduler == Scheduler::Async)),
         )
         .with_chunk(policy.chunk),
-        jobs: jobs.iter().map(|job| (job.id, job.clone())).collect(),
-        pending: jobs.into(),
+        jobs: by_id,
+        pending,
         attempts: HashMap::new(),
         // Enough to replace every painter once per retry of every painting;
         // a painter that fails before taking any work cannot loop for ever.
@@ -417,7 +441,10 @@ pub async fn run(
         Err(signal) => {
             let mut finished: Vec<u32> = dispatcher.outcome.done.iter().map(|(_, done)| done.job).collect();
             finished.sort_unstable();
-            let unfinished = every_id.iter().copied().filter(|id| !finished.contains(id)).collect();
+            // Both lists are sorted: one pass, not a search per painting
+            // (a Ctrl-C amid a million paintings must not take minutes).
+            let unfinished =
+                dispatcher.jobs.iter().map(|job| job.id).filter(|id| finished.binary_search(id).is_err()).collect();
             Err(Interrupted { signal, finished, unfinished, total })
         }
     }
@@ -428,7 +455,8 @@ struct Dispatcher<'a> {
     policy: Policy,
     holding: Vec<Holding>,
     rule: Rule,
-    jobs: HashMap<u32, Job>,
+    /// Every job, sorted by number.
+    jobs: Vec<Job>,
     pending: VecDeque<Job>,
     attempts: HashMap<u32, u32>,
     replacements_left: usize,
@@ -736,7 +764,9 @@ impl Dispatcher<'_> {
             self.outcome.lost.push(Lost { id: job, why: format!("{why}{tries}") });
             return None;
         }
-        self.pending.push_front(self.jobs[&job].clone());
+        // Only this run's jobs are ever held, so the search finds it.
+        let Ok(at) = self.jobs.binary_search_by_key(&job, |held| held.id) else { return None };
+        self.pending.push_front(self.jobs[at].clone());
         Some(job)
     }
 
