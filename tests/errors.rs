@@ -138,3 +138,18 @@ fn a_binary_that_never_says_hello() {
     let _ = std::fs::remove_file(&script);
     assert!(line.contains("no Hello within 5s") && line.contains("is it a painter?"), "{line}");
 }
+
+#[test]
+fn a_chunk_is_auto_or_a_number_of_paintings() {
+    for bad in ["0", "65537", "some"] {
+        let line = refused(&format!("run --mode parallel --paintings 4 --paint 0ms --dry 0ms --chunk {bad}"));
+        assert!(line.contains("--chunk") && line.contains(bad) && line.contains("auto"), "{line}");
+    }
+    // `auto`, which the help names as the default, is taken as given.
+    let out = out_dir("chunk-auto");
+    let finished = run(&args("run --mode parallel --paintings 4 --paint 0ms --dry 0ms --chunk auto", &out));
+    if !finished.status.success() {
+        finished.fail("--chunk auto was refused");
+    }
+    let _ = std::fs::remove_dir_all(out);
+}

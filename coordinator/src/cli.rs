@@ -252,8 +252,8 @@ pub struct WorkloadArgs {
     /// each on its own, as a task queue does [default: auto: chunks of
     /// what a painter is kept queued with, when paintings are shorter than
     /// 5ms; else 1]
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=crate::assign::MAX_CHUNK as i64))]
-    pub chunk: Option<u32>,
+    #[arg(long, value_name = "auto|N", default_value = "auto", value_parser = chunk, hide_default_value = true)]
+    pub chunk: Chunk,
     /// When a painter dies, hangs or garbles its output: how many times each of its paintings is handed out again (to a fresh painter on the same cores) before it is reported lost.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=10))]
     pub retries: u32,
@@ -286,6 +286,25 @@ fn duration(text: &str) -> Result<Duration, String> {
 }
 
 /// A duration that must not be zero.
+/// `--chunk`: paintings handed out in one message, or `auto`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Chunk(
+    /// `None` for `auto`.
+    pub Option<u32>,
+);
+
+/// Parses `--chunk`: `auto`, or a whole number from 1 to
+/// [`crate::assign::MAX_CHUNK`].
+fn chunk(text: &str) -> Result<Chunk, String> {
+    if text == "auto" {
+        return Ok(Chunk(None));
+    }
+    match text.parse::<u32>() {
+        Ok(n) if (1..=crate::assign::MAX_CHUNK).contains(&n) => Ok(Chunk(Some(n))),
+        _ => Err(format!("expected auto, or a whole number of paintings from 1 to {}", crate::assign::MAX_CHUNK)),
+    }
+}
+
 fn positive_duration(text: &str) -> Result<Duration, String> {
     let parsed = duration(text)?;
     if parsed.is_zero() {

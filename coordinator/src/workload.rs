@@ -98,7 +98,7 @@ impl Workload {
             out: args.out.clone(),
             slice: args.slice,
             retries: args.retries,
-            chunk: args.chunk,
+            chunk: args.chunk.0,
             timeout: args.timeout,
         })
     }
