@@ -30,7 +30,14 @@ fuzz_target!(|data: &[u8]| {
         });
     }
     // And a chunk, answered in steps.
-    let first = Job { id: 100, seed: 1, strokes: u32::from(shape % 2), coats: 1, file_wait: Duration::ZERO, net_wait: Duration::ZERO };
+    let first = Job {
+        id: 100,
+        seed: 1,
+        strokes: u32::from(shape % 2),
+        coats: 1,
+        file_wait: Duration::ZERO,
+        net_wait: Duration::ZERO,
+    };
     talk.handed_chunk(&Chunk { first, count: u32::from(shape % 16) + 1 });
     let mut said = Vec::new();
     let mut heard_ns = 2_000_000_u64;
