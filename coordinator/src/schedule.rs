@@ -130,15 +130,19 @@ const EPSILON: Seconds = 1e-9;
 
 /// What the model is fed beyond the averages of [`Work`]: what really
 /// happened. Anything left empty is taken from [`Work`] (or is zero).
+///
+/// What is kept per painting is shared (`Arc`), not copied: the gap's
+/// steps each add one fact to the last step's feed, and a million
+/// paintings' worth, copied six times, took a gigabyte.
 #[derive(Debug, Clone, Default)]
 pub struct Feed {
     /// Per painting (by number − 1), per coat: its painting time.
-    pub paint_s: Vec<Vec<Seconds>>,
+    pub paint_s: Arc<Vec<Vec<Seconds>>>,
     /// Per painting (by number − 1), per coat: how long its file wait and
     /// its network wait lasted.
-    pub dry_s: Vec<Vec<(Seconds, Seconds)>>,
+    pub dry_s: Arc<Vec<Vec<(Seconds, Seconds)>>>,
     /// Per painting (by number − 1): the saving that followed its drying.
-    pub save_s: Vec<Seconds>,
+    pub save_s: Arc<Vec<Seconds>>,
     /// Per painter: when it was ready for its first painting.
     pub ready_s: Vec<Seconds>,
     /// Stretches of time, `(from, to)`, in which nothing was handed out
@@ -149,7 +153,7 @@ pub struct Feed {
     /// coordinator heard that it was done (a painter on another host: its
     /// picture and its message on their way home). Until then its lane
     /// is not handed another painting, and the run is not over.
-    pub home_s: Vec<Seconds>,
+    pub home_s: Arc<Vec<Seconds>>,
     /// Each lane has its core to itself: `paint_s` already holds the time
     /// a lane waited for a CPU, sharing included.
     pub own_cores: bool,
@@ -767,7 +771,7 @@ mod tests {
         // painting 3 goes to painter 0, which is free first.
         let model = Model::new(&Mode::Parallel.layout(2, Some(&[0, 1])), work(3, 1, 0.3, 0.0), 2);
         assert_eq!(model.ahead, 0, "coats of 300 ms are bound late");
-        let feed = Feed { paint_s: vec![vec![0.3], vec![0.6], vec![0.3]], ..Feed::default() };
+        let feed = Feed { paint_s: vec![vec![0.3], vec![0.6], vec![0.3]].into(), ..Feed::default() };
         let result = simulate(&model, &feed, &Stop::default()).expect("not stopped");
         let third = result.segments.iter().find(|s| s.painting == 3).expect("painting 3");
         assert_eq!(third.painter, 0);
@@ -778,7 +782,7 @@ mod tests {
     fn saving_follows_the_drying_and_takes_the_cpu() {
         // Blocking: paint, dry, save, in a row.
         let model = Model::new(&Mode::Sequential.layout(1, Some(&[0])), work(2, 1, 0.1, 0.2), 1);
-        let feed = Feed { save_s: vec![0.05, 0.05], ..Feed::default() };
+        let feed = Feed { save_s: vec![0.05, 0.05].into(), ..Feed::default() };
         let result = simulate(&model, &feed, &Stop::default()).expect("not stopped");
         assert!(close(result.wall_s, 2.0 * 0.35), "{}", result.wall_s);
         assert_eq!(result.segments.iter().filter(|s| s.kind == SegmentKind::Save).count(), 2);
@@ -795,7 +799,7 @@ mod tests {
         // painting, 1 s waiting for the other): 2 s, not 4.
         let model = Model::new(&Mode::Parallel.layout(2, Some(&[0])), work(2, 1, 1.0, 0.0), 1);
         assert!(close(simulate(&model, &Feed::default(), &Stop::default()).expect("done").wall_s, 2.0));
-        let feed = Feed { paint_s: vec![vec![2.0], vec![2.0]], own_cores: true, ..Feed::default() };
+        let feed = Feed { paint_s: vec![vec![2.0], vec![2.0]].into(), own_cores: true, ..Feed::default() };
         assert!(close(simulate(&model, &feed, &Stop::default()).expect("done").wall_s, 2.0));
     }
 
@@ -829,7 +833,7 @@ mod tests {
         // Painting 1's file wait took 0.5 s instead of 0.1; its network wait,
         // chained to the same deadline, none.
         let model = Model::new(&Mode::Sequential.layout(1, Some(&[0])), work(2, 1, 1.0, 0.2), 1);
-        let feed = Feed { dry_s: vec![vec![(0.5, 0.0)]], ..Feed::default() };
+        let feed = Feed { dry_s: vec![vec![(0.5, 0.0)]].into(), ..Feed::default() };
         let result = simulate(&model, &feed, &Stop::default()).expect("done");
         assert!(close(result.wall_s, 1.5 + 1.2), "{}", result.wall_s);
     }
@@ -839,7 +843,7 @@ mod tests {
         // Blocking, late binding: each painting is heard of 0.1 s after it
         // ends, and only then is the next handed out.
         let model = Model::new(&Mode::Sequential.layout(1, Some(&[0])), work(2, 1, 1.0, 0.0), 1);
-        let feed = Feed { home_s: vec![0.1, 0.1], ..Feed::default() };
+        let feed = Feed { home_s: vec![0.1, 0.1].into(), ..Feed::default() };
         assert!(close(simulate(&model, &feed, &Stop::default()).expect("done").wall_s, 2.2));
     }
 

@@ -44,6 +44,7 @@
 //! failed painter's lost work. The causes add up to `wall_s − predicted_s` by construction.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use protocol::{DryKind, EventKind};
 use serde::Serialize;
@@ -250,12 +251,12 @@ impl Facts {
             }
         }
         let pictures = outcome.done.iter().filter(|(_, done)| done.path.is_some()).count();
-        let cpu = Feed { paint_s: cpu, ..Feed::default() };
-        let contended = Feed { paint_s: contended, own_cores: true, ..Feed::default() };
+        let cpu = Feed { paint_s: Arc::new(cpu), ..Feed::default() };
+        let contended = Feed { paint_s: Arc::new(contended), own_cores: true, ..Feed::default() };
         let asked_dry_s = (work.file_s + work.net_s) * (n * coats) as f64;
         let dried_s = dry.iter().flatten().map(|(file, net)| file + net).sum();
-        let dried = Feed { dry_s: dry, ..contended.clone() };
-        let saved = Feed { save_s: save, ..dried.clone() };
+        let dried = Feed { dry_s: Arc::new(dry), ..contended.clone() };
+        let saved = Feed { save_s: Arc::new(save), ..dried.clone() };
 
         // Start-up: every planned painter is ready at the first hand-out,
         // which waited for all of them; a replacement stalls the handing out
@@ -279,7 +280,7 @@ impl Facts {
             }
             homecomings[painter].push(took);
         }
-        let networked = Feed { home_s, ..started.clone() };
+        let networked = Feed { home_s: Arc::new(home_s), ..started.clone() };
         Self {
             cpu,
             contended,
@@ -511,7 +512,7 @@ mod tests {
             ..Outcome::default()
         };
         let facts = Facts::gather(&outcome, &model, &[Start::default()], 1);
-        assert_eq!(facts.cpu.paint_s, vec![vec![0.1]], "the calibrated time stands");
+        assert_eq!(*facts.cpu.paint_s, vec![vec![0.1]], "the calibrated time stands");
     }
 
     #[test]
