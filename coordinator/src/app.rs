@@ -373,27 +373,29 @@ fn print(
     json: bool,
     compare: bool,
 ) -> anyhow::Result<()> {
-    let output = if json {
-        let value = match (compare, runs) {
-            (false, [run]) => serde_json::to_string_pretty(&Single {
-                schema_version: report::SCHEMA_VERSION,
-                run,
-                workload,
-                calibration,
-            })?,
-            _ => serde_json::to_string_pretty(&Comparison {
-                schema_version: report::SCHEMA_VERSION,
-                workload,
-                calibration,
-                runs,
-            })?,
+    if json {
+        // Written as it is made, not made into one string first: the JSON
+        // of a million paintings is half a gigabyte.
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        let written = match (compare, runs) {
+            (false, [run]) => serde_json::to_writer_pretty(
+                &mut out,
+                &Single { schema_version: report::SCHEMA_VERSION, run, workload, calibration },
+            ),
+            _ => serde_json::to_writer_pretty(
+                &mut out,
+                &Comparison { schema_version: report::SCHEMA_VERSION, workload, calibration, runs },
+            ),
         };
-        value + "\n"
-    } else {
-        let (columns, color) = terminal();
-        text::render(workload, calibration, runs, text::Options { columns, color })
-    };
-    write_stdout(&output)
+        // A reader that stopped reading (`| head`) loses the report: say so.
+        return written
+            .map_err(std::io::Error::from)
+            .and_then(|()| out.write_all(b"\n"))
+            .and_then(|()| out.flush())
+            .context("cannot write the report to stdout");
+    }
+    let (columns, color) = terminal();
+    write_stdout(&text::render(workload, calibration, runs, text::Options { columns, color }))
 }
 
 /// The width to fit: `$COLUMNS` when it is set to a width (so that a user,
