@@ -139,10 +139,13 @@ fn painters_on_their_hosts_cores(launcher: &str) {
     let line =
         format!("run --mode hybrid --paintings 4 --paint 700ms --dry 0ms --hosts h1,h2 --launcher {launcher} --json");
     let args = args(&line, &out);
-    let child = start(coordinator(&args));
+    let mut child = start(coordinator(&args));
     // While they paint: each host's painters are allowed its one core only.
+    // Looked for as long as the run lasts: under srun the allocation can
+    // wait on Slurm (a node it has just seen cut off, say) longer than the
+    // painting takes.
     let mut seen = Vec::new();
-    eventually(Duration::from_secs(20), || {
+    eventually(Duration::from_secs(120), || {
         for host in ["h1", "h2"] {
             for pid in painters_in(host) {
                 if let Some(cores) = cpus_allowed(pid)
@@ -153,6 +156,7 @@ fn painters_on_their_hosts_cores(launcher: &str) {
             }
         }
         ["h1", "h2"].iter().all(|h| seen.iter().any(|(host, ..)| host == h))
+            || child.try_wait().is_ok_and(|status| status.is_some())
     });
     let report = finish(child, &args).json();
     for host in ["h1", "h2"] {
