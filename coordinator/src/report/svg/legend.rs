@@ -62,28 +62,21 @@ pub(super) fn legend(out: &mut String, y: f64, width: f64, coats: u32, saves: bo
             }),
         ));
     }
-    keys.push((
-        108.0,
-        Box::new(|out, x, top| {
-            let _ = writeln!(
-                out,
-                r#"<line x1="{x}" y1="{top}" x2="{x}" y2="{}" stroke="{INK}" stroke-width="2"/>"#,
-                top + 16.0
-            );
-            text(out, x + 6.0, base(top), "measured end", "");
-        }),
-    ));
-    keys.push((
-        84.0,
-        Box::new(|out, x, top| {
-            let _ = writeln!(
-                out,
-                r#"<line x1="{x}" y1="{top}" x2="{x}" y2="{}" stroke="{IDEAL}" stroke-width="2" stroke-dasharray="4,3"/>"#,
-                top + 16.0
-            );
-            text(out, x + 6.0, base(top), "ideal end", "");
-        }),
-    ));
+    for (key_width, colour, dashes, label) in
+        [(108.0, INK, "", "measured end"), (84.0, IDEAL, r#" stroke-dasharray="4,3""#, "ideal end")]
+    {
+        keys.push((
+            key_width,
+            Box::new(move |out, x, top| {
+                let _ = writeln!(
+                    out,
+                    r#"<line x1="{x}" y1="{top}" x2="{x}" y2="{}" stroke="{colour}" stroke-width="2"{dashes}/>"#,
+                    top + 16.0
+                );
+                text(out, x + 6.0, base(top), label, "");
+            }),
+        ));
+    }
     keys.push((
         210.0,
         Box::new(|out, x, top| {
