@@ -158,9 +158,12 @@ fn painters_on_their_hosts_cores(launcher: &str) {
         ["h1", "h2"].iter().all(|h| seen.iter().any(|(host, ..)| host == h))
             || child.try_wait().is_ok_and(|status| status.is_some())
     });
-    let report = finish(child, &args).json();
+    let finished = finish(child, &args);
+    let report = finished.json();
     for host in ["h1", "h2"] {
-        assert!(seen.iter().any(|(h, ..)| *h == host), "{launcher}: no painter seen in {host}: {seen:?}");
+        if !seen.iter().any(|(h, ..)| *h == host) {
+            finished.fail(&format!("{launcher}: no painter seen in {host}: {seen:?}"));
+        }
     }
     for (host, pid, cores) in &seen {
         assert_eq!(cores, &vec![host_core(host)], "{launcher}: painter pid {pid} in {host}");
@@ -398,11 +401,28 @@ impl Drop for LinkDown {
     fn drop(&mut self) {
         let host = self.0;
         let _ = Command::new("ip").args(["link", "set", &format!("at-{host}"), "up"]).status();
-        // Cut off longer than SlurmdTimeout, the host's Slurm node is set
-        // DOWN and stays so: the srun tests after this one need it back.
-        let state = Command::new("sinfo").args(["-h", "-n", host, "-o", "%T"]).output();
-        if state.is_ok_and(|s| String::from_utf8_lossy(&s.stdout).contains("down")) {
-            let _ = Command::new("scontrol").args(["update", &format!("NodeName={host}"), "State=RESUME"]).status();
+        // The srun tests after this one need the host's Slurm node back.
+        // Cut off longer than SlurmdTimeout, it is set DOWN and stays so
+        // until resumed; cut off long enough to miss one of slurmctld's
+        // pings, it is marked not responding (`idle*`) until the next ping
+        // answers, and a step sent there meanwhile waits on it (the probe
+        // then leaves the host out: two CI runs failed so). Wait for it.
+        let node = || {
+            let state = Command::new("sinfo").args(["-h", "-n", host, "-o", "%T"]).output();
+            state.map(|s| String::from_utf8_lossy(&s.stdout).trim().to_owned()).unwrap_or_default()
+        };
+        let back = eventually(Duration::from_secs(60), || {
+            let state = node();
+            if state.starts_with("down") {
+                let _ = Command::new("scontrol").args(["update", &format!("NodeName={host}"), "State=RESUME"]).status();
+            }
+            state == "idle" || {
+                std::thread::sleep(Duration::from_millis(250)); // not a busy loop on slurmctld
+                false
+            }
+        });
+        if !back && !std::thread::panicking() {
+            panic!("{host}'s Slurm node is {:?}, not idle, a minute after its link came back", node());
         }
     }
 }
