@@ -213,6 +213,26 @@ fn many_empty_paintings_are_all_reported_and_nothing_is_saved() {
     // release build; a debug build of this one does over 40,000.
     let rate = paintings as f64 / f64_of(&report, "wall_s");
     assert!(rate > 5_000.0, "{rate:.0} empty paintings a second");
+    // The explanation says who set the pace, and it is what the run's own
+    // kernel figures say.
+    let explanation = report["explanation"].as_str().expect("explanation");
+    assert!(explanation.contains("Each painting cost the machinery"), "{explanation}");
+    let wall = f64_of(&report, "wall_s");
+    let coordinator = f64_of(&report, "coordinator_cpu_s") + f64_of(&report, "coordinator_run_delay_s");
+    let busiest = report["painters"]
+        .as_array()
+        .expect("painters[]")
+        .iter()
+        .filter_map(|p| p["cpu_s"].as_f64())
+        .fold(0.0_f64, f64::max);
+    let said = |words: &str| explanation.contains(words);
+    if coordinator >= 0.8 * wall {
+        assert!(said("The coordinator set the pace"), "coordinator {coordinator} of {wall}: {explanation}");
+    } else if busiest >= 0.8 * wall {
+        assert!(said("The painters set the pace"), "painter {busiest} of {wall}: {explanation}");
+    } else {
+        assert!(said("Neither side was busy all the run"), "{coordinator}, {busiest} of {wall}: {explanation}");
+    }
     let _ = std::fs::remove_dir_all(out);
 }
 

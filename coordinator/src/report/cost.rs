@@ -3,12 +3,15 @@
 //!
 //! A painting of a few microseconds is a task so small that the machinery
 //! around it — a message to the painter, messages back, the coordinator's
-//! bookkeeping — is most of what happens. Then more painters do not help:
-//! the one coordinator hands out every painting, and its time per painting
-//! bounds the run. Chunks (`--chunk`) share that cost among many paintings.
-//! This module says so, with the run's own numbers, when it is the case.
+//! bookkeeping — is most of what happens. Chunks (`--chunk`) share that
+//! cost among many paintings. Who then sets the pace is measured, not
+//! assumed: the kernel's count of the coordinator's CPU time and of its
+//! wait for a CPU, beside each painter's CPU time.
+//! This module says both, with the run's own numbers, when the machinery
+//! cost a painting more than its work.
 
 use super::RunReport;
+use super::explain::secs;
 use crate::workload::Workload;
 
 /// A sentence on the cost per painting, for a run whose machinery cost
@@ -36,11 +39,67 @@ pub fn sentence(run: &RunReport, workload: &Workload) -> Option<String> {
     } else {
         format!("handed out {} to a message and answered {} to a message (--chunk {})", run.chunk, run.chunk, run.chunk)
     };
-    let lesson = if run.chunk <= 1 { "; chunks of many paintings per message share that cost" } else { "" };
+    let lesson = if run.chunk <= 1 { " Chunks of many paintings per message share that cost." } else { "" };
     Some(format!(
         "Each painting cost the machinery {cost_us:.2} µs, {how}, against {work_us:.2} µs of work: \
-         with tasks this small the cost of a task is most of the time, and one coordinator hands out every painting{lesson}."
+         with tasks this small the cost of a task is most of the time.{}{lesson}",
+        pace(run, n)
     ))
+}
+
+/// A side of the pipes is *busy* for a share of the run at least this large.
+const BUSY: f64 = 0.8;
+
+/// Beyond this share of the run, the start-up is what a run of tiny
+/// tasks was.
+const STARTUP_SHARE: f64 = 0.2;
+
+/// Who set the pace, by the kernel's count of each process's CPU time: the
+/// coordinator, when its thread ran or waited for a CPU for nearly all of
+/// the run; the painters, when one of them was busy nearly all of it; or
+/// neither, when each side spent much of the run waiting for the other.
+/// It does not say that more painters could not help: with more of them
+/// the coordinator takes in more answers per wake-up, and its cost per
+/// painting can fall.
+fn pace(run: &RunReport, paintings: f64) -> String {
+    let wall = run.wall_s;
+    // A run that was mostly its painters' start-up has no pace to speak of:
+    // the gap's explanation names the start-up.
+    if run.startup_s > STARTUP_SHARE * wall {
+        return String::new();
+    }
+    let (busy, waited) = (run.coordinator_cpu_s, run.coordinator_run_delay_s);
+    let painters = run.painters.iter().filter_map(|p| p.cpu_s).fold(0.0_f64, f64::max);
+    let percent = |s: f64| format!("{:.0}%", (s / wall * 100.0).min(100.0));
+    let each = if run.painters.len() == 1 { "the painter was" } else { "the busiest painter was" };
+    let waited_words = if waited >= 0.05 * wall {
+        format!(" and waited {} for a CPU another thread held", secs(waited))
+    } else {
+        String::new()
+    };
+    if busy + waited >= BUSY * wall {
+        format!(
+            " The coordinator set the pace: its thread ran for {} of the {}{waited_words} ({:.2} µs of CPU a painting), \
+             while {each} busy {} of it: every painting goes through its one thread.",
+            secs(busy),
+            secs(wall),
+            busy / paintings * 1e6,
+            percent(painters)
+        )
+    } else if painters >= BUSY * wall {
+        format!(
+            " The painters set the pace: {each} busy {} of the run, the coordinator's thread {}.",
+            percent(painters),
+            percent(busy)
+        )
+    } else {
+        format!(
+            " Neither side was busy all the run: the coordinator ran {} of it, {each} busy {}; \
+             the rest went to each side waiting for the other's message.",
+            percent(busy),
+            percent(painters)
+        )
+    }
 }
 
 #[cfg(test)]
@@ -59,12 +118,38 @@ mod tests {
         run.paintings = vec![one; 100_000];
         (run.wall_s, run.startup_s, run.ideal_s, run.lanes, run.chunk) = (0.165, 0.005, 0.0, 2, 1);
         run.gap.unexplained_s = 0.16;
+        (run.coordinator_cpu_s, run.coordinator_run_delay_s, run.painters[0].cpu_s) = (0.14, 0.02, Some(0.05));
         let said = sentence(&run, &workload).expect("the machinery is all there is");
         assert!(said.starts_with("Each painting cost the machinery 1.60 µs"), "{said}");
-        assert!(said.contains("--chunk 1") && said.contains("chunks of many paintings"), "{said}");
+        assert!(said.contains("--chunk 1") && said.contains("Chunks of many paintings"), "{said}");
         run.chunk = 512;
         let said = sentence(&run, &workload).expect("still more than the work");
         assert!(said.contains("--chunk 512") && !said.contains("share that cost"), "{said}");
+        let paced = " The coordinator set the pace: its thread ran for 0.14s of the 0.17s and waited 0.02s for a CPU \
+                     another thread held (1.40 µs of CPU a painting), while the painter was busy 30% of it: every \
+                     painting goes through its one thread.";
+        assert!(said.ends_with(paced), "{said}");
+        // A wait for a CPU too short to matter is not told.
+        run.coordinator_run_delay_s = 0.001;
+        run.coordinator_cpu_s = 0.16;
+        let said = sentence(&run, &workload).expect("the coordinator's");
+        assert!(said.contains("ran for 0.16s of the 0.17s (1.60 µs") && !said.contains("waited"), "{said}");
+        // The painter busy all the run, the coordinator not: the painters' pace.
+        (run.coordinator_cpu_s, run.painters[0].cpu_s) = (0.05, Some(0.16));
+        let said = sentence(&run, &workload).expect("the painter's");
+        assert!(
+            said.ends_with(" The painters set the pace: the painter was busy 97% of the run, the coordinator's thread 30%."),
+            "{said}"
+        );
+        // Neither busy: each waited for the other.
+        run.painters[0].cpu_s = Some(0.05);
+        let said = sentence(&run, &workload).expect("neither's");
+        assert!(said.contains(" Neither side was busy all the run: the coordinator ran 30% of it, the painter was busy 30%;"), "{said}");
+        // A run that was mostly start-up has no pace to tell.
+        run.startup_s = 0.05;
+        let said = sentence(&run, &workload).expect("still the cost");
+        assert!(said.ends_with("the cost of a task is most of the time."), "{said}");
+        run.startup_s = 0.005;
         // Saving and the start-up are not the machinery's.
         let machinery = run.gap.unexplained_s;
         run.gap = crate::report::gap::Gap { saving_s: 0.15, startup_s: 0.005, unexplained_s: 0.00001, ..run.gap };
