@@ -143,6 +143,19 @@ if want startup; then
     # The floor, timed between the runs: the machine's speed drifts.
     python3 "$root/scripts/bench/floor.py" 20 >"$work/startup/floor-$i.json"
   done
+  # The same painter statically linked, beside the same coordinator: an
+  # opt-in build (docs/performance.md). `cargo rustc` hands the flag to the
+  # painter's own crate alone; in RUSTFLAGS it would reach the proc macros.
+  step "startup: building a statically linked painter (target/static)"
+  cargo rustc --quiet --release -p atelier-painter --bin painter --target-dir "$root/target/static" \
+    -- -C target-feature=+crt-static
+  cp "$coordinator" "$root/target/static/release/coordinator"
+  for i in $(seq "$reps"); do
+    step "startup: 4 statically linked painters, nothing to paint $i/$reps"
+    "$root/target/static/release/coordinator" run --mode parallel --painters 4 --paintings 4 --paint 0ms --dry 0ms \
+      --json --out "$out" >"$work/startup/static-$i.json"
+    python3 "$root/scripts/bench/floor.py" 20 >"$work/startup/floor-static-$i.json"
+  done
 fi
 
 if want startup || want roundtrip || want throughput; then

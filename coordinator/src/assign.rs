@@ -100,13 +100,17 @@ pub struct Rule {
     /// The most paintings handed out in one go (a chunk); 1 by default.
     chunk: u32,
     claims: Vec<Claim>,
+    /// Which painters a round of sharing has passed over, kept between
+    /// rounds so that sharing allocates nothing: it runs for every message
+    /// heard, and for every step of the model.
+    refused: Vec<bool>,
 }
 
 impl Rule {
     /// A rule for painters with these `(lanes, is_async)`, in order.
     #[must_use]
     pub fn new(ahead: u32, painters: impl IntoIterator<Item = (u32, bool)>) -> Self {
-        let mut rule = Self { ahead, chunk: 1, claims: Vec::new() };
+        let mut rule = Self { ahead, chunk: 1, claims: Vec::new(), refused: Vec::new() };
         for (lanes, is_async) in painters {
             rule.add(lanes, is_async);
         }
@@ -171,9 +175,31 @@ impl Rule {
         &mut self,
         pending: &mut VecDeque<T>,
         continues: impl Fn(&T, &T) -> bool,
+        give: impl FnMut(usize, T, u32) -> bool,
+    ) {
+        if pending.is_empty() {
+            return;
+        }
+        let mut refused = self.take_refused();
+        self.share_runs_with(&mut refused, pending, continues, give);
+        self.refused = refused;
+    }
+
+    /// A cleared list of who was passed over, one entry per painter.
+    fn take_refused(&mut self) -> Vec<bool> {
+        let mut refused = std::mem::take(&mut self.refused);
+        refused.clear();
+        refused.resize(self.claims.len(), false);
+        refused
+    }
+
+    fn share_runs_with<T>(
+        &mut self,
+        refused: &mut [bool],
+        pending: &mut VecDeque<T>,
+        continues: impl Fn(&T, &T) -> bool,
         mut give: impl FnMut(usize, T, u32) -> bool,
     ) {
-        let mut refused = vec![false; self.claims.len()];
         loop {
             let mut gave = false;
             // A few paintings are shared out, not all given to the first
@@ -252,8 +278,21 @@ impl Rule {
     /// each painter that wants one, until none does or none is left.
     /// `give(p, painting)` delivers it and says whether it could; a painter
     /// it could not deliver to is passed over until the next call.
-    pub fn share<T>(&mut self, pending: &mut VecDeque<T>, mut give: impl FnMut(usize, T) -> bool) {
-        let mut refused = vec![false; self.claims.len()];
+    pub fn share<T>(&mut self, pending: &mut VecDeque<T>, give: impl FnMut(usize, T) -> bool) {
+        if pending.is_empty() {
+            return;
+        }
+        let mut refused = self.take_refused();
+        self.share_with(&mut refused, pending, give);
+        self.refused = refused;
+    }
+
+    fn share_with<T>(
+        &mut self,
+        refused: &mut [bool],
+        pending: &mut VecDeque<T>,
+        mut give: impl FnMut(usize, T) -> bool,
+    ) {
         loop {
             let mut gave = false;
             for (p, refused) in refused.iter_mut().enumerate() {

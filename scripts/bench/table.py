@@ -136,12 +136,20 @@ def startup(t, work):
     pool = load(f"{work}/pool.json") or {}
     ms = lambda us: None if us is None else us / 1000
     # Through the coordinator: against /bin/true timed between those runs.
-    painters = [p["startup_s"] * 1000 for d in loads(f"{work}/startup/run-*.json") for r in runs_of(d)
+    def started(pattern):
+        return [p["startup_s"] * 1000 for d in loads(f"{work}/startup/{pattern}") for r in runs_of(d)
                 for p in r["painters"]]
-    between = [s * 1000 for d in loads(f"{work}/startup/floor-*.json") for s in d.get("true_spawn_wait_s", [])]
+
+    def floors(pattern):
+        return [s * 1000 for d in loads(f"{work}/startup/{pattern}") for s in d.get("true_spawn_wait_s", [])]
+
+    painters, between = started("run-*.json"), floors("floor-[0-9]*.json")
+    static, static_between = started("static-*.json"), floors("floor-static-*.json")
     # Alone: both timed in the pipe bench, taking turns.
     rows = [(f"via coordinator ({len(painters)} painters)", median(painters),
              f"/bin/true between the runs ({len(between)})", median(between)),
+            (f"static, via coordinator ({len(static)})", median(static),
+             f"/bin/true between the runs ({len(static_between)})", median(static_between)),
             ("via cargo bench pipe", ms(pipe.get("startup.painter_hello.median_us")),
              "/bin/true (Rust, same bench)", ms(pipe.get("startup.true_spawn_wait.median_us")))]
     for label, value, floor_label, floor_ms in rows:
@@ -153,8 +161,8 @@ def startup(t, work):
     t.row("Python Pool(2) -> first result", fmt(py_pool and py_pool * 1000, ".2f", " ms"),
           f"/bin/true (posix_spawn) {fmt(py_floor and py_floor * 1000, '.2f', ' ms')}",
           fmt(py_pool / py_floor if py_pool and py_floor else None, ".2f", "x"))
-    t.note(f"Python start method: {pool.get('start_method', 'n/a')}; a statically linked painter starts in about")
-    t.note("0.4 ms less (docs/performance.md): the rest of the gap is the dynamic loader and Rust's set-up")
+    t.note(f"Python start method: {pool.get('start_method', 'n/a')}; 'static' is the painter built with")
+    t.note("cargo rustc --release -p atelier-painter --bin painter -- -C target-feature=+crt-static (opt-in)")
 
 
 def roundtrip(t, work):

@@ -138,13 +138,20 @@ mod tests {
         (run.coordinator_cpu_s, run.painters[0].cpu_s) = (0.05, Some(0.16));
         let said = sentence(&run, &workload).expect("the painter's");
         assert!(
-            said.ends_with(" The painters set the pace: the painter was busy 97% of the run, the coordinator's thread 30%."),
+            said.ends_with(
+                " The painters set the pace: the painter was busy 97% of the run, the coordinator's thread 30%."
+            ),
             "{said}"
         );
         // Neither busy: each waited for the other.
         run.painters[0].cpu_s = Some(0.05);
         let said = sentence(&run, &workload).expect("neither's");
-        assert!(said.contains(" Neither side was busy all the run: the coordinator ran 30% of it, the painter was busy 30%;"), "{said}");
+        assert!(
+            said.contains(
+                " Neither side was busy all the run: the coordinator ran 30% of it, the painter was busy 30%;"
+            ),
+            "{said}"
+        );
         // A run that was mostly start-up has no pace to tell.
         run.startup_s = 0.05;
         let said = sentence(&run, &workload).expect("still the cost");
