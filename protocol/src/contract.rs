@@ -32,7 +32,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::time::Duration;
 
 use crate::message::{Chunk, DryKind, Effort, Event, EventKind, Hello, Job, JobDone, JobFailed, Scheduler};
-use crate::steps::{Said, Steps, Unpacking};
+use crate::steps::{Said, Steps, Unpacked, Unpacking, WholeLife};
 
 /// The most lanes (threads) one painter may say it has.
 pub const MAX_LANES: u32 = 1024;
@@ -479,17 +479,67 @@ impl Conversation {
     /// holds the steps before it.
     pub fn steps(&mut self, steps: &Steps, heard_ns: u64, said: &mut Vec<Said>) -> Result<(), Breach> {
         said.clear();
-        for unpacked in steps.unpack() {
-            let message = unpacked.map_err(Breach::Unpacking)?;
-            let at = self.locate(message.job(), true)?;
-            match &message {
-                Said::Event(event) => self.check_event(at, event, heard_ns)?,
-                Said::Done(done) => self.check_done(at, done, heard_ns)?,
-                Said::Failed(failed) => self.check_failed(at, failed)?,
+        for unpacked in steps.unpack_lives() {
+            match unpacked.map_err(Breach::Unpacking)? {
+                Unpacked::One(message) => {
+                    self.check_said(&message, heard_ns)?;
+                    said.push(message);
+                }
+                Unpacked::Life(life) => {
+                    let at = self.locate(life.job, true)?;
+                    if !self.lived(at, &life, heard_ns) {
+                        // Checked step by step, it is refused with the
+                        // reason a step of its own would be.
+                        for message in life.said() {
+                            self.check_said(&message, heard_ns)?;
+                            said.push(message);
+                        }
+                        continue;
+                    }
+                    said.extend(life.said());
+                }
             }
-            said.push(message);
         }
         Ok(())
+    }
+
+    /// Checks one unpacked step heard at `heard_ns`.
+    fn check_said(&mut self, message: &Said, heard_ns: u64) -> Result<(), Breach> {
+        let at = self.locate(message.job(), true)?;
+        match message {
+            Said::Event(event) => self.check_event(at, event, heard_ns),
+            Said::Done(done) => self.check_done(at, done, heard_ns),
+            Said::Failed(failed) => self.check_failed(at, failed),
+        }
+    }
+
+    /// Whether `life` is, at a glance, what the painting held at `at` may
+    /// say: a painting of one coat and no waits, of which nothing has been
+    /// said yet, started, painted and done on one of the painter's lanes,
+    /// at moments inside the run, in order, its coat costing no more than
+    /// it lasted. Then the painting is held no more. Anything else (`false`)
+    /// is for the step-by-step checks, which accept exactly what this
+    /// accepts and more, and say why they refuse.
+    fn lived(&mut self, at: Where, life: &WholeLife, heard_ns: u64) -> bool {
+        let (lanes, since_ns) = (self.lanes, self.since_ns);
+        let Some(held) = self.life(at) else { return false };
+        let fresh = held.coat == 0 && held.phase == 0 && held.lane.is_none() && held.saves == 0 && !held.saving;
+        let plain = held.coats == 1 && held.per_coat == 2 && held.last_ns == 0 && held.save_last_ns == 0;
+        let lasted_ns = life.finished_ns.wrapping_sub(life.started_ns);
+        let most = lasted_ns.saturating_add(EFFORT_SLACK_NS);
+        let ok = fresh
+            && plain
+            && life.lane < lanes
+            && since_ns <= life.started_ns
+            && life.started_ns <= life.finished_ns
+            && life.finished_ns <= life.done_ns
+            && life.done_ns <= heard_ns.saturating_add(AHEAD_SLACK_NS)
+            && life.effort.cpu_ns <= most
+            && life.effort.run_delay_ns <= most;
+        if ok {
+            self.end_at(at);
+        }
+        ok
     }
 
     /// Checks an event heard, in a frame of its own, at `heard_ns`.

@@ -34,4 +34,4 @@ pub use message::{
     Chunk, DryKind, Effort, Event, EventKind, FromPainter, Goodbye, Hello, Job, JobDone, JobFailed, PICTURE_PART,
     PROTOCOL_VERSION, Picture, Scheduler, ToPainter,
 };
-pub use steps::{Said, Steps};
+pub use steps::{Said, Steps, Unpacked, WholeLife};

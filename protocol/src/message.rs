@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// The version of this protocol. A painter says it in [`Hello`]; a
 /// coordinator refuses to work with a painter that speaks another one.
-pub const PROTOCOL_VERSION: u32 = 5;
+pub const PROTOCOL_VERSION: u32 = 6;
 
 /// How a painter process schedules the jobs it is given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -152,6 +152,40 @@ fn steps() -> impl Strategy<Value = (Vec<Said>, Steps)> {
     })
 }
 
+/// The steps of paintings 1 to 6 of a chunk, most of them whole lives
+/// (started, painted, done), some not (another lane, another coat, a
+/// `JobDone` too early or missing, a step of another painting between),
+/// at moments that never go back but may lie outside the run, with coats
+/// that may cost more than they lasted.
+fn lives() -> impl Strategy<Value = Vec<Said>> {
+    let life = (1u32..=6, 0u32..3, 0u32..3, 0u64..400_000_000, 0u64..5_000_000, 0u64..8_000_000, 0u8..10);
+    vec(life, 0..12).prop_map(|lives| {
+        let mut said = Vec::new();
+        let mut at_ns = 0u64;
+        for (job, lane, other_lane, gap, length, cpu_ns, twist) in lives {
+            let mut push = |message: Said| said.push(message);
+            let started = at_ns + gap;
+            let finished = started + length;
+            at_ns = finished + length / 2;
+            let effort = Effort { cpu_ns, run_delay_ns: cpu_ns / 2 };
+            let event = |lane, coat, at_ns, kind| Said::Event(Event { job, lane, coat, at_ns, kind });
+            push(event(lane, u32::from(twist == 1), started, EventKind::PaintStarted));
+            if twist == 2 {
+                push(Said::Done(JobDone { job, lane, at_ns: finished, checksum: 7, path: None }));
+            }
+            if twist == 3 {
+                push(event(lane, 0, started, EventKind::PaintStarted));
+            }
+            push(event(if twist == 4 { other_lane } else { lane }, 0, finished, EventKind::PaintFinished(effort)));
+            if twist != 5 {
+                let done_lane = if twist == 6 { other_lane } else { lane };
+                push(Said::Done(JobDone { job, lane: done_lane, at_ns, checksum: u64::from(job), path: None }));
+            }
+        }
+        said
+    })
+}
+
 fn goodbye() -> impl Strategy<Value = Goodbye> {
     (u64_any(), u64_any(), u64_any()).prop_map(|(user_ns, sys_ns, max_rss_kib)| Goodbye {
         user_ns,
@@ -370,6 +404,58 @@ proptest! {
     fn steps_unpack_as_they_were_packed((said, steps) in steps()) {
         let back: Result<Vec<Said>, _> = steps.unpack().collect();
         prop_assert_eq!(back, Ok(said));
+    }
+
+    #[test]
+    fn whole_lives_are_packed_small_and_checked_as_their_steps_would_be(
+        said in lives(),
+        coats in 1u32..=2,
+        file_ms in prop_oneof![Just(0u64), Just(5)],
+    ) {
+        use protocol::contract::Conversation;
+        let mut packed = Steps::new();
+        for message in &said {
+            packed.push(message);
+        }
+        // The same messages, each alone in its steps: none packed whole.
+        let alone: Vec<Steps> = said
+            .iter()
+            .map(|message| {
+                let mut steps = Steps::new();
+                steps.push(message);
+                steps
+            })
+            .collect();
+        let back: Result<Vec<Said>, _> = packed.unpack().collect();
+        prop_assert_eq!(back, Ok(said.clone()));
+        let spread: usize = alone.iter().map(Steps::packed_len).sum();
+        prop_assert!(packed.packed_len() <= spread, "{} bytes packed, {spread} alone", packed.packed_len());
+        // Checked whole lives at a time, or a step at a time: the same
+        // paintings accepted, the same breach, the same paintings held.
+        let first = Job { id: 1, seed: 1, strokes: 0, coats, file_wait: Duration::from_millis(file_ms), net_wait: Duration::ZERO };
+        let chunk = Chunk { first, count: 6 };
+        let heard_ns = 2_000_000_000;
+        let mut whole = Conversation::new(2, 1_000_000);
+        whole.handed_chunk(&chunk);
+        let mut whole_said = Vec::new();
+        let whole_result = whole.steps(&packed, heard_ns, &mut whole_said);
+        let mut single = Conversation::new(2, 1_000_000);
+        single.handed_chunk(&chunk);
+        let mut single_said = Vec::new();
+        let mut single_result = Ok(());
+        for steps in &alone {
+            let mut one = Vec::new();
+            single_result = single.steps(steps, heard_ns, &mut one);
+            single_said.extend(one);
+            if single_result.is_err() {
+                break;
+            }
+        }
+        prop_assert_eq!(&whole_result, &single_result);
+        prop_assert_eq!(whole.holding(), single.holding());
+        if whole_result.is_ok() {
+            prop_assert_eq!(whole_said, single_said);
+        }
     }
 
     #[test]
