@@ -191,7 +191,7 @@ fn painter_cpu_time_is_the_kernels_and_matches_the_painting() {
 fn many_empty_paintings_are_all_reported_and_nothing_is_saved() {
     let _serial = serial();
     let out = out_dir("empty");
-    let paintings = 20_000;
+    let paintings = 60_000;
     let report = run_mode("parallel", &format!("--paintings {paintings} --paint 0ms --dry 0ms --painters 2"), &out);
     let listed = report["paintings"].as_array().expect("paintings[]");
     assert_eq!(listed.len(), paintings);
@@ -223,10 +223,15 @@ fn many_empty_paintings_are_all_reported_and_nothing_is_saved() {
         .as_array()
         .expect("painters[]")
         .iter()
-        .filter_map(|p| p["cpu_s"].as_f64())
+        .filter_map(|p| Some(p["cpu_s"].as_f64()? / p["threads"].as_f64()?.max(1.0)))
         .fold(0.0_f64, f64::max);
     let said = |words: &str| explanation.contains(words);
-    if coordinator >= 0.8 * wall {
+    if f64_of(&report, "startup_s") > 0.2 * wall {
+        // Mostly start-up (a slow or busy machine): no pace to tell.
+        for words in ["set the pace", "Neither side"] {
+            assert!(!said(words), "{explanation}");
+        }
+    } else if coordinator >= 0.8 * wall {
         assert!(said("The coordinator set the pace"), "coordinator {coordinator} of {wall}: {explanation}");
     } else if busiest >= 0.8 * wall {
         assert!(said("The painters set the pace"), "painter {busiest} of {wall}: {explanation}");

@@ -69,7 +69,10 @@ fn pace(run: &RunReport, paintings: f64) -> String {
         return String::new();
     }
     let (busy, waited) = (run.coordinator_cpu_s, run.coordinator_run_delay_s);
-    let painters = run.painters.iter().filter_map(|p| p.cpu_s).fold(0.0_f64, f64::max);
+    // A painter of several threads is busy when all of them are: its CPU
+    // time is counted against as many runs' worth of time.
+    let painters =
+        run.painters.iter().filter_map(|p| p.cpu_s.map(|cpu| cpu / f64::from(p.lanes.max(1)))).fold(0.0_f64, f64::max);
     let percent = |s: f64| format!("{:.0}%", (s / wall * 100.0).min(100.0));
     let each = if run.painters.len() == 1 { "the painter was" } else { "the busiest painter was" };
     let waited_words = if waited >= 0.05 * wall {
@@ -143,6 +146,16 @@ mod tests {
             ),
             "{said}"
         );
+        // A painter of two threads, one of them busy all the run: half busy.
+        run.painters[0].lanes = 2;
+        let said = sentence(&run, &workload).expect("neither's");
+        assert!(
+            said.contains(
+                " Neither side was busy all the run: the coordinator ran 30% of it, the painter was busy 48%;"
+            ),
+            "{said}"
+        );
+        run.painters[0].lanes = 1;
         // Neither busy: each waited for the other.
         run.painters[0].cpu_s = Some(0.05);
         let said = sentence(&run, &workload).expect("neither's");
