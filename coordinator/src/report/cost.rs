@@ -52,7 +52,7 @@ const BUSY: f64 = 0.8;
 
 /// Beyond this share of the run, the start-up is what a run of tiny
 /// tasks was.
-const STARTUP_SHARE: f64 = 0.2;
+const STARTUP_SHARE: f64 = 0.5;
 
 /// Who set the pace, by the kernel's count of each process's CPU time: the
 /// coordinator, when its thread ran or waited for a CPU for nearly all of
@@ -62,10 +62,11 @@ const STARTUP_SHARE: f64 = 0.2;
 /// the coordinator takes in more answers per wake-up, and its cost per
 /// painting can fall.
 fn pace(run: &RunReport, paintings: f64) -> String {
-    let wall = run.wall_s;
-    // A run that was mostly its painters' start-up has no pace to speak of:
-    // the gap's explanation names the start-up.
-    if run.startup_s > STARTUP_SHARE * wall {
+    // Judged over the run once its painters were ready; a run that was
+    // mostly their start-up has no pace to speak of (the gap's
+    // explanation names the start-up).
+    let wall = run.wall_s - run.startup_s;
+    if run.startup_s > STARTUP_SHARE * run.wall_s || wall <= 0.0 {
         return String::new();
     }
     let (busy, waited) = (run.coordinator_cpu_s, run.coordinator_run_delay_s);
@@ -76,13 +77,13 @@ fn pace(run: &RunReport, paintings: f64) -> String {
     let percent = |s: f64| format!("{:.0}%", (s / wall * 100.0).min(100.0));
     let each = if run.painters.len() == 1 { "the painter was" } else { "the busiest painter was" };
     let waited_words = if waited >= 0.05 * wall {
-        format!(" and waited {} for a CPU another thread held", secs(waited))
+        format!(" and its thread waited {} for a CPU another thread held", secs(waited))
     } else {
         String::new()
     };
     if busy + waited >= BUSY * wall {
         format!(
-            " The coordinator set the pace: its thread ran for {} of the {}{waited_words} ({:.2} µs of CPU a painting), \
+            " The coordinator set the pace: once its painters were ready, it used {} of CPU in {}{waited_words} ({:.2} µs a painting), \
              while {each} busy {} of it: every painting goes through its one thread.",
             secs(busy),
             secs(wall),
@@ -91,14 +92,14 @@ fn pace(run: &RunReport, paintings: f64) -> String {
         )
     } else if painters >= BUSY * wall {
         format!(
-            " The painters set the pace: {each} busy {} of the run, the coordinator's thread {}.",
+            " The painters set the pace: once they were ready, {each} busy {} of the time, the coordinator {}.",
             percent(painters),
             percent(busy)
         )
     } else {
         format!(
-            " Neither side was busy all the run: the coordinator ran {} of it, {each} busy {}; \
-             the rest went to each side waiting for the other's message.",
+            " Neither side was busy all the run: once the painters were ready, the coordinator ran {} of the time, {each} busy {}; \
+             each spent the rest waiting, for the other's messages or for a CPU.",
             percent(busy),
             percent(painters)
         )
@@ -119,54 +120,42 @@ mod tests {
         let mut run = sample_run();
         let one = run.paintings[0].clone();
         run.paintings = vec![one; 100_000];
-        (run.wall_s, run.startup_s, run.ideal_s, run.lanes, run.chunk) = (0.165, 0.005, 0.0, 2, 1);
+        (run.wall_s, run.startup_s, run.ideal_s, run.lanes, run.chunk) = (0.205, 0.005, 0.0, 2, 1);
         run.gap.unexplained_s = 0.16;
-        (run.coordinator_cpu_s, run.coordinator_run_delay_s, run.painters[0].cpu_s) = (0.14, 0.02, Some(0.05));
+        (run.coordinator_cpu_s, run.coordinator_run_delay_s, run.painters[0].cpu_s) = (0.15, 0.03, Some(0.05));
         let said = sentence(&run, &workload).expect("the machinery is all there is");
         assert!(said.starts_with("Each painting cost the machinery 1.60 µs"), "{said}");
         assert!(said.contains("--chunk 1") && said.contains("Chunks of many paintings"), "{said}");
         run.chunk = 512;
         let said = sentence(&run, &workload).expect("still more than the work");
         assert!(said.contains("--chunk 512") && !said.contains("share that cost"), "{said}");
-        let paced = " The coordinator set the pace: its thread ran for 0.14s of the 0.17s and waited 0.02s for a CPU \
-                     another thread held (1.40 µs of CPU a painting), while the painter was busy 30% of it: every \
-                     painting goes through its one thread.";
+        // Judged over the 0.20 s after the start-up.
+        let paced = " The coordinator set the pace: once its painters were ready, it used 0.15s of CPU in 0.20s and \
+                     its thread waited 0.03s for a CPU another thread held (1.50 µs a painting), while the painter \
+                     was busy 25% of it: every painting goes through its one thread.";
         assert!(said.ends_with(paced), "{said}");
         // A wait for a CPU too short to matter is not told.
-        run.coordinator_run_delay_s = 0.001;
-        run.coordinator_cpu_s = 0.16;
+        (run.coordinator_cpu_s, run.coordinator_run_delay_s) = (0.17, 0.001);
         let said = sentence(&run, &workload).expect("the coordinator's");
-        assert!(said.contains("ran for 0.16s of the 0.17s (1.60 µs") && !said.contains("waited"), "{said}");
+        assert!(said.contains("used 0.17s of CPU in 0.20s (1.70 µs") && !said.contains("waited"), "{said}");
         // The painter busy all the run, the coordinator not: the painters' pace.
-        (run.coordinator_cpu_s, run.painters[0].cpu_s) = (0.05, Some(0.16));
+        (run.coordinator_cpu_s, run.painters[0].cpu_s) = (0.05, Some(0.18));
         let said = sentence(&run, &workload).expect("the painter's");
-        assert!(
-            said.ends_with(
-                " The painters set the pace: the painter was busy 97% of the run, the coordinator's thread 30%."
-            ),
-            "{said}"
-        );
+        let paced = " The painters set the pace: once they were ready, the painter was busy 90% of the time, the coordinator 25%.";
+        assert!(said.ends_with(paced), "{said}");
         // A painter of two threads, one of them busy all the run: half busy.
         run.painters[0].lanes = 2;
         let said = sentence(&run, &workload).expect("neither's");
-        assert!(
-            said.contains(
-                " Neither side was busy all the run: the coordinator ran 30% of it, the painter was busy 48%;"
-            ),
-            "{said}"
-        );
+        let neither =
+            " Neither side was busy all the run: once the painters were ready, the coordinator ran 25% of the time,";
+        assert!(said.contains(&format!("{neither} the painter was busy 45%;")), "{said}");
         run.painters[0].lanes = 1;
         // Neither busy: each waited for the other.
         run.painters[0].cpu_s = Some(0.05);
         let said = sentence(&run, &workload).expect("neither's");
-        assert!(
-            said.contains(
-                " Neither side was busy all the run: the coordinator ran 30% of it, the painter was busy 30%;"
-            ),
-            "{said}"
-        );
+        assert!(said.contains(&format!("{neither} the painter was busy 25%;")), "{said}");
         // A run that was mostly start-up has no pace to tell.
-        run.startup_s = 0.05;
+        run.startup_s = 0.11;
         let said = sentence(&run, &workload).expect("still the cost");
         assert!(said.ends_with("the cost of a task is most of the time."), "{said}");
         run.startup_s = 0.005;
