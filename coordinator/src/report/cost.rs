@@ -54,10 +54,11 @@ const BUSY: f64 = 0.8;
 /// tasks was.
 const STARTUP_SHARE: f64 = 0.5;
 
-/// Who set the pace, by the kernel's count of each process's CPU time: the
-/// coordinator, when its thread ran or waited for a CPU for nearly all of
-/// the run; the painters, when one of them was busy nearly all of it; or
-/// neither, when each side spent much of the run waiting for the other.
+/// Who set the pace once the painters were ready, by the kernel's count of
+/// each process's CPU time: the coordinator, when it ran or its thread
+/// waited for a CPU nearly all that time; the painters, when one of them
+/// was busy nearly all of it; or neither, when each side spent much of it
+/// waiting.
 /// It does not say that more painters could not help: with more of them
 /// the coordinator takes in more answers per wake-up, and its cost per
 /// painting can fall.
@@ -65,8 +66,8 @@ fn pace(run: &RunReport, paintings: f64) -> String {
     // Judged over the run once its painters were ready; a run that was
     // mostly their start-up has no pace to speak of (the gap's
     // explanation names the start-up).
-    let wall = run.wall_s - run.startup_s;
-    if run.startup_s > STARTUP_SHARE * run.wall_s || wall <= 0.0 {
+    let span = run.wall_s - run.startup_s;
+    if run.startup_s > STARTUP_SHARE * run.wall_s || span <= 0.0 {
         return String::new();
     }
     let (busy, waited) = (run.coordinator_cpu_s, run.coordinator_run_delay_s);
@@ -74,23 +75,23 @@ fn pace(run: &RunReport, paintings: f64) -> String {
     // time is counted against as many runs' worth of time.
     let painters =
         run.painters.iter().filter_map(|p| p.cpu_s.map(|cpu| cpu / f64::from(p.lanes.max(1)))).fold(0.0_f64, f64::max);
-    let percent = |s: f64| format!("{:.0}%", (s / wall * 100.0).min(100.0));
+    let percent = |s: f64| format!("{:.0}%", (s / span * 100.0).min(100.0));
     let each = if run.painters.len() == 1 { "the painter was" } else { "the busiest painter was" };
-    let waited_words = if waited >= 0.05 * wall {
+    let waited_words = if waited >= 0.05 * span {
         format!(" and its thread waited {} for a CPU another thread held", secs(waited))
     } else {
         String::new()
     };
-    if busy + waited >= BUSY * wall {
+    if busy + waited >= BUSY * span {
         format!(
             " The coordinator set the pace: once its painters were ready, it used {} of CPU in {}{waited_words} ({:.2} µs a painting), \
              while {each} busy {} of it: every painting goes through its one thread.",
             secs(busy),
-            secs(wall),
+            secs(span),
             busy / paintings * 1e6,
             percent(painters)
         )
-    } else if painters >= BUSY * wall {
+    } else if painters >= BUSY * span {
         format!(
             " The painters set the pace: once they were ready, {each} busy {} of the time, the coordinator {}.",
             percent(painters),
