@@ -17,10 +17,11 @@
 //!
 //! One life is so common that it has a kind of its own: a painting of one
 //! coat, started, painted and done with nothing between (an empty
-//! painting's). Its three steps are packed as one [`WholeLife`]: the painting,
-//! the lane, when it started, how long it painted, its coat's effort, how
-//! long after it was done, and its checksum — 17 bytes in a test chunk, where its
-//! three steps took 27 and its three frames 70. It unpacks into the same
+//! painting's). Its three steps are packed as one [`WholeLife`]: the
+//! painting, the lane, when it started, how long it painted, its coat's
+//! effort, how long after it was done, and its checksum — 17 bytes a
+//! painting in the unit test's chunk, where its three steps took 25 and
+//! its three frames 70. It unpacks into the same
 //! three messages; [`Steps::unpack_lives`] hands it over whole, for a
 //! reader that can check it in one go. bincode carries the packed bytes as
 //! one byte string.
@@ -296,12 +297,12 @@ impl Steps {
     /// after an error, nothing more.
     pub fn unpack(&self) -> impl Iterator<Item = Result<Said, Unpacking>> + '_ {
         self.unpack_lives().flat_map(|unpacked| {
-            let said: Vec<Result<Said, Unpacking>> = match unpacked {
-                Ok(Unpacked::One(said)) => vec![Ok(said)],
-                Ok(Unpacked::Life(life)) => life.said().into_iter().map(Ok).collect(),
-                Err(error) => vec![Err(error)],
+            let said = match unpacked {
+                Ok(Unpacked::One(said)) => [Some(Ok(said)), None, None],
+                Ok(Unpacked::Life(life)) => life.said().map(|said| Some(Ok(said))),
+                Err(error) => [Some(Err(error)), None, None],
             };
-            said
+            said.into_iter().flatten()
         })
     }
 
