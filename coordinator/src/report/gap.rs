@@ -46,13 +46,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use protocol::{DryKind, EventKind};
+use protocol::EventKind;
 use serde::Serialize;
 
 use crate::report::explain::secs;
 
 use crate::dispatch::Outcome;
-use crate::schedule::{Feed, Ideal, Model, Stop, Stopped, simulate};
+use crate::report::lanes;
+use crate::schedule::{Feed, Ideal, Model, SegmentKind, Stop, Stopped, simulate};
 
 /// The causes of `wall_s − predicted_s`, in seconds of wall time. A
 /// negative share is time that cause saved.
@@ -186,57 +187,50 @@ impl Facts {
         // When each painting's last coat was dry (or painted, with no
         // drying), and its saving segments.
         let mut dry_at: HashMap<u32, u64> = HashMap::new();
-        let mut save_open: HashMap<(usize, u32), u64> = HashMap::new();
         let mut saves: Vec<(u32, u64, u64)> = Vec::new();
         // How long each coat's waits lasted, as the painter timed them.
         let mut dry = vec![vec![(work.file_s, work.net_s); coats]; n];
-        let mut dry_open: HashMap<(usize, u32, u32, bool), u64> = HashMap::new();
         let last = work.coats.saturating_sub(1);
+        let in_range = |job: u32, coat: u32| (1..=n).contains(&(job as usize)) && (coat as usize) < coats;
         for &(painter, event) in &outcome.events {
-            let index = event.job as usize;
-            let in_range = (1..=n).contains(&index) && (event.coat as usize) < coats;
-            match event.kind {
-                EventKind::PaintFinished(effort) if in_range => {
-                    let cpu_s = effort.cpu_ns as f64 / 1e9;
-                    let delay_s = effort.run_delay_ns as f64 / 1e9;
-                    cpu[index - 1][event.coat as usize] = cpu_s;
-                    contended[index - 1][event.coat as usize] = cpu_s + delay_s;
-                    if let Some(waited) = waited_s.get_mut(painter) {
-                        *waited += delay_s;
-                    }
-                    if event.coat == last {
-                        dry_at.insert(event.job, event.at_ns);
-                    }
+            if let EventKind::PaintFinished(effort) = event.kind
+                && in_range(event.job, event.coat)
+            {
+                let cpu_s = effort.cpu_ns as f64 / 1e9;
+                let delay_s = effort.run_delay_ns as f64 / 1e9;
+                cpu[event.job as usize - 1][event.coat as usize] = cpu_s;
+                contended[event.job as usize - 1][event.coat as usize] = cpu_s + delay_s;
+                if let Some(waited) = waited_s.get_mut(painter) {
+                    *waited += delay_s;
                 }
-                EventKind::DryStarted(kind) if in_range => {
-                    dry_open.insert((painter, event.job, event.coat, kind == DryKind::File), event.at_ns);
+                if event.coat == last {
+                    dry_at.insert(event.job, event.at_ns);
                 }
-                EventKind::DryFinished(kind) => {
-                    let file = kind == DryKind::File;
-                    if in_range && let Some(start) = dry_open.remove(&(painter, event.job, event.coat, file)) {
-                        let took = event.at_ns.saturating_sub(start) as f64 / 1e9;
-                        let slot = &mut dry[index - 1][event.coat as usize];
-                        if file {
+            }
+        }
+        // The waits and the saving, paired as the lanes pair them.
+        lanes::pair(
+            &outcome.events,
+            |kind| kind != SegmentKind::Paint,
+            |p| match p.kind {
+                SegmentKind::FileWait | SegmentKind::NetWait => {
+                    if in_range(p.painting, p.coat) {
+                        let took = p.end_ns.saturating_sub(p.start_ns) as f64 / 1e9;
+                        let slot = &mut dry[p.painting as usize - 1][p.coat as usize];
+                        if p.kind == SegmentKind::FileWait {
                             slot.0 = took;
                         } else {
                             slot.1 = took;
                         }
                     }
-                    if event.coat == last {
-                        dry_at.insert(event.job, event.at_ns);
+                    if p.coat == last {
+                        dry_at.insert(p.painting, p.end_ns);
                     }
                 }
-                EventKind::SaveStarted => {
-                    save_open.insert((painter, event.job), event.at_ns);
-                }
-                EventKind::SaveFinished => {
-                    if let Some(start) = save_open.remove(&(painter, event.job)) {
-                        saves.push((event.job, start, event.at_ns));
-                    }
-                }
-                _ => {}
-            }
-        }
+                SegmentKind::Save => saves.push((p.painting, p.start_ns, p.end_ns)),
+                SegmentKind::Paint => {}
+            },
+        );
         let mut save = vec![0.0; n];
         let mut saving_s = 0.0;
         for &(job, start, end) in &saves {
@@ -493,7 +487,7 @@ impl Steps {
 
 #[cfg(test)]
 mod tests {
-    use protocol::{Effort, Event};
+    use protocol::{DryKind, Effort, Event};
 
     use super::*;
     use crate::mode::Mode;

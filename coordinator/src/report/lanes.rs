@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use protocol::{DryKind, EventKind, Scheduler};
+use protocol::{DryKind, Event, EventKind, Scheduler};
 use serde::Serialize;
 
 use crate::dispatch::Outcome;
@@ -102,6 +102,70 @@ impl Serialize for Lanes {
     }
 }
 
+/// A start event paired with its end: a stretch of painting, waiting or
+/// saving, at the painter's own moments.
+#[derive(Debug, Clone, Copy)]
+pub struct Pair {
+    /// Its painter, by index.
+    pub painter: usize,
+    /// The lane it ended on.
+    pub lane: u32,
+    /// The painting.
+    pub painting: u32,
+    /// The coat.
+    pub coat: u32,
+    /// What it was.
+    pub kind: SegmentKind,
+    /// When it started.
+    pub start_ns: u64,
+    /// When it ended.
+    pub end_ns: u64,
+}
+
+/// What has begun and not ended: when, and on which lane, by painter,
+/// painting, coat and kind.
+type Open = HashMap<(usize, u32, u32, SegmentKind), (u64, u32)>;
+
+/// Pairs every start event of `events` of the kinds `wanted` with its end,
+/// handing each pair to `each` in the order the ends came; returns the
+/// starts whose end never came. The lanes (every kind) and the gap's facts
+/// (the waits and the saving) both read a run this way.
+pub fn pair(events: &[(usize, Event)], wanted: impl Fn(SegmentKind) -> bool, mut each: impl FnMut(Pair)) -> Open {
+    let kind_of = |kind: EventKind| match kind {
+        EventKind::PaintStarted | EventKind::PaintFinished(_) => SegmentKind::Paint,
+        EventKind::SaveStarted | EventKind::SaveFinished => SegmentKind::Save,
+        EventKind::DryStarted(DryKind::File) | EventKind::DryFinished(DryKind::File) => SegmentKind::FileWait,
+        EventKind::DryStarted(DryKind::Network) | EventKind::DryFinished(DryKind::Network) => SegmentKind::NetWait,
+    };
+    let mut open = Open::new();
+    for &(painter, event) in events {
+        let kind = kind_of(event.kind);
+        if !wanted(kind) {
+            continue;
+        }
+        let key = (painter, event.job, event.coat, kind);
+        match event.kind {
+            EventKind::PaintStarted | EventKind::DryStarted(_) | EventKind::SaveStarted => {
+                open.insert(key, (event.at_ns, event.lane));
+            }
+            EventKind::PaintFinished(_) | EventKind::DryFinished(_) | EventKind::SaveFinished => {
+                if let Some((start_ns, _)) = open.remove(&key) {
+                    each(Pair {
+                        painter,
+                        lane: event.lane,
+                        painting: event.job,
+                        coat: event.coat,
+                        kind: key.3,
+                        start_ns,
+                        end_ns: event.at_ns,
+                    });
+                }
+            }
+        }
+    }
+    open
+}
+
 /// A painter, as far as its lanes need it: whether measured or planned.
 #[derive(Debug, Clone, Copy)]
 pub struct Painter<'a> {
@@ -126,38 +190,24 @@ impl Lanes {
         painters: impl IntoIterator<Item = Painter<'a>>,
         secs: impl Fn(u64) -> f64,
     ) -> Self {
-        let kind_of = |kind: EventKind| match kind {
-            EventKind::PaintStarted | EventKind::PaintFinished(_) => SegmentKind::Paint,
-            EventKind::SaveStarted | EventKind::SaveFinished => SegmentKind::Save,
-            EventKind::DryStarted(DryKind::File) | EventKind::DryFinished(DryKind::File) => SegmentKind::FileWait,
-            EventKind::DryStarted(DryKind::Network) | EventKind::DryFinished(DryKind::Network) => SegmentKind::NetWait,
-        };
-        // What has begun and not ended yet: when, and on which lane.
-        let mut open: HashMap<(usize, u32, u32, SegmentKind), (u64, u32)> = HashMap::new();
         // A segment takes two events: room for all, and no more (a run of
         // 100,000 paintings holds a segment per coat, wait and picture).
         let mut segments = Vec::with_capacity(outcome.events.len() / 2);
-        for &(painter, event) in &outcome.events {
-            let key = (painter, event.job, event.coat, kind_of(event.kind));
-            match event.kind {
-                EventKind::PaintStarted | EventKind::DryStarted(_) | EventKind::SaveStarted => {
-                    open.insert(key, (event.at_ns, event.lane));
-                }
-                EventKind::PaintFinished(_) | EventKind::DryFinished(_) | EventKind::SaveFinished => {
-                    if let Some((start, _)) = open.remove(&key) {
-                        segments.push(Segment {
-                            painter,
-                            lane: event.lane,
-                            painting: event.job,
-                            coat: event.coat,
-                            kind: key.3,
-                            start_s: secs(start),
-                            end_s: secs(event.at_ns),
-                        });
-                    }
-                }
-            }
-        }
+        let open = pair(
+            &outcome.events,
+            |_| true,
+            |p| {
+                segments.push(Segment {
+                    painter: p.painter,
+                    lane: p.lane,
+                    painting: p.painting,
+                    coat: p.coat,
+                    kind: p.kind,
+                    start_s: secs(p.start_ns),
+                    end_s: secs(p.end_ns),
+                });
+            },
+        );
         segments.sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
         let mut unfinished: Vec<Unfinished> = open
             .into_iter()
