@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use nix::sys::signal::Signal;
 use protocol::contract::Conversation;
-use protocol::{Chunk, Event, EventKind, FromPainter, Job, JobDone, JobFailed, Said, Scheduler, ToPainter};
+use protocol::{Chunk, Event, EventKind, FromPainter, Job, JobDone, JobFailed, Said, Scheduler, States, ToPainter};
 use serde::Serialize;
 use tokio::time::Instant;
 
@@ -76,6 +76,11 @@ pub struct Outcome {
     pub failures: Vec<Failure>,
     /// Paintings given up on, by number, with the reason.
     pub lost: Vec<Lost>,
+    /// How each painter's threads spent the run (running, waiting for a
+    /// core, off), as it measured them, on the painter's own clock, in the
+    /// order received; what a painter says after the last painting is in
+    /// its [`crate::pool::Farewell`].
+    pub states: Vec<(usize, States)>,
 }
 
 /// A painter that failed during a run.
@@ -580,6 +585,7 @@ impl Dispatcher<'_> {
                 }
                 self.top_up_all();
             }
+            Heard::Message(FromPainter::States(states)) => self.outcome.states.push((index, states)),
             Heard::Message(other) => {
                 let why = format!("{} broke the protocol: it sent {} in the middle of its work", who(), other.name());
                 self.fail(index, FailureKind::Protocol, why).await;

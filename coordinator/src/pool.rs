@@ -31,7 +31,7 @@ pub struct Pool {
 }
 
 /// What a painter left behind.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Farewell {
     /// Its last words, if it said them.
     pub goodbye: Option<Goodbye>,
@@ -42,6 +42,9 @@ pub struct Farewell {
     /// A remote painter's clock, measured after its `Hello` and before its
     /// `Shutdown`.
     pub clock: Option<crate::hosts::clock::Clock>,
+    /// How its threads spent the time after the last painting was handed
+    /// out, as it said after `Shutdown` (see [`crate::dispatch::Outcome::states`]).
+    pub states: Vec<protocol::States>,
 }
 
 impl Pool {
@@ -149,6 +152,7 @@ impl Pool {
             let painter = &self.painters[incoming.painter];
             match incoming.heard {
                 Heard::Message(FromPainter::Goodbye(goodbye)) => farewells[incoming.painter].goodbye = Some(goodbye),
+                Heard::Message(FromPainter::States(states)) => farewells[incoming.painter].states.push(states),
                 Heard::Message(other) => tracing::warn!("{} said {} after Shutdown", painter.who(), other.name()),
                 Heard::Garbled(error) => tracing::warn!("{} sent a bad frame during shutdown: {error}", painter.who()),
                 Heard::Closed => {}

@@ -31,7 +31,7 @@ pub mod steps;
 
 pub use error::Error;
 pub use message::{
-    Chunk, DryKind, Effort, Event, EventKind, FromPainter, Goodbye, Hello, Job, JobDone, JobFailed, PICTURE_PART,
-    PROTOCOL_VERSION, Picture, Scheduler, ToPainter,
+    Chunk, DryKind, Effort, Event, EventKind, FromPainter, Goodbye, Hello, Job, JobDone, JobFailed, MAX_STATE_SPANS,
+    PICTURE_PART, PROTOCOL_VERSION, Picture, Scheduler, StateSource, StateSpan, States, ThreadState, ToPainter,
 };
 pub use steps::{Said, Steps, Unpacked, WholeLife};

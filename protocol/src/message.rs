@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// The version of this protocol. A painter says it in [`Hello`]; a
 /// coordinator refuses to work with a painter that speaks another one.
-pub const PROTOCOL_VERSION: u32 = 6;
+pub const PROTOCOL_VERSION: u32 = 7;
 
 /// How a painter process schedules the jobs it is given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -140,6 +140,11 @@ pub enum FromPainter {
     /// in one message, in the order they happened: instead of an `Event`,
     /// `JobDone` or `JobFailed` frame each.
     Steps(crate::steps::Steps),
+    /// How one of the painter's threads spent a stretch of its life, as the
+    /// kernel saw it: on a core, waiting for one, or off by its own choice.
+    /// Sent as the stretches close (at least once before `Goodbye`), so
+    /// that the coordinator can draw them as they happen.
+    States(States),
 }
 
 impl FromPainter {
@@ -156,6 +161,7 @@ impl FromPainter {
             Self::Pong { .. } => "Pong",
             Self::Picture(_) => "Picture",
             Self::Steps(_) => "Steps",
+            Self::States(_) => "States",
         }
     }
 }
@@ -217,6 +223,88 @@ pub enum DryKind {
     /// Delivering to the gallery over a slow network.
     Network,
 }
+
+/// What a thread was doing, as the kernel's scheduler saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ThreadState {
+    /// On a core, using it.
+    Running,
+    /// Ready to run but not running: preempted, or woken and not yet on a
+    /// core, because something else held the core.
+    Waiting,
+    /// Not wanting a core: sleeping (drying), or idle between paintings.
+    Off,
+}
+
+impl ThreadState {
+    /// The name used in reports: `running`, `waiting` or `off`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Waiting => "waiting",
+            Self::Off => "off",
+        }
+    }
+}
+
+/// How a painter learned its threads' states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum StateSource {
+    /// The kernel's context-switch records on the painter's own threads
+    /// (`perf_event_open` with `context_switch`): every switch in and out,
+    /// to the nanosecond.
+    SwitchEvents,
+    /// Where those are refused: the thread's CPU clock read against the
+    /// monotonic clock every millisecond or so while it paints, with
+    /// `sched_getcpu()`; a wait shorter than that goes unseen.
+    SelfMeasured,
+}
+
+impl StateSource {
+    /// The name used in reports: `switch-events` or `self-measured`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::SwitchEvents => "switch-events",
+            Self::SelfMeasured => "self-measured",
+        }
+    }
+}
+
+/// One stretch of a thread's life in one state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateSpan {
+    /// What it was doing.
+    pub state: ThreadState,
+    /// From, in `CLOCK_MONOTONIC` nanoseconds on the painter's clock.
+    pub start_ns: u64,
+    /// Until, on the same clock; never before `start_ns`.
+    pub end_ns: u64,
+    /// The core it ran on (`Running`), or waited for (`Waiting`: the core
+    /// it was last on, where the scheduler keeps it queued); for `Off`,
+    /// the core it left.
+    pub core: u32,
+}
+
+/// Consecutive stretches of one painting thread's life, in order and
+/// without overlap: each message goes on where the last one for the same
+/// lane stopped (gaps are allowed, where the recorder lost records).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct States {
+    /// Which of the painter's lanes (threads).
+    pub lane: u32,
+    /// How they were measured.
+    pub source: StateSource,
+    /// The smallest wait this source can see, in nanoseconds (for
+    /// `SelfMeasured`, its sampling period).
+    pub resolution_ns: u64,
+    /// The stretches, at most [`MAX_STATE_SPANS`] of them.
+    pub spans: Vec<StateSpan>,
+}
+
+/// The most spans in one [`States`] message, well under the frame limit.
+pub const MAX_STATE_SPANS: usize = 16_384;
 
 /// A finished painting.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

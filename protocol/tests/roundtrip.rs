@@ -240,7 +240,8 @@ fn every_variant_has_a_strategy(to: &ToPainter, from: &FromPainter) {
         | FromPainter::Goodbye(_)
         | FromPainter::Pong { .. }
         | FromPainter::Picture(_)
-        | FromPainter::Steps(_) => {}
+        | FromPainter::Steps(_)
+        | FromPainter::States(_) => {}
     }
 }
 
