@@ -221,6 +221,120 @@ fn a_painter_that_hangs_in_a_chunk_times_out_after_one_timeout_not_one_per_paint
     let _ = std::fs::remove_dir_all(out);
 }
 
+/// Each painting of a run of `paintings` is named exactly once, as
+/// finished or as lost, and the finished ones are returned.
+#[track_caller]
+fn each_painting_once(finished: &Finished, paintings: u64) -> (Vec<u64>, Vec<u64>) {
+    let report = report(finished);
+    let done = finished_ids(&report);
+    let lost: Vec<u64> =
+        report["lost"].as_array().expect("lost[]").iter().map(|l| l["id"].as_u64().expect("id")).collect();
+    let mut seen = vec![0_u32; usize::try_from(paintings).expect("paintings") + 1];
+    for &id in done.iter().chain(&lost) {
+        match seen.get_mut(usize::try_from(id).expect("id")) {
+            Some(count) if id > 0 => *count += 1,
+            _ => finished.fail(&format!("painting #{id} is not one of the run's")),
+        }
+    }
+    let twice: Vec<usize> = (1..seen.len()).filter(|&id| seen[id] > 1).collect();
+    let never: Vec<usize> = (1..seen.len()).filter(|&id| seen[id] == 0).collect();
+    if !twice.is_empty() || !never.is_empty() {
+        finished.fail(&format!(
+            "{} paintings counted twice (first: {:?}), {} neither finished nor lost (first: {:?})",
+            twice.len(),
+            twice.first(),
+            never.len(),
+            never.first()
+        ));
+    }
+    (done, lost)
+}
+
+/// A run of 1100 one-stroke paintings in chunks of 512, on one painter,
+/// with `fault` striking inside the first chunk. Each picture is saved,
+/// and the painter says so as it starts saving: a chunk's news comes in
+/// many messages, so a painting put back is handed out again while its
+/// chunk is still held.
+fn chunk_faults(name: &str, fault: &str, extra: &str) -> Finished {
+    let _serial = serial();
+    let out = out_dir(name);
+    let line = format!("run --mode sequential --paintings 1100 --strokes 1 --paint 0ms --dry 0ms --chunk 512 {extra}");
+    let finished = with_fault(fault, &line, &out);
+    let _ = std::fs::remove_dir_all(out);
+    finished
+}
+
+#[test]
+fn a_painting_that_fails_inside_a_chunk_is_painted_again_and_no_other_is_counted_twice() {
+    // Painting #1 is the chunk's first: its retry, handed to the same
+    // painter, once replaced the chunk in the dispatcher's books; #100's
+    // hid the rest of the chunk.
+    let finished = chunk_faults("chunk-fail", "fail@1,fail@100", "--retries 2");
+    let (done, lost) = each_painting_once(&finished, 1100);
+    if !finished.status.success() || done.len() != 1100 || !lost.is_empty() {
+        finished.fail("every painting should have been finished, the two that failed on their second try");
+    }
+}
+
+#[test]
+fn a_painter_that_fails_a_painting_in_a_chunk_then_dies_loses_nothing() {
+    let finished = chunk_faults("chunk-fail-exit", "fail@100,exit@300", "--retries 2");
+    let (done, lost) = each_painting_once(&finished, 1100);
+    if !finished.status.success() || done.len() != 1100 || !lost.is_empty() {
+        finished.fail("the replacement painter should have finished what the first one held");
+    }
+}
+
+#[test]
+fn a_painter_that_fails_a_painting_in_a_chunk_then_hangs_is_stopped_and_nothing_is_lost() {
+    let started = Instant::now();
+    let finished = chunk_faults("chunk-fail-hang", "fail@100,hang@300", "--retries 2 --timeout 5s");
+    let (done, lost) = each_painting_once(&finished, 1100);
+    if !finished.status.success() || done.len() != 1100 || !lost.is_empty() {
+        finished.fail("the hung painter should have been replaced and its paintings painted again");
+    }
+    assert!(started.elapsed() < Duration::from_secs(60), "took {:?}", started.elapsed());
+}
+
+#[test]
+fn without_retries_a_painting_that_fails_in_a_chunk_is_lost_once_and_the_rest_finished() {
+    let finished = chunk_faults("chunk-fail-lost", "fail@100,exit@300", "--retries 0");
+    let (done, lost) = each_painting_once(&finished, 1100);
+    assert!(lost.contains(&100) && lost.contains(&300), "{lost:?}");
+    assert!(done.len() + lost.len() == 1100 && !finished.status.success(), "{}", finished.stderr);
+}
+
+#[test]
+fn a_full_disk_inside_a_chunk_leaves_every_painting_finished_or_lost_once() {
+    // A real full disk: a 1 MiB tmpfs, which needs root to mount.
+    let root = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata("/proc/self").expect("/proc/self")) == 0;
+    if !root {
+        assert!(std::env::var_os("CI").is_none_or(|ci| ci != "true"), "this test needs root under CI=true");
+        eprintln!("skipped: mounting a small tmpfs needs root");
+        return;
+    }
+    let _serial = serial();
+    let small = out_dir("full-disk");
+    std::fs::create_dir_all(&small).expect("make the mount point");
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
+        .arg(&small)
+        .status()
+        .expect("run mount");
+    assert!(mounted.success(), "mount a tmpfs at {}", small.display());
+    let out = small.join("o");
+    let args = args(
+        "run --mode sequential --paintings 1500 --strokes 1 --paint 0ms --dry 0ms --chunk 512 --retries 1 -q --json",
+        &out,
+    );
+    let finished = finish(start(coordinator(&args)), &args);
+    let _ = std::process::Command::new("umount").arg(&small).status();
+    let _ = std::fs::remove_dir_all(&small);
+    let (done, lost) = each_painting_once(&finished, 1500);
+    assert!(!lost.is_empty() && !done.is_empty(), "a 1 MiB disk holds some of the paintings, not all");
+    assert!(!finished.status.success(), "a run that lost paintings must not exit 0");
+}
+
 #[test]
 fn a_painter_that_exits_early_is_reported_with_its_stderr() {
     let _ = fault_is_survived("exits", "exit", &["exited with status 7", "exiting early on purpose"]);

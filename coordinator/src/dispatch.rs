@@ -234,6 +234,10 @@ pub fn ids(ids: &[u32]) -> String {
     parts.join(", ")
 }
 
+/// The largest run whose books are checked after every message in debug
+/// builds (see `Dispatcher::check_books`).
+const BOOKS_CHECKED_UP_TO: usize = 5_000;
+
 /// The most messages taken in one go before timers and signals are looked at.
 const BURST: usize = 4096;
 
@@ -293,14 +297,62 @@ struct Run {
 }
 
 impl Held {
+    /// Holds the run of `count` paintings from `first` on, due by `deadline`.
+    ///
+    /// A painting that failed inside a chunk is put back and may come to
+    /// the same painter again, alone or in a run of other retries, while
+    /// the chunk is still held: the runs it falls in are cut around it
+    /// first, so that every painting is held in one run at most and a
+    /// run's first painting is its key alone.
     fn insert(&mut self, first: u32, count: u32, deadline: Instant) {
+        self.make_room(first, count);
         let done = if count > 1 { vec![false; count as usize] } else { Vec::new() };
-        if let Some(old) = self.runs.insert(first, Run { deadline, count, done, left: count }) {
-            self.paintings -= old.left as usize;
-        }
+        self.runs.insert(first, Run { deadline, count, done, left: count });
         self.paintings += count as usize;
         self.by_deadline.push(Reverse((deadline, first)));
         self.tidy();
+    }
+
+    /// Cuts the runs held that overlap paintings `first..first + count`
+    /// into the parts before and after them, each keeping its deadline.
+    /// The paintings in the overlap must be done there (they failed and
+    /// were put back); one that is not would be held twice, so it is let
+    /// go here and held by the new run alone.
+    fn make_room(&mut self, first: u32, count: u32) {
+        let end = u64::from(first) + u64::from(count);
+        loop {
+            // Runs never overlap, so the last one that starts before
+            // `end` is the only one that can reach into the new run.
+            let Some((&start, run)) = self.runs.range(..=first.saturating_add(count.saturating_sub(1))).next_back()
+            else {
+                return;
+            };
+            if u64::from(start) + u64::from(run.count) <= u64::from(first) {
+                return;
+            }
+            let Some(run) = self.runs.remove(&start) else { return };
+            self.paintings -= run.left as usize;
+            let is_done = |k: u32| run.done.get(k as usize) == Some(&true);
+            let before = first.saturating_sub(start).min(run.count);
+            let after_from = u32::try_from(end.saturating_sub(u64::from(start))).unwrap_or(u32::MAX).min(run.count);
+            debug_assert!(
+                (before..after_from).all(is_done),
+                "paintings #{first}+{count} handed out again while still held in the run from #{start}"
+            );
+            for (from, to) in [(0, before), (after_from, run.count)] {
+                let left = u32::try_from((from..to).filter(|&k| !is_done(k)).count()).unwrap_or(u32::MAX);
+                if left == 0 {
+                    continue;
+                }
+                let part_first = start + from;
+                let done = if to - from > 1 { run.done[from as usize..to as usize].to_vec() } else { Vec::new() };
+                self.runs.insert(part_first, Run { deadline: run.deadline, count: to - from, done, left });
+                self.paintings += left as usize;
+                if part_first != start {
+                    self.by_deadline.push(Reverse((run.deadline, part_first)));
+                }
+            }
+        }
     }
 
     /// How many jobs are held.
@@ -311,6 +363,13 @@ impl Held {
     /// How many runs (chunks, or paintings handed out alone) are held.
     fn runs(&self) -> usize {
         self.runs.len()
+    }
+
+    /// Whether painting `job` is held (handed out, not yet let go).
+    fn holds(&self, job: u32) -> bool {
+        let Some((&first, run)) = self.runs.range(..=job).next_back() else { return false };
+        let place = job - first;
+        place < run.count && run.done.get(place as usize) != Some(&true)
     }
 
     /// Lets go of `job`; false if it was not held.
@@ -352,12 +411,16 @@ impl Held {
     }
 
     /// Every job held, by number.
+    fn jobs(&self) -> impl Iterator<Item = u32> + '_ {
+        self.runs.iter().flat_map(|(&first, run)| {
+            (0..run.count).filter(|&k| run.done.get(k as usize) != Some(&true)).map(move |k| first + k)
+        })
+    }
+
+    /// Every job held, by number.
     fn into_jobs(self) -> Vec<u32> {
         let mut jobs = Vec::with_capacity(self.paintings);
-        for (first, run) in self.runs {
-            jobs.extend((0..run.count).filter(|&k| run.done.get(k as usize) != Some(&true)).map(|k| first + k));
-        }
-        jobs.sort_unstable();
+        jobs.extend(self.jobs());
         jobs
     }
 }
@@ -508,13 +571,66 @@ impl Dispatcher<'_> {
                     None => self.give_up_pending("every painter's pipe is closed"),
                 },
                 signal = interrupts.recv() => return Err(signal),
-                () = sleep_until(deadline) => self.check_deadlines().await,
+                () = sleep_until(deadline) => {
+                    self.check_deadlines().await;
+                    self.check_books(false);
+                }
             }
         }
+        self.check_books(true);
         Ok(())
     }
 
+    /// In debug builds, checks the dispatcher's books: every painting is
+    /// exactly one of waiting, held by one painter, finished or lost.
+    /// It costs a pass over every painting, so it is made after every
+    /// message only in runs small enough for that (all the tests' fault
+    /// runs), and at the end of every run.
+    fn check_books(&self, always: bool) {
+        if cfg!(debug_assertions)
+            && (always || self.jobs.len() <= BOOKS_CHECKED_UP_TO)
+            && let Err(error) = self.books()
+        {
+            panic!("the dispatcher's books do not balance: {error}");
+        }
+    }
+
+    /// Where each painting is, counted: an error naming the first painting
+    /// that is in no place or in more than one.
+    fn books(&self) -> Result<(), String> {
+        let mut places = vec![0_u8; self.jobs.len()];
+        let mut count = |id: u32, place: &str| -> Result<(), String> {
+            let at =
+                self.jobs.binary_search_by_key(&id, |job| job.id).map_err(|_| format!("#{id} {place}, unknown"))?;
+            places[at] += 1;
+            if places[at] > 1 { Err(format!("#{id} is {place} and somewhere else too")) } else { Ok(()) }
+        };
+        for job in &self.pending {
+            count(job.id, "waiting")?;
+        }
+        for holding in &self.holding {
+            for id in holding.held.jobs() {
+                count(id, "held")?;
+            }
+        }
+        for (_, done) in &self.outcome.done {
+            count(done.job, "finished")?;
+        }
+        for lost in &self.outcome.lost {
+            count(lost.id, "lost")?;
+        }
+        match places.iter().position(|&n| n == 0) {
+            Some(at) => Err(format!("#{} is nowhere", self.jobs[at].id)),
+            None => Ok(()),
+        }
+    }
+
     async fn hear(&mut self, incoming: Incoming) {
+        self.hear_one(incoming).await;
+        self.check_books(false);
+    }
+
+    async fn hear_one(&mut self, incoming: Incoming) {
         let index = incoming.painter;
         if matches!(self.holding[index].standing, Standing::Gone) {
             tracing::debug!(painter = index, "ignoring what a stopped painter said: {:?}", incoming.heard);
@@ -613,6 +729,13 @@ impl Dispatcher<'_> {
     /// `heard_ns`; an error (why the painter broke the protocol) if it
     /// says it saved the picture outside its folder.
     fn took_done(&mut self, index: usize, done: JobDone, heard_ns: u64) -> Result<(), String> {
+        // The contract has checked that the painter was handed it; this
+        // holds the dispatcher's own books to the same, so that nothing
+        // is ever counted finished twice.
+        if !self.holding[index].held.holds(done.job) {
+            let who = self.pool.painters[index].who();
+            return Err(format!("{who} says it finished painting #{}, which it does not hold", done.job));
+        }
         if let Some(path) = &done.path
             && std::path::Path::new(path).parent().map(|p| p.to_string_lossy())
                 != Some(self.pool.out().to_string_lossy())
@@ -642,7 +765,12 @@ impl Dispatcher<'_> {
     /// well (it could not be saved, say): retried or lost. Takes in no
     /// more news: whoever calls it hands out what the rule then allows.
     fn not_finished(&mut self, index: usize, failed: &JobFailed) {
-        self.holding[index].held.remove(failed.job);
+        if !self.holding[index].held.remove(failed.job) {
+            // The contract lets no painter give up a painting it does not
+            // hold; were it to, putting it back would count it twice.
+            tracing::warn!(painter = index, job = failed.job, "a painting given up that was not held is ignored");
+            return;
+        }
         self.rule.painting_done(index);
         let why = format!(
             "{} could not finish painting #{}: {}",
@@ -910,5 +1038,88 @@ mod tests {
         assert!(listed.len() < 100, "{listed}");
         assert!(listed.ends_with("#15, and 2492 more"), "{listed}");
         assert_eq!(ids(&[u32::MAX - 1, u32::MAX]), format!("#{}, #{}", u32::MAX - 1, u32::MAX));
+    }
+
+    mod held {
+        use std::collections::BTreeSet;
+
+        use proptest::prelude::*;
+
+        use super::super::Held;
+        use tokio::time::Instant;
+
+        /// What a painter can be sent or say about the paintings it holds.
+        #[derive(Debug, Clone)]
+        enum Step {
+            /// A run of up to `count` paintings from `first` on that are
+            /// not held (as the dispatcher hands out only those).
+            HandOut { first: u32, count: u32 },
+            /// Painting `job` finished, failed or was let go.
+            LetGo { job: u32 },
+        }
+
+        fn steps() -> impl Strategy<Value = Vec<Step>> {
+            let step = prop_oneof![
+                (0_u32..64, 1_u32..40).prop_map(|(first, count)| Step::HandOut { first, count }),
+                (0_u32..104).prop_map(|job| Step::LetGo { job }),
+            ];
+            proptest::collection::vec(step, 1..80)
+        }
+
+        proptest! {
+            /// Whatever order paintings are handed out, given up, put back
+            /// and handed out again in (a retry inside a chunk still held
+            /// among them), the books say exactly what is held.
+            #[test]
+            fn held_is_exactly_what_was_handed_out_and_not_let_go(steps in steps()) {
+                let mut held = Held::default();
+                let mut model = BTreeSet::new();
+                let now = Instant::now();
+                for (n, step) in steps.into_iter().enumerate() {
+                    match step {
+                        Step::HandOut { first, count } => {
+                            // The longest run of paintings not held from `first` on.
+                            let count = (first..first + count).take_while(|job| !model.contains(job)).count() as u32;
+                            if count == 0 {
+                                continue;
+                            }
+                            held.insert(first, count, now + std::time::Duration::from_millis(n as u64));
+                            model.extend(first..first + count);
+                        }
+                        Step::LetGo { job } => {
+                            prop_assert_eq!(held.remove(job), model.remove(&job), "letting go of #{}", job);
+                        }
+                    }
+                    prop_assert_eq!(held.len(), model.len());
+                    prop_assert_eq!(held.jobs().collect::<Vec<_>>(), model.iter().copied().collect::<Vec<_>>());
+                    for job in 0..104 {
+                        prop_assert_eq!(held.holds(job), model.contains(&job));
+                    }
+                    if let Some((_, first, _)) = held.first_due() {
+                        prop_assert!(held.holds(first) || held.runs.contains_key(&first));
+                    }
+                }
+                prop_assert_eq!(held.into_jobs(), model.into_iter().collect::<Vec<_>>());
+            }
+        }
+
+        #[test]
+        fn a_retry_inside_a_held_chunk_leaves_the_rest_of_the_chunk_held() {
+            let mut held = Held::default();
+            let now = Instant::now();
+            held.insert(0, 512, now);
+            // Painting #0 and #7 failed: let go, put back, handed out again alone.
+            assert!(held.remove(0));
+            assert!(held.remove(7));
+            held.insert(0, 1, now);
+            held.insert(7, 1, now);
+            assert_eq!(held.len(), 512);
+            // The chunk's others still finish, one by one, and are let go once.
+            for job in (1..512).filter(|&job| job != 7) {
+                assert!(held.remove(job), "#{job}");
+                assert!(!held.remove(job), "#{job} twice");
+            }
+            assert_eq!(held.into_jobs(), vec![0, 7]);
+        }
     }
 }

@@ -4,11 +4,15 @@
 //! Set `ATELIER_PAINTER_FAULT=KIND[@JOB][/PAINTER]` in the coordinator's
 //! environment (painters inherit it): painter `PAINTER` (default 0)
 //! misbehaves as `KIND` when it is handed painting `JOB` (default: its
-//! first). A replacement painter has another number, so a fault strikes
-//! once. Unset — as in every normal run — nothing here does anything.
+//! first). Several faults, separated by commas, strike one after the
+//! other (`fail@100,exit@300`: painting #100 fails, then the painter dies
+//! at #300, both inside one chunk). A replacement painter has another
+//! number, so a fault strikes once. Unset — as in every normal run —
+//! nothing here does anything.
 
 use std::io::Write;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use nix::sys::signal::{SigSet, Signal};
@@ -79,6 +83,10 @@ pub enum Kind {
     /// (`heavy`): strokes dearer than calibrated, as on a machine that has
     /// slowed down since the stroke was measured. The pictures are the same.
     Heavy,
+    /// Paints the painting, then says it could not finish it (as when its
+    /// picture cannot be saved) and carries on with the next, as a well
+    /// painter whose disk is full does.
+    Fail,
 }
 
 /// A fault asked for, and where it strikes.
@@ -128,6 +136,7 @@ impl std::str::FromStr for Fault {
             "foreign-picture" => Kind::ForeignPicture,
             "early-picture" => Kind::EarlyPicture,
             "heavy" => Kind::Heavy,
+            "fail" => Kind::Fail,
             other => {
                 match (other.strip_prefix("pid=").map(str::parse), other.strip_prefix("slow-hello=").map(str::parse)) {
                     (Some(Ok(pid)), _) => Kind::ClaimPid(pid),
@@ -140,23 +149,27 @@ impl std::str::FromStr for Fault {
     }
 }
 
-static FAULT: OnceLock<Option<Fault>> = OnceLock::new();
+/// The faults armed in this painter, each with whether it has struck.
+static FAULTS: OnceLock<Vec<(Fault, AtomicBool)>> = OnceLock::new();
 
-/// Reads the fault for painter `id` from the environment, once, at start,
+/// Reads the faults for painter `id` from the environment, once, at start,
 /// before any other thread is started.
 ///
 /// # Errors
 /// If the variable is set but does not parse.
 pub fn arm(id: u32) -> Result<(), String> {
-    let fault = match std::env::var(ENV) {
+    let faults = match std::env::var(ENV) {
         // Set but empty is not set: `ATELIER_PAINTER_FAULT= coordinator …`.
-        Ok(text) if !text.is_empty() => {
-            Some(text.parse::<Fault>().map_err(|e| format!("{ENV}: {e}"))?).filter(|f| f.painter == id)
-        }
-        _ => None,
+        Ok(text) if !text.is_empty() => text
+            .split(',')
+            .map(|one| one.parse::<Fault>().map_err(|e| format!("{ENV}: {e}")))
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .filter(|f| f.painter == id)
+            .collect(),
+        _ => Vec::new(),
     };
-    let _ = FAULT.set(fault);
-    if let Some(fault) = fault {
+    for fault in &faults {
         tracing::info!(?fault, "armed with a fault, on purpose");
         if fault.kind == Kind::Deaf {
             // Before any other thread starts, so that every thread inherits it.
@@ -165,17 +178,42 @@ pub fn arm(id: u32) -> Result<(), String> {
             term.thread_block().map_err(|e| format!("cannot block SIGTERM: {e}"))?;
         }
     }
+    let _ = FAULTS.set(faults.into_iter().map(|f| (f, AtomicBool::new(false))).collect());
     Ok(())
 }
 
-fn armed() -> Option<Fault> {
-    FAULT.get().copied().flatten()
+/// The faults armed, and whether each has struck.
+fn faults() -> &'static [(Fault, AtomicBool)] {
+    FAULTS.get().map_or(&[], Vec::as_slice)
+}
+
+/// The kind of the first fault armed, for those that strike at start or
+/// on every coat rather than on one painting.
+fn armed_kind() -> Option<Kind> {
+    faults().first().map(|(fault, _)| fault.kind)
+}
+
+/// The fault that strikes on painting `job`, if one is armed for it and
+/// has not struck yet (a fault without `@JOB` strikes on the first
+/// painting only); it is then marked as struck.
+fn strikes(job: u32, which: impl Fn(Kind) -> bool) -> Option<Fault> {
+    faults().iter().find_map(|(fault, struck)| {
+        let here = which(fault.kind) && fault.job.is_none_or(|id| id == job);
+        (here && !struck.swap(true, Ordering::Relaxed)).then_some(*fault)
+    })
+}
+
+/// Whether painting `job` is to fail on purpose (`fail`): the painter then
+/// says it could not finish it, and why.
+#[must_use]
+pub fn fails(job: u32) -> Option<String> {
+    strikes(job, |kind| kind == Kind::Fail).map(|_| format!("failing painting #{job} on purpose ({ENV})"))
 }
 
 /// Spoils this painter's `Hello`, if that is its fault; or, for
 /// `slow-hello`, holds it back.
 pub fn greet(hello: &mut protocol::Hello) {
-    match armed().map(|f| f.kind) {
+    match armed_kind() {
         Some(Kind::SlowHello(ms)) => std::thread::sleep(Duration::from_millis(u64::from(ms))),
         Some(Kind::Version) => hello.protocol_version = protocol::PROTOCOL_VERSION + 98,
         Some(Kind::NoLanes) => hello.lanes = 0,
@@ -187,7 +225,7 @@ pub fn greet(hello: &mut protocol::Hello) {
 /// Spoils this painter's answer to calibration, if that is its fault.
 #[must_use]
 pub fn calibrated(answer: FromPainter) -> FromPainter {
-    match (armed().map(|f| f.kind), answer) {
+    match (armed_kind(), answer) {
         (Some(Kind::HugeStroke), FromPainter::Calibrated { strokes, .. }) => {
             FromPainter::Calibrated { stroke_ns: 1e300, strokes }
         }
@@ -197,15 +235,8 @@ pub fn calibrated(answer: FromPainter) -> FromPainter {
 
 /// Called as each painting is taken up: strikes if this is the one.
 pub fn on_job(job: &Job, outbox: &Outbox) {
-    let Some(fault) = armed() else { return };
-    if fault.job.is_some_and(|id| id != job.id) {
-        return;
-    }
-    // Once: a `@JOB`-less fault strikes on the first painting only.
-    static STRUCK: OnceLock<()> = OnceLock::new();
-    if STRUCK.set(()).is_err() {
-        return;
-    }
+    // `fail` strikes as the painting is delivered, not as it is taken up.
+    let Some(fault) = strikes(job.id, |kind| kind != Kind::Fail) else { return };
     tracing::warn!(job = job.id, kind = ?fault.kind, "failing on purpose");
     // What was said before goes out first, so that the fault lands between frames.
     outbox.flush();
@@ -290,7 +321,8 @@ pub fn on_job(job: &Job, outbox: &Outbox) {
         | Kind::ClaimPid(_)
         | Kind::HugeStroke
         | Kind::SlowHello(_)
-        | Kind::Heavy => {}
+        | Kind::Heavy
+        | Kind::Fail => {}
     }
     // Give the coordinator time to notice before carrying on as if nothing happened.
     std::thread::sleep(Duration::from_millis(10));
@@ -309,7 +341,7 @@ fn forged_picture(id: u32, outbox: &Outbox) {
 /// After a coat whose painting took `effort` of this thread: for `heavy`,
 /// burns as much CPU again, so that the coat costs twice its strokes.
 pub fn after_coat(effort: Effort) {
-    if armed().map(|f| f.kind) != Some(Kind::Heavy) {
+    if !faults().iter().any(|(fault, _)| fault.kind == Kind::Heavy) {
         return;
     }
     let until = crate::effort::thread_cpu_ns().saturating_add(effort.cpu_ns);
@@ -342,5 +374,6 @@ mod tests {
         assert!("melt".parse::<Fault>().is_err());
         assert!("pid=x".parse::<Fault>().is_err());
         assert!("exit@x".parse::<Fault>().is_err());
+        assert_eq!("fail@100".parse(), Ok(Fault { kind: Kind::Fail, job: Some(100), painter: 0 }));
     }
 }

@@ -136,6 +136,13 @@ impl Painting {
             outbox.flush(); // preparing and writing a file take a moment
         }
         self.prepare_picture();
+        if let Some(error) = crate::fault::fails(job) {
+            if has_picture {
+                outbox.event(job, lane, coat, EventKind::SaveFinished);
+            }
+            outbox.send(FromPainter::JobFailed(JobFailed { job, lane, at_ns: protocol::clock::now_ns(), error }));
+            return;
+        }
         let Some(picture) = self.picture else {
             let checksum = crate::canvas::fnv1a(&[]);
             outbox.send(FromPainter::JobDone(JobDone {
