@@ -532,3 +532,44 @@ fn the_network_is_shown_host_by_host_with_the_start_up_by_launcher() {
     }
     let _ = std::fs::remove_dir_all(out);
 }
+
+/// A painter on `h1` that hangs when it is handed painting 2: ssh passes
+/// no environment, so the fault is asked for by a wrapper there.
+fn hanging_painter(out: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let wrapper = out.join("hanging-painter");
+    let script = format!("#!/bin/sh\nATELIER_PAINTER_FAULT=hang@2 exec '{}' \"$@\"\n", painter_binary().display());
+    std::fs::write(&wrapper, script).expect("write the wrapper");
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).expect("make it executable");
+    wrapper
+}
+
+#[test]
+fn a_painter_stopped_as_hung_over_ssh_is_replaced_on_its_own_host() {
+    let Some(_hosts) = hosts_up() else { return };
+    let _serial = serial();
+    let out = out_dir("hosts-hung");
+    let wrapper = hanging_painter(&out);
+    // One host: were the coordinator's own SIGTERM (which makes ssh exit
+    // with 255) taken for a lost link, no painter could take its place.
+    let mut line =
+        args("run --mode parallel --paintings 4 --paint 100ms --dry 0ms --timeout 2s --hosts h1 --json", &out);
+    line.extend(["--remote-painter".into(), wrapper.display().to_string()]);
+    let finished = run(&line);
+    let report = finished.json();
+    assert_eq!(checksums(&report).len(), 4, "every painting finished: {report}");
+    assert!(report["lost"].as_array().expect("lost[]").is_empty(), "{report}");
+    let failures = report["failures"].as_array().expect("failures[]");
+    assert_eq!(failures.len(), 1, "one failure: {failures:?}");
+    assert_eq!(failures[0]["kind"], "hung", "{failures:?}");
+    assert_eq!(failures[0]["retried"], serde_json::json!([2]), "{failures:?}");
+    let what = failures[0]["what"].as_str().expect("what");
+    assert!(!what.contains("lost link"), "a painter the coordinator stopped is no lost link: {what}");
+    let painters = report["painters"].as_array().expect("painters[]");
+    assert_eq!(painters.len(), 2, "the hung painter and its replacement: {painters:?}");
+    assert!(painters.iter().all(|p| p["host"] == "h1"), "{painters:?}");
+    if finished.stderr.contains("link to h1 failed") {
+        finished.fail("the coordinator's own SIGTERM was taken for a lost link");
+    }
+    let _ = std::fs::remove_dir_all(out);
+}
