@@ -144,7 +144,7 @@ impl Cluster {
         let mut cluster =
             Self { hosts: Vec::new(), launcher, remote_painter, painters: None, job, made_allocation: None };
         let probes = specs.iter().map(|spec| cluster.probe(spec, local_painter));
-        let answers = futures_util::future::join_all(probes).await;
+        let answers = Probing { probes: Box::pin(futures_util::future::join_all(probes)), done: false }.await;
         for (spec, answer) in specs.into_iter().zip(answers) {
             match answer {
                 Ok(found) => {
@@ -171,7 +171,7 @@ impl Cluster {
     }
 
     async fn probe(&self, spec: &HostSpec, local_painter: &Path) -> Result<probe::Found, String> {
-        let command = if spec.is_local() {
+        let mut command = if spec.is_local() {
             let mut command = Command::new(local_painter);
             command.arg("--probe");
             command
@@ -179,6 +179,9 @@ impl Cluster {
             let argv = [self.remote_painter.clone().into_os_string(), "--probe".into()];
             self.launcher.command(spec, &argv, None, self.job.as_deref())
         };
+        // A group of its own: on a stop signal, whatever the launcher
+        // started goes with it (see `Probing`).
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
         let painter = if spec.is_local() { local_painter } else { &self.remote_painter };
         probe::run(command, painter, &self.launcher, spec.is_local()).await
     }
@@ -300,6 +303,37 @@ impl Cluster {
                 PainterPlan { cores, ..plan.clone() }
             })
             .collect()
+    }
+}
+
+/// The hosts being probed. Dropped before they have all answered — the
+/// probing abandoned on a stop signal — it kills each probe with its
+/// process group (the launcher, and anything it started: a login, a job
+/// step, a template's own commands) and reaps it, so that nothing is left
+/// running; the probes are then this coordinator's only children in a
+/// group of their own. It does so before the probes themselves are
+/// dropped: a probe's child, killed and reaped as it is dropped, would
+/// leave what it started out of reach.
+struct Probing<F: Future> {
+    probes: std::pin::Pin<Box<F>>,
+    done: bool,
+}
+
+impl<F: Future> Future for Probing<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<F::Output> {
+        let answers = self.probes.as_mut().poll(cx);
+        self.done = answers.is_ready();
+        answers
+    }
+}
+
+impl<F: Future> Drop for Probing<F> {
+    fn drop(&mut self) {
+        if !self.done {
+            crate::reap::kill_groups();
+        }
     }
 }
 
