@@ -573,3 +573,48 @@ fn a_painter_stopped_as_hung_over_ssh_is_replaced_on_its_own_host() {
     }
     let _ = std::fs::remove_dir_all(out);
 }
+
+/// The Slurm jobs named `atelier` (the coordinator's own allocations) that
+/// are pending or running, by id.
+fn atelier_jobs() -> Vec<String> {
+    let output = Command::new("squeue")
+        .args(["-h", "-n", "atelier", "-t", "PENDING,RUNNING", "-o", "%i"])
+        .output()
+        .expect("squeue runs");
+    String::from_utf8_lossy(&output.stdout).split_whitespace().map(str::to_owned).collect()
+}
+
+#[test]
+fn a_killed_coordinator_leaves_no_slurm_allocation_behind() {
+    let Some(_hosts) = hosts_up() else { return };
+    let _serial = serial();
+    let out = out_dir("hosts-kill-allocation");
+    let before = atelier_jobs();
+    let args = args("run --mode parallel --paintings 2 --paint 20s --dry 0ms --hosts h1,h2 --launcher srun", &out);
+    // Outside any allocation: the coordinator makes its own.
+    let mut command = coordinator(&args);
+    command.env_remove("SLURM_JOB_ID");
+    let child = start(command);
+    let pid = Pid::from_raw(i32::try_from(child.id()).expect("a pid"));
+    let both = eventually(Duration::from_secs(60), || !painters_in("h1").is_empty() && !painters_in("h2").is_empty());
+    let made: Vec<String> = atelier_jobs().into_iter().filter(|job| !before.contains(job)).collect();
+    kill(pid, Signal::SIGKILL).expect("kill the coordinator");
+    let finished = finish(child, &args);
+    if !both {
+        finished.fail("painters never appeared in both hosts");
+    }
+    if made.len() != 1 {
+        finished.fail(&format!("one allocation of its own expected, saw {made:?} (before: {before:?})"));
+    }
+    let gone = eventually(Duration::from_secs(10), || atelier_jobs().iter().all(|job| !made.contains(job)));
+    let left: Vec<String> = atelier_jobs().into_iter().filter(|job| made.contains(job)).collect();
+    for job in &left {
+        let _ = Command::new("scancel").arg(job).status();
+    }
+    if !gone {
+        finished.fail(&format!("allocation {left:?} still held 10 s after the coordinator was killed"));
+    }
+    let painters = eventually(Duration::from_secs(5), || painters_in("h1").is_empty() && painters_in("h2").is_empty());
+    assert!(painters, "painters outlived the coordinator and its allocation");
+    let _ = std::fs::remove_dir_all(out);
+}

@@ -7,10 +7,12 @@
 //! there, its name and its boot id, and painters are laid out and pinned per
 //! host from that ([`Cluster::layout`]). Each remote painter's clock offset
 //! is measured with pings ([`clock`], [`sync`]), and its pictures come home
-//! over its pipe ([`homecoming`]).
+//! over its pipe ([`homecoming`]). Under `srun` outside an allocation, the
+//! coordinator makes one that ends with it ([`allocation`]).
 //!
 //! Without `--hosts`, none of this runs and a run is what it always was.
 
+pub mod allocation;
 pub mod clock;
 pub mod homecoming;
 pub mod launcher;
@@ -114,8 +116,9 @@ pub struct Cluster {
     painters: Option<u32>,
     /// The Slurm allocation painters' steps run in.
     job: Option<String>,
-    /// An allocation this coordinator made, and cancels when it is done.
-    made_allocation: Option<String>,
+    /// An allocation this coordinator made, given back when it is done
+    /// (or when it dies).
+    made_allocation: Option<allocation::Allocation>,
 }
 
 impl Cluster {
@@ -159,9 +162,10 @@ impl Cluster {
             bail!("no host could run a painter (each one's reason is above)");
         }
         if cluster.launcher == Launcher::Srun && cluster.job.is_none() && cluster.remote_hosts() > 0 {
-            let id = cluster.allocate().await?;
-            cluster.job = Some(id.clone());
-            cluster.made_allocation = Some(id);
+            let nodes: Vec<&str> = cluster.hosts.iter().filter(|h| !h.spec.is_local()).map(|h| h.spec.node()).collect();
+            let allocation = allocation::Allocation::make(&nodes).await?;
+            cluster.job = Some(allocation.id.clone());
+            cluster.made_allocation = Some(allocation);
         }
         Ok(Some(cluster))
     }
@@ -184,41 +188,6 @@ impl Cluster {
         std::os::unix::process::CommandExt::process_group(&mut command, 0);
         let painter = if spec.is_local() { local_painter } else { &self.remote_painter };
         probe::run(command, painter, &self.launcher, spec.is_local()).await
-    }
-
-    /// `salloc --no-shell` over the hosts, for a run outside an allocation.
-    async fn allocate(&self) -> anyhow::Result<String> {
-        let nodes: Vec<&str> = self.hosts.iter().filter(|h| !h.spec.is_local()).map(|h| h.spec.node()).collect();
-        let output = tokio::process::Command::new("salloc")
-            // --no-kill: a node that fails (its link lost) takes only its
-            // own steps with it, and the run goes on with the other hosts;
-            // without it, Slurm cancels the whole allocation, every step
-            // on every host.
-            .args(["--no-shell", "--no-kill", "--immediate=30", "--job-name=atelier"])
-            .arg(format!("--nodes={}", nodes.len()))
-            .arg(format!("--nodelist={}", nodes.join(",")))
-            .stdin(std::process::Stdio::null())
-            .kill_on_drop(true)
-            .output()
-            .await
-            .context("cannot run salloc (is Slurm installed here?)")?;
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let id = stderr
-            .lines()
-            .find_map(|line| line.split("Granted job allocation ").nth(1))
-            .map(|id| id.trim().to_owned())
-            .filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()));
-        match id {
-            Some(id) if output.status.success() => {
-                tracing::debug!(job = id, "Slurm allocation made");
-                Ok(id)
-            }
-            _ => bail!(
-                "salloc could not allocate {}: {}",
-                nodes.join(","),
-                stderr.lines().last().unwrap_or("it said nothing")
-            ),
-        }
     }
 
     /// The painters of `mode` over the hosts: one per core offered for
@@ -333,20 +302,6 @@ impl<F: Future> Drop for Probing<F> {
     fn drop(&mut self) {
         if !self.done {
             crate::reap::kill_groups();
-        }
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        if let Some(id) = self.made_allocation.take() {
-            match Command::new("scancel").arg(&id).status() {
-                Ok(status) if status.success() => tracing::debug!(job = id, "Slurm allocation cancelled"),
-                Ok(status) => eprintln!("warning: scancel {id} {status}: the Slurm allocation may outlive this run"),
-                Err(error) => {
-                    eprintln!("warning: cannot run scancel {id} ({error}): the Slurm allocation may outlive this run")
-                }
-            }
         }
     }
 }
