@@ -258,3 +258,28 @@ fn a_stop_signal_while_the_report_waits_on_a_stalled_stdout_ends_the_run() {
         let _ = std::fs::remove_dir_all(out);
     }
 }
+
+#[test]
+fn a_coordinator_stopped_longer_than_the_timeout_does_not_take_its_painters_for_hung() {
+    let _serial = serial();
+    let out = out_dir("stopped-coordinator");
+    let line = args("run --mode parallel --painters 2 --paintings 8 --paint 100ms --dry 0ms --timeout 1s --json", &out);
+    let child = start(coordinator(&line));
+    wait_for_painters(child.id(), 2);
+    std::thread::sleep(Duration::from_millis(150)); // into the first paintings
+    // Stopped three timeouts long, while its painters go on and finish
+    // what they hold; then resumed.
+    signal(child.id(), Signal::SIGSTOP);
+    std::thread::sleep(Duration::from_secs(3));
+    signal(child.id(), Signal::SIGCONT);
+    let finished = finish(child, &line);
+    let report = finished.json();
+    let failures = report["failures"].as_array().expect("failures[]");
+    if !failures.is_empty() || report["paintings"].as_array().map(Vec::len) != Some(8) {
+        finished.fail("a healthy painter was taken for hung after the coordinator itself was stopped");
+    }
+    if !finished.stderr.contains("the coordinator did not run for") {
+        finished.fail("the stall is not said");
+    }
+    let _ = std::fs::remove_dir_all(out);
+}
