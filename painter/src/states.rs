@@ -26,7 +26,8 @@
 //! painted, at most every [`SEND_EVERY`] per thread (a chunk of tiny
 //! paintings does not pay a message each), when [`HOLD`] of them have
 //! gathered, and all that is left at [`end`], before the painter's
-//! `Goodbye`. Nothing here waits for anything.
+//! `Goodbye`. A coat of zero strokes paints nothing and sends nothing: it
+//! only takes in the records (see [`tick`]). Nothing here waits for anything.
 //!
 //! `ATELIER_PAINTER_STATES=off` turns it all off (no `States` at all),
 //! for measuring what measuring costs.
