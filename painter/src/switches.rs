@@ -11,6 +11,12 @@
 //! A switch out says whether the thread was preempted (still runnable) or
 //! left by its own choice (sleeping, waiting for a pipe or a lock).
 //!
+//! The kernel stamps the records with its own monotonic clock, which a
+//! time namespace does not move (a painter in one reads its
+//! `CLOCK_MONOTONIC` ahead or behind the machine's): the namespace's offset
+//! (`/proc/self/timens_offsets`) is added, so that the records keep the
+//! painter's clock.
+//!
 //! Only user-space is asked about (`exclude_kernel`), which is what lets an
 //! unprivileged process open it at `perf_event_paranoid` 2; switch records
 //! come all the same. Where the call is refused (paranoid 3, a seccomp
@@ -71,6 +77,32 @@ pub enum Record {
     },
 }
 
+impl Record {
+    /// The same record, its time moved by `offset_ns`.
+    fn shifted(self, offset_ns: i64) -> Self {
+        let shift = |at_ns: u64| at_ns.saturating_add_signed(offset_ns);
+        match self {
+            Self::In { at_ns, cpu } => Self::In { at_ns: shift(at_ns), cpu },
+            Self::Out { at_ns, cpu, preempted } => Self::Out { at_ns: shift(at_ns), cpu, preempted },
+            Self::Lost { at_ns } => Self::Lost { at_ns: shift(at_ns) },
+        }
+    }
+}
+
+/// The monotonic clock's offset in `/proc/self/timens_offsets`
+/// (`monotonic <seconds> <nanoseconds>`), in nanoseconds; 0 if none is said.
+fn monotonic_offset(text: &str) -> i64 {
+    text.lines()
+        .find_map(|line| {
+            let mut words = line.split_whitespace();
+            (words.next()? == "monotonic").then_some(())?;
+            let seconds: i64 = words.next()?.parse().ok()?;
+            let nanos: i64 = words.next()?.parse().ok()?;
+            seconds.checked_mul(1_000_000_000)?.checked_add(nanos)
+        })
+        .unwrap_or(0)
+}
+
 /// The calling thread's switch records, as they come.
 #[derive(Debug)]
 pub struct Switches {
@@ -83,6 +115,8 @@ pub struct Switches {
     data_size: usize,
     /// A record that wraps round the end of the ring, copied whole.
     scratch: Vec<u8>,
+    /// The time namespace's monotonic offset, added to each record's time.
+    offset_ns: i64,
 }
 
 impl Switches {
@@ -134,8 +168,17 @@ impl Switches {
             return Err(io::Error::last_os_error());
         }
         let base = NonNull::new(base.cast::<u8>()).ok_or_else(|| io::Error::other("mmap gave a null pointer"))?;
-        let mut switches =
-            Self { _fd: fd, base, len, data_offset: page, data_size: DATA_PAGES * page, scratch: Vec::new() };
+        let offset_ns =
+            std::fs::read_to_string("/proc/self/timens_offsets").ok().map_or(0, |text| monotonic_offset(&text));
+        let mut switches = Self {
+            _fd: fd,
+            base,
+            len,
+            data_offset: page,
+            data_size: DATA_PAGES * page,
+            scratch: Vec::new(),
+            offset_ns,
+        };
         // Kernels since 4.1 say where the data is; older ones put it on the next page.
         let (offset, size) = {
             let header = switches.header();
@@ -180,6 +223,7 @@ impl Switches {
         // SAFETY: only this side writes `data_tail`.
         let mut tail = unsafe { std::ptr::read_volatile(&raw const (*header).data_tail) };
         let size = self.data_size as u64;
+        let offset_ns = self.offset_ns;
         while head.wrapping_sub(tail) >= 8 {
             let at = usize::try_from(tail % size).unwrap_or(0);
             let (kind, misc, len) = {
@@ -194,7 +238,7 @@ impl Switches {
             }
             let record = self.bytes(at, len);
             if let Some(record) = parse(kind, misc, record) {
-                each(record);
+                each(record.shifted(offset_ns));
             }
             tail = tail.wrapping_add(len as u64);
         }
@@ -261,6 +305,14 @@ fn page_size() -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_time_namespace_offset_is_read_in_nanoseconds() {
+        assert_eq!(monotonic_offset("monotonic           0         0\nboottime            0         0\n"), 0);
+        assert_eq!(monotonic_offset("monotonic        1000         5\nboottime 0 0\n"), 1_000_000_000_005);
+        assert_eq!(monotonic_offset("monotonic       -2   0\n"), -2_000_000_000);
+        assert_eq!(monotonic_offset("boottime 3 0\n"), 0);
+    }
 
     #[test]
     fn a_sleep_is_a_switch_out_of_its_own_choice_then_a_switch_in() {

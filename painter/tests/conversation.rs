@@ -394,3 +394,42 @@ fn an_unprivileged_painter_gets_switch_events_and_one_refused_them_measures_itse
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn a_painter_in_a_time_namespace_stamps_its_states_on_its_own_clock() {
+    // The kernel stamps switch records on the machine's monotonic clock,
+    // which a time namespace does not move; the painter's events are on
+    // the namespace's, 1000 s ahead.
+    let mut command = Command::new("unshare");
+    command.args(["--time", "--monotonic", "1000", env!("CARGO_BIN_EXE_painter")]);
+    let out = out_dir("time-namespace");
+    let mut painter = Painter::spawn(command, "blocking", &[], &out);
+    let hello = read_message::<FromPainter>(&mut painter.stdout);
+    let Ok(Some(FromPainter::Hello(_))) = hello else {
+        let status = painter.child.wait().expect("reaped");
+        assert!(std::env::var_os("CI").is_none(), "no time namespace under CI: unshare {status}");
+        eprintln!("skipped: no time namespace here (unshare {status})");
+        return;
+    };
+    let (done, events) = painter.paint(&[Job { strokes: 2_000, ..job(1, 5) }]);
+    let (_, states) = painter.shutdown_with_states();
+    let spans = spans_of(&states, 0);
+    assert_eq!(done.len(), 1);
+    // On a core or waiting for one while the first coat was painted, and
+    // asleep while it dried, where its events say so.
+    let at = |kind: EventKind| {
+        let same = |e: &&protocol::Event| match (e.kind, kind) {
+            (EventKind::PaintFinished(_), EventKind::PaintFinished(_)) => true,
+            (theirs, ours) => theirs == ours,
+        };
+        events.iter().filter(|e| e.coat == 0).find(same).expect("the event").at_ns
+    };
+    let (from, to) = (at(EventKind::PaintStarted), at(EventKind::PaintFinished(protocol::Effort::default())));
+    let busy = time_in(&spans, ThreadState::Running, from, to) + time_in(&spans, ThreadState::Waiting, from, to);
+    assert!(busy >= (to - from) * 9 / 10, "wanted the core {busy} ns of a {} ns coat: {spans:?}", to - from);
+    let (from, to) =
+        (at(EventKind::DryStarted(protocol::DryKind::File)), at(EventKind::DryFinished(protocol::DryKind::Network)));
+    let off = time_in(&spans, ThreadState::Off, from, to);
+    assert!(off >= (to - from) / 2, "off {off} ns of a {} ns drying: {spans:?}", to - from);
+    let _ = std::fs::remove_dir_all(out);
+}
