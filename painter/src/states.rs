@@ -264,6 +264,45 @@ impl Spans {
 /// Switch records, and `run_delay` for the waits they cannot show.
 struct Exact {
     switches: Switches,
+    follow: Follow,
+}
+
+impl Exact {
+    fn new(switches: Switches, now_ns: u64) -> Self {
+        Self { switches, follow: Follow::new(now_ns, current_core(), crate::effort::run_delay_ns()) }
+    }
+
+    /// Takes in every record written so far, and reads `run_delay` if a
+    /// sleep ended (or records were lost) meanwhile.
+    fn drain(&mut self, spans: &mut Spans) {
+        let follow = &mut self.follow;
+        self.switches.drain(|record| follow.take(record, spans));
+        if follow.wants_a_look() {
+            follow.look(crate::effort::run_delay_ns(), spans);
+        }
+    }
+
+    /// Takes in every record, then closes the current span now, for
+    /// sending; returns now. Records written meanwhile are taken in
+    /// before, so that none is older than the cut.
+    fn settle(&mut self, spans: &mut Spans) -> u64 {
+        let mut now_ns;
+        loop {
+            self.drain(spans);
+            now_ns = protocol::clock::now_ns();
+            if !self.switches.pending() {
+                break;
+            }
+        }
+        self.follow.cut(now_ns, spans);
+        now_ns
+    }
+}
+
+/// What the switch records say, turned into spans: the thread's state
+/// since its last record, and what `run_delay` must account for.
+#[derive(Debug)]
+struct Follow {
     /// The state the thread is in, since when, on which core; `None`
     /// after lost records, until the next switch.
     now: Option<(ThreadState, u64, u32)>,
@@ -279,56 +318,58 @@ struct Exact {
     lost: bool,
 }
 
-impl Exact {
-    fn new(switches: Switches, now_ns: u64) -> Self {
+impl Follow {
+    /// Following a thread running on `core` since `now_ns`, whose
+    /// `run_delay` is `run_delay_ns`.
+    fn new(now_ns: u64, core: u32, run_delay_ns: u64) -> Self {
         Self {
-            switches,
-            now: Some((ThreadState::Running, now_ns, current_core())),
-            run_delay_ns: crate::effort::run_delay_ns(),
+            now: Some((ThreadState::Running, now_ns, core)),
+            run_delay_ns,
             preempted_ns: 0,
             woken: Vec::new(),
             lost: false,
         }
     }
 
-    /// Takes in every record written so far.
-    fn drain(&mut self, spans: &mut Spans) {
-        let Self { switches, now, preempted_ns, woken, lost, .. } = self;
-        switches.drain(|record| match record {
+    /// One record: the span it ends, and the state it starts.
+    fn take(&mut self, record: Record, spans: &mut Spans) {
+        match record {
             Record::In { at_ns, cpu } => {
-                if let Some((state, since_ns, core)) = *now {
+                if let Some((state, since_ns, core)) = self.now {
                     let closed = spans.push(state, since_ns, at_ns, core);
                     match state {
-                        ThreadState::Waiting => *preempted_ns += at_ns.saturating_sub(since_ns),
-                        ThreadState::Off if closed => woken.push(spans.list.len() - 1),
+                        ThreadState::Waiting => self.preempted_ns += at_ns.saturating_sub(since_ns),
+                        ThreadState::Off if closed => self.woken.push(spans.list.len() - 1),
                         _ => {}
                     }
                 }
-                *now = Some((ThreadState::Running, at_ns, cpu));
+                self.now = Some((ThreadState::Running, at_ns, cpu));
             }
             Record::Out { at_ns, cpu, preempted } => {
-                if let Some((state, since_ns, core)) = *now {
+                if let Some((state, since_ns, core)) = self.now {
                     spans.push(state, since_ns, at_ns, core);
                 }
                 let state = if preempted { ThreadState::Waiting } else { ThreadState::Off };
-                *now = Some((state, at_ns, cpu));
+                self.now = Some((state, at_ns, cpu));
             }
             Record::Lost { at_ns } => {
                 tracing::debug!(at_ns, "switch records lost: a gap in this thread's states");
-                *now = None;
-                *lost = true;
+                self.now = None;
+                self.lost = true;
             }
-        });
-        if !self.woken.is_empty() || self.lost {
-            self.look(spans);
         }
     }
 
-    /// Reads `run_delay`: what it grew by beyond the preempted waits was
+    /// Whether `run_delay` is to be read now: a sleep ended, or records
+    /// were lost, since the last look.
+    fn wants_a_look(&self) -> bool {
+        !self.woken.is_empty() || self.lost
+    }
+
+    /// `run_delay` read: what it grew by beyond the preempted waits was
     /// spent waking up, and is carved off the sleeps it followed, shared
     /// evenly between them.
-    fn look(&mut self, spans: &mut Spans) {
-        let run_delay_ns = crate::effort::run_delay_ns();
+    fn look(&mut self, run_delay_ns: u64, spans: &mut Spans) {
         let grew = run_delay_ns.saturating_sub(self.run_delay_ns);
         let woken = std::mem::take(&mut self.woken);
         if !self.lost && !woken.is_empty() {
@@ -346,25 +387,14 @@ impl Exact {
         self.lost = false;
     }
 
-    /// Takes in every record, then closes the current span now, for
-    /// sending; returns now. Records written meanwhile are taken in
-    /// before, so that none is older than the cut.
-    fn settle(&mut self, spans: &mut Spans) -> u64 {
-        let mut now_ns;
-        loop {
-            self.drain(spans);
-            now_ns = protocol::clock::now_ns();
-            if !self.switches.pending() {
-                break;
-            }
-        }
+    /// Closes the current span at `now_ns`; the state goes on from there.
+    fn cut(&mut self, now_ns: u64, spans: &mut Spans) {
         if let Some((state, since_ns, core)) = self.now
             && now_ns > since_ns
         {
             spans.push(state, since_ns, now_ns, core);
             self.now = Some((state, now_ns, core));
         }
-        now_ns
     }
 }
 

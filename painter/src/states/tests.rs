@@ -281,3 +281,76 @@ fn spans_join_when_they_go_on_and_never_go_back() {
     assert_eq!(spans.list[1].state, ThreadState::Waiting);
     assert_eq!((spans.list[1].start_ns, spans.list[1].end_ns), (30, 36));
 }
+
+fn span(state: ThreadState, start_ns: u64, end_ns: u64, core: u32) -> StateSpan {
+    StateSpan { state, start_ns, end_ns, core }
+}
+
+#[test]
+fn switch_records_become_spans_and_a_wake_up_wait_is_carved_off_the_sleep() {
+    use ThreadState::{Off, Running, Waiting};
+    let mut spans = Spans::default();
+    let mut follow = Follow::new(100, 1, 1_000);
+    for record in [
+        Record::Out { at_ns: 110, cpu: 1, preempted: true },
+        Record::In { at_ns: 115, cpu: 1 },
+        Record::Out { at_ns: 120, cpu: 1, preempted: false },
+        Record::In { at_ns: 150, cpu: 0 },
+    ] {
+        follow.take(record, &mut spans);
+    }
+    assert!(follow.wants_a_look(), "a sleep ended");
+    // run_delay grew by the 5 ns preempted and 8 ns more: the wake-up's.
+    follow.look(1_013, &mut spans);
+    follow.cut(160, &mut spans);
+    assert_eq!(
+        spans.list,
+        [
+            span(Running, 100, 110, 1),
+            span(Waiting, 110, 115, 1),
+            span(Running, 115, 120, 1),
+            span(Off, 120, 142, 1),
+            span(Waiting, 142, 150, 1),
+            span(Running, 150, 160, 0),
+        ]
+    );
+    assert!(!follow.wants_a_look());
+}
+
+#[test]
+fn two_sleeps_share_the_wake_up_waits_and_lost_records_leave_a_gap() {
+    use ThreadState::{Off, Running, Waiting};
+    let mut spans = Spans::default();
+    let mut follow = Follow::new(0, 0, 0);
+    for record in [
+        Record::Out { at_ns: 10, cpu: 0, preempted: false },
+        Record::In { at_ns: 30, cpu: 0 },
+        Record::Out { at_ns: 40, cpu: 0, preempted: false },
+        Record::In { at_ns: 60, cpu: 0 },
+    ] {
+        follow.take(record, &mut spans);
+    }
+    follow.look(6, &mut spans);
+    assert_eq!(
+        spans.list,
+        [
+            span(Running, 0, 10, 0),
+            span(Off, 10, 27, 0),
+            span(Waiting, 27, 30, 0),
+            span(Running, 30, 40, 0),
+            span(Off, 40, 57, 0),
+            span(Waiting, 57, 60, 0),
+        ]
+    );
+    // Records lost: the state is unknown until the next switch, and
+    // run_delay's growth meanwhile is not put on any sleep.
+    spans.list.clear();
+    follow.take(Record::Lost { at_ns: 80 }, &mut spans);
+    assert!(follow.wants_a_look());
+    follow.look(50, &mut spans);
+    follow.take(Record::Out { at_ns: 90, cpu: 0, preempted: false }, &mut spans);
+    follow.take(Record::In { at_ns: 95, cpu: 1 }, &mut spans);
+    follow.look(52, &mut spans);
+    follow.cut(100, &mut spans);
+    assert_eq!(spans.list, [span(Off, 90, 93, 0), span(Waiting, 93, 95, 0), span(Running, 95, 100, 1)]);
+}
