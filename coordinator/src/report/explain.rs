@@ -92,7 +92,7 @@ pub fn sentence(
     let units = f64::from(n * coats);
     let (total_paint, total_dry) = (units * paint, units * dry);
     let (painted, dried) = (total_paint > 0.0, total_dry > 0.0);
-    let (w, c) = (run.lanes, run.cores);
+    let (w, c) = (run.lanes, run.core_count);
     let per = if coats == 1 { String::new() } else { format!(" × {coats} coats") };
     let who = if run.mode == Mode::Threads { "threads" } else { "painters" };
     let on_cores = if c == 1 { "on 1 core".to_owned() } else { format!("on {c} cores") };
@@ -495,7 +495,9 @@ mod tests {
             mode,
             processes: lanes,
             lanes,
-            cores,
+            core_count: cores,
+            cores: Vec::new(),
+            state_source: None,
             wall_s,
             predicted_s: ideal_s,
             ideal_s,

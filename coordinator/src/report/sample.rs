@@ -44,6 +44,9 @@ pub(crate) fn sample_run() -> RunReport {
         remote: false,
         clock_offset_s: 0.0,
         clock_bound_s: 0.0,
+        state_source: None,
+        state_resolution_s: None,
+        states: Vec::new(),
     };
     let painting = |id| PaintingReport {
         id,
@@ -57,7 +60,9 @@ pub(crate) fn sample_run() -> RunReport {
         mode: Mode::Async,
         processes: 1,
         lanes: 1,
-        cores: 1,
+        core_count: 1,
+        cores: Vec::new(),
+        state_source: None,
         wall_s: 1.2,
         predicted_s: 1.2,
         ideal_s: 1.2,

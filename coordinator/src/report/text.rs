@@ -249,7 +249,7 @@ fn table(runs: &[RunReport], columns: usize) -> String {
                 run.mode.name().to_owned(),
                 run.processes.to_string(),
                 run.lanes.to_string(),
-                run.cores.to_string(),
+                run.core_count.to_string(),
                 format!("{:.2}s", run.wall_s),
                 run.speedup.map_or_else(|| "-".to_owned(), |s| format!("{s:.2}×")),
                 format!("{:.2}s", run.ideal_s),
