@@ -304,6 +304,79 @@ fn give_idle_to(spans: &mut Vec<CoreSpan>, other: &Other) {
     *spans = merged;
 }
 
+/// Who held a core, as a picture tells holders apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Held {
+    /// A painter's thread, painting `painting` (or between paintings).
+    #[allow(missing_docs)]
+    Painter { painter: usize, thread: u32, painting: Option<u32> },
+    /// Something that is not a painter.
+    Other,
+    /// Nobody.
+    Idle,
+}
+
+impl Held {
+    /// Who held the core in `span`.
+    #[must_use]
+    pub fn of(span: &CoreSpan) -> Self {
+        match span.who {
+            Who::Painter => Self::Painter {
+                painter: span.painter.unwrap_or(usize::MAX),
+                thread: span.thread.unwrap_or(0),
+                painting: span.painting,
+            },
+            Who::Other => Self::Other,
+            Who::Idle => Self::Idle,
+        }
+    }
+}
+
+/// Who held a core in each of `width` columns from 0 to `span_s`, for a
+/// picture: where several held it within one column, each gets columns in
+/// proportion to its time (a column goes to whoever has most credit, and
+/// pays a column for it), so that turns shorter than a column still show as
+/// turns, and as many as they were long. `None` where `spans` say nothing.
+#[must_use]
+pub fn columns(spans: &[CoreSpan], span_s: f64, width: usize) -> Vec<Option<Held>> {
+    #[allow(clippy::cast_precision_loss)]
+    let column_s = span_s / width.max(1) as f64;
+    let mut row = vec![None; width];
+    let mut credit: HashMap<Held, f64> = HashMap::new();
+    let mut next = 0;
+    for (col, cell) in row.iter_mut().enumerate() {
+        #[allow(clippy::cast_precision_loss)]
+        let (from, to) = (col as f64 * column_s, (col + 1) as f64 * column_s);
+        while next < spans.len() && spans[next].end_s <= from {
+            next += 1;
+        }
+        let mut here: Vec<(Held, f64)> = Vec::new();
+        for span in spans[next..].iter().take_while(|s| s.start_s < to) {
+            let holder = Held::of(span);
+            let time = (span.end_s.min(to) - span.start_s.max(from)).max(0.0);
+            match here.iter_mut().find(|(h, _)| *h == holder) {
+                Some(entry) => entry.1 += time,
+                None => here.push((holder, time)),
+            }
+        }
+        let covered: f64 = here.iter().map(|(_, t)| t).sum();
+        if covered <= 0.0 {
+            continue;
+        }
+        // The whole column goes to whoever has the most credit among those
+        // present, which then pays a column for it.
+        for (holder, time) in &here {
+            *credit.entry(*holder).or_default() += time / covered;
+        }
+        let best = here.iter().map(|(h, _)| *h).max_by(|a, b| credit[a].total_cmp(&credit[b]));
+        if let Some(best) = best {
+            *credit.entry(best).or_default() -= 1.0;
+            *cell = Some(best);
+        }
+    }
+    row
+}
+
 /// Whether any two painters' lanes ran on one core: then they took turns.
 #[must_use]
 pub fn shared(cores: &[CoreLane]) -> bool {
@@ -371,8 +444,9 @@ mod tests {
         assert!(shared(&cores));
         assert_eq!(core.share_line(), "core 0: painter-0 30%, painter-1 30%, painter-2 30%, idle 10%");
         let lane = &lanes.of_painter(1)[0];
-        assert!((lanes.time_in(lane, ThreadState::Running, 0.0, 0.9) - 0.3).abs() < 1e-9);
-        assert!((lanes.time_in(lane, ThreadState::Waiting, 0.0, 0.45) - 0.3).abs() < 1e-9);
+        let (running, _) = crate::report::lanes::running_and_waiting(lanes.states_of(lane), 0.0, 0.9);
+        let (_, waiting) = crate::report::lanes::running_and_waiting(lanes.states_of(lane), 0.0, 0.45);
+        assert!((running - 0.3).abs() < 1e-9 && (waiting - 0.3).abs() < 1e-9, "{running} {waiting}");
     }
 
     #[test]

@@ -332,20 +332,6 @@ impl Lanes {
         &self.states[from..to]
     }
 
-    /// How long `lane`'s thread was in `state` between `from_s` and `to_s`.
-    #[must_use]
-    pub fn time_in(&self, lane: &Lane, state: ThreadState, from_s: f64, to_s: f64) -> f64 {
-        let states = self.states_of(lane);
-        // States are in order and do not overlap: skip those that ended before.
-        let first = states.partition_point(|s| s.end_s <= from_s);
-        states[first..]
-            .iter()
-            .take_while(|s| s.start_s < to_s)
-            .filter(|s| s.state == state)
-            .map(|s| s.overlap_s(from_s, to_s))
-            .sum()
-    }
-
     /// The lanes of the model's schedule for `plans` (what `plan` draws).
     #[must_use]
     pub fn planned(plans: &[PainterPlan], segments: Vec<Segment>) -> Self {
@@ -423,6 +409,22 @@ impl Lanes {
         let paints = |lane| self.segments_of(lane).filter(|s| s.kind == SegmentKind::Paint).count();
         self.lanes.iter().map(paints).max().unwrap_or(0)
     }
+}
+
+/// Time running and time waiting in `states` (one lane's, in order)
+/// between `from_s` and `to_s`.
+#[must_use]
+pub fn running_and_waiting(states: &[State], from_s: f64, to_s: f64) -> (f64, f64) {
+    let first = states.partition_point(|s| s.end_s <= from_s);
+    let mut times = (0.0, 0.0);
+    for state in states[first..].iter().take_while(|s| s.start_s < to_s) {
+        match state.state {
+            ThreadState::Running => times.0 += state.overlap_s(from_s, to_s),
+            ThreadState::Waiting => times.1 += state.overlap_s(from_s, to_s),
+            ThreadState::Off => {}
+        }
+    }
+    times
 }
 
 /// One coat's drying: its disk wait, then its network wait, drawn as one

@@ -12,11 +12,7 @@
 //! third of their block solid. Under the lanes, a row per core says who held
 //! it ([`draw_cores`]); on a terminal too narrow for that, a line of shares.
 
-use std::collections::HashMap;
-
-use protocol::ThreadState;
-
-use crate::report::cores::{CoreLane, CoreSpan, Who};
+use crate::report::cores::{self, CoreLane, Held};
 use crate::report::lanes::{self, Lanes, State, Unfinished};
 use crate::report::svg::palette;
 use crate::schedule::{Segment, SegmentKind};
@@ -194,7 +190,7 @@ fn mark_waiting(cells: &mut [Cell], first: usize, s: &Segment, states: &[State],
         #[allow(clippy::cast_precision_loss)]
         let from = ((first + i) as f64 * column_s).max(s.start_s);
         let to = ((first + i + 1) as f64 * column_s).min(s.end_s).max(from);
-        let (running, waiting) = time_in(states, from, to);
+        let (running, waiting) = lanes::running_and_waiting(states, from, to);
         // A column whose states say nothing counts as running, as it did
         // before states were measured.
         let share = if running + waiting > 0.0 { running / (running + waiting) } else { 1.0 };
@@ -205,21 +201,6 @@ fn mark_waiting(cells: &mut [Cell], first: usize, s: &Segment, states: &[State],
             *waiting = true;
         }
     }
-}
-
-/// Time running and time waiting in `states` (one lane's, in order)
-/// between `from_s` and `to_s`.
-fn time_in(states: &[State], from_s: f64, to_s: f64) -> (f64, f64) {
-    let first = states.partition_point(|s| s.end_s <= from_s);
-    let mut times = (0.0, 0.0);
-    for state in states[first..].iter().take_while(|s| s.start_s < to_s) {
-        match state.state {
-            ThreadState::Running => times.0 += state.overlap_s(from_s, to_s),
-            ThreadState::Waiting => times.1 += state.overlap_s(from_s, to_s),
-            ThreadState::Off => {}
-        }
-    }
-    times
 }
 
 /// The mark for another program holding a core, for the legend.
@@ -249,77 +230,25 @@ pub fn draw_cores(cores: &[CoreLane], style: Style) -> Vec<String> {
         .iter()
         .map(|core| {
             let label = core.label();
-            format!("  {label:>label_width$} │{}", render_core(&core_row(&core.spans, style), style.color))
+            format!(
+                "  {label:>label_width$} │{}",
+                render_core(&cores::columns(&core.spans, style.span_s, style.width), style.color)
+            )
         })
         .collect()
 }
 
-/// Who held a core in one column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Holder {
-    Painter { painter: usize, thread: u32, painting: Option<u32> },
-    Other,
-    Idle,
-}
-
-fn core_row(spans: &[CoreSpan], style: Style) -> Vec<Option<Holder>> {
-    #[allow(clippy::cast_precision_loss)]
-    let column_s = style.span_s / style.width.max(1) as f64;
-    let mut row = vec![None; style.width];
-    let mut credit: HashMap<Holder, f64> = HashMap::new();
-    let mut next = 0;
-    for (col, cell) in row.iter_mut().enumerate() {
-        #[allow(clippy::cast_precision_loss)]
-        let (from, to) = (col as f64 * column_s, (col + 1) as f64 * column_s);
-        while next < spans.len() && spans[next].end_s <= from {
-            next += 1;
-        }
-        let mut here: Vec<(Holder, f64)> = Vec::new();
-        for span in spans[next..].iter().take_while(|s| s.start_s < to) {
-            let holder = match span.who {
-                Who::Painter => Holder::Painter {
-                    painter: span.painter.unwrap_or(usize::MAX),
-                    thread: span.thread.unwrap_or(0),
-                    painting: span.painting,
-                },
-                Who::Other => Holder::Other,
-                Who::Idle => Holder::Idle,
-            };
-            let time = (span.end_s.min(to) - span.start_s.max(from)).max(0.0);
-            match here.iter_mut().find(|(h, _)| *h == holder) {
-                Some(entry) => entry.1 += time,
-                None => here.push((holder, time)),
-            }
-        }
-        let covered: f64 = here.iter().map(|(_, t)| t).sum();
-        if covered <= 0.0 {
-            continue;
-        }
-        // The whole column goes to whoever has the most credit among those
-        // present, which then pays a column for it.
-        for (holder, time) in &here {
-            *credit.entry(*holder).or_default() += time / covered;
-        }
-        let best = here.iter().map(|(h, _)| *h).max_by(|a, b| credit[a].total_cmp(&credit[b]));
-        if let Some(best) = best {
-            *credit.entry(best).or_default() -= 1.0;
-            *cell = Some(best);
-        }
-    }
-    row
-}
-
-fn render_core(row: &[Option<Holder>], color: bool) -> String {
+fn render_core(row: &[Option<Held>], color: bool) -> String {
     let used = row.iter().rposition(Option::is_some).map_or(0, |i| i + 1);
     let mut out = String::new();
     let mut current: Option<String> = None;
     for cell in &row[..used] {
         let (style, ch) = match cell {
             None => (None, ' '),
-            Some(Holder::Idle) => (None, IDLE_MARK),
-            Some(Holder::Other) => (Some("\x1b[38;5;245m".to_owned()), OTHER_MARK),
-            Some(Holder::Painter { painting: None, .. }) => (None, '█'),
-            Some(Holder::Painter { painting: Some(n), .. }) => {
+            Some(Held::Idle) => (None, IDLE_MARK),
+            Some(Held::Other) => (Some("\x1b[38;5;245m".to_owned()), OTHER_MARK),
+            Some(Held::Painter { painting: None, .. }) => (None, '█'),
+            Some(Held::Painter { painting: Some(n), .. }) => {
                 let digit = char::from_digit(n % 10, 10).unwrap_or('█');
                 let colour = palette::painting(*n);
                 let ink = colour.ink().ansi256();
