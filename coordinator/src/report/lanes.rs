@@ -109,12 +109,6 @@ fn state_name<S: serde::Serializer>(state: &ThreadState, serializer: S) -> Resul
 }
 
 impl State {
-    /// How long it lasted.
-    #[must_use]
-    pub fn length_s(&self) -> f64 {
-        self.end_s - self.start_s
-    }
-
     /// How much of it lies between `from_s` and `to_s`.
     #[must_use]
     pub fn overlap_s(&self, from_s: f64, to_s: f64) -> f64 {
