@@ -9,10 +9,6 @@
 //! the core was free to the painters: `idle` — unless the census says one
 //! other program used at least [`HELD_ALL`] of the core's time that no
 //! painter used, in which case it held the core then too.
-//!
-//! Whether painters shared a core is read here too: on one core they took
-//! turns (concurrency, by the operating system); only on different cores
-//! did they paint at the same time.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -147,6 +143,9 @@ pub struct Holder {
     pub remote: bool,
 }
 
+/// A stretch a lane painted: from, until, which painting.
+type Painted = (f64, f64, u32);
+
 /// The run's cores, from `lanes`' states between 0 and `end_s`: each core a
 /// painter ran or waited on, and each it was pinned to.
 #[must_use]
@@ -169,7 +168,7 @@ pub fn build(lanes: &Lanes, painters: &[Holder], others: &[Other], end_s: f64) -
         return Vec::new();
     }
     // The painting each lane painted when: its paint segments, in order.
-    let mut paints: HashMap<(usize, u32), Vec<(f64, f64, u32)>> = HashMap::new();
+    let mut paints: HashMap<(usize, u32), Vec<Painted>> = HashMap::new();
     for s in lanes.segments().iter().filter(|s| s.kind == SegmentKind::Paint) {
         paints.entry((s.painter, s.lane)).or_default().push((s.start_s, s.end_s, s.painting));
     }
@@ -377,21 +376,6 @@ pub fn columns(spans: &[CoreSpan], span_s: f64, width: usize) -> Vec<Option<Held
     row
 }
 
-/// Whether any two painters' lanes ran on one core: then they took turns.
-#[must_use]
-pub fn shared(cores: &[CoreLane]) -> bool {
-    cores.iter().any(|core| {
-        let mut seen: Vec<(usize, u32)> = Vec::new();
-        for span in core.spans.iter().filter(|s| s.who == Who::Painter) {
-            let key = (span.painter.unwrap_or(usize::MAX), span.thread.unwrap_or(0));
-            if !seen.contains(&key) {
-                seen.push(key);
-            }
-        }
-        seen.len() > 1
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -441,7 +425,6 @@ mod tests {
         assert_eq!(core.spans[1].painting, Some(2));
         assert_eq!(core.spans[9].who, Who::Idle);
         assert!((core.spans[9].length_s() - 0.1).abs() < 1e-9);
-        assert!(shared(&cores));
         assert_eq!(core.share_line(), "core 0: painter-0 30%, painter-1 30%, painter-2 30%, idle 10%");
         let lane = &lanes.of_painter(1)[0];
         let (running, _) = crate::report::lanes::running_and_waiting(lanes.states_of(lane), 0.0, 0.9);
@@ -467,7 +450,6 @@ mod tests {
             [Who::Painter, Who::Other, Who::Painter, Who::Idle]
         );
         assert_eq!(spans[1].holder(), "another program (sh, pid 77)");
-        assert!(!shared(&cores));
         // Had the loop used nearly all the time the painter did not, the
         // idle end is its too.
         let busy = Other { cpu_s: 0.65, ..sh };

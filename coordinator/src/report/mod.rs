@@ -19,6 +19,7 @@ pub mod svg;
 pub mod text;
 pub mod timeline;
 pub mod trace;
+pub mod waits;
 
 use std::collections::BTreeSet;
 use std::os::unix::process::ExitStatusExt;
@@ -387,6 +388,7 @@ pub fn build(measured: Measured<'_>) -> RunReport {
     report.coordinator_cpu_samples = crate::sampler::relative(&cpu.coordinator, origin_ns);
     report.coordinator_cpu_s = cpu.coordinator_cpu_s;
     report.explanation = explain::sentence(&report, workload, calibration, &steps.facts, &cpu);
+    report.explanation += &waits::sentence(&report);
     if let Some(cost) = cost::sentence(&report, workload) {
         report.explanation = format!("{} {cost}", report.explanation);
     }

@@ -464,7 +464,7 @@ mod tests {
         let turns = svg.matches(r#"class="core-painter""#).count();
         assert!((80..=100).contains(&turns), "{turns} turns drawn");
         for n in 1..=3 {
-            assert!(svg.contains(&format!(r#"class="core-painter" "#)) && svg.contains(&palette::painting(n).hex()));
+            assert!(svg.contains(&palette::painting(n).hex()), "painting {n}'s colour on the core");
         }
         assert!(svg.contains("core 0: painter-1") && svg.contains(r#"class="core-idle""#));
     }
