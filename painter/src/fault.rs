@@ -79,6 +79,10 @@ pub enum Kind {
     /// (`heavy`): strokes dearer than calibrated, as on a machine that has
     /// slowed down since the stroke was measured. The pictures are the same.
     Heavy,
+    /// Is refused the kernel's switch records (`no-perf`), as a painter
+    /// is where `perf_event_open` is not allowed: it measures its threads
+    /// from their own clocks instead.
+    NoPerf,
 }
 
 /// A fault asked for, and where it strikes.
@@ -128,6 +132,7 @@ impl std::str::FromStr for Fault {
             "foreign-picture" => Kind::ForeignPicture,
             "early-picture" => Kind::EarlyPicture,
             "heavy" => Kind::Heavy,
+            "no-perf" => Kind::NoPerf,
             other => {
                 match (other.strip_prefix("pid=").map(str::parse), other.strip_prefix("slow-hello=").map(str::parse)) {
                     (Some(Ok(pid)), _) => Kind::ClaimPid(pid),
@@ -198,7 +203,8 @@ pub fn calibrated(answer: FromPainter) -> FromPainter {
 /// Called as each painting is taken up: strikes if this is the one.
 pub fn on_job(job: &Job, outbox: &Outbox) {
     let Some(fault) = armed() else { return };
-    if fault.job.is_some_and(|id| id != job.id) {
+    // Refused from the start, not at a painting.
+    if fault.job.is_some_and(|id| id != job.id) || fault.kind == Kind::NoPerf {
         return;
     }
     // Once: a `@JOB`-less fault strikes on the first painting only.
@@ -290,7 +296,8 @@ pub fn on_job(job: &Job, outbox: &Outbox) {
         | Kind::ClaimPid(_)
         | Kind::HugeStroke
         | Kind::SlowHello(_)
-        | Kind::Heavy => {}
+        | Kind::Heavy
+        | Kind::NoPerf => {}
     }
     // Give the coordinator time to notice before carrying on as if nothing happened.
     std::thread::sleep(Duration::from_millis(10));
@@ -321,6 +328,12 @@ pub fn after_coat(effort: Effort) {
     }
 }
 
+/// Whether this painter is to be refused the kernel's switch records.
+#[must_use]
+pub fn refuses_perf() -> bool {
+    armed().map(|f| f.kind) == Some(Kind::NoPerf)
+}
+
 /// Writes straight to fd 1, past the outbox: what a stray `print!` does.
 fn raw_stdout(bytes: &[u8]) {
     let mut stdout = std::io::stdout().lock();
@@ -338,6 +351,7 @@ mod tests {
         assert_eq!("pid=42@2".parse(), Ok(Fault { kind: Kind::ClaimPid(42), job: Some(2), painter: 0 }));
         assert_eq!("slow-hello=300/1".parse(), Ok(Fault { kind: Kind::SlowHello(300), job: None, painter: 1 }));
         assert_eq!("heavy".parse(), Ok(Fault { kind: Kind::Heavy, job: None, painter: 0 }));
+        assert_eq!("no-perf/2".parse(), Ok(Fault { kind: Kind::NoPerf, job: None, painter: 2 }));
         assert!("slow-hello=x".parse::<Fault>().is_err());
         assert!("melt".parse::<Fault>().is_err());
         assert!("pid=x".parse::<Fault>().is_err());
