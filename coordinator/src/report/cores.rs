@@ -71,6 +71,11 @@ impl CoreSpan {
     pub fn holder(&self) -> String {
         match (self.who, &self.name, self.pid) {
             (Who::Painter, Some(name), _) => name.clone(),
+            // Every run's painters are named `painter-K`: one of another
+            // run is not this run's painter of that name.
+            (Who::Other, Some(name), Some(pid)) if name.starts_with("painter-") => {
+                format!("a painter of another atelier run ({name}, pid {pid})")
+            }
             (Who::Other, Some(name), Some(pid)) => format!("another program ({name}, pid {pid})"),
             (Who::Idle, ..) => "idle".to_owned(),
             _ => "another program".to_owned(),

@@ -172,7 +172,7 @@ pub fn sentence(
         // Painters sharing a core took turns on it: only on different cores
         // did they paint at the same time.
         Mode::Parallel if painted && c == 1 => format!(
-            "{w} painter processes {on_cores} took turns on it: the operating system switched between them (concurrency, not parallelism), so they never painted at the same time{}.{}",
+            "{w} painter processes {on_cores} took turns on it: the operating system switched between them (concurrency, not parallelism), so only one of them painted at any moment{}.{}",
             if dried { ", each idle while its own paintings dried" } else { "" },
             blocking_bound()
         ),
@@ -437,6 +437,13 @@ fn coordinator_waited(run: &RunReport) -> String {
 /// Who waited for a CPU, for which core, and who held it if the sampler
 /// saw another program busy there.
 fn contention(run: &RunReport, facts: &Facts, cpu: &CpuUse, added: &str) -> String {
+    // With the threads' states, every wait and who held the core is told
+    // after the causes, sibling or other program, each on its own.
+    if !run.cores.is_empty() {
+        return format!(
+            "painters waited for a core more than the model's even sharing of the cores supposed ({added}; each wait is told below)"
+        );
+    }
     let waited = facts.waited_s.iter().copied().enumerate().max_by(|a, b| a.1.total_cmp(&b.1));
     let Some((index, waited_s)) = waited.filter(|&(_, w)| w > 0.0) else {
         return format!("painters waited for a CPU ({added})");

@@ -55,14 +55,18 @@ fn say(wait: &Wait) -> String {
         if *held_s < SHORTEST_S {
             continue;
         }
-        if *sibling { siblings.push(name.clone()) } else { others.push(format!("{name} {}", fine(*held_s))) }
+        if *sibling {
+            siblings.push(name.clone())
+        } else {
+            others.push(format!("{name} held it for {}", fine(*held_s)))
+        }
     }
     let mut held = Vec::new();
     if !siblings.is_empty() {
         held.push(format!("taking turns on it with {}", siblings.join(", ")));
     }
     if !others.is_empty() {
-        held.push(format!("while {} held it", others.join(", ")));
+        held.push(others.join(", "));
     }
     let held = if held.is_empty() { String::new() } else { format!(", {}", held.join(", and ")) };
     let last = if wait.last { " (it painted the last painting: this wait set the end)" } else { "" };
