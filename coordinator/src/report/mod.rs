@@ -312,7 +312,9 @@ pub fn build(measured: Measured<'_>) -> RunReport {
             states: Vec::new(),
         })
         .collect();
-    let states = thread_states(&outcome, &farewells, &mut painter_reports, &secs);
+    // The run ends when its last painting is done: what the painters' threads
+    // did after that (saying goodbye) is not part of it.
+    let states = thread_states(&outcome, &farewells, &mut painter_reports, &|ns| secs(ns).min(wall_s));
 
     let mut paintings: Vec<PaintingReport> = outcome
         .done

@@ -143,7 +143,7 @@ pub fn write(runs: &[RunReport], out: &mut impl Write) -> io::Result<()> {
         }
         if !run.cores.is_empty() {
             let pid = CORES_PID + index(m);
-            let name = if compare { format!("cores · {}", run.mode.name()) } else { "cores".to_owned() };
+            let name = format!("{prefix}cores");
             let label = run.state_source.unwrap_or_default();
             events.process(pid, &name, label, m * 10_000 + 9_999)?;
             for (c, core) in run.cores.iter().enumerate() {
