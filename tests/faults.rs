@@ -435,6 +435,13 @@ fn a_timestamp_years_away_is_refused() {
 }
 
 #[test]
+fn states_from_before_the_painter_started_are_refused() {
+    let needles = ["broke the protocol", "states of lane 0", "before the painter was started"];
+    let report = fault_is_survived("past-states", "past-states", &needles);
+    assert_eq!(report["failures"][0]["kind"], "protocol", "{report}");
+}
+
+#[test]
 fn a_painting_it_was_never_given_is_refused() {
     let report = fault_is_survived("foreign", "foreign", &["broke the protocol", "#99999, which it does not hold"]);
     assert_eq!(report["failures"][0]["kind"], "protocol", "{report}");

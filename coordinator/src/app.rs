@@ -264,11 +264,16 @@ async fn run_mode(
             round_trip_s: p.clock.map(|c| c.start.bound_ns as f64 * 2.0 / 1e9),
         })
         .collect();
-    let farewells = pool.shutdown().await;
+    let mut farewells = pool.shutdown().await;
     // A remote painter's times, refined with the offset interpolated
     // between its clock's two estimates.
     let clocks: Vec<_> = farewells.iter().map(|f| f.clock).collect();
     hosts::refine(&mut outcome, &clocks);
+    for farewell in &mut farewells {
+        for states in &mut farewell.states {
+            hosts::refine_states(states, farewell.clock);
+        }
+    }
     // Where the time went: the model fed with what happened, step by step,
     // on a thread of its own like the prediction.
     let facts = report::gap::Facts::gather(&outcome, &model, &starts, plans.len());

@@ -585,7 +585,14 @@ impl Dispatcher<'_> {
                 }
                 self.top_up_all();
             }
-            Heard::Message(FromPainter::States(states)) => self.outcome.states.push((index, states)),
+            Heard::Message(FromPainter::States(states)) => {
+                let painter = &mut self.pool.painters[index];
+                if let Err(breach) = painter.states.check(&states, painter.hello.lanes, incoming.at_ns) {
+                    let why = format!("{} broke the protocol: {breach}", painter.who());
+                    return self.fail(index, FailureKind::Protocol, why).await;
+                }
+                self.outcome.states.push((index, states));
+            }
             Heard::Message(other) => {
                 let why = format!("{} broke the protocol: it sent {} in the middle of its work", who(), other.name());
                 self.fail(index, FailureKind::Protocol, why).await;

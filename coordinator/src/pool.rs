@@ -149,10 +149,17 @@ impl Pool {
                     _ => break,
                 },
             };
-            let painter = &self.painters[incoming.painter];
+            let painter = &mut self.painters[incoming.painter];
             match incoming.heard {
                 Heard::Message(FromPainter::Goodbye(goodbye)) => farewells[incoming.painter].goodbye = Some(goodbye),
-                Heard::Message(FromPainter::States(states)) => farewells[incoming.painter].states.push(states),
+                // Checked as during the run; too late to fail the painter
+                // for a breach, but not too late to refuse what it said.
+                Heard::Message(FromPainter::States(states)) => {
+                    match painter.states.check(&states, painter.hello.lanes, incoming.at_ns) {
+                        Ok(()) => farewells[incoming.painter].states.push(states),
+                        Err(breach) => tracing::warn!("{} broke the protocol after Shutdown: {breach}", painter.who()),
+                    }
+                }
                 Heard::Message(other) => tracing::warn!("{} said {} after Shutdown", painter.who(), other.name()),
                 Heard::Garbled(error) => tracing::warn!("{} sent a bad frame during shutdown: {error}", painter.who()),
                 Heard::Closed => {}

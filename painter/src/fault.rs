@@ -83,6 +83,9 @@ pub enum Kind {
     /// is where `perf_event_open` is not allowed: it measures its threads
     /// from their own clocks instead.
     NoPerf,
+    /// Says its thread ran a moment after the machine booted, long
+    /// before the painter was started (`past-states`).
+    PastStates,
 }
 
 /// A fault asked for, and where it strikes.
@@ -133,6 +136,7 @@ impl std::str::FromStr for Fault {
             "early-picture" => Kind::EarlyPicture,
             "heavy" => Kind::Heavy,
             "no-perf" => Kind::NoPerf,
+            "past-states" => Kind::PastStates,
             other => {
                 match (other.strip_prefix("pid=").map(str::parse), other.strip_prefix("slow-hello=").map(str::parse)) {
                     (Some(Ok(pid)), _) => Kind::ClaimPid(pid),
@@ -286,6 +290,17 @@ pub fn on_job(job: &Job, outbox: &Outbox) {
             outbox.flush();
         }
         Kind::ForeignPicture => forged_picture(99_999, outbox),
+        Kind::PastStates => {
+            let span = protocol::StateSpan { state: protocol::ThreadState::Running, start_ns: 1, end_ns: 2, core: 0 };
+            let states = protocol::States {
+                lane: 0,
+                source: protocol::StateSource::SwitchEvents,
+                resolution_ns: 1,
+                spans: vec![span],
+            };
+            outbox.send(FromPainter::States(states));
+            outbox.flush();
+        }
         Kind::EarlyPicture => forged_picture(job.id, outbox),
         Kind::Escape => {
             let _ = std::io::stderr().write_all(b"\x1b]0;pwned\x07\x1b[31mpainter: red text and a new window title\n");

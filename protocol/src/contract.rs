@@ -19,6 +19,10 @@
 //! expected life, a painter can send no more messages than its paintings
 //! call for.
 //!
+//! What a painter says of its threads' states is checked apart, in
+//! [`StateLines`] (see [`states`]): a line of states per lane that every
+//! `States` message carries forward.
+//!
 //! Paintings handed out in a [`Chunk`] are answered in [`Steps`], which
 //! pack the same events, `JobDone`s and `JobFailed`s: each step unpacked
 //! is checked exactly as its own frame would be — a painting this painter
@@ -33,6 +37,9 @@ use std::time::Duration;
 
 use crate::message::{Chunk, DryKind, Effort, Event, EventKind, Hello, Job, JobDone, JobFailed, Scheduler};
 use crate::steps::{Said, Steps, Unpacked, Unpacking, WholeLife};
+
+pub mod states;
+pub use states::{MAX_CORES, StateLines};
 
 /// The most lanes (threads) one painter may say it has.
 pub const MAX_LANES: u32 = 1024;
@@ -128,6 +135,14 @@ pub enum Breach {
         how: &'static str,
         /// How it was handed out.
         handed: &'static str,
+    },
+    /// States of a thread that do not carry its line forward (see [`states`]).
+    #[error("it sent states of lane {lane}: {why}")]
+    States {
+        /// The lane they were of.
+        lane: u32,
+        /// What is wrong with them.
+        why: String,
     },
     /// A timestamp before the painter started, after the message arrived,
     /// or before the painting's previous step.

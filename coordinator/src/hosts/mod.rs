@@ -405,6 +405,22 @@ pub fn refine(outcome: &mut crate::dispatch::Outcome, clocks: &[Option<clock::Cl
     for (painter, done) in &mut outcome.done {
         refine(*painter, &mut done.at_ns);
     }
+    for (painter, states) in &mut outcome.states {
+        refine_states(states, clocks.get(*painter).copied().flatten());
+    }
+}
+
+/// The same for one message of a painter's threads' states, whatever
+/// part of the run it was heard in (see [`crate::pool::Farewell::states`]).
+pub fn refine_states(states: &mut protocol::States, clock: Option<clock::Clock>) {
+    let Some(clock) = clock else { return };
+    let refine = |at_ns: u64| {
+        let theirs = u64::try_from((i128::from(at_ns) + i128::from(clock.start.offset_ns)).max(0)).unwrap_or(u64::MAX);
+        clock.to_local(theirs)
+    };
+    for span in &mut states.spans {
+        (span.start_ns, span.end_ns) = (refine(span.start_ns), refine(span.end_ns));
+    }
 }
 
 #[cfg(test)]
