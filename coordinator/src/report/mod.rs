@@ -398,9 +398,9 @@ pub fn build(measured: Measured<'_>) -> RunReport {
 }
 
 /// Every painter's thread states, from what it sent during the run and
-/// after it, on the run's axis: a remote painter's moved onto this
-/// machine's clock with its measured offset. Notes in each painter's report
-/// how they were measured.
+/// after it, on the run's axis (a remote painter's came home already moved
+/// onto this machine's clock, like its events: `hosts::refine`). Notes in
+/// each painter's report how they were measured.
 fn thread_states(
     outcome: &Outcome,
     farewells: &[Farewell],
@@ -411,8 +411,6 @@ fn thread_states(
     let after = farewells.iter().enumerate().flat_map(|(index, f)| f.states.iter().map(move |s| (index, s)));
     let mut all = Vec::new();
     for (index, sent) in during.chain(after) {
-        let clock = farewells.get(index).and_then(|f| f.clock);
-        let local = |ns: u64| clock.map_or(ns, |c| c.to_local(ns));
         if let Some(painter) = painters.get_mut(index) {
             // A painter is as exact as its coarsest thread's measure.
             let resolution_s = sent.resolution_ns as f64 / 1e9;
@@ -424,8 +422,8 @@ fn thread_states(
         all.extend(sent.spans.iter().map(|span| State {
             painter: index,
             state: span.state,
-            start_s: secs(local(span.start_ns)),
-            end_s: secs(local(span.end_ns)),
+            start_s: secs(span.start_ns),
+            end_s: secs(span.end_ns),
             core: span.core,
             thread: sent.lane,
         }));
