@@ -543,7 +543,7 @@ impl Dispatcher<'_> {
             1 => format!("painter-{}{cores}", hello.painter_id),
             n => format!("painter-{} ({n} threads)", hello.painter_id),
         };
-        self.progress.hear(News::Joined { painter: index, label: &label });
+        self.progress.hear(News::Joined { painter: index, label: &label, hello });
     }
 
     async fn hand_out(&mut self, interrupts: &mut Interrupts) -> Result<(), Signal> {
@@ -701,7 +701,14 @@ impl Dispatcher<'_> {
                 }
                 self.top_up_all();
             }
-            Heard::Message(FromPainter::States(states)) => self.outcome.states.push((index, states)),
+            Heard::Message(FromPainter::States(states)) => {
+                // Events arrive already moved onto this machine's clock by
+                // the first estimate of a remote painter's; states are told
+                // that offset, so that the live display can move them too.
+                let offset_ns = self.pool.painters[index].clock.map_or(0, |clock| clock.start.offset_ns);
+                self.progress.hear(News::States { painter: index, states: &states, offset_ns });
+                self.outcome.states.push((index, states));
+            }
             Heard::Message(other) => {
                 let why = format!("{} broke the protocol: it sent {} in the middle of its work", who(), other.name());
                 self.fail(index, FailureKind::Protocol, why).await;
