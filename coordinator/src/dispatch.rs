@@ -702,11 +702,7 @@ impl Dispatcher<'_> {
                 self.top_up_all();
             }
             Heard::Message(FromPainter::States(states)) => {
-                // Events arrive already moved onto this machine's clock by
-                // the first estimate of a remote painter's; states are told
-                // that offset, so that the live display can move them too.
-                let offset_ns = self.pool.painters[index].clock.map_or(0, |clock| clock.start.offset_ns);
-                self.progress.hear(News::States { painter: index, states: &states, offset_ns });
+                self.progress.hear(News::States { painter: index, states: &states });
                 self.outcome.states.push((index, states));
             }
             Heard::Message(other) => {

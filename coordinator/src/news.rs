@@ -20,12 +20,10 @@ pub enum News<'a> {
     Handed { painter: usize, job: u32 },
     /// A painter reported a step of a painting.
     Step { painter: usize, event: &'a Event },
-    /// A painter said how its threads spent a stretch of time: running on
-    /// a core, waiting for one, or off. Its times are on the painter's
-    /// clock, which is `offset_ns` ahead of the coordinator's (0 for a
-    /// painter on this machine; for one on another host, its clock's
-    /// first estimate, as its events were moved by).
-    States { painter: usize, states: &'a States, offset_ns: i64 },
+    /// A painter said how one of its threads spent a stretch of time:
+    /// running on a core, waiting for one, or off; on this machine's clock
+    /// (a remote painter's moved, as its events are).
+    States { painter: usize, states: &'a States },
     /// A painting is finished.
     Done { painter: usize, job: u32 },
     /// A painter is being stopped, and why.
@@ -48,7 +46,7 @@ impl Listener for crate::progress::Progress {
             News::Joined { painter, label, hello } => self.painter(painter, label.to_owned(), hello),
             News::Handed { painter, job } => self.handed(painter, job),
             News::Step { painter, event } => self.event(painter, event),
-            News::States { painter, states, offset_ns } => self.states(painter, states, offset_ns),
+            News::States { painter, states } => self.states(painter, states),
             News::Done { painter, job } => self.done(painter, job),
             News::Stopping { painter, why } => self.stopping(painter, why),
             News::Gone { painter, how } => self.gone(painter, how),

@@ -503,7 +503,7 @@ mod tests {
                 });
             }
             let states = States { lane: 0, source: StateSource::SwitchEvents, resolution_ns: 1, spans };
-            board.timeline.states(p as usize, &states, 0, 1_000_000_000);
+            board.timeline.states(p as usize, &states, 1_000_000_000);
         }
         board
     }

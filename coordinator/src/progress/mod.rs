@@ -240,14 +240,13 @@ impl Progress {
         });
     }
 
-    /// Painter `index` said how one of its threads spent its time, on its
-    /// clock, `offset_ns` ahead of this machine's.
-    pub fn states(&mut self, index: usize, states: &States, offset_ns: i64) {
+    /// Painter `index` said how one of its threads spent its time.
+    pub fn states(&mut self, index: usize, states: &States) {
         let Some(painter) = self.painters.get_mut(&index) else { return };
         painter.heard();
         let note = painter.note();
         self.on_board(|board| {
-            board.timeline.states(index, states, offset_ns, protocol::clock::now_ns());
+            board.timeline.states(index, states, protocol::clock::now_ns());
             board.notes.insert(index, note);
         });
     }
@@ -491,7 +490,7 @@ mod tests {
         // States speak of what has been.
         std::thread::sleep(Duration::from_millis(100));
         let spans = vec![StateSpan { state: ThreadState::Running, start_ns: now, end_ns: now + 50_000_000, core: 0 }];
-        progress.states(0, &States { lane: 0, source: StateSource::SwitchEvents, resolution_ns: 1, spans }, 0);
+        progress.states(0, &States { lane: 0, source: StateSource::SwitchEvents, resolution_ns: 1, spans });
         std::thread::sleep(Duration::from_millis(350));
         progress.multi.suspend(|| {});
         let lines = drawn(&screen);

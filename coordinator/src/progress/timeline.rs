@@ -289,19 +289,18 @@ impl Timeline {
         });
     }
 
-    /// Painter `painter`'s thread said how it spent its time; its clock
-    /// is `offset_ns` ahead of this machine's.
-    pub fn states(&mut self, painter: usize, states: &States, offset_ns: i64, now_ns: u64) {
+    /// Painter `painter`'s thread said how it spent its time (on this
+    /// machine's clock), heard at `now_ns`.
+    pub fn states(&mut self, painter: usize, states: &States, now_ns: u64) {
         let Some(&lane) = self.index.get(&(painter, states.lane)) else { return };
         let Some(host) = self.hosts.get(&painter).cloned() else { return };
         let Some(origin) = self.origin_ns else { return };
         self.heard_states = true;
-        let local = |ns: u64| u64::try_from((i128::from(ns) - i128::from(offset_ns)).max(0)).unwrap_or(u64::MAX);
         // What is said of the future (a remote clock's error) is cut at now.
         let now_s = self.seconds(now_ns);
         for span in &states.spans {
             let StateSpan { state, start_ns, end_ns, core } = *span;
-            let (start, end) = (local(start_ns).max(origin), local(end_ns).max(origin));
+            let (start, end) = (start_ns.max(origin), end_ns.max(origin));
             let (from_s, to_s) = (self.seconds(start), self.seconds(end).min(now_s));
             if to_s <= from_s {
                 continue;
@@ -474,15 +473,14 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn states_fill_the_lane_and_its_core_on_the_axis_moved_by_the_offset() {
+    fn states_fill_the_lane_and_its_core() {
         let mut timeline = Timeline::default();
         timeline.joined(0, "painter-0@0", &hello(0, &[0]));
         timeline.handed(1_000_000_000);
-        // The painter's clock is 5 s ahead: its 6.0 s is our 1.0 s, the axis's 0.
         let span = |state, from_ms: u64, to_ms: u64| StateSpan {
             state,
-            start_ns: 6_000_000_000 + from_ms * 1_000_000,
-            end_ns: 6_000_000_000 + to_ms * 1_000_000,
+            start_ns: 1_000_000_000 + from_ms * 1_000_000,
+            end_ns: 1_000_000_000 + to_ms * 1_000_000,
             core: 0,
         };
         let states = States {
@@ -491,7 +489,7 @@ pub(crate) mod tests {
             resolution_ns: 1,
             spans: vec![span(ThreadState::Running, 0, 100), span(ThreadState::Waiting, 100, 300)],
         };
-        timeline.states(0, &states, 5_000_000_000, 2_000_000_000);
+        timeline.states(0, &states, 2_000_000_000);
         // Columns of 0.1 s from buckets of 1/512 s: a bucket's time may
         // fall on either side of a column's edge.
         let near = |a: f64, b: f64| (a - b).abs() <= 1.0 / 512.0;
