@@ -58,10 +58,10 @@ pub struct Progress {
     live: Option<Live>,
 }
 
-/// The timeline being drawn: its bar, and the board it is drawn from.
+/// The timeline: the board, and the bar it is drawn on once drawn.
 #[derive(Debug)]
 struct Live {
-    bar: ProgressBar,
+    bar: Option<ProgressBar>,
     board: Arc<Mutex<Board>>,
 }
 
@@ -147,32 +147,36 @@ impl Progress {
         bar.set_prefix(mode.to_owned());
         bar.enable_steady_tick(Duration::from_millis(100));
         let board = Board::default();
-        let room = self.screen.size().is_some_and(|(width, height)| board::fits(&board, width, height, 1));
-        if room {
-            let board = Arc::new(Mutex::new(board));
-            let live = self.multi.insert_before(&bar, ProgressBar::new(0));
-            let (drawn, screen) = (Arc::clone(&board), self.screen);
-            let draw = move |_: &ProgressState, out: &mut dyn std::fmt::Write| {
-                let Ok(mut board) = drawn.lock() else { return };
-                let Some((width, height)) = screen.size() else { return };
-                let frame =
-                    Frame { width, height, now_ns: protocol::clock::now_ns(), color: screen.color(), others: 1 };
-                // A terminal made too small mid-run gets one line saying so.
-                let lines = board::draw(&mut board, frame).unwrap_or_else(|| {
-                    vec!["(the timeline does not fit this terminal now)".chars().take(width).collect()]
-                });
-                let _ = out.write_str(&lines.join("\n"));
-            };
-            live.set_style(style("{timeline}").with_key("timeline", draw));
-            live.enable_steady_tick(TICK);
-            self.live = Some(Live { bar: live, board });
+        if self.screen.size().is_some_and(|(width, height)| board::fits(&board, width, height, 1)) {
+            self.live = Some(Live { bar: None, board: Arc::new(Mutex::new(board)) });
         }
         self.total = Some(bar);
     }
 
-    /// Changes the board, if the timeline is drawn, and falls back to the
-    /// painters' lines if it no longer fits.
-    fn on_board(&mut self, change: impl FnOnce(&mut Board)) {
+    /// Starts drawing the board, above the paintings' bar.
+    fn draw_board(&mut self) {
+        let (Some(live), Some(total)) = (&mut self.live, &self.total) else { return };
+        let bar = self.multi.insert_before(total, ProgressBar::new(0));
+        let (board, screen) = (Arc::clone(&live.board), self.screen);
+        let draw = move |_: &ProgressState, out: &mut dyn std::fmt::Write| {
+            let Ok(mut board) = board.lock() else { return };
+            let Some((width, height)) = screen.size() else { return };
+            let frame = Frame { width, height, now_ns: protocol::clock::now_ns(), color: screen.color(), others: 1 };
+            // A terminal made too small mid-run gets one line saying so.
+            let lines = board::draw(&mut board, frame)
+                .unwrap_or_else(|| vec!["(the timeline does not fit this terminal now)".chars().take(width).collect()]);
+            let _ = out.write_str(&lines.join("\n"));
+        };
+        bar.set_style(style("{timeline}").with_key("timeline", draw));
+        bar.enable_steady_tick(TICK);
+        live.bar = Some(bar);
+    }
+
+    /// Changes the board, if there is one, and falls back to the painters'
+    /// lines if it no longer fits. The board is drawn from the first news
+    /// after the painters have joined (`settle`), when the lanes it needs
+    /// are known: a terminal too small for them never sees it.
+    fn on_board(&mut self, settle: bool, change: impl FnOnce(&mut Board)) {
         let Some(live) = &self.live else { return };
         let fits = match live.board.lock() {
             Ok(mut board) => {
@@ -183,6 +187,8 @@ impl Progress {
         };
         if !fits {
             self.fall_back();
+        } else if settle && live.bar.is_none() {
+            self.draw_board();
         }
     }
 
@@ -190,7 +196,9 @@ impl Progress {
     /// painters' lines are drawn instead, for the rest of the mode.
     fn fall_back(&mut self) {
         let Some(live) = self.live.take() else { return };
-        live.bar.finish_and_clear();
+        if let Some(bar) = live.bar {
+            bar.finish_and_clear();
+        }
         let mut painters: Vec<_> = self.painters.iter_mut().collect();
         painters.sort_by_key(|(index, _)| **index);
         for (_, painter) in painters {
@@ -212,7 +220,7 @@ impl Progress {
         }
         let note = painter.note();
         self.painters.insert(index, painter);
-        self.on_board(|board| {
+        self.on_board(false, |board| {
             board.timeline.joined(index, &label, hello);
             board.notes.insert(index, note);
         });
@@ -223,7 +231,7 @@ impl Progress {
         let Some(painter) = self.painters.get_mut(&index) else { return };
         painter.handed(job);
         let note = painter.note();
-        self.on_board(|board| {
+        self.on_board(true, |board| {
             board.timeline.handed(protocol::clock::now_ns());
             board.notes.insert(index, note);
         });
@@ -234,7 +242,7 @@ impl Progress {
         let Some(painter) = self.painters.get_mut(&index) else { return };
         painter.event(event);
         let note = painter.note();
-        self.on_board(|board| {
+        self.on_board(true, |board| {
             board.timeline.event(index, event);
             board.notes.insert(index, note);
         });
@@ -245,7 +253,7 @@ impl Progress {
         let Some(painter) = self.painters.get_mut(&index) else { return };
         painter.heard();
         let note = painter.note();
-        self.on_board(|board| {
+        self.on_board(true, |board| {
             board.timeline.states(index, states, protocol::clock::now_ns());
             board.notes.insert(index, note);
         });
@@ -256,7 +264,7 @@ impl Progress {
         if let Some(painter) = self.painters.get_mut(&index) {
             painter.done(job);
             let note = painter.note();
-            self.on_board(|board| {
+            self.on_board(true, |board| {
                 board.notes.insert(index, note);
             });
         }
@@ -285,7 +293,7 @@ impl Progress {
         tracing::debug!("{}: {message}", painter.label);
         painter.end(message, finish);
         let note = painter.note();
-        self.on_board(|board| {
+        self.on_board(true, |board| {
             board.timeline.ended(index);
             board.notes.insert(index, note);
         });
@@ -293,8 +301,8 @@ impl Progress {
 
     /// The mode is over: its lines disappear, leaving the terminal clean.
     pub fn end_mode(&mut self) {
-        if let Some(live) = self.live.take() {
-            live.bar.finish_and_clear();
+        if let Some(bar) = self.live.take().and_then(|live| live.bar) {
+            bar.finish_and_clear();
         }
         for (_, painter) in self.painters.drain() {
             painter.bar.finish_and_clear();
