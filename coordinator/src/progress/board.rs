@@ -24,6 +24,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use super::activity::Activity;
 use super::timeline::{BUCKETS, Tally, Timeline};
 use crate::report::svg::palette;
 
@@ -50,17 +51,15 @@ pub const UNFINISHED_MARK: char = '✗';
 /// A core on which none of this run's painters ran: idle, or another program.
 pub const NONE_MARK: char = '·';
 
-/// What a painter has to say under the board, if anything.
+/// A painter, as far as its note under the board goes.
 #[derive(Debug, Clone, Default)]
 pub struct Note {
     /// Its label.
     pub label: String,
-    /// Paintings it holds.
-    pub held: usize,
+    /// What it is doing.
+    pub activity: Activity,
     /// When it last said something.
     pub heard: Option<std::time::Instant>,
-    /// What it is doing, in words (`painting #3 · drying #1`).
-    pub doing: String,
     /// Stopped, gone or replaced: why.
     pub ended: Option<String>,
 }
@@ -133,8 +132,8 @@ impl Board {
                     return Some(format!("{}: {ended}", note.label));
                 }
                 let quiet = note.heard.map(|heard| heard.elapsed()).unwrap_or_default();
-                (note.held > 0 && quiet >= QUIET_AFTER)
-                    .then(|| format!("{}: no word for {}s · {}", note.label, quiet.as_secs(), note.doing))
+                (note.activity.held() > 0 && quiet >= QUIET_AFTER)
+                    .then(|| format!("{}: no word for {}s · {}", note.label, quiet.as_secs(), note.activity.describe()))
             })
             .collect()
     }
@@ -607,20 +606,14 @@ mod tests {
     fn a_quiet_painter_and_a_stopped_one_have_notes() {
         let mut board = three_on_one_core();
         let long_ago = std::time::Instant::now().checked_sub(Duration::from_secs(3));
-        board.notes.insert(
-            1,
-            Note { label: "painter-1@0".into(), held: 1, heard: long_ago, doing: "painting #2".into(), ended: None },
-        );
-        board.notes.insert(
-            2,
-            Note {
-                label: "painter-2@0".into(),
-                held: 0,
-                heard: long_ago,
-                doing: "waiting for a painting".into(),
-                ended: None,
-            },
-        );
+        let mut painting = Activity::default();
+        painting.handed(2);
+        painting.event(&event(2, 0, EventKind::PaintStarted));
+        let note =
+            |label: &str, activity: Activity| Note { label: label.into(), activity, heard: long_ago, ended: None };
+        board.notes.insert(1, note("painter-1@0", painting));
+        // Quiet, but holding nothing: nothing to say.
+        board.notes.insert(2, note("painter-2@0", Activity::default()));
         board.notes.insert(
             0,
             Note { label: "painter-0@0".into(), ended: Some("stopping it: it hung".into()), ..Note::default() },

@@ -4,20 +4,17 @@
 //! it was stopped, is gone or was replaced.
 //!
 //! What a painter is doing is kept here whichever way the display draws,
-//! so that the timeline's notes say the same words, and a display that
-//! falls back to lines mid-run shows each painter as it is.
+//! so that a display that falls back to lines mid-run shows each painter
+//! as it is; its words are formatted only while its line is drawn.
 
-use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState};
-use protocol::{Event, EventKind};
+use protocol::Event;
 
-use super::board::{Note, QUIET_AFTER};
+use super::activity::Activity;
+use super::board::QUIET_AFTER;
 use super::style;
-
-/// Paintings named in one list of a painter's line.
-const LISTED: usize = 6;
 
 /// One painter, and its line.
 #[derive(Debug)]
@@ -27,15 +24,8 @@ pub struct Painter {
     pub bar: ProgressBar,
     /// Its name.
     pub label: String,
-    /// Handed to it and not yet reported done.
-    held: BTreeSet<u32>,
-    /// Of those, the ones it has begun.
-    started: BTreeSet<u32>,
-    painting: BTreeSet<u32>,
-    drying: BTreeSet<u32>,
-    saving: BTreeSet<u32>,
-    /// When it last said something.
-    heard: Instant,
+    /// What it is doing.
+    activity: Activity,
     /// Stopped, gone or replaced: what its line says, which changes no
     /// more, and whether the line is finished.
     ended: Option<(String, bool)>,
@@ -52,18 +42,7 @@ impl Painter {
         bar.set_style(style("{prefix:>13} {quiet}{wide_msg}").with_key("quiet", quiet));
         bar.set_prefix(label.clone());
         bar.set_message("waiting for a painting");
-        Self {
-            bar,
-            label,
-            held: BTreeSet::new(),
-            started: BTreeSet::new(),
-            painting: BTreeSet::new(),
-            drying: BTreeSet::new(),
-            saving: BTreeSet::new(),
-            heard: Instant::now(),
-            ended: None,
-            shown: false,
-        }
+        Self { bar, label, activity: Activity::default(), ended: None, shown: false }
     }
 
     /// Its line is drawn from now on (it has just been added to the display).
@@ -80,42 +59,33 @@ impl Painter {
 
     /// It was handed painting `job`.
     pub fn handed(&mut self, job: u32) {
-        self.held.insert(job);
+        self.activity.handed(job);
         self.show();
     }
 
     /// It reported `event`.
     pub fn event(&mut self, event: &Event) {
-        self.started.insert(event.job);
-        let (set, started) = match event.kind {
-            EventKind::PaintStarted => (&mut self.painting, true),
-            EventKind::PaintFinished(_) => (&mut self.painting, false),
-            EventKind::DryStarted(_) => (&mut self.drying, true),
-            EventKind::DryFinished(_) => (&mut self.drying, false),
-            EventKind::SaveStarted => (&mut self.saving, true),
-            EventKind::SaveFinished => (&mut self.saving, false),
-        };
-        if started {
-            set.insert(event.job);
-        } else {
-            set.remove(&event.job);
-        }
+        self.activity.event(event);
         self.heard();
     }
 
     /// It finished painting `job`.
     pub fn done(&mut self, job: u32) {
-        for set in [&mut self.held, &mut self.started, &mut self.painting, &mut self.drying, &mut self.saving] {
-            set.remove(&job);
-        }
+        self.activity.done(job);
         self.heard();
     }
 
     /// It said something (its states, say): it is not quiet.
     pub fn heard(&mut self) {
-        self.heard = Instant::now();
+        // Kept while its line is hidden too, so that the line, once
+        // drawn, says truly how long it has been quiet.
         self.bar.reset_elapsed();
         self.show();
+    }
+
+    /// What it is doing.
+    pub fn activity(&self) -> &Activity {
+        &self.activity
     }
 
     /// It is stopped, gone or replaced, as `message` says; `finish` ends its line.
@@ -131,46 +101,12 @@ impl Painter {
         self.ended = Some((message, finish));
     }
 
-    /// What the timeline's note for it says.
-    pub fn note(&self) -> Note {
-        Note {
-            label: self.label.clone(),
-            held: self.held.len(),
-            heard: Some(self.heard),
-            doing: self.doing(),
-            ended: self.ended.as_ref().map(|(message, _)| message.clone()),
-        }
-    }
-
-    /// What it is doing, in words.
-    fn doing(&self) -> String {
-        // A few numbers, then how many more: no line can hold hundreds,
-        // and this runs on every event.
-        let list = |ids: &BTreeSet<u32>| {
-            let mut text = ids.iter().take(LISTED).map(|id| format!("#{id}")).collect::<Vec<_>>().join(" ");
-            if ids.len() > LISTED {
-                text += &format!(" +{} more", ids.len() - LISTED);
-            }
-            text
-        };
-        let waiting: BTreeSet<u32> = self.held.difference(&self.started).copied().collect();
-        let mut parts = Vec::new();
-        for (what, ids) in
-            [("painting", &self.painting), ("saving", &self.saving), ("drying", &self.drying), ("handed", &waiting)]
-        {
-            if !ids.is_empty() {
-                parts.push(format!("{what} {}", list(ids)));
-            }
-        }
-        if parts.is_empty() { "waiting for a painting".to_owned() } else { parts.join(" · ") }
-    }
-
     fn show(&self) {
         if self.ended.is_some() || !self.shown {
             return;
         }
-        self.bar.set_length(self.held.len() as u64);
-        self.bar.set_message(self.doing());
+        self.bar.set_length(self.activity.held() as u64);
+        self.bar.set_message(self.activity.describe());
     }
 }
 

@@ -23,6 +23,7 @@
 //! being stopped, gone or replaced says so: on its line, or in a note
 //! under the timeline.
 
+mod activity;
 mod board;
 mod line;
 mod timeline;
@@ -30,12 +31,12 @@ mod timeline;
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use protocol::{Event, Hello, States};
 
-use self::board::{Board, Frame};
+use self::board::{Board, Frame, Note};
 use self::line::Painter;
 
 /// How often the timeline is drawn again.
@@ -218,11 +219,11 @@ impl Progress {
             self.multi.add(painter.bar.clone());
             painter.reveal();
         }
-        let note = painter.note();
         self.painters.insert(index, painter);
         self.on_board(false, |board| {
             board.timeline.joined(index, &label, hello);
-            board.notes.insert(index, note);
+            let heard = Some(Instant::now());
+            board.notes.insert(index, Note { label, heard, ..Note::default() });
         });
     }
 
@@ -230,10 +231,11 @@ impl Progress {
     pub fn handed(&mut self, index: usize, job: u32) {
         let Some(painter) = self.painters.get_mut(&index) else { return };
         painter.handed(job);
-        let note = painter.note();
         self.on_board(true, |board| {
             board.timeline.handed(protocol::clock::now_ns());
-            board.notes.insert(index, note);
+            if let Some(note) = board.notes.get_mut(&index) {
+                note.activity.handed(job);
+            }
         });
     }
 
@@ -241,10 +243,12 @@ impl Progress {
     pub fn event(&mut self, index: usize, event: &Event) {
         let Some(painter) = self.painters.get_mut(&index) else { return };
         painter.event(event);
-        let note = painter.note();
         self.on_board(true, |board| {
             board.timeline.event(index, event);
-            board.notes.insert(index, note);
+            if let Some(note) = board.notes.get_mut(&index) {
+                note.activity.event(event);
+                note.heard = Some(Instant::now());
+            }
         });
     }
 
@@ -252,10 +256,11 @@ impl Progress {
     pub fn states(&mut self, index: usize, states: &States) {
         let Some(painter) = self.painters.get_mut(&index) else { return };
         painter.heard();
-        let note = painter.note();
         self.on_board(true, |board| {
             board.timeline.states(index, states, protocol::clock::now_ns());
-            board.notes.insert(index, note);
+            if let Some(note) = board.notes.get_mut(&index) {
+                note.heard = Some(Instant::now());
+            }
         });
     }
 
@@ -263,9 +268,11 @@ impl Progress {
     pub fn done(&mut self, index: usize, job: u32) {
         if let Some(painter) = self.painters.get_mut(&index) {
             painter.done(job);
-            let note = painter.note();
             self.on_board(true, |board| {
-                board.notes.insert(index, note);
+                if let Some(note) = board.notes.get_mut(&index) {
+                    note.activity.done(job);
+                    note.heard = Some(Instant::now());
+                }
             });
         }
         if let Some(total) = &self.total {
@@ -291,11 +298,12 @@ impl Progress {
     fn end(&mut self, index: usize, message: String, finish: bool) {
         let Some(painter) = self.painters.get_mut(&index) else { return };
         tracing::debug!("{}: {message}", painter.label);
-        painter.end(message, finish);
-        let note = painter.note();
+        painter.end(message.clone(), finish);
         self.on_board(true, |board| {
             board.timeline.ended(index);
-            board.notes.insert(index, note);
+            if let Some(note) = board.notes.get_mut(&index) {
+                note.ended = Some(message);
+            }
         });
     }
 
