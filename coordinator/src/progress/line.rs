@@ -83,11 +83,6 @@ impl Painter {
         self.show();
     }
 
-    /// What it is doing.
-    pub fn activity(&self) -> &Activity {
-        &self.activity
-    }
-
     /// It is stopped, gone or replaced, as `message` says; `finish` ends its line.
     pub fn end(&mut self, message: String, finish: bool) {
         if self.shown {
