@@ -15,7 +15,12 @@
 # it started, a start said again and again, a timestamp years away, a
 # painting never given, escape sequences on stderr, a Hello of no lanes, a
 # calibration of 1e300 ns, bytes that are no message, a truncated or
-# oversized frame). The log says when it struck: at the start
+# oversized frame). Every fifth run is instead many tiny paintings in chunks
+# (--chunk 16 to 512, one stroke each, pictures saved) with faults drawn
+# inside a chunk: a painting that fails, then at a later painting of the
+# same or a later chunk a death, a hang or a stop, or another failure; or,
+# when run as root, a full disk (a 1 MiB tmpfs as --out) with no fault at
+# all. The log says when it struck: at the start
 # (no painter yet), during calibration (only the first painter, which
 # measures a stroke, had appeared), or once a mode's painters ran;
 # CHAOS_SPARE_CALIBRATION=1 strikes only then. Each run then counts as:
@@ -26,17 +31,22 @@
 #   lost      exit 0 but a run in the JSON lacks some painting 1..P, or a
 #             non-zero exit whose error line does not list every painting
 #             1..P as finished or unfinished (`finished: #1; unfinished: #2–#4`);
+#             in a run that ended (exit 0 or 1) with JSON, a painting that is
+#             neither among its paintings nor among its lost ones;
+#   twice     a painting counted twice: listed twice as finished, twice as
+#             lost, or both finished and lost;
 #   panics    the coordinator panicked (exit 101, or `panicked` on stderr);
 #   leaks     an escape character reached the coordinator's stderr.
 #
 # Prints a line per run and a final `runs N, hangs H, orphans O,
-# lost-without-report L, panics P, leaks E`; exits non-zero if any is > 0.
+# lost-without-report L, twice T, panics P, leaks E`; exits non-zero if any
+# is > 0.
 set -euo pipefail
 
 usage() { echo "usage: scripts/chaos.sh [N]   (N runs, default 20; CHAOS_SEED, CHAOS_TIMEOUT, CHAOS_SPARE_CALIBRATION in the environment)" >&2; }
 
 case "${1:-}" in
-  -h|--help) sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '2,45p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 esac
 if [ $# -gt 1 ] || ! [[ "${1:-20}" =~ ^[1-9][0-9]*$ ]]; then
   usage
@@ -49,6 +59,9 @@ seed=${CHAOS_SEED:-$(( $(date +%s) % 32768 ))}
 RANDOM=$seed
 modes=(sequential async parallel hybrid threads)
 abuses=(unstarted restart time-travel foreign escape no-lanes huge-stroke garbage truncated oversize)
+# What strikes after a painting failed inside a chunk.
+chunk_ends=(exit hang stop fail)
+root=0; [ "$(id -u)" = 0 ] && root=1
 
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
@@ -65,6 +78,9 @@ declare -A seen=()    # painter pids seen during the current run
 # Whatever happens to this script, nothing it started outlives it: the
 # coordinator leads its own process group, and each painter leads its own.
 cleanup() {
+  for mounted in "$work"/*/small; do
+    umount "$mounted" 2>/dev/null || true
+  done
   if [ -n "$coordinator" ]; then
     kill -KILL -- "-$coordinator" 2>/dev/null || true
   fi
@@ -128,12 +144,32 @@ if "\x1b" in open(err, errors="replace").read():
     print("leak: an escape character reached stderr")
     sys.exit()
 
-if code == 0:
+# A run that ended by itself (exit 0, or 1 with paintings lost) names
+# each painting exactly once: finished, or lost.
+if code in (0, 1):
     try:
         report = json.load(open(out))
     except ValueError as e:
-        print(f"lost: exit 0 but stdout is not JSON ({e})")
+        report = None
+        if code == 0:
+            print(f"lost: exit 0 but stdout is not JSON ({e})")
+            sys.exit()
+    for run in (report or {}).get("runs", [report] if report else []):
+        named = [p["id"] for p in run.get("paintings", [])] + [l["id"] for l in run.get("lost", [])]
+        twice = sorted({i for i in named if named.count(i) > 1}) if len(named) < 5000 else sorted(
+            i for i, n in __import__("collections").Counter(named).items() if n > 1)
+        if twice:
+            print(f"twice: {run.get('mode')} names " + ", ".join(f"#{i}" for i in twice[:10]) + (" …" if len(twice) > 10 else "") + " more than once")
+            sys.exit()
+        never = every - set(named)
+        if never:
+            print(f"lost: exit {code} but {run.get('mode')} names neither finished nor lost " + ", ".join(f"#{i}" for i in sorted(never)[:10]))
+            sys.exit()
+    if report is not None and code == 1:
+        print("ok")
         sys.exit()
+
+if code == 0:
     for run in report.get("runs", [report]):
         missing = every - {p["id"] for p in run.get("paintings", [])}
         if missing:
@@ -183,6 +219,8 @@ killed=0
 interrupted=0
 orphans=0
 lost=0
+twice=0
+chunked=0
 panics=0
 leaks=0
 abused=0
@@ -212,6 +250,32 @@ for ((i = 1; i <= runs; i++)); do
   out="$work/$i"
   mkdir -p "$out"
   args=("${what[@]}" --paintings "$paintings" --paint "${paint}ms" --dry "${dry}ms" --json --out "$out/paintings")
+  small=""
+  if (( i % 5 == 0 )); then
+    # Tiny paintings in chunks, with faults inside a chunk, or a full disk.
+    rand paintings 300 2500
+    rand chunk 16 512
+    rand retries 0 2
+    paint=0; dry=0
+    action=""
+    mode=${modes[RANDOM % ${#modes[@]}]}
+    what=(run --mode "$mode")
+    args=("${what[@]}" --paintings "$paintings" --strokes 1 --paint 0ms --dry 0ms --chunk "$chunk"
+      --retries "$retries" --timeout 5s --json --out "$out/paintings")
+    if (( root )) && (( RANDOM % 4 == 0 )); then
+      small="$out/small"
+      mkdir -p "$small"
+      mount -t tmpfs -o size=1m tmpfs "$small"
+      args=("${args[@]:0:${#args[@]}-1}" "$small/paintings")
+      fault=""
+      done_what="a full disk (1 MiB tmpfs), --chunk $chunk --retries $retries"
+    else
+      rand first 1 $(( paintings / 2 ))
+      rand later "$first" "$paintings"
+      fault="fail@$first,${chunk_ends[RANDOM % ${#chunk_ends[@]}]}@$later"
+    fi
+    chunked=$(( chunked + 1 ))
+  fi
   # Its own session and process group, with SIGINT at its default (a shell
   # without job control would start a background job ignoring it).
   ATELIER_PAINTER_FAULT=$fault "$python" -c 'import os, signal, sys
@@ -225,8 +289,9 @@ os.execv(sys.argv[1], sys.argv[1:])' "$coordinator_bin" "${args[@]}" \
   calibrator=""   # the first painter: the one that measures a stroke
   phase=start     # start, calibration, then mode once another painter appears
   start=$(now_ms)
-  done_what="nothing (it ended first)"
+  [ -z "$small" ] && done_what="nothing (it ended first)"
   [ -n "$fault" ] && done_what="a painter that breaks the protocol ($fault)"
+  [[ $fault == fail@* ]] && done_what="faults inside chunks of $chunk ($fault), --retries $retries"
   hung=0
   while alive "$coordinator"; do
     elapsed=$(( $(now_ms) - start ))
@@ -274,6 +339,7 @@ os.execv(sys.argv[1], sys.argv[1:])' "$coordinator_bin" "${args[@]}" \
     SIGKILL*) killed=$(( killed + 1 )) ;;
     SIGINT*) interrupted=$(( interrupted + 1 )) ;;
     a\ painter*) abused=$(( abused + 1 )) ;;
+    faults*|a\ full*) ;;
   esac
   code=0
   wait "$coordinator" || code=$?
@@ -305,6 +371,7 @@ os.execv(sys.argv[1], sys.argv[1:])' "$coordinator_bin" "${args[@]}" \
       ok) ;;
       panic*) panics=$(( panics + 1 )); result="PANIC: ${result#panic: }" ;;
       leak*) leaks=$(( leaks + 1 )); result="LEAK: ${result#leak: }" ;;
+      twice*) twice=$(( twice + 1 )); result="TWICE: ${result#twice: }" ;;
       *) lost=$(( lost + 1 )); result="LOST: ${result#lost: }" ;;
     esac
   fi
@@ -318,9 +385,10 @@ os.execv(sys.argv[1], sys.argv[1:])' "$coordinator_bin" "${args[@]}" \
   if [ "$code" -ne 0 ] && [ "$result" != ok ] || (( hung )); then
     sed 's/^/    stderr: /' "$out/stderr" | tail -n 5
   fi
+  [ -n "$small" ] && umount "$small" 2>/dev/null
   rm -rf "$out"
 done
 
-echo "struck: a painter SIGKILLed in $killed runs, SIGINT in $interrupted, a painter broke the protocol in $abused, $(( runs - killed - interrupted - abused )) ended first"
-echo "runs $runs, hangs $hangs, orphans $orphans, lost-without-report $lost, panics $panics, leaks $leaks"
-(( hangs + orphans + lost + panics + leaks == 0 ))
+echo "struck: a painter SIGKILLed in $killed runs, SIGINT in $interrupted, a painter broke the protocol in $abused, faults inside chunks or a full disk in $chunked, $(( runs - killed - interrupted - abused - chunked )) ended first"
+echo "runs $runs, hangs $hangs, orphans $orphans, lost-without-report $lost, twice $twice, panics $panics, leaks $leaks"
+(( hangs + orphans + lost + twice + panics + leaks == 0 ))

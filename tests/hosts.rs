@@ -532,3 +532,89 @@ fn the_network_is_shown_host_by_host_with_the_start_up_by_launcher() {
     }
     let _ = std::fs::remove_dir_all(out);
 }
+
+/// A painter on `h1` that hangs when it is handed painting 2: ssh passes
+/// no environment, so the fault is asked for by a wrapper there.
+fn hanging_painter(out: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let wrapper = out.join("hanging-painter");
+    let script = format!("#!/bin/sh\nATELIER_PAINTER_FAULT=hang@2 exec '{}' \"$@\"\n", painter_binary().display());
+    std::fs::write(&wrapper, script).expect("write the wrapper");
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).expect("make it executable");
+    wrapper
+}
+
+#[test]
+fn a_painter_stopped_as_hung_over_ssh_is_replaced_on_its_own_host() {
+    let Some(_hosts) = hosts_up() else { return };
+    let _serial = serial();
+    let out = out_dir("hosts-hung");
+    let wrapper = hanging_painter(&out);
+    // One host: were the coordinator's own SIGTERM (which makes ssh exit
+    // with 255) taken for a lost link, no painter could take its place.
+    let mut line =
+        args("run --mode parallel --paintings 4 --paint 100ms --dry 0ms --timeout 2s --hosts h1 --json", &out);
+    line.extend(["--remote-painter".into(), wrapper.display().to_string()]);
+    let finished = run(&line);
+    let report = finished.json();
+    assert_eq!(checksums(&report).len(), 4, "every painting finished: {report}");
+    assert!(report["lost"].as_array().expect("lost[]").is_empty(), "{report}");
+    let failures = report["failures"].as_array().expect("failures[]");
+    assert_eq!(failures.len(), 1, "one failure: {failures:?}");
+    assert_eq!(failures[0]["kind"], "hung", "{failures:?}");
+    assert_eq!(failures[0]["retried"], serde_json::json!([2]), "{failures:?}");
+    let what = failures[0]["what"].as_str().expect("what");
+    assert!(!what.contains("lost link"), "a painter the coordinator stopped is no lost link: {what}");
+    let painters = report["painters"].as_array().expect("painters[]");
+    assert_eq!(painters.len(), 2, "the hung painter and its replacement: {painters:?}");
+    assert!(painters.iter().all(|p| p["host"] == "h1"), "{painters:?}");
+    if finished.stderr.contains("link to h1 failed") {
+        finished.fail("the coordinator's own SIGTERM was taken for a lost link");
+    }
+    let _ = std::fs::remove_dir_all(out);
+}
+
+/// The Slurm jobs named `atelier` (the coordinator's own allocations) that
+/// are pending or running, by id.
+fn atelier_jobs() -> Vec<String> {
+    let output = Command::new("squeue")
+        .args(["-h", "-n", "atelier", "-t", "PENDING,RUNNING", "-o", "%i"])
+        .output()
+        .expect("squeue runs");
+    String::from_utf8_lossy(&output.stdout).split_whitespace().map(str::to_owned).collect()
+}
+
+#[test]
+fn a_killed_coordinator_leaves_no_slurm_allocation_behind() {
+    let Some(_hosts) = hosts_up() else { return };
+    let _serial = serial();
+    let out = out_dir("hosts-kill-allocation");
+    let before = atelier_jobs();
+    let args = args("run --mode parallel --paintings 2 --paint 20s --dry 0ms --hosts h1,h2 --launcher srun", &out);
+    // Outside any allocation: the coordinator makes its own.
+    let mut command = coordinator(&args);
+    command.env_remove("SLURM_JOB_ID");
+    let child = start(command);
+    let pid = Pid::from_raw(i32::try_from(child.id()).expect("a pid"));
+    let both = eventually(Duration::from_secs(60), || !painters_in("h1").is_empty() && !painters_in("h2").is_empty());
+    let made: Vec<String> = atelier_jobs().into_iter().filter(|job| !before.contains(job)).collect();
+    kill(pid, Signal::SIGKILL).expect("kill the coordinator");
+    let finished = finish(child, &args);
+    if !both {
+        finished.fail("painters never appeared in both hosts");
+    }
+    if made.len() != 1 {
+        finished.fail(&format!("one allocation of its own expected, saw {made:?} (before: {before:?})"));
+    }
+    let gone = eventually(Duration::from_secs(10), || atelier_jobs().iter().all(|job| !made.contains(job)));
+    let left: Vec<String> = atelier_jobs().into_iter().filter(|job| made.contains(job)).collect();
+    for job in &left {
+        let _ = Command::new("scancel").arg(job).status();
+    }
+    if !gone {
+        finished.fail(&format!("allocation {left:?} still held 10 s after the coordinator was killed"));
+    }
+    let painters = eventually(Duration::from_secs(5), || painters_in("h1").is_empty() && painters_in("h2").is_empty());
+    assert!(painters, "painters outlived the coordinator and its allocation");
+    let _ = std::fs::remove_dir_all(out);
+}

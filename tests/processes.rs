@@ -1,7 +1,8 @@
 //! Real processes: pinned, named, and gone when the run is.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use nix::sys::prctl;
 use nix::sys::signal::{Signal, kill};
@@ -147,6 +148,138 @@ fn painter_logs_arrive_prefixed_and_follow_rust_log() {
             "{painter}'s debug lines, prefixed: {}",
             chatty.stderr
         );
+    }
+    let _ = std::fs::remove_dir_all(out);
+}
+
+/// The stop signals, each with the exit code it ends a run with.
+const STOPS: [(Signal, i32); 3] = [(Signal::SIGINT, 130), (Signal::SIGTERM, 143), (Signal::SIGHUP, 129)];
+
+/// A launcher that takes its time, as a login that hangs does: it notes
+/// its own pid and that of a `sleep` it waits on in `DIR/slow-launcher.pids`,
+/// and starts the command only 30 s later.
+fn slow_launcher(dir: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join("slow-launcher");
+    let script = "#!/bin/sh\necho $$ >> \"$0.pids\"\nsleep 30 &\necho $! >> \"$0.pids\"\nwait\nshift\nexec \"$@\"\n";
+    std::fs::write(&path, script).expect("write the launcher");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("make it executable");
+    path
+}
+
+#[test]
+fn a_stop_signal_while_the_hosts_are_probed_ends_the_run_and_every_probe() {
+    let _serial = serial();
+    for (stop, code) in STOPS {
+        let out = out_dir(&format!("probe-{}", stop.as_str()));
+        let launcher = slow_launcher(&out);
+        let mut line = args("run --mode parallel --paintings 3 --strokes 10 --dry 0ms --hosts here", &out);
+        line.extend(["--launcher".into(), format!("{} {{host}} {{cmd}}", launcher.display())]);
+        let child = start(coordinator(&line));
+        let pids_file = out.join("slow-launcher.pids");
+        let mut pids: Vec<u32> = Vec::new();
+        let probing = eventually(Duration::from_secs(20), || {
+            pids = std::fs::read_to_string(&pids_file)
+                .unwrap_or_default()
+                .split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .collect();
+            pids.len() == 2
+        });
+        signal(child.id(), stop);
+        let sent = Instant::now();
+        let finished = finish(child, &line);
+        let took = sent.elapsed();
+        // The launcher and what it started are gone with the run.
+        let gone = eventually(Duration::from_secs(1), || pids.iter().all(|&pid| !alive(pid)));
+        let left: Vec<u32> = pids.iter().copied().filter(|&pid| alive(pid)).collect();
+        for &pid in &left {
+            let _ = kill(Pid::from_raw(i32::try_from(pid).expect("pid")), Signal::SIGKILL);
+        }
+        if !probing {
+            finished.fail("the probe's launcher never started");
+        }
+        if finished.status.code() != Some(code) {
+            finished.fail(&format!("{} during the probe should end the run with {code}", stop.as_str()));
+        }
+        let expected = format!(
+            "error: interrupted by {}: 0 of 3 paintings finished (finished: none; unfinished: #1–#3), while probing the hosts",
+            stop.as_str()
+        );
+        if !finished.stderr.lines().any(|l| l.starts_with(&expected)) {
+            finished.fail(&format!("no line starting {expected:?}"));
+        }
+        if !gone {
+            finished.fail(&format!("the probe's launcher and its sleep {left:?} outlived the run"));
+        }
+        assert!(took < Duration::from_secs(5), "{} took {took:?} to end the run", stop.as_str());
+        let _ = std::fs::remove_dir_all(out);
+    }
+}
+
+/// Whether a thread of process `pid` waits to write to a full pipe.
+fn writing_to_a_full_pipe(pid: u32) -> bool {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return false };
+    tasks
+        .filter_map(Result::ok)
+        .any(|task| std::fs::read_to_string(task.path().join("wchan")).is_ok_and(|wchan| wchan.contains("pipe_write")))
+}
+
+#[test]
+fn a_stop_signal_while_the_report_waits_on_a_stalled_stdout_ends_the_run() {
+    let _serial = serial();
+    for (stop, code) in STOPS {
+        let out = out_dir(&format!("stalled-{}", stop.as_str()));
+        // A report of about 200 KB, more than a pipe holds; its reader
+        // reads nothing until the run has ended (as `| sleep 30` would).
+        let line = args("run --mode sequential --paintings 300 --strokes 1 --dry 0ms --json -q", &out);
+        let mut child = start(coordinator(&line));
+        let blocked = eventually(Duration::from_secs(60), || writing_to_a_full_pipe(child.id()));
+        signal(child.id(), stop);
+        let ended = eventually(Duration::from_secs(5), || child.try_wait().is_ok_and(|s| s.is_some()));
+        // Reads stdout now: a coordinator still blocked on it ends too.
+        let finished = finish(child, &line);
+        if !blocked {
+            finished.fail("the coordinator never waited on its stdout");
+        }
+        if !ended {
+            finished.fail(&format!("{} did not end a run blocked on its stdout", stop.as_str()));
+        }
+        if finished.status.code() != Some(code) {
+            finished.fail(&format!("{} while writing the report should end the run with {code}", stop.as_str()));
+        }
+        let expected = format!(
+            "error: interrupted by {} while writing the report, which is incomplete: sequential mode finished 300 of 300 paintings (finished: #1–#300; unfinished: none)",
+            stop.as_str()
+        );
+        if !finished.stderr.lines().any(|l| l == expected) {
+            finished.fail(&format!("no line {expected:?}"));
+        }
+        let _ = std::fs::remove_dir_all(out);
+    }
+}
+
+#[test]
+fn a_coordinator_stopped_longer_than_the_timeout_does_not_take_its_painters_for_hung() {
+    let _serial = serial();
+    let out = out_dir("stopped-coordinator");
+    let line = args("run --mode parallel --painters 2 --paintings 8 --paint 100ms --dry 0ms --timeout 1s --json", &out);
+    let child = start(coordinator(&line));
+    wait_for_painters(child.id(), 2);
+    std::thread::sleep(Duration::from_millis(150)); // into the first paintings
+    // Stopped three timeouts long, while its painters go on and finish
+    // what they hold; then resumed.
+    signal(child.id(), Signal::SIGSTOP);
+    std::thread::sleep(Duration::from_secs(3));
+    signal(child.id(), Signal::SIGCONT);
+    let finished = finish(child, &line);
+    let report = finished.json();
+    let failures = report["failures"].as_array().expect("failures[]");
+    if !failures.is_empty() || report["paintings"].as_array().map(Vec::len) != Some(8) {
+        finished.fail("a healthy painter was taken for hung after the coordinator itself was stopped");
+    }
+    if !finished.stderr.contains("the coordinator did not run for") {
+        finished.fail("the stall is not said");
     }
     let _ = std::fs::remove_dir_all(out);
 }

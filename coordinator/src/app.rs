@@ -62,6 +62,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             None => bail!("no command"),
         };
+    // Before anything is started: a stop signal at any moment from here on
+    // is answered with the error line and the lists, and nothing is left
+    // running (before, the probe of the hosts died with the coordinator's
+    // default end, and its ssh or srun lived on).
+    let mut interrupts = Interrupts::install().context("cannot listen for Ctrl-C")?;
     let mut workload = Workload::from_args(&args)?;
     // A closed stdout would lose the report; and the pipes of the painters
     // could be given its number, fd 1, so that the report went into one.
@@ -74,8 +79,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if workload.chunk.is_some_and(|chunk| chunk > 1) && (hosts.hosts.is_some() || hosts.hostfile.is_some()) {
         bail!("--chunk is for painters on this machine: with --hosts, paintings are handed out one at a time");
     }
-    let cluster = hosts::open(&hosts, &binary, &args, &mut workload).await?;
-    let mut interrupts = Interrupts::install().context("cannot listen for Ctrl-C")?;
+    // Dropping the probing on a signal kills every probe (with whatever
+    // its launcher started) and reaps it.
+    let paintings = workload.paintings;
+    let cluster = tokio::select! {
+        cluster = hosts::open(&hosts, &binary, &args, &mut workload) => cluster?,
+        signal = interrupts.recv() => {
+            let interrupted = Interrupted::before_start(signal, paintings);
+            stderr::line(format_args!("error: {interrupted}, while probing the hosts; every probe was stopped"));
+            return Ok(ExitCode::from(interrupted.exit_code()));
+        }
+    };
 
     let mut progress = Progress::new(cli.quiet);
     progress.say("measuring a stroke…");
@@ -130,15 +144,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // whatever stopped the run; then the first thing that went wrong decides
     // the exit code.
     let mut errors: Vec<(ExitCode, String)> = Vec::new();
-    if !runs.is_empty() || json {
-        if let Err(error) = print(&workload, &calibration, &runs, json, compare) {
-            errors.push((ExitCode::FAILURE, format!("{error:#}")));
-        }
-        if let Err(error) = files::write(&files, &workload, &calibration, &runs) {
-            errors.push((ExitCode::FAILURE, format!("{error:#}")));
-        }
-    }
-    errors.extend(stopped);
+    // Worded before the report is handed to its writer, which takes it.
+    let mut lost = Vec::new();
     for run in runs.iter().filter(|run| !run.lost.is_empty()) {
         let ids: Vec<u32> = run.lost.iter().map(|lost| lost.id).collect();
         let finished: Vec<u32> = run.paintings.iter().map(|p| p.id).collect();
@@ -151,13 +158,83 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             dispatch::ids(&ids),
             run.lost[0].why
         );
-        errors.push((ExitCode::FAILURE, line));
+        lost.push((ExitCode::FAILURE, line));
     }
+    let fates: Vec<String> = runs.iter().map(|run| fate(run, workload.paintings)).collect();
+    if !runs.is_empty() || json {
+        let writing = deliver(Delivery { workload, calibration, runs, files, json, compare });
+        tokio::select! {
+            // A report written whole is not said to be incomplete.
+            biased;
+            written = writing => errors.extend(written),
+            // A reader that stopped reading without closing the pipe
+            // (`| sleep 30`) would otherwise hold the run until it drained.
+            signal = interrupts.recv() => {
+                let code = u8::try_from(128 + signal as i32).unwrap_or(255);
+                let line = format!(
+                    "interrupted by {} while writing the report, which is incomplete: {}",
+                    signal.as_str(),
+                    fates.join("; ")
+                );
+                errors.insert(0, (ExitCode::from(code), line));
+            }
+        }
+    }
+    errors.extend(stopped);
+    errors.extend(lost);
     let code = errors.first().map_or(ExitCode::SUCCESS, |(code, _)| *code);
     for (_, line) in errors {
         stderr::line(format_args!("error: {}", visible(&line, ERROR_LINE)));
     }
     Ok(code)
+}
+
+/// What became of a run's paintings, in words: `parallel mode finished 3
+/// of 4 paintings (finished: #1–#3; unfinished: #4)`.
+fn fate(run: &RunReport, paintings: u32) -> String {
+    let finished: Vec<u32> = run.paintings.iter().map(|p| p.id).collect();
+    let unfinished: Vec<u32> = run.lost.iter().map(|lost| lost.id).collect();
+    format!(
+        "{} mode finished {} of {paintings} paintings (finished: {}; unfinished: {})",
+        run.mode.name(),
+        finished.len(),
+        dispatch::ids(&finished),
+        dispatch::ids(&unfinished)
+    )
+}
+
+/// A report to print and the files to write, handed to a thread of their own.
+struct Delivery {
+    workload: Workload,
+    calibration: Calibration,
+    runs: Vec<RunReport>,
+    files: FileArgs,
+    json: bool,
+    compare: bool,
+}
+
+/// Prints the report and writes the files on a thread of its own, and
+/// resolves to what went wrong. A write blocks while its reader does not
+/// read (a stalled pipe, a full disk over NFS); on a thread of its own it
+/// leaves the coordinator free to answer a stop signal, and to exit with
+/// the write unfinished.
+async fn deliver(delivery: Delivery) -> Vec<(ExitCode, String)> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let started = std::thread::Builder::new().name("report".into()).spawn(move || {
+        let Delivery { workload, calibration, runs, files, json, compare } = delivery;
+        let mut errors = Vec::new();
+        if let Err(error) = print(&workload, &calibration, &runs, json, compare) {
+            errors.push((ExitCode::FAILURE, format!("{error:#}")));
+        }
+        if let Err(error) = files::write(&files, &workload, &calibration, &runs) {
+            errors.push((ExitCode::FAILURE, format!("{error:#}")));
+        }
+        let _ = tx.send(errors);
+    });
+    if let Err(error) = started {
+        return vec![(ExitCode::FAILURE, format!("cannot start a thread to write the report: {error}"))];
+    }
+    rx.await.unwrap_or_else(|_| vec![(ExitCode::FAILURE, "the report's writer ended without a word".to_owned())])
 }
 
 /// The longest error line printed, in characters: one line a person can

@@ -241,6 +241,12 @@ const BOOKS_CHECKED_UP_TO: usize = 5_000;
 /// The most messages taken in one go before timers and signals are looked at.
 const BURST: usize = 4096;
 
+/// How late a timer may fire before the coordinator is taken to have not
+/// been running meanwhile (stopped, or starved of a CPU): a timer fires
+/// within a millisecond or two of its deadline, and a burst of messages
+/// is taken in within a few tens.
+const STALL: Duration = Duration::from_millis(250);
+
 /// How long to wait for a painter's exit status once its stdout has closed,
 /// or for the rest of its stdout once it has exited.
 const EXIT_NEWS: Duration = Duration::from_millis(200);
@@ -398,6 +404,14 @@ impl Held {
     fn first_due(&self) -> Option<(Instant, u32, u32)> {
         let Reverse((deadline, first)) = *self.by_deadline.peek()?;
         Some((deadline, first, self.runs.get(&first).map_or(1, |run| run.count)))
+    }
+
+    /// Moves every run's deadline `by` later.
+    fn postpone(&mut self, by: Duration) {
+        for run in self.runs.values_mut() {
+            run.deadline += by;
+        }
+        self.by_deadline = self.runs.iter().map(|(&first, run)| Reverse((run.deadline, first))).collect();
     }
 
     /// Drops stale entries from the top, so that it is the first due.
@@ -571,10 +585,24 @@ impl Dispatcher<'_> {
                     None => self.give_up_pending("every painter's pipe is closed"),
                 },
                 signal = interrupts.recv() => return Err(signal),
-                () = sleep_until(deadline) => {
-                    self.check_deadlines().await;
-                    self.check_books(false);
-                }
+                () = sleep_until(deadline) => match deadline.map(|due| due.elapsed()).filter(|late| *late > STALL) {
+                    // The timer fired this late: the coordinator itself was
+                    // not running (stopped with SIGSTOP or Ctrl-Z, or starved
+                    // of a CPU), and what the painters said meanwhile is
+                    // still in the pipes. The time stands still for them
+                    // too: every deadline moves by the stall, and by a
+                    // moment more in which what they said is heard (the
+                    // readers run once the dispatcher waits again), before
+                    // any deadline is looked at again.
+                    Some(late) => {
+                        tracing::warn!("the coordinator did not run for {late:.1?}: every painter's deadline moves by as much");
+                        self.postpone(late + STALL);
+                    }
+                    None => {
+                        self.check_deadlines().await;
+                        self.check_books(false);
+                    }
+                },
             }
         }
         self.check_books(true);
@@ -835,6 +863,16 @@ impl Dispatcher<'_> {
             .min()
     }
 
+    /// Moves every deadline `by` later: time the coordinator was not running.
+    fn postpone(&mut self, by: Duration) {
+        for holding in &mut self.holding {
+            holding.held.postpone(by);
+            if let Standing::Leaving { until, .. } = &mut holding.standing {
+                *until += by;
+            }
+        }
+    }
+
     async fn check_deadlines(&mut self) {
         let now = Instant::now();
         for index in 0..self.holding.len() {
@@ -1029,6 +1067,19 @@ async fn sleep_until(deadline: Option<Instant>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn postponed_deadlines_keep_their_order_and_what_was_left_of_them() {
+        let now = Instant::now();
+        let mut held = Held::default();
+        held.insert(1, 1, now + Duration::from_secs(2));
+        held.insert(2, 3, now + Duration::from_secs(1));
+        held.postpone(Duration::from_secs(3));
+        assert_eq!(held.first_due(), Some((now + Duration::from_secs(4), 2, 3)));
+        assert!(held.remove(2) && held.remove(3) && held.remove(4));
+        assert_eq!(held.first_due(), Some((now + Duration::from_secs(5), 1, 1)));
+        assert_eq!(held.len(), 1);
+    }
 
     #[test]
     fn paintings_are_listed_as_ranges_and_long_lists_are_counted() {

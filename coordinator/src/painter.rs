@@ -24,6 +24,7 @@ use std::collections::VecDeque;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
 use std::process::{ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -180,6 +181,10 @@ pub struct Painter {
     /// launcher (ssh, srun) that carries a remote painter's pipes. The only
     /// one it ever signals.
     local_pid: u32,
+    /// Whether this coordinator has sent it a signal that ends a process
+    /// (SIGTERM, SIGKILL): then an ssh that exits with 255 did so because
+    /// it was told to, not because its link was lost.
+    signalled: AtomicBool,
     stdin: mpsc::UnboundedSender<ToPainter>,
     life: watch::Receiver<Life>,
     stderr_tail: Arc<Mutex<Tail>>,
@@ -281,6 +286,7 @@ pub async fn spawn(launch: &Launch, plan: &PainterPlan, index: usize, incoming: 
         clock: None,
         doorstep: None,
         local_pid: pid,
+        signalled: AtomicBool::new(false),
         stdin: write_messages(stdin),
         life,
         stderr_tail,
@@ -502,14 +508,10 @@ impl Painter {
         }
     }
 
-    /// Whether `exit` says ssh, not the painter, failed: ssh exits with 255
-    /// when its link is lost (or the remote command left no exit status),
-    /// and otherwise with the remote painter's own status.
+    /// Whether `exit` says ssh, not the painter, failed (see [`link_lost`]).
     #[must_use]
     pub fn link_failed(&self, exit: &Exit) -> bool {
-        self.remote.is_some()
-            && self.carrier.as_deref() == Some("ssh")
-            && exit.status.and_then(|status| status.code()) == Some(255)
+        self.remote.is_some() && link_lost(self.carrier.as_deref(), exit, self.signalled.load(Ordering::Relaxed))
     }
 
     /// How it ended, once it has been reaped.
@@ -588,6 +590,9 @@ impl Painter {
     /// once it is reaped, its pid may already be another process's.
     pub fn signal_group(&self, signal: Signal) {
         if self.running() {
+            if signal != Signal::SIGCONT {
+                self.signalled.store(true, Ordering::Relaxed);
+            }
             // The process started here: a remote painter's pid is another
             // machine's, and its launcher's end takes the painter with it.
             signal_group(self.local_pid, signal);
@@ -622,6 +627,18 @@ fn signal_group(pid: u32, signal: Signal) {
     {
         let _ = killpg(Pid::from_raw(pid), signal);
     }
+}
+
+/// Whether a remote painter's end, seen as its launcher's `exit`, says
+/// that the link to its host was lost: ssh exits with 255 when its link is
+/// lost (or the remote command left no exit status), and otherwise with
+/// the remote painter's own status. But ssh also exits with 255 when it is
+/// told to stop: a painter this coordinator stopped itself (`signalled`:
+/// hung past `--timeout`, a protocol breach, a garbled frame) says nothing
+/// about its link, and its host may take a painter in its place.
+#[must_use]
+fn link_lost(carrier: Option<&str>, exit: &Exit, signalled: bool) -> bool {
+    !signalled && carrier == Some("ssh") && exit.status.and_then(|status| status.code()) == Some(255)
 }
 
 /// How a process ended, in words: "exited with status 1", "was killed by SIGKILL".
@@ -682,4 +699,29 @@ fn tail_text(tail: &Mutex<Tail>) -> String {
     }
     lines.extend(tail.lines.iter().map(String::as_str));
     if lines.is_empty() { String::new() } else { format!("; its stderr ended with: {}", lines.join(" | ")) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exited(code: i32) -> Exit {
+        Exit { status: Some(ExitStatus::from_raw(code << 8)), usage: None }
+    }
+
+    #[test]
+    fn only_an_ssh_that_exits_255_unasked_has_lost_its_link() {
+        assert!(link_lost(Some("ssh"), &exited(255), false));
+        // Told to stop (SIGTERM makes ssh exit with 255): the painter was
+        // stopped here, and its host is as reachable as it was.
+        assert!(!link_lost(Some("ssh"), &exited(255), true));
+        // The remote painter's own status, passed on by ssh.
+        assert!(!link_lost(Some("ssh"), &exited(7), false));
+        // Killed by a signal: no status at all.
+        let killed = Exit { status: Some(ExitStatus::from_raw(9)), usage: None };
+        assert!(!link_lost(Some("ssh"), &killed, false));
+        // Only ssh says a lost link with 255.
+        assert!(!link_lost(Some("srun"), &exited(255), false));
+        assert!(!link_lost(None, &exited(255), false));
+    }
 }

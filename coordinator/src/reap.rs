@@ -91,6 +91,41 @@ pub fn reap(pid: u32) -> io::Result<(ExitStatus, Usage)> {
     ))
 }
 
+/// Kills every child of this process that leads a process group of its
+/// own, with its group, and reaps it. Only for a phase in which every such
+/// child is this process's to end: the probes of the hosts, each in a
+/// group of its own, before any painter (which leads one too, and is
+/// reaped by a thread of its own) is started.
+pub fn kill_groups() {
+    use nix::sys::signal::{Signal, killpg};
+    for child in children() {
+        let Ok(raw) = as_pid(child) else { continue };
+        let pid = Pid::from_raw(raw);
+        // Unreaped, it is still ours, and so is its group: neither number
+        // can have been given to another process.
+        if nix::unistd::getpgid(Some(pid)) != Ok(pid) {
+            continue;
+        }
+        let _ = killpg(pid, Signal::SIGKILL);
+        while let Err(nix::errno::Errno::EINTR) = nix::sys::wait::waitpid(pid, None) {}
+    }
+}
+
+/// The pids of this process's children not yet reaped, as `/proc` lists them.
+fn children() -> Vec<u32> {
+    let me = std::process::id();
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            // `pid (comm) state ppid …`: the name may hold spaces and parentheses.
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return false };
+            let parent = stat.rsplit_once(") ").and_then(|(_, rest)| rest.split(' ').nth(1)?.parse::<u32>().ok());
+            parent == Some(me)
+        })
+        .collect()
+}
+
 fn as_pid(pid: u32) -> io::Result<i32> {
     i32::try_from(pid).ok().filter(|&p| p > 0).ok_or_else(|| io::Error::from(io::ErrorKind::InvalidInput))
 }
@@ -114,5 +149,38 @@ mod tests {
         assert!(usage.max_rss_kib > 100, "{usage:?}");
         // Reaped once: a second reap finds no such child.
         assert!(reap(child.id()).is_err());
+    }
+
+    #[test]
+    fn children_leading_groups_are_killed_with_their_groups_and_reaped() {
+        use std::os::unix::process::CommandExt;
+        // A child in a group of its own, and a grandchild in that group,
+        // which killing the child alone would leave running.
+        let mut child = std::process::Command::new("sh")
+            .args(["-c", "sleep 30 & echo $!; wait"])
+            .process_group(0)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("sh starts");
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().expect("stdout")), &mut line)
+            .expect("the grandchild's pid");
+        let grandchild: i32 = line.trim().parse().expect("a pid");
+        assert!(children().contains(&child.id()), "{:?} lacks {}", children(), child.id());
+        kill_groups();
+        assert!(!children().contains(&child.id()));
+        // Reaped already: nothing is left to wait for.
+        assert!(child.try_wait().is_err());
+        // The grandchild, now init's (or a subreaper's), was killed with the group.
+        let dead = (0..100).any(|_| {
+            let gone = nix::sys::signal::kill(Pid::from_raw(grandchild), None).is_err()
+                || std::fs::read_to_string(format!("/proc/{grandchild}/stat"))
+                    .is_ok_and(|stat| stat.rsplit_once(") ").is_some_and(|(_, rest)| rest.starts_with('Z')));
+            gone || {
+                std::thread::sleep(Duration::from_millis(10));
+                false
+            }
+        });
+        assert!(dead, "sleep (pid {grandchild}) outlived its group's killing");
     }
 }

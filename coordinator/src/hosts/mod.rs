@@ -7,10 +7,12 @@
 //! there, its name and its boot id, and painters are laid out and pinned per
 //! host from that ([`Cluster::layout`]). Each remote painter's clock offset
 //! is measured with pings ([`clock`], [`sync`]), and its pictures come home
-//! over its pipe ([`homecoming`]).
+//! over its pipe ([`homecoming`]). Under `srun` outside an allocation, the
+//! coordinator makes one that ends with it ([`allocation`]).
 //!
 //! Without `--hosts`, none of this runs and a run is what it always was.
 
+pub mod allocation;
 pub mod clock;
 pub mod homecoming;
 pub mod launcher;
@@ -114,8 +116,9 @@ pub struct Cluster {
     painters: Option<u32>,
     /// The Slurm allocation painters' steps run in.
     job: Option<String>,
-    /// An allocation this coordinator made, and cancels when it is done.
-    made_allocation: Option<String>,
+    /// An allocation this coordinator made, given back when it is done
+    /// (or when it dies).
+    made_allocation: Option<allocation::Allocation>,
 }
 
 impl Cluster {
@@ -144,7 +147,7 @@ impl Cluster {
         let mut cluster =
             Self { hosts: Vec::new(), launcher, remote_painter, painters: None, job, made_allocation: None };
         let probes = specs.iter().map(|spec| cluster.probe(spec, local_painter));
-        let answers = futures_util::future::join_all(probes).await;
+        let answers = Probing { probes: Box::pin(futures_util::future::join_all(probes)), done: false }.await;
         for (spec, answer) in specs.into_iter().zip(answers) {
             match answer {
                 Ok(found) => {
@@ -159,9 +162,10 @@ impl Cluster {
             bail!("no host could run a painter (each one's reason is above)");
         }
         if cluster.launcher == Launcher::Srun && cluster.job.is_none() && cluster.remote_hosts() > 0 {
-            let id = cluster.allocate().await?;
-            cluster.job = Some(id.clone());
-            cluster.made_allocation = Some(id);
+            let nodes: Vec<&str> = cluster.hosts.iter().filter(|h| !h.spec.is_local()).map(|h| h.spec.node()).collect();
+            let allocation = allocation::Allocation::make(&nodes).await?;
+            cluster.job = Some(allocation.id.clone());
+            cluster.made_allocation = Some(allocation);
         }
         Ok(Some(cluster))
     }
@@ -171,7 +175,7 @@ impl Cluster {
     }
 
     async fn probe(&self, spec: &HostSpec, local_painter: &Path) -> Result<probe::Found, String> {
-        let command = if spec.is_local() {
+        let mut command = if spec.is_local() {
             let mut command = Command::new(local_painter);
             command.arg("--probe");
             command
@@ -179,43 +183,11 @@ impl Cluster {
             let argv = [self.remote_painter.clone().into_os_string(), "--probe".into()];
             self.launcher.command(spec, &argv, None, self.job.as_deref())
         };
+        // A group of its own: on a stop signal, whatever the launcher
+        // started goes with it (see `Probing`).
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
         let painter = if spec.is_local() { local_painter } else { &self.remote_painter };
         probe::run(command, painter, &self.launcher, spec.is_local()).await
-    }
-
-    /// `salloc --no-shell` over the hosts, for a run outside an allocation.
-    async fn allocate(&self) -> anyhow::Result<String> {
-        let nodes: Vec<&str> = self.hosts.iter().filter(|h| !h.spec.is_local()).map(|h| h.spec.node()).collect();
-        let output = tokio::process::Command::new("salloc")
-            // --no-kill: a node that fails (its link lost) takes only its
-            // own steps with it, and the run goes on with the other hosts;
-            // without it, Slurm cancels the whole allocation, every step
-            // on every host.
-            .args(["--no-shell", "--no-kill", "--immediate=30", "--job-name=atelier"])
-            .arg(format!("--nodes={}", nodes.len()))
-            .arg(format!("--nodelist={}", nodes.join(",")))
-            .stdin(std::process::Stdio::null())
-            .kill_on_drop(true)
-            .output()
-            .await
-            .context("cannot run salloc (is Slurm installed here?)")?;
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let id = stderr
-            .lines()
-            .find_map(|line| line.split("Granted job allocation ").nth(1))
-            .map(|id| id.trim().to_owned())
-            .filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()));
-        match id {
-            Some(id) if output.status.success() => {
-                tracing::debug!(job = id, "Slurm allocation made");
-                Ok(id)
-            }
-            _ => bail!(
-                "salloc could not allocate {}: {}",
-                nodes.join(","),
-                stderr.lines().last().unwrap_or("it said nothing")
-            ),
-        }
     }
 
     /// The painters of `mode` over the hosts: one per core offered for
@@ -303,16 +275,33 @@ impl Cluster {
     }
 }
 
-impl Drop for Cluster {
+/// The hosts being probed. Dropped before they have all answered — the
+/// probing abandoned on a stop signal — it kills each probe with its
+/// process group (the launcher, and anything it started: a login, a job
+/// step, a template's own commands) and reaps it, so that nothing is left
+/// running; the probes are then this coordinator's only children in a
+/// group of their own. It does so before the probes themselves are
+/// dropped: a probe's child, killed and reaped as it is dropped, would
+/// leave what it started out of reach.
+struct Probing<F: Future> {
+    probes: std::pin::Pin<Box<F>>,
+    done: bool,
+}
+
+impl<F: Future> Future for Probing<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<F::Output> {
+        let answers = self.probes.as_mut().poll(cx);
+        self.done = answers.is_ready();
+        answers
+    }
+}
+
+impl<F: Future> Drop for Probing<F> {
     fn drop(&mut self) {
-        if let Some(id) = self.made_allocation.take() {
-            match Command::new("scancel").arg(&id).status() {
-                Ok(status) if status.success() => tracing::debug!(job = id, "Slurm allocation cancelled"),
-                Ok(status) => eprintln!("warning: scancel {id} {status}: the Slurm allocation may outlive this run"),
-                Err(error) => {
-                    eprintln!("warning: cannot run scancel {id} ({error}): the Slurm allocation may outlive this run")
-                }
-            }
+        if !self.done {
+            crate::reap::kill_groups();
         }
     }
 }
