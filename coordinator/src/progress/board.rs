@@ -176,7 +176,7 @@ pub fn draw(board: &mut Board, frame: Frame) -> Option<Vec<String>> {
         let several = timeline.several_hosts();
         for core in &timeline.cores {
             let columns = timeline.core_columns(core, width);
-            let known = known_columns(core.known_s.min(now_s), timeline.span_s(), width);
+            let known = known_columns(timeline.known_s(core, now_s), timeline.span_s(), width);
             let marks: Vec<char> = core_marks(&columns, known, timeline.span_s() / width as f64)
                 .into_iter()
                 .map(|held| match held {

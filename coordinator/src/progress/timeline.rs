@@ -106,6 +106,15 @@ pub struct Lane {
     /// Where something was begun that its painter never ended (it failed
     /// or was stopped), in seconds.
     pub unfinished: Vec<f64>,
+    /// The core it is pinned to, on its painter's host.
+    pub core: Option<u32>,
+    /// Up to when its states have been heard, in seconds.
+    states_until_s: f64,
+    /// When it last stopped painting or saving, the stretches in which it
+    /// may hold a core (drying and idle, its thread sleeps), in seconds.
+    busy_until_s: f64,
+    /// Its painter has failed or was stopped: it holds no core.
+    gone: bool,
 }
 
 /// One core the run uses, and who ran on it.
@@ -117,9 +126,8 @@ pub struct Core {
     pub core: u32,
     /// Per bucket: each lane (by index) that ran here, and for how long.
     pub held: Vec<Vec<(usize, f64)>>,
-    /// Up to when the states heard speak of this core, in seconds: after
-    /// that, who held it is not known yet.
-    pub known_s: f64,
+    /// Up to when the states heard speak of this core, in seconds.
+    spans_until_s: f64,
 }
 
 /// Everything heard, in buckets.
@@ -187,6 +195,10 @@ impl Timeline {
                 tallies: vec![Tally::default(); BUCKETS],
                 open: Vec::new(),
                 unfinished: Vec::new(),
+                core: core.copied(),
+                states_until_s: 0.0,
+                busy_until_s: 0.0,
+                gone: false,
             });
         }
         for &core in &hello.cores {
@@ -199,7 +211,7 @@ impl Timeline {
         let at = self.cores.partition_point(|c| (c.host.as_str(), c.core) < (host, core));
         if self.cores.get(at).is_none_or(|c| c.host != host || c.core != core) {
             let held = vec![Vec::new(); BUCKETS];
-            self.cores.insert(at, Core { host: host.to_owned(), core, held, known_s: 0.0 });
+            self.cores.insert(at, Core { host: host.to_owned(), core, held, spans_until_s: 0.0 });
         }
         &mut self.cores[at]
     }
@@ -277,6 +289,10 @@ impl Timeline {
         }
         let Some(at) = open.iter().position(|o| o.doing == doing && o.job == event.job) else { return };
         let begun = open.swap_remove(at);
+        if doing != Doing::Dry {
+            let lane = &mut self.lanes[lane];
+            lane.busy_until_s = lane.busy_until_s.max(at_s);
+        }
         self.reach(at_s);
         let span_s = self.span_s;
         spread(&mut self.lanes[lane].tallies, span_s, begun.start_s, at_s, |tally, time| match doing {
@@ -308,7 +324,9 @@ impl Timeline {
             self.reach(to_s);
             let span_s = self.span_s;
             let known = self.core(&host, core);
-            known.known_s = known.known_s.max(to_s);
+            known.spans_until_s = known.spans_until_s.max(to_s);
+            let heard = &mut self.lanes[lane];
+            heard.states_until_s = heard.states_until_s.max(to_s);
             match state {
                 ThreadState::Running => {
                     spread(&mut self.lanes[lane].tallies, span_s, from_s, to_s, |tally, time| tally.run += time);
@@ -327,12 +345,35 @@ impl Timeline {
     /// had begun will not end, and is marked where it began.
     pub fn ended(&mut self, painter: usize) {
         for lane in self.lanes.iter_mut().filter(|lane| lane.painter == painter) {
+            lane.gone = true;
             for open in lane.open.drain(..) {
                 if open.doing == Doing::Paint {
                     lane.unfinished.push(open.start_s);
                 }
             }
         }
+    }
+
+    /// Up to when who held `core` is known, at `now_s`. A core that
+    /// painters are pinned to is known as far as each of them is: a lane
+    /// is known up to now if its states have covered every stretch in
+    /// which it painted or saved (drying or idle, its thread sleeps, off
+    /// every core), else up to where its states have come. So a core is
+    /// not drawn as nobody's where a painter's states are still on their
+    /// way. Of a core no lane is pinned to, only the spans heard speak.
+    #[must_use]
+    pub fn known_s(&self, core: &Core, now_s: f64) -> f64 {
+        let host = |lane: &Lane| self.hosts.get(&lane.painter).map(String::as_str);
+        let pinned = self.lanes.iter().filter(|l| l.core == Some(core.core) && host(l) == Some(core.host.as_str()));
+        pinned
+            .map(|lane| {
+                let busy = lane.open.iter().any(|o| o.doing != Doing::Dry);
+                let covered = !busy && lane.states_until_s >= lane.busy_until_s;
+                if lane.gone || covered { now_s } else { lane.states_until_s }
+            })
+            .reduce(f64::min)
+            .unwrap_or(core.spans_until_s)
+            .min(now_s)
     }
 
     /// A lane's time in `width` columns over the span, with what it has
@@ -499,6 +540,21 @@ pub(crate) mod tests {
         let core = timeline.core_columns(&timeline.cores[0], 10);
         assert_eq!(core[0].len(), 1);
         assert!(near(core[0][0].1, 0.1) && near(core[1].iter().map(|h| h.1).sum(), 0.0), "{core:?}");
-        assert!((timeline.cores[0].known_s - 0.3).abs() < 1e-9);
+        // No painting heard of: the painter's thread held no core after 0.3 s.
+        assert!((timeline.known_s(&timeline.cores[0], 1.0) - 1.0).abs() < 1e-9);
+        // Painting since 0.2 s: known up to where its states have come.
+        timeline.event(0, &Event { job: 1, lane: 0, coat: 0, at_ns: 1_200_000_000, kind: EventKind::PaintStarted });
+        assert!((timeline.known_s(&timeline.cores[0], 1.0) - 0.3).abs() < 1e-9);
+        timeline.event(
+            0,
+            &Event {
+                job: 1,
+                lane: 0,
+                coat: 0,
+                at_ns: 1_500_000_000,
+                kind: EventKind::PaintFinished(Effort::default()),
+            },
+        );
+        assert!((timeline.known_s(&timeline.cores[0], 1.0) - 0.3).abs() < 1e-9);
     }
 }
