@@ -557,7 +557,7 @@ impl Dispatcher<'_> {
             1 => format!("painter-{}{cores}", hello.painter_id),
             n => format!("painter-{} ({n} threads)", hello.painter_id),
         };
-        self.progress.hear(News::Joined { painter: index, label: &label });
+        self.progress.hear(News::Joined { painter: index, label: &label, hello });
     }
 
     async fn hand_out(&mut self, interrupts: &mut Interrupts) -> Result<(), Signal> {
@@ -735,6 +735,7 @@ impl Dispatcher<'_> {
                     let why = format!("{} broke the protocol: {breach}", painter.who());
                     return self.fail(index, FailureKind::Protocol, why).await;
                 }
+                self.progress.hear(News::States { painter: index, states: &states });
                 self.outcome.states.push((index, states));
             }
             Heard::Message(other) => {

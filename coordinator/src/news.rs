@@ -8,17 +8,22 @@
 //! reporters.) What a run's report is built from — every event and
 //! finished painting — is what the dispatcher returns when it is done.
 
-use protocol::Event;
+use protocol::{Event, Hello, States};
 
 /// Something that happened to a painter or a painting, by painter index.
 #[derive(Debug, Clone, Copy)]
 pub enum News<'a> {
-    /// A painter is ready for work, under this label.
-    Joined { painter: usize, label: &'a str },
+    /// A painter is ready for work, under this label; its `Hello` says
+    /// its threads (lanes), the cores they are pinned to and its host.
+    Joined { painter: usize, label: &'a str, hello: &'a Hello },
     /// A painting was handed to a painter.
     Handed { painter: usize, job: u32 },
     /// A painter reported a step of a painting.
     Step { painter: usize, event: &'a Event },
+    /// A painter said how one of its threads spent a stretch of time:
+    /// running on a core, waiting for one, or off; on this machine's clock
+    /// (a remote painter's moved, as its events are).
+    States { painter: usize, states: &'a States },
     /// A painting is finished.
     Done { painter: usize, job: u32 },
     /// A painter is being stopped, and why.
@@ -38,9 +43,10 @@ pub trait Listener {
 impl Listener for crate::progress::Progress {
     fn hear(&mut self, news: News<'_>) {
         match news {
-            News::Joined { painter, label } => self.painter(painter, label.to_owned()),
+            News::Joined { painter, label, hello } => self.painter(painter, label.to_owned(), hello),
             News::Handed { painter, job } => self.handed(painter, job),
             News::Step { painter, event } => self.event(painter, event),
+            News::States { painter, states } => self.states(painter, states),
             News::Done { painter, job } => self.done(painter, job),
             News::Stopping { painter, why } => self.stopping(painter, why),
             News::Gone { painter, how } => self.gone(painter, how),
