@@ -661,6 +661,27 @@ fn a_reader_that_went_away_is_an_error_not_a_silent_success() {
 }
 
 #[test]
+fn a_stdout_opened_read_write_on_dev_null_is_not_taken_for_a_closed_one() {
+    // `1<>/dev/null`, as Python's subprocess.DEVNULL and systemd's
+    // StandardOutput=null give it: a place to throw the report away.
+    let _serial = serial();
+    let out = out_dir("dev-null-stdout");
+    let line = format!(
+        "exec \"$0\" run --mode sequential --paintings 1 --paint 20ms --dry 0ms --out '{}' 1<>/dev/null",
+        out.display()
+    );
+    let output = std::process::Command::new("sh")
+        .args(["-c", &line, env!("CARGO_BIN_EXE_coordinator")])
+        .env("ATELIER_PAINTER", crate::support::painter_binary())
+        .output()
+        .expect("sh");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(out.join("sequential/painting-001.png").exists(), "nothing was painted: {stderr}");
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
 fn a_closed_stdout_is_refused_before_anything_is_painted() {
     let _serial = serial();
     let out = out_dir("closed-stdout");

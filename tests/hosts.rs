@@ -618,3 +618,63 @@ fn a_killed_coordinator_leaves_no_slurm_allocation_behind() {
     assert!(painters, "painters outlived the coordinator and its allocation");
     let _ = std::fs::remove_dir_all(out);
 }
+
+/// A launcher for hosts that lie at the probe, run here: `{host}` chooses
+/// what the probe says, and every painter after it is the real one.
+const LIAR: &str = r#"#!/bin/sh
+host=$1; shift
+case "$*" in *--probe*) ;; *) exec "$@" ;; esac
+case $host in
+  flood) exec head -c 200000000 /dev/zero ;;
+  shout) head -c 200000000 /dev/zero >&2; exit 1 ;;
+  title) printf 'welcome \033]0;pwned\007\033[31m to h1\n' >&2; exit 3 ;;
+  many) "$@" | sed "s/cores=\([0-9]*\).*/cores=\1,$(seq -s, 1000 1258)/" ;;
+esac
+"#;
+
+#[test]
+fn what_a_host_answers_at_the_probe_is_bounded_made_visible_and_held_to_the_painter_limit() {
+    // No test hosts needed: the hosts are a shell script's answers.
+    use std::os::unix::fs::PermissionsExt;
+    let _serial = serial();
+    let out = out_dir("hosts-liars");
+    let script = out.join("liar");
+    std::fs::write(&script, LIAR).expect("the launcher");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("make it executable");
+    // 300 paintings, so that the 260 cores `many` claims would make 260
+    // painters; the sequential mode starts one of them.
+    let mut line = args("run --mode sequential --paintings 300 --strokes 1 --dry 0ms --json", &out);
+    let template = format!("{} {{host}} {{cmd}}", script.display());
+    line.extend(["--hosts".into(), "flood,shout,title,many".into(), "--launcher".into(), template]);
+    let started = Instant::now();
+    let finished = run(&line);
+    let took = started.elapsed();
+    let report = finished.json();
+    let said = |host: &str| {
+        let prefix = format!("warning: host {host} left out: ");
+        finished.stderr.lines().find_map(|l| l.strip_prefix(&prefix).map(str::to_owned)).unwrap_or_else(|| {
+            finished.fail(&format!("no line says why {host} was left out"));
+        })
+    };
+    // 200 MB on either stream is not read: the probe is stopped at 64 KiB.
+    assert_eq!(said("flood"), "its probe wrote more than 64 KiB to stdout, which is not an answer");
+    assert_eq!(said("shout"), "its probe wrote more than 64 KiB to stderr, which is not an answer");
+    assert!(took < Duration::from_secs(60), "took {took:?}");
+    // What a host says reaches the terminal as text, not as a command to it.
+    let title = said("title");
+    assert!(title.ends_with(r": welcome \x1b]0;pwned\x07\x1b[31m to h1"), "{title}");
+    if finished.stderr.contains('\u{1b}') || finished.stderr.contains('\u{7}') {
+        finished.fail("an escape sequence reached stderr");
+    }
+    // 260 cores offered, 256 painters at most.
+    let warned = "warning: the hosts offer 260 cores, more than the 256 painters a run may have: 256 are started";
+    if !finished.stderr.contains(warned) {
+        finished.fail("the painter limit is not named");
+    }
+    assert_eq!(report["workload"]["painters"], 256, "{}", report["workload"]);
+    let hosts: Vec<&str> =
+        report["workload"]["hosts"].as_array().expect("hosts[]").iter().filter_map(|h| h["name"].as_str()).collect();
+    assert_eq!(hosts, ["many"]);
+    assert_eq!(report["paintings"].as_array().map(Vec::len), Some(300), "every painting finished on `many`");
+    let _ = std::fs::remove_dir_all(out);
+}

@@ -70,7 +70,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut workload = Workload::from_args(&args)?;
     // A closed stdout would lose the report; and the pipes of the painters
     // could be given its number, fd 1, so that the report went into one.
-    check_stdout()?;
+    crate::stdout::check()?;
     files::check(&files)?;
     let binary = painter_binary(cli.painter.as_deref())?;
     workload.output_folder("")?;
@@ -240,29 +240,6 @@ async fn deliver(delivery: Delivery) -> Vec<(ExitCode, String)> {
 /// The longest error line printed, in characters: one line a person can
 /// read; the whole story is in `--json`.
 pub const ERROR_LINE: usize = 300;
-
-/// Refuses to start when stdout was closed (`>&-`): the report would be lost.
-///
-/// Rust's runtime opens `/dev/null` on a standard stream that a program is
-/// started without, read-write, so that the number cannot be taken by
-/// another file; a shell's `>/dev/null` opens it write-only. So a read-write
-/// `/dev/null` on fd 1 is a stdout that was closed.
-fn check_stdout() -> anyhow::Result<()> {
-    use nix::fcntl::{FcntlArg, OFlag, fcntl};
-    let closed = match fcntl(std::io::stdout(), FcntlArg::F_GETFL) {
-        Err(_) => true,
-        Ok(flags) => {
-            let read_write = OFlag::from_bits_truncate(flags) & OFlag::O_ACCMODE == OFlag::O_RDWR;
-            read_write && std::fs::read_link("/proc/self/fd/1").is_ok_and(|target| target == Path::new("/dev/null"))
-        }
-    };
-    if closed {
-        bail!(
-            "stdout is closed (`>&-`): there would be nowhere to print the report (to throw it away, send it to /dev/null)"
-        );
-    }
-    Ok(())
-}
 
 /// One mode: spawn its painters, run the jobs, stop the painters, report.
 async fn run_mode(

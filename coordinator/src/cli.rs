@@ -232,7 +232,7 @@ pub struct WorkloadArgs {
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub coats: u32,
     /// Painters (parallel, hybrid) or threads (threads) [default: one per allowed core, at most one per painting]
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=i64::from(crate::workload::MAX_PAINTERS)))]
     pub painters: Option<u32>,
     /// Cores: `auto` (round-robin over the cores this process may use), `none`, or a list like `0,2-3`.
     #[arg(long, value_name = "auto|none|LIST", default_value = "auto", value_parser = PinParser, hide_possible_values = true)]

@@ -128,8 +128,11 @@ impl Pool {
             let painter = &self.painters[index];
             if painter.running() && painter.remote.is_some() {
                 let end = crate::hosts::sync_again(painter, index, &mut self.incoming, &mut early).await;
-                if let Some(clock) = self.painters[index].clock.as_mut() {
-                    clock.end = end;
+                let who = painter.who();
+                if let (Some(clock), Some(end)) = (self.painters[index].clock.as_mut(), end)
+                    && let Err(moved) = clock.settle(end)
+                {
+                    crate::stderr::line(format_args!("warning: {who}: {moved}"));
                 }
             }
         }

@@ -11,6 +11,10 @@ use serde::Serialize;
 use crate::cli::WorkloadArgs;
 use crate::pin::{self, CoreList};
 
+/// The most painters (or threads) a run may have: `--painters`' limit,
+/// and the most that the cores offered by `--hosts` may start.
+pub const MAX_PAINTERS: u32 = 256;
+
 /// A checked workload.
 #[derive(Debug, Clone, Serialize)]
 pub struct Workload {

@@ -122,6 +122,11 @@ pub enum Breach {
         /// How long the coat lasted, by its own timestamps.
         lasted_ns: u64,
     },
+    /// A `Steps` message with no steps in it: a frame that says nothing,
+    /// which a painter could send without end (a painter sends its steps
+    /// only when it has some).
+    #[error("it sent a Steps message with no steps in it")]
+    EmptySteps,
     /// Steps that do not unpack.
     #[error("its steps do not unpack: {0}")]
     Unpacking(Unpacking),
@@ -494,6 +499,9 @@ impl Conversation {
     /// holds the steps before it.
     pub fn steps(&mut self, steps: &Steps, heard_ns: u64, said: &mut Vec<Said>) -> Result<(), Breach> {
         said.clear();
+        if steps.is_empty() {
+            return Err(Breach::EmptySteps);
+        }
         for unpacked in steps.unpack_lives() {
             match unpacked.map_err(Breach::Unpacking)? {
                 Unpacked::One(message) => {
@@ -1046,6 +1054,8 @@ mod tests {
             e.job = 4;
         }
         assert_eq!(talk.clone().steps(&packed(0, &beyond), heard, &mut out), Err(Breach::UnknownJob { job: 4 }));
+        // No steps at all: a frame that says nothing.
+        assert_eq!(talk.clone().steps(&Steps::new(), heard, &mut out), Err(Breach::EmptySteps));
         // Bytes that are no steps.
         let garbage: Steps = crate::codec::decode(&crate::codec::encode(&vec![0u8, 0, 0xff]).expect("encodes"))
             .expect("a byte string is steps, until they are unpacked");

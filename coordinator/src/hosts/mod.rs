@@ -35,7 +35,7 @@ pub use self::launcher::Launcher;
 pub use self::spec::HostSpec;
 use crate::cli::{HostsArgs, WorkloadArgs};
 use crate::mode::{Mode, PainterPlan};
-use crate::workload::Workload;
+use crate::workload::{MAX_PAINTERS, Workload};
 
 /// With `--hosts` or `--hostfile`: probes the hosts, and sizes the
 /// workload's many-painter modes to the cores they offer (unless
@@ -54,7 +54,16 @@ pub async fn open(
     if workload_args.pin != crate::pin::Pin::Auto {
         bail!("--pin cannot be used with --hosts: painters are pinned to the cores each host offers");
     }
-    let offered = u32::try_from(cluster.total_cores()).unwrap_or(u32::MAX);
+    // The cores are the hosts' word: a run never has more painters than
+    // `--painters` may ask for, however many cores they offer.
+    let offered = cluster.total_cores();
+    if cluster.painters.is_none() && offered > MAX_PAINTERS as usize {
+        eprintln!(
+            "warning: the hosts offer {offered} cores, more than the {MAX_PAINTERS} painters a run may have: {MAX_PAINTERS} are started (--painters or N/host chooses fewer)"
+        );
+        cluster.painters = Some(MAX_PAINTERS);
+    }
+    let offered = u32::try_from(offered).unwrap_or(u32::MAX).min(MAX_PAINTERS);
     workload.workers = workload_args.painters.unwrap_or(offered.min(workload.paintings)).max(1);
     workload.hosts = Some(
         cluster
