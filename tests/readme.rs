@@ -172,10 +172,16 @@ fn run_all(commands: &[String], what: &str) {
             eprintln!("skipped on this machine (its --pin names a core this process may not use): {command}");
             continue;
         }
-        if command.contains("--hosts") && std::env::var("ATELIER_HOSTS_TESTS").as_deref() != Ok("1") {
-            eprintln!("skipped: needs the test hosts (scripts/hosts.sh up, then ATELIER_HOSTS_TESTS=1): {command}");
-            continue;
-        }
+        // The test hosts, held while the example runs, as every test of them does.
+        let _hosts = if command.contains("--hosts") {
+            let Some(hosts) = crate::hosts::hosts_up() else {
+                eprintln!("skipped: needs the test hosts (scripts/hosts.sh up, then ATELIER_HOSTS_TESTS=1): {command}");
+                continue;
+            };
+            Some(hosts)
+        } else {
+            None
+        };
         if command.contains("| jq") && Command::new("jq").arg("--version").output().is_err() {
             assert!(std::env::var_os("CI").is_none(), "jq is needed for: {command}");
             eprintln!("skipped: jq is not installed: {command}");
