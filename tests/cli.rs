@@ -47,7 +47,7 @@ fn the_painter_is_found_on_path_when_it_is_not_beside_the_coordinator() {
         || !first.starts_with("error: painter binary not found at")
         || !first.contains(&coordinator.with_file_name("painter").display().to_string())
         || !first.contains("nor on PATH")
-        || !first.contains("cargo install --path painter")
+        || !first.contains("cargo install --locked --path painter")
     {
         missing.fail("a missing painter should be one line naming where it was looked for and how to get one");
     }

@@ -355,6 +355,28 @@ fn the_readme_names_the_rust_the_workspace_needs() {
     assert!(readme.contains("Linux only"), "the README should say it runs on Linux only");
 }
 
+/// Every `cargo install` of the workspace's binaries, in the README, the
+/// docs and the coordinator's hint for a missing painter, builds the
+/// versions in `Cargo.lock`: without `--locked`, Cargo resolves the
+/// dependencies afresh, to versions nobody tested, and warns that the dev
+/// profile's setting for the painter matches no package.
+#[test]
+fn every_install_of_the_binaries_is_locked() {
+    let app = concat!(env!("CARGO_MANIFEST_DIR"), "/src/app.rs");
+    let app = (app.to_owned(), std::fs::read_to_string(app).unwrap_or_else(|e| panic!("{app}: {e}")));
+    let mut installs = 0;
+    for (name, text) in documents().into_iter().chain([app]) {
+        for (at, _) in text.match_indices("cargo install ") {
+            let command: String = text[at..].chars().take_while(|&c| c != '`' && c != '&' && c != '\n').collect();
+            if command.contains("--path") {
+                installs += 1;
+                assert!(command.contains("--locked"), "{name}: `{}` builds unlocked", command.trim());
+            }
+        }
+    }
+    assert!(installs >= 4, "only {installs} installs of the binaries found");
+}
+
 #[test]
 fn commands_are_read_the_way_a_shell_reads_them() {
     assert_eq!(without_comment("coordinator plan   # predict"), "coordinator plan");

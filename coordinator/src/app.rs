@@ -341,7 +341,7 @@ fn painter_binary(given: Option<&Path>) -> anyhow::Result<PathBuf> {
         .find(|path| path.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0));
     on_path.ok_or_else(|| {
         anyhow::anyhow!(
-            "painter binary not found at {} nor on PATH (build both binaries with `cargo build --release`; install both with `cargo install --path painter && cargo install --path coordinator`; or pass --painter PATH or set ATELIER_PAINTER)",
+            "painter binary not found at {} nor on PATH (build both binaries with `cargo build --release`; install both with `cargo install --locked --path painter && cargo install --locked --path coordinator`; or pass --painter PATH or set ATELIER_PAINTER)",
             beside.display()
         )
     })
