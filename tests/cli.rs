@@ -76,3 +76,58 @@ fn a_compare_option_before_a_subcommand_is_refused_not_ignored() {
         finished.fail("`coordinator --paintings 6 plan` should say where --paintings goes");
     }
 }
+
+/// Starts `coordinator line`, and returns its stderr's lines as they come.
+fn start_reading(line: &str, out: &Path) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
+    let args = crate::support::args(line, out);
+    let mut child = start(crate::support::coordinator(&args));
+    let stderr = child.stderr.take().expect("stderr");
+    let (sender, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok) {
+            let _ = sender.send(line);
+        }
+    });
+    (child, lines)
+}
+
+/// `--dry 1h` is a compare of hours: it says so before it starts (the
+/// modes' ideals added up, as `plan` computes them), and Ctrl-C stops it.
+/// A run of less than a minute says nothing of the kind.
+#[test]
+fn a_run_over_a_minute_says_how_long_it_will_take_before_it_starts() {
+    use nix::sys::signal::{Signal, kill};
+    let _serial = serial();
+    let out = out_dir("long-run");
+    // sequential 2 × (10ms + 1h), async 2 × 10ms + 1h: 3h 0m 0.04s.
+    let (mut child, lines) =
+        start_reading("compare --modes sequential,async --paintings 2 --paint 10ms --dry 1h", &out);
+    let said = lines
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .unwrap_or_else(|_| panic!("nothing said on stderr within 60 s"));
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("pid"));
+    kill(pid, Signal::SIGINT).expect("SIGINT");
+    let status = child.wait().expect("wait");
+    let rest: Vec<String> = lines.iter().collect();
+    assert_eq!(
+        said,
+        "atelier: this run will take 3h or more: 2 modes, each its ideal at least (`coordinator plan` shows them); Ctrl-C stops it",
+        "then: {rest:?}"
+    );
+    assert_eq!(status.code(), Some(130), "{rest:?}");
+    assert!(rest.iter().any(|l| l.contains("interrupted by SIGINT")), "{rest:?}");
+
+    let (mut child, lines) = start_reading("run --mode async --paintings 2 --paint 10ms --dry 1h --quiet", &out);
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    kill(nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("pid")), Signal::SIGINT).expect("SIGINT");
+    let _ = child.wait();
+    let said: Vec<String> = lines.iter().collect();
+    assert!(!said.iter().any(|l| l.contains("will take")), "--quiet, yet: {said:?}");
+
+    let short = crate::support::run(&crate::support::args(
+        "compare --modes sequential,async --paintings 2 --paint 10ms --dry 200ms",
+        &out,
+    ));
+    assert!(short.status.success() && !short.stderr.contains("will take"), "{short:?}");
+    let _ = std::fs::remove_dir_all(out);
+}

@@ -93,13 +93,38 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(interrupted.exit_code()));
         }
     };
+    // A run of more than a minute says so before it starts, and its
+    // display counts down: `--dry 1h` must not look like a hang.
+    let layouts: Vec<_> = modes
+        .iter()
+        .map(|&mode| match &cluster {
+            Some(cluster) => (mode, Cluster::model_plans(&cluster.layout(mode))),
+            None => (mode, mode.layout(workload.workers, workload.cores.as_deref())),
+        })
+        .collect();
+    let (work, allowed) = (workload.work(calibration.paint()), workload.allowed_cores.len());
+    let planning = move |stop: &_| report::plan::forecast(&layouts, work, allowed, stop);
+    let forecast = match schedule::interruptible(planning, &mut interrupts).await {
+        Ok(forecast) => forecast,
+        Err(signal) => {
+            drop(progress);
+            let interrupted = Interrupted::before_start(signal, workload.paintings);
+            stderr::line(format_args!("error: {interrupted}, while planning the run; every painter was stopped"));
+            return Ok(ExitCode::from(interrupted.exit_code()));
+        }
+    };
+    if let Some(line) = report::plan::announcement(&forecast).filter(|_| !cli.quiet) {
+        stderr::line(format_args!("atelier: {line}"));
+    }
     let mut runs = Vec::new();
     // What stopped the modes before the last, if anything did: the modes
     // that finished are reported all the same.
     let mut stopped: Option<(ExitCode, String)> = None;
     progress.say("");
-    for mode in modes {
-        progress.start_mode(mode.name(), workload.paintings);
+    for (index, mode) in modes.into_iter().enumerate() {
+        // This mode's ideal, and the ideals of the modes after it.
+        let ideal = forecast.get(index).map(|&(_, this)| (this, forecast.iter().skip(index + 1).map(|m| m.1).sum()));
+        progress.start_mode(mode.name(), workload.paintings, ideal);
         let run =
             run_mode(&binary, &workload, &calibration, cluster.as_ref(), mode, &mut interrupts, &mut progress).await;
         progress.end_mode();

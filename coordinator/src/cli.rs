@@ -71,7 +71,7 @@ pub struct Cli {
     /// The painter binary [default: `painter` beside this executable, else on PATH]
     #[arg(long, global = true, env = "ATELIER_PAINTER", value_name = "PATH")]
     pub painter: Option<PathBuf>,
-    /// No live progress display (it is drawn on stderr, and only when stderr is a terminal).
+    /// No live progress display (drawn on stderr, only when stderr is a terminal), and no notes on stderr (how long a long run will take). Errors are still said.
     #[arg(long, short, global = true)]
     pub quiet: bool,
 }

@@ -97,14 +97,28 @@ impl Progress {
         status.set_message(text.to_owned());
     }
 
-    /// A mode begins: a bar for its `paintings`.
-    pub fn start_mode(&mut self, mode: &str, paintings: u32) {
+    /// A mode begins: a bar for its `paintings`. With `ideal`, a long run's
+    /// ideal time of this mode and of the modes after it, the bar counts
+    /// down the time left, at the least.
+    pub fn start_mode(&mut self, mode: &str, paintings: u32, ideal: Option<(Duration, Duration)>) {
         self.end_mode();
         if !self.on {
             return;
         }
         let bar = self.multi.add(ProgressBar::new(u64::from(paintings)));
-        bar.set_style(style("{prefix:>10} {wide_bar} {pos}/{len} paintings {elapsed_precise}").progress_chars("█▌ "));
+        // The time left goes on a line of its own: beside the bar, it would
+        // not fit a narrow terminal.
+        let mut template = "{prefix:>10} {wide_bar} {pos}/{len} paintings {elapsed_precise}".to_owned();
+        if ideal.is_some() {
+            template += "\n{left}";
+        }
+        let left = move |state: &ProgressState, out: &mut dyn std::fmt::Write| {
+            if let Some((this, after)) = ideal {
+                let left = this.saturating_sub(state.elapsed()) + after;
+                let _ = write!(out, "{:>10} at least {} left", "", crate::report::plan::rough(left));
+            }
+        };
+        bar.set_style(style(&template).with_key("left", left).progress_chars("█▌ "));
         bar.set_prefix(mode.to_owned());
         bar.enable_steady_tick(Duration::from_millis(100));
         self.total = Some(bar);
@@ -385,7 +399,11 @@ mod tests {
             let mut progress = Progress::with_target(false, ProgressDrawTarget::term_like(Box::new(screen.clone())));
             // Drawn as on a terminal, without claiming the process's log writer.
             progress.on = true;
-            progress.start_mode("sequential", 100_000);
+            progress.start_mode(
+                "sequential",
+                100_000,
+                Some((Duration::from_secs(3600), Duration::from_secs(8 * 3600))),
+            );
             progress.painter(0, "painter-12@13".to_owned());
             for job in 1..=60 {
                 progress.handed(0, job);
@@ -403,6 +421,7 @@ mod tests {
             }
             assert!(lines.iter().any(|l| l.contains("drying #1 #2")), "{lines:?}");
             assert!(lines.iter().any(|l| l.contains("stopping it")), "{lines:?}");
+            assert!(lines.iter().any(|l| l == "           at least 9h left"), "{lines:?}");
         }
     }
 
