@@ -650,3 +650,30 @@ fn up_leaves_its_callers_lock_and_pipe_to_the_caller() {
     assert!(free, "the caller's lock {} is still held after up", lock.display());
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Over `--hosts`, `threads` is one process, so one host: the table and the
+/// caption say so, with the count of threads in words that agree with it.
+#[test]
+fn threads_over_hosts_says_why_it_has_one_hosts_cores() {
+    let Some(_hosts) = hosts_up() else { return };
+    let _serial = serial();
+    let out = out_dir("hosts-threads");
+    let line = "compare --modes sequential,threads --paintings 2 --strokes 200 --dry 0ms --hosts h1,h2";
+    let finished = run(&args(line, &out));
+    if !finished.status.success() {
+        finished.fail("a threads run over ssh failed");
+    }
+    // The words, whatever the width wrapped them to.
+    let text = finished.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    let expected = [
+        "threads: a process runs on one host, so this one ran on h1 alone, with 1 thread for h1's cores; h2 painted nothing".to_owned(),
+        "threads — 1 painter process on h1, 1 blocking thread: a process runs on one host, on that host's cores".to_owned(),
+        format!("h1/thread-0@{}", host_core("h1")),
+    ];
+    for line in expected {
+        if !text.contains(&line) {
+            finished.fail(&format!("no {line:?} in the report"));
+        }
+    }
+    let _ = std::fs::remove_dir_all(out);
+}

@@ -41,7 +41,14 @@ fn blocks(markdown: &str, language: &str) -> Vec<Vec<String>> {
                 found.push(std::mem::take(lines));
                 current = None;
             }
-            Some(lines) => lines.push(line.trim_start().to_owned()),
+            // A line that ends in `\` goes on in the next, as in a shell.
+            Some(lines) => match lines.last_mut().filter(|last| last.ends_with('\\')) {
+                Some(last) => {
+                    last.pop();
+                    last.push_str(line.trim_start());
+                }
+                None => lines.push(line.trim_start().to_owned()),
+            },
             None => {}
         }
     }
