@@ -131,3 +131,27 @@ fn a_run_over_a_minute_says_how_long_it_will_take_before_it_starts() {
     assert!(short.status.success() && !short.stderr.contains("will take"), "{short:?}");
     let _ = std::fs::remove_dir_all(out);
 }
+
+/// `plan`'s speedup is against sequential only when it plans sequential,
+/// as `compare`'s is against a sequential run it shows: else "-" (`null`).
+#[test]
+fn plan_shows_a_speedup_only_against_a_sequential_it_lists() {
+    let out = out_dir("plan-speedup");
+    let plan = |line: &str| crate::support::run(&crate::support::args(line, &out));
+    let without = plan("plan --modes async,hybrid");
+    // The table's rows: mode, processes, threads, cores, ideal, speedup.
+    let rows: Vec<&str> = without
+        .stdout
+        .lines()
+        .filter(|l| (l.starts_with("async ") || l.starts_with("hybrid ")) && l.split_whitespace().count() == 6)
+        .collect();
+    assert_eq!(rows.len(), 2, "{without:?}");
+    assert!(rows.iter().all(|row| row.ends_with(" -")), "{rows:?}");
+    let json = plan("plan --modes async,hybrid --json").json();
+    assert!(json["modes"].as_array().expect("modes[]").iter().all(|m| m["speedup"].is_null()), "{json}");
+    let with = plan("plan --modes async,sequential --json").json();
+    let speedups: Vec<f64> =
+        with["modes"].as_array().expect("modes[]").iter().map(|m| m["speedup"].as_f64().expect("a number")).collect();
+    assert!(speedups[0] > 1.0 && (speedups[1] - 1.0).abs() < 1e-9, "{speedups:?}");
+    let _ = std::fs::remove_dir_all(out);
+}

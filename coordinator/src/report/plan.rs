@@ -28,8 +28,9 @@ pub struct Planned {
     pub cores: usize,
     /// Wall time in the zero-overhead model.
     pub ideal_s: f64,
-    /// The ideal sequential time over this one's.
-    pub speedup: f64,
+    /// The ideal sequential time over this one's, when `sequential` is
+    /// among the modes planned (as in `compare`: against a run it shows).
+    pub speedup: Option<f64>,
     /// What each lane would do, and when (in JSON, `segments[]`).
     #[serde(rename = "segments")]
     pub timeline: Lanes,
@@ -52,14 +53,14 @@ pub fn plan(workload: &Workload, modes: &[Mode]) -> Vec<Planned> {
                 lanes,
                 cores: if cores.is_empty() { lanes.min(workload.allowed_cores.len()) } else { cores.len() },
                 ideal_s: ideal.wall_s,
-                speedup: 1.0,
+                speedup: None,
                 timeline: Lanes::planned(&plans, ideal.segments),
             }
         })
         .collect();
-    let sequential = schedule::ideal(&Mode::Sequential.layout(1, workload.cores.as_deref()), work, 1).wall_s;
+    let sequential = planned.iter().find(|m| m.mode == Mode::Sequential).map(|m| m.ideal_s);
     for mode in &mut planned {
-        mode.speedup = if mode.ideal_s > 0.0 { sequential / mode.ideal_s } else { 1.0 };
+        mode.speedup = sequential.map(|sequential| if mode.ideal_s > 0.0 { sequential / mode.ideal_s } else { 1.0 });
     }
     planned
 }
@@ -155,7 +156,7 @@ pub fn render(workload: &Workload, planned: &[Planned], columns: usize, color: b
                 mode.lanes.to_string(),
                 mode.cores.to_string(),
                 format!("{:.2}s", mode.ideal_s),
-                format!("{:.2}×", mode.speedup),
+                mode.speedup.map_or_else(|| "-".to_owned(), |s| format!("{s:.2}×")),
             ]
         })
         .collect();
