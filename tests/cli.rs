@@ -155,3 +155,38 @@ fn plan_shows_a_speedup_only_against_a_sequential_it_lists() {
     assert!(speedups[0] > 1.0 && (speedups[1] - 1.0).abs() < 1e-9, "{speedups:?}");
     let _ = std::fs::remove_dir_all(out);
 }
+
+/// `help --help` is help, as `help run --help` is run's: exit status 0.
+#[test]
+fn help_takes_help() {
+    for line in ["help --help", "help run --help", "help -h", "help plan"] {
+        let args: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
+        let finished = crate::support::run(&args);
+        if !finished.status.success() || !finished.stdout.contains("Usage: coordinator") {
+            finished.fail("no help");
+        }
+    }
+}
+
+/// `--svg` and `--trace` say on stderr what they wrote, unless `--quiet`.
+#[test]
+fn the_files_written_are_named() {
+    let _serial = serial();
+    let out = out_dir("wrote");
+    let (svg, trace) = (out.join("t.svg"), out.join("t.json"));
+    let line = format!(
+        "run --mode async --paintings 1 --paint 10ms --dry 0ms --svg {} --trace {}",
+        svg.display(),
+        trace.display()
+    );
+    let said = crate::support::run(&crate::support::args(&line, &out));
+    let wrote = format!("wrote {}\nwrote {}\n", svg.display(), trace.display());
+    if !said.status.success() || said.stderr != wrote {
+        said.fail(&format!("expected on stderr exactly:\n{wrote}"));
+    }
+    let quiet = crate::support::run(&crate::support::args(&format!("{line} --quiet"), &out));
+    if !quiet.status.success() || !quiet.stderr.is_empty() {
+        quiet.fail("--quiet, yet stderr has words");
+    }
+    let _ = std::fs::remove_dir_all(out);
+}

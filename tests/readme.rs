@@ -251,7 +251,9 @@ fn every_help_example_runs() {
             .skip_while(|line| line.trim() != "Examples:")
             .skip(1)
             .take_while(|line| line.starts_with("  "))
-            .map(|line| line.trim().split("   ").next().unwrap_or_default().trim().to_owned())
+            // A command on its line; its description on the next, indented further.
+            .filter(|line| !line.starts_with("   "))
+            .map(|line| line.trim().to_owned())
             .collect();
         if examples.is_empty() {
             help.fail("this --help has no examples");

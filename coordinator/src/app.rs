@@ -159,7 +159,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         if let Err(error) = print(&workload, &calibration, &runs, json, compare) {
             errors.push((ExitCode::FAILURE, format!("{error:#}")));
         }
-        if let Err(error) = files::write(&files, &workload, &calibration, &runs) {
+        if let Err(error) = files::write(&files, &workload, &calibration, &runs, cli.quiet) {
             errors.push((ExitCode::FAILURE, format!("{error:#}")));
         }
     }
