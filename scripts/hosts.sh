@@ -59,6 +59,22 @@ in_host() {
   nsenter "${ns[@]}" -- taskset -c "$(cat "$state/$h/core")" "$@"
 }
 
+# Runs a command, here a daemon, without this script's open files beyond
+# stdin, stdout and stderr: a daemon keeps what it inherits until it ends,
+# so a lock the caller held (`flock FILE scripts/hosts.sh up`) would stay
+# held, and a pipe (`scripts/hosts.sh up | tee up.log`) would never reach
+# its end. The daemons close 0-2 themselves when they detach.
+detached() {
+  (
+    local fd
+    for fd in /proc/"$BASHPID"/fd/*; do
+      fd=${fd##*/}
+      if [ "$fd" -gt 2 ]; then eval "exec $fd>&-"; fi
+    done
+    "$@"
+  )
+}
+
 alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
 pid_in() { [ -s "$1" ] && tr -dc 0-9 <"$1" || true; }
 
@@ -131,7 +147,7 @@ ClientAliveInterval 1
 ClientAliveCountMax 2
 Subsystem sftp internal-sftp
 EOF
-  in_host "$h" /usr/sbin/sshd -f "$state/$h/sshd_config" -E "$state/$h/sshd.log"
+  detached in_host "$h" /usr/sbin/sshd -f "$state/$h/sshd_config" -E "$state/$h/sshd.log"
 }
 
 write_ssh_config() {
@@ -162,7 +178,7 @@ up_munge() {
     echo /run/munge >>"$state/dirs"
   fi
   chown munge:munge /run/munge
-  runuser -u munge -- /usr/sbin/munged --pid-file=/run/munge/atelier-munged.pid
+  detached runuser -u munge -- /usr/sbin/munged --pid-file=/run/munge/atelier-munged.pid
   pid_in /run/munge/atelier-munged.pid >"$state/munged.pid"
 }
 
@@ -214,12 +230,12 @@ up_slurm() {
     die "$slurm_conf exists and is not ours; leaving Slurm alone (move it away to get the test cluster)"
   fi
   write_slurm_conf
-  /usr/sbin/slurmctld -i
+  detached /usr/sbin/slurmctld -i
   for h in $hosts; do
     mkdir -p "$state/slurm/$h"
     # slurmd looks for cgroups under its own view of /sys, which `ip netns
     # exec` remounts; nsenter keeps this machine's.
-    in_host "$h" /usr/sbin/slurmd -N "$h"
+    detached in_host "$h" /usr/sbin/slurmd -N "$h"
   done
   local i
   for i in $(seq 1 150); do

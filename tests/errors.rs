@@ -79,6 +79,7 @@ fn output_folder_that_cannot_be_written() {
     let _ = std::fs::remove_file(&file);
     assert!(first.starts_with("error:") && first.contains("output folder"), "{first}");
     assert!(first.contains(&out.display().to_string()), "{first}");
+    assert!(first.ends_with("; --out DIR chooses another"), "a hint: {first}");
 }
 
 #[test]
@@ -91,12 +92,23 @@ fn negative_duration() {
 fn too_many_paintings() {
     let line = refused("run --mode sequential --paintings 1000001");
     assert!(line.contains("--paintings") && line.contains("1000001"), "{line}");
+    assert!(line.ends_with("it must be from 1 to 1000000"), "{line}");
+}
+
+#[test]
+fn a_negative_count_is_named_with_its_range() {
+    for (option, range) in
+        [("--paintings", "from 1 to 1000000"), ("--coats", "from 1 to 100"), ("--strokes", "1 or more")]
+    {
+        let line = refused(&format!("run --mode sequential {option} -1"));
+        assert_eq!(line, format!("error: invalid value '-1' for '{option} <N>': it must be {range}"));
+    }
 }
 
 #[test]
 fn more_painters_than_a_sane_limit() {
     let line = refused("run --mode parallel --painters 257");
-    assert!(line.contains("--painters") && line.contains("257"), "{line}");
+    assert_eq!(line, "error: invalid value '257' for '--painters <N>': it must be from 1 to 256");
 }
 
 #[test]

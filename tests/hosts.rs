@@ -7,8 +7,10 @@
 //! hosts up, then asks), and fail if the hosts are missing then; otherwise
 //! they skip, saying how to run them.
 
+use std::io::Read;
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
@@ -22,10 +24,18 @@ use crate::support::{
 /// Where `scripts/hosts.sh up` keeps what it made.
 const STATE: &str = "/run/atelier-hosts";
 
+/// The lock that hands the hosts to one test at a time. It lies beside
+/// [`STATE`], not in it: `scripts/hosts.sh down` removes that folder, and a
+/// test that takes the hosts down and up again holds the lock meanwhile.
+const LOCK: &str = "/run/atelier-hosts.tests.lock";
+
+/// The script that makes the hosts.
+const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/hosts.sh");
+
 /// The test hosts, held by one test at a time across every process on the
 /// machine: another test suite's painters in the same namespaces (or its
 /// cut link) would otherwise count in this one's.
-struct Hosts {
+pub struct Hosts {
     _held: nix::fcntl::Flock<std::fs::File>,
 }
 
@@ -34,7 +44,7 @@ struct Hosts {
 /// hosts up), since the hosts are made as root and shared by everything on
 /// the machine. Asked and the hosts are not up: the test fails, saying why.
 /// Waits for any other test process using them.
-fn hosts_up() -> Option<Hosts> {
+pub fn hosts_up() -> Option<Hosts> {
     if std::env::var("ATELIER_HOSTS_TESTS").as_deref() != Ok("1") {
         eprintln!(
             "skipped: painters on other hosts are tested with ATELIER_HOSTS_TESTS=1, after `scripts/hosts.sh up` (as root)"
@@ -51,8 +61,7 @@ fn hosts_up() -> Option<Hosts> {
     if let Some(why) = why {
         panic!("ATELIER_HOSTS_TESTS=1, but the test hosts are not up ({why}): run `scripts/hosts.sh up` as root");
     }
-    let path = Path::new(STATE).join("tests.lock");
-    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).expect("the lock file");
+    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(LOCK).expect("the lock file");
     let held = nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive).map_err(|(_, e)| e).expect("a lock");
     Some(Hosts { _held: held })
 }
@@ -676,5 +685,141 @@ fn what_a_host_answers_at_the_probe_is_bounded_made_visible_and_held_to_the_pain
         report["workload"]["hosts"].as_array().expect("hosts[]").iter().filter_map(|h| h["name"].as_str()).collect();
     assert_eq!(hosts, ["many"]);
     assert_eq!(report["paintings"].as_array().map(Vec::len), Some(300), "every painting finished on `many`");
+    let _ = std::fs::remove_dir_all(out);
+}
+
+/// The processes `scripts/hosts.sh up` started, by the pid files it
+/// recorded: munged (unless one was serving already), slurmctld, and an
+/// sshd and a slurmd in each host.
+fn daemons() -> Vec<(String, u32)> {
+    let mut files = vec!["munged.pid".to_owned(), "slurm/slurmctld.pid".to_owned()];
+    for host in ["h1", "h2"] {
+        files.push(format!("{host}/sshd.pid"));
+        files.push(format!("slurm/slurmd-{host}.pid"));
+    }
+    files
+        .into_iter()
+        .filter_map(|file| {
+            let text = std::fs::read_to_string(Path::new(STATE).join(&file)).ok()?;
+            Some((file, text.trim().parse().ok()?))
+        })
+        .collect()
+}
+
+/// What each of a process's open descriptors is, as /proc names it.
+fn open_files(pid: u32) -> Vec<(u32, String)> {
+    let Ok(entries) = std::fs::read_dir(format!("/proc/{pid}/fd")) else { return Vec::new() };
+    let mut files: Vec<(u32, String)> = entries
+        .filter_map(|entry| {
+            let entry = entry.ok()?;
+            let fd = entry.file_name().to_str()?.parse().ok()?;
+            Some((fd, std::fs::read_link(entry.path()).ok()?.display().to_string()))
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// `flock FILE scripts/hosts.sh up | tee up.log`: the daemons `up` starts
+/// keep neither the caller's lock nor its pipe, so the lock is free and the
+/// pipe ends once `up` has. This test takes the hosts down and brings them
+/// up again, holding the hosts' lock meanwhile.
+#[test]
+fn up_leaves_its_callers_lock_and_pipe_to_the_caller() {
+    let Some(_hosts) = hosts_up() else { return };
+    let down = Command::new(SCRIPT).arg("down").output().expect("scripts/hosts.sh down");
+    assert!(down.status.success(), "scripts/hosts.sh down: {}", String::from_utf8_lossy(&down.stderr));
+
+    let dir = out_dir("hosts-up-fds");
+    let lock = dir.join("caller.lock");
+    // The caller's pipe is up's stdout, and its descriptor 9 as well, as a
+    // shell's redirections leave one: a daemon that detaches makes its 0-2
+    // /dev/null, but closes nothing above them.
+    let mut up = Command::new("sh")
+        .args(["-c", r#"exec flock "$0" "$1" up 9>&1"#])
+        .arg(&lock)
+        .arg(SCRIPT)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("flock FILE scripts/hosts.sh up");
+    // What the pipes' ends are called in /proc, to find them in a daemon.
+    let stdout = up.stdout.take().expect("up's stdout");
+    let stderr = up.stderr.take().expect("up's stderr");
+    let pipes: Vec<String> = [stdout.as_raw_fd(), stderr.as_raw_fd()]
+        .into_iter()
+        .map(|fd| std::fs::read_link(format!("/proc/self/fd/{fd}")).expect("a pipe").display().to_string())
+        .collect();
+    let (sender, ends) = std::sync::mpsc::channel();
+    for mut pipe in [Box::new(stdout) as Box<dyn Read + Send>, Box::new(stderr)] {
+        let sender = sender.clone();
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            let _ = sender.send(text);
+        });
+    }
+    let status = up.wait().expect("wait for up");
+    // Both pipes reach their end soon after `up` exits, unless a daemon
+    // still holds one open.
+    let mut said = String::new();
+    for _ in 0..2 {
+        let Ok(text) = ends.recv_timeout(Duration::from_secs(30)) else {
+            let holders: Vec<String> = daemons()
+                .into_iter()
+                .filter(|&(_, pid)| open_files(pid).iter().any(|(_, file)| pipes.contains(file)))
+                .map(|(name, pid)| format!("{name} {pid}"))
+                .collect();
+            panic!("up's output never reached its end, 30 s after up exited ({status}); held by {holders:?}");
+        };
+        said.push_str(&text);
+    }
+    assert!(status.success(), "scripts/hosts.sh up failed ({status}): {said}");
+
+    let file = std::fs::OpenOptions::new().write(true).open(&lock).expect("the caller's lock file");
+    let free = nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusiveNonblock).is_ok();
+    let lock_name = lock.display().to_string();
+    let daemons = daemons();
+    // munged is left out when one was serving already.
+    assert!(daemons.len() >= 5, "up recorded {daemons:?}");
+    for (name, pid) in &daemons {
+        let files = open_files(*pid);
+        assert!(!files.is_empty(), "{name}: no /proc/{pid}/fd");
+        for (fd, file) in &files {
+            assert!(
+                *file != lock_name && !pipes.contains(file),
+                "{name} (pid {pid}) holds its caller's {file} as descriptor {fd}: {files:?}"
+            );
+        }
+    }
+    assert!(free, "the caller's lock {} is still held after up", lock.display());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Over `--hosts`, `threads` is one process, so one host: the table and the
+/// caption say so, with the count of threads in words that agree with it.
+#[test]
+fn threads_over_hosts_says_why_it_has_one_hosts_cores() {
+    let Some(_hosts) = hosts_up() else { return };
+    let _serial = serial();
+    let out = out_dir("hosts-threads");
+    let line = "compare --modes sequential,threads --paintings 2 --strokes 200 --dry 0ms --hosts h1,h2";
+    let finished = run(&args(line, &out));
+    if !finished.status.success() {
+        finished.fail("a threads run over ssh failed");
+    }
+    // The words, whatever the width wrapped them to.
+    let text = finished.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    let expected = [
+        "threads: a process runs on one host, so this one ran on h1 alone, with 1 thread for h1's cores; h2 painted nothing".to_owned(),
+        "threads — 1 painter process on h1, 1 blocking thread: a process runs on one host, on that host's cores".to_owned(),
+        format!("h1/thread-0@{}", host_core("h1")),
+    ];
+    for line in expected {
+        if !text.contains(&line) {
+            finished.fail(&format!("no {line:?} in the report"));
+        }
+    }
     let _ = std::fs::remove_dir_all(out);
 }

@@ -137,7 +137,8 @@ impl Painting {
         }
         if let Some(canvas) = self.canvas.take() {
             let rgb = canvas.rgb();
-            self.picture = Some(Picture { checksum: crate::canvas::fnv1a(&rgb), png: save::encode(&rgb) });
+            let checksum = crate::canvas::checksum(&rgb, canvas.strokes());
+            self.picture = Some(Picture { checksum, png: save::encode(&rgb) });
         }
     }
 

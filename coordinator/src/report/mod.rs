@@ -455,9 +455,34 @@ pub fn lanes_are_threads(report: &RunReport) -> bool {
     report.painters.iter().any(|p| p.scheduler == Scheduler::Threads.name())
 }
 
+/// The host a `threads` run over `--hosts` ran on: its one process runs on
+/// one host, so it has that host's cores alone, however many the other
+/// hosts offer. `None` for any other run.
+#[must_use]
+pub fn threads_host(report: &RunReport) -> Option<&str> {
+    if !lanes_are_threads(report) {
+        return None;
+    }
+    report.painters.iter().find(|p| p.remote).map(|p| p.host.as_str())
+}
+
+/// A count and its noun, in the plural unless the count is 1: `1 thread`,
+/// `2 blocking threads`.
+#[must_use]
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_count_agrees_with_its_noun() {
+        assert_eq!(count(1, "blocking thread"), "1 blocking thread");
+        assert_eq!(count(2, "blocking thread"), "2 blocking threads");
+        assert_eq!(count(0, "thread"), "0 threads");
+    }
 
     #[test]
     fn speedups_are_against_sequential_and_absent_without_it() {

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use crate::calibrate::Calibration;
 use crate::report::timeline::{self, Style};
-use crate::report::{RunReport, lanes_are_threads};
+use crate::report::{RunReport, count, lanes_are_threads, threads_host};
 use crate::report::{explain, sparkline};
 use crate::workload::Workload;
 
@@ -30,6 +30,22 @@ pub fn render(workload: &Workload, calibration: &Calibration, runs: &[RunReport]
     let mut out = header(workload, calibration, columns);
     out.push('\n');
     out += &table(runs, columns);
+    // Over --hosts, `threads` has one host's cores: the table says why.
+    for run in runs {
+        if let Some(host) = threads_host(run) {
+            let idle: Vec<&str> =
+                workload.hosts.iter().flatten().filter(|h| h.hostname != host).map(|h| h.name.as_str()).collect();
+            let mut why = format!(
+                "{}: a process runs on one host, so this one ran on {host} alone, with {} for {host}'s cores",
+                run.mode.name(),
+                count(run.lanes, "thread")
+            );
+            if !idle.is_empty() {
+                why += &format!("; {} painted nothing", idle.join(", "));
+            }
+            out += &wrap(&why, columns, "  ");
+        }
+    }
     out.push('\n');
     let states = runs.iter().any(|run| run.timeline.has_states());
     let mut keys = vec!["█ painting, starting with its number", "░ drying: slow disk, then slow network"];
@@ -284,7 +300,13 @@ fn section(run: &RunReport, style: Style, columns: usize) -> String {
         _ => "blocking",
     };
     let who = match (run.processes, lanes_are_threads(run)) {
-        (_, true) => format!("1 painter process, {} {how} threads", run.lanes),
+        (_, true) => match threads_host(run) {
+            Some(host) => format!(
+                "1 painter process on {host}, {}: a process runs on one host, on that host's cores",
+                count(run.lanes, &format!("{how} thread"))
+            ),
+            None => format!("1 painter process, {}", count(run.lanes, &format!("{how} thread"))),
+        },
         (1, false) => format!("1 painter process, {how}"),
         (n, false) => format!("{n} painter processes, {how}"),
     };
