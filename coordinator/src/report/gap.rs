@@ -25,10 +25,11 @@
 //!    dry coat between two slices of strokes;
 //! 4. plus the saving of each picture that followed its drying
 //!    (`saving_s`; what was saved while a coat dried cost no time);
-//! 5. plus the start-up (`startup_s`): painters are started one after
-//!    another, each waited for until it says `Hello` (and, on another host,
-//!    until its clock is measured), and nothing is handed out before the
-//!    last is ready; so every painter is ready at the first hand-out. A
+//! 5. plus the start-up (`startup_s`): painters are started (one after
+//!    another on this machine, up to `--fanout` at once on other hosts),
+//!    each waited for until it says `Hello` (and, on another host, until
+//!    its clock is measured), and nothing is handed out before the last is
+//!    ready; so every painter is ready at the first hand-out. A
 //!    painter started during the run in place of a failed one stalls the
 //!    handing out from its spawn until it is ready, which the model is fed
 //!    as a stall;
@@ -104,8 +105,8 @@ pub struct HostShare {
     pub launcher: String,
     /// Painters started there, replacements included.
     pub painters: usize,
-    /// From spawn to ready, each of them, added up: they were started one
-    /// after another.
+    /// From spawn to ready, each of them, added up (painters on other
+    /// hosts start at once, so this can be more than the run waited).
     pub startup_s: f64,
     /// The longest of those.
     pub startup_max_s: f64,
@@ -352,13 +353,18 @@ impl Facts {
         let replacements = self.starts.len() - planned;
         let groups = by_launcher(&self.starts[..planned]);
         let handout = secs(self.first_handout_s);
+        let how = match at_once(&self.starts[..planned]) {
+            k if k <= 1 => "one after another".to_owned(),
+            k if k == planned => "all at once".to_owned(),
+            k => format!("up to {k} at once"),
+        };
         let mut words = match (planned, groups.as_slice()) {
             (0, _) => String::new(),
-            (1, [(how, _)]) => {
-                format!("starting the painter{how} took {handout} before the first painting was handed out")
+            (1, [(launcher, _)]) => {
+                format!("starting the painter{launcher} took {handout} before the first painting was handed out")
             }
-            (n, [(how, times)]) => format!(
-                "starting {n} painters{how}, one after another, took {handout} before the first painting was handed out ({} each)",
+            (n, [(launcher, times)]) => format!(
+                "starting {n} painters{launcher}, {how}, took {handout} before the first painting was handed out ({} each)",
                 range(times)
             ),
             (n, groups) => {
@@ -370,7 +376,7 @@ impl Facts {
                     })
                     .collect();
                 format!(
-                    "starting {n} painters, one after another, took {handout} before the first painting was handed out ({})",
+                    "starting {n} painters, {how}, took {handout} before the first painting was handed out ({})",
                     each.join("; ")
                 )
             }
@@ -398,6 +404,24 @@ impl Start {
     pub fn took_s(&self) -> f64 {
         self.ready_ns.saturating_sub(self.spawned_ns) as f64 / 1e9
     }
+}
+
+/// The most of `starts` that were starting at one moment: 1 when each
+/// was started after the one before was ready.
+fn at_once(starts: &[Start]) -> usize {
+    let mut edges: Vec<(u64, bool)> = starts.iter().flat_map(|s| [(s.spawned_ns, true), (s.ready_ns, false)]).collect();
+    // A start that ends as another begins does not overlap it.
+    edges.sort_by_key(|&(at, begins)| (at, begins));
+    let (mut now, mut most) = (0_usize, 0_usize);
+    for (_, begins) in edges {
+        if begins {
+            now += 1;
+            most = most.max(now);
+        } else {
+            now = now.saturating_sub(1);
+        }
+    }
+    most
 }
 
 /// `starts` by how they were started, in order of first appearance: ` over
