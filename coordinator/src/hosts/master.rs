@@ -64,10 +64,11 @@ impl Sockets {
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
         let name = format!("atelier-ssh.{}.{nanos:x}", std::process::id());
         // A socket's path has at most 107 bytes, and ssh first binds one
-        // with 17 more characters; the directory must leave room.
+        // with 17 more characters; the directory must leave room for that
+        // and a socket's own name (`/h` and the host's number).
         let bases = runtime.into_iter().chain([std::env::temp_dir(), PathBuf::from("/tmp")]);
         let mut last = String::new();
-        for base in bases.filter(|b| b.join(&name).as_os_str().len() < 64) {
+        for base in bases.filter(|b| b.join(&name).as_os_str().len() <= 107 - 17 - 8) {
             sweep(&base);
             let dir = base.join(&name);
             match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
