@@ -135,6 +135,10 @@ pub struct Cluster {
     made_allocation: Option<allocation::Allocation>,
     /// How many hosts are probed, and remote painters started, at once.
     pub fanout: usize,
+    /// How long a painter takes to start on this machine (its `--probe`,
+    /// timed before the hosts are asked): what a remote painter's start
+    /// would have cost without the network.
+    pub local_spawn: Option<Duration>,
     /// The private directory of the ssh masters' sockets: declared after
     /// `hosts`, so that it is removed after the masters have closed.
     sockets: Option<master::Sockets>,
@@ -172,8 +176,14 @@ impl Cluster {
             job,
             made_allocation: None,
             fanout,
+            local_spawn: None,
             sockets: None,
         };
+        // Alone, before the hosts: a start with nothing else going on.
+        let mut local = Command::new(local_painter);
+        local.arg("--probe");
+        cluster.local_spawn =
+            probe::run(local, local_painter, &cluster.launcher, true).await.ok().map(|found| found.took);
         if cluster.launcher == Launcher::Ssh && specs.iter().any(|spec| !spec.is_local()) {
             match master::Sockets::make() {
                 Ok(sockets) => cluster.sockets = Some(sockets),
@@ -483,6 +493,7 @@ mod tests {
             job: Some("7".into()),
             made_allocation: None,
             fanout: 32,
+            local_spawn: None,
             sockets: None,
         };
         let plans = cluster.layout(Mode::Parallel);
