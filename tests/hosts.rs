@@ -45,23 +45,24 @@ fn hosts_up() -> Option<Hosts> {
         );
         return None;
     }
-    let why = if !Path::new(STATE).join("known_hosts").is_file() {
-        Some(format!("{STATE} is missing"))
-    } else if !Command::new("ssh").args(["-o", "BatchMode=yes", "h1", "true"]).status().is_ok_and(|s| s.success()) {
-        Some("`ssh h1 true` fails".to_owned())
-    } else if !Path::new(STATE).join("h4").is_dir() {
-        Some("there is no h4".to_owned())
-    } else {
-        None
-    };
-    if let Some(why) = why {
+    let missing = |why: String| -> ! {
         panic!(
             "ATELIER_HOSTS_TESTS=1, but the test hosts are not up ({why}): run `scripts/hosts.sh up --hosts 4` as root"
-        );
+        )
+    };
+    if !Path::new(STATE).join("known_hosts").is_file() {
+        missing(format!("{STATE} is missing"));
     }
+    // The lock first: the login below is counted by a test that holds it.
     let path = Path::new(STATE).join("tests.lock");
     let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).expect("the lock file");
     let held = nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive).map_err(|(_, e)| e).expect("a lock");
+    if !Command::new("ssh").args(["-o", "BatchMode=yes", "h1", "true"]).status().is_ok_and(|s| s.success()) {
+        missing("`ssh h1 true` fails".to_owned());
+    }
+    if !Path::new(STATE).join("h4").is_dir() {
+        missing("there is no h4".to_owned());
+    }
     Some(Hosts { _held: held })
 }
 
