@@ -1,7 +1,8 @@
-//! Painters on other machines, over the real launchers: the hosts `h1` and
-//! `h2` that `scripts/hosts.sh up` makes (network namespaces, each with its
-//! own sshd on one core, `h2` with its monotonic clock 1000 s ahead, and a
-//! two-node Slurm cluster on them).
+//! Painters on other machines, over the real launchers: the hosts `h1` …
+//! `h4` that `scripts/hosts.sh up --hosts 4` makes (network namespaces,
+//! each with its own sshd on one core, two of them on each core of a
+//! two-core machine, `h2` with its monotonic clock 1000 s ahead, and a
+//! four-node Slurm cluster on them).
 //!
 //! They run when asked with `ATELIER_HOSTS_TESTS=1` (`.ci/run` brings the
 //! hosts up, then asks), and fail if the hosts are missing then; otherwise
@@ -32,6 +33,9 @@ const LOCK: &str = "/run/atelier-hosts.tests.lock";
 /// The script that makes the hosts.
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/hosts.sh");
 
+/// The hosts the tests use: `scripts/hosts.sh up --hosts 4`.
+const FOUR: [&str; 4] = ["h1", "h2", "h3", "h4"];
+
 /// The test hosts, held by one test at a time across every process on the
 /// machine: another test suite's painters in the same namespaces (or its
 /// cut link) would otherwise count in this one's.
@@ -51,18 +55,23 @@ pub fn hosts_up() -> Option<Hosts> {
         );
         return None;
     }
-    let why = if !Path::new(STATE).join("known_hosts").is_file() {
-        Some(format!("{STATE} is missing"))
-    } else if !Command::new("ssh").args(["-o", "BatchMode=yes", "h1", "true"]).status().is_ok_and(|s| s.success()) {
-        Some("`ssh h1 true` fails".to_owned())
-    } else {
-        None
+    let missing = |why: String| -> ! {
+        panic!(
+            "ATELIER_HOSTS_TESTS=1, but the test hosts are not up ({why}): run `scripts/hosts.sh up --hosts 4` as root"
+        )
     };
-    if let Some(why) = why {
-        panic!("ATELIER_HOSTS_TESTS=1, but the test hosts are not up ({why}): run `scripts/hosts.sh up` as root");
+    if !Path::new(STATE).join("known_hosts").is_file() {
+        missing(format!("{STATE} is missing"));
     }
+    // The lock first: the login below is counted by a test that holds it.
     let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(LOCK).expect("the lock file");
     let held = nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive).map_err(|(_, e)| e).expect("a lock");
+    if !Command::new("ssh").args(["-o", "BatchMode=yes", "h1", "true"]).status().is_ok_and(|s| s.success()) {
+        missing("`ssh h1 true` fails".to_owned());
+    }
+    if !Path::new(STATE).join("h4").is_dir() {
+        missing("there is no h4".to_owned());
+    }
     Some(Hosts { _held: held })
 }
 
@@ -80,6 +89,56 @@ fn painters_in(host: &str) -> Vec<u32> {
         .filter_map(|pid| pid.parse().ok())
         .filter(|&pid| crate::support::alive(pid) && comm(pid).is_some_and(|c| c.starts_with("painter-")))
         .collect()
+}
+
+/// Live processes (not zombies) whose command line contains `text`.
+fn processes_with(text: &str) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()))
+        .filter(|&pid| {
+            let line = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let line = String::from_utf8_lossy(&line).replace('\0', " ");
+            let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let zombie = state.rsplit_once(") ").is_some_and(|(_, rest)| rest.starts_with('Z'));
+            line.contains(text) && !zombie
+        })
+        .collect()
+}
+
+/// The ssh master connections (`ssh -M`) whose sockets are under `dir`.
+fn masters_under(dir: &Path) -> Vec<u32> {
+    processes_with(&format!("ControlPath={}", dir.display()))
+        .into_iter()
+        .filter(|&pid| {
+            let line = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            line.split(|&b| b == 0).any(|word| word == b"-M")
+        })
+        .collect()
+}
+
+/// What is left under `dir`, where the coordinator was told to keep its
+/// ssh sockets (`XDG_RUNTIME_DIR`): every file, at any depth.
+fn left_under(dir: &Path) -> Vec<PathBuf> {
+    let mut left = Vec::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                folders.push(path.clone());
+            }
+            left.push(path);
+        }
+    }
+    left
+}
+
+/// The logins a host's sshd has accepted so far.
+fn logins(host: &str) -> usize {
+    let log = std::fs::read_to_string(Path::new(STATE).join(host).join("sshd.log")).unwrap_or_default();
+    log.lines().filter(|l| l.contains("Accepted publickey")).count()
 }
 
 /// The checksums of a report's paintings, by number.
@@ -223,35 +282,52 @@ fn h2s_clock_is_found_1000_s_ahead_within_its_bound() {
 /// SIGKILLs a coordinator whose painters, on both hosts, are in the middle
 /// of a long coat, and checks that none is left a second later.
 /// With `job`, inside that Slurm allocation, as a user's shell in one would be.
+/// Over ssh, its master connections too: none is left, and no socket.
 fn killed_mid_coat(launcher: &str, job: Option<&str>) {
     let out = out_dir(&format!("hosts-kill-{launcher}"));
     let args = args(
-        &format!("run --mode parallel --paintings 2 --paint 20s --dry 0ms --hosts h1,h2 --launcher {launcher}"),
+        &format!("run --mode parallel --paintings 4 --paint 20s --dry 0ms --hosts h1,h2,h3,h4 --launcher {launcher}"),
         &out,
     );
+    // The ssh sockets go where the test can look.
+    let runtime = out.join("r");
+    std::fs::create_dir_all(&runtime).expect("a runtime folder");
     let mut command = coordinator(&args);
+    command.env("XDG_RUNTIME_DIR", &runtime);
     if let Some(job) = job {
         command.env("SLURM_JOB_ID", job);
     }
     let child = start(command);
-    let both = eventually(Duration::from_secs(30), || !painters_in("h1").is_empty() && !painters_in("h2").is_empty());
+    let all = eventually(Duration::from_secs(30), || FOUR.iter().all(|h| !painters_in(h).is_empty()));
     let pid = i32::try_from(child.id()).expect("a pid");
-    if !both {
+    let masters = masters_under(&runtime);
+    if !all {
         let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
         let finished = finish(child, &args);
-        finished.fail(&format!("over {launcher}, painters never appeared in both hosts"));
+        finished.fail(&format!("over {launcher}, painters never appeared in all four hosts"));
+    }
+    let expected = if launcher == "ssh" { 4 } else { 0 };
+    if masters.len() != expected {
+        let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+        let finished = finish(child, &args);
+        finished.fail(&format!("over {launcher}, {expected} ssh masters expected, saw {masters:?}"));
     }
     std::thread::sleep(Duration::from_millis(500)); // well into the first coat
     kill(Pid::from_raw(pid), Signal::SIGKILL).expect("kill the coordinator");
     let killed = Instant::now();
     let _ = finish(child, &args);
-    let gone = eventually(Duration::from_secs(1), || painters_in("h1").is_empty() && painters_in("h2").is_empty());
-    let left: Vec<u32> = ["h1", "h2"].iter().flat_map(|h| painters_in(h)).collect();
+    let gone = eventually(Duration::from_secs(1), || FOUR.iter().all(|h| painters_in(h).is_empty()));
+    let left: Vec<u32> = FOUR.iter().flat_map(|h| painters_in(h)).collect();
     assert!(
         gone,
         "over {launcher}: painters {left:?} still alive {:?} after the coordinator was killed",
         killed.elapsed()
     );
+    // The masters die with the coordinator, and take their sockets with them.
+    let no_master = eventually(Duration::from_secs(2), || masters_under(&runtime).is_empty());
+    assert!(no_master, "over {launcher}: ssh masters {:?} outlived the coordinator", masters_under(&runtime));
+    let sockets: Vec<PathBuf> = left_under(&runtime).into_iter().filter(|p| !p.is_dir()).collect();
+    assert!(sockets.is_empty(), "over {launcher}: left behind: {sockets:?}");
     let _ = std::fs::remove_dir_all(out);
 }
 
@@ -269,7 +345,7 @@ fn a_killed_coordinator_leaves_no_painter_on_any_host_over_srun() {
     // Inside an allocation of the test's own, which it cancels: the killed
     // coordinator cannot cancel one it made.
     let salloc = Command::new("salloc")
-        .args(["--no-shell", "--immediate=30", "--job-name=atelier-test", "--nodes=2", "--nodelist=h1,h2"])
+        .args(["--no-shell", "--immediate=30", "--job-name=atelier-test", "--nodes=4", "--nodelist=h1,h2,h3,h4"])
         .output()
         .expect("salloc runs");
     let stderr = String::from_utf8_lossy(&salloc.stderr);
@@ -515,7 +591,10 @@ fn the_network_is_shown_host_by_host_with_the_start_up_by_launcher() {
         }
         assert_eq!(came_home, 4, "every painting came home: {report}");
         let gap = &report["gap"];
-        assert!(gap["network_s"].is_f64() && gap["startup_s"].as_f64().is_some_and(|s| s > 0.01), "{gap}");
+        // A local spawn's worth of each start is start-up; the session or
+        // job step beyond it is the network's.
+        let (startup, network) = (gap["startup_s"].as_f64(), gap["network_s"].as_f64());
+        assert!(startup.is_some_and(|s| s > 0.0) && network.is_some_and(|s| s > 0.005), "{launcher}: {gap}");
         let explanation = report["explanation"].as_str().expect("explanation");
         assert!(
             explanation.contains(&format!("By host: h1 over {launcher}: 1 painter started in "))
@@ -523,7 +602,9 @@ fn the_network_is_shown_host_by_host_with_the_start_up_by_launcher() {
             "{explanation}"
         );
         if launcher == "ssh" {
-            // Two logins, one after another, are the largest cause.
+            // Two sessions over the hosts' connections, started at once:
+            // all but a local spawn's worth of them is the network's, and
+            // the largest cause, named host by host.
             assert_eq!(
                 gap.as_object()
                     .expect("gap")
@@ -533,10 +614,13 @@ fn the_network_is_shown_host_by_host_with_the_start_up_by_launcher() {
                         value(a.1).total_cmp(&value(b.1))
                     })
                     .map(|(name, _)| name.as_str()),
-                Some("startup_s"),
+                Some("network_s"),
                 "{gap}"
             );
-            assert!(explanation.contains("starting 2 painters over ssh, one after another, took"), "{explanation}");
+            for host in hosts {
+                assert!(host["beyond_local_s"].as_f64().is_some_and(|s| s > 0.0), "{host}");
+            }
+            assert!(explanation.contains("starting painters on other hosts took more than here (h1 "), "{explanation}");
         }
     }
     let _ = std::fs::remove_dir_all(out);
@@ -736,7 +820,7 @@ fn up_leaves_its_callers_lock_and_pipe_to_the_caller() {
     // shell's redirections leave one: a daemon that detaches makes its 0-2
     // /dev/null, but closes nothing above them.
     let mut up = Command::new("sh")
-        .args(["-c", r#"exec flock "$0" "$1" up 9>&1"#])
+        .args(["-c", r#"exec flock "$0" "$1" up --hosts 4 9>&1"#])
         .arg(&lock)
         .arg(SCRIPT)
         .stdin(Stdio::null())
@@ -820,6 +904,101 @@ fn threads_over_hosts_says_why_it_has_one_hosts_cores() {
         if !text.contains(&line) {
             finished.fail(&format!("no {line:?} in the report"));
         }
+    }
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn four_hosts_start_at_once_and_an_unreachable_one_is_named_while_the_rest_paint() {
+    let Some(_hosts) = hosts_up() else { return };
+    let _serial = serial();
+    let out = out_dir("hosts-four");
+    let line = "run --mode parallel --paintings 8 --paint 50ms --dry 0ms --hosts h1,h2,nohost,h3,h4 --json";
+    let args = args(line, &out);
+    let finished = run(&args);
+    let report = finished.json();
+    let lines: Vec<&str> = finished.stderr.lines().filter(|l| l.contains("nohost")).collect();
+    if lines.len() != 1 || !lines[0].starts_with("warning: host nohost left out: ssh cannot reach it") {
+        finished.fail("one line about nohost expected");
+    }
+    assert_eq!(checksums(&report).len(), 8, "{report}");
+    let mut on: Vec<&str> =
+        report["painters"].as_array().expect("painters[]").iter().filter_map(|p| p["host"].as_str()).collect();
+    on.sort_unstable();
+    assert_eq!(on, FOUR, "a painter on each host that answered");
+    // Started at once: the run waited for less than the four starts one
+    // after another would have taken (generously: 90% of their sum).
+    let starts = |report: &Value| -> (f64, f64) {
+        let network = report["network"].as_array().expect("network[]");
+        let each: f64 = network.iter().map(|h| h["startup_s"].as_f64().expect("startup_s")).sum();
+        (report["startup_s"].as_f64().expect("startup_s"), each)
+    };
+    let (startup, each) = starts(&report);
+    if startup >= 0.9 * each {
+        finished.fail(&format!("start-up {startup}s, while the four starts took {each}s in all: not at once"));
+    }
+    // --fanout 1 starts them one after another again: the run waits for
+    // all four starts, one after the other.
+    let mut line = args.clone();
+    line.extend(["--fanout".into(), "1".into()]);
+    let finished = run(&line);
+    let (startup, each) = starts(&finished.json());
+    if startup < each {
+        finished.fail(&format!("--fanout 1: start-up {startup}s, less than the four starts' {each}s"));
+    }
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn a_compare_logs_in_once_per_host_and_leaves_no_ssh_master_behind() {
+    let Some(_hosts) = hosts_up() else { return };
+    let _serial = serial();
+    let out = out_dir("hosts-one-login");
+    let runtime = out.join("r");
+    std::fs::create_dir_all(&runtime).expect("a runtime folder");
+    let before: Vec<usize> = FOUR.iter().map(|h| logins(h)).collect();
+    let args = args("compare --paintings 4 --paint 50ms --dry 0ms --hosts h1,h2,h3,h4 --json", &out);
+    let mut command = coordinator(&args);
+    command.env("XDG_RUNTIME_DIR", &runtime);
+    // While it runs: one master per host, and no more, looked for on a
+    // thread of its own while the run's output is read.
+    let running = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let watch = {
+        let (running, runtime) = (std::sync::Arc::clone(&running), runtime.clone());
+        std::thread::spawn(move || {
+            let mut most = 0;
+            while running.load(std::sync::atomic::Ordering::Relaxed) {
+                most = most.max(masters_under(&runtime).len());
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            most
+        })
+    };
+    let finished = finish(start(command), &args);
+    running.store(false, std::sync::atomic::Ordering::Relaxed);
+    let most = watch.join().expect("the watching thread");
+    let report = finished.json();
+    if most != 4 {
+        finished.fail(&format!("4 ssh masters expected at most at once, saw {most}"));
+    }
+    let runs = report["runs"].as_array().expect("runs[]");
+    assert_eq!(runs.len(), 5, "every mode ran");
+    for run in runs {
+        assert_eq!(checksums(run).len(), 4, "{}", run["mode"]);
+    }
+    // Every mode, and the probe, over one login per host.
+    let after: Vec<usize> = FOUR.iter().map(|h| logins(h)).collect();
+    let each: Vec<usize> = after.iter().zip(&before).map(|(a, b)| a - b).collect();
+    if each != [1, 1, 1, 1] {
+        finished.fail(&format!("one login per host expected, sshd logged {each:?} for h1…h4"));
+    }
+    for host in report["workload"]["hosts"].as_array().expect("hosts[]") {
+        assert!(host["login_s"].as_f64().is_some_and(|s| s > 0.0), "{host}");
+    }
+    // Nothing left: no master, no socket, not its directory.
+    let left = left_under(&runtime);
+    if !masters_under(&runtime).is_empty() || !left.is_empty() {
+        finished.fail(&format!("left behind: masters {:?}, files {left:?}", masters_under(&runtime)));
     }
     let _ = std::fs::remove_dir_all(out);
 }

@@ -344,6 +344,7 @@ async fn run_mode(
                 _ => "local".to_owned(),
             },
             round_trip_s: p.clock.map(|c| c.start.bound_ns as f64 * 2.0 / 1e9),
+            local_s: p.remote.as_ref().and(cluster).and_then(|c| c.local_spawn).map(|d| d.as_secs_f64()),
         })
         .collect();
     let mut farewells = pool.shutdown().await;

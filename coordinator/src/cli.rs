@@ -224,6 +224,10 @@ pub struct HostsArgs {
     /// The painter's path on the other hosts (default: this painter's path).
     #[arg(long, value_name = "PATH")]
     pub remote_painter: Option<PathBuf>,
+    /// How many hosts are probed, and painters on other hosts started, at
+    /// once (as pdsh's fan-out).
+    #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub fanout: u32,
 }
 
 /// The paintings, and how they are spread over processes and cores.

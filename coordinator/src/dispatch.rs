@@ -925,6 +925,7 @@ impl Dispatcher<'_> {
         what.push_str(&format!(", holding paintings {}", ids(&held)));
         what.push_str(&painter.stderr_tail());
         let pid = painter.pid();
+        what.push_str(&self.pool.link_words(index));
         tracing::warn!("{what}");
         self.progress.hear(News::Gone { painter: index, how: &exit.describe() });
         crate::workload::remove_temporary_files(self.pool.out(), pid);

@@ -401,13 +401,26 @@ impl Cause {
             Self::Network => {
                 let (paintings, took) =
                     facts.homecomings.iter().flatten().fold((0usize, 0.0), |(n, total), &t| (n + 1, total + t));
-                format!(
-                    "{} {} from other hosts took {} in all on their way home{} ({added})",
+                let home = format!(
+                    "{} {} from other hosts took {} in all on their way home",
                     thousands(paintings),
                     if paintings == 1 { "painting" } else { "paintings" },
                     fine(took),
-                    if s < 0.0 { REORDERED } else { "" }
-                )
+                );
+                // Host by host, what starting there cost beyond a local spawn.
+                let beyond: Vec<String> = run
+                    .network
+                    .iter()
+                    .flatten()
+                    .filter(|h| h.beyond_local_s > 0.0)
+                    .map(|h| format!("{} {}", h.host, fine(h.beyond_local_s)))
+                    .collect();
+                let words = if beyond.is_empty() {
+                    home
+                } else {
+                    format!("starting painters on other hosts took more than here ({}), and {home}", beyond.join(", "))
+                };
+                format!("{words}{} ({added})", if s < 0.0 { REORDERED } else { "" })
             }
             Self::Unexplained if s >= 0.0 && !run.failures.is_empty() => format!(
                 "the run's {} {} and what was painted again, and the machinery itself{} ({added})",
@@ -655,6 +668,7 @@ mod tests {
 
     fn start(spawned_ms: u64, ready_ms: u64, remote: Option<&str>) -> Start {
         Start {
+            local_s: None,
             spawned_ns: spawned_ms * 1_000_000,
             ready_ns: ready_ms * 1_000_000,
             remote: remote.map(str::to_owned),
