@@ -99,13 +99,18 @@ for frame in frames:
         if len(fields) >= 12 and fields[0].isdigit():
             seen[int(fields[0])].append(float(fields[8].replace(",", ".")))
 wall = report["wall_s"]
-print(f"{'painter':<11} {'pid':>7} {'core':>5} {'top %CPU':>9} {'samples':>8} {'atelier %CPU':>13}")
+print(f"{'painter':<11} {'pid':>7} {'core':>5} {'top %CPU':>9} {'samples':>8} {'atelier %CPU':>13} {'waited %':>9}")
 for p in report["painters"]:
     samples = seen.get(p["pid"], [])
     top = sum(samples) / len(samples) if samples else float("nan")
     ours = 100 * (p["cpu_s"] or 0) / wall
+    waited = 100 * sum(s["end_s"] - s["start_s"] for s in p.get("states") or [] if s["state"] == "waiting") / wall
     core = "-" if p["core"] is None else p["core"]
-    print(f"painter-{p['id']:<3} {p['pid']:>7} {core:>5} {top:>9.1f} {len(samples):>8} {ours:>13.1f}")
+    print(f"painter-{p['id']:<3} {p['pid']:>7} {core:>5} {top:>9.1f} {len(samples):>8} {ours:>13.1f} {waited:>9.1f}")
 print(f"\nwall {wall:.2f} s (ideal {report['ideal_s']:.2f} s); atelier %CPU = cpu_s (wait4) / wall_s.")
 print("top's samples span the painter's whole life, a little longer than the run: expect agreement within a few %.")
+source = report.get("state_source") or "no states"
+print(f"waited %: the time the painter was ready to paint but its core was held by another ({source}), over wall_s.")
+print("top cannot show it: a waiting painter and a sleeping one both use no CPU. Where two painters share a core,")
+print("each shows about 50% in top and waits the other half: taking turns, not painting at once.")
 PY

@@ -31,6 +31,26 @@ fn in_paintings(report: &Value, painter: &Value, state: &str) -> (f64, f64) {
     (time, length)
 }
 
+/// Seconds within a painter's paintings that another program held `core`.
+fn held_by_others(report: &Value, painter: &Value, core: &Value) -> f64 {
+    let id = painter["id"].as_u64();
+    let paints: Vec<(f64, f64)> = report["segments"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|s| s["painter"].as_u64() == id && s["kind"] == "paint")
+        .filter_map(|s| Some((s["start_s"].as_f64()?, s["end_s"].as_f64()?)))
+        .collect();
+    core["spans"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|s| s["who"] == "other")
+        .filter_map(|s| Some((s["start_s"].as_f64()?, s["end_s"].as_f64()?)))
+        .map(|(a, b)| paints.iter().map(|&(from, to)| (b.min(to) - a.max(from)).max(0.0)).sum::<f64>())
+        .sum()
+}
+
 /// The run's report, failing with the command's output when it is not there.
 fn report(finished: &Finished) -> Value {
     let report = finished.json();
@@ -47,15 +67,23 @@ fn three_painters_on_one_core_take_turns_and_are_never_said_to_paint_at_the_same
     let line = "run --mode parallel --painters 3 --pin 0 --paintings 3 --paint 300ms --dry 0ms --json";
     let finished = run(&args(line, &out));
     let report = report(&finished);
-    for painter in report["painters"].as_array().into_iter().flatten() {
-        let (running, span) = in_paintings(&report, painter, "running");
-        let share = running / span;
-        if !(0.20..=0.45).contains(&share) {
-            finished.fail(&format!("painter-{} ran {share:.2} of its painting's span, not 20–45%", painter["id"]));
-        }
-    }
     let core0 = report["cores"].as_array().into_iter().flatten().find(|c| c["core"] == 0);
     let Some(core0) = core0 else { finished.fail("no lane for core 0") };
+    // Of the time the three had core 0 among them, each ran about a third:
+    // what another program held of it (a busy machine's, or a busy loop
+    // beside the tests) is no painter's turn, and is taken out.
+    for painter in report["painters"].as_array().into_iter().flatten() {
+        let (running, span) = in_paintings(&report, painter, "running");
+        let others = held_by_others(&report, painter, core0);
+        let share = running / (span - others).max(f64::EPSILON);
+        if !(0.20..=0.45).contains(&share) {
+            finished.fail(&format!(
+                "painter-{} ran {running:.3}s of the {:.3}s its paintings had core 0 among the painters ({share:.2}), not 20–45%",
+                painter["id"],
+                span - others
+            ));
+        }
+    }
     for painter in 0..3 {
         let name = format!("painter-{painter}");
         let held = core0["spans"].as_array().into_iter().flatten().any(|s| s["who"] == "painter" && s["name"] == name);
