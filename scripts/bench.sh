@@ -12,14 +12,16 @@
 #   scripts/bench.sh --max-painters 16  # scaling up to 16 painters (default 4)
 #   scripts/bench.sh --keep DIR         # keep every raw JSON in DIR
 #
-# Sections: efficiency async startup roundtrip throughput memory scaling codec gap.
+# Sections: efficiency async startup roundtrip throughput memory scaling codec states gap.
 # Counts (full / --quick): efficiency 5 / 1 runs of `compare` per workload,
 # async 5 / 2, throughput 3 / 1 runs of 200000 / 20000 paintings for each of
 # --chunk 1, 16, 256 and auto (beside Python's Pool(2).map with chunksize 1,
 # 16, 256 and its default), scaling 3 / 1
 # runs per painter count, cargo bench throughput 20000 / 5000 jobs, gap 10 / 3
 # default compares on a quiet machine and 10 / 3 with a busy loop that the
-# script pins to the last allowed core (taskset), then stops.
+# script pins to the last allowed core (taskset), then stops; states 5 / 2
+# rounds of the same paintings with the threads' states measured (switch
+# events, then self-measured) and not, in turns.
 # Needs python3 (standard library); /usr/bin/time adds a whole-tree RSS figure.
 set -euo pipefail
 
@@ -29,7 +31,7 @@ case " $* " in *" --only hosts "*|*" --only=hosts "*) exec "$(dirname "$0")/benc
 
 usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; }
 
-all_sections="efficiency async startup roundtrip throughput memory scaling codec gap"
+all_sections="efficiency async startup roundtrip throughput memory scaling codec states gap"
 sections=""
 quick=0
 max_painters=4
@@ -57,9 +59,9 @@ case "$max_painters" in ''|*[!0-9]*) echo "bench.sh: --max-painters takes a numb
 want() { case " $sections " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 if [ "$quick" = 1 ]; then
-  reps=1 async_reps=2 tp_reps=1 tp_paintings=20000 scale_reps=1 bench_jobs=5000 gap_reps=3
+  reps=1 async_reps=2 tp_reps=1 tp_paintings=20000 scale_reps=1 bench_jobs=5000 gap_reps=3 states_reps=2
 else
-  reps=5 async_reps=5 tp_reps=3 tp_paintings=200000 scale_reps=3 bench_jobs=20000 gap_reps=10
+  reps=5 async_reps=5 tp_reps=3 tp_paintings=200000 scale_reps=3 bench_jobs=20000 gap_reps=10 states_reps=5
 fi
 
 cd "$(dirname "$0")/.."
@@ -221,6 +223,29 @@ fi
 if want codec; then
   step "cargo bench codec"
   ATELIER_BENCH_OUT="$work/codec.json" cargo bench --quiet -p atelier-protocol --bench codec >"$work/codec.txt"
+fi
+
+if want states; then
+  # What measuring the painters' threads costs: the same strokes (not the
+  # same time, which calibration would make differ) with their states
+  # measured from switch events, self-measured (the switch events refused,
+  # as a fault), and not measured, in turns so that the machine's drift
+  # falls on all three; then many empty paintings, measured and not.
+  for i in $(seq "$states_reps"); do
+    for how in on self off; do
+      step "states: 4 paintings of 8000 strokes, one painter, states $how $i/$states_reps"
+      case $how in
+        on) ATELIER_PAINTER_STATES=on plain "states/paint-on-$i" run --mode sequential --paintings 4 --strokes 8000 --dry 0ms ;;
+        self) ATELIER_PAINTER_FAULT=no-perf/0 plain "states/paint-self-$i" run --mode sequential --paintings 4 --strokes 8000 --dry 0ms ;;
+        off) ATELIER_PAINTER_STATES=off plain "states/paint-off-$i" run --mode sequential --paintings 4 --strokes 8000 --dry 0ms ;;
+      esac
+    done
+    for how in on off; do
+      step "states: $tp_paintings empty paintings through parallel, states $how $i/$states_reps"
+      rm -rf "$out/parallel"
+      ATELIER_PAINTER_STATES=$how plain "states/empty-$how-$i" run --mode parallel --paintings "$tp_paintings" --paint 0ms --dry 0ms
+    done
+  done
 fi
 
 busy_pid=""

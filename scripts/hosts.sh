@@ -1,22 +1,30 @@
 #!/usr/bin/env bash
-# Two test hosts on this machine, h1 and h2, for painters on other machines.
+# Test hosts on this machine, h1 … hN (two unless asked), for painters on
+# other machines.
 #
-#   scripts/hosts.sh up       # make them (as root); installs what is missing
-#   scripts/hosts.sh status   # say what is up; exit 0 only when all of it is
-#   scripts/hosts.sh down     # remove what `up` made, and only that
+#   scripts/hosts.sh up [--hosts N]  # make them (as root); installs what is missing
+#   scripts/hosts.sh status          # say what is up; exit 0 only when all of it is
+#   scripts/hosts.sh down            # remove what `up` made, and only that
 #
 # Each host is a network namespace joined to this one by a veth link
-# (h1 is 10.213.1.2, h2 is 10.213.2.2; this side is .1), with its own
-# hostname (a UTS namespace) and its own sshd, started under `taskset` on one
-# core, so a program there that asks sched_getaffinity sees that core only.
-# h2 also lives in a time namespace whose CLOCK_MONOTONIC is 1000 s ahead
-# of this machine's, so clock offsets between hosts are real.
+# (hK is 10.213.K.2; this side is .1), with its own hostname (a UTS
+# namespace) and its own sshd, started under `taskset` on one core, so a
+# program there that asks sched_getaffinity sees that core only. The hosts
+# take this machine's allowed cores in turn: h1 the first, h2 the second,
+# and so on, starting again at the first when there are more hosts than
+# cores; then several hosts share a core (`up` says which), and their
+# painters take turns on it. h2 also lives in a time namespace whose
+# CLOCK_MONOTONIC is 1000 s ahead of this machine's, so clock offsets
+# between hosts are real.
 #
 # `ssh h1` works for root with no other setup: a file in
 # /etc/ssh/ssh_config.d names the hosts' addresses, the key this script made
-# and the host keys it made. A two-node Slurm cluster runs on the same hosts:
-# munged and slurmctld here, and one slurmd inside each host, so
+# and the host keys it made. A Slurm cluster of one node per host runs on
+# them: munged and slurmctld here, and one slurmd inside each host, so
 # `srun -w h2 true` works too.
+#
+# `up` again with the hosts up does nothing; with another --hosts it takes
+# the old ones down first.
 #
 # Everything `up` makes is recorded under /run/atelier-hosts; `down` removes
 # exactly that (it never kills a munged or deletes a slurm.conf it did not
@@ -27,10 +35,12 @@ state=/run/atelier-hosts
 ssh_conf=/etc/ssh/ssh_config.d/atelier-hosts.conf
 slurm_conf=/etc/slurm/slurm.conf
 marker="# made by atelier scripts/hosts.sh up; removed by scripts/hosts.sh down"
+# The hosts `up` makes (--hosts), or that the last `up` made (kept in
+# $state/hosts), h1 … hN.
 hosts="h1 h2"
-# CLOCK_MONOTONIC offset of each host, in seconds.
-offset_h1=0
-offset_h2=1000
+[ -s "$state/hosts" ] && hosts=$(cat "$state/hosts")
+# CLOCK_MONOTONIC offset of a host, in seconds: h2 is 1000 s ahead.
+host_offset() { if [ "$1" = h2 ]; then echo 1000; else echo 0; fi; }
 
 say() { echo "hosts.sh: $*" >&2; }
 die() { say "$*"; exit 1; }
@@ -41,8 +51,8 @@ host_index() { echo "${1#h}"; }
 host_addr() { echo "10.213.$(host_index "$1").2"; }
 gw_addr() { echo "10.213.$(host_index "$1").1"; }
 
-# The core a host gets: h1 the first allowed core, h2 the second (or the
-# first again on a one-core machine).
+# The core a host gets: hK the K-th allowed core, round-robin (h3 the first
+# again on a two-core machine).
 host_core() {
   local cores n i
   cores=$(python3 -c 'import os; print(" ".join(map(str, sorted(os.sched_getaffinity(0)))))')
@@ -57,6 +67,22 @@ in_host() {
   local ns=(--net="/run/netns/$h" --uts="$state/$h/uts")
   [ -e "$state/$h/time" ] && ns+=(--time="$state/$h/time")
   nsenter "${ns[@]}" -- taskset -c "$(cat "$state/$h/core")" "$@"
+}
+
+# Runs a command, here a daemon, without this script's open files beyond
+# stdin, stdout and stderr: a daemon keeps what it inherits until it ends,
+# so a lock the caller held (`flock FILE scripts/hosts.sh up`) would stay
+# held, and a pipe (`scripts/hosts.sh up | tee up.log`) would never reach
+# its end. The daemons close 0-2 themselves when they detach.
+detached() {
+  (
+    local fd
+    for fd in /proc/"$BASHPID"/fd/*; do
+      fd=${fd##*/}
+      if [ "$fd" -gt 2 ]; then eval "exec $fd>&-"; fi
+    done
+    "$@"
+  )
 }
 
 alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
@@ -90,14 +116,15 @@ up_network() {
 }
 
 up_namespaces() {
-  local h=$1 off_var="offset_$1"
+  local h=$1 offset
+  offset=$(host_offset "$h")
   mkdir -p "$state/$h"
   host_core "$h" >"$state/$h/core"
   touch "$state/$h/uts"
   unshare --uts="$state/$h/uts" hostname "$h"
-  if [ "${!off_var}" != 0 ]; then
+  if [ "$offset" != 0 ]; then
     touch "$state/$h/time"
-    unshare --time="$state/$h/time" --monotonic "${!off_var}" true
+    unshare --time="$state/$h/time" --monotonic "$offset" true
   fi
 }
 
@@ -131,7 +158,7 @@ ClientAliveInterval 1
 ClientAliveCountMax 2
 Subsystem sftp internal-sftp
 EOF
-  in_host "$h" /usr/sbin/sshd -f "$state/$h/sshd_config" -E "$state/$h/sshd.log"
+  detached in_host "$h" /usr/sbin/sshd -f "$state/$h/sshd_config" -E "$state/$h/sshd.log"
 }
 
 write_ssh_config() {
@@ -162,7 +189,7 @@ up_munge() {
     echo /run/munge >>"$state/dirs"
   fi
   chown munge:munge /run/munge
-  runuser -u munge -- /usr/sbin/munged --pid-file=/run/munge/atelier-munged.pid
+  detached runuser -u munge -- /usr/sbin/munged --pid-file=/run/munge/atelier-munged.pid
   pid_in /run/munge/atelier-munged.pid >"$state/munged.pid"
 }
 
@@ -204,7 +231,7 @@ EOF
       echo "NodeName=$h NodeAddr=$(host_addr "$h") NodeHostname=$h CPUs=1 State=UNKNOWN"
     done
     # Jobs may share nodes: a run's own allocation never waits for another's.
-    echo "PartitionName=atelier Nodes=${hosts// /,} Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:16"
+    echo "PartitionName=atelier Nodes=$(echo $hosts | tr ' ' ,) Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:16"
   } >"$slurm_conf"
   echo "$slurm_conf" >>"$state/files"
 }
@@ -214,16 +241,16 @@ up_slurm() {
     die "$slurm_conf exists and is not ours; leaving Slurm alone (move it away to get the test cluster)"
   fi
   write_slurm_conf
-  /usr/sbin/slurmctld -i
+  detached /usr/sbin/slurmctld -i
   for h in $hosts; do
     mkdir -p "$state/slurm/$h"
     # slurmd looks for cgroups under its own view of /sys, which `ip netns
     # exec` remounts; nsenter keeps this machine's.
-    in_host "$h" /usr/sbin/slurmd -N "$h"
+    detached in_host "$h" /usr/sbin/slurmd -N "$h"
   done
   local i
   for i in $(seq 1 150); do
-    if [ "$(sinfo -h -N -o '%T' 2>/dev/null | grep -c -E '^(idle|mixed|allocated)')" = 2 ]; then
+    if [ "$(sinfo -h -N -o '%T' 2>/dev/null | grep -c -E '^(idle|mixed|allocated)')" = "$(echo $hosts | wc -w)" ]; then
       return
     fi
     sleep 0.2
@@ -234,17 +261,33 @@ up_slurm() {
 
 cmd_up() {
   need_root
+  local n=2 wanted
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --hosts) [ $# -ge 2 ] || die "--hosts needs a number"; n=$2; shift 2 ;;
+      --hosts=*) n=${1#--hosts=}; shift ;;
+      *) die "unknown argument to up: '$1' (up [--hosts N])" ;;
+    esac
+  done
+  case "$n" in ''|*[!0-9]*) die "--hosts takes a number of hosts from 1 to 200, not '$n'" ;; esac
+  [ "$n" -ge 1 ] && [ "$n" -le 200 ] || die "--hosts takes a number of hosts from 1 to 200, not '$n'"
+  wanted=$(seq -f 'h%g' 1 "$n" | tr '\n' ' ' | sed 's/ $//')
   if [ -d "$state" ]; then
-    if cmd_status >/dev/null 2>&1; then
+    if [ "$hosts" != "$wanted" ]; then
+      say "up with $hosts; taking them down first for $wanted"
+      cmd_down
+    elif cmd_status >/dev/null 2>&1; then
       say "already up"
       cmd_status
       return
+    else
+      # Left half up, or by a session whose processes have since been
+      # ended: take down what it recorded, then start over.
+      say "found hosts that are not all up; taking them down first"
+      cmd_down
     fi
-    # Left half up, or by a session whose processes have since been ended:
-    # take down what it recorded, then start over.
-    say "found hosts that are not all up; taking them down first"
-    cmd_down
   fi
+  hosts=$wanted
   for h in $hosts; do
     if ip netns list | grep -qw "$h"; then die "a network namespace named $h already exists, not made by this script"; fi
   done
@@ -252,6 +295,7 @@ cmd_up() {
   install_missing
   mkdir -m 700 "$state"
   touch "$state/netns" "$state/files" "$state/dirs"
+  echo "$hosts" >"$state/hosts"
   # If anything below fails, undo what was made so far.
   trap 'say "up failed; removing what was made"; cmd_down >/dev/null 2>&1 || true' ERR
   ssh-keygen -q -t ed25519 -N '' -C atelier-hosts -f "$state/id_ed25519"
@@ -277,7 +321,20 @@ cmd_up() {
       sleep 0.1
     done
   done
+  say_shared_cores
   cmd_status
+}
+
+# Says which hosts share a core, if any do: their painters take turns there.
+say_shared_cores() {
+  local core shared
+  for core in $(cat "$state"/h*/core | sort -nu); do
+    shared=$(for h in $hosts; do if [ "$(cat "$state/$h/core")" = "$core" ]; then printf '%s ' "$h"; fi; done)
+    if [ "$(echo $shared | wc -w)" -gt 1 ]; then
+      say "core $core is shared by $(echo $shared | sed 's/ /, /g'): their painters take turns on it"
+    fi
+  done
+  return 0
 }
 
 kill_pidfile() {
@@ -323,7 +380,7 @@ cmd_down() {
     [ -n "$f" ] && rm -rf "$f"
   done <"$state/dirs"
   rm -rf "$state"
-  say "down: removed h1, h2, their sshd and slurmd, and the files up made"
+  say "down: removed $(echo $hosts | sed 's/ /, /g'), their sshd and slurmd, and the files up made"
 }
 
 cmd_status() {
@@ -345,9 +402,9 @@ cmd_status() {
 }
 
 case "${1:-}" in
-  up) cmd_up ;;
+  up) shift; cmd_up "$@" ;;
   down) cmd_down ;;
   status) cmd_status ;;
-  -h|--help|"") sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; [ -n "${1:-}" ] ;;
+  -h|--help|"") sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; [ -n "${1:-}" ] ;;
   *) die "unknown command '$1': use up, down or status" ;;
 esac

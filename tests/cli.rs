@@ -47,7 +47,7 @@ fn the_painter_is_found_on_path_when_it_is_not_beside_the_coordinator() {
         || !first.starts_with("error: painter binary not found at")
         || !first.contains(&coordinator.with_file_name("painter").display().to_string())
         || !first.contains("nor on PATH")
-        || !first.contains("cargo install --path painter")
+        || !first.contains("cargo install --locked --path painter")
     {
         missing.fail("a missing painter should be one line naming where it was looked for and how to get one");
     }
@@ -75,4 +75,118 @@ fn a_compare_option_before_a_subcommand_is_refused_not_ignored() {
     if finished.status.success() || !finished.stderr.contains("--paintings goes after the subcommand") {
         finished.fail("`coordinator --paintings 6 plan` should say where --paintings goes");
     }
+}
+
+/// Starts `coordinator line`, and returns its stderr's lines as they come.
+fn start_reading(line: &str, out: &Path) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
+    let args = crate::support::args(line, out);
+    let mut child = start(crate::support::coordinator(&args));
+    let stderr = child.stderr.take().expect("stderr");
+    let (sender, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok) {
+            let _ = sender.send(line);
+        }
+    });
+    (child, lines)
+}
+
+/// `--dry 1h` is a compare of hours: it says so before it starts (the
+/// modes' ideals added up, as `plan` computes them), and Ctrl-C stops it.
+/// A run of less than a minute says nothing of the kind.
+#[test]
+fn a_run_over_a_minute_says_how_long_it_will_take_before_it_starts() {
+    use nix::sys::signal::{Signal, kill};
+    let _serial = serial();
+    let out = out_dir("long-run");
+    // sequential 2 × (10ms + 1h), async 2 × 10ms + 1h: 3h 0m 0.04s.
+    let (mut child, lines) =
+        start_reading("compare --modes sequential,async --paintings 2 --paint 10ms --dry 1h", &out);
+    let said = lines
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .unwrap_or_else(|_| panic!("nothing said on stderr within 60 s"));
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("pid"));
+    kill(pid, Signal::SIGINT).expect("SIGINT");
+    let status = child.wait().expect("wait");
+    let rest: Vec<String> = lines.iter().collect();
+    assert_eq!(
+        said,
+        "atelier: this run will take 3h or more: 2 modes, each its ideal at least (`coordinator plan` shows them); Ctrl-C stops it",
+        "then: {rest:?}"
+    );
+    assert_eq!(status.code(), Some(130), "{rest:?}");
+    assert!(rest.iter().any(|l| l.contains("interrupted by SIGINT")), "{rest:?}");
+
+    let (mut child, lines) = start_reading("run --mode async --paintings 2 --paint 10ms --dry 1h --quiet", &out);
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    kill(nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("pid")), Signal::SIGINT).expect("SIGINT");
+    let _ = child.wait();
+    let said: Vec<String> = lines.iter().collect();
+    assert!(!said.iter().any(|l| l.contains("will take")), "--quiet, yet: {said:?}");
+
+    let short = crate::support::run(&crate::support::args(
+        "compare --modes sequential,async --paintings 2 --paint 10ms --dry 200ms",
+        &out,
+    ));
+    assert!(short.status.success() && !short.stderr.contains("will take"), "{short:?}");
+    let _ = std::fs::remove_dir_all(out);
+}
+
+/// `plan`'s speedup is against sequential only when it plans sequential,
+/// as `compare`'s is against a sequential run it shows: else "-" (`null`).
+#[test]
+fn plan_shows_a_speedup_only_against_a_sequential_it_lists() {
+    let out = out_dir("plan-speedup");
+    let plan = |line: &str| crate::support::run(&crate::support::args(line, &out));
+    let without = plan("plan --modes async,hybrid");
+    // The table's rows: mode, processes, threads, cores, ideal, speedup.
+    let rows: Vec<&str> = without
+        .stdout
+        .lines()
+        .filter(|l| (l.starts_with("async ") || l.starts_with("hybrid ")) && l.split_whitespace().count() == 6)
+        .collect();
+    assert_eq!(rows.len(), 2, "{without:?}");
+    assert!(rows.iter().all(|row| row.ends_with(" -")), "{rows:?}");
+    let json = plan("plan --modes async,hybrid --json").json();
+    assert!(json["modes"].as_array().expect("modes[]").iter().all(|m| m["speedup"].is_null()), "{json}");
+    let with = plan("plan --modes async,sequential --json").json();
+    let speedups: Vec<f64> =
+        with["modes"].as_array().expect("modes[]").iter().map(|m| m["speedup"].as_f64().expect("a number")).collect();
+    assert!(speedups[0] > 1.0 && (speedups[1] - 1.0).abs() < 1e-9, "{speedups:?}");
+    let _ = std::fs::remove_dir_all(out);
+}
+
+/// `help --help` is help, as `help run --help` is run's: exit status 0.
+#[test]
+fn help_takes_help() {
+    for line in ["help --help", "help run --help", "help -h", "help plan"] {
+        let args: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
+        let finished = crate::support::run(&args);
+        if !finished.status.success() || !finished.stdout.contains("Usage: coordinator") {
+            finished.fail("no help");
+        }
+    }
+}
+
+/// `--svg` and `--trace` say on stderr what they wrote, unless `--quiet`.
+#[test]
+fn the_files_written_are_named() {
+    let _serial = serial();
+    let out = out_dir("wrote");
+    let (svg, trace) = (out.join("t.svg"), out.join("t.json"));
+    let line = format!(
+        "run --mode async --paintings 1 --paint 10ms --dry 0ms --svg {} --trace {}",
+        svg.display(),
+        trace.display()
+    );
+    let said = crate::support::run(&crate::support::args(&line, &out));
+    let wrote = format!("wrote {}\nwrote {}\n", svg.display(), trace.display());
+    if !said.status.success() || said.stderr != wrote {
+        said.fail(&format!("expected on stderr exactly:\n{wrote}"));
+    }
+    let quiet = crate::support::run(&crate::support::args(&format!("{line} --quiet"), &out));
+    if !quiet.status.success() || !quiet.stderr.is_empty() {
+        quiet.fail("--quiet, yet stderr has words");
+    }
+    let _ = std::fs::remove_dir_all(out);
 }

@@ -79,6 +79,7 @@ fn output_folder_that_cannot_be_written() {
     let _ = std::fs::remove_file(&file);
     assert!(first.starts_with("error:") && first.contains("output folder"), "{first}");
     assert!(first.contains(&out.display().to_string()), "{first}");
+    assert!(first.ends_with("; --out DIR chooses another"), "a hint: {first}");
 }
 
 #[test]
@@ -91,12 +92,23 @@ fn negative_duration() {
 fn too_many_paintings() {
     let line = refused("run --mode sequential --paintings 1000001");
     assert!(line.contains("--paintings") && line.contains("1000001"), "{line}");
+    assert!(line.ends_with("it must be from 1 to 1000000"), "{line}");
+}
+
+#[test]
+fn a_negative_count_is_named_with_its_range() {
+    for (option, range) in
+        [("--paintings", "from 1 to 1000000"), ("--coats", "from 1 to 100"), ("--strokes", "1 or more")]
+    {
+        let line = refused(&format!("run --mode sequential {option} -1"));
+        assert_eq!(line, format!("error: invalid value '-1' for '{option} <N>': it must be {range}"));
+    }
 }
 
 #[test]
 fn more_painters_than_a_sane_limit() {
     let line = refused("run --mode parallel --painters 257");
-    assert!(line.contains("--painters") && line.contains("257"), "{line}");
+    assert_eq!(line, "error: invalid value '257' for '--painters <N>': it must be from 1 to 256");
 }
 
 #[test]
@@ -152,4 +164,62 @@ fn a_chunk_is_auto_or_a_number_of_paintings() {
         finished.fail("--chunk auto was refused");
     }
     let _ = std::fs::remove_dir_all(out);
+}
+
+/// Runs one short run into a fresh `--out` whose lock file `plant` has put
+/// there, expects it refused, and returns its first line with what
+/// `plant` returned.
+#[track_caller]
+fn refused_with_a_lock_file<T>(test: &str, plant: impl FnOnce(&std::path::Path) -> T) -> (String, T) {
+    let out = out_dir(test);
+    let planted = plant(&out.join(".atelier.lock"));
+    let started = std::time::Instant::now();
+    let line = refused_args(&args("run --mode sequential --paintings 1 --paint 0ms --dry 0ms", &out));
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "refused only after {:?}", started.elapsed());
+    assert!(line.contains(&out.join(".atelier.lock").display().to_string()), "the path is not named: {line}");
+    assert!(!out.join("sequential").exists(), "the run went on and painted: {line}");
+    let _ = std::fs::remove_dir_all(out);
+    (line, planted)
+}
+
+#[test]
+fn a_lock_file_that_is_a_symbolic_link_is_not_followed() {
+    let target = std::env::temp_dir().join(format!("atelier-test-lock-target-{}", std::process::id()));
+    std::fs::write(&target, b"precious\n").expect("a file to protect");
+    let (line, ()) = refused_with_a_lock_file("lock-symlink", |lock| {
+        std::os::unix::fs::symlink(&target, lock).expect("a symbolic link");
+    });
+    let left = std::fs::read(&target).expect("the target is still there");
+    let _ = std::fs::remove_file(&target);
+    assert!(line.contains("symbolic link"), "{line}");
+    assert_eq!(left, b"precious\n", "the link's target was written into");
+}
+
+#[test]
+fn a_lock_file_that_links_to_dev_zero_is_refused_at_once() {
+    let (line, ()) = refused_with_a_lock_file("lock-zero", |lock| {
+        std::os::unix::fs::symlink("/dev/zero", lock).expect("a symbolic link");
+    });
+    assert!(line.contains("symbolic link"), "{line}");
+}
+
+#[test]
+fn a_lock_file_that_is_a_fifo_is_refused_without_waiting() {
+    let (line, ()) = refused_with_a_lock_file("lock-fifo", |lock| {
+        nix::unistd::mkfifo(lock, nix::sys::stat::Mode::from_bits_truncate(0o600)).expect("a FIFO");
+    });
+    assert!(line.contains("is a FIFO, not a regular file"), "{line}");
+}
+
+#[test]
+fn a_lock_file_with_another_name_is_not_written_into() {
+    let other = std::env::temp_dir().join(format!("atelier-test-lock-other-{}", std::process::id()));
+    std::fs::write(&other, b"precious\n").expect("a file to protect");
+    let (line, ()) = refused_with_a_lock_file("lock-hard-link", |lock| {
+        std::fs::hard_link(&other, lock).expect("a hard link");
+    });
+    let left = std::fs::read(&other).expect("the other name is still there");
+    let _ = std::fs::remove_file(&other);
+    assert!(line.contains("has 2 names"), "{line}");
+    assert_eq!(left, b"precious\n", "the file behind the other name was written into");
 }

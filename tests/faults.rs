@@ -549,6 +549,13 @@ fn a_timestamp_years_away_is_refused() {
 }
 
 #[test]
+fn states_from_before_the_painter_started_are_refused() {
+    let needles = ["broke the protocol", "states of lane 0", "before the painter was started"];
+    let report = fault_is_survived("past-states", "past-states", &needles);
+    assert_eq!(report["failures"][0]["kind"], "protocol", "{report}");
+}
+
+#[test]
 fn a_painting_it_was_never_given_is_refused() {
     let report = fault_is_survived("foreign", "foreign", &["broke the protocol", "#99999, which it does not hold"]);
     assert_eq!(report["failures"][0]["kind"], "protocol", "{report}");
@@ -650,6 +657,27 @@ fn a_reader_that_went_away_is_an_error_not_a_silent_success() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("error: cannot write the report to stdout"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn a_stdout_opened_read_write_on_dev_null_is_not_taken_for_a_closed_one() {
+    // `1<>/dev/null`, as Python's subprocess.DEVNULL and systemd's
+    // StandardOutput=null give it: a place to throw the report away.
+    let _serial = serial();
+    let out = out_dir("dev-null-stdout");
+    let line = format!(
+        "exec \"$0\" run --mode sequential --paintings 1 --paint 20ms --dry 0ms --out '{}' 1<>/dev/null",
+        out.display()
+    );
+    let output = std::process::Command::new("sh")
+        .args(["-c", &line, env!("CARGO_BIN_EXE_coordinator")])
+        .env("ATELIER_PAINTER", crate::support::painter_binary())
+        .output()
+        .expect("sh");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(out.join("sequential/painting-001.png").exists(), "nothing was painted: {stderr}");
     let _ = std::fs::remove_dir_all(out);
 }
 

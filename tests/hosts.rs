@@ -1,14 +1,17 @@
-//! Painters on other machines, over the real launchers: the hosts `h1` and
-//! `h2` that `scripts/hosts.sh up` makes (network namespaces, each with its
-//! own sshd on one core, `h2` with its monotonic clock 1000 s ahead, and a
-//! two-node Slurm cluster on them).
+//! Painters on other machines, over the real launchers: the hosts `h1` …
+//! `h4` that `scripts/hosts.sh up --hosts 4` makes (network namespaces,
+//! each with its own sshd on one core, two of them on each core of a
+//! two-core machine, `h2` with its monotonic clock 1000 s ahead, and a
+//! four-node Slurm cluster on them).
 //!
 //! They run when asked with `ATELIER_HOSTS_TESTS=1` (`.ci/run` brings the
 //! hosts up, then asks), and fail if the hosts are missing then; otherwise
 //! they skip, saying how to run them.
 
+use std::io::Read;
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
@@ -22,10 +25,21 @@ use crate::support::{
 /// Where `scripts/hosts.sh up` keeps what it made.
 const STATE: &str = "/run/atelier-hosts";
 
+/// The lock that hands the hosts to one test at a time. It lies beside
+/// [`STATE`], not in it: `scripts/hosts.sh down` removes that folder, and a
+/// test that takes the hosts down and up again holds the lock meanwhile.
+const LOCK: &str = "/run/atelier-hosts.tests.lock";
+
+/// The script that makes the hosts.
+const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/hosts.sh");
+
+/// The hosts the tests use: `scripts/hosts.sh up --hosts 4`.
+const FOUR: [&str; 4] = ["h1", "h2", "h3", "h4"];
+
 /// The test hosts, held by one test at a time across every process on the
 /// machine: another test suite's painters in the same namespaces (or its
 /// cut link) would otherwise count in this one's.
-struct Hosts {
+pub struct Hosts {
     _held: nix::fcntl::Flock<std::fs::File>,
 }
 
@@ -34,26 +48,30 @@ struct Hosts {
 /// hosts up), since the hosts are made as root and shared by everything on
 /// the machine. Asked and the hosts are not up: the test fails, saying why.
 /// Waits for any other test process using them.
-fn hosts_up() -> Option<Hosts> {
+pub fn hosts_up() -> Option<Hosts> {
     if std::env::var("ATELIER_HOSTS_TESTS").as_deref() != Ok("1") {
         eprintln!(
             "skipped: painters on other hosts are tested with ATELIER_HOSTS_TESTS=1, after `scripts/hosts.sh up` (as root)"
         );
         return None;
     }
-    let why = if !Path::new(STATE).join("known_hosts").is_file() {
-        Some(format!("{STATE} is missing"))
-    } else if !Command::new("ssh").args(["-o", "BatchMode=yes", "h1", "true"]).status().is_ok_and(|s| s.success()) {
-        Some("`ssh h1 true` fails".to_owned())
-    } else {
-        None
+    let missing = |why: String| -> ! {
+        panic!(
+            "ATELIER_HOSTS_TESTS=1, but the test hosts are not up ({why}): run `scripts/hosts.sh up --hosts 4` as root"
+        )
     };
-    if let Some(why) = why {
-        panic!("ATELIER_HOSTS_TESTS=1, but the test hosts are not up ({why}): run `scripts/hosts.sh up` as root");
+    if !Path::new(STATE).join("known_hosts").is_file() {
+        missing(format!("{STATE} is missing"));
     }
-    let path = Path::new(STATE).join("tests.lock");
-    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).expect("the lock file");
+    // The lock first: the login below is counted by a test that holds it.
+    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(LOCK).expect("the lock file");
     let held = nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive).map_err(|(_, e)| e).expect("a lock");
+    if !Command::new("ssh").args(["-o", "BatchMode=yes", "h1", "true"]).status().is_ok_and(|s| s.success()) {
+        missing("`ssh h1 true` fails".to_owned());
+    }
+    if !Path::new(STATE).join("h4").is_dir() {
+        missing("there is no h4".to_owned());
+    }
     Some(Hosts { _held: held })
 }
 
@@ -71,6 +89,56 @@ fn painters_in(host: &str) -> Vec<u32> {
         .filter_map(|pid| pid.parse().ok())
         .filter(|&pid| crate::support::alive(pid) && comm(pid).is_some_and(|c| c.starts_with("painter-")))
         .collect()
+}
+
+/// Live processes (not zombies) whose command line contains `text`.
+fn processes_with(text: &str) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()))
+        .filter(|&pid| {
+            let line = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let line = String::from_utf8_lossy(&line).replace('\0', " ");
+            let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let zombie = state.rsplit_once(") ").is_some_and(|(_, rest)| rest.starts_with('Z'));
+            line.contains(text) && !zombie
+        })
+        .collect()
+}
+
+/// The ssh master connections (`ssh -M`) whose sockets are under `dir`.
+fn masters_under(dir: &Path) -> Vec<u32> {
+    processes_with(&format!("ControlPath={}", dir.display()))
+        .into_iter()
+        .filter(|&pid| {
+            let line = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            line.split(|&b| b == 0).any(|word| word == b"-M")
+        })
+        .collect()
+}
+
+/// What is left under `dir`, where the coordinator was told to keep its
+/// ssh sockets (`XDG_RUNTIME_DIR`): every file, at any depth.
+fn left_under(dir: &Path) -> Vec<PathBuf> {
+    let mut left = Vec::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                folders.push(path.clone());
+            }
+            left.push(path);
+        }
+    }
+    left
+}
+
+/// The logins a host's sshd has accepted so far.
+fn logins(host: &str) -> usize {
+    let log = std::fs::read_to_string(Path::new(STATE).join(host).join("sshd.log")).unwrap_or_default();
+    log.lines().filter(|l| l.contains("Accepted publickey")).count()
 }
 
 /// The checksums of a report's paintings, by number.
@@ -214,35 +282,52 @@ fn h2s_clock_is_found_1000_s_ahead_within_its_bound() {
 /// SIGKILLs a coordinator whose painters, on both hosts, are in the middle
 /// of a long coat, and checks that none is left a second later.
 /// With `job`, inside that Slurm allocation, as a user's shell in one would be.
+/// Over ssh, its master connections too: none is left, and no socket.
 fn killed_mid_coat(launcher: &str, job: Option<&str>) {
     let out = out_dir(&format!("hosts-kill-{launcher}"));
     let args = args(
-        &format!("run --mode parallel --paintings 2 --paint 20s --dry 0ms --hosts h1,h2 --launcher {launcher}"),
+        &format!("run --mode parallel --paintings 4 --paint 20s --dry 0ms --hosts h1,h2,h3,h4 --launcher {launcher}"),
         &out,
     );
+    // The ssh sockets go where the test can look.
+    let runtime = out.join("r");
+    std::fs::create_dir_all(&runtime).expect("a runtime folder");
     let mut command = coordinator(&args);
+    command.env("XDG_RUNTIME_DIR", &runtime);
     if let Some(job) = job {
         command.env("SLURM_JOB_ID", job);
     }
     let child = start(command);
-    let both = eventually(Duration::from_secs(30), || !painters_in("h1").is_empty() && !painters_in("h2").is_empty());
+    let all = eventually(Duration::from_secs(30), || FOUR.iter().all(|h| !painters_in(h).is_empty()));
     let pid = i32::try_from(child.id()).expect("a pid");
-    if !both {
+    let masters = masters_under(&runtime);
+    if !all {
         let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
         let finished = finish(child, &args);
-        finished.fail(&format!("over {launcher}, painters never appeared in both hosts"));
+        finished.fail(&format!("over {launcher}, painters never appeared in all four hosts"));
+    }
+    let expected = if launcher == "ssh" { 4 } else { 0 };
+    if masters.len() != expected {
+        let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+        let finished = finish(child, &args);
+        finished.fail(&format!("over {launcher}, {expected} ssh masters expected, saw {masters:?}"));
     }
     std::thread::sleep(Duration::from_millis(500)); // well into the first coat
     kill(Pid::from_raw(pid), Signal::SIGKILL).expect("kill the coordinator");
     let killed = Instant::now();
     let _ = finish(child, &args);
-    let gone = eventually(Duration::from_secs(1), || painters_in("h1").is_empty() && painters_in("h2").is_empty());
-    let left: Vec<u32> = ["h1", "h2"].iter().flat_map(|h| painters_in(h)).collect();
+    let gone = eventually(Duration::from_secs(1), || FOUR.iter().all(|h| painters_in(h).is_empty()));
+    let left: Vec<u32> = FOUR.iter().flat_map(|h| painters_in(h)).collect();
     assert!(
         gone,
         "over {launcher}: painters {left:?} still alive {:?} after the coordinator was killed",
         killed.elapsed()
     );
+    // The masters die with the coordinator, and take their sockets with them.
+    let no_master = eventually(Duration::from_secs(2), || masters_under(&runtime).is_empty());
+    assert!(no_master, "over {launcher}: ssh masters {:?} outlived the coordinator", masters_under(&runtime));
+    let sockets: Vec<PathBuf> = left_under(&runtime).into_iter().filter(|p| !p.is_dir()).collect();
+    assert!(sockets.is_empty(), "over {launcher}: left behind: {sockets:?}");
     let _ = std::fs::remove_dir_all(out);
 }
 
@@ -260,7 +345,7 @@ fn a_killed_coordinator_leaves_no_painter_on_any_host_over_srun() {
     // Inside an allocation of the test's own, which it cancels: the killed
     // coordinator cannot cancel one it made.
     let salloc = Command::new("salloc")
-        .args(["--no-shell", "--immediate=30", "--job-name=atelier-test", "--nodes=2", "--nodelist=h1,h2"])
+        .args(["--no-shell", "--immediate=30", "--job-name=atelier-test", "--nodes=4", "--nodelist=h1,h2,h3,h4"])
         .output()
         .expect("salloc runs");
     let stderr = String::from_utf8_lossy(&salloc.stderr);
@@ -506,7 +591,10 @@ fn the_network_is_shown_host_by_host_with_the_start_up_by_launcher() {
         }
         assert_eq!(came_home, 4, "every painting came home: {report}");
         let gap = &report["gap"];
-        assert!(gap["network_s"].is_f64() && gap["startup_s"].as_f64().is_some_and(|s| s > 0.01), "{gap}");
+        // A local spawn's worth of each start is start-up; the session or
+        // job step beyond it is the network's.
+        let (startup, network) = (gap["startup_s"].as_f64(), gap["network_s"].as_f64());
+        assert!(startup.is_some_and(|s| s > 0.0) && network.is_some_and(|s| s > 0.005), "{launcher}: {gap}");
         let explanation = report["explanation"].as_str().expect("explanation");
         assert!(
             explanation.contains(&format!("By host: h1 over {launcher}: 1 painter started in "))
@@ -514,7 +602,9 @@ fn the_network_is_shown_host_by_host_with_the_start_up_by_launcher() {
             "{explanation}"
         );
         if launcher == "ssh" {
-            // Two logins, one after another, are the largest cause.
+            // Two sessions over the hosts' connections, started at once:
+            // all but a local spawn's worth of them is the network's, and
+            // the largest cause, named host by host.
             assert_eq!(
                 gap.as_object()
                     .expect("gap")
@@ -524,10 +614,13 @@ fn the_network_is_shown_host_by_host_with_the_start_up_by_launcher() {
                         value(a.1).total_cmp(&value(b.1))
                     })
                     .map(|(name, _)| name.as_str()),
-                Some("startup_s"),
+                Some("network_s"),
                 "{gap}"
             );
-            assert!(explanation.contains("starting 2 painters over ssh, one after another, took"), "{explanation}");
+            for host in hosts {
+                assert!(host["beyond_local_s"].as_f64().is_some_and(|s| s > 0.0), "{host}");
+            }
+            assert!(explanation.contains("starting painters on other hosts took more than here (h1 "), "{explanation}");
         }
     }
     let _ = std::fs::remove_dir_all(out);
@@ -616,5 +709,296 @@ fn a_killed_coordinator_leaves_no_slurm_allocation_behind() {
     }
     let painters = eventually(Duration::from_secs(5), || painters_in("h1").is_empty() && painters_in("h2").is_empty());
     assert!(painters, "painters outlived the coordinator and its allocation");
+    let _ = std::fs::remove_dir_all(out);
+}
+
+/// A launcher for hosts that lie at the probe, run here: `{host}` chooses
+/// what the probe says, and every painter after it is the real one.
+const LIAR: &str = r#"#!/bin/sh
+host=$1; shift
+case "$*" in *--probe*) ;; *) exec "$@" ;; esac
+case $host in
+  flood) exec head -c 200000000 /dev/zero ;;
+  shout) head -c 200000000 /dev/zero >&2; exit 1 ;;
+  title) printf 'welcome \033]0;pwned\007\033[31m to h1\n' >&2; exit 3 ;;
+  many) "$@" | sed "s/cores=\([0-9]*\).*/cores=\1,$(seq -s, 1000 1258)/" ;;
+esac
+"#;
+
+#[test]
+fn what_a_host_answers_at_the_probe_is_bounded_made_visible_and_held_to_the_painter_limit() {
+    // No test hosts needed: the hosts are a shell script's answers.
+    use std::os::unix::fs::PermissionsExt;
+    let _serial = serial();
+    let out = out_dir("hosts-liars");
+    let script = out.join("liar");
+    std::fs::write(&script, LIAR).expect("the launcher");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("make it executable");
+    // 300 paintings, so that the 260 cores `many` claims would make 260
+    // painters; the sequential mode starts one of them.
+    let mut line = args("run --mode sequential --paintings 300 --strokes 1 --dry 0ms --json", &out);
+    let template = format!("{} {{host}} {{cmd}}", script.display());
+    line.extend(["--hosts".into(), "flood,shout,title,many".into(), "--launcher".into(), template]);
+    let started = Instant::now();
+    let finished = run(&line);
+    let took = started.elapsed();
+    let report = finished.json();
+    let said = |host: &str| {
+        let prefix = format!("warning: host {host} left out: ");
+        finished.stderr.lines().find_map(|l| l.strip_prefix(&prefix).map(str::to_owned)).unwrap_or_else(|| {
+            finished.fail(&format!("no line says why {host} was left out"));
+        })
+    };
+    // 200 MB on either stream is not read: the probe is stopped at 64 KiB.
+    assert_eq!(said("flood"), "its probe wrote more than 64 KiB to stdout, which is not an answer");
+    assert_eq!(said("shout"), "its probe wrote more than 64 KiB to stderr, which is not an answer");
+    assert!(took < Duration::from_secs(60), "took {took:?}");
+    // What a host says reaches the terminal as text, not as a command to it.
+    let title = said("title");
+    assert!(title.ends_with(r": welcome \x1b]0;pwned\x07\x1b[31m to h1"), "{title}");
+    if finished.stderr.contains('\u{1b}') || finished.stderr.contains('\u{7}') {
+        finished.fail("an escape sequence reached stderr");
+    }
+    // 260 cores offered, 256 painters at most.
+    let warned = "warning: the hosts offer 260 cores, more than the 256 painters a run may have: 256 are started";
+    if !finished.stderr.contains(warned) {
+        finished.fail("the painter limit is not named");
+    }
+    assert_eq!(report["workload"]["painters"], 256, "{}", report["workload"]);
+    let hosts: Vec<&str> =
+        report["workload"]["hosts"].as_array().expect("hosts[]").iter().filter_map(|h| h["name"].as_str()).collect();
+    assert_eq!(hosts, ["many"]);
+    assert_eq!(report["paintings"].as_array().map(Vec::len), Some(300), "every painting finished on `many`");
+    let _ = std::fs::remove_dir_all(out);
+}
+
+/// The processes `scripts/hosts.sh up` started, by the pid files it
+/// recorded: munged (unless one was serving already), slurmctld, and an
+/// sshd and a slurmd in each host.
+fn daemons() -> Vec<(String, u32)> {
+    let mut files = vec!["munged.pid".to_owned(), "slurm/slurmctld.pid".to_owned()];
+    for host in ["h1", "h2"] {
+        files.push(format!("{host}/sshd.pid"));
+        files.push(format!("slurm/slurmd-{host}.pid"));
+    }
+    files
+        .into_iter()
+        .filter_map(|file| {
+            let text = std::fs::read_to_string(Path::new(STATE).join(&file)).ok()?;
+            Some((file, text.trim().parse().ok()?))
+        })
+        .collect()
+}
+
+/// What each of a process's open descriptors is, as /proc names it.
+fn open_files(pid: u32) -> Vec<(u32, String)> {
+    let Ok(entries) = std::fs::read_dir(format!("/proc/{pid}/fd")) else { return Vec::new() };
+    let mut files: Vec<(u32, String)> = entries
+        .filter_map(|entry| {
+            let entry = entry.ok()?;
+            let fd = entry.file_name().to_str()?.parse().ok()?;
+            Some((fd, std::fs::read_link(entry.path()).ok()?.display().to_string()))
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// `flock FILE scripts/hosts.sh up | tee up.log`: the daemons `up` starts
+/// keep neither the caller's lock nor its pipe, so the lock is free and the
+/// pipe ends once `up` has. This test takes the hosts down and brings them
+/// up again, holding the hosts' lock meanwhile.
+#[test]
+fn up_leaves_its_callers_lock_and_pipe_to_the_caller() {
+    let Some(_hosts) = hosts_up() else { return };
+    let down = Command::new(SCRIPT).arg("down").output().expect("scripts/hosts.sh down");
+    assert!(down.status.success(), "scripts/hosts.sh down: {}", String::from_utf8_lossy(&down.stderr));
+
+    let dir = out_dir("hosts-up-fds");
+    let lock = dir.join("caller.lock");
+    // The caller's pipe is up's stdout, and its descriptor 9 as well, as a
+    // shell's redirections leave one: a daemon that detaches makes its 0-2
+    // /dev/null, but closes nothing above them.
+    let mut up = Command::new("sh")
+        .args(["-c", r#"exec flock "$0" "$1" up --hosts 4 9>&1"#])
+        .arg(&lock)
+        .arg(SCRIPT)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("flock FILE scripts/hosts.sh up");
+    // What the pipes' ends are called in /proc, to find them in a daemon.
+    let stdout = up.stdout.take().expect("up's stdout");
+    let stderr = up.stderr.take().expect("up's stderr");
+    let pipes: Vec<String> = [stdout.as_raw_fd(), stderr.as_raw_fd()]
+        .into_iter()
+        .map(|fd| std::fs::read_link(format!("/proc/self/fd/{fd}")).expect("a pipe").display().to_string())
+        .collect();
+    let (sender, ends) = std::sync::mpsc::channel();
+    for mut pipe in [Box::new(stdout) as Box<dyn Read + Send>, Box::new(stderr)] {
+        let sender = sender.clone();
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            let _ = sender.send(text);
+        });
+    }
+    let status = up.wait().expect("wait for up");
+    // Both pipes reach their end soon after `up` exits, unless a daemon
+    // still holds one open.
+    let mut said = String::new();
+    for _ in 0..2 {
+        let Ok(text) = ends.recv_timeout(Duration::from_secs(30)) else {
+            let holders: Vec<String> = daemons()
+                .into_iter()
+                .filter(|&(_, pid)| open_files(pid).iter().any(|(_, file)| pipes.contains(file)))
+                .map(|(name, pid)| format!("{name} {pid}"))
+                .collect();
+            panic!("up's output never reached its end, 30 s after up exited ({status}); held by {holders:?}");
+        };
+        said.push_str(&text);
+    }
+    assert!(status.success(), "scripts/hosts.sh up failed ({status}): {said}");
+
+    let file = std::fs::OpenOptions::new().write(true).open(&lock).expect("the caller's lock file");
+    let free = nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusiveNonblock).is_ok();
+    let lock_name = lock.display().to_string();
+    let daemons = daemons();
+    // munged is left out when one was serving already.
+    assert!(daemons.len() >= 5, "up recorded {daemons:?}");
+    for (name, pid) in &daemons {
+        let files = open_files(*pid);
+        assert!(!files.is_empty(), "{name}: no /proc/{pid}/fd");
+        for (fd, file) in &files {
+            assert!(
+                *file != lock_name && !pipes.contains(file),
+                "{name} (pid {pid}) holds its caller's {file} as descriptor {fd}: {files:?}"
+            );
+        }
+    }
+    assert!(free, "the caller's lock {} is still held after up", lock.display());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Over `--hosts`, `threads` is one process, so one host: the table and the
+/// caption say so, with the count of threads in words that agree with it.
+#[test]
+fn threads_over_hosts_says_why_it_has_one_hosts_cores() {
+    let Some(_hosts) = hosts_up() else { return };
+    let _serial = serial();
+    let out = out_dir("hosts-threads");
+    let line = "compare --modes sequential,threads --paintings 2 --strokes 200 --dry 0ms --hosts h1,h2";
+    let finished = run(&args(line, &out));
+    if !finished.status.success() {
+        finished.fail("a threads run over ssh failed");
+    }
+    // The words, whatever the width wrapped them to.
+    let text = finished.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    let expected = [
+        "threads: a process runs on one host, so this one ran on h1 alone, with 1 thread for h1's cores; h2 painted nothing".to_owned(),
+        "threads — 1 painter process on h1, 1 blocking thread: a process runs on one host, on that host's cores".to_owned(),
+        format!("h1/thread-0@{}", host_core("h1")),
+    ];
+    for line in expected {
+        if !text.contains(&line) {
+            finished.fail(&format!("no {line:?} in the report"));
+        }
+    }
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn four_hosts_start_at_once_and_an_unreachable_one_is_named_while_the_rest_paint() {
+    let Some(_hosts) = hosts_up() else { return };
+    let _serial = serial();
+    let out = out_dir("hosts-four");
+    let line = "run --mode parallel --paintings 8 --paint 50ms --dry 0ms --hosts h1,h2,nohost,h3,h4 --json";
+    let args = args(line, &out);
+    let finished = run(&args);
+    let report = finished.json();
+    let lines: Vec<&str> = finished.stderr.lines().filter(|l| l.contains("nohost")).collect();
+    if lines.len() != 1 || !lines[0].starts_with("warning: host nohost left out: ssh cannot reach it") {
+        finished.fail("one line about nohost expected");
+    }
+    assert_eq!(checksums(&report).len(), 8, "{report}");
+    let mut on: Vec<&str> =
+        report["painters"].as_array().expect("painters[]").iter().filter_map(|p| p["host"].as_str()).collect();
+    on.sort_unstable();
+    assert_eq!(on, FOUR, "a painter on each host that answered");
+    // Started at once: the run waited for less than the four starts one
+    // after another would have taken (generously: 90% of their sum).
+    let starts = |report: &Value| -> (f64, f64) {
+        let network = report["network"].as_array().expect("network[]");
+        let each: f64 = network.iter().map(|h| h["startup_s"].as_f64().expect("startup_s")).sum();
+        (report["startup_s"].as_f64().expect("startup_s"), each)
+    };
+    let (startup, each) = starts(&report);
+    if startup >= 0.9 * each {
+        finished.fail(&format!("start-up {startup}s, while the four starts took {each}s in all: not at once"));
+    }
+    // --fanout 1 starts them one after another again: the run waits for
+    // all four starts, one after the other.
+    let mut line = args.clone();
+    line.extend(["--fanout".into(), "1".into()]);
+    let finished = run(&line);
+    let (startup, each) = starts(&finished.json());
+    if startup < each {
+        finished.fail(&format!("--fanout 1: start-up {startup}s, less than the four starts' {each}s"));
+    }
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn a_compare_logs_in_once_per_host_and_leaves_no_ssh_master_behind() {
+    let Some(_hosts) = hosts_up() else { return };
+    let _serial = serial();
+    let out = out_dir("hosts-one-login");
+    let runtime = out.join("r");
+    std::fs::create_dir_all(&runtime).expect("a runtime folder");
+    let before: Vec<usize> = FOUR.iter().map(|h| logins(h)).collect();
+    let args = args("compare --paintings 4 --paint 50ms --dry 0ms --hosts h1,h2,h3,h4 --json", &out);
+    let mut command = coordinator(&args);
+    command.env("XDG_RUNTIME_DIR", &runtime);
+    // While it runs: one master per host, and no more, looked for on a
+    // thread of its own while the run's output is read.
+    let running = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let watch = {
+        let (running, runtime) = (std::sync::Arc::clone(&running), runtime.clone());
+        std::thread::spawn(move || {
+            let mut most = 0;
+            while running.load(std::sync::atomic::Ordering::Relaxed) {
+                most = most.max(masters_under(&runtime).len());
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            most
+        })
+    };
+    let finished = finish(start(command), &args);
+    running.store(false, std::sync::atomic::Ordering::Relaxed);
+    let most = watch.join().expect("the watching thread");
+    let report = finished.json();
+    if most != 4 {
+        finished.fail(&format!("4 ssh masters expected at most at once, saw {most}"));
+    }
+    let runs = report["runs"].as_array().expect("runs[]");
+    assert_eq!(runs.len(), 5, "every mode ran");
+    for run in runs {
+        assert_eq!(checksums(run).len(), 4, "{}", run["mode"]);
+    }
+    // Every mode, and the probe, over one login per host.
+    let after: Vec<usize> = FOUR.iter().map(|h| logins(h)).collect();
+    let each: Vec<usize> = after.iter().zip(&before).map(|(a, b)| a - b).collect();
+    if each != [1, 1, 1, 1] {
+        finished.fail(&format!("one login per host expected, sshd logged {each:?} for h1…h4"));
+    }
+    for host in report["workload"]["hosts"].as_array().expect("hosts[]") {
+        assert!(host["login_s"].as_f64().is_some_and(|s| s > 0.0), "{host}");
+    }
+    // Nothing left: no master, no socket, not its directory.
+    let left = left_under(&runtime);
+    if !masters_under(&runtime).is_empty() || !left.is_empty() {
+        finished.fail(&format!("left behind: masters {:?}, files {left:?}", masters_under(&runtime)));
+    }
     let _ = std::fs::remove_dir_all(out);
 }

@@ -8,6 +8,7 @@
 
 mod browser;
 mod cli;
+mod cores;
 mod errors;
 mod faults;
 mod fit;

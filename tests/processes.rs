@@ -10,8 +10,8 @@ use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
 
 use crate::support::{
-    alive, allowed_cores, args, comm, coordinator, cpus_allowed, eventually, finish, out_dir, painter_children, serial,
-    start, wait_for_painters,
+    alive, allowed_cores, args, comm, coordinator, cpus_allowed, eventually, finish, finish_watching, out_dir,
+    painter_children, serial, start, wait_for_painters,
 };
 
 fn signal(pid: u32, signal: Signal) {
@@ -24,23 +24,29 @@ fn painters_are_pinned_named_and_reaped() {
     let _serial = serial();
     let out = out_dir("pinned");
     let painters = cores.len().min(2);
-    let args = args(&format!("run --mode parallel --paintings {painters} --paint 1500ms --dry 0ms --json"), &out);
-    let mut child = start(coordinator(&args));
+    // --timeout: the one derived from the ideal (11 s for these 1.5 s coats)
+    // is for painters that hang; on a loaded machine (beside a busy core, two
+    // builds) a coat here took longer, and healthy painters were stopped.
+    let line = format!("run --mode parallel --paintings {painters} --paint 1500ms --dry 0ms --timeout 120s --json");
+    let args = args(&line, &out);
+    let child = start(coordinator(&args));
     let parent = child.id();
 
     // While it runs, note every painter process: its name and its cores.
     // (The calibrating painter comes and goes first; it is noted too, and
     // simply not looked up below.)
+    // Its output is drained meanwhile: the JSON report, with every
+    // painter's thread states, may be larger than a pipe holds (38 kB beside
+    // a busy core here), and a coordinator blocked writing it would never end.
     let mut seen: BTreeMap<u32, (String, Vec<u32>)> = BTreeMap::new();
-    while child.try_wait().expect("wait").is_none() {
+    let report = finish_watching(child, &args, || {
         for pid in painter_children(parent) {
             if let (Some(name), Some(cpus)) = (comm(pid), cpus_allowed(pid)) {
                 seen.insert(pid, (name, cpus));
             }
         }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let report = finish(child, &args).json();
+    })
+    .json();
     let mut pinned = BTreeSet::new();
     for painter in report["painters"].as_array().expect("painters[]") {
         let pid = u32::try_from(painter["pid"].as_u64().expect("pid")).expect("pid");
@@ -74,6 +80,15 @@ fn ctrl_c_stops_every_painter_and_exits_130() {
     let _ = std::fs::remove_dir_all(out);
 }
 
+/// CPU time a process has used, in clock ticks (`utime + stime`).
+fn cpu_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(") ")?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // Fields 14 and 15 of stat(5), counted here from field 3 (the state).
+    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+}
+
 #[test]
 fn painters_die_with_a_killed_coordinator() {
     let _serial = serial();
@@ -82,22 +97,33 @@ fn painters_die_with_a_killed_coordinator() {
     // see how they died. (No other test orphans a painter.)
     prctl::set_child_subreaper(true).expect("PR_SET_CHILD_SUBREAPER");
     let out = out_dir("sigkill");
-    let args = args("run --mode parallel --painters 2 --paintings 2 --paint 3s --dry 0ms", &out);
+    // Coats of 30 s: a painter that outlived its coordinator would still be
+    // painting long after the generous bound below, and be seen alive.
+    let args = args("run --mode parallel --painters 2 --paintings 2 --paint 30s --dry 0ms", &out);
     let child = start(coordinator(&args));
     let painters = wait_for_painters(child.id(), 2);
+    // Killed in the middle of a coat, when nothing but the kernel can tell a
+    // painter its coordinator is gone: not in its first moments, while it
+    // still talks to the coordinator (and, beside a busy core, those
+    // moments can last long enough to be hit).
+    let painting =
+        eventually(Duration::from_secs(60), || painters.iter().all(|&p| cpu_ticks(p).is_some_and(|t| t >= 5)));
+    assert!(painting, "the painters {painters:?} never started painting");
     signal(child.id(), Signal::SIGKILL);
     let _ = finish(child, &args);
     for painter in painters {
         let pid = Pid::from_raw(i32::try_from(painter).expect("pid"));
         let mut last = None;
-        let died = eventually(Duration::from_secs(1), || {
+        // Within milliseconds when all is well; generous, for a loaded
+        // machine, and still far short of the 30 s coat.
+        let died = eventually(Duration::from_secs(10), || {
             last = Some(waitpid(pid, Some(WaitPidFlag::WNOHANG)));
             !matches!(last, Some(Ok(WaitStatus::StillAlive)))
         });
-        assert!(died, "painter {painter} outlived a SIGKILLed coordinator by more than a second");
+        assert!(died, "painter {painter} outlived a SIGKILLed coordinator by more than 10 s, in a coat of 30 s");
         // Killed by its parent-death signal, or (if the kernel's closing of
         // the coordinator's pipes woke it first) ended by the stdin-EOF
-        // backstop (`EXIT_STDIN_CLOSED`, 4).
+        // watchdog (`EXIT_STDIN_CLOSED`, 4).
         assert!(
             matches!(last, Some(Ok(WaitStatus::Signaled(_, Signal::SIGKILL, _) | WaitStatus::Exited(_, 4)))),
             "painter {painter} ended with {last:?}"

@@ -41,7 +41,14 @@ fn blocks(markdown: &str, language: &str) -> Vec<Vec<String>> {
                 found.push(std::mem::take(lines));
                 current = None;
             }
-            Some(lines) => lines.push(line.trim_start().to_owned()),
+            // A line that ends in `\` goes on in the next, as in a shell.
+            Some(lines) => match lines.last_mut().filter(|last| last.ends_with('\\')) {
+                Some(last) => {
+                    last.pop();
+                    last.push_str(line.trim_start());
+                }
+                None => lines.push(line.trim_start().to_owned()),
+            },
             None => {}
         }
     }
@@ -172,10 +179,16 @@ fn run_all(commands: &[String], what: &str) {
             eprintln!("skipped on this machine (its --pin names a core this process may not use): {command}");
             continue;
         }
-        if command.contains("--hosts") && std::env::var("ATELIER_HOSTS_TESTS").as_deref() != Ok("1") {
-            eprintln!("skipped: needs the test hosts (scripts/hosts.sh up, then ATELIER_HOSTS_TESTS=1): {command}");
-            continue;
-        }
+        // The test hosts, held while the example runs, as every test of them does.
+        let _hosts = if command.contains("--hosts") {
+            let Some(hosts) = crate::hosts::hosts_up() else {
+                eprintln!("skipped: needs the test hosts (scripts/hosts.sh up, then ATELIER_HOSTS_TESTS=1): {command}");
+                continue;
+            };
+            Some(hosts)
+        } else {
+            None
+        };
         if command.contains("| jq") && Command::new("jq").arg("--version").output().is_err() {
             assert!(std::env::var_os("CI").is_none(), "jq is needed for: {command}");
             eprintln!("skipped: jq is not installed: {command}");
@@ -238,7 +251,9 @@ fn every_help_example_runs() {
             .skip_while(|line| line.trim() != "Examples:")
             .skip(1)
             .take_while(|line| line.starts_with("  "))
-            .map(|line| line.trim().split("   ").next().unwrap_or_default().trim().to_owned())
+            // A command on its line; its description on the next, indented further.
+            .filter(|line| !line.starts_with("   "))
+            .map(|line| line.trim().to_owned())
             .collect();
         if examples.is_empty() {
             help.fail("this --help has no examples");
@@ -347,6 +362,28 @@ fn the_readme_names_the_rust_the_workspace_needs() {
     let readme = readme();
     assert!(readme.contains(&format!("Rust {version} or newer")), "the README should say it needs Rust {version}");
     assert!(readme.contains("Linux only"), "the README should say it runs on Linux only");
+}
+
+/// Every `cargo install` of the workspace's binaries, in the README, the
+/// docs and the coordinator's hint for a missing painter, builds the
+/// versions in `Cargo.lock`: without `--locked`, Cargo resolves the
+/// dependencies afresh, to versions nobody tested, and warns that the dev
+/// profile's setting for the painter matches no package.
+#[test]
+fn every_install_of_the_binaries_is_locked() {
+    let app = concat!(env!("CARGO_MANIFEST_DIR"), "/src/app.rs");
+    let app = (app.to_owned(), std::fs::read_to_string(app).unwrap_or_else(|e| panic!("{app}: {e}")));
+    let mut installs = 0;
+    for (name, text) in documents().into_iter().chain([app]) {
+        for (at, _) in text.match_indices("cargo install ") {
+            let command: String = text[at..].chars().take_while(|&c| c != '`' && c != '&' && c != '\n').collect();
+            if command.contains("--path") {
+                installs += 1;
+                assert!(command.contains("--locked"), "{name}: `{}` builds unlocked", command.trim());
+            }
+        }
+    }
+    assert!(installs >= 4, "only {installs} installs of the binaries found");
 }
 
 #[test]

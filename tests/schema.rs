@@ -40,7 +40,7 @@ fn run_compare_and_plan_output_match_the_schema() {
         "plan --coats 2 --json",
     ] {
         let report = run(&args(line, &out)).json();
-        assert_eq!(report["schema_version"], 2, "{line}");
+        assert_eq!(report["schema_version"], 3, "{line}");
         assert_valid(&validator, line, &report);
     }
     let _ = std::fs::remove_dir_all(out);

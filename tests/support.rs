@@ -83,7 +83,14 @@ pub fn start(mut command: Command) -> Child {
 }
 
 /// Waits for `child` (killing it after [`RUN_TIMEOUT`]) and collects its output.
-pub fn finish(mut child: Child, args: &[String]) -> Finished {
+pub fn finish(child: Child, args: &[String]) -> Finished {
+    finish_watching(child, args, || {})
+}
+
+/// As [`finish`], calling `watch` every few milliseconds while `child`
+/// runs: its output is drained meanwhile, so that a report larger than a
+/// pipe holds never blocks it while the test looks on.
+pub fn finish_watching(mut child: Child, args: &[String], mut watch: impl FnMut()) -> Finished {
     let command = format!("coordinator {}", args.join(" "));
     // Drain both pipes on threads so that a chatty child never blocks.
     let mut stdout = child.stdout.take().expect("stdout");
@@ -99,9 +106,15 @@ pub fn finish(mut child: Child, args: &[String]) -> Finished {
         s
     });
     let deadline = Instant::now() + RUN_TIMEOUT;
+    let mut watched = Instant::now();
     let status = loop {
         if let Some(status) = child.try_wait().expect("wait") {
             break status;
+        }
+        // Not at every turn: a look may read all of /proc.
+        if watched.elapsed() >= Duration::from_millis(20) {
+            watch();
+            watched = Instant::now();
         }
         if Instant::now() > deadline {
             let _ = child.kill();
@@ -190,7 +203,9 @@ pub fn painter_children(parent: u32) -> Vec<u32> {
 #[track_caller]
 pub fn wait_for_painters(parent: u32, count: usize) -> Vec<u32> {
     let mut painters = Vec::new();
-    let appeared = eventually(Duration::from_secs(10), || {
+    // Generous: a painter appears in well under a second, but a test beside
+    // a busy core (or a build) may wait its turn for a CPU many times over.
+    let appeared = eventually(Duration::from_secs(60), || {
         painters = painter_children(parent);
         painters.len() >= count
     });

@@ -70,7 +70,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut workload = Workload::from_args(&args)?;
     // A closed stdout would lose the report; and the pipes of the painters
     // could be given its number, fd 1, so that the report went into one.
-    check_stdout()?;
+    crate::stdout::check()?;
     files::check(&files)?;
     let binary = painter_binary(cli.painter.as_deref())?;
     workload.output_folder("")?;
@@ -107,13 +107,38 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(interrupted.exit_code()));
         }
     };
+    // A run of more than a minute says so before it starts, and its
+    // display counts down: `--dry 1h` must not look like a hang.
+    let layouts: Vec<_> = modes
+        .iter()
+        .map(|&mode| match &cluster {
+            Some(cluster) => (mode, Cluster::model_plans(&cluster.layout(mode))),
+            None => (mode, mode.layout(workload.workers, workload.cores.as_deref())),
+        })
+        .collect();
+    let (work, allowed) = (workload.work(calibration.paint()), workload.allowed_cores.len());
+    let planning = move |stop: &_| report::plan::forecast(&layouts, work, allowed, stop);
+    let forecast = match schedule::interruptible(planning, &mut interrupts).await {
+        Ok(forecast) => forecast,
+        Err(signal) => {
+            drop(progress);
+            let interrupted = Interrupted::before_start(signal, workload.paintings);
+            stderr::line(format_args!("error: {interrupted}, while planning the run; every painter was stopped"));
+            return Ok(ExitCode::from(interrupted.exit_code()));
+        }
+    };
+    if let Some(line) = report::plan::announcement(&forecast).filter(|_| !cli.quiet) {
+        stderr::line(format_args!("atelier: {line}"));
+    }
     let mut runs = Vec::new();
     // What stopped the modes before the last, if anything did: the modes
     // that finished are reported all the same.
     let mut stopped: Option<(ExitCode, String)> = None;
     progress.say("");
-    for mode in modes {
-        progress.start_mode(mode.name(), workload.paintings);
+    for (index, mode) in modes.into_iter().enumerate() {
+        // This mode's ideal, and the ideals of the modes after it.
+        let ideal = forecast.get(index).map(|&(_, this)| (this, forecast.iter().skip(index + 1).map(|m| m.1).sum()));
+        progress.start_mode(mode.name(), workload.paintings, ideal);
         let run =
             run_mode(&binary, &workload, &calibration, cluster.as_ref(), mode, &mut interrupts, &mut progress).await;
         progress.end_mode();
@@ -162,7 +187,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     let fates: Vec<String> = runs.iter().map(|run| fate(run, workload.paintings)).collect();
     if !runs.is_empty() || json {
-        let writing = deliver(Delivery { workload, calibration, runs, files, json, compare });
+        let quiet = cli.quiet;
+        let writing = deliver(Delivery { workload, calibration, runs, files, json, compare, quiet });
         tokio::select! {
             // A report written whole is not said to be incomplete.
             biased;
@@ -211,6 +237,8 @@ struct Delivery {
     files: FileArgs,
     json: bool,
     compare: bool,
+    /// No notes on stderr (`wrote FILE`).
+    quiet: bool,
 }
 
 /// Prints the report and writes the files on a thread of its own, and
@@ -221,12 +249,12 @@ struct Delivery {
 async fn deliver(delivery: Delivery) -> Vec<(ExitCode, String)> {
     let (tx, rx) = tokio::sync::oneshot::channel();
     let started = std::thread::Builder::new().name("report".into()).spawn(move || {
-        let Delivery { workload, calibration, runs, files, json, compare } = delivery;
+        let Delivery { workload, calibration, runs, files, json, compare, quiet } = delivery;
         let mut errors = Vec::new();
         if let Err(error) = print(&workload, &calibration, &runs, json, compare) {
             errors.push((ExitCode::FAILURE, format!("{error:#}")));
         }
-        if let Err(error) = files::write(&files, &workload, &calibration, &runs) {
+        if let Err(error) = files::write(&files, &workload, &calibration, &runs, quiet) {
             errors.push((ExitCode::FAILURE, format!("{error:#}")));
         }
         let _ = tx.send(errors);
@@ -240,29 +268,6 @@ async fn deliver(delivery: Delivery) -> Vec<(ExitCode, String)> {
 /// The longest error line printed, in characters: one line a person can
 /// read; the whole story is in `--json`.
 pub const ERROR_LINE: usize = 300;
-
-/// Refuses to start when stdout was closed (`>&-`): the report would be lost.
-///
-/// Rust's runtime opens `/dev/null` on a standard stream that a program is
-/// started without, read-write, so that the number cannot be taken by
-/// another file; a shell's `>/dev/null` opens it write-only. So a read-write
-/// `/dev/null` on fd 1 is a stdout that was closed.
-fn check_stdout() -> anyhow::Result<()> {
-    use nix::fcntl::{FcntlArg, OFlag, fcntl};
-    let closed = match fcntl(std::io::stdout(), FcntlArg::F_GETFL) {
-        Err(_) => true,
-        Ok(flags) => {
-            let read_write = OFlag::from_bits_truncate(flags) & OFlag::O_ACCMODE == OFlag::O_RDWR;
-            read_write && std::fs::read_link("/proc/self/fd/1").is_ok_and(|target| target == Path::new("/dev/null"))
-        }
-    };
-    if closed {
-        bail!(
-            "stdout is closed (`>&-`): there would be nowhere to print the report (to throw it away, send it to /dev/null)"
-        );
-    }
-    Ok(())
-}
 
 /// One mode: spawn its painters, run the jobs, stop the painters, report.
 async fn run_mode(
@@ -339,13 +344,19 @@ async fn run_mode(
                 _ => "local".to_owned(),
             },
             round_trip_s: p.clock.map(|c| c.start.bound_ns as f64 * 2.0 / 1e9),
+            local_s: p.remote.as_ref().and(cluster).and_then(|c| c.local_spawn).map(|d| d.as_secs_f64()),
         })
         .collect();
-    let farewells = pool.shutdown().await;
+    let mut farewells = pool.shutdown().await;
     // A remote painter's times, refined with the offset interpolated
     // between its clock's two estimates.
     let clocks: Vec<_> = farewells.iter().map(|f| f.clock).collect();
     hosts::refine(&mut outcome, &clocks);
+    for farewell in &mut farewells {
+        for states in &mut farewell.states {
+            hosts::refine_states(states, farewell.clock);
+        }
+    }
     // Where the time went: the model fed with what happened, step by step,
     // on a thread of its own like the prediction.
     let facts = report::gap::Facts::gather(&outcome, &model, &starts, plans.len());
@@ -418,7 +429,7 @@ fn painter_binary(given: Option<&Path>) -> anyhow::Result<PathBuf> {
         .find(|path| path.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0));
     on_path.ok_or_else(|| {
         anyhow::anyhow!(
-            "painter binary not found at {} nor on PATH (build both binaries with `cargo build --release`; install both with `cargo install --path painter && cargo install --path coordinator`; or pass --painter PATH or set ATELIER_PAINTER)",
+            "painter binary not found at {} nor on PATH (build both binaries with `cargo build --release`; install both with `cargo install --locked --path painter && cargo install --locked --path coordinator`; or pass --painter PATH or set ATELIER_PAINTER)",
             beside.display()
         )
     })

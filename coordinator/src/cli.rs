@@ -12,36 +12,57 @@ use crate::pin::Pin;
 
 const EXAMPLES: &str = "\
 Examples:
-  coordinator                                  the lecture's demo: every mode on 3 paintings
-  coordinator --paintings 6 --modes sequential,async   compare's options, without `compare`
-  coordinator plan                             the demo predicted: each mode's ideal; runs nothing
-  coordinator run --mode async --dry 2s        one process hides long drying
-  coordinator run --mode parallel --paint 4s   watch `top`: a painter per core, 100% as it paints
-  coordinator compare --svg t.svg --trace t.json   a picture, and a trace for ui.perfetto.dev
+  coordinator
+      the lecture's demo: every mode on 3 paintings
+  coordinator --paintings 6 --modes sequential,async
+      compare's options, without `compare`
+  coordinator plan
+      the demo predicted: each mode's ideal; runs nothing
+  coordinator run --mode async --dry 2s
+      one process hides long drying
+  coordinator run --mode parallel --paint 4s
+      watch `top`: a painter per core, 100% as it paints
+  coordinator compare --svg t.svg --trace t.json
+      a picture, and a trace for ui.perfetto.dev
   coordinator --coats 2 --json | jq -c '.runs[] | {mode, wall_s, efficiency}'
-  source <(coordinator completions bash)       tab completion in this shell";
+      each mode's wall time and efficiency, a line each
+  source <(coordinator completions bash)
+      tab completion in this shell";
 
 const COMPARE_EXAMPLES: &str = "\
 Examples:
-  coordinator compare                            every mode, 3 paintings of 400ms + 800ms drying
-  coordinator compare --modes sequential,async   only these two modes, drawn in two panels
-  coordinator compare --paintings 8 --coats 2    more work: watch async and hybrid pull ahead
-  coordinator compare --dry 0ms                  no drying: async gains nothing, parallel still does
-  coordinator compare --json > runs.json         everything measured, for a script";
+  coordinator compare
+      every mode, 3 paintings of 400ms + 800ms drying
+  coordinator compare --modes sequential,async
+      only these two modes, drawn in two panels
+  coordinator compare --paintings 8 --coats 2
+      more work: watch async and hybrid pull ahead
+  coordinator compare --dry 0ms
+      no drying: async gains nothing, parallel still does
+  coordinator compare --json > runs.json
+      everything measured, for a script";
 
 const RUN_EXAMPLES: &str = "\
 Examples:
-  coordinator run --mode sequential              the baseline: paint, dry, paint, dry
-  coordinator run --mode async --dry 2s          one process hides the drying
-  coordinator run --mode parallel --paint 4s     long enough to watch in `top`
-  coordinator run --mode threads --paint 4s      one process, a thread per core: `top -H` shows them
-  coordinator run --mode hybrid --retries 0 --timeout 10s   fail fast on a broken painter";
+  coordinator run --mode sequential
+      the baseline: paint, dry, paint, dry
+  coordinator run --mode async --dry 2s
+      one process hides the drying
+  coordinator run --mode parallel --paint 4s
+      long enough to watch in `top`
+  coordinator run --mode threads --paint 4s
+      one process, a thread per core: `top -H` shows them
+  coordinator run --mode hybrid --retries 0 --timeout 10s
+      fail fast on a broken painter";
 
 const PLAN_EXAMPLES: &str = "\
 Examples:
-  coordinator plan                               predict the demo before running it
-  coordinator plan --modes async --paintings 5   one mode's ideal timeline
-  coordinator plan --painters 3 --pin 0-1        3 painters on 2 cores: two of them share a core";
+  coordinator plan
+      predict the demo before running it
+  coordinator plan --modes async --paintings 5
+      one mode's ideal timeline
+  coordinator plan --painters 3 --pin 0-1
+      3 painters on 2 cores: two of them share a core";
 
 /// Every `Examples:` section of `--help` (`tests/readme.rs` runs them).
 #[cfg(test)]
@@ -71,7 +92,7 @@ pub struct Cli {
     /// The painter binary [default: `painter` beside this executable, else on PATH]
     #[arg(long, global = true, env = "ATELIER_PAINTER", value_name = "PATH")]
     pub painter: Option<PathBuf>,
-    /// No live progress display (it is drawn on stderr, and only when stderr is a terminal).
+    /// No live progress display (drawn on stderr, only when stderr is a terminal), and no notes on stderr (how long a long run will take, which files were written). Errors are still said.
     #[arg(long, short, global = true)]
     pub quiet: bool,
 }
@@ -203,13 +224,17 @@ pub struct HostsArgs {
     /// The painter's path on the other hosts (default: this painter's path).
     #[arg(long, value_name = "PATH")]
     pub remote_painter: Option<PathBuf>,
+    /// How many hosts are probed, and painters on other hosts started, at
+    /// once (as pdsh's fan-out).
+    #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub fanout: u32,
 }
 
 /// The paintings, and how they are spread over processes and cores.
 #[derive(Debug, Clone, Args)]
 pub struct WorkloadArgs {
     /// Number of paintings.
-    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    #[arg(long, allow_negative_numbers = true, value_name = "N", default_value_t = 3, value_parser = |text: &str| whole(text, 1, 1_000_000))]
     pub paintings: u32,
     /// CPU time to paint one coat (e.g. 400ms, 1.5s). With 0ms nothing is painted or
     /// saved: the run measures the machinery alone.
@@ -217,7 +242,7 @@ pub struct WorkloadArgs {
     pub paint: Duration,
     /// Paint exactly N strokes per coat instead of what --paint measures to:
     /// the same pictures, and checksums, on every machine and in every run.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, allow_negative_numbers = true, value_name = "N", value_parser = |text: &str| whole(text, 1, u32::MAX))]
     pub strokes: Option<u32>,
     /// Time for one coat to dry, split evenly into a file wait and a network wait.
     #[arg(long, value_name = "DUR", default_value = "800ms", value_parser = duration, allow_hyphen_values = true, conflicts_with_all = ["file_wait", "net_wait"])]
@@ -229,16 +254,16 @@ pub struct WorkloadArgs {
     #[arg(long, value_name = "DUR", value_parser = duration, allow_hyphen_values = true)]
     pub net_wait: Option<Duration>,
     /// Coats per painting; each is painted, then dries.
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+    #[arg(long, allow_negative_numbers = true, value_name = "N", default_value_t = 1, value_parser = |text: &str| whole(text, 1, 100))]
     pub coats: u32,
     /// Painters (parallel, hybrid) or threads (threads) [default: one per allowed core, at most one per painting]
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
+    #[arg(long, allow_negative_numbers = true, value_name = "N", value_parser = |text: &str| whole(text, 1, crate::workload::MAX_PAINTERS))]
     pub painters: Option<u32>,
     /// Cores: `auto` (round-robin over the cores this process may use), `none`, or a list like `0,2-3`.
     #[arg(long, value_name = "auto|none|LIST", default_value = "auto", value_parser = PinParser, hide_possible_values = true)]
     pub pin: Pin,
     /// Chooses the pictures; the same seed paints the same pictures.
-    #[arg(long, value_name = "N", default_value_t = 1)]
+    #[arg(long, allow_negative_numbers = true, value_name = "N", default_value_t = 1)]
     pub seed: u64,
     /// Folder for the finished paintings (one subfolder per mode). A mode's
     /// subfolder is cleared of earlier paintings before it runs; one run at a
@@ -252,10 +277,10 @@ pub struct WorkloadArgs {
     /// each on its own, as a task queue does [default: auto: chunks of
     /// what a painter is kept queued with, when paintings are shorter than
     /// 5ms; else 1]
-    #[arg(long, value_name = "auto|N", default_value = "auto", value_parser = chunk, hide_default_value = true)]
+    #[arg(long, allow_negative_numbers = true, value_name = "auto|N", default_value = "auto", value_parser = chunk, hide_default_value = true)]
     pub chunk: Chunk,
     /// When a painter dies, hangs or garbles its output: how many times each of its paintings is handed out again (to a fresh painter on the same cores) before it is reported lost.
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=10))]
+    #[arg(long, allow_negative_numbers = true, value_name = "N", default_value_t = 1, value_parser = |text: &str| whole(text, 0, 10))]
     pub retries: u32,
     /// How long a painting may wait in a painter's queue, and then take to paint, before the painter is taken to be hung and stopped [default: 4 × the ideal time of one painting + 5s]
     #[arg(long, value_name = "DUR", value_parser = positive_duration, allow_hyphen_values = true)]
@@ -267,6 +292,33 @@ const MAX_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// Parses a duration; `allow_hyphen_values` on the arguments lets a
 /// negative one reach this function, so it can say what is wrong with it.
+/// `coordinator help --help` as `coordinator help help`, and `help run
+/// --help` as `help run`: clap's `help` takes the names of subcommands
+/// only, and would refuse `--help` with exit status 2.
+fn help_for_help<I, T>(args: I) -> Vec<std::ffi::OsString>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let mut args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    if args.get(1).is_some_and(|word| word == "help") {
+        let asked = args.len();
+        args.retain(|word| word != "--help" && word != "-h");
+        if args.len() < asked && args.len() == 2 {
+            args.push("help".into());
+        }
+    }
+    args
+}
+
+/// A whole number from `min` to `max`; a number out of range, negative
+/// ones too, is named with the range (clap says which option it was).
+fn whole(text: &str, min: u32, max: u32) -> Result<u32, String> {
+    let range = if max == u32::MAX { format!("{min} or more") } else { format!("from {min} to {max}") };
+    let number: i128 = text.trim().parse().map_err(|_| format!("not a whole number: it must be {range}"))?;
+    u32::try_from(number).ok().filter(|n| (min..=max).contains(n)).ok_or_else(|| format!("it must be {range}"))
+}
+
 fn duration(text: &str) -> Result<Duration, String> {
     if text.starts_with("--") {
         return Err(format!("expected a duration (e.g. 300ms), not the option {text}"));
@@ -356,7 +408,7 @@ impl Cli {
         T: Into<std::ffi::OsString> + Clone,
     {
         let mut command = Self::command();
-        let matches = command.try_get_matches_from_mut(args)?;
+        let matches = command.try_get_matches_from_mut(help_for_help(args))?;
         if let Some((name, _)) = matches.subcommand() {
             // The global options (`--quiet`, `--painter`) may go anywhere;
             // the others at the top level are `compare`'s.
@@ -460,9 +512,18 @@ mod tests {
         // example wider than that would be cut in two, and its command with it.
         for examples in ALL_EXAMPLES {
             for line in examples.lines().skip(1) {
-                assert!(line.chars().count() <= 100, "too wide for --help: {line}");
-                assert!(line.trim_start().starts_with("coordinator ") || line.trim_start().starts_with("source "));
-                assert!(line.trim().contains("   ") || line.contains(" | "), "command and comment apart: {line}");
+                // Each command alone on its line, its description on the next,
+                // indented further: at any width, neither runs into the other.
+                assert!(line.chars().count() <= 80, "too wide for --help: {line}");
+                let command = line.strip_prefix("  ").filter(|l| !l.starts_with(' '));
+                match command {
+                    Some(command) => assert!(
+                        command.starts_with("coordinator") || command.starts_with("source "),
+                        "not a command: {line}"
+                    ),
+                    None => assert!(line.starts_with("      ") && !line.contains("coordinator "), "{line}"),
+                }
+                assert!(!line.trim().contains("   "), "a command and its description on one line: {line}");
             }
         }
     }

@@ -730,6 +730,11 @@ impl Dispatcher<'_> {
                 self.top_up_all();
             }
             Heard::Message(FromPainter::States(states)) => {
+                let painter = &mut self.pool.painters[index];
+                if let Err(breach) = painter.states.check(&states, painter.hello.lanes, incoming.at_ns) {
+                    let why = format!("{} broke the protocol: {breach}", painter.who());
+                    return self.fail(index, FailureKind::Protocol, why).await;
+                }
                 self.progress.hear(News::States { painter: index, states: &states });
                 self.outcome.states.push((index, states));
             }
@@ -920,6 +925,7 @@ impl Dispatcher<'_> {
         what.push_str(&format!(", holding paintings {}", ids(&held)));
         what.push_str(&painter.stderr_tail());
         let pid = painter.pid();
+        what.push_str(&self.pool.link_words(index));
         tracing::warn!("{what}");
         self.progress.hear(News::Gone { painter: index, how: &exit.describe() });
         crate::workload::remove_temporary_files(self.pool.out(), pid);

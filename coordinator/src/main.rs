@@ -22,6 +22,7 @@ mod sampler;
 mod schedule;
 mod signals;
 mod stderr;
+mod stdout;
 mod visible;
 mod workload;
 

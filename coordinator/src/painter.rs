@@ -162,6 +162,9 @@ pub struct Painter {
     pub spawned_ns: u64,
     /// What it was started as.
     pub plan: PainterPlan,
+    /// Where each of its threads' line of states has got to, as the
+    /// contract follows it through its `States`, during the run and after.
+    pub states: protocol::contract::StateLines,
     /// From spawn to `Hello`.
     pub startup: Duration,
     /// When it was ready for work, on the shared clock: after its `Hello`,
@@ -279,6 +282,7 @@ pub async fn spawn(launch: &Launch, plan: &PainterPlan, index: usize, incoming: 
         claimed_pid: None,
         spawned_ns,
         plan: plan.clone(),
+        states: protocol::contract::StateLines::new(spawned_ns),
         startup: Duration::ZERO,
         ready_ns: spawned_ns,
         remote: remote.clone(),

@@ -1,5 +1,12 @@
 //! The painters of one run: started together, replaced one at a time when
 //! one fails, stopped together, and every one of them reaped.
+//!
+//! On this machine painters are started one after another: each takes a
+//! few milliseconds, and starting them at once would only make them
+//! compete for the cores. On other hosts a start is mostly waiting (for a
+//! session, a job step, a round trip), so up to `--fanout` are started at
+//! once, and a painter whose host fails to start it is started on another
+//! host instead, with one line saying so.
 
 use std::time::Duration;
 
@@ -48,20 +55,64 @@ pub struct Farewell {
 }
 
 impl Pool {
-    /// Starts one painter per plan; on any failure, stops those already started.
+    /// Starts one painter per plan (with `--hosts`, up to `--fanout` at
+    /// once). A painter that its host fails to start is started on another
+    /// host, with a line naming the host and why; on any other failure,
+    /// stops those already started.
     ///
     /// # Errors
-    /// As [`painter::spawn`].
+    /// As [`painter::spawn`], when a painter cannot be started anywhere.
     pub async fn spawn(launch: Launch, plans: &[PainterPlan]) -> anyhow::Result<Self> {
+        use futures_util::StreamExt;
         let (tx, incoming) = Inbound::channel();
+        let fanout = launch.hosts.as_ref().map_or(1, |cluster| cluster.fanout);
+        // Each painter's index is its place in `plans`, fixed before it
+        // starts: what it says is tagged with it.
+        let started: Vec<anyhow::Result<Painter>> = futures_util::stream::iter(plans.iter().enumerate())
+            .map(|(index, plan)| painter::spawn(&launch, plan, index, tx.clone()))
+            .buffered(fanout)
+            .collect()
+            .await;
         let mut pool = Self { painters: Vec::with_capacity(plans.len()), incoming, tx, launch };
-        for plan in plans {
-            if let Err(error) = pool.start(plan.clone()).await {
-                pool.kill().await;
-                return Err(error);
-            }
+        let mut failed = None;
+        for (index, (plan, result)) in plans.iter().zip(started).enumerate() {
+            let painter = match result {
+                Ok(painter) => painter,
+                Err(error) if failed.is_none() => match pool.elsewhere(plan, index, error).await {
+                    Ok(painter) => painter,
+                    Err(error) => {
+                        failed = Some(error);
+                        continue;
+                    }
+                },
+                Err(_) => continue,
+            };
+            pool.painters.push(painter);
+        }
+        if let Some(error) = failed {
+            pool.kill().await;
+            return Err(error);
         }
         Ok(pool)
+    }
+
+    /// Starts painter `index` of `plan`, which its own host failed to
+    /// start with `error`, on another host: the next one after its own that
+    /// can, on its first core. Says so in one line.
+    async fn elsewhere(&self, plan: &PainterPlan, index: usize, error: anyhow::Error) -> anyhow::Result<Painter> {
+        let (Some(cluster), Some(host)) = (&self.launch.hosts, plan.host) else { return Err(error) };
+        let mut others = cluster.elsewhere(host);
+        // Painters of one failed host are spread over the others.
+        let turn = if others.is_empty() { 0 } else { index % others.len() };
+        others.rotate_left(turn);
+        for (other, core) in others {
+            let moved = PainterPlan { host: Some(other), cores: vec![core; plan.cores.len().max(1)], ..plan.clone() };
+            if let Ok(painter) = painter::spawn(&self.launch, &moved, index, self.tx.clone()).await {
+                eprintln!("warning: {error:#}; {} took its place", painter.who());
+                return Ok(painter);
+            }
+        }
+        Err(error)
     }
 
     /// Starts a painter like painter `index` — same scheduler, same cores —
@@ -110,6 +161,18 @@ impl Pool {
         Ok(index)
     }
 
+    /// What the ssh connection of painter `index`'s host said last, when
+    /// it said something (`Timeout, server h2 not responding.`), ready to
+    /// append to an error message.
+    #[must_use]
+    pub fn link_words(&self, index: usize) -> String {
+        let (Some(cluster), Some(host)) = (&self.launch.hosts, &self.painters[index].remote) else {
+            return String::new();
+        };
+        let said = cluster.link_words(host);
+        if said.is_empty() { said } else { format!("; its ssh connection to {host} said: {said}") }
+    }
+
     /// Where the painters save their paintings.
     #[must_use]
     pub fn out(&self) -> &std::path::Path {
@@ -128,8 +191,11 @@ impl Pool {
             let painter = &self.painters[index];
             if painter.running() && painter.remote.is_some() {
                 let end = crate::hosts::sync_again(painter, index, &mut self.incoming, &mut early).await;
-                if let Some(clock) = self.painters[index].clock.as_mut() {
-                    clock.end = end;
+                let who = painter.who();
+                if let (Some(clock), Some(end)) = (self.painters[index].clock.as_mut(), end)
+                    && let Err(moved) = clock.settle(end)
+                {
+                    crate::stderr::line(format_args!("warning: {who}: {moved}"));
                 }
             }
         }
@@ -149,10 +215,17 @@ impl Pool {
                     _ => break,
                 },
             };
-            let painter = &self.painters[incoming.painter];
+            let painter = &mut self.painters[incoming.painter];
             match incoming.heard {
                 Heard::Message(FromPainter::Goodbye(goodbye)) => farewells[incoming.painter].goodbye = Some(goodbye),
-                Heard::Message(FromPainter::States(states)) => farewells[incoming.painter].states.push(states),
+                // Checked as during the run; too late to fail the painter
+                // for a breach, but not too late to refuse what it said.
+                Heard::Message(FromPainter::States(states)) => {
+                    match painter.states.check(&states, painter.hello.lanes, incoming.at_ns) {
+                        Ok(()) => farewells[incoming.painter].states.push(states),
+                        Err(breach) => tracing::warn!("{} broke the protocol after Shutdown: {breach}", painter.who()),
+                    }
+                }
                 Heard::Message(other) => tracing::warn!("{} said {} after Shutdown", painter.who(), other.name()),
                 Heard::Garbled(error) => tracing::warn!("{} sent a bad frame during shutdown: {error}", painter.who()),
                 Heard::Closed => {}

@@ -4,12 +4,15 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::Context;
 use protocol::Job;
 use serde::Serialize;
 
 use crate::cli::WorkloadArgs;
 use crate::pin::{self, CoreList};
+
+/// The most painters (or threads) a run may have: `--painters`' limit,
+/// and the most that the cores offered by `--hosts` may start.
+pub const MAX_PAINTERS: u32 = 256;
 
 /// A checked workload.
 #[derive(Debug, Clone, Serialize)]
@@ -162,7 +165,9 @@ impl Workload {
     /// If the folder cannot be created or written; the message names it.
     pub fn output_folder(&self, name: &str) -> anyhow::Result<PathBuf> {
         let dir = if name.is_empty() { self.out.clone() } else { self.out.join(name) };
-        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create output folder {}", dir.display()))?;
+        std::fs::create_dir_all(&dir).map_err(|error| {
+            anyhow::anyhow!("cannot create output folder {}: {error}; --out DIR chooses another", dir.display())
+        })?;
         probe_writable(&dir)?;
         Ok(dir)
     }
@@ -170,7 +175,9 @@ impl Workload {
 
 fn probe_writable(dir: &Path) -> anyhow::Result<()> {
     let probe = dir.join(format!(".atelier-probe-{}", std::process::id()));
-    std::fs::write(&probe, b"").with_context(|| format!("cannot write to output folder {}", dir.display()))?;
+    std::fs::write(&probe, b"").map_err(|error| {
+        anyhow::anyhow!("cannot write to output folder {}: {error}; --out DIR chooses another", dir.display())
+    })?;
     let _ = std::fs::remove_file(probe);
     Ok(())
 }

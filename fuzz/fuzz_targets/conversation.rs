@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
-use protocol::contract::{Conversation, check_calibrated, check_hello};
+use protocol::contract::{Conversation, StateLines, check_calibrated, check_hello};
 use protocol::frame::read_message;
 use protocol::{Chunk, FromPainter, Job, Scheduler};
 
@@ -17,6 +17,7 @@ fuzz_target!(|data: &[u8]| {
     let Some((&shape, mut stream)) = data.split_first() else { return };
     let lanes = u32::from(shape % 4) + 1;
     let mut talk = Conversation::new(lanes, 1_000_000);
+    let mut lines = StateLines::new(1_000_000);
     // Paintings of every shape: with and without a picture, each wait or
     // none, one to three coats.
     for id in 1..=u32::from(shape / 4 % 8) + 1 {
@@ -48,6 +49,7 @@ fuzz_target!(|data: &[u8]| {
             FromPainter::JobDone(done) => talk.done(&done, heard_ns),
             FromPainter::JobFailed(failed) => talk.failed(&failed),
             FromPainter::Steps(steps) => talk.steps(&steps, heard_ns, &mut said),
+            FromPainter::States(states) => lines.check(&states, lanes, heard_ns),
             FromPainter::Hello(hello) => check_hello(&hello, 3, Scheduler::Blocking, &[1], lanes),
             FromPainter::Calibrated { stroke_ns, strokes } => {
                 check_calibrated(stroke_ns, strokes, Duration::from_millis(240))

@@ -133,7 +133,7 @@ fn throughput(out: &Path, jobs: u32, figures: &mut Figures) {
                 while done < mine {
                     match read_message::<FromPainter>(&mut stdout).expect("a frame").expect("not the end") {
                         FromPainter::JobDone(_) => done += 1,
-                        FromPainter::Event(_) => {}
+                        FromPainter::Event(_) | FromPainter::States(_) => {}
                         other => panic!("unexpected {other:?}"),
                     }
                 }
@@ -250,15 +250,21 @@ impl Painter {
         self.stdin.flush().expect("the painter reads");
     }
 
+    /// The next message other than `States` (what the painter's threads did).
     fn recv(&mut self) -> FromPainter {
-        read_message(&mut self.stdout).expect("a frame").expect("not the end")
+        loop {
+            match read_message(&mut self.stdout).expect("a frame").expect("not the end") {
+                FromPainter::States(_) => {}
+                other => return other,
+            }
+        }
     }
 
     fn recv_until_done(&mut self, job: u32) {
         loop {
             match self.recv() {
                 FromPainter::JobDone(done) if done.job == job => return,
-                FromPainter::Event(_) => {}
+                FromPainter::Event(_) | FromPainter::States(_) => {}
                 other => panic!("unexpected {other:?}"),
             }
         }

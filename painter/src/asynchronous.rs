@@ -55,7 +55,10 @@ pub fn run(stdin: std::fs::File, outbox: &Outbox, settings: &Settings) -> Result
     runtime.block_on(async {
         let inbox =
             AsyncInbox::new(stdin).map_err(|source| Error::Start { what: "reading stdin as a pipe", source })?;
+        // Every task runs on this thread: one record holds them all.
+        crate::states::begin(0, outbox);
         Scheduler::new(outbox.clone(), settings.clone()).run(inbox).await;
+        crate::states::end();
         Ok(())
     })
 }

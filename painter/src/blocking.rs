@@ -17,6 +17,7 @@ use crate::painting::Painting;
 
 /// Takes messages until `Shutdown`, doing each job completely before the next.
 pub fn run(mut inbox: Inbox<impl Read>, outbox: &Outbox, settings: &Settings) {
+    crate::states::begin(0, outbox);
     loop {
         match inbox.recv(outbox) {
             ToPainter::Job(job) => paint(job, 0, outbox, settings),
@@ -26,7 +27,7 @@ pub fn run(mut inbox: Inbox<impl Read>, outbox: &Outbox, settings: &Settings) {
                 outbox.send(crate::fault::calibrated(calibrate::measure(sample, &seeds)));
             }
             ToPainter::Ping { seq } => outbox.pong(seq),
-            ToPainter::Shutdown => return,
+            ToPainter::Shutdown => return crate::states::end(),
         }
     }
 }

@@ -59,7 +59,7 @@ thread_local! {
 }
 
 /// Time the calling thread has waited for a CPU, in nanoseconds.
-fn run_delay_ns() -> u64 {
+pub(crate) fn run_delay_ns() -> u64 {
     SCHEDSTAT.with(|file| {
         let file = file.borrow();
         let Some(file) = file.as_ref() else { return 0 };

@@ -87,6 +87,13 @@ pub enum Kind {
     /// picture cannot be saved) and carries on with the next, as a well
     /// painter whose disk is full does.
     Fail,
+    /// Is refused the kernel's switch records (`no-perf`), as a painter
+    /// is where `perf_event_open` is not allowed: it measures its threads
+    /// from their own clocks instead.
+    NoPerf,
+    /// Says its thread ran a moment after the machine booted, long
+    /// before the painter was started (`past-states`).
+    PastStates,
 }
 
 /// A fault asked for, and where it strikes.
@@ -137,6 +144,8 @@ impl std::str::FromStr for Fault {
             "early-picture" => Kind::EarlyPicture,
             "heavy" => Kind::Heavy,
             "fail" => Kind::Fail,
+            "no-perf" => Kind::NoPerf,
+            "past-states" => Kind::PastStates,
             other => {
                 match (other.strip_prefix("pid=").map(str::parse), other.strip_prefix("slow-hello=").map(str::parse)) {
                     (Some(Ok(pid)), _) => Kind::ClaimPid(pid),
@@ -235,8 +244,9 @@ pub fn calibrated(answer: FromPainter) -> FromPainter {
 
 /// Called as each painting is taken up: strikes if this is the one.
 pub fn on_job(job: &Job, outbox: &Outbox) {
-    // `fail` strikes as the painting is delivered, not as it is taken up.
-    let Some(fault) = strikes(job.id, |kind| kind != Kind::Fail) else { return };
+    // `fail` strikes as the painting is delivered, not as it is taken
+    // up; `no-perf` from the start, not at a painting.
+    let Some(fault) = strikes(job.id, |kind| !matches!(kind, Kind::Fail | Kind::NoPerf)) else { return };
     tracing::warn!(job = job.id, kind = ?fault.kind, "failing on purpose");
     // What was said before goes out first, so that the fault lands between frames.
     outbox.flush();
@@ -311,6 +321,17 @@ pub fn on_job(job: &Job, outbox: &Outbox) {
             outbox.flush();
         }
         Kind::ForeignPicture => forged_picture(99_999, outbox),
+        Kind::PastStates => {
+            let span = protocol::StateSpan { state: protocol::ThreadState::Running, start_ns: 1, end_ns: 2, core: 0 };
+            let states = protocol::States {
+                lane: 0,
+                source: protocol::StateSource::SwitchEvents,
+                resolution_ns: 1,
+                spans: vec![span],
+            };
+            outbox.send(FromPainter::States(states));
+            outbox.flush();
+        }
         Kind::EarlyPicture => forged_picture(job.id, outbox),
         Kind::Escape => {
             let _ = std::io::stderr().write_all(b"\x1b]0;pwned\x07\x1b[31mpainter: red text and a new window title\n");
@@ -322,7 +343,8 @@ pub fn on_job(job: &Job, outbox: &Outbox) {
         | Kind::HugeStroke
         | Kind::SlowHello(_)
         | Kind::Heavy
-        | Kind::Fail => {}
+        | Kind::Fail
+        | Kind::NoPerf => {}
     }
     // Give the coordinator time to notice before carrying on as if nothing happened.
     std::thread::sleep(Duration::from_millis(10));
@@ -353,6 +375,12 @@ pub fn after_coat(effort: Effort) {
     }
 }
 
+/// Whether this painter is to be refused the kernel's switch records.
+#[must_use]
+pub fn refuses_perf() -> bool {
+    faults().iter().any(|(fault, _)| fault.kind == Kind::NoPerf)
+}
+
 /// Writes straight to fd 1, past the outbox: what a stray `print!` does.
 fn raw_stdout(bytes: &[u8]) {
     let mut stdout = std::io::stdout().lock();
@@ -375,5 +403,6 @@ mod tests {
         assert!("pid=x".parse::<Fault>().is_err());
         assert!("exit@x".parse::<Fault>().is_err());
         assert_eq!("fail@100".parse(), Ok(Fault { kind: Kind::Fail, job: Some(100), painter: 0 }));
+        assert_eq!("no-perf/2".parse(), Ok(Fault { kind: Kind::NoPerf, job: None, painter: 2 }));
     }
 }

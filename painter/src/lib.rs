@@ -16,7 +16,9 @@
 //! process and ties its life to the coordinator's, [`painting`] is one job's
 //! life from blank canvas to saved PNG ([`save`]), and [`calibrate`] measures
 //! how long a stroke takes here. [`effort`] reads, from the kernel, what
-//! painting a coat took of the thread. [`fault`] makes a painter misbehave on
+//! painting a coat took of the thread, and [`states`] records, from the
+//! kernel's switch records ([`switches`]) or the thread's own clocks, when
+//! each painting thread ran, waited for a core, or was off. [`fault`] makes a painter misbehave on
 //! purpose, for the coordinator's tests.
 
 pub mod asynchronous;
@@ -33,6 +35,8 @@ pub mod painting;
 pub mod probe;
 pub mod process;
 pub mod save;
+pub mod states;
+pub mod switches;
 pub mod threads;
 pub mod watchdog;
 

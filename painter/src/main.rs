@@ -111,6 +111,7 @@ fn run(args: &Args) -> anyhow::Result<()> {
     process::die_with_parent()?;
     process::set_name(args.id)?;
     painter::fault::arm(args.id).map_err(anyhow::Error::msg)?;
+    painter::states::arm().map_err(anyhow::Error::msg)?;
     let scheduler = match args.scheduler {
         SchedulerArg::Blocking => Scheduler::Blocking,
         SchedulerArg::Async => Scheduler::Async,

@@ -65,6 +65,7 @@ impl Painting {
         outbox.event(self.job.id, self.lane, self.coat, EventKind::PaintStarted);
         if self.job.strokes > 0 {
             outbox.flush();
+            crate::states::painting(true);
             self.coat_started = Some(Reading::now());
         }
     }
@@ -80,7 +81,15 @@ impl Painting {
         let canvas = self.canvas.get_or_insert_with(|| Canvas::new(seed));
         let left = coat_end.saturating_sub(canvas.strokes());
         let now = left.min(max);
-        canvas.paint(now);
+        // A few strokes at a time, with a look at the thread's record
+        // between (see `crate::states`).
+        let mut painted = 0;
+        while painted < now {
+            let strokes = (now - painted).min(crate::states::TICK_STROKES);
+            canvas.paint(strokes);
+            painted += strokes;
+            crate::states::tick();
+        }
         left - now
     }
 
@@ -92,7 +101,15 @@ impl Painting {
             crate::fault::after_coat(started.until(Reading::now()));
             started.until(Reading::now())
         });
+        crate::states::painting(false);
         outbox.event(self.job.id, self.lane, self.coat, EventKind::PaintFinished(effort));
+        if self.job.strokes > 0 {
+            crate::states::coat_painted();
+        } else {
+            // Nothing painted: not even a look at the clock, so that empty
+            // paintings keep their fast path.
+            crate::states::tick();
+        }
         self.coat += 1;
     }
 
@@ -120,7 +137,8 @@ impl Painting {
         }
         if let Some(canvas) = self.canvas.take() {
             let rgb = canvas.rgb();
-            self.picture = Some(Picture { checksum: crate::canvas::fnv1a(&rgb), png: save::encode(&rgb) });
+            let checksum = crate::canvas::checksum(&rgb, canvas.strokes());
+            self.picture = Some(Picture { checksum, png: save::encode(&rgb) });
         }
     }
 

@@ -45,6 +45,7 @@ pub fn run(
                 if let Some(core) = core {
                     process::pin(core)?;
                 }
+                crate::states::begin(lane, outbox);
                 while let Some(message) = next(shared, outbox) {
                     match message {
                         ToPainter::Job(job) => blocking::paint(job, lane, outbox, settings),
@@ -57,6 +58,7 @@ pub fn run(
                         ToPainter::Shutdown => break,
                     }
                 }
+                crate::states::end();
                 Ok(())
             });
             lanes.push(thread.map_err(|source| Error::Start { what: "a painting thread", source })?);

@@ -1,22 +1,31 @@
 //! The painter binary, driven over real pipes the way the coordinator drives
-//! it: handshake, calibration, jobs, events, shutdown.
+//! it: handshake, calibration, jobs, events, the states of its threads,
+//! shutdown.
 
 use std::io::{BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use protocol::frame::{read_message, write_message};
-use protocol::{EventKind, FromPainter, Job, JobDone, PROTOCOL_VERSION, ToPainter};
+use protocol::{EventKind, FromPainter, Job, JobDone, PROTOCOL_VERSION, StateSource, States, ThreadState, ToPainter};
 
 struct Painter {
     child: Child,
     stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
+    /// What it said of its threads' states, kept aside as it came.
+    states: Vec<States>,
 }
 
 impl Painter {
     fn start(scheduler: &str, extra: &[&str], out: &std::path::Path) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_painter"))
+        Self::spawn(Command::new(env!("CARGO_BIN_EXE_painter")), scheduler, extra, out)
+    }
+
+    /// Starts `command` (the painter binary, or a command that runs it)
+    /// as painter 7.
+    fn spawn(mut command: Command, scheduler: &str, extra: &[&str], out: &std::path::Path) -> Self {
+        let mut child = command
             .args(["--id", "7", "--scheduler", scheduler, "--out"])
             .arg(out)
             .args(extra)
@@ -27,7 +36,7 @@ impl Painter {
             .expect("painter starts");
         let stdin = child.stdin.take().expect("stdin");
         let stdout = BufReader::new(child.stdout.take().expect("stdout"));
-        Self { child, stdin, stdout }
+        Self { child, stdin, stdout, states: Vec::new() }
     }
 
     fn send(&mut self, message: &ToPainter) {
@@ -35,8 +44,14 @@ impl Painter {
         self.stdin.flush().expect("flush");
     }
 
+    /// The next message other than `States`, which are kept in `states`.
     fn recv(&mut self) -> FromPainter {
-        read_message(&mut self.stdout).expect("a readable frame").expect("not the end")
+        loop {
+            match read_message(&mut self.stdout).expect("a readable frame").expect("not the end") {
+                FromPainter::States(states) => self.states.push(states),
+                other => return other,
+            }
+        }
     }
 
     /// Sends `jobs`, collects messages until each is done, returns
@@ -57,12 +72,17 @@ impl Painter {
         (done, events)
     }
 
-    fn shutdown(mut self) -> protocol::Goodbye {
+    fn shutdown(self) -> protocol::Goodbye {
+        self.shutdown_with_states().0
+    }
+
+    /// Shuts it down; its `Goodbye`, and every `States` it sent.
+    fn shutdown_with_states(mut self) -> (protocol::Goodbye, Vec<States>) {
         self.send(&ToPainter::Shutdown);
         let FromPainter::Goodbye(goodbye) = self.recv() else { panic!("Shutdown is answered with Goodbye") };
         assert!(read_message::<FromPainter>(&mut self.stdout).expect("clean end").is_none());
         assert!(self.child.wait().expect("reaped").success());
-        goodbye
+        (goodbye, self.states)
     }
 }
 
@@ -224,4 +244,199 @@ fn a_painting_of_zero_strokes_is_reported_without_a_picture_by_every_scheduler()
         assert_eq!(files, 0, "{scheduler}: nothing to save, nothing saved");
         let _ = std::fs::remove_dir_all(out);
     }
+}
+
+/// How long `strokes` strokes take here, from the painter's own calibration.
+fn strokes_for(painter: &mut Painter, wanted: Duration) -> u32 {
+    painter.send(&ToPainter::Calibrate { sample: Duration::from_millis(50), seeds: vec![] });
+    let FromPainter::Calibrated { stroke_ns, .. } = painter.recv() else { panic!("not Calibrated") };
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let strokes = (wanted.as_nanos() as f64 / stroke_ns) as u32;
+    strokes.max(1)
+}
+
+/// Spans of lane `lane`, in order and without overlap, whatever the messages.
+fn spans_of(states: &[States], lane: u32) -> Vec<protocol::StateSpan> {
+    let spans: Vec<_> = states.iter().filter(|s| s.lane == lane).flat_map(|s| s.spans.iter().copied()).collect();
+    assert!(spans.windows(2).all(|w| w[0].end_ns <= w[1].start_ns), "lane {lane}: spans overlap");
+    assert!(spans.iter().all(|s| s.start_ns < s.end_ns), "lane {lane}: an empty span");
+    spans
+}
+
+/// Time in `state` between `from` and `to`.
+fn time_in(spans: &[protocol::StateSpan], state: ThreadState, from: u64, to: u64) -> u64 {
+    spans.iter().filter(|s| s.state == state).map(|s| s.end_ns.min(to).saturating_sub(s.start_ns.max(from))).sum()
+}
+
+#[test]
+fn three_painting_threads_on_one_core_take_turns() {
+    let out = out_dir("three-on-one");
+    let mut painter = Painter::start("threads", &["--cores", "0,0,0"], &out);
+    assert!(matches!(painter.recv(), FromPainter::Hello(_)));
+    let strokes = strokes_for(&mut painter, Duration::from_millis(300));
+    let jobs: Vec<Job> = (1..=3)
+        .map(|id| Job { strokes, coats: 1, file_wait: Duration::ZERO, net_wait: Duration::ZERO, ..job(id, 0) })
+        .collect();
+    let (done, events) = painter.paint(&jobs);
+    assert_eq!(done.len(), 3);
+    let (_, states) = painter.shutdown_with_states();
+    let mut lanes: Vec<u32> = events.iter().map(|e| e.lane).collect();
+    lanes.sort_unstable();
+    lanes.dedup();
+    assert_eq!(lanes, [0, 1, 2], "one painting a lane");
+    let all: Vec<Vec<protocol::StateSpan>> = lanes.iter().map(|&lane| spans_of(&states, lane)).collect();
+    for lane in lanes {
+        let at = |kind: EventKind| {
+            events.iter().find(|e| e.lane == lane && e.kind == kind).map(|e| e.at_ns).expect("the event")
+        };
+        let (from, to) = (
+            at(EventKind::PaintStarted),
+            events
+                .iter()
+                .find_map(|e| matches!(e.kind, EventKind::PaintFinished(_) if e.lane == lane).then_some(e.at_ns))
+                .expect("finished"),
+        );
+        let spans = &all[lane as usize];
+        assert!(spans.iter().all(|s| s.core == 0), "lane {lane} pinned to core 0: {spans:?}");
+        let running = time_in(spans, ThreadState::Running, from, to);
+        let waiting = time_in(spans, ThreadState::Waiting, from, to);
+        // What the three lanes together held of core 0 meanwhile.
+        let lanes_ran: u64 = all.iter().map(|spans| time_in(spans, ThreadState::Running, from, to)).sum();
+        #[allow(clippy::cast_precision_loss)]
+        let (share, of_lanes, held) = (
+            running as f64 / (to - from) as f64,
+            running as f64 / lanes_ran as f64,
+            lanes_ran as f64 / (to - from) as f64,
+        );
+        eprintln!(
+            "lane {lane}: ran {:.0}% of its painting's {} ms ({:.0}% of what the lanes ran; they held core 0 {:.0}% of it), waited {} ms",
+            share * 100.0,
+            (to - from) / 1_000_000,
+            of_lanes * 100.0,
+            held * 100.0,
+            waiting / 1_000_000
+        );
+        // Running and waiting fill the painting; off only for a moment
+        // around its events, queued for the lock of the stdout the lanes
+        // share while another lane that holds it waits for the core.
+        let off = time_in(spans, ThreadState::Off, from, to);
+        assert!(running + waiting >= (to - from) * 9 / 10, "lane {lane}: off {off} ns: {spans:?}");
+        assert!((0.20..=0.45).contains(&of_lanes), "lane {lane} ran {of_lanes:.2} of what the three lanes ran");
+        if held < 0.75 {
+            // Other programs on core 0 took the rest: the share of the
+            // painting's span is theirs to decide.
+            eprintln!("skipped the share of the span: other programs held core 0 for {:.0}%", (1.0 - held) * 100.0);
+        } else {
+            assert!((0.20..=0.45).contains(&share), "lane {lane} ran {share:.2} of its painting");
+        }
+    }
+    let _ = std::fs::remove_dir_all(out);
+}
+
+/// The painter binary where a user other than root can run it, and a
+/// command that runs it as `nobody` if this test runs as root.
+fn as_nobody(dir: &std::path::Path) -> Command {
+    use std::os::unix::fs::PermissionsExt;
+    let binary = dir.join("painter");
+    std::fs::copy(env!("CARGO_BIN_EXE_painter"), &binary).expect("copy the painter");
+    for path in [dir, binary.as_path()] {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o777)).expect("open it to everyone");
+    }
+    // `/proc/self` belongs to the process's effective user.
+    let root = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata("/proc/self").expect("/proc/self")) == 0;
+    if root {
+        let mut command = Command::new("setpriv");
+        command.args(["--reuid=65534", "--regid=65534", "--clear-groups"]).arg(binary);
+        command
+    } else {
+        Command::new(binary)
+    }
+}
+
+#[test]
+fn an_unprivileged_painter_gets_switch_events_and_one_refused_them_measures_itself() {
+    let paranoid: i32 = std::fs::read_to_string("/proc/sys/kernel/perf_event_paranoid")
+        .ok()
+        .and_then(|text| text.trim().parse().ok())
+        .unwrap_or(3);
+    let expected_source = if paranoid <= 2 {
+        StateSource::SwitchEvents
+    } else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "perf_event_paranoid is {paranoid} under CI: switch events need 2 or less"
+        );
+        eprintln!("perf_event_paranoid is {paranoid}: an unprivileged painter is refused switch events here");
+        StateSource::SelfMeasured
+    };
+    let dir = out_dir("nobody");
+    for (fault, states_env, expected) in
+        [("", "", Some(expected_source)), ("no-perf/7", "", Some(StateSource::SelfMeasured)), ("", "off", None)]
+    {
+        let mut command = as_nobody(&dir);
+        command.env("ATELIER_PAINTER_FAULT", fault).env("ATELIER_PAINTER_STATES", states_env);
+        let mut painter = Painter::spawn(command, "blocking", &[], &dir);
+        let FromPainter::Hello(hello) = painter.recv() else { panic!("first message is not Hello") };
+        let uid = std::fs::read_to_string(format!("/proc/{}/status", hello.pid)).expect("status");
+        let uid = uid.lines().find_map(|l| l.strip_prefix("Uid:")).expect("Uid").split_whitespace().next();
+        assert_ne!(uid, Some("0"), "the painter runs unprivileged");
+        let (done, _) = painter.paint(&[Job { strokes: 2_000, ..job(1, 5) }]);
+        assert_eq!(done.len(), 1);
+        let (_, states) = painter.shutdown_with_states();
+        let sources: Vec<StateSource> = states.iter().map(|s| s.source).collect();
+        eprintln!("fault {fault:?}, states {states_env:?}: {} messages, {sources:?}", states.len());
+        match expected {
+            Some(source) => {
+                assert!(!states.is_empty() && sources.iter().all(|s| *s == source), "{fault:?}: {sources:?}");
+                let spans = spans_of(&states, 0);
+                assert!(spans.iter().any(|s| s.state == ThreadState::Running), "{spans:?}");
+                assert!(spans.iter().any(|s| s.state == ThreadState::Off), "it dried, asleep: {spans:?}");
+            }
+            None => assert!(states.is_empty(), "measuring is off, yet it sent {sources:?}"),
+        }
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_painter_in_a_time_namespace_stamps_its_states_on_its_own_clock() {
+    // The kernel stamps switch records on the machine's monotonic clock,
+    // which a time namespace does not move; the painter's events are on
+    // the namespace's, 1000 s ahead.
+    let mut command = Command::new("unshare");
+    command.args(["--time", "--monotonic", "1000", env!("CARGO_BIN_EXE_painter")]);
+    let out = out_dir("time-namespace");
+    let mut painter = Painter::spawn(command, "blocking", &[], &out);
+    let hello = read_message::<FromPainter>(&mut painter.stdout);
+    let Ok(Some(FromPainter::Hello(_))) = hello else {
+        let status = painter.child.wait().expect("reaped");
+        assert!(std::env::var_os("CI").is_none(), "no time namespace under CI: unshare {status}");
+        eprintln!("skipped: no time namespace here (unshare {status})");
+        return;
+    };
+    let (done, events) = painter.paint(&[Job { strokes: 2_000, ..job(1, 5) }]);
+    let (_, states) = painter.shutdown_with_states();
+    let spans = spans_of(&states, 0);
+    assert_eq!(done.len(), 1);
+    // On a core or waiting for one while the first coat was painted, and
+    // asleep while it dried, where its events say so.
+    let at = |kind: EventKind| {
+        let same = |e: &&protocol::Event| match (e.kind, kind) {
+            (EventKind::PaintFinished(_), EventKind::PaintFinished(_)) => true,
+            (theirs, ours) => theirs == ours,
+        };
+        events.iter().filter(|e| e.coat == 0).find(same).expect("the event").at_ns
+    };
+    let (from, to) = (at(EventKind::PaintStarted), at(EventKind::PaintFinished(protocol::Effort::default())));
+    let busy = time_in(&spans, ThreadState::Running, from, to) + time_in(&spans, ThreadState::Waiting, from, to);
+    assert!(busy >= (to - from) * 9 / 10, "wanted the core {busy} ns of a {} ns coat: {spans:?}", to - from);
+    let (from, to) =
+        (at(EventKind::DryStarted(protocol::DryKind::File)), at(EventKind::DryFinished(protocol::DryKind::Network)));
+    let off = time_in(&spans, ThreadState::Off, from, to);
+    let near: Vec<_> = spans.iter().filter(|s| s.end_ns + 5_000_000 >= from && s.start_ns <= to + 5_000_000).collect();
+    let sources: Vec<_> = states.iter().map(|s| s.source).collect();
+    // On a busy machine, much of a drying can be waiting for the core
+    // once the sleep is over: it is asleep for some of it all the same.
+    assert!(off >= 1_000_000, "off {off} ns of the drying {from}..{to}: {sources:?} {near:?}");
+    let _ = std::fs::remove_dir_all(out);
 }

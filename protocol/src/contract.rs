@@ -19,6 +19,10 @@
 //! expected life, a painter can send no more messages than its paintings
 //! call for.
 //!
+//! What a painter says of its threads' states is checked apart, in
+//! [`StateLines`] (see [`states`]): a line of states per lane that every
+//! `States` message carries forward.
+//!
 //! Paintings handed out in a [`Chunk`] are answered in [`Steps`], which
 //! pack the same events, `JobDone`s and `JobFailed`s: each step unpacked
 //! is checked exactly as its own frame would be — a painting this painter
@@ -33,6 +37,9 @@ use std::time::Duration;
 
 use crate::message::{Chunk, DryKind, Effort, Event, EventKind, Hello, Job, JobDone, JobFailed, Scheduler};
 use crate::steps::{Said, Steps, Unpacked, Unpacking, WholeLife};
+
+pub mod states;
+pub use states::{MAX_CORES, StateLines};
 
 /// The most lanes (threads) one painter may say it has.
 pub const MAX_LANES: u32 = 1024;
@@ -115,6 +122,11 @@ pub enum Breach {
         /// How long the coat lasted, by its own timestamps.
         lasted_ns: u64,
     },
+    /// A `Steps` message with no steps in it: a frame that says nothing,
+    /// which a painter could send without end (a painter sends its steps
+    /// only when it has some).
+    #[error("it sent a Steps message with no steps in it")]
+    EmptySteps,
     /// Steps that do not unpack.
     #[error("its steps do not unpack: {0}")]
     Unpacking(Unpacking),
@@ -128,6 +140,14 @@ pub enum Breach {
         how: &'static str,
         /// How it was handed out.
         handed: &'static str,
+    },
+    /// States of a thread that do not carry its line forward (see [`states`]).
+    #[error("it sent states of lane {lane}: {why}")]
+    States {
+        /// The lane they were of.
+        lane: u32,
+        /// What is wrong with them.
+        why: String,
     },
     /// A timestamp before the painter started, after the message arrived,
     /// or before the painting's previous step.
@@ -479,6 +499,9 @@ impl Conversation {
     /// holds the steps before it.
     pub fn steps(&mut self, steps: &Steps, heard_ns: u64, said: &mut Vec<Said>) -> Result<(), Breach> {
         said.clear();
+        if steps.is_empty() {
+            return Err(Breach::EmptySteps);
+        }
         for unpacked in steps.unpack_lives() {
             match unpacked.map_err(Breach::Unpacking)? {
                 Unpacked::One(message) => {
@@ -1031,6 +1054,8 @@ mod tests {
             e.job = 4;
         }
         assert_eq!(talk.clone().steps(&packed(0, &beyond), heard, &mut out), Err(Breach::UnknownJob { job: 4 }));
+        // No steps at all: a frame that says nothing.
+        assert_eq!(talk.clone().steps(&Steps::new(), heard, &mut out), Err(Breach::EmptySteps));
         // Bytes that are no steps.
         let garbage: Steps = crate::codec::decode(&crate::codec::encode(&vec![0u8, 0, 0xff]).expect("encodes"))
             .expect("a byte string is steps, until they are unpacked");

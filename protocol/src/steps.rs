@@ -400,6 +400,10 @@ impl Reader<'_> {
     }
 
     /// A variable-length integer: seven bits a byte, low bits first.
+    ///
+    /// Each number has one spelling, the one [`put`] writes: ten bytes at
+    /// most, the tenth carrying only bit 63 (more would be bits past 64,
+    /// silently lost), and no last byte of zeros (an overlong spelling).
     fn int(&mut self) -> Result<u64, Unpacking> {
         // Most numbers here (differences, lanes, coats) take one byte.
         if let Some((&byte, rest)) = self.bytes.split_first()
@@ -409,9 +413,16 @@ impl Reader<'_> {
             return Ok(u64::from(byte));
         }
         let mut value = 0u64;
-        for (i, &byte) in self.bytes.iter().enumerate().take(10) {
-            value |= u64::from(byte & 0x7f) << (7 * i);
+        for (i, &byte) in self.bytes.iter().enumerate().take(MAX_INT_BYTES) {
+            let bits = byte & 0x7f;
+            if i == MAX_INT_BYTES - 1 && byte > 1 {
+                return Err(self.error("carries a number past 64 bits"));
+            }
+            value |= u64::from(bits) << (7 * i);
             if byte & 0x80 == 0 {
+                if byte == 0 {
+                    return Err(self.error("carries a number in more bytes than it needs"));
+                }
                 self.bytes = &self.bytes[i + 1..];
                 return Ok(value);
             }
@@ -435,6 +446,9 @@ impl Reader<'_> {
         String::from_utf8(text.to_vec()).map_err(|_| self.error("carries text that is not UTF-8"))
     }
 }
+
+/// The most bytes a variable-length integer takes: 64 bits, seven a byte.
+const MAX_INT_BYTES: usize = 10;
 
 fn put(bytes: &mut Vec<u8>, mut value: u64) {
     while value >= 0x80 {
@@ -566,6 +580,24 @@ mod tests {
             let odd = Steps { bytes, ..Steps::default() };
             assert!(odd.unpack().last().is_some_and(|s| s.is_err()));
         }
+        // A number has one spelling: none past 64 bits, none overlong.
+        let int = |bytes: &[u8]| Reader { bytes, step: 0, job: 0, at_ns: 0 }.int().map_err(|e| e.why);
+        for value in [0, 1, 127, 128, 300, 1 << 56, (1 << 63) - 1, 1 << 63, u64::MAX] {
+            let mut bytes = Vec::new();
+            put(&mut bytes, value);
+            assert!(bytes.len() <= MAX_INT_BYTES);
+            assert_eq!(int(&bytes), Ok(value), "{bytes:x?}");
+        }
+        let mut past = vec![0xff; 9];
+        for tenth in [0x02, 0x7f, 0x81, 0xff] {
+            past.truncate(9);
+            past.push(tenth);
+            assert_eq!(int(&past), Err("carries a number past 64 bits"), "{past:x?}");
+        }
+        for overlong in [&[0x80, 0x00][..], &[0xff, 0x80, 0x00], &[0x81, 0x80, 0x80, 0x00]] {
+            assert_eq!(int(overlong), Err("carries a number in more bytes than it needs"), "{overlong:x?}");
+        }
+        assert_eq!(int(&[0x80; 9]), Err("is cut short"));
         // A length far past the bytes there are allocates nothing.
         let mut huge = vec![0, FAILED, 0, 0, 0];
         put(&mut huge, u64::MAX);

@@ -21,7 +21,7 @@ use proptest::prelude::*;
 use protocol::frame::{self, FrameCodec, HEADER_LEN, MAX_FRAME_LEN, MessageCodec};
 use protocol::{
     Chunk, DryKind, Effort, Error, Event, EventKind, FromPainter, Goodbye, Hello, Job, JobDone, JobFailed, Picture,
-    Said, Scheduler, Steps, ToPainter, codec, handshake,
+    Said, Scheduler, StateSource, StateSpan, States, Steps, ThreadState, ToPainter, codec, handshake,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -217,7 +217,25 @@ fn from_painter() -> impl Strategy<Value = FromPainter> {
         (u32_any(), proptest::bool::ANY, vec(proptest::num::u8::ANY, 0..300))
             .prop_map(|(job, last, bytes)| FromPainter::Picture(Picture { job, last, bytes })),
         steps().prop_map(|(_, steps)| FromPainter::Steps(steps)),
+        states().prop_map(FromPainter::States),
     ]
+}
+
+fn states() -> impl Strategy<Value = States> {
+    let state = prop_oneof![Just(ThreadState::Running), Just(ThreadState::Waiting), Just(ThreadState::Off)];
+    let span = (state, u64_any(), u64_any(), u32_any()).prop_map(|(state, start_ns, end_ns, core)| StateSpan {
+        state,
+        start_ns,
+        end_ns,
+        core,
+    });
+    let source = prop_oneof![Just(StateSource::SwitchEvents), Just(StateSource::SelfMeasured)];
+    (u32_any(), source, u64_any(), vec(span, 0..40)).prop_map(|(lane, source, resolution_ns, spans)| States {
+        lane,
+        source,
+        resolution_ns,
+        spans,
+    })
 }
 
 /// Names every variant: a new message fails to compile here until it has a
@@ -440,6 +458,11 @@ proptest! {
         whole.handed_chunk(&chunk);
         let mut whole_said = Vec::new();
         let whole_result = whole.steps(&packed, heard_ns, &mut whole_said);
+        // Nothing at all is a frame that says nothing: a breach of its own.
+        if said.is_empty() {
+            prop_assert_eq!(whole_result, Err(protocol::contract::Breach::EmptySteps));
+            return Ok(());
+        }
         let mut single = Conversation::new(2, 1_000_000);
         single.handed_chunk(&chunk);
         let mut single_said = Vec::new();

@@ -306,6 +306,36 @@ def codec(t, work):
         t.row(label, fmt(c.get(f"codec.{name}.ns"), ".0f", " ns"), fmt(c.get(f"codec.{name}.bytes"), ".0f", " bytes"))
 
 
+def states_cost(t, work, reps_note):
+    t.section(f"9. Measuring the threads' states: the same work measured and not, in turns, median of {reps_note}")
+
+    def figures(name):
+        runs = [r for d in loads(f"{work}/states/{name}-[0-9]*.json") for r in runs_of(d)]
+        cpu = median([sum(p["cpu_s"] or 0 for p in r["painters"]) for r in runs])
+        painting = median([sum(s["end_s"] - s["start_s"] for s in r["segments"] if s["kind"] == "paint") for r in runs])
+        wall = median([r["wall_s"] for r in runs])
+        return cpu, painting, wall
+
+    off_cpu, off_painting, _ = figures("paint-off")
+    for how, label in [("on", "switch events"), ("self", "self-measured")]:
+        cpu, painting, _ = figures(f"paint-{how}")
+        ratio = cpu / off_cpu if cpu and off_cpu else None
+        t.row(f"painter CPU, 4 x 8000 strokes, {label}", fmt(cpu, ".3f", " s"), f"not measured {fmt(off_cpu, '.3f', ' s')}",
+              fmt(ratio, ".4f"), "<= 1.01", verdict(ratio <= 1.01 if ratio is not None else None))
+        ratio = painting / off_painting if painting and off_painting else None
+        t.row(f"  painting time, {label}", fmt(painting, ".3f", " s"), f"not measured {fmt(off_painting, '.3f', ' s')}",
+              fmt(ratio, ".4f"))
+    on_cpu, _, on_wall = figures("empty-on")
+    off_cpu, _, off_wall = figures("empty-off")
+    ratio = on_cpu / off_cpu if on_cpu and off_cpu else None
+    t.row("painters' CPU, empty paintings, switch events", fmt(on_cpu, ".3f", " s"),
+          f"not measured {fmt(off_cpu, '.3f', ' s')}", fmt(ratio, ".4f"))
+    ratio = on_wall / off_wall if on_wall and off_wall else None
+    t.row("  wall, empty paintings, switch events", fmt(on_wall, ".3f", " s"),
+          f"not measured {fmt(off_wall, '.3f', ' s')}", fmt(ratio, ".4f"))
+    t.note("ATELIER_PAINTER_STATES=off turns measuring off; ATELIER_PAINTER_FAULT=no-perf refuses the switch events.")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("work")
@@ -332,6 +362,8 @@ def main():
         scaling(t, work, args.cores)
     if "codec" in sections:
         codec(t, work)
+    if "states" in sections:
+        states_cost(t, work, "2 rounds (--quick)" if quick else "5 rounds")
     t.print()
     load_before = open(f"{work}/load-before.txt").read().split("load average:")[-1].strip()
     load_after = open(f"{work}/load-after.txt").read().split("load average:")[-1].strip()

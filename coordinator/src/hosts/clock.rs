@@ -14,11 +14,25 @@
 //! are sent and the fastest kept. It is done once after `Hello` and once
 //! before `Shutdown`; in between, the offset is interpolated (two clocks
 //! can drift apart a little), and the larger of the two bounds is reported.
+//!
+//! The painter's events were checked by the contract, and taken in, on the
+//! first estimate. So the second may only refine the first, never move the
+//! timeline somewhere else: it is kept only where it agrees with the first
+//! within both bounds and the most two clocks can drift apart in between
+//! ([`MAX_DRIFT_PPM`]). A second estimate outside that is not a clock that
+//! drifted but a painter (or a link) that lies; it is set aside, with a
+//! warning, and the first is used alone. (Not a breach: every painting was
+//! already accepted, and the first estimate still places them within its
+//! bound.)
 
 use serde::Serialize;
 
 /// Pings per estimate.
 pub const PINGS: u32 = 8;
+
+/// The most two monotonic clocks may run apart, in parts per million:
+/// NTP slews a clock by at most 500 ppm, so two machines' by at most 1000.
+pub const MAX_DRIFT_PPM: u64 = 1000;
 
 /// One ping's answer: when it left and came back here, and the painter's
 /// time in it.
@@ -69,7 +83,39 @@ pub struct Clock {
     pub end: Option<Estimate>,
 }
 
+/// A second estimate that does not agree with the first.
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+#[error(
+    "its clock, measured again, moved by {} s (more than the ±{} s the two measurements and drift allow): the second measurement is set aside",
+    *moved_ns as f64 / 1e9,
+    *allowed_ns as f64 / 1e9
+)]
+pub struct Moved {
+    /// How far the second estimate's offset is from the first's.
+    pub moved_ns: i128,
+    /// How far it may be.
+    pub allowed_ns: u64,
+}
+
 impl Clock {
+    /// Takes `end`, the estimate before `Shutdown`, if it agrees with the
+    /// first: their offsets apart by no more than both bounds and the drift
+    /// the time between them allows.
+    ///
+    /// # Errors
+    /// [`Moved`] when it does not; the clock is left with its first estimate.
+    pub fn settle(&mut self, end: Estimate) -> Result<(), Moved> {
+        let between_ns = end.at_ns.saturating_sub(self.start.at_ns);
+        let drift_ns = between_ns.saturating_mul(MAX_DRIFT_PPM) / 1_000_000;
+        let allowed_ns = self.start.bound_ns.saturating_add(end.bound_ns).saturating_add(drift_ns);
+        let moved_ns = i128::from(end.offset_ns) - i128::from(self.start.offset_ns);
+        if end.at_ns < self.start.at_ns || moved_ns.unsigned_abs() > u128::from(allowed_ns) {
+            return Err(Moved { moved_ns, allowed_ns });
+        }
+        self.end = Some(end);
+        Ok(())
+    }
+
     /// The offset at `local_ns` on this machine's clock: interpolated
     /// between the two estimates, or the first alone.
     #[must_use]
@@ -147,6 +193,33 @@ mod tests {
         assert_eq!(clock.bound_ns(), 30);
         let report = clock.report();
         assert!((report.offset_s - 0.001_000_05).abs() < 1e-12 && (report.bound_s - 3e-8).abs() < 1e-15);
+    }
+
+    #[test]
+    fn a_second_estimate_only_refines_the_first() {
+        // Measured after Hello to ±50 µs; the run takes 0.7 s.
+        let start = Estimate { at_ns: 1_000_000_000, offset_ns: 1_000_000_000_000, bound_ns: 50_000 };
+        let at_ns = start.at_ns + 700_000_000;
+        // A Pong 748 s off, as a painter's after its last painting was:
+        // set aside, and every timestamp stays where the first put it.
+        let mut clock = Clock { start, end: None };
+        let off = Estimate { at_ns, offset_ns: start.offset_ns - 748_000_000_000, bound_ns: 40_000 };
+        let moved = clock.settle(off).expect_err("748 s is no drift");
+        assert_eq!(moved.moved_ns, -748_000_000_000);
+        // Both bounds, and 1000 ppm of 0.7 s.
+        assert_eq!(moved.allowed_ns, 50_000 + 40_000 + 700_000);
+        assert!(moved.to_string().starts_with("its clock, measured again, moved by -748 s (more than the ±0.00079 s"));
+        assert_eq!(clock, Clock { start, end: None });
+        assert_eq!(clock.to_local(1_001_500_000_000), 1_500_000_000);
+        // Just past what the bounds and drift allow: set aside too.
+        assert!(clock.settle(Estimate { offset_ns: start.offset_ns + 790_001, ..off }).is_err());
+        // An estimate before the first is no second estimate.
+        assert!(clock.settle(Estimate { at_ns: 0, offset_ns: start.offset_ns, ..off }).is_err());
+        // Within them: kept, and the offset interpolated.
+        let near = Estimate { at_ns, offset_ns: start.offset_ns + 300_000, bound_ns: 40_000 };
+        clock.settle(near).expect("a clock that drifted 430 ppm");
+        assert_eq!(clock.end, Some(near));
+        assert_eq!(clock.offset_at(start.at_ns + 350_000_000), start.offset_ns + 150_000);
     }
 
     #[test]

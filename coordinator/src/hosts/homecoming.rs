@@ -167,6 +167,12 @@ impl Homecoming {
                 failed.at_ns = local(failed.at_ns);
                 FromPainter::JobFailed(failed)
             }
+            FromPainter::States(mut states) => {
+                for span in &mut states.spans {
+                    (span.start_ns, span.end_ns) = (local(span.start_ns), local(span.end_ns));
+                }
+                FromPainter::States(states)
+            }
             other => other,
         })
     }

@@ -76,18 +76,31 @@ impl Launcher {
 
     /// The command that runs `argv` on `host` (a checked host name, see
     /// [`super::spec`]), with its stdio carried back here. `core` binds a
-    /// Slurm step to that core; `job` is the Slurm allocation to run in.
+    /// Slurm step to that core; `job` is the Slurm allocation to run in;
+    /// `control` is the socket of the host's ssh master connection
+    /// ([`super::master`]), over which the painter's session is opened
+    /// with no login.
     #[must_use]
-    pub fn command(&self, host: &super::HostSpec, argv: &[OsString], core: Option<u32>, job: Option<&str>) -> Command {
+    pub fn command(
+        &self,
+        host: &super::HostSpec,
+        argv: &[OsString],
+        core: Option<u32>,
+        job: Option<&str>,
+        control: Option<&std::path::Path>,
+    ) -> Command {
         match self {
             Self::Ssh => {
                 let mut command = Command::new("ssh");
                 command
                     .args(["-T", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "LogLevel=INFO"])
-                    .args(SSH_ALIVE)
-                    .arg("--")
-                    .arg(&host.name)
-                    .arg(remote_shell_command(argv));
+                    .args(SSH_ALIVE);
+                if let Some(socket) = control {
+                    // A session over the master; should the master be gone,
+                    // ssh logs in on its own.
+                    command.args(["-o", "ControlMaster=no", "-o"]).arg(format!("ControlPath={}", socket.display()));
+                }
+                command.arg("--").arg(&host.name).arg(remote_shell_command(argv));
                 command
             }
             Self::Srun => {
@@ -157,7 +170,7 @@ mod tests {
     #[test]
     fn ssh_quotes_every_word_and_starts_with_exec() {
         let argv: Vec<OsString> = ["/opt/my painter", "--out", "it's $(here)"].map(OsString::from).to_vec();
-        let command = Launcher::Ssh.command(&host("h1"), &argv, Some(1), None);
+        let command = Launcher::Ssh.command(&host("h1"), &argv, Some(1), None, None);
         let args = args(&command);
         assert!(args.contains(&"-T".into()) && args.contains(&"BatchMode=yes".into()), "{args:?}");
         assert!(!args.iter().any(|a| a == "-t" || a == "-tt"));
@@ -173,7 +186,7 @@ mod tests {
     #[test]
     fn srun_is_one_unbuffered_step_bound_to_its_core() {
         let argv = vec![OsString::from("/bin/painter")];
-        let args = args(&Launcher::Srun.command(&host("root@h2"), &argv, Some(1), Some("42")));
+        let args = args(&Launcher::Srun.command(&host("root@h2"), &argv, Some(1), Some("42"), None));
         assert_eq!(
             args,
             [
@@ -197,7 +210,7 @@ mod tests {
     fn templates_put_the_command_where_it_says() {
         let launcher: Launcher = "ip netns exec {host} {cmd}".parse().expect("a template");
         let argv: Vec<OsString> = ["/bin/painter", "--id", "3"].map(OsString::from).to_vec();
-        let args = args(&launcher.command(&host("h1"), &argv, None, None));
+        let args = args(&launcher.command(&host("h1"), &argv, None, None, None));
         assert_eq!(args, ["ip", "netns", "exec", "h1", "/bin/painter", "--id", "3"]);
         assert!("docker exec -i box {cmd}".parse::<Launcher>().is_err());
         assert!("rsh {host}".parse::<Launcher>().is_err());

@@ -8,7 +8,13 @@
 //! host from that ([`Cluster::layout`]). Each remote painter's clock offset
 //! is measured with pings ([`clock`], [`sync`]), and its pictures come home
 //! over its pipe ([`homecoming`]). Under `srun` outside an allocation, the
-//! coordinator makes one that ends with it ([`allocation`]).
+//! coordinator makes one that ends with it ([`allocation`]); over ssh, it
+//! logs in to each host once, and every painter there is a session over
+//! that connection ([`master`]).
+//!
+//! Hosts are probed, and painters on them started, many at once (up to
+//! `--fanout`): a user with eight hosts waits for about one login, not
+//! eight one after another.
 //!
 //! Without `--hosts`, none of this runs and a run is what it always was.
 
@@ -16,6 +22,7 @@ pub mod allocation;
 pub mod clock;
 pub mod homecoming;
 pub mod launcher;
+pub mod master;
 pub mod probe;
 pub mod spec;
 
@@ -35,7 +42,7 @@ pub use self::launcher::Launcher;
 pub use self::spec::HostSpec;
 use crate::cli::{HostsArgs, WorkloadArgs};
 use crate::mode::{Mode, PainterPlan};
-use crate::workload::Workload;
+use crate::workload::{MAX_PAINTERS, Workload};
 
 /// With `--hosts` or `--hostfile`: probes the hosts, and sizes the
 /// workload's many-painter modes to the cores they offer (unless
@@ -54,7 +61,16 @@ pub async fn open(
     if workload_args.pin != crate::pin::Pin::Auto {
         bail!("--pin cannot be used with --hosts: painters are pinned to the cores each host offers");
     }
-    let offered = u32::try_from(cluster.total_cores()).unwrap_or(u32::MAX);
+    // The cores are the hosts' word: a run never has more painters than
+    // `--painters` may ask for, however many cores they offer.
+    let offered = cluster.total_cores();
+    if cluster.painters.is_none() && offered > MAX_PAINTERS as usize {
+        eprintln!(
+            "warning: the hosts offer {offered} cores, more than the {MAX_PAINTERS} painters a run may have: {MAX_PAINTERS} are started (--painters or N/host chooses fewer)"
+        );
+        cluster.painters = Some(MAX_PAINTERS);
+    }
+    let offered = u32::try_from(offered).unwrap_or(u32::MAX).min(MAX_PAINTERS);
     workload.workers = workload_args.painters.unwrap_or(offered.min(workload.paintings)).max(1);
     workload.hosts = Some(
         cluster
@@ -67,6 +83,7 @@ pub async fn open(
                 cores: host.cores.clone(),
                 launcher: if host.spec.is_local() { "local".to_owned() } else { cluster.launcher.name().to_owned() },
                 probe_s: host.found.took.as_secs_f64(),
+                login_s: host.master.as_ref().map(|m| m.login.as_secs_f64()),
             })
             .collect(),
     );
@@ -87,13 +104,17 @@ pub struct HostReport {
     /// How painters were started there: `ssh`, `srun`, a template's first
     /// word, or `local` for `:`.
     pub launcher: String,
-    /// From starting the launcher to the probe's answer: a login (or a
-    /// job step) and a painter's start, with nothing else going on.
+    /// From starting the launcher to the probe's answer: a job step (or,
+    /// over ssh, a session on the connection made just before) and a
+    /// painter's start.
     pub probe_s: f64,
+    /// Over ssh, the one login: from starting the master connection to it
+    /// listening. `null` for other launchers and this machine.
+    pub login_s: Option<f64>,
 }
 
 /// A host that answered its probe.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Host {
     /// How it was named on the command line.
     pub spec: HostSpec,
@@ -101,6 +122,8 @@ pub struct Host {
     pub found: probe::Found,
     /// The cores painters get there: the probe's, cut to `N/host`.
     pub cores: Vec<u32>,
+    /// Over ssh, the host's master connection, which every painter there uses.
+    pub master: Option<master::Master>,
 }
 
 /// The hosts of a run, and how painters get there.
@@ -119,6 +142,15 @@ pub struct Cluster {
     /// An allocation this coordinator made, given back when it is done
     /// (or when it dies).
     made_allocation: Option<allocation::Allocation>,
+    /// How many hosts are probed, and remote painters started, at once.
+    pub fanout: usize,
+    /// How long a painter takes to start on this machine (its `--probe`,
+    /// timed before the hosts are asked): what a remote painter's start
+    /// would have cost without the network.
+    pub local_spawn: Option<Duration>,
+    /// The private directory of the ssh masters' sockets: declared after
+    /// `hosts`, so that it is removed after the masters have closed.
+    sockets: Option<master::Sockets>,
 }
 
 impl Cluster {
@@ -144,16 +176,42 @@ impl Cluster {
         let remote_painter = args.remote_painter.clone().unwrap_or_else(|| local_painter.to_path_buf());
         let job =
             std::env::var("SLURM_JOB_ID").ok().filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()));
-        let mut cluster =
-            Self { hosts: Vec::new(), launcher, remote_painter, painters: None, job, made_allocation: None };
-        let probes = specs.iter().map(|spec| cluster.probe(spec, local_painter));
-        let answers = Probing { probes: Box::pin(futures_util::future::join_all(probes)), done: false }.await;
+        let fanout = usize::try_from(args.fanout).unwrap_or(1).max(1);
+        let mut cluster = Self {
+            hosts: Vec::new(),
+            launcher,
+            remote_painter,
+            painters: None,
+            job,
+            made_allocation: None,
+            fanout,
+            local_spawn: None,
+            sockets: None,
+        };
+        // Alone, before the hosts: a start with nothing else going on.
+        let mut local = Command::new(local_painter);
+        local.arg("--probe");
+        cluster.local_spawn =
+            probe::run(local, local_painter, &cluster.launcher, true).await.ok().map(|found| found.took);
+        if cluster.launcher == Launcher::Ssh && specs.iter().any(|spec| !spec.is_local()) {
+            match master::Sockets::make() {
+                Ok(sockets) => cluster.sockets = Some(sockets),
+                // Each painter then logs in on its own, as ssh does by default.
+                Err(why) => eprintln!("warning: {why}: every painter over ssh logs in on its own"),
+            }
+        }
+        // At most `fanout` at once, answers in the order the hosts were given.
+        let probes = futures_util::stream::iter(specs.iter().enumerate())
+            .map(|(index, spec)| cluster.probe(index, spec, local_painter))
+            .buffered(fanout)
+            .collect::<Vec<_>>();
+        let answers = Probing { probes: Box::pin(probes), done: false }.await;
         for (spec, answer) in specs.into_iter().zip(answers) {
             match answer {
-                Ok(found) => {
+                Ok((found, master)) => {
                     let mut cores = found.cores.clone();
                     cores.truncate(spec.max_cores.map_or(usize::MAX, |n| n as usize));
-                    cluster.hosts.push(Host { spec, found, cores });
+                    cluster.hosts.push(Host { spec, found, cores, master });
                 }
                 Err(why) => eprintln!("warning: host {} left out: {why}", spec.name),
             }
@@ -174,20 +232,35 @@ impl Cluster {
         self.hosts.iter().filter(|h| !h.spec.is_local()).count()
     }
 
-    async fn probe(&self, spec: &HostSpec, local_painter: &Path) -> Result<probe::Found, String> {
+    /// Probes the `index`th host; over ssh, logs in first, and probes over
+    /// that connection, which is kept for the painters there.
+    async fn probe(
+        &self,
+        index: usize,
+        spec: &HostSpec,
+        local_painter: &Path,
+    ) -> Result<(probe::Found, Option<master::Master>), String> {
+        let master = match &self.sockets {
+            Some(sockets) if !spec.is_local() => {
+                Some(master::Master::open(spec, sockets.socket(index), probe::TIMEOUT).await?)
+            }
+            _ => None,
+        };
         let mut command = if spec.is_local() {
             let mut command = Command::new(local_painter);
             command.arg("--probe");
             command
         } else {
             let argv = [self.remote_painter.clone().into_os_string(), "--probe".into()];
-            self.launcher.command(spec, &argv, None, self.job.as_deref())
+            let control = master.as_ref().map(|m| m.socket.as_path());
+            self.launcher.command(spec, &argv, None, self.job.as_deref(), control)
         };
         // A group of its own: on a stop signal, whatever the launcher
         // started goes with it (see `Probing`).
         std::os::unix::process::CommandExt::process_group(&mut command, 0);
         let painter = if spec.is_local() { local_painter } else { &self.remote_painter };
-        probe::run(command, painter, &self.launcher, spec.is_local()).await
+        let found = probe::run(command, painter, &self.launcher, spec.is_local()).await?;
+        Ok((found, master))
     }
 
     /// The painters of `mode` over the hosts: one per core offered for
@@ -246,8 +319,21 @@ impl Cluster {
         // binding it would only ask Slurm for what it may lack (a cluster
         // without task/affinity says so on stderr for every step).
         let core = plan.cores.first().copied().filter(|_| host.found.cores.len() > 1);
-        let command = self.launcher.command(&host.spec, &argv, core, self.job.as_deref());
+        let control = host.master.as_ref().map(|m| m.socket.as_path());
+        let command = self.launcher.command(&host.spec, &argv, core, self.job.as_deref(), control);
         (command, Some(host.spec.name.clone()))
+    }
+
+    /// What the ssh master connection of the host named `name` said last
+    /// (why its link was lost), or nothing.
+    #[must_use]
+    pub fn link_words(&self, name: &str) -> String {
+        self.hosts
+            .iter()
+            .find(|h| h.spec.name == name)
+            .and_then(|h| h.master.as_ref())
+            .map(master::Master::last_words)
+            .unwrap_or_default()
     }
 
     /// Another host than `host` for a painter whose host failed, with the
@@ -394,6 +480,22 @@ pub fn refine(outcome: &mut crate::dispatch::Outcome, clocks: &[Option<clock::Cl
     for (painter, done) in &mut outcome.done {
         refine(*painter, &mut done.at_ns);
     }
+    for (painter, states) in &mut outcome.states {
+        refine_states(states, clocks.get(*painter).copied().flatten());
+    }
+}
+
+/// The same for one message of a painter's threads' states, whatever
+/// part of the run it was heard in (see [`crate::pool::Farewell::states`]).
+pub fn refine_states(states: &mut protocol::States, clock: Option<clock::Clock>) {
+    let Some(clock) = clock else { return };
+    let refine = |at_ns: u64| {
+        let theirs = u64::try_from((i128::from(at_ns) + i128::from(clock.start.offset_ns)).max(0)).unwrap_or(u64::MAX);
+        clock.to_local(theirs)
+    };
+    for span in &mut states.spans {
+        (span.start_ns, span.end_ns) = (refine(span.start_ns), refine(span.end_ns));
+    }
 }
 
 #[cfg(test)]
@@ -403,7 +505,7 @@ mod tests {
     fn host(name: &str, cores: Vec<u32>) -> Host {
         let found =
             probe::Found { hostname: name.into(), boot: "b".into(), cores: cores.clone(), took: Duration::ZERO };
-        Host { spec: HostSpec { name: name.into(), max_cores: None }, found, cores }
+        Host { spec: HostSpec { name: name.into(), max_cores: None }, found, cores, master: None }
     }
 
     #[test]
@@ -415,6 +517,9 @@ mod tests {
             painters: None,
             job: Some("7".into()),
             made_allocation: None,
+            fanout: 32,
+            local_spawn: None,
+            sockets: None,
         };
         let plans = cluster.layout(Mode::Parallel);
         assert_eq!(plans.len(), 3);

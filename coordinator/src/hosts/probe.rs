@@ -11,7 +11,10 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use tokio::io::AsyncReadExt;
+
 use super::Launcher;
+use crate::visible::{self, visible};
 
 /// How long a host has to answer.
 pub const TIMEOUT: Duration = Duration::from_secs(20);
@@ -29,37 +32,71 @@ pub struct Found {
     pub took: Duration,
 }
 
+/// The most bytes read of a probe's stdout, and of its stderr: its answer is
+/// one line of a few hundred bytes; what a host says beyond this is not an
+/// answer, and is never held in memory.
+pub const MOST: u64 = 64 * 1024;
+
 /// Runs `command` (which ends in `painter --probe`) and reads its line.
+///
+/// What the host says is input from another machine: at most [`MOST`]
+/// bytes of each stream are read (more is an error, and the probe is
+/// stopped), and whatever of it is kept or printed is made visible (no
+/// escape sequence reaches the terminal).
 ///
 /// # Errors
 /// Why the host cannot run painters, in one line: it cannot be reached or
 /// refuses the login, it has no painter at `painter`, it answers nothing or
-/// something else, or speaks another protocol.
+/// something else or too much, or speaks another protocol.
 pub async fn run(command: Command, painter: &Path, launcher: &Launcher, local: bool) -> Result<Found, String> {
     let mut command = tokio::process::Command::from(command);
     command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
     let started = Instant::now();
     let via = if local { "this machine".to_owned() } else { launcher.name().to_owned() };
-    let child = command.spawn().map_err(|error| format!("cannot start {via}: {error}"))?;
-    let output = tokio::time::timeout(TIMEOUT, child.wait_with_output())
+    let mut child = command.spawn().map_err(|error| format!("cannot start {via}: {error}"))?;
+    let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
+        return Err(format!("cannot read what {via} says"));
+    };
+    // Both streams at once, so that a full pipe on one never stalls the
+    // other; the first that says too much ends the probe (the child is
+    // killed when dropped).
+    let heard = async {
+        let (stdout, stderr) = tokio::try_join!(bounded(stdout, "stdout"), bounded(stderr, "stderr"))?;
+        let status = child.wait().await.map_err(|error| format!("{via} failed: {error}"))?;
+        Ok::<_, String>((stdout, stderr, status))
+    };
+    let (stdout, stderr, status) = tokio::time::timeout(TIMEOUT, heard)
         .await
-        .map_err(|_| format!("no answer within {} ({via})", humantime::format_duration(TIMEOUT)))?
-        .map_err(|error| format!("{via} failed: {error}"))?;
+        .map_err(|_| format!("no answer within {} ({via})", humantime::format_duration(TIMEOUT)))??;
     let took = started.elapsed();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let said = stderr.lines().map(str::trim).rfind(|l| !l.is_empty()).unwrap_or("").to_owned();
-    let said = if said.is_empty() { String::new() } else { format!(": {said}") };
+    let stdout = String::from_utf8_lossy(&stdout);
+    let stderr = String::from_utf8_lossy(&stderr);
+    let said = stderr.lines().map(str::trim).rfind(|l| !l.is_empty()).unwrap_or("");
+    let said = if said.is_empty() { String::new() } else { format!(": {}", visible(said, visible::LINE)) };
     if let Some(line) = stdout.lines().find(|l| l.starts_with("atelier-probe ")) {
         return parse(line, took);
     }
-    let painter = painter.display();
-    Err(match (launcher, output.status.code()) {
+    let painter = visible(&painter.display().to_string(), visible::LINE);
+    Err(match (launcher, status.code()) {
         (Launcher::Ssh, Some(255)) => format!("ssh cannot reach it or log in{said}"),
         (_, Some(126 | 127)) => format!("no painter at {painter} there{said}"),
         (_, Some(code)) => format!("its painter --probe ({painter}, via {via}) exited with status {code}{said}"),
         (_, None) => format!("its painter --probe ({painter}, via {via}) was killed{said}"),
     })
+}
+
+/// All of `stream` up to its end, or an error naming it once it passes [`MOST`] bytes.
+async fn bounded(stream: impl tokio::io::AsyncRead + Unpin, name: &str) -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
+    stream
+        .take(MOST + 1)
+        .read_to_end(&mut bytes)
+        .await
+        .map_err(|error| format!("cannot read its probe's {name}: {error}"))?;
+    if bytes.len() as u64 > MOST {
+        return Err(format!("its probe wrote more than {} KiB to {name}, which is not an answer", MOST / 1024));
+    }
+    Ok(bytes)
 }
 
 /// Reads `atelier-probe protocol=3 host=h1 boot=… cores=0,1`.
@@ -73,11 +110,18 @@ fn parse(line: &str, took: Duration) -> Result<Found, String> {
         ));
     }
     let cores: Result<Vec<u32>, _> = field("cores=").split(',').filter(|c| !c.is_empty()).map(str::parse).collect();
-    let cores = cores.map_err(|_| format!("its probe said something unreadable: {line}"))?;
+    let cores = cores.map_err(|_| format!("its probe said something unreadable: {}", visible(line, visible::LINE)))?;
     if cores.is_empty() {
         return Err("it allows a painter no core".to_owned());
     }
-    Ok(Found { hostname: field("host=").to_owned(), boot: field("boot=").to_owned(), cores, took })
+    let mut seen = std::collections::HashSet::with_capacity(cores.len());
+    if let Some(core) = cores.iter().find(|&&core| !seen.insert(core)) {
+        return Err(format!("its probe names core {core} twice"));
+    }
+    // Both are shown in reports: kept visible, and no longer than a host name.
+    let hostname = visible(field("host="), protocol::contract::MAX_HOST);
+    let boot = visible(field("boot="), protocol::contract::MAX_HOST);
+    Ok(Found { hostname, boot, cores, took })
 }
 
 #[cfg(test)]
@@ -92,6 +136,10 @@ mod tests {
         let old = parse("atelier-probe protocol=1 host=h2 boot=abc cores=1", Duration::ZERO).expect_err("old");
         assert!(old.contains("protocol 1"), "{old}");
         assert!(parse(&line.replace("cores=1,3", "cores=x"), Duration::ZERO).is_err());
+        let twice = parse(&line.replace("cores=1,3", "cores=1,3,1"), Duration::ZERO).expect_err("twice");
+        assert_eq!(twice, "its probe names core 1 twice");
+        let odd = parse(&line.replace("host=h2", "host=h2\u{1b}]0;x\u{7}"), Duration::ZERO).expect("parses");
+        assert_eq!(odd.hostname, "h2\\x1b]0;x\\x07", "a host name is shown, never sent to a terminal");
     }
 
     #[tokio::test]

@@ -10,9 +10,14 @@
 //! a template may too), so only the characters of a host name are accepted:
 //! `h1;touch x` is refused here, before anything runs.
 
+use std::io::Read;
 use std::path::Path;
 
 use anyhow::{Context, bail};
+
+/// The longest `--hostfile` read, in bytes: far more than any list of
+/// hosts, and a bound on what `--hostfile /dev/zero` makes us hold.
+const MAX_HOSTFILE: u64 = 1 << 20;
 
 /// One entry of `--hosts`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,7 +57,13 @@ pub fn parse_list(text: &str) -> anyhow::Result<Vec<HostSpec>> {
 /// # Errors
 /// If the file cannot be read, or as [`parse_list`].
 pub fn read_file(path: &Path) -> anyhow::Result<Vec<HostSpec>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read --hostfile {}", path.display()))?;
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(MAX_HOSTFILE + 1).read_to_string(&mut text))
+        .with_context(|| format!("cannot read --hostfile {}", path.display()))?;
+    if text.len() as u64 > MAX_HOSTFILE {
+        bail!("--hostfile {} is longer than {} MiB: is it a list of hosts?", path.display(), MAX_HOSTFILE >> 20);
+    }
     let mut hosts = Vec::new();
     for (number, line) in text.lines().enumerate() {
         let line = line.split('#').next().unwrap_or("");
@@ -150,5 +161,13 @@ mod tests {
             hosts.iter().map(|h| (h.name.as_str(), h.max_cores)).collect::<Vec<_>>(),
             [("h1", None), ("h2", Some(2))]
         );
+    }
+
+    #[test]
+    fn a_hostfile_without_end_is_refused_after_a_mebibyte() {
+        let started = std::time::Instant::now();
+        let error = format!("{:#}", read_file(Path::new("/dev/zero")).expect_err("refused"));
+        assert_eq!(error, "--hostfile /dev/zero is longer than 1 MiB: is it a list of hosts?");
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "took {:?}", started.elapsed());
     }
 }

@@ -138,13 +138,28 @@ impl Progress {
 
     /// A mode begins: a bar for its `paintings`, and its timeline above it
     /// if the terminal has room for one.
-    pub fn start_mode(&mut self, mode: &str, paintings: u32) {
+    ///
+    /// With `ideal`, a long run's ideal time of this mode and of the modes
+    /// after it, the bar counts down the time left, at the least.
+    pub fn start_mode(&mut self, mode: &str, paintings: u32, ideal: Option<(Duration, Duration)>) {
         self.end_mode();
         if !self.on {
             return;
         }
         let bar = self.multi.add(ProgressBar::new(u64::from(paintings)));
-        bar.set_style(style("{prefix:>10} {wide_bar} {pos}/{len} paintings {elapsed_precise}").progress_chars("█▌ "));
+        // The time left goes on a line of its own: beside the bar, it would
+        // not fit a narrow terminal.
+        let mut template = "{prefix:>10} {wide_bar} {pos}/{len} paintings {elapsed_precise}".to_owned();
+        if ideal.is_some() {
+            template += "\n{left}";
+        }
+        let left = move |state: &ProgressState, out: &mut dyn std::fmt::Write| {
+            if let Some((this, after)) = ideal {
+                let left = this.saturating_sub(state.elapsed()) + after;
+                let _ = write!(out, "{:>10} at least {} left", "", crate::report::plan::rough(left));
+            }
+        };
+        bar.set_style(style(&template).with_key("left", left).progress_chars("█▌ "));
         bar.set_prefix(mode.to_owned());
         bar.enable_steady_tick(Duration::from_millis(100));
         let board = Board::default();
@@ -447,7 +462,11 @@ mod tests {
                 Progress::with_target(false, ProgressDrawTarget::term_like(Box::new(screen.clone())), fixed);
             // Drawn as on a terminal, without claiming the process's log writer.
             progress.on = true;
-            progress.start_mode("sequential", 100_000);
+            progress.start_mode(
+                "sequential",
+                100_000,
+                Some((Duration::from_secs(3600), Duration::from_secs(8 * 3600))),
+            );
             assert!(progress.live.is_none());
             progress.painter(0, "painter-12@13".to_owned(), &hello(12, &[13]));
             for job in 1..=60 {
@@ -466,6 +485,7 @@ mod tests {
             }
             assert!(lines.iter().any(|l| l.contains("drying #1 #2")), "{lines:?}");
             assert!(lines.iter().any(|l| l.contains("stopping it")), "{lines:?}");
+            assert!(lines.iter().any(|l| l == "           at least 9h left"), "{lines:?}");
         }
     }
 
@@ -495,7 +515,7 @@ mod tests {
         let fixed = super::Screen::Fixed { width: 80, height: 10 };
         let mut progress = Progress::with_target(false, ProgressDrawTarget::term_like(Box::new(screen.clone())), fixed);
         progress.on = true;
-        progress.start_mode("parallel", 3);
+        progress.start_mode("parallel", 3, None);
         assert!(progress.live.is_some());
         progress.painter(0, "painter-0@0".to_owned(), &hello(0, &[0]));
         progress.painter(1, "painter-1@1".to_owned(), &hello(1, &[1]));

@@ -92,7 +92,7 @@ pub fn sentence(
     let units = f64::from(n * coats);
     let (total_paint, total_dry) = (units * paint, units * dry);
     let (painted, dried) = (total_paint > 0.0, total_dry > 0.0);
-    let (w, c) = (run.lanes, run.cores);
+    let (w, c) = (run.lanes, run.core_count);
     let per = if coats == 1 { String::new() } else { format!(" × {coats} coats") };
     let who = if run.mode == Mode::Threads { "threads" } else { "painters" };
     let on_cores = if c == 1 { "on 1 core".to_owned() } else { format!("on {c} cores") };
@@ -169,6 +169,18 @@ pub fn sentence(
                 format!("{who} {on_cores}{how}: with one lane, nothing runs in parallel.")
             }
         }
+        // Painters sharing a core took turns on it: only on different cores
+        // did they paint at the same time.
+        Mode::Parallel if painted && c == 1 => format!(
+            "{w} painter processes {on_cores} took turns on it: the operating system switched between them (concurrency, not parallelism), so only one of them painted at any moment{}.{}",
+            if dried { ", each idle while its own paintings dried" } else { "" },
+            blocking_bound()
+        ),
+        Mode::Parallel if painted && w > c => format!(
+            "{w} painter processes {on_cores}: painters on different cores painted at the same time, and those sharing a core took turns on it{}.{}",
+            if dried { ", each idle while its own paintings dried" } else { "" },
+            blocking_bound()
+        ),
         Mode::Parallel if painted => format!(
             "{w} painter processes {on_cores} painted at the same time{}.{}",
             if dried { ", each idle while its own paintings dried" } else { "" },
@@ -216,8 +228,12 @@ pub fn sentence(
             secs(run.ideal_s)
         ),
         Mode::Hybrid => format!("{w} async painters, with nothing to paint or wait for."),
+        Mode::Threads if painted && c == 1 => format!(
+            "One process with {w} threads {on_cores}: its threads took turns on it (concurrency, not parallelism), so `top` shows this one painter at up to 100% CPU.{}",
+            blocking_bound()
+        ),
         Mode::Threads if painted => format!(
-            "One process with {w} threads {on_cores}: Rust threads run in parallel, so `top` shows this one painter at up to {}% CPU.{}",
+            "One process with {w} threads {on_cores}: Rust threads on different cores run in parallel, so `top` shows this one painter at up to {}% CPU.{}",
             w.min(c.max(1)) * 100,
             blocking_bound()
         ),
@@ -303,13 +319,16 @@ fn causes(run: &RunReport, facts: &Facts, cpu: &CpuUse) -> String {
     ];
     causes.sort_by(|a, b| b.0.abs().total_cmp(&a.0.abs()));
     let floor = NEGLIGIBLE_S.max(NEGLIGIBLE_SHARE * run.wall_s);
-    let said: Vec<String> = causes
-        .iter()
-        .take(3)
-        .filter(|(s, _)| s.abs() >= floor)
-        .map(|&(s, cause)| cause.say(s, run, facts, cpu))
-        .collect();
+    let listed: Vec<&(f64, Cause)> = causes.iter().filter(|(s, _)| s.abs() >= floor).collect();
+    let mut said: Vec<String> = listed.iter().map(|&&(s, cause)| cause.say(s, run, facts, cpu)).collect();
     let difference = run.wall_s - run.predicted_s;
+    // The causes told add up to the gap: what the small ones left over
+    // make is said when it is over 1% of the wall time.
+    let rest = difference - listed.iter().map(|(s, _)| s).sum::<f64>();
+    if !said.is_empty() && rest.abs() > NEGLIGIBLE_SHARE * run.wall_s {
+        let rest = if rest >= 0.0 { format!("+{}", secs(rest)) } else { format!("−{}", secs(-rest)) };
+        said.push(format!("smaller causes, each under {}, together ({rest})", fine(floor)));
+    }
     let lead = if difference >= 0.0 {
         format!("The {} beyond the prediction", secs(difference))
     } else {
@@ -382,13 +401,26 @@ impl Cause {
             Self::Network => {
                 let (paintings, took) =
                     facts.homecomings.iter().flatten().fold((0usize, 0.0), |(n, total), &t| (n + 1, total + t));
-                format!(
-                    "{} {} from other hosts took {} in all on their way home{} ({added})",
+                let home = format!(
+                    "{} {} from other hosts took {} in all on their way home",
                     thousands(paintings),
                     if paintings == 1 { "painting" } else { "paintings" },
                     fine(took),
-                    if s < 0.0 { REORDERED } else { "" }
-                )
+                );
+                // Host by host, what starting there cost beyond a local spawn.
+                let beyond: Vec<String> = run
+                    .network
+                    .iter()
+                    .flatten()
+                    .filter(|h| h.beyond_local_s > 0.0)
+                    .map(|h| format!("{} {}", h.host, fine(h.beyond_local_s)))
+                    .collect();
+                let words = if beyond.is_empty() {
+                    home
+                } else {
+                    format!("starting painters on other hosts took more than here ({}), and {home}", beyond.join(", "))
+                };
+                format!("{words}{} ({added})", if s < 0.0 { REORDERED } else { "" })
             }
             Self::Unexplained if s >= 0.0 && !run.failures.is_empty() => format!(
                 "the run's {} {} and what was painted again, and the machinery itself{} ({added})",
@@ -418,6 +450,13 @@ fn coordinator_waited(run: &RunReport) -> String {
 /// Who waited for a CPU, for which core, and who held it if the sampler
 /// saw another program busy there.
 fn contention(run: &RunReport, facts: &Facts, cpu: &CpuUse, added: &str) -> String {
+    // With the threads' states, every wait and who held the core is told
+    // after the causes, sibling or other program, each on its own.
+    if !run.cores.is_empty() {
+        return format!(
+            "painters waited for a core more than the model's even sharing of the cores supposed ({added}; each wait is told below)"
+        );
+    }
     let waited = facts.waited_s.iter().copied().enumerate().max_by(|a, b| a.1.total_cmp(&b.1));
     let Some((index, waited_s)) = waited.filter(|&(_, w)| w > 0.0) else {
         return format!("painters waited for a CPU ({added})");
@@ -495,7 +534,9 @@ mod tests {
             mode,
             processes: lanes,
             lanes,
-            cores,
+            core_count: cores,
+            cores: Vec::new(),
+            state_source: None,
             wall_s,
             predicted_s: ideal_s,
             ideal_s,
@@ -627,6 +668,7 @@ mod tests {
 
     fn start(spawned_ms: u64, ready_ms: u64, remote: Option<&str>) -> Start {
         Start {
+            local_s: None,
             spawned_ns: spawned_ms * 1_000_000,
             ready_ns: ready_ms * 1_000_000,
             remote: remote.map(str::to_owned),

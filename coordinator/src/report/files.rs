@@ -68,7 +68,8 @@ fn atomically(
     }
 }
 
-/// Writes each file asked for.
+/// Writes each file asked for, and says so on stderr (`wrote t.svg`)
+/// unless `quiet`.
 ///
 /// # Errors
 /// If a file cannot be written; the message names it.
@@ -77,16 +78,24 @@ pub fn write(
     workload: &Workload,
     calibration: &Calibration,
     runs: &[RunReport],
+    quiet: bool,
 ) -> anyhow::Result<()> {
+    let wrote = |path: &Path| {
+        if !quiet {
+            crate::stderr::line(format_args!("wrote {}", crate::visible::visible(&path.display().to_string(), 200)));
+        }
+    };
     if let Some(path) = &files.svg {
         let written = atomically(path, |out| svg::write(workload, calibration, runs, out));
         written.with_context(|| format!("cannot write --svg {}", path.display()))?;
+        wrote(path);
     }
     if let Some(path) = &files.trace {
         // Written as it is made: the trace of 100,000 paintings is never
         // held whole in memory.
         let written = atomically(path, |out| trace::write(runs, out));
         written.with_context(|| format!("cannot write --trace {}", path.display()))?;
+        wrote(path);
     }
     Ok(())
 }

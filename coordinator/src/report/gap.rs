@@ -25,14 +25,19 @@
 //!    dry coat between two slices of strokes;
 //! 4. plus the saving of each picture that followed its drying
 //!    (`saving_s`; what was saved while a coat dried cost no time);
-//! 5. plus the start-up (`startup_s`): painters are started one after
-//!    another, each waited for until it says `Hello` (and, on another host,
-//!    until its clock is measured), and nothing is handed out before the
-//!    last is ready; so every painter is ready at the first hand-out. A
+//! 5. plus the start-up (`startup_s`): painters are started (one after
+//!    another on this machine, up to `--fanout` at once on other hosts),
+//!    each waited for until it says `Hello` (and, on another host, until
+//!    its clock is measured), and nothing is handed out before the last is
+//!    ready; so every painter is ready at the first hand-out. A
 //!    painter started during the run in place of a failed one stalls the
 //!    handing out from its spawn until it is ready, which the model is fed
 //!    as a stall;
-//! 6. plus, for painters on other hosts, how long each finished painting
+//!    A painter on another host counts here only as long as a painter
+//!    started on this machine takes; the rest of its start (a session or
+//!    a login, a job step, the clock's pings) is the network's;
+//! 6. plus, for painters on other hosts, their starts beyond a local
+//!    spawn, and how long each finished painting
 //!    took to come home (`network_s`): from the painter's last word on it
 //!    to the coordinator hearing it, its picture carried home before it.
 //!    Until then, in the model as in the run, its lane is not handed
@@ -92,6 +97,10 @@ pub struct Start {
     pub launcher: String,
     /// A remote painter's fastest round trip (a ping and its answer).
     pub round_trip_s: Option<f64>,
+    /// For a remote painter, how long a painter takes to start on this
+    /// machine (measured once per run): what its start would have cost
+    /// without the network.
+    pub local_s: Option<f64>,
 }
 
 /// One host's share of a run that had `--hosts`.
@@ -104,8 +113,8 @@ pub struct HostShare {
     pub launcher: String,
     /// Painters started there, replacements included.
     pub painters: usize,
-    /// From spawn to ready, each of them, added up: they were started one
-    /// after another.
+    /// From spawn to ready, each of them, added up (painters on other
+    /// hosts start at once, so this can be more than the run waited).
     pub startup_s: f64,
     /// The longest of those.
     pub startup_max_s: f64,
@@ -121,7 +130,11 @@ pub struct HostShare {
     pub homecoming_s: f64,
     /// The longest of those.
     pub homecoming_max_s: f64,
-    /// Its part of `gap.network_s`, in proportion to `homecoming_s`.
+    /// Of `startup_s`, what went beyond a painter's start on this machine
+    /// (a session or login, a job step, the clock's pings), added up.
+    pub beyond_local_s: f64,
+    /// Its part of `gap.network_s`, in proportion to `beyond_local_s` and
+    /// `homecoming_s` together.
     pub network_share_s: f64,
 }
 
@@ -258,8 +271,24 @@ impl Facts {
         let origin = Self::origin_ns(outcome, starts, planned);
         let since = |ns: u64| ns.saturating_sub(origin) as f64 / 1e9;
         let first_handout_s = since(outcome.start_ns);
-        let stalls = starts.iter().skip(planned).map(|s| (since(s.spawned_ns), since(s.ready_ns))).collect();
-        let started = Feed { ready_s: vec![first_handout_s; model.plans.len()], stalls, ..saved.clone() };
+        // Without the network, each remote painter would have been ready
+        // as soon as a local one: the first hand-out waits for the last
+        // to be ready, so it comes as much sooner as the last ready does.
+        let planned_starts = &starts[..planned.min(starts.len())];
+        let last = |ready: &dyn Fn(&Start) -> f64| planned_starts.iter().map(ready).fold(0.0_f64, f64::max);
+        let sooner = last(&|s| since(s.ready_ns)) - last(&|s| since(s.ready_ns) - s.beyond_local_s());
+        let local_handout_s = (first_handout_s - sooner.max(0.0)).max(0.0);
+        let stalls = |local: bool| {
+            starts
+                .iter()
+                .skip(planned)
+                .map(|s| {
+                    let ready = since(s.ready_ns) - if local { s.beyond_local_s() } else { 0.0 };
+                    (since(s.spawned_ns), ready.max(since(s.spawned_ns)))
+                })
+                .collect::<Vec<_>>()
+        };
+        let started = Feed { ready_s: vec![local_handout_s; model.plans.len()], stalls: stalls(true), ..saved.clone() };
 
         // The way home of each painting from another host.
         let mut home_s = vec![0.0; n];
@@ -274,7 +303,13 @@ impl Facts {
             }
             homecomings[painter].push(took);
         }
-        let networked = Feed { home_s: Arc::new(home_s), ..started.clone() };
+        // With the network: the starts as they were, and the way home.
+        let networked = Feed {
+            ready_s: vec![first_handout_s; model.plans.len()],
+            stalls: stalls(false),
+            home_s: Arc::new(home_s),
+            ..started.clone()
+        };
         Self {
             cpu,
             contended,
@@ -313,6 +348,7 @@ impl Facts {
                     paintings: 0,
                     homecoming_s: 0.0,
                     homecoming_max_s: 0.0,
+                    beyond_local_s: 0.0,
                     network_share_s: 0.0,
                 });
                 shares.len() - 1
@@ -322,6 +358,7 @@ impl Facts {
             share.painters += 1;
             share.startup_s += took;
             share.startup_max_s = share.startup_max_s.max(took);
+            share.beyond_local_s += start.beyond_local_s();
             share.round_trip_s = match (share.round_trip_s, start.round_trip_s) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
@@ -332,13 +369,13 @@ impl Facts {
             share.homecoming_max_s = home.iter().copied().fold(share.homecoming_max_s, f64::max);
         }
         let startup: f64 = shares.iter().map(|s| s.startup_s).sum();
-        let home: f64 = shares.iter().map(|s| s.homecoming_s).sum();
+        let home: f64 = shares.iter().map(|s| s.homecoming_s + s.beyond_local_s).sum();
         for share in &mut shares {
             if startup > 0.0 {
                 share.startup_share_s = gap.startup_s * share.startup_s / startup;
             }
             if home > 0.0 {
-                share.network_share_s = gap.network_s * share.homecoming_s / home;
+                share.network_share_s = gap.network_s * (share.homecoming_s + share.beyond_local_s) / home;
             }
         }
         shares
@@ -352,13 +389,18 @@ impl Facts {
         let replacements = self.starts.len() - planned;
         let groups = by_launcher(&self.starts[..planned]);
         let handout = secs(self.first_handout_s);
+        let how = match at_once(&self.starts[..planned]) {
+            k if k <= 1 => "one after another".to_owned(),
+            k if k == planned => "all at once".to_owned(),
+            k => format!("up to {k} at once"),
+        };
         let mut words = match (planned, groups.as_slice()) {
             (0, _) => String::new(),
-            (1, [(how, _)]) => {
-                format!("starting the painter{how} took {handout} before the first painting was handed out")
+            (1, [(launcher, _)]) => {
+                format!("starting the painter{launcher} took {handout} before the first painting was handed out")
             }
-            (n, [(how, times)]) => format!(
-                "starting {n} painters{how}, one after another, took {handout} before the first painting was handed out ({} each)",
+            (n, [(launcher, times)]) => format!(
+                "starting {n} painters{launcher}, {how}, took {handout} before the first painting was handed out ({} each)",
                 range(times)
             ),
             (n, groups) => {
@@ -370,7 +412,7 @@ impl Facts {
                     })
                     .collect();
                 format!(
-                    "starting {n} painters, one after another, took {handout} before the first painting was handed out ({})",
+                    "starting {n} painters, {how}, took {handout} before the first painting was handed out ({})",
                     each.join("; ")
                 )
             }
@@ -392,12 +434,37 @@ impl Facts {
 }
 
 impl Start {
+    /// What its start cost beyond a local spawn: the session or login, the
+    /// job step, the clock's pings. 0 on this machine.
+    #[must_use]
+    pub fn beyond_local_s(&self) -> f64 {
+        self.local_s.map_or(0.0, |local| (self.took_s() - local).max(0.0))
+    }
+
     /// From its spawn to ready, in seconds.
     #[must_use]
     #[allow(clippy::cast_precision_loss)]
     pub fn took_s(&self) -> f64 {
         self.ready_ns.saturating_sub(self.spawned_ns) as f64 / 1e9
     }
+}
+
+/// The most of `starts` that were starting at one moment: 1 when each
+/// was started after the one before was ready.
+fn at_once(starts: &[Start]) -> usize {
+    let mut edges: Vec<(u64, bool)> = starts.iter().flat_map(|s| [(s.spawned_ns, true), (s.ready_ns, false)]).collect();
+    // A start that ends as another begins does not overlap it.
+    edges.sort_by_key(|&(at, begins)| (at, begins));
+    let (mut now, mut most) = (0_usize, 0_usize);
+    for (_, begins) in edges {
+        if begins {
+            now += 1;
+            most = most.max(now);
+        } else {
+            now = now.saturating_sub(1);
+        }
+    }
+    most
 }
 
 /// `starts` by how they were started, in order of first appearance: ` over
@@ -622,8 +689,9 @@ mod tests {
 
     #[test]
     fn a_remote_painting_on_its_way_home_holds_its_lane() {
-        // One painter on another host; each painting's news took 0.1 s to
-        // come home, so the next was handed out 0.1 s late.
+        // One painter on another host, started in 0.31 s where one here
+        // starts in 0.01 s; each painting's news took 0.1 s to come home,
+        // so the next was handed out 0.1 s late.
         let work = Work { paintings: 2, coats: 1, paint_s: 1.0, file_s: 0.0, net_s: 0.0 };
         let model = Model::new(&Mode::Sequential.layout(1, Some(&[0])), work, 1);
         let starts = [Start {
@@ -632,6 +700,7 @@ mod tests {
             remote: Some("h1".into()),
             launcher: "ssh".into(),
             round_trip_s: Some(0.0004),
+            local_s: Some(0.01),
         }];
         let outcome = Outcome {
             start_ns: 310_000_000,
@@ -643,15 +712,18 @@ mod tests {
         let steps = steps(&model, facts, &Stop::default()).expect("not stopped");
         let gap = steps.gap(2.0, 2.52);
         let close = |a: f64, b: f64| (a - b).abs() < 1e-6;
-        assert!(close(gap.startup_s, 0.31), "{gap:?}");
-        assert!(close(gap.network_s, 0.2), "{gap:?}");
+        // A local start's worth is start-up; the 0.30 s beyond it, and the
+        // way home, are the network's.
+        assert!(close(gap.startup_s, 0.01), "{gap:?}");
+        assert!(close(gap.network_s, 0.5), "{gap:?}");
         assert!(close(gap.unexplained_s, 0.01), "{gap:?}");
         let hosts = steps.facts.by_host(&gap);
         assert_eq!(hosts.len(), 1);
         let h1 = &hosts[0];
         assert_eq!((h1.host.as_str(), h1.launcher.as_str(), h1.painters, h1.paintings), ("h1", "ssh", 1, 2));
-        assert!(close(h1.startup_s, 0.31) && close(h1.startup_share_s, 0.31), "{h1:?}");
-        assert!(close(h1.homecoming_s, 0.2) && close(h1.homecoming_max_s, 0.1) && close(h1.network_share_s, 0.2));
+        assert!(close(h1.startup_s, 0.31) && close(h1.startup_share_s, 0.01), "{h1:?}");
+        assert!(close(h1.beyond_local_s, 0.30), "{h1:?}");
+        assert!(close(h1.homecoming_s, 0.2) && close(h1.homecoming_max_s, 0.1) && close(h1.network_share_s, 0.5));
         assert_eq!(h1.round_trip_s, Some(0.0004));
         assert_eq!(
             steps.facts.startup_words(),

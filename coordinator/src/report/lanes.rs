@@ -12,11 +12,16 @@
 //! The measured lanes come from the painters' events ([`Lanes::measured`]),
 //! the predicted ones from the model ([`Lanes::planned`]); a renderer only
 //! lays them out.
+//!
+//! A measured lane also holds its thread's states ([`State`]): when it ran
+//! on a core, when it waited for one, when it was off by its own choice,
+//! as the painter measured them ([`Lanes::with_states`]). A painting block
+//! is split by them into running and waiting; the plan, the ideal, has none.
 
 use std::collections::HashMap;
 use std::ops::Range;
 
-use protocol::{DryKind, Event, EventKind, Scheduler};
+use protocol::{DryKind, Event, EventKind, Scheduler, ThreadState};
 use serde::Serialize;
 
 use crate::dispatch::Outcome;
@@ -74,6 +79,41 @@ pub struct Lanes {
     segments: Vec<Segment>,
     /// In order of start.
     unfinished: Vec<Unfinished>,
+    /// Every lane's thread states, lane by lane (by painter index, then
+    /// thread), each lane's in order of start.
+    states: Vec<State>,
+}
+
+/// One stretch of one lane's thread in one state, on the run's axis: in
+/// JSON, an element of its painter's `states`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct State {
+    /// Its painter, by index.
+    #[serde(skip)]
+    pub painter: usize,
+    /// What the thread was doing: `running`, `waiting` (for a core) or `off`.
+    #[serde(serialize_with = "state_name")]
+    pub state: ThreadState,
+    /// From, in seconds from the run's start.
+    pub start_s: f64,
+    /// Until.
+    pub end_s: f64,
+    /// The core it ran on, waited for (the one it was queued on), or left.
+    pub core: u32,
+    /// Which of its painter's threads (lanes).
+    pub thread: u32,
+}
+
+fn state_name<S: serde::Serializer>(state: &ThreadState, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(state.name())
+}
+
+impl State {
+    /// How much of it lies between `from_s` and `to_s`.
+    #[must_use]
+    pub fn overlap_s(&self, from_s: f64, to_s: f64) -> f64 {
+        (self.end_s.min(to_s) - self.start_s.max(from_s)).max(0.0)
+    }
 }
 
 /// A stretch a lane began and never ended: the painter said it started
@@ -241,7 +281,49 @@ impl Lanes {
             }));
             ranges.push(first..lanes.len());
         }
-        Self { lanes, painters: ranges, segments, unfinished: Vec::new() }
+        Self { lanes, painters: ranges, segments, unfinished: Vec::new(), states: Vec::new() }
+    }
+
+    /// The same lanes with their threads' `states`: kept lane by lane, each
+    /// lane's in order of start; a state of a lane its painter does not
+    /// have, or that lasted no time, is left out.
+    #[must_use]
+    pub fn with_states(mut self, mut states: Vec<State>) -> Self {
+        states.retain(|s| {
+            s.end_s > s.start_s && self.painters.get(s.painter).is_some_and(|r| (s.thread as usize) < r.len())
+        });
+        states.sort_by(|a, b| (a.painter, a.thread).cmp(&(b.painter, b.thread)).then(a.start_s.total_cmp(&b.start_s)));
+        self.states = states;
+        self
+    }
+
+    /// Whether any lane's states are known.
+    #[must_use]
+    pub fn has_states(&self) -> bool {
+        !self.states.is_empty()
+    }
+
+    /// Every lane's states, lane by lane.
+    #[must_use]
+    pub fn states(&self) -> &[State] {
+        &self.states
+    }
+
+    /// The states of painter `painter` (by index), thread by thread.
+    #[must_use]
+    pub fn states_of_painter(&self, painter: usize) -> &[State] {
+        let from = self.states.partition_point(|s| s.painter < painter);
+        let to = self.states.partition_point(|s| s.painter <= painter);
+        &self.states[from..to]
+    }
+
+    /// The states of `lane`, in order.
+    #[must_use]
+    pub fn states_of(&self, lane: &Lane) -> &[State] {
+        let key = (lane.painter, lane.thread);
+        let from = self.states.partition_point(|s| (s.painter, s.thread) < key);
+        let to = self.states.partition_point(|s| (s.painter, s.thread) <= key);
+        &self.states[from..to]
     }
 
     /// The lanes of the model's schedule for `plans` (what `plan` draws).
@@ -321,6 +403,22 @@ impl Lanes {
         let paints = |lane| self.segments_of(lane).filter(|s| s.kind == SegmentKind::Paint).count();
         self.lanes.iter().map(paints).max().unwrap_or(0)
     }
+}
+
+/// Time running and time waiting in `states` (one lane's, in order)
+/// between `from_s` and `to_s`.
+#[must_use]
+pub fn running_and_waiting(states: &[State], from_s: f64, to_s: f64) -> (f64, f64) {
+    let first = states.partition_point(|s| s.end_s <= from_s);
+    let mut times = (0.0, 0.0);
+    for state in states[first..].iter().take_while(|s| s.start_s < to_s) {
+        match state.state {
+            ThreadState::Running => times.0 += state.overlap_s(from_s, to_s),
+            ThreadState::Waiting => times.1 += state.overlap_s(from_s, to_s),
+            ThreadState::Off => {}
+        }
+    }
+    times
 }
 
 /// One coat's drying: its disk wait, then its network wait, drawn as one

@@ -2,8 +2,10 @@
 //! rendered as text ([`text`]), JSON (serde, straight from these structs),
 //! a picture ([`svg`]) or a Chrome trace ([`trace`]). Who painted what,
 //! where and when is worked out once too ([`lanes`]): every timeline, and
-//! `plan`'s, is drawn from it.
+//! `plan`'s, is drawn from it; and who held each core ([`cores`]), from
+//! the painters' thread states.
 
+pub mod cores;
 pub mod cost;
 pub mod explain;
 pub mod files;
@@ -17,6 +19,7 @@ pub mod svg;
 pub mod text;
 pub mod timeline;
 pub mod trace;
+pub mod waits;
 
 use std::collections::BTreeSet;
 use std::os::unix::process::ExitStatusExt;
@@ -30,7 +33,8 @@ use crate::dispatch::{Failure, Lost, Outcome};
 use crate::mode::Mode;
 use crate::painter::describe;
 use crate::pool::Farewell;
-use crate::report::lanes::Lanes;
+use crate::report::cores::CoreLane;
+use crate::report::lanes::{Lanes, State};
 use crate::sampler::{CpuSample, CpuUse};
 use crate::schedule::{Ideal, Segment};
 use crate::workload::Workload;
@@ -41,7 +45,9 @@ use crate::workload::Workload;
 /// `docs/json.md` describes this version, and `docs/report.schema.json`
 /// checks it. Version 2: `wall_s`, `startup_s` and every time on a run's
 /// axis count from the first painter's spawn, not the first job.
-pub const SCHEMA_VERSION: u32 = 2;
+/// Version 3: a run's `cores` is the list of its cores and who held each
+/// (the count is `core_count`); painters have their threads' `states`.
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// How a painter process ended: as data, and in words.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -115,6 +121,14 @@ pub struct PainterReport {
     pub clock_offset_s: f64,
     /// The error bound of `clock_offset_s`, ± seconds.
     pub clock_bound_s: f64,
+    /// How its threads' states were measured: `switch-events` or
+    /// `self-measured`; `None` when it sent none.
+    pub state_source: Option<&'static str>,
+    /// The shortest wait that source can see, seconds; `None` with no states.
+    pub state_resolution_s: Option<f64>,
+    /// Its threads' states over the run (running, waiting for a core, off),
+    /// on the run's axis: a copy of its lanes' states in the timeline, for JSON.
+    pub states: Vec<State>,
 }
 
 impl PainterReport {
@@ -168,7 +182,13 @@ pub struct RunReport {
     #[serde(rename = "threads")]
     pub lanes: usize,
     /// Distinct cores the lanes were pinned to (lanes when unpinned).
-    pub cores: usize,
+    pub core_count: usize,
+    /// Each core a painter ran or waited on, or was pinned to, and who held
+    /// it over the run; empty when the painters sent no states.
+    pub cores: Vec<CoreLane>,
+    /// How the painters' thread states were measured: `switch-events`, or
+    /// `self-measured` if any painter measured itself; `None` with none.
+    pub state_source: Option<&'static str>,
     /// From the first painter's spawn to the last painting reported done:
     /// starting the painters is part of the run (see [`gap`]).
     pub wall_s: f64,
@@ -260,7 +280,7 @@ pub fn build(measured: Measured<'_>) -> RunReport {
     let wall_s = secs(outcome.end_ns);
     let usage = |f: &Farewell| f.exit.usage;
 
-    let painter_reports: Vec<PainterReport> = painters
+    let mut painter_reports: Vec<PainterReport> = painters
         .iter()
         .zip(&farewells)
         .enumerate()
@@ -287,8 +307,14 @@ pub fn build(measured: Measured<'_>) -> RunReport {
             remote: farewell.clock.is_some(),
             clock_offset_s: farewell.clock.map_or(0.0, |c| c.report().offset_s),
             clock_bound_s: farewell.clock.map_or(0.0, |c| c.report().bound_s),
+            state_source: None,
+            state_resolution_s: None,
+            states: Vec::new(),
         })
         .collect();
+    // The run ends when its last painting is done: what the painters' threads
+    // did after that (saying goodbye) is not part of it.
+    let states = thread_states(&outcome, &farewells, &mut painter_reports, &|ns| secs(ns).min(wall_s));
 
     let mut paintings: Vec<PaintingReport> = outcome
         .done
@@ -312,7 +338,21 @@ pub fn build(measured: Measured<'_>) -> RunReport {
     let shape = &painters[..planned.min(painters.len())];
     let lanes: usize = shape.iter().map(|(h, _)| h.lanes as usize).sum();
     let cores: BTreeSet<u32> = shape.iter().flat_map(|(h, _)| h.cores.iter().copied()).collect();
-    let timeline = Lanes::measured(&outcome, painter_reports.iter().map(Into::into), secs);
+    let timeline = Lanes::measured(&outcome, painter_reports.iter().map(Into::into), secs).with_states(states);
+    for (index, painter) in painter_reports.iter_mut().enumerate() {
+        painter.states = timeline.states_of_painter(index).to_vec();
+    }
+    let holders: Vec<cores::Holder> = painter_reports
+        .iter()
+        .map(|p| cores::Holder {
+            name: format!("painter-{}", p.id),
+            pid: p.pid,
+            host: p.host.clone(),
+            remote: p.remote,
+        })
+        .collect();
+    let core_lanes = cores::build(&timeline, &holders, &cpu.others, wall_s);
+    let state_source = state_source(&painter_reports);
     let ideal_s = steps.ideal.wall_s;
     let efficiency = if wall_s > 0.0 { ideal_s / wall_s } else { 1.0 };
     let gap = steps.gap(predicted.wall_s, wall_s);
@@ -320,7 +360,9 @@ pub fn build(measured: Measured<'_>) -> RunReport {
         mode,
         processes: shape.len(),
         lanes,
-        cores: if cores.is_empty() { lanes.min(workload.allowed_cores.len()) } else { cores.len() },
+        core_count: if cores.is_empty() { lanes.min(workload.allowed_cores.len()) } else { cores.len() },
+        cores: core_lanes,
+        state_source,
         wall_s,
         predicted_s: predicted.wall_s,
         ideal_s,
@@ -348,10 +390,53 @@ pub fn build(measured: Measured<'_>) -> RunReport {
     report.coordinator_cpu_samples = crate::sampler::relative(&cpu.coordinator, origin_ns);
     report.coordinator_cpu_s = cpu.coordinator_cpu_s;
     report.explanation = explain::sentence(&report, workload, calibration, &steps.facts, &cpu);
+    report.explanation += &waits::sentence(&report);
     if let Some(cost) = cost::sentence(&report, workload) {
         report.explanation = format!("{} {cost}", report.explanation);
     }
     report
+}
+
+/// Every painter's thread states, from what it sent during the run and
+/// after it, on the run's axis (a remote painter's came home already moved
+/// onto this machine's clock, like its events: `hosts::refine`). Notes in
+/// each painter's report how they were measured.
+fn thread_states(
+    outcome: &Outcome,
+    farewells: &[Farewell],
+    painters: &mut [PainterReport],
+    secs: &impl Fn(u64) -> f64,
+) -> Vec<State> {
+    let during = outcome.states.iter().map(|(index, states)| (*index, states));
+    let after = farewells.iter().enumerate().flat_map(|(index, f)| f.states.iter().map(move |s| (index, s)));
+    let mut all = Vec::new();
+    for (index, sent) in during.chain(after) {
+        if let Some(painter) = painters.get_mut(index) {
+            // A painter is as exact as its coarsest thread's measure.
+            let resolution_s = sent.resolution_ns as f64 / 1e9;
+            painter.state_resolution_s = Some(painter.state_resolution_s.map_or(resolution_s, |r| r.max(resolution_s)));
+            if painter.state_source != Some(protocol::StateSource::SelfMeasured.name()) {
+                painter.state_source = Some(sent.source.name());
+            }
+        }
+        all.extend(sent.spans.iter().map(|span| State {
+            painter: index,
+            state: span.state,
+            start_s: secs(span.start_ns),
+            end_s: secs(span.end_ns),
+            core: span.core,
+            thread: sent.lane,
+        }));
+    }
+    all
+}
+
+/// The run's state source: `self-measured` if any painter measured itself,
+/// else `switch-events` if any sent states.
+fn state_source(painters: &[PainterReport]) -> Option<&'static str> {
+    let sources: Vec<&str> = painters.iter().filter_map(|p| p.state_source).collect();
+    let self_measured = protocol::StateSource::SelfMeasured.name();
+    if sources.contains(&self_measured) { Some(self_measured) } else { sources.first().copied() }
 }
 
 /// Fills in each run's speedup: `sequential`'s wall time over its own
@@ -370,9 +455,34 @@ pub fn lanes_are_threads(report: &RunReport) -> bool {
     report.painters.iter().any(|p| p.scheduler == Scheduler::Threads.name())
 }
 
+/// The host a `threads` run over `--hosts` ran on: its one process runs on
+/// one host, so it has that host's cores alone, however many the other
+/// hosts offer. `None` for any other run.
+#[must_use]
+pub fn threads_host(report: &RunReport) -> Option<&str> {
+    if !lanes_are_threads(report) {
+        return None;
+    }
+    report.painters.iter().find(|p| p.remote).map(|p| p.host.as_str())
+}
+
+/// A count and its noun, in the plural unless the count is 1: `1 thread`,
+/// `2 blocking threads`.
+#[must_use]
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_count_agrees_with_its_noun() {
+        assert_eq!(count(1, "blocking thread"), "1 blocking thread");
+        assert_eq!(count(2, "blocking thread"), "2 blocking threads");
+        assert_eq!(count(0, "thread"), "0 threads");
+    }
 
     #[test]
     fn speedups_are_against_sequential_and_absent_without_it() {

@@ -1,11 +1,13 @@
 //! `coordinator plan`: the ideal of every mode, drawn before anything runs,
-//! so that a learner can predict what the measurement will show.
+//! so that a learner can predict what the measurement will show; and,
+//! from the same model, the time a long `run` or `compare` is about to take.
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::mode::Mode;
+use crate::mode::{Mode, PainterPlan};
 use crate::report::lanes::Lanes;
 use crate::report::text::{self, Align};
 use crate::report::timeline;
@@ -26,8 +28,9 @@ pub struct Planned {
     pub cores: usize,
     /// Wall time in the zero-overhead model.
     pub ideal_s: f64,
-    /// The ideal sequential time over this one's.
-    pub speedup: f64,
+    /// The ideal sequential time over this one's, when `sequential` is
+    /// among the modes planned (as in `compare`: against a run it shows).
+    pub speedup: Option<f64>,
     /// What each lane would do, and when (in JSON, `segments[]`).
     #[serde(rename = "segments")]
     pub timeline: Lanes,
@@ -50,16 +53,74 @@ pub fn plan(workload: &Workload, modes: &[Mode]) -> Vec<Planned> {
                 lanes,
                 cores: if cores.is_empty() { lanes.min(workload.allowed_cores.len()) } else { cores.len() },
                 ideal_s: ideal.wall_s,
-                speedup: 1.0,
+                speedup: None,
                 timeline: Lanes::planned(&plans, ideal.segments),
             }
         })
         .collect();
-    let sequential = schedule::ideal(&Mode::Sequential.layout(1, workload.cores.as_deref()), work, 1).wall_s;
+    let sequential = planned.iter().find(|m| m.mode == Mode::Sequential).map(|m| m.ideal_s);
     for mode in &mut planned {
-        mode.speedup = if mode.ideal_s > 0.0 { sequential / mode.ideal_s } else { 1.0 };
+        mode.speedup = sequential.map(|sequential| if mode.ideal_s > 0.0 { sequential / mode.ideal_s } else { 1.0 });
     }
     planned
+}
+
+/// A run whose ideal is longer than this is announced before it starts,
+/// with the time it will take, and its live display shows the time left.
+pub const LONG: Duration = Duration::from_secs(60);
+
+/// Each mode's ideal, for painters laid out as in `layouts` and `work`: the
+/// model `plan` draws. Empty when, even one painting after another, every
+/// mode together would take no longer than [`LONG`] (an ideal is never
+/// longer than that), so that a short run simulates nothing here.
+///
+/// # Errors
+/// [`schedule::Stopped`], when `stop` is asked.
+pub fn forecast(
+    layouts: &[(Mode, Vec<PainterPlan>)],
+    work: schedule::Work,
+    allowed_cores: usize,
+    stop: &schedule::Stop,
+) -> Result<Vec<(Mode, Duration)>, schedule::Stopped> {
+    let one_after_another =
+        f64::from(work.paintings) * f64::from(work.coats) * (work.paint_s + work.file_s + work.net_s);
+    #[allow(clippy::cast_precision_loss)] // a handful of modes
+    if one_after_another * layouts.len() as f64 <= LONG.as_secs_f64() {
+        return Ok(Vec::new());
+    }
+    layouts
+        .iter()
+        .map(|(mode, plans)| {
+            let model = schedule::Model::new(plans, work, allowed_cores);
+            let ideal = schedule::simulate(&model, &schedule::Feed::default(), stop)?;
+            Ok((*mode, Duration::try_from_secs_f64(ideal.wall_s).unwrap_or(Duration::MAX)))
+        })
+        .collect()
+}
+
+/// The sentence said before a run whose modes' ideals (from [`forecast`])
+/// add up to more than [`LONG`]; `None` for a shorter one.
+#[must_use]
+pub fn announcement(forecast: &[(Mode, Duration)]) -> Option<String> {
+    let total: Duration = forecast.iter().map(|(_, ideal)| *ideal).sum();
+    if total <= LONG {
+        return None;
+    }
+    let whose = match forecast {
+        [(mode, _)] => format!("{}'s ideal (`coordinator plan --modes {0}` shows it)", mode.name()),
+        modes => format!("{} modes, each its ideal at least (`coordinator plan` shows them)", modes.len()),
+    };
+    Some(format!("this run will take {} or more: {whose}; Ctrl-C stops it", rough(total)))
+}
+
+/// A long time as a person says it: to the minute from an hour on, else to
+/// the second (`9h 2m`, `1m 5s`).
+#[must_use]
+pub fn rough(time: Duration) -> String {
+    let seconds = time.as_secs_f64().round();
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // positive, and far below u64::MAX
+    let seconds = if seconds >= 3600.0 { (seconds / 60.0).round() as u64 * 60 } else { seconds as u64 };
+    humantime::format_duration(Duration::from_secs(seconds)).to_string()
 }
 
 /// The plan as text: a table, then a timeline per mode on one time axis.
@@ -95,7 +156,7 @@ pub fn render(workload: &Workload, planned: &[Planned], columns: usize, color: b
                 mode.lanes.to_string(),
                 mode.cores.to_string(),
                 format!("{:.2}s", mode.ideal_s),
-                format!("{:.2}×", mode.speedup),
+                mode.speedup.map_or_else(|| "-".to_owned(), |s| format!("{s:.2}×")),
             ]
         })
         .collect();
@@ -121,4 +182,39 @@ pub fn render(workload: &Workload, planned: &[Planned], columns: usize, color: b
     out.push('\n');
     out += &text::wrap("Run `coordinator compare` with the same options to measure it.", columns, "");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_time_is_said_to_the_minute_and_a_short_one_to_the_second() {
+        assert_eq!(rough(Duration::from_secs_f64(9.0 * 3600.0 + 12.3)), "9h");
+        assert_eq!(rough(Duration::from_secs_f64(3600.0 + 150.0)), "1h 3m");
+        assert_eq!(rough(Duration::from_secs_f64(65.4)), "1m 5s");
+    }
+
+    #[test]
+    fn only_a_run_over_a_minute_is_announced() {
+        let minute = [(Mode::Sequential, LONG)];
+        assert_eq!(announcement(&minute), None);
+        let long = [(Mode::Async, Duration::from_secs(3600)), (Mode::Sequential, Duration::from_secs(7200))];
+        let said = announcement(&long).expect("said");
+        assert!(said.starts_with("this run will take 3h or more: 2 modes"), "{said}");
+        let one = announcement(&long[..1]).expect("said");
+        assert!(one.contains("async's ideal (`coordinator plan --modes async` shows it)"), "{one}");
+    }
+
+    #[test]
+    fn a_short_run_simulates_nothing() {
+        let work = schedule::Work { paintings: 3, coats: 1, paint_s: 0.4, file_s: 0.4, net_s: 0.4 };
+        let layouts = vec![(Mode::Sequential, Mode::Sequential.layout(1, None))];
+        let short = forecast(&layouts, work, 2, &schedule::Stop::default()).expect("not stopped");
+        assert!(short.is_empty());
+        let work = schedule::Work { net_s: 3600.0, ..work };
+        let long = forecast(&layouts, work, 2, &schedule::Stop::default()).expect("not stopped");
+        assert_eq!(long.len(), 1);
+        assert!((long[0].1.as_secs_f64() - 3.0 * 3600.8).abs() < 0.01, "{long:?}");
+    }
 }

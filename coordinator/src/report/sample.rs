@@ -44,6 +44,9 @@ pub(crate) fn sample_run() -> RunReport {
         remote: false,
         clock_offset_s: 0.0,
         clock_bound_s: 0.0,
+        state_source: None,
+        state_resolution_s: None,
+        states: Vec::new(),
     };
     let painting = |id| PaintingReport {
         id,
@@ -57,7 +60,9 @@ pub(crate) fn sample_run() -> RunReport {
         mode: Mode::Async,
         processes: 1,
         lanes: 1,
-        cores: 1,
+        core_count: 1,
+        cores: Vec::new(),
+        state_source: None,
         wall_s: 1.2,
         predicted_s: 1.2,
         ideal_s: 1.2,
@@ -102,4 +107,73 @@ pub(crate) fn sample_workload() -> Workload {
         chunk: None,
         timeout: None,
     }
+}
+
+/// Three blocking painters pinned to core 0, taking turns on it in 10 ms
+/// slices while each paints one painting from 0 to 0.9 s (each ran 0.3 s of
+/// it), then idle to 1.0 s; with their states and the core's lane.
+pub(crate) fn three_taking_turns() -> RunReport {
+    use protocol::ThreadState;
+
+    use crate::report::cores;
+    use crate::report::lanes::State;
+
+    let mut run = sample_run();
+    run.mode = Mode::Parallel;
+    run.processes = 3;
+    run.lanes = 3;
+    run.wall_s = 1.0;
+    run.painters = (0..3)
+        .map(|id| PainterReport {
+            id,
+            pid: 100 + id,
+            scheduler: "blocking",
+            state_source: Some("switch-events"),
+            state_resolution_s: Some(1e-9),
+            ..run.painters[0].clone()
+        })
+        .collect();
+    let segments: Vec<Segment> = (0..3u32)
+        .map(|p| Segment {
+            painter: p as usize,
+            lane: 0,
+            painting: p + 1,
+            coat: 0,
+            kind: SegmentKind::Paint,
+            start_s: 0.0,
+            end_s: 0.9,
+        })
+        .collect();
+    let mut states = Vec::new();
+    for slice in 0..90u32 {
+        let (start_s, end_s) = (f64::from(slice) * 0.01, f64::from(slice + 1) * 0.01);
+        for painter in 0..3usize {
+            let state = if slice as usize % 3 == painter { ThreadState::Running } else { ThreadState::Waiting };
+            states.push(State { painter, state, start_s, end_s, core: 0, thread: 0 });
+        }
+    }
+    run.timeline = Lanes::new(run.painters.iter().map(Into::into), segments.clone()).with_states(states);
+    for (index, painter) in run.painters.iter_mut().enumerate() {
+        painter.states = run.timeline.states_of_painter(index).to_vec();
+    }
+    run.ideal_segments = segments;
+    let holders: Vec<cores::Holder> = run
+        .painters
+        .iter()
+        .map(|p| cores::Holder { name: format!("painter-{}", p.id), pid: p.pid, host: p.host.clone(), remote: false })
+        .collect();
+    run.cores = cores::build(&run.timeline, &holders, &[], run.wall_s);
+    run.state_source = Some("switch-events");
+    run.paintings = (1..=3)
+        .map(|id| PaintingReport {
+            id,
+            painter: id - 1,
+            lane: 0,
+            core: Some(0),
+            checksum: "0123456789abcdef".into(),
+            path: None,
+        })
+        .collect();
+    run.explanation = "Three painters took turns on core 0.".into();
+    run
 }

@@ -55,7 +55,7 @@ pub fn cores(run: &RunReport, painter: &PainterReport) -> u32 {
     let mut pinned = painter.cores.clone();
     pinned.sort_unstable();
     pinned.dedup();
-    let cores = if pinned.is_empty() { run.cores } else { pinned.len() };
+    let cores = if pinned.is_empty() { run.core_count } else { pinned.len() };
     let cores = u32::try_from(cores).unwrap_or(u32::MAX);
     painter.lanes.min(cores).max(1)
 }

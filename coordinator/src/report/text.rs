@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use crate::calibrate::Calibration;
 use crate::report::timeline::{self, Style};
-use crate::report::{RunReport, lanes_are_threads};
+use crate::report::{RunReport, count, lanes_are_threads, threads_host};
 use crate::report::{explain, sparkline};
 use crate::workload::Workload;
 
@@ -30,8 +30,28 @@ pub fn render(workload: &Workload, calibration: &Calibration, runs: &[RunReport]
     let mut out = header(workload, calibration, columns);
     out.push('\n');
     out += &table(runs, columns);
+    // Over --hosts, `threads` has one host's cores: the table says why.
+    for run in runs {
+        if let Some(host) = threads_host(run) {
+            let idle: Vec<&str> =
+                workload.hosts.iter().flatten().filter(|h| h.hostname != host).map(|h| h.name.as_str()).collect();
+            let mut why = format!(
+                "{}: a process runs on one host, so this one ran on {host} alone, with {} for {host}'s cores",
+                run.mode.name(),
+                count(run.lanes, "thread")
+            );
+            if !idle.is_empty() {
+                why += &format!("; {} painted nothing", idle.join(", "));
+            }
+            out += &wrap(&why, columns, "  ");
+        }
+    }
     out.push('\n');
+    let states = runs.iter().any(|run| run.timeline.has_states());
     let mut keys = vec!["█ painting, starting with its number", "░ drying: slow disk, then slow network"];
+    if states {
+        keys.insert(1, "▒ waiting for a core: ready to paint, while another held it");
+    }
     if runs.iter().any(|run| run.timeline.saves()) {
         keys.push("▪ saving the picture");
     }
@@ -39,6 +59,17 @@ pub fn render(workload: &Workload, calibration: &Calibration, runs: &[RunReport]
         keys.push("✗ begun, never finished: its painter failed or was stopped");
     }
     out += &legend(&keys, columns);
+    if runs.iter().any(|run| !run.cores.is_empty()) {
+        out += &wrap(
+            &format!(
+                "core rows: who held each core: 1 2 3 a painter, with the number (last digit) and colour of its painting, {} another program, {} idle (no painter ran or waited there)",
+                timeline::OTHER_MARK,
+                timeline::IDLE_MARK
+            ),
+            columns,
+            "  ",
+        );
+    }
     if runs.iter().flat_map(|r| &r.painters).any(|p| !p.cpu_samples.is_empty()) {
         out += &wrap(
             "▁▂▃▄▅▆▇█ cpu: how busy each painter process was (█ all its cores), then its average as top shows it",
@@ -50,7 +81,9 @@ pub fn render(workload: &Workload, calibration: &Calibration, runs: &[RunReport]
     // `compare` lines its modes up one above the other.
     let span_s = runs.iter().map(|r| r.wall_s.max(r.ideal_s)).fold(0.0, f64::max);
     let cpu_labels = runs.iter().flat_map(|r| &r.painters).map(|p| format!("cpu p{}", p.id).len());
-    let label_width = runs.iter().map(|r| r.timeline.widest_label()).chain(cpu_labels).max().unwrap_or(0).max(3);
+    let core_labels = runs.iter().flat_map(|r| &r.cores).map(|c| c.label().chars().count());
+    let label_width =
+        runs.iter().map(|r| r.timeline.widest_label()).chain(cpu_labels).chain(core_labels).max().unwrap_or(0).max(3);
     let style = timeline_style(columns, label_width, sparkline::widest_suffix(runs), span_s, options.color);
     for run in runs {
         out.push('\n');
@@ -249,7 +282,7 @@ fn table(runs: &[RunReport], columns: usize) -> String {
                 run.mode.name().to_owned(),
                 run.processes.to_string(),
                 run.lanes.to_string(),
-                run.cores.to_string(),
+                run.core_count.to_string(),
                 format!("{:.2}s", run.wall_s),
                 run.speedup.map_or_else(|| "-".to_owned(), |s| format!("{s:.2}×")),
                 format!("{:.2}s", run.ideal_s),
@@ -267,7 +300,13 @@ fn section(run: &RunReport, style: Style, columns: usize) -> String {
         _ => "blocking",
     };
     let who = match (run.processes, lanes_are_threads(run)) {
-        (_, true) => format!("1 painter process, {} {how} threads", run.lanes),
+        (_, true) => match threads_host(run) {
+            Some(host) => format!(
+                "1 painter process on {host}, {}: a process runs on one host, on that host's cores",
+                count(run.lanes, &format!("{how} thread"))
+            ),
+            None => format!("1 painter process, {}", count(run.lanes, &format!("{how} thread"))),
+        },
         (1, false) => format!("1 painter process, {how}"),
         (n, false) => format!("{n} painter processes, {how}"),
     };
@@ -276,10 +315,33 @@ fn section(run: &RunReport, style: Style, columns: usize) -> String {
     // CPU use goes under the lanes, above the time axis (the last two lines).
     let axis = lines.split_off(lines.len().saturating_sub(2));
     lines.extend(sparkline::lines(run, style));
+    let narrow = style.width < timeline::FEWEST_CORE_COLUMNS;
+    if !narrow {
+        lines.extend(timeline::draw_cores(&run.cores, style));
+    }
     lines.extend(axis);
     for line in lines {
         out += &line;
         out.push('\n');
+    }
+    if narrow {
+        for line in timeline::draw_cores(&run.cores, style) {
+            out += &wrap(line.trim_start(), columns, "  ");
+        }
+    }
+    if let Some(source) = run.state_source {
+        let how = match source {
+            "switch-events" => "from the kernel's context switches",
+            _ => "each painter timing its own thread",
+        };
+        let resolution = run.painters.iter().filter_map(|p| p.state_resolution_s).fold(0.0, f64::max);
+        let resolution = match resolution {
+            r if r < 1e-6 => format!("{:.0}ns", r * 1e9),
+            r if r < 1e-3 => format!("{:.0}µs", r * 1e6),
+            r => explain::fine(r),
+        };
+        let note = format!("(running and waiting for a core: {how}, {source}, to {resolution})");
+        out += &wrap(&note, columns, "  ");
     }
     if timeline::too_many_to_number(&run.timeline) {
         let note = format!(
@@ -369,6 +431,22 @@ mod tests {
         let rows = vec![vec!["async".to_owned(), "1.00s".to_owned(), "2.00×".to_owned()]];
         assert_eq!(grid(&headers, &rows, 2, 40), " mode   wall  speedup\nasync  1.00s    2.00×\n");
         assert_eq!(grid(&headers, &rows, 2, 14), " mode   wall\nasync  1.00s\n\n mode  speedup\nasync    2.00×\n");
+    }
+
+    #[test]
+    fn painters_taking_turns_are_drawn_with_their_waits_and_their_core() {
+        use crate::report::sample::{sample_workload, three_taking_turns};
+        let calibration = Calibration { stroke_ns: 1000.0, strokes: 300_000, core: Some(0) };
+        let run = three_taking_turns();
+        let text =
+            render(&sample_workload(), &calibration, std::slice::from_ref(&run), Options { columns: 80, color: false });
+        assert!(text.contains("▒ waiting for a core"), "{text}");
+        assert!(text.contains("core rows: who held each core"), "{text}");
+        assert!(text.lines().any(|l| l.trim_start().starts_with("core 0 │")), "{text}");
+        assert!(text.contains("switch-events"), "{text}");
+        let narrow = render(&sample_workload(), &calibration, &[run], Options { columns: 40, color: false });
+        assert!(narrow.contains("core 0: painter-0 30%"), "{narrow}");
+        assert!(narrow.lines().all(|l| l.chars().count() <= 40), "{narrow}");
     }
 
     #[test]

@@ -5,8 +5,15 @@
 //! When a lane dries several paintings at once (an async painter does),
 //! the extra drying goes on rows below the lane, so overlapping waits show
 //! as overlapping, as on the board.
+//!
+//! Where the painters sent their threads' states, a painting block shows
+//! when its thread ran (solid) and when it waited for a core ([`WAIT_MARK`]),
+//! in proportion: three painters taking turns on one core each show about a
+//! third of their block solid. Under the lanes, a row per core says who held
+//! it ([`draw_cores`]); on a terminal too narrow for that, a line of shares.
 
-use crate::report::lanes::{self, Lanes, Unfinished};
+use crate::report::cores::{self, CoreLane, Held};
+use crate::report::lanes::{self, Lanes, State, Unfinished};
 use crate::report::svg::palette;
 use crate::schedule::{Segment, SegmentKind};
 
@@ -20,10 +27,12 @@ enum Cell {
     /// Where something began that was never finished.
     Unfinished,
     /// Painting `n`; `label` is the character to show (a digit of `n`, or
-    /// `None` for a plain block).
+    /// `None` for a plain block); `waiting` when its thread mostly waited
+    /// for a core there.
     Paint {
         painting: u32,
         label: Option<char>,
+        waiting: bool,
     },
 }
 
@@ -53,7 +62,7 @@ pub fn draw(lanes: &Lanes, style: Style) -> Vec<String> {
         let label = lane.label();
         // Gathered once: laying out the rows goes through them several times.
         let segments: Vec<&Segment> = lanes.segments_of(lane).collect();
-        let rows = rows(segments.iter().copied(), lanes.unfinished_of(lane), style);
+        let rows = rows(segments.iter().copied(), lanes.unfinished_of(lane), lanes.states_of(lane), style);
         for (i, row) in rows.iter().enumerate() {
             let label = if i == 0 { label.as_str() } else { "" };
             lines.push(format!("  {label:>label_width$} │{}", render(row, style.color)));
@@ -93,6 +102,7 @@ pub fn too_many_to_number(lanes: &Lanes) -> bool {
 fn rows<'a>(
     segments: impl Iterator<Item = &'a Segment> + Clone,
     unfinished: impl Iterator<Item = &'a Unfinished>,
+    states: &[State],
     style: Style,
 ) -> Vec<Vec<Cell>> {
     let mut rows = vec![vec![Cell::Empty; style.width]];
@@ -106,7 +116,10 @@ fn rows<'a>(
     let paints = segments.clone().filter(|s| s.kind == SegmentKind::Paint);
     for s in paints.clone() {
         let (start, end) = cells(s.start_s, s.end_s);
-        rows[0][start..end].fill(Cell::Paint { painting: s.painting, label: None });
+        rows[0][start..end].fill(Cell::Paint { painting: s.painting, label: None, waiting: false });
+        if !states.is_empty() {
+            mark_waiting(&mut rows[0][start..end], start, s, states, style);
+        }
     }
     if paints.clone().count() <= MOST_NUMBERED {
         for s in paints {
@@ -161,6 +174,105 @@ fn rows<'a>(
     rows
 }
 
+/// The mark for a painting's thread waiting for a core, for the legend.
+pub const WAIT_MARK: char = '▒';
+
+/// Marks the columns of painting `s` (from column `first`) where its thread
+/// waited for a core, in proportion to the time it waited: each column
+/// adds its share of running to a balance, and is solid when the balance
+/// reaches half a column, so that a block a third of whose time ran is a
+/// third solid however the turns fall on the columns.
+fn mark_waiting(cells: &mut [Cell], first: usize, s: &Segment, states: &[State], style: Style) {
+    #[allow(clippy::cast_precision_loss)]
+    let column_s = style.span_s / style.width.max(1) as f64;
+    let mut balance = 0.0;
+    for (i, cell) in cells.iter_mut().enumerate() {
+        #[allow(clippy::cast_precision_loss)]
+        let from = ((first + i) as f64 * column_s).max(s.start_s);
+        let to = ((first + i + 1) as f64 * column_s).min(s.end_s).max(from);
+        let (running, waiting) = lanes::running_and_waiting(states, from, to);
+        // A column whose states say nothing counts as running, as it did
+        // before states were measured.
+        let share = if running + waiting > 0.0 { running / (running + waiting) } else { 1.0 };
+        balance += share;
+        if balance >= 0.5 {
+            balance -= 1.0;
+        } else if let Cell::Paint { waiting, .. } = cell {
+            *waiting = true;
+        }
+    }
+}
+
+/// The mark for another program holding a core, for the legend.
+pub const OTHER_MARK: char = '▓';
+
+/// The mark for a core no painter ran or waited on, for the legend.
+pub const IDLE_MARK: char = '·';
+
+/// Below this many columns of time axis, the cores are told as a line of
+/// shares each rather than drawn.
+pub const FEWEST_CORE_COLUMNS: usize = 30;
+
+/// A row per core: who held it, column by column: the number (last digit)
+/// of the painting its painter was painting, in the painting's colour,
+/// [`OTHER_MARK`] for another program, [`IDLE_MARK`] for nobody. Where
+/// several held it within one column, each gets columns in proportion to
+/// its time over the row, so that painters taking turns show taking turns.
+/// On a time axis narrower than [`FEWEST_CORE_COLUMNS`], one line of shares
+/// per core instead.
+#[must_use]
+pub fn draw_cores(cores: &[CoreLane], style: Style) -> Vec<String> {
+    let label_width = style.label_width;
+    if style.width < FEWEST_CORE_COLUMNS {
+        return cores.iter().map(|core| format!("  {}", core.share_line())).collect();
+    }
+    cores
+        .iter()
+        .map(|core| {
+            let label = core.label();
+            format!(
+                "  {label:>label_width$} │{}",
+                render_core(&cores::columns(&core.spans, style.span_s, style.width), style.color)
+            )
+        })
+        .collect()
+}
+
+fn render_core(row: &[Option<Held>], color: bool) -> String {
+    let used = row.iter().rposition(Option::is_some).map_or(0, |i| i + 1);
+    let mut out = String::new();
+    let mut current: Option<String> = None;
+    for cell in &row[..used] {
+        let (style, ch) = match cell {
+            None => (None, ' '),
+            Some(Held::Idle) => (None, IDLE_MARK),
+            Some(Held::Other) => (Some("\x1b[38;5;245m".to_owned()), OTHER_MARK),
+            Some(Held::Painter { painting: None, .. }) => (None, '█'),
+            Some(Held::Painter { painting: Some(n), .. }) => {
+                let digit = char::from_digit(n % 10, 10).unwrap_or('█');
+                let colour = palette::painting(*n);
+                let ink = colour.ink().ansi256();
+                (Some(format!("\x1b[48;5;{}m\x1b[38;5;{ink}m", colour.ansi256())), digit)
+            }
+        };
+        let style = style.filter(|_| color);
+        if style != current {
+            if current.is_some() {
+                out.push_str("\x1b[0m");
+            }
+            if let Some(start) = &style {
+                out.push_str(start);
+            }
+            current = style;
+        }
+        out.push(ch);
+    }
+    if current.is_some() {
+        out.push_str("\x1b[0m");
+    }
+    out
+}
+
 /// The mark for saving a picture, for the legend.
 pub const SAVE_MARK: char = '▪';
 
@@ -181,7 +293,9 @@ fn label(row: &mut [Cell], start: usize, end: usize, n: u32) {
         return;
     }
     for (cell, digit) in row[start..].iter_mut().zip(digits) {
-        *cell = Cell::Paint { painting: n, label: Some(digit) };
+        if let Cell::Paint { label, .. } = cell {
+            *label = Some(digit);
+        }
     }
 }
 
@@ -197,8 +311,14 @@ fn render(row: &[Cell], color: bool) -> String {
             Cell::Dry => (Some("\x1b[38;5;245m".to_owned()), '░'),
             Cell::Save => (None, SAVE_MARK),
             Cell::Unfinished => (Some("\x1b[1;31m".to_owned()), UNFINISHED_MARK),
-            Cell::Paint { label, .. } if !color => (None, label.unwrap_or('█')),
-            Cell::Paint { painting, label } => {
+            Cell::Paint { label, waiting, .. } if !color => {
+                (None, label.unwrap_or(if waiting { WAIT_MARK } else { '█' }))
+            }
+            Cell::Paint { painting, label, waiting: true } => {
+                // Waiting: the painting's colour as ink on no background.
+                (Some(format!("\x1b[38;5;{}m", palette::painting(painting).ansi256())), label.unwrap_or(WAIT_MARK))
+            }
+            Cell::Paint { painting, label, waiting: false } => {
                 let colour = palette::painting(painting);
                 let ink = colour.ink().ansi256();
                 (Some(format!("\x1b[48;5;{}m\x1b[38;5;{ink}m", colour.ansi256())), label.unwrap_or(' '))
@@ -330,6 +450,36 @@ mod tests {
         let lanes = Lanes::measured(&outcome, sample_run().painters.iter().map(Into::into), |ns| ns as f64 / 1e9);
         let lines = draw(&lanes, Style { width: 8, span_s: 8.0, label_width: 11, right: 3, color: false });
         assert_eq!(lines[0], "  painter-0@0 │1█  ✗");
+    }
+
+    #[test]
+    fn painters_taking_turns_on_one_core_each_show_a_third_solid_and_the_core_shows_the_turns() {
+        let run = crate::report::sample::three_taking_turns();
+        let style = Style { width: 50, span_s: 1.0, label_width: 11, right: 3, color: false };
+        let lines = draw(&run.timeline, style);
+        for line in &lines[..3] {
+            let (_, row) = line.split_once('│').expect("a lane");
+            let solid = row.chars().filter(|&c| c == '█').count();
+            let waiting = row.chars().filter(|&c| c == WAIT_MARK).count();
+            // 45 columns of painting, the first holding its number.
+            assert_eq!(solid + waiting, 44, "{line}");
+            assert!((13..=16).contains(&solid), "a third of 45 columns solid: {line}");
+        }
+        let cores = draw_cores(&run.cores, style);
+        assert_eq!(cores.len(), 1);
+        let (label, row) = cores[0].split_once('│').expect("a core's row");
+        assert_eq!(label.trim(), "core 0");
+        // Turns of 10 ms in columns of 20 ms: each painter gets a column in three.
+        let row: Vec<char> = row.chars().collect();
+        assert_eq!(row.len(), 50, "{}", cores[0]);
+        for digit in ['1', '2', '3'] {
+            assert_eq!(row[..45].iter().filter(|&&c| c == digit).count(), 15, "{}", cores[0]);
+        }
+        assert!(row[45..].iter().all(|&c| c == IDLE_MARK), "{}", cores[0]);
+        assert!(row[..6].windows(3).all(|w| w[0] != w[1] && w[1] != w[2]), "taking turns: {}", cores[0]);
+        // Too narrow to draw: a line of shares per core.
+        let narrow = draw_cores(&run.cores, Style { width: 20, ..style });
+        assert_eq!(narrow, ["  core 0: painter-0 30%, painter-1 30%, painter-2 30%, idle 10%"]);
     }
 
     #[test]

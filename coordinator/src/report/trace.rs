@@ -14,6 +14,15 @@
 //! The CPU use sampled from `/proc` is a counter track (`"C"`) per process;
 //! the coordinator (this process, its real pid) has one per mode.
 //!
+//! Where the painters sent their threads' states, each lane has a second
+//! thread track, `states · …`, of thread-state slices: `running (core C)`
+//! and `waiting for a core (C)` (off is left empty, as Perfetto leaves a
+//! sleeping thread). And the cores get a process of their own, `cores`, with
+//! one track per CPU as Perfetto draws CPU tracks: `CPU C`, its slices who
+//! held it (a painter and its painting, or another program by name and pid;
+//! idle left empty). The JSON format has no real CPU tracks, so this is a
+//! process of made-up pid ([`CORES_PID`] and up).
+//!
 //! Timestamps are microseconds from the run's start (its first painter's
 //! spawn). In a `compare`, every mode starts at 0 and its painters are
 //! named after the mode and sorted in the order the modes ran: one mode
@@ -32,7 +41,8 @@ use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 use std::io::{self, Write};
 
-use crate::report::lanes::{Lane, Unfinished};
+use crate::report::cores::{CoreLane, CoreSpan, Who};
+use crate::report::lanes::{Lane, State, Unfinished};
 use crate::report::{PainterReport, RunReport};
 use crate::sampler::EVERY;
 use crate::schedule::{Segment, SegmentKind};
@@ -52,7 +62,18 @@ enum Item {
     Sample { painter: u32, sample: u32 },
     /// A mark where a lane began something it never finished.
     Unfinished { index: u32 },
+    /// A thread state of a lane (by its index among the run's states).
+    State { index: u32 },
+    /// Span `span` of core lane `core`.
+    Core { core: u32, span: u32 },
 }
+
+/// The made-up pid of the first run's `cores` process; a compare's next
+/// runs have the ones after it.
+pub const CORES_PID: u32 = 1_000_000_000;
+
+/// A lane's thread-state track: its thread id plus this.
+const STATES_TID: u32 = 100_000;
 
 /// The coordinator, where an [`Item::Sample`] names a painter.
 const COORDINATOR: u32 = u32::MAX;
@@ -114,6 +135,21 @@ pub fn write(runs: &[RunReport], out: &mut impl Write) -> io::Result<()> {
             events.process(painter.pid, &name, &label, m * 10_000 + i)?;
             for lane in run.timeline.of_painter(i) {
                 events.thread(painter.pid, tid(painter.pid, lane.thread), &lane_name(lane))?;
+                if !run.timeline.states_of(lane).is_empty() {
+                    let name = format!("states · {}", lane_name(lane));
+                    events.thread(painter.pid, tid(painter.pid, lane.thread) + STATES_TID, &name)?;
+                }
+            }
+        }
+        if !run.cores.is_empty() {
+            let pid = CORES_PID + index(m);
+            let name = format!("{prefix}cores");
+            let label = run.state_source.unwrap_or_default();
+            events.process(pid, &name, label, m * 10_000 + 9_999)?;
+            for (c, core) in run.cores.iter().enumerate() {
+                let name =
+                    if core.remote { format!("{} CPU {}", core.host, core.core) } else { format!("CPU {}", core.core) };
+                events.thread(pid, index(c), &name)?;
             }
         }
     }
@@ -132,6 +168,16 @@ pub fn write(runs: &[RunReport], out: &mut impl Write) -> io::Result<()> {
         let r = index(r);
         queue.extend(segment_start(run, r, 0));
         queue.extend(unfinished(run, r, 0));
+        let states = run.timeline.states();
+        // A stream per lane: its first state, each following its own.
+        for (i, state) in states.iter().enumerate() {
+            if i == 0 || (states[i - 1].painter, states[i - 1].thread) != (state.painter, state.thread) {
+                queue.push(Reverse(Next { at_s: state.start_s, run: r, item: Item::State { index: index(i) } }));
+            }
+        }
+        for core in 0..index(run.cores.len()) {
+            queue.extend(core_span(run, r, core, 0));
+        }
         for painter in (0..index(run.painters.len())).chain([COORDINATOR]) {
             queue.extend(sample(run, r, painter, 0));
         }
@@ -163,6 +209,21 @@ pub fn write(runs: &[RunReport], out: &mut impl Write) -> io::Result<()> {
             Item::Unfinished { index } => {
                 events.unfinished(run, &run.timeline.unfinished()[index as usize])?;
                 queue.extend(index.checked_add(1).and_then(|next| unfinished(run, r, next)));
+            }
+            Item::State { index: i } => {
+                let states = run.timeline.states();
+                let state = &states[i as usize];
+                events.state(run, state)?;
+                if let Some(next) = states.get(i as usize + 1)
+                    && (next.painter, next.thread) == (state.painter, state.thread)
+                {
+                    queue.push(Reverse(Next { at_s: next.start_s, run: r, item: Item::State { index: i + 1 } }));
+                }
+            }
+            Item::Core { core, span } => {
+                let lane = &run.cores[core as usize];
+                events.core(CORES_PID + r, core, lane, &lane.spans[span as usize])?;
+                queue.extend(span.checked_add(1).and_then(|next| core_span(run, r, core, next)));
             }
         }
     }
@@ -228,6 +289,12 @@ fn segment_start(run: &RunReport, r: u32, segment: u32) -> Option<Reverse<Next>>
 fn unfinished(run: &RunReport, r: u32, index: u32) -> Option<Reverse<Next>> {
     let u = run.timeline.unfinished().get(index as usize)?;
     Some(Reverse(Next { at_s: u.start_s, run: r, item: Item::Unfinished { index } }))
+}
+
+/// Span `span` of core lane `core` of run `r` (none past the last).
+fn core_span(run: &RunReport, r: u32, core: u32, span: u32) -> Option<Reverse<Next>> {
+    let s = run.cores.get(core as usize)?.spans.get(span as usize)?;
+    Some(Reverse(Next { at_s: s.start_s, run: r, item: Item::Core { core, span } }))
 }
 
 /// Sample `i` of painter `painter` of run `r` (or of the coordinator), to
@@ -346,6 +413,40 @@ impl<W: Write> Events<'_, W> {
         ))
     }
 
+    /// A thread-state slice on its lane's state track; off is left empty.
+    fn state(&mut self, run: &RunReport, state: &State) -> io::Result<()> {
+        let Some(painter) = run.painters.get(state.painter) else { return Ok(()) };
+        let name = match state.state {
+            protocol::ThreadState::Running => format!("running (core {})", state.core),
+            protocol::ThreadState::Waiting => format!("waiting for a core ({})", state.core),
+            protocol::ThreadState::Off => return Ok(()),
+        };
+        let (pid, tid) = (painter.pid, tid(painter.pid, state.thread) + STATES_TID);
+        let (ts, end) = (micros(state.start_s), micros(state.end_s));
+        let dur = ((end - ts).max(0.0) * 1e3).round() / 1e3;
+        let (kind, core) = (state.state.name(), state.core);
+        self.line(format_args!(
+            r#"{{"ph":"X","cat":"state","name":"{name}","pid":{pid},"tid":{tid},"ts":{ts},"dur":{dur},"args":{{"state":"{kind}","core":{core}}}}}"#
+        ))
+    }
+
+    /// Who held a core, as a slice on its CPU track; idle is left empty.
+    fn core(&mut self, pid: u32, tid: u32, lane: &CoreLane, span: &CoreSpan) -> io::Result<()> {
+        let name = match (span.who, span.painting) {
+            (Who::Idle, _) => return Ok(()),
+            (Who::Painter, Some(n)) => format!("{} · painting #{n}", span.holder()),
+            _ => span.holder(),
+        };
+        let (ts, end) = (micros(span.start_s), micros(span.end_s));
+        let dur = ((end - ts).max(0.0) * 1e3).round() / 1e3;
+        let (name, who) = (quoted(&name), quoted(&format!("{:?}", span.who).to_lowercase()));
+        let pid_arg = span.pid.map_or_else(|| "null".to_owned(), |p| p.to_string());
+        let core = lane.core;
+        self.line(format_args!(
+            r#"{{"ph":"X","cat":"core","name":{name},"pid":{pid},"tid":{tid},"ts":{ts},"dur":{dur},"args":{{"core":{core},"who":{who},"pid":{pid_arg}}}}}"#
+        ))
+    }
+
     /// A CPU use counter's value, in cores, from `from_s` on.
     fn counter(&mut self, pid: u32, name: &str, from_s: f64, cores: f64) -> io::Result<()> {
         let cores = (cores * 1000.0).round() / 1000.0;
@@ -402,6 +503,27 @@ mod tests {
         assert_eq!(paintings, [1, 1, 2, 2]);
         let coordinator = events.iter().find(|e| e["name"] == "process_name" && e["args"]["name"] == "coordinator");
         assert_eq!(coordinator.expect("a coordinator")["pid"], std::process::id());
+    }
+
+    #[test]
+    fn thread_states_are_slices_on_a_track_per_lane_and_each_core_a_cpu_track() {
+        let run = crate::report::sample::three_taking_turns();
+        let trace: Value = serde_json::from_str(&render(std::slice::from_ref(&run))).expect("JSON");
+        let events = events(&trace);
+        let states: Vec<&Value> = events.iter().filter(|e| e["cat"] == "state").collect();
+        assert_eq!(states.len(), 270, "90 slices of 3 painters");
+        let running = states.iter().filter(|e| e["args"]["state"] == "running").count();
+        assert_eq!(running, 90);
+        assert!(states.iter().all(|e| e["tid"].as_u64() == e["pid"].as_u64().map(|p| p + u64::from(STATES_TID))));
+        let names: Vec<&str> =
+            events.iter().filter(|e| e["ph"] == "M").filter_map(|e| e["args"]["name"].as_str()).collect();
+        assert!(names.contains(&"cores") && names.contains(&"CPU 0") && names.contains(&"states · painting (core 0)"));
+        let on_core: Vec<&Value> = events.iter().filter(|e| e["cat"] == "core").collect();
+        assert_eq!(on_core.len(), 90, "a slice per turn, idle left empty");
+        assert_eq!(on_core[1]["name"], "painter-1 · painting #2");
+        assert!(on_core.iter().all(|e| e["pid"] == CORES_PID && e["tid"] == 0));
+        let ts: Vec<f64> = events.iter().filter_map(|e| e["ts"].as_f64()).collect();
+        assert!(ts.windows(2).all(|w| w[0] <= w[1]), "time order");
     }
 
     #[test]

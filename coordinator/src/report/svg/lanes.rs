@@ -3,7 +3,7 @@
 //! fits, so that an async painter's overlapping dryings show as overlapping.
 
 use crate::report::RunReport;
-use crate::report::lanes::{Unfinished, dryings};
+use crate::report::lanes::{State, Unfinished, dryings};
 use crate::schedule::{Segment, SegmentKind};
 
 use super::{GAP, ROW};
@@ -15,6 +15,8 @@ pub(super) struct Lane<'a> {
     pub(super) rows: Vec<Vec<&'a Segment>>,
     /// What it began and never finished.
     pub(super) unfinished: Vec<&'a Unfinished>,
+    /// Its thread's states, in order (none when not measured).
+    pub(super) states: &'a [State],
 }
 
 pub(super) fn rows_height(rows: usize) -> f64 {
@@ -34,6 +36,7 @@ pub(super) fn painter_lanes(run: &RunReport) -> impl Iterator<Item = (usize, Vec
                     label: lane.who() + &core,
                     rows: rows(run.timeline.segments_of(lane)),
                     unfinished: run.timeline.unfinished_of(lane).collect(),
+                    states: run.timeline.states_of(lane),
                 }
             })
             .collect();

@@ -5,9 +5,25 @@ use std::fmt::Write as _;
 use super::markup::{block, text};
 use super::{CPU, IDEAL, INK, SAVE_MARK, palette, unfinished_mark};
 
+/// What the picture holds, so that the key says what each thing means.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Keys {
+    /// Coats per painting.
+    pub(super) coats: u32,
+    /// Whether some picture was saved.
+    pub(super) saves: bool,
+    /// Whether something was begun and never finished.
+    pub(super) unfinished: bool,
+    /// Whether painting blocks show their waits for a core.
+    pub(super) states: bool,
+    /// Whether there are rows per core.
+    pub(super) cores: bool,
+}
+
 /// The key to the picture, on as many lines as `width` needs; returns
 /// the y below it.
-pub(super) fn legend(out: &mut String, y: f64, width: f64, coats: u32, saves: bool, unfinished: bool) -> f64 {
+pub(super) fn legend(out: &mut String, y: f64, width: f64, keys_of: Keys) -> f64 {
+    let Keys { coats, saves, unfinished, states, cores } = keys_of;
     // Each key: how wide it is, and how to draw it at (x, top).
     type Draw<'a> = Box<dyn Fn(&mut String, f64, f64) + 'a>;
     let base = |top: f64| top + 12.5;
@@ -17,6 +33,8 @@ pub(super) fn legend(out: &mut String, y: f64, width: f64, coats: u32, saves: bo
     } else {
         "painting n: the CPU is busy".to_owned()
     };
+    // With states, the solid part is only when the thread ran.
+    let painting = if states { painting.replace("the CPU is busy", "running on its core") } else { painting };
     let painting_width = 58.0 + 6.6 * painting.chars().count() as f64;
     keys.push((
         painting_width,
@@ -32,6 +50,41 @@ pub(super) fn legend(out: &mut String, y: f64, width: f64, coats: u32, saves: bo
             text(out, x + 58.0, base(top), &painting, "");
         }),
     ));
+    if states {
+        const WAITING: &str = "hatched: ready to paint, waiting for a core another held";
+        keys.push((
+            40.0 + 6.6 * WAITING.chars().count() as f64,
+            Box::new(|out, x, top| {
+                block(out, x, top, 28.0, 16.0, &palette::painting(1).hex(), "legend");
+                block(out, x, top, 28.0, 16.0, "url(#waiting)", "legend");
+                text(out, x + 34.0, base(top), WAITING, "");
+            }),
+        ));
+    }
+    if cores {
+        const CORES: &str = "core rows: who held the core: a painter (its painting's colour),";
+        keys.push((
+            20.0 + 6.6 * CORES.chars().count() as f64,
+            Box::new(|out, x, top| text(out, x, base(top), CORES, "")),
+        ));
+        keys.push((
+            130.0,
+            Box::new(|out, x, top| {
+                block(out, x, top, 28.0, 16.0, super::cores::OTHER, "legend");
+                text(out, x + 34.0, base(top), "another program", "");
+            }),
+        ));
+        keys.push((
+            220.0,
+            Box::new(|out, x, top| {
+                let _ = writeln!(
+                    out,
+                    r##"<rect class="legend" x="{x:.1}" y="{top:.1}" width="28" height="16" fill="#ffffff" stroke="#cccccc" stroke-dasharray="2,2"/>"##
+                );
+                text(out, x + 34.0, base(top), "idle: no painter ran or waited", "");
+            }),
+        ));
+    }
     for (colour, label, key_width) in
         [(palette::FILE_WAIT, "drying: disk wait", 150.0), (palette::NET_WAIT, "network wait", 124.0)]
     {

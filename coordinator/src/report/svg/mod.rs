@@ -9,12 +9,19 @@
 //! under each painter a band with its CPU use over time, as sampled from
 //! `/proc`: full while it paints, empty while it waits.
 //!
+//! Where the painters sent their threads' states, a painting block is
+//! hatched and pale where its thread waited for a core, and under the
+//! painters a row per core says who held it: a painter (its painting's
+//! colour), another program (dark, named), or nobody (dashed outline).
+//!
 //! Plain SVG 1.1 with presentation attributes only, so that any viewer
 //! draws it the same. Every block carries a `class` (`paint`, `file-wait`,
-//! `net-wait`) and a `<title>` (a tooltip in a browser).
+//! `net-wait`, `waiting`, `core-painter`, `core-other`, `core-idle`) and a
+//! `<title>` (a tooltip in a browser).
 
 mod axis;
 mod blocks;
+mod cores;
 mod lanes;
 mod legend;
 mod markup;
@@ -89,7 +96,17 @@ pub fn write(
     let mut y = title(&mut head, workload, calibration, runs, width);
     let saves = runs.iter().any(|r| r.timeline.saves());
     let unfinished = runs.iter().any(|r| !r.timeline.unfinished().is_empty());
-    y = legend(&mut head, y, width, workload.coats, saves, unfinished);
+    let states = runs.iter().any(|r| r.timeline.has_states());
+    let core_rows = runs.iter().any(|r| !r.cores.is_empty());
+    if states {
+        cores::defs(&mut head);
+    }
+    y = legend(
+        &mut head,
+        y,
+        width,
+        legend::Keys { coats: workload.coats, saves, unfinished, states, cores: core_rows },
+    );
     let top = y;
     let mut scratch = String::new();
     let mut drop = |markup: &mut String| {
@@ -217,7 +234,8 @@ fn panel(
     let height: f64 = rows_of
         .iter()
         .map(|(_, lanes)| lanes.iter().map(|l| rows_height(l.rows.len())).sum::<f64>() + CPU_BAND + GAP)
-        .sum();
+        .sum::<f64>()
+        + rows_height(run.cores.len());
     for t in axis.ticks() {
         let x = axis.x(t);
         let _ =
@@ -239,6 +257,9 @@ fn panel(
                 let row_y = y + row as f64 * (ROW + GAP);
                 for segment in segments {
                     draw_segment(out, segment, axis, row_y, coats);
+                    if segment.kind == SegmentKind::Paint && !lane.states.is_empty() {
+                        cores::waits(out, segment, lane.states, axis, row_y);
+                    }
                     if out.len() > HELD {
                         flush(out)?;
                     }
@@ -257,6 +278,13 @@ fn panel(
             y += rows_height(lane.rows.len());
         }
         y = cpu_band(out, run, *painter, axis, y) + GAP;
+    }
+    for core in &run.cores {
+        cores::core_row(out, core, axis, y);
+        y += rows_height(1);
+        if out.len() > HELD {
+            flush(out)?;
+        }
     }
     let bottom = y;
 
@@ -407,6 +435,38 @@ mod tests {
         assert_eq!(svg.matches(r#"class="net-wait""#).count(), 2);
         assert_eq!(svg.matches(r#"class="cpu""#).count(), 1);
         assert!(svg.contains("ideal 1.20s") && svg.contains("measured 1.20s"));
+    }
+
+    #[test]
+    fn painters_taking_turns_are_two_thirds_hatched_and_their_core_row_shows_the_turns() {
+        let workload = sample_workload();
+        let calibration = Calibration { stroke_ns: 1000.0, strokes: 300_000, core: Some(0) };
+        let run = crate::report::sample::three_taking_turns();
+        let svg = render(&workload, &calibration, std::slice::from_ref(&run));
+        let widths = |class: &str| -> f64 {
+            svg.lines()
+                .filter(|l| l.contains(&format!(r#"class="{class}""#)))
+                .filter_map(|l| l.split(r#"width=""#).nth(1)?.split('"').next()?.parse::<f64>().ok())
+                .sum()
+        };
+        let axis = Axis::new(1.2, WIDE);
+        let block = axis.x(0.9) - axis.x(0.0);
+        // Each of three blocks waited two thirds of its time.
+        let hatched = widths("waiting") / (3.0 * block);
+        assert!((hatched - 2.0 / 3.0).abs() < 0.05, "{hatched} of the blocks hatched");
+        assert!(svg.contains(r#"id="waiting""#) && svg.contains("waiting for a core"));
+        let on_core = widths("core-painter");
+        assert!(
+            (on_core / block - 1.0).abs() < 0.02,
+            "core 0 held by painters for the blocks' length: {on_core} of {block}"
+        );
+        // Ninety turns of 10 ms, each about 2.5 strips: drawn as turns.
+        let turns = svg.matches(r#"class="core-painter""#).count();
+        assert!((80..=100).contains(&turns), "{turns} turns drawn");
+        for n in 1..=3 {
+            assert!(svg.contains(&palette::painting(n).hex()), "painting {n}'s colour on the core");
+        }
+        assert!(svg.contains("core 0: painter-1") && svg.contains(r#"class="core-idle""#));
     }
 
     #[test]

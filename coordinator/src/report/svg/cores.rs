@@ -1,0 +1,116 @@
+//! What the cores did, in the picture: over each painting block, where its
+//! thread waited for a core (hatched and pale), and under the painters, a
+//! row per core saying who held it.
+//!
+//! Both are drawn in strips of [`STRIP`] pixels rather than turn by turn:
+//! painters taking turns in slices of a few milliseconds would otherwise
+//! be thousands of slivers narrower than a pixel. In a strip, the part its
+//! thread ran stays solid on the left and the part it waited is hatched;
+//! a core's strip goes to whoever held it most, in proportion over the row
+//! ([`cores::columns`]), so turns show as turns.
+
+use std::fmt::Write as _;
+
+use crate::report::cores::{self, CoreLane, Held};
+use crate::report::lanes::{self, State};
+use crate::schedule::Segment;
+
+use super::axis::Axis;
+use super::markup::{escape, text};
+use super::{LEFT, RIGHT, ROW, palette};
+
+/// The width of a strip, in pixels.
+pub(super) const STRIP: f64 = 4.0;
+
+/// Another program, on a core's row.
+pub(super) const OTHER: &str = "#424242";
+
+/// The hatching of a wait, defined once per picture.
+pub(super) fn defs(out: &mut String) {
+    out.push_str(
+        r##"<defs><pattern id="waiting" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#ffffff" fill-opacity="0.6"/><line x1="0" y1="0" x2="0" y2="6" stroke="#444444" stroke-width="1.5"/></pattern></defs>
+"##,
+    );
+}
+
+/// Hatches the parts of painting block `s` (drawn at `y`) where its
+/// thread waited for a core, by `states` (its lane's).
+pub(super) fn waits(out: &mut String, s: &Segment, states: &[State], axis: &Axis, y: f64) {
+    let (left, right) = (axis.x(s.start_s), axis.x(s.end_s));
+    let seconds_per_px = axis.span_s / (axis.width - LEFT - RIGHT);
+    // Strips on one grid for every lane, so that lanes line up.
+    let mut x = LEFT + ((left - LEFT) / STRIP).floor() * STRIP;
+    let mut hatched: Vec<(f64, f64)> = Vec::new();
+    while x < right {
+        let (from_x, to_x) = (x.max(left), (x + STRIP).min(right));
+        let from_s = s.start_s + (from_x - left) * seconds_per_px;
+        let to_s = s.start_s + (to_x - left) * seconds_per_px;
+        let (running, waiting) = lanes::running_and_waiting(states, from_s, to_s);
+        if waiting > 0.0 {
+            let share = waiting / (running + waiting);
+            let start = to_x - share * (to_x - from_x);
+            match hatched.last_mut() {
+                Some(last) if (last.1 - start).abs() < 0.05 => last.1 = to_x,
+                _ => hatched.push((start, to_x)),
+            }
+        }
+        x += STRIP;
+    }
+    for (from, to) in hatched {
+        let tip = format!("painting {}: waiting for a core (ready, another held it)", s.painting);
+        let _ = writeln!(
+            out,
+            r#"<rect class="waiting" x="{from:.1}" y="{y:.1}" width="{:.1}" height="{ROW}" fill="url(#waiting)"><title>{}</title></rect>"#,
+            to - from,
+            escape(&tip)
+        );
+    }
+}
+
+/// A core's row at `y`: its label, and who held it strip by strip.
+pub(super) fn core_row(out: &mut String, core: &CoreLane, axis: &Axis, y: f64) {
+    text(out, 20.0, y + ROW / 2.0 + 4.5, &core.label(), "");
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // a few hundred strips
+    let strips = ((axis.width - LEFT - RIGHT) / STRIP).ceil() as usize;
+    let held = cores::columns(&core.spans, axis.span_s, strips);
+    let mut start = 0;
+    while start < held.len() {
+        let end = (start..held.len()).find(|&i| held[i] != held[start]).unwrap_or(held.len());
+        if let Some(who) = held[start] {
+            #[allow(clippy::cast_precision_loss)]
+            let (x, width) = (LEFT + start as f64 * STRIP, (end - start) as f64 * STRIP);
+            let width = width.min(axis.width - RIGHT - x);
+            #[allow(clippy::cast_precision_loss)]
+            let (from_s, to_s) = (axis.span_s * start as f64 / strips as f64, axis.span_s * end as f64 / strips as f64);
+            let holder = core
+                .spans
+                .iter()
+                .find(|s| s.end_s > from_s && s.start_s < to_s && Held::of(s) == who)
+                .map(cores::CoreSpan::holder)
+                .unwrap_or_default();
+            let tip = format!("{}: {holder}, {from_s:.3}–{to_s:.3} s", core.label());
+            let (class, fill) = match who {
+                Held::Painter { painting: Some(n), .. } => ("core-painter", palette::painting(n).hex()),
+                Held::Painter { painting: None, .. } => ("core-painter", palette::NET_WAIT.hex()),
+                Held::Other => ("core-other", OTHER.to_owned()),
+                Held::Idle => ("core-idle", "#ffffff".to_owned()),
+            };
+            let stroke = if who == Held::Idle { r##" stroke="#cccccc" stroke-dasharray="2,2""## } else { "" };
+            let _ = writeln!(
+                out,
+                r#"<rect class="{class}" x="{x:.1}" y="{:.1}" width="{width:.1}" height="{:.1}" fill="{fill}"{stroke}><title>{}</title></rect>"#,
+                y + 3.0,
+                ROW - 6.0,
+                escape(&tip)
+            );
+            // The other program's name, where it has room.
+            if who == Held::Other && width > 7.0 * holder.chars().count() as f64 {
+                let name = core.spans.iter().find(|s| Held::of(s) == Held::Other).map(cores::CoreSpan::holder);
+                if let Some(name) = name {
+                    text(out, x + 4.0, y + ROW / 2.0 + 4.0, &name, r##"fill="#ffffff" font-size="11""##);
+                }
+            }
+        }
+        start = end;
+    }
+}

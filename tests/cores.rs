@@ -1,0 +1,128 @@
+//! Seeing the cores: painters sharing a core are shown taking turns on it,
+//! and a busy loop on a painter's core is named, with its pid, as the one
+//! that held it while the painter waited.
+
+use std::process::{Child, Command};
+
+use serde_json::Value;
+
+use crate::support::{Finished, allowed_cores, args, out_dir, run, serial};
+
+/// Seconds a painter spent in `state` within its paintings' spans, and
+/// the length of those spans.
+fn in_paintings(report: &Value, painter: &Value, state: &str) -> (f64, f64) {
+    let id = painter["id"].as_u64();
+    let spans: Vec<(f64, f64)> = report["segments"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|s| s["painter"].as_u64() == id && s["kind"] == "paint")
+        .filter_map(|s| Some((s["start_s"].as_f64()?, s["end_s"].as_f64()?)))
+        .collect();
+    let length: f64 = spans.iter().map(|(a, b)| b - a).sum();
+    let time: f64 = painter["states"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|s| s["state"] == state)
+        .filter_map(|s| Some((s["start_s"].as_f64()?, s["end_s"].as_f64()?)))
+        .map(|(a, b)| spans.iter().map(|&(from, to)| (b.min(to) - a.max(from)).max(0.0)).sum::<f64>())
+        .sum();
+    (time, length)
+}
+
+/// The run's report, failing with the command's output when it is not there.
+fn report(finished: &Finished) -> Value {
+    let report = finished.json();
+    if report["cores"].as_array().is_none_or(Vec::is_empty) || report["state_source"].is_null() {
+        finished.fail("the report has no cores or no state source: did the painters send their states?");
+    }
+    report
+}
+
+#[test]
+fn three_painters_on_one_core_take_turns_and_are_never_said_to_paint_at_the_same_time() {
+    let _serial = serial();
+    let out = out_dir("cores-turns");
+    let line = "run --mode parallel --painters 3 --pin 0 --paintings 3 --paint 300ms --dry 0ms --json";
+    let finished = run(&args(line, &out));
+    let report = report(&finished);
+    for painter in report["painters"].as_array().into_iter().flatten() {
+        let (running, span) = in_paintings(&report, painter, "running");
+        let share = running / span;
+        if !(0.20..=0.45).contains(&share) {
+            finished.fail(&format!("painter-{} ran {share:.2} of its painting's span, not 20–45%", painter["id"]));
+        }
+    }
+    let core0 = report["cores"].as_array().into_iter().flatten().find(|c| c["core"] == 0);
+    let Some(core0) = core0 else { finished.fail("no lane for core 0") };
+    for painter in 0..3 {
+        let name = format!("painter-{painter}");
+        let held = core0["spans"].as_array().into_iter().flatten().any(|s| s["who"] == "painter" && s["name"] == name);
+        if !held {
+            finished.fail(&format!("core 0's spans do not hold {name}"));
+        }
+    }
+    let explanation = report["explanation"].as_str().unwrap_or_default();
+    if explanation.contains("at the same time") || !explanation.contains("took turns") {
+        finished.fail("the explanation should say they took turns, and never that they painted at the same time");
+    }
+    let _ = std::fs::remove_dir_all(out);
+}
+
+/// A busy loop pinned to one core, killed and reaped when dropped.
+struct BusyLoop(Child);
+
+impl Drop for BusyLoop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_busy_loop_on_a_painters_core_is_named_as_what_held_it_while_the_painter_waited() {
+    if !allowed_cores().contains(&1) {
+        assert!(std::env::var_os("CI").is_none(), "CI needs core 1 for the busy loop");
+        eprintln!("skipped: core 1 is not allowed to this process");
+        return;
+    }
+    let _serial = serial();
+    let out = out_dir("cores-busy-loop");
+    // taskset execs sh: the loop's pid is the child's.
+    let busy = BusyLoop(
+        Command::new("taskset")
+            .args(["-c", "1", "sh", "-c", "while :; do :; done"])
+            .spawn()
+            .expect("taskset starts the busy loop"),
+    );
+    let pid = busy.0.id();
+    let line = "run --mode parallel --paintings 2 --paint 300ms --dry 0ms --json";
+    let finished = run(&args(line, &out));
+    drop(busy);
+    let report = report(&finished);
+    let on_core_1 = report["painters"].as_array().into_iter().flatten().find(|p| p["core"] == 1);
+    let Some(painter) = on_core_1 else { finished.fail("no painter on core 1") };
+    let (waited, span) = in_paintings(&report, painter, "waiting");
+    if waited < 0.3 * span {
+        finished.fail(&format!("the painter on core 1 waited {waited:.3}s of its painting's {span:.3}s, under 30%"));
+    }
+    let core1 = report["cores"].as_array().into_iter().flatten().find(|c| c["core"] == 1);
+    let Some(core1) = core1 else { finished.fail("no lane for core 1") };
+    let named = core1["spans"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|s| s["who"] == "other" && s["name"] == "sh" && s["pid"].as_u64() == Some(u64::from(pid)));
+    if !named {
+        let others: Vec<String> = core1["spans"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|s| s["who"] != "painter")
+            .map(|s| format!("{} {} {}", s["who"], s["name"], s["pid"]))
+            .collect();
+        finished.fail(&format!("core 1's spans do not name sh, pid {pid}: {others:?}"));
+    }
+    let _ = std::fs::remove_dir_all(out);
+}
