@@ -27,6 +27,7 @@ use std::time::Duration;
 use super::activity::Activity;
 use super::timeline::{BUCKETS, Tally, Timeline};
 use crate::report::svg::palette;
+use crate::report::timeline::{IDLE_MARK, SAVE_MARK, UNFINISHED_MARK, WAIT_MARK};
 
 /// The fewest columns of time axis worth drawing.
 pub const FEWEST_COLUMNS: usize = 40;
@@ -40,16 +41,12 @@ const LONGEST_LABEL: usize = 20;
 /// Above this many paintings in view on one lane, blocks carry no numbers.
 const MOST_NUMBERED: usize = 30;
 
-/// The mark for a painting's thread waiting for a core.
-pub const WAIT_MARK: char = '▒';
-/// Drying.
+/// Drying, as the report draws it.
 pub const DRY_MARK: char = '░';
-/// Saving the picture.
-pub const SAVE_MARK: char = '▪';
-/// Begun and never finished.
-pub const UNFINISHED_MARK: char = '✗';
-/// A core on which none of this run's painters ran: idle, or another program.
-pub const NONE_MARK: char = '·';
+/// A core on which none of this run's painters ran: the report's mark for
+/// an idle core, which live also stands for another program (the census
+/// that names it is taken after the run).
+pub const NONE_MARK: char = IDLE_MARK;
 
 /// A painter, as far as its note under the board goes.
 #[derive(Debug, Clone, Default)]
