@@ -27,6 +27,7 @@ use std::time::Duration;
 use super::activity::Activity;
 use super::timeline::{BUCKETS, Tally, Timeline};
 use crate::report::svg::palette;
+use crate::report::timeline::{IDLE_MARK, SAVE_MARK, UNFINISHED_MARK, WAIT_MARK};
 
 /// The fewest columns of time axis worth drawing.
 pub const FEWEST_COLUMNS: usize = 40;
@@ -40,16 +41,12 @@ const LONGEST_LABEL: usize = 20;
 /// Above this many paintings in view on one lane, blocks carry no numbers.
 const MOST_NUMBERED: usize = 30;
 
-/// The mark for a painting's thread waiting for a core.
-pub const WAIT_MARK: char = '▒';
-/// Drying.
+/// Drying, as the report draws it.
 pub const DRY_MARK: char = '░';
-/// Saving the picture.
-pub const SAVE_MARK: char = '▪';
-/// Begun and never finished.
-pub const UNFINISHED_MARK: char = '✗';
-/// A core on which none of this run's painters ran: idle, or another program.
-pub const NONE_MARK: char = '·';
+/// A core on which none of this run's painters ran: the report's mark for
+/// an idle core, which live also stands for another program (the census
+/// that names it is taken after the run).
+pub const NONE_MARK: char = IDLE_MARK;
 
 /// A painter, as far as its note under the board goes.
 #[derive(Debug, Clone, Default)]
@@ -176,8 +173,8 @@ pub fn draw(board: &mut Board, frame: Frame) -> Option<Vec<String>> {
         let several = timeline.several_hosts();
         for core in &timeline.cores {
             let columns = timeline.core_columns(core, width);
-            let known = known_columns(timeline.known_s(core, now_s), timeline.span_s(), width);
-            let marks: Vec<char> = core_marks(&columns, known, timeline.span_s() / width as f64)
+            let unknown = timeline.unknown(core, now_s);
+            let marks: Vec<char> = core_marks(&columns, &unknown, timeline.span_s(), now_s)
                 .into_iter()
                 .map(|held| match held {
                     Some(Some(lane)) => timeline.lanes[lane].mark,
@@ -248,12 +245,6 @@ fn legend(board: &Board, width: usize) -> String {
 #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
 fn column(t_s: f64, span_s: f64, width: usize) -> usize {
     ((t_s / span_s * width as f64).floor().max(0.0) as usize).min(width.saturating_sub(1))
-}
-
-/// How many columns the states of a core have reached.
-#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
-fn known_columns(known_s: f64, span_s: f64, width: usize) -> usize {
-    ((known_s / span_s * width as f64).round().max(0.0) as usize).min(width)
 }
 
 /// A lane's cells from its columns' time. A column shows what filled at
@@ -340,18 +331,36 @@ fn number(cells: &mut [Cell]) {
 }
 
 /// Who held a core in each column: `Some(Some(lane))`, `Some(None)` for
-/// none of this run's painters, `None` past what its states have said.
-/// Each column goes to whoever has the most credit among those there
-/// (nobody counting as one), each earning its share of the column and
-/// paying a column when it gets one: painters taking turns show taking
-/// turns, in proportion to their time.
-fn core_marks(columns: &[Vec<(usize, f64)>], known: usize, column_s: f64) -> Vec<Option<Option<usize>>> {
+/// none of this run's painters, `None` where that is not known yet (at
+/// least half the column is in one of the `unknown` stretches, or after
+/// `now_s`). Each column goes to whoever has the most credit among those
+/// there (nobody counting as one), each earning its share of the column
+/// and paying a column when it gets one: painters taking turns show
+/// taking turns, in proportion to their time.
+fn core_marks(
+    columns: &[Vec<(usize, f64)>],
+    unknown: &[(f64, f64)],
+    span_s: f64,
+    now_s: f64,
+) -> Vec<Option<Option<usize>>> {
+    #[allow(clippy::cast_precision_loss)]
+    let column_s = span_s / columns.len().max(1) as f64;
     let mut credit: BTreeMap<Option<usize>, f64> = BTreeMap::new();
     let mut marks = vec![None; columns.len()];
-    for (held, mark) in columns.iter().zip(marks.iter_mut()).take(known) {
+    for (i, (held, mark)) in columns.iter().zip(marks.iter_mut()).enumerate() {
+        #[allow(clippy::cast_precision_loss)]
+        let start = i as f64 * column_s;
+        let end = (start + column_s).min(now_s);
+        if end <= start {
+            break;
+        }
+        let not_known: f64 = unknown.iter().map(|&(from, to)| (to.min(end) - from.max(start)).max(0.0)).sum();
+        if not_known >= (end - start) / 2.0 {
+            continue;
+        }
         let ran: f64 = held.iter().map(|(_, t)| t).sum();
         let mut here: Vec<(Option<usize>, f64)> = held.iter().map(|&(lane, t)| (Some(lane), t)).collect();
-        here.push((None, (column_s - ran).max(0.0)));
+        here.push((None, (end - start - ran - not_known).max(0.0)));
         let total: f64 = here.iter().map(|(_, t)| t).sum();
         if total <= 0.0 {
             continue;
@@ -624,5 +633,25 @@ mod tests {
         // Where the rows run out, the last note says how many more there are.
         let lines = draw(&mut board, frame(80, 10, 1_000)).expect("fits");
         assert_eq!(lines.last().map(String::as_str), Some("… and 2 more painters with news"), "{lines:#?}");
+    }
+
+    #[test]
+    fn a_core_is_left_blank_where_a_painters_states_have_not_come_yet() {
+        let mut board = Board::default();
+        board.timeline.joined(0, "painter-0@0", &hello(0, &[0]));
+        board.timeline.handed(0);
+        board.timeline.event(0, &event(1, 0, EventKind::PaintStarted));
+        board.timeline.event(0, &event(1, 500, painted()));
+        board.timeline.event(0, &event(1, 500, EventKind::DryStarted(DryKind::File)));
+        // Its states so far: it ran for the first 0.3 s of its painting.
+        let spans = vec![StateSpan { state: ThreadState::Running, start_ns: 0, end_ns: 300_000_000, core: 0 }];
+        let states = States { lane: 0, source: StateSource::SwitchEvents, resolution_ns: 1, spans };
+        board.timeline.states(0, &states, 1_000_000_000);
+        let lines = draw(&mut board, frame(80, 24, 1_000)).expect("fits");
+        let core: Vec<char> = row(&lines[2]).chars().collect();
+        // 63 columns a second: its turn, unknown, then drying (off every core).
+        assert!(core[..18].iter().all(|&c| c == '0'), "{}", lines[2]);
+        assert!(core[20..31].iter().all(|&c| c == ' '), "{}", lines[2]);
+        assert!(core[33..].iter().all(|&c| c == NONE_MARK) && core.len() == 63, "{}", lines[2]);
     }
 }

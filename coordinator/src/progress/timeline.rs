@@ -354,26 +354,29 @@ impl Timeline {
         }
     }
 
-    /// Up to when who held `core` is known, at `now_s`. A core that
-    /// painters are pinned to is known as far as each of them is: a lane
-    /// is known up to now if its states have covered every stretch in
-    /// which it painted or saved (drying or idle, its thread sleeps, off
-    /// every core), else up to where its states have come. So a core is
-    /// not drawn as nobody's where a painter's states are still on their
-    /// way. Of a core no lane is pinned to, only the spans heard speak.
+    /// The stretches up to `now_s` in which who held `core` is not known
+    /// yet. For a core painters are pinned to: each pinned lane's painting
+    /// and saving (the stretches in which its thread may hold the core;
+    /// drying or idle, it sleeps, off every core) that its states have not
+    /// yet covered. So a core is not drawn as nobody's where a painter's
+    /// states are still on their way. Of a core no lane is pinned to, only
+    /// the spans heard speak: everything after the last of them.
     #[must_use]
-    pub fn known_s(&self, core: &Core, now_s: f64) -> f64 {
+    pub fn unknown(&self, core: &Core, now_s: f64) -> Vec<(f64, f64)> {
         let host = |lane: &Lane| self.hosts.get(&lane.painter).map(String::as_str);
-        let pinned = self.lanes.iter().filter(|l| l.core == Some(core.core) && host(l) == Some(core.host.as_str()));
+        let mut pinned =
+            self.lanes.iter().filter(|l| l.core == Some(core.core) && host(l) == Some(core.host.as_str())).peekable();
+        if pinned.peek().is_none() {
+            return vec![(core.spans_until_s, now_s)];
+        }
         pinned
-            .map(|lane| {
+            .filter(|lane| !lane.gone)
+            .filter_map(|lane| {
                 let busy = lane.open.iter().any(|o| o.doing != Doing::Dry);
-                let covered = !busy && lane.states_until_s >= lane.busy_until_s;
-                if lane.gone || covered { now_s } else { lane.states_until_s }
+                let until = if busy { now_s } else { lane.busy_until_s };
+                (until > lane.states_until_s).then_some((lane.states_until_s, until))
             })
-            .reduce(f64::min)
-            .unwrap_or(core.spans_until_s)
-            .min(now_s)
+            .collect()
     }
 
     /// A lane's time in `width` columns over the span, with what it has
@@ -541,10 +544,10 @@ pub(crate) mod tests {
         assert_eq!(core[0].len(), 1);
         assert!(near(core[0][0].1, 0.1) && near(core[1].iter().map(|h| h.1).sum(), 0.0), "{core:?}");
         // No painting heard of: the painter's thread held no core after 0.3 s.
-        assert!((timeline.known_s(&timeline.cores[0], 1.0) - 1.0).abs() < 1e-9);
-        // Painting since 0.2 s: known up to where its states have come.
+        assert_eq!(timeline.unknown(&timeline.cores[0], 1.0), []);
+        // Painting since 0.2 s: not known after where its states have come.
         timeline.event(0, &Event { job: 1, lane: 0, coat: 0, at_ns: 1_200_000_000, kind: EventKind::PaintStarted });
-        assert!((timeline.known_s(&timeline.cores[0], 1.0) - 0.3).abs() < 1e-9);
+        assert_eq!(timeline.unknown(&timeline.cores[0], 1.0), [(0.3, 1.0)]);
         timeline.event(
             0,
             &Event {
@@ -555,6 +558,7 @@ pub(crate) mod tests {
                 kind: EventKind::PaintFinished(Effort::default()),
             },
         );
-        assert!((timeline.known_s(&timeline.cores[0], 1.0) - 0.3).abs() < 1e-9);
+        // Painted until 0.5 s, then dried: only that stretch is unknown.
+        assert_eq!(timeline.unknown(&timeline.cores[0], 1.0), [(0.3, 0.5)]);
     }
 }
