@@ -88,13 +88,32 @@ fn a_browser_draws_every_block_in_its_colour_and_the_ideal_line_behind_them() {
 
     let blocks: Vec<_> = root.descendants().filter(|n| n.attribute("class") == Some("paint")).collect();
     assert!(blocks.len() >= 15, "a block per painting and mode");
+    // Where a painter waited for its core, the block is hatched over: its
+    // colour shows where it ran.
+    let waits: Vec<(f64, f64, f64)> = root
+        .descendants()
+        .filter(|n| n.attribute("class") == Some("waiting"))
+        .map(|n| (number(n, "x"), number(n, "x") + number(n, "width"), number(n, "y")))
+        .collect();
+    let mut sampled = 0;
     for block in &blocks {
         let (x, y, w) = (number(*block, "x"), number(*block, "y"), number(*block, "width"));
         let fill = rgb(block.attribute("fill").expect("a fill"));
-        // Near the top left corner, clear of the label in the middle.
-        let seen = shot.at(x + w.min(6.0) / 2.0, y + 3.0);
-        assert!(close(seen, fill), "a block filled {fill:?} shows {seen:?} at ({x}, {y})");
+        // Near the top, clear of the label in the middle, and of any wait
+        // drawn over the block (a pixel's margin either side).
+        let hatched =
+            |at: f64| waits.iter().any(|&(from, to, top)| (top - y).abs() < 1.0 && from - 1.0 <= at && at <= to + 1.0);
+        // Three pixels in from either edge, where nothing is blended.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let inside = (w - 6.0).max(0.0) as u32;
+        let Some(at) = (0..=inside).map(|dx| x + w.min(6.0) / 2.0 + f64::from(dx)).find(|&at| !hatched(at)) else {
+            continue;
+        };
+        let seen = shot.at(at, y + 3.0);
+        assert!(close(seen, fill), "a block filled {fill:?} shows {seen:?} at ({at}, {y})");
+        sampled += 1;
     }
+    assert!(sampled >= 10, "too few blocks with a stretch where their painter ran: {sampled}");
     // Wherever the ideal line crosses a block, the block is on top.
     for ideal in root.descendants().filter(|n| n.attribute("class") == Some("ideal")) {
         let x = number(ideal, "x1");

@@ -382,9 +382,11 @@ fn a_busy_core_is_named_as_contention_and_its_painting_goes_to_the_free_painter(
     assert_eq!(causes[0].0, "contention_s", "{causes:?}");
     assert!(causes[0].1 > 0.1, "{causes:?}");
     let explanation = report["explanation"].as_str().expect("explanation");
-    // The first cause named is the wait for a core.
+    // The first cause named is the wait for a core, and the waits told
+    // after the causes name painter-1's, on core 1.
     let first_cause = explanation.split("beyond the prediction, ").nth(1).and_then(|rest| rest.split(';').next());
-    assert!(first_cause.is_some_and(|c| c.contains("waited") && c.contains("for core")), "{explanation}");
+    assert!(first_cause.is_some_and(|c| c.contains("waited for a core")), "{explanation}");
+    assert!(explanation.contains("painter-1 waited") && explanation.contains("for core 1"), "{explanation}");
     let _ = std::fs::remove_dir_all(out);
 }
 

@@ -83,6 +83,7 @@ fn classify(line: &str) -> Line {
         "coordinator" | "source" => Line::Run(line),
         "cargo" => Line::Skip("cargo: building, installing or testing"),
         "top" | "ps" => Line::Skip("watches a run in another terminal"),
+        "taskset" | "kill" => Line::Skip("starts or stops a busy loop beside a run: tests/cores.rs runs that exercise"),
         "scripts/bench.sh" | "scripts/chaos.sh" | "scripts/fuzz.sh" => Line::Skip("minutes of benchmarks or fuzzing"),
         "scripts/hosts.sh" => Line::Skip("makes or removes the test hosts, as root: namespaces, sshd, Slurm"),
         _ => panic!("the docs have a command this test does not know how to run or skip: {line}"),

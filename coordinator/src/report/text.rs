@@ -316,8 +316,9 @@ fn section(run: &RunReport, style: Style, columns: usize) -> String {
     let axis = lines.split_off(lines.len().saturating_sub(2));
     lines.extend(sparkline::lines(run, style));
     let narrow = style.width < timeline::FEWEST_CORE_COLUMNS;
+    let numbered = !timeline::too_many_to_number(&run.timeline);
     if !narrow {
-        lines.extend(timeline::draw_cores(&run.cores, style));
+        lines.extend(timeline::draw_cores(&run.cores, style, numbered));
     }
     lines.extend(axis);
     for line in lines {
@@ -325,7 +326,7 @@ fn section(run: &RunReport, style: Style, columns: usize) -> String {
         out.push('\n');
     }
     if narrow {
-        for line in timeline::draw_cores(&run.cores, style) {
+        for line in timeline::draw_cores(&run.cores, style, numbered) {
             out += &wrap(line.trim_start(), columns, "  ");
         }
     }
