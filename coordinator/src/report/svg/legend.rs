@@ -67,21 +67,23 @@ pub(super) fn legend(out: &mut String, y: f64, width: f64, keys_of: Keys) -> f64
             20.0 + 6.6 * CORES.chars().count() as f64,
             Box::new(|out, x, top| text(out, x, base(top), CORES, "")),
         ));
+        const OTHER: &str = "another program";
+        const IDLE: &str = "idle: no painter ran or waited";
         keys.push((
-            130.0,
+            40.0 + 6.6 * OTHER.chars().count() as f64,
             Box::new(|out, x, top| {
                 block(out, x, top, 28.0, 16.0, super::cores::OTHER, "legend");
-                text(out, x + 34.0, base(top), "another program", "");
+                text(out, x + 34.0, base(top), OTHER, "");
             }),
         ));
         keys.push((
-            220.0,
+            40.0 + 6.6 * IDLE.chars().count() as f64,
             Box::new(|out, x, top| {
                 let _ = writeln!(
                     out,
                     r##"<rect class="legend" x="{x:.1}" y="{top:.1}" width="28" height="16" fill="#ffffff" stroke="#cccccc" stroke-dasharray="2,2"/>"##
                 );
-                text(out, x + 34.0, base(top), "idle: no painter ran or waited", "");
+                text(out, x + 34.0, base(top), IDLE, "");
             }),
         ));
     }
