@@ -169,7 +169,7 @@ pub fn render(workload: &Workload, planned: &[Planned], columns: usize, color: b
     for mode in planned {
         out.push('\n');
         out += &text::wrap(&format!("{} — ideal {:.2}s", mode.mode.name(), mode.ideal_s), columns, "");
-        for line in timeline::draw(&mode.timeline, style) {
+        for line in timeline::draw(&mode.timeline, &[], style) {
             out += &line;
             out.push('\n');
         }

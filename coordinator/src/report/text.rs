@@ -311,7 +311,7 @@ fn section(run: &RunReport, style: Style, columns: usize) -> String {
         (n, false) => format!("{n} painter processes, {how}"),
     };
     let mut out = wrap(&format!("{} — {who}", run.mode.name()), columns, "");
-    let mut lines = timeline::draw(&run.timeline, style);
+    let mut lines = timeline::draw(&run.timeline, &run.cores, style);
     // CPU use goes under the lanes, above the time axis (the last two lines).
     let axis = lines.split_off(lines.len().saturating_sub(2));
     lines.extend(sparkline::lines(run, style));

@@ -54,15 +54,33 @@ pub struct Style {
 }
 
 /// Draws lanes and a time axis; one string per terminal line.
+///
+/// With the run's `cores`, a painting is solid in the columns where the
+/// core rows ([`draw_cores`]) give the core to its thread, and shaded where
+/// it waited: lanes and core rows agree column by column, so three painters
+/// taking turns on one core are never solid in the same column.
 #[must_use]
-pub fn draw(lanes: &Lanes, style: Style) -> Vec<String> {
+pub fn draw(lanes: &Lanes, cores: &[CoreLane], style: Style) -> Vec<String> {
     let label_width = style.label_width;
     let mut lines = Vec::new();
+    let held: Vec<Vec<Option<Held>>> =
+        cores.iter().map(|core| cores::columns(&core.spans, style.span_s, style.width)).collect();
     for lane in lanes.iter() {
         let label = lane.label();
         // Gathered once: laying out the rows goes through them several times.
         let segments: Vec<&Segment> = lanes.segments_of(lane).collect();
-        let rows = rows(segments.iter().copied(), lanes.unfinished_of(lane), lanes.states_of(lane), style);
+        let ran = (!held.is_empty()).then(|| {
+            (0..style.width)
+                .map(|col| {
+                    held.iter().any(|row| {
+                        matches!(row[col], Some(Held::Painter { painter, thread, .. })
+                            if painter == lane.painter && thread == lane.thread)
+                    })
+                })
+                .collect::<Vec<bool>>()
+        });
+        let states = lanes.states_of(lane);
+        let rows = rows(segments.iter().copied(), lanes.unfinished_of(lane), states, ran.as_deref(), style);
         for (i, row) in rows.iter().enumerate() {
             let label = if i == 0 { label.as_str() } else { "" };
             lines.push(format!("  {label:>label_width$} │{}", render(row, style.color)));
@@ -103,6 +121,7 @@ fn rows<'a>(
     segments: impl Iterator<Item = &'a Segment> + Clone,
     unfinished: impl Iterator<Item = &'a Unfinished>,
     states: &[State],
+    ran: Option<&[bool]>,
     style: Style,
 ) -> Vec<Vec<Cell>> {
     let mut rows = vec![vec![Cell::Empty; style.width]];
@@ -117,8 +136,24 @@ fn rows<'a>(
     for s in paints.clone() {
         let (start, end) = cells(s.start_s, s.end_s);
         rows[0][start..end].fill(Cell::Paint { painting: s.painting, label: None, waiting: false });
-        if !states.is_empty() {
-            mark_waiting(&mut rows[0][start..end], start, s, states, style);
+        match ran {
+            // Where the core rows give the core to this thread, it ran.
+            Some(ran) if !states.is_empty() => {
+                #[allow(clippy::cast_precision_loss)]
+                let column_s = style.span_s / style.width.max(1) as f64;
+                for (col, cell) in rows[0].iter_mut().enumerate().take(end).skip(start) {
+                    // A column whose states tell no wait counts as running.
+                    #[allow(clippy::cast_precision_loss)]
+                    let (from, to) =
+                        ((col as f64 * column_s).max(s.start_s), ((col + 1) as f64 * column_s).min(s.end_s));
+                    let waited = lanes::running_and_waiting(states, from, to.max(from)).1 > 0.0;
+                    if let Cell::Paint { waiting, .. } = cell {
+                        *waiting = waited && !ran[col];
+                    }
+                }
+            }
+            _ if !states.is_empty() => mark_waiting(&mut rows[0][start..end], start, s, states, style),
+            _ => {}
         }
     }
     if paints.clone().count() <= MOST_NUMBERED {
@@ -415,8 +450,11 @@ mod tests {
             seg(2, SegmentKind::Paint, 1.0, 2.0),
             seg(2, SegmentKind::FileWait, 2.0, 4.0),
         ];
-        let lines =
-            draw(&lane(segments.to_vec()), Style { width: 8, span_s: 4.0, label_width: 11, right: 3, color: false });
+        let lines = draw(
+            &lane(segments.to_vec()),
+            &[],
+            Style { width: 8, span_s: 4.0, label_width: 11, right: 3, color: false },
+        );
         assert_eq!(lines[0], "  painter-0@0 │1█2█░░░░");
         assert_eq!(lines[1], "              │  ░░░░");
         assert!(lines[2].contains('└') && lines[3].contains("0s"));
@@ -432,8 +470,11 @@ mod tests {
             seg(9, SegmentKind::Paint, 4.0, 5.0),
             seg(12, SegmentKind::Paint, 6.0, 8.0),
         ];
-        let lines =
-            draw(&lane(segments.to_vec()), Style { width: 8, span_s: 8.0, label_width: 1, right: 3, color: false });
+        let lines = draw(
+            &lane(segments.to_vec()),
+            &[],
+            Style { width: 8, span_s: 8.0, label_width: 1, right: 3, color: false },
+        );
         // A block as long as its number stands alone only before a gap.
         assert_eq!(lines[0], "  painter-0@0 │██8 9 12");
     }
@@ -445,7 +486,7 @@ mod tests {
             .collect();
         let lanes = lane(segments);
         assert!(too_many_to_number(&lanes));
-        let lines = draw(&lanes, Style { width: 93, span_s: 93.0, label_width: 1, right: 3, color: false });
+        let lines = draw(&lanes, &[], Style { width: 93, span_s: 93.0, label_width: 1, right: 3, color: false });
         let (_, row) = lines[0].split_once('│').expect("a lane");
         assert!(!row.chars().any(|c| c.is_ascii_digit()), "{}", lines[0]);
     }
@@ -461,7 +502,7 @@ mod tests {
             vec![event(1, 0, EventKind::PaintStarted), event(1, 2, painted), event(2, 4, EventKind::PaintStarted)];
         let outcome = crate::dispatch::Outcome { events, ..crate::dispatch::Outcome::default() };
         let lanes = Lanes::measured(&outcome, sample_run().painters.iter().map(Into::into), |ns| ns as f64 / 1e9);
-        let lines = draw(&lanes, Style { width: 8, span_s: 8.0, label_width: 11, right: 3, color: false });
+        let lines = draw(&lanes, &[], Style { width: 8, span_s: 8.0, label_width: 11, right: 3, color: false });
         assert_eq!(lines[0], "  painter-0@0 │1█  ✗");
     }
 
@@ -469,7 +510,7 @@ mod tests {
     fn painters_taking_turns_on_one_core_each_show_a_third_solid_and_the_core_shows_the_turns() {
         let run = crate::report::sample::three_taking_turns();
         let style = Style { width: 50, span_s: 1.0, label_width: 11, right: 3, color: false };
-        let lines = draw(&run.timeline, style);
+        let lines = draw(&run.timeline, &run.cores, style);
         for line in &lines[..3] {
             let (_, row) = line.split_once('│').expect("a lane");
             let solid = row.chars().filter(|&c| c == '█').count();
@@ -477,6 +518,14 @@ mod tests {
             // 45 columns of painting, the first holding its number.
             assert_eq!(solid + waiting, 44, "{line}");
             assert!((13..=16).contains(&solid), "a third of 45 columns solid: {line}");
+        }
+        // Taking turns: no column is solid in two lanes (a block's number
+        // aside, in its first column).
+        let rows: Vec<Vec<char>> =
+            lines[..3].iter().map(|l| l.split_once('│').map_or(Vec::new(), |(_, r)| r.chars().collect())).collect();
+        for col in 1..45 {
+            let solid = rows.iter().filter(|row| row.get(col) == Some(&'█')).count();
+            assert!(solid <= 1, "column {col} is solid in {solid} lanes: {lines:?}");
         }
         let cores = draw_cores(&run.cores, style, true);
         assert_eq!(cores.len(), 1);

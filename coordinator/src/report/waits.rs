@@ -61,16 +61,24 @@ fn say(wait: &Wait) -> String {
             others.push(format!("{name} held it for {}", fine(*held_s)))
         }
     }
-    let mut held = Vec::new();
+    let mut held = String::new();
     if !siblings.is_empty() {
-        held.push(format!("taking turns on it with {}", siblings.join(", ")));
+        held += &format!(", taking turns on it with {}", listed(&siblings));
     }
     if !others.is_empty() {
-        held.push(others.join(", "));
+        held += &format!(", while {}", listed(&others));
     }
-    let held = if held.is_empty() { String::new() } else { format!(", {}", held.join(", and ")) };
     let last = if wait.last { " (it painted the last painting: this wait set the end)" } else { "" };
     format!("{} waited {} for {core}{held}{last}", wait.who, secs(wait.waited_s))
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn listed(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
 }
 
 fn waits(run: &RunReport) -> Vec<Wait> {
@@ -143,7 +151,7 @@ mod tests {
         for n in 0..3 {
             assert!(text.contains(&format!("painter-{n} waited 0.60s for core 0, taking turns on it with")), "{text}");
         }
-        assert!(text.contains("painter-0 waited 0.60s for core 0, taking turns on it with painter-1, painter-2"));
+        assert!(text.contains("painter-0 waited 0.60s for core 0, taking turns on it with painter-1 and painter-2"));
         assert!(!text.contains("another program"), "siblings are not another program: {text}");
         assert_eq!(text.matches("set the end").count(), 1, "{text}");
     }
