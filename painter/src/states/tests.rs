@@ -231,6 +231,15 @@ fn alone_on_a_core_the_switch_events_show_little_waiting() {
         eprintln!("skipped the check that waiting is small: the quietest core was {:.0}% busy", busy * 100.0);
         return;
     }
+    if recorded.run_delay_ns > span / 10 {
+        // Something came to that core meanwhile: the kernel itself counted
+        // the wait (and the states agree with it, checked above).
+        eprintln!(
+            "skipped the check that waiting is small: the core grew busy while recording (run_delay {} ns of {span} ns)",
+            recorded.run_delay_ns
+        );
+        return;
+    }
     assert!(recorded.total(ThreadState::Waiting) <= span / 10, "{recorded:#?}");
     assert!(recorded.total(ThreadState::Running) >= 200_000_000, "{recorded:#?}");
 }
