@@ -154,3 +154,33 @@ fn a_busy_loop_on_a_painters_core_is_named_as_what_held_it_while_the_painter_wai
     }
     let _ = std::fs::remove_dir_all(out);
 }
+
+#[test]
+fn refused_the_kernels_switch_records_a_painter_measures_itself_and_the_report_says_so() {
+    let _serial = serial();
+    let out = out_dir("cores-self-measured");
+    // The painter's fault switch makes perf_event_open fail as where it is
+    // not allowed (perf_event_paranoid 3, a seccomp profile).
+    let line = "run --mode sequential --paintings 2 --paint 200ms --dry 0ms";
+    let json_args = args(&format!("{line} --json"), &out);
+    let mut command = crate::support::coordinator(&json_args);
+    command.env("ATELIER_PAINTER_FAULT", "no-perf");
+    let finished = crate::support::finish(crate::support::start(command), &json_args);
+    let report = report(&finished);
+    if report["state_source"] != "self-measured" {
+        finished.fail("the run's state_source should be self-measured");
+    }
+    let painter = &report["painters"][0];
+    let (running, span) = in_paintings(&report, painter, "running");
+    if painter["state_source"] != "self-measured" || running <= 0.0 || running > span + 1e-6 {
+        finished.fail(&format!("painter-0 measured itself: ran {running:.3}s of {span:.3}s"));
+    }
+    let text_args = args(line, &out);
+    let mut command = crate::support::coordinator(&text_args);
+    command.env("ATELIER_PAINTER_FAULT", "no-perf").env("NO_COLOR", "1");
+    let finished = crate::support::finish(crate::support::start(command), &text_args);
+    if !finished.status.success() || !finished.stdout.contains("self-measured") {
+        finished.fail("the text report should say the states were self-measured");
+    }
+    let _ = std::fs::remove_dir_all(out);
+}
