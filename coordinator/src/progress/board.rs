@@ -158,9 +158,35 @@ pub fn draw(board: &mut Board, frame: Frame) -> Option<Vec<String>> {
     let width = board.axis_width(frame.width);
     let label_width = board.label_width();
     let mut lines = vec![legend(board, frame.width)];
-    for lane in &timeline.lanes {
+    // Who held each core, column by column; a lane is solid exactly where
+    // its core's row gives the core to it, so that painters taking turns
+    // are never drawn painting in the same column.
+    let core_rows: Vec<Vec<Option<Option<usize>>>> = if timeline.heard_states {
+        timeline
+            .cores
+            .iter()
+            .map(|core| {
+                let columns = timeline.core_columns(core, width);
+                core_marks(&columns, &timeline.unknown(core, now_s), timeline.span_s(), now_s)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    for (index, lane) in timeline.lanes.iter().enumerate() {
         let columns = timeline.lane_columns(lane, width, now_s);
         let mut cells = lane_cells(&columns, timeline.span_s(), now_s);
+        if !core_rows.is_empty() {
+            for (col, cell) in cells.iter_mut().enumerate() {
+                // A column whose states have not come yet stays as it is.
+                let timed = columns.get(col).is_some_and(|tally| tally.run + tally.wait > 0.0);
+                if let Cell::Paint { waiting, .. } = cell
+                    && timed
+                {
+                    *waiting = !core_rows.iter().any(|row| row.get(col) == Some(&Some(Some(index))));
+                }
+            }
+        }
         for &start_s in &lane.unfinished {
             let col = column(start_s, timeline.span_s(), width);
             if let Some(cell) = (col..(col + 2).min(width)).find(|&c| !matches!(cells[c], Cell::Paint { .. })) {
@@ -171,13 +197,11 @@ pub fn draw(board: &mut Board, frame: Frame) -> Option<Vec<String>> {
     }
     if timeline.heard_states {
         let several = timeline.several_hosts();
-        for core in &timeline.cores {
-            let columns = timeline.core_columns(core, width);
-            let unknown = timeline.unknown(core, now_s);
-            let marks: Vec<char> = core_marks(&columns, &unknown, timeline.span_s(), now_s)
-                .into_iter()
+        for (core, held) in timeline.cores.iter().zip(&core_rows) {
+            let marks: Vec<char> = held
+                .iter()
                 .map(|held| match held {
-                    Some(Some(lane)) => timeline.lanes[lane].mark,
+                    Some(Some(lane)) => timeline.lanes[*lane].mark,
                     Some(None) => NONE_MARK,
                     None => ' ',
                 })
@@ -548,6 +572,13 @@ mod tests {
         }
         assert!(marks.windows(2).all(|w| w[0] != w[1] || w[0] == NONE_MARK), "{core}");
         assert!(marks[painting..].iter().all(|&c| c == NONE_MARK), "{core}");
+        // The lanes agree with the core: no column is solid in two lanes
+        // (a block's number aside, in its first column).
+        let lanes: Vec<Vec<char>> = lines[1..4].iter().map(|l| row(l).chars().collect()).collect();
+        for col in 1..painting {
+            let solid = lanes.iter().filter(|lane| lane.get(col) == Some(&'█')).count();
+            assert!(solid <= 1, "column {col} is solid in {solid} lanes: {lines:#?}");
+        }
         assert!(lines[5].contains('└') && lines[6].trim_start().starts_with("0s"), "{lines:#?}");
     }
 
