@@ -8,17 +8,22 @@ use serde_json::Value;
 
 use crate::support::{Finished, allowed_cores, args, out_dir, run, serial};
 
-/// Seconds a painter spent in `state` within its paintings' spans, and
-/// the length of those spans.
-fn in_paintings(report: &Value, painter: &Value, state: &str) -> (f64, f64) {
+/// A painter's paint segments, as (start, end) in seconds.
+fn paints(report: &Value, painter: &Value) -> Vec<(f64, f64)> {
     let id = painter["id"].as_u64();
-    let spans: Vec<(f64, f64)> = report["segments"]
+    report["segments"]
         .as_array()
         .into_iter()
         .flatten()
         .filter(|s| s["painter"].as_u64() == id && s["kind"] == "paint")
         .filter_map(|s| Some((s["start_s"].as_f64()?, s["end_s"].as_f64()?)))
-        .collect();
+        .collect()
+}
+
+/// Seconds a painter spent in `state` within its paintings' spans, and
+/// the length of those spans.
+fn in_paintings(report: &Value, painter: &Value, state: &str) -> (f64, f64) {
+    let spans = paints(report, painter);
     let length: f64 = spans.iter().map(|(a, b)| b - a).sum();
     let time: f64 = painter["states"]
         .as_array()
@@ -33,14 +38,7 @@ fn in_paintings(report: &Value, painter: &Value, state: &str) -> (f64, f64) {
 
 /// Seconds within a painter's paintings that another program held `core`.
 fn held_by_others(report: &Value, painter: &Value, core: &Value) -> f64 {
-    let id = painter["id"].as_u64();
-    let paints: Vec<(f64, f64)> = report["segments"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|s| s["painter"].as_u64() == id && s["kind"] == "paint")
-        .filter_map(|s| Some((s["start_s"].as_f64()?, s["end_s"].as_f64()?)))
-        .collect();
+    let paints = paints(report, painter);
     core["spans"]
         .as_array()
         .into_iter()

@@ -405,9 +405,7 @@ fn core_marks(
 /// A row of cells, in colour if asked.
 fn render(cells: &[Cell], color: bool) -> String {
     let used = cells.iter().rposition(|&c| c != Cell::Empty).map_or(0, |i| i + 1);
-    let mut out = String::new();
-    // The escape sequence in force, written only when it changes.
-    let mut current: Option<String> = None;
+    let mut marks = Vec::with_capacity(used);
     for &cell in &cells[..used] {
         let (style, ch) = match cell {
             Cell::Empty => (None, ' '),
@@ -428,22 +426,9 @@ fn render(cells: &[Cell], color: bool) -> String {
                 )
             }
         };
-        let style = style.filter(|_| color);
-        if style != current {
-            if current.is_some() {
-                out.push_str("\x1b[0m");
-            }
-            if let Some(start) = &style {
-                out.push_str(start);
-            }
-            current = style;
-        }
-        out.push(ch);
+        marks.push((style, ch));
     }
-    if current.is_some() {
-        out.push_str("\x1b[0m");
-    }
-    out
+    crate::report::timeline::styled(marks, color)
 }
 
 /// The axis line with its ticks, `width` columns and one, and the labels

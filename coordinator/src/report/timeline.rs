@@ -280,8 +280,7 @@ pub fn draw_cores(cores: &[CoreLane], style: Style, numbered: bool) -> Vec<Strin
 /// `numbered` (the lanes carry no numbers either), blocks only.
 fn render_core(row: &[Option<Held>], color: bool, numbered: bool) -> String {
     let used = row.iter().rposition(Option::is_some).map_or(0, |i| i + 1);
-    let mut out = String::new();
-    let mut current: Option<String> = None;
+    let mut marks = Vec::with_capacity(used);
     let mut before: Option<(Option<&Held>, char)> = None;
     for cell in &row[..used] {
         let (style, ch) = match cell {
@@ -302,23 +301,10 @@ fn render_core(row: &[Option<Held>], color: bool, numbered: bool) -> String {
                 (Some(format!("\x1b[48;5;{}m\x1b[38;5;{ink}m", colour.ansi256())), digit)
             }
         };
-        let style = style.filter(|_| color);
-        if style != current {
-            if current.is_some() {
-                out.push_str("\x1b[0m");
-            }
-            if let Some(start) = &style {
-                out.push_str(start);
-            }
-            current = style;
-        }
-        out.push(ch);
+        marks.push((style, ch));
         before = Some((cell.as_ref(), ch));
     }
-    if current.is_some() {
-        out.push_str("\x1b[0m");
-    }
-    out
+    styled(marks, color)
 }
 
 /// The mark for saving a picture, for the legend.
@@ -350,9 +336,7 @@ fn label(row: &mut [Cell], start: usize, end: usize, n: u32) {
 fn render(row: &[Cell], color: bool) -> String {
     // Trailing empty cells are not drawn, so lines end where the work does.
     let used = row.iter().rposition(|&c| c != Cell::Empty).map_or(0, |i| i + 1);
-    let mut out = String::new();
-    // The escape sequence in force: emitted only when it changes.
-    let mut current: Option<String> = None;
+    let mut marks = Vec::with_capacity(used);
     for &cell in &row[..used] {
         let (style, ch) = match cell {
             Cell::Empty => (None, ' '),
@@ -372,6 +356,18 @@ fn render(row: &[Cell], color: bool) -> String {
                 (Some(format!("\x1b[48;5;{}m\x1b[38;5;{ink}m", colour.ansi256())), label.unwrap_or(' '))
             }
         };
+        marks.push((style, ch));
+    }
+    styled(marks, color)
+}
+
+/// Marks with their terminal styles (an escape sequence that starts each,
+/// or none) as one string: a style is started where it changes and reset
+/// after, and none is written without `color`.
+pub fn styled(marks: impl IntoIterator<Item = (Option<String>, char)>, color: bool) -> String {
+    let mut out = String::new();
+    let mut current: Option<String> = None;
+    for (style, ch) in marks {
         let style = style.filter(|_| color);
         if style != current {
             if current.is_some() {
