@@ -372,7 +372,7 @@ fn the_readme_names_the_rust_the_workspace_needs() {
 /// profile's setting for the painter matches no package.
 #[test]
 fn every_install_of_the_binaries_is_locked() {
-    let app = concat!(env!("CARGO_MANIFEST_DIR"), "/src/app.rs");
+    let app = concat!(env!("CARGO_MANIFEST_DIR"), "/src/app/mod.rs");
     let app = (app.to_owned(), std::fs::read_to_string(app).unwrap_or_else(|e| panic!("{app}: {e}")));
     let mut installs = 0;
     for (name, text) in documents().into_iter().chain([app]) {

@@ -1,29 +1,19 @@
 //! `coordinator`: runs the same paintings sequentially, concurrently, in
 //! parallel and both at once, with real painter processes, and reports each
-//! against its ideal. `coordinator --help` says how to use it; `app.rs`
+//! against its ideal. `coordinator --help` says how to use it; `app/`
 //! says how the pieces below fit together.
 
 mod app;
-mod assign;
-mod calibrate;
-mod cli;
 mod dispatch;
 mod hosts;
-mod lock;
 mod mode;
+mod model;
 mod news;
-mod painter;
-mod pin;
+mod os;
 mod pool;
 mod progress;
-mod reap;
 mod report;
-mod sampler;
-mod schedule;
-mod signals;
-mod stderr;
-mod stdout;
-mod visible;
+mod term;
 mod workload;
 
 use std::io::IsTerminal;
@@ -33,24 +23,30 @@ use std::process::ExitCode;
 const LAST_WORDS: std::time::Duration = std::time::Duration::from_secs(1);
 
 fn main() -> ExitCode {
-    stderr::install();
+    term::stderr::install();
     tracing_subscriber::fmt()
-        .with_writer(stderr::Logs)
+        .with_writer(term::stderr::Logs)
         .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
         .init();
-    let cli = cli::parse();
+    let cli = app::cli::parse();
     let code = match app::main(cli) {
         Ok(code) => code,
         Err(error) => {
-            stderr::line(format_args!("error: {}", visible::visible(&format!("{error:#}"), app::ERROR_LINE)));
+            term::stderr::line(format_args!(
+                "error: {}",
+                term::visible::visible(&format!("{error:#}"), app::ERROR_LINE)
+            ));
             ExitCode::FAILURE
         }
     };
-    if stderr::dropped() > 0 {
-        stderr::line(format_args!("note: {} lines for stderr were dropped: it was not being read", stderr::dropped()));
+    if term::stderr::dropped() > 0 {
+        term::stderr::line(format_args!(
+            "note: {} lines for stderr were dropped: it was not being read",
+            term::stderr::dropped()
+        ));
     }
-    stderr::flush(LAST_WORDS);
+    term::stderr::flush(LAST_WORDS);
     code
 }

@@ -76,7 +76,7 @@ impl Mode {
     /// or threads), given the cores to hand out (`None`: unpinned).
     #[must_use]
     pub fn layout(self, workers: u32, cores: Option<&[u32]>) -> Vec<PainterPlan> {
-        let assign = |n: u32| cores.map(|c| crate::pin::round_robin(c, n as usize)).unwrap_or_default();
+        let assign = |n: u32| cores.map(|c| crate::os::pin::round_robin(c, n as usize)).unwrap_or_default();
         let scheduler = self.scheduler();
         match self {
             Self::Sequential | Self::Async => {

@@ -1,8 +1,8 @@
 //! What the dispatcher tells whoever listens, as it happens.
 //!
-//! The dispatcher (`dispatch.rs`) never calls the live display: it says
+//! The dispatcher (`dispatch/`) never calls the live display: it says
 //! what happened, as [`News`], to a [`Listener`], and each listener makes
-//! of it what it needs. The progress display is one (`progress.rs`); a
+//! of it what it needs. The progress display is one (`progress/`); a
 //! test or another front end can be another. (nextest's
 //! `reporter/events.rs` draws the same line between a runner and its
 //! reporters.) What a run's report is built from — every event and

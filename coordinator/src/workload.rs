@@ -7,8 +7,8 @@ use std::time::Duration;
 use protocol::Job;
 use serde::Serialize;
 
-use crate::cli::WorkloadArgs;
-use crate::pin::{self, CoreList};
+use crate::app::cli::WorkloadArgs;
+use crate::os::pin::{self, CoreList};
 
 /// The most painters (or threads) a run may have: `--painters`' limit,
 /// and the most that the cores offered by `--hosts` may start.
@@ -117,8 +117,8 @@ impl Workload {
     /// The work as the ideal model needs it, for `paint` per coat (the
     /// calibrated time, or `--paint` itself before calibration).
     #[must_use]
-    pub fn work(&self, paint: Duration) -> crate::schedule::Work {
-        crate::schedule::Work {
+    pub fn work(&self, paint: Duration) -> crate::model::schedule::Work {
+        crate::model::schedule::Work {
             paintings: self.paintings,
             coats: self.coats,
             paint_s: paint.as_secs_f64(),

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 
-use crate::visible::{self, visible};
+use crate::term::visible::{self, visible};
 
 /// The command `salloc` runs inside the allocation, on this machine: the
 /// job's id on stdout, then nothing until stdin closes.
@@ -74,7 +74,7 @@ impl Allocation {
             tokio::spawn(async move {
                 let mut lines = BufReader::new(stderr.take(SAID)).lines();
                 while let Ok(Some(line)) = lines.next_line().await {
-                    crate::stderr::line(format!("[salloc] {}", visible(&line, visible::LINE)));
+                    crate::term::stderr::line(format!("[salloc] {}", visible(&line, visible::LINE)));
                 }
             });
             return Ok(Self { id, salloc });

@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 
 use super::HostSpec;
-use crate::visible::{self, visible};
+use crate::term::visible::{self, visible};
 
 /// How long `ssh -O exit` and then the master have to end, before it is killed.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);

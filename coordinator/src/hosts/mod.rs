@@ -40,7 +40,7 @@ use tokio_util::codec::FramedRead;
 
 pub use self::launcher::Launcher;
 pub use self::spec::HostSpec;
-use crate::cli::{HostsArgs, WorkloadArgs};
+use crate::app::cli::{HostsArgs, WorkloadArgs};
 use crate::mode::{Mode, PainterPlan};
 use crate::workload::{MAX_PAINTERS, Workload};
 
@@ -58,7 +58,7 @@ pub async fn open(
 ) -> anyhow::Result<Option<std::sync::Arc<Cluster>>> {
     let Some(mut cluster) = Cluster::open(args, local_painter).await? else { return Ok(None) };
     cluster.painters = workload_args.painters;
-    if workload_args.pin != crate::pin::Pin::Auto {
+    if workload_args.pin != crate::os::pin::Pin::Auto {
         bail!("--pin cannot be used with --hosts: painters are pinned to the cores each host offers");
     }
     // The cores are the hosts' word: a run never has more painters than
@@ -287,7 +287,7 @@ impl Cluster {
             Mode::Threads => {
                 let cores = &self.hosts[first_host].cores;
                 let lanes = workers.unwrap_or(u32::try_from(cores.len()).unwrap_or(1));
-                vec![plan(0, first_host, crate::pin::round_robin(cores, lanes as usize), lanes)]
+                vec![plan(0, first_host, crate::os::pin::round_robin(cores, lanes as usize), lanes)]
             }
             Mode::Parallel | Mode::Hybrid => {
                 let n = workers.unwrap_or(u32::try_from(slots.len()).unwrap_or(1));
@@ -387,7 +387,7 @@ impl<F: Future> Future for Probing<F> {
 impl<F: Future> Drop for Probing<F> {
     fn drop(&mut self) {
         if !self.done {
-            crate::reap::kill_groups();
+            crate::os::reap::kill_groups();
         }
     }
 }
@@ -429,10 +429,10 @@ fn round_trips(samples: &[clock::Sample]) -> Vec<u64> {
 /// The same over an established painter, whose messages arrive on the
 /// pool's channel: used before `Shutdown`.
 pub async fn sync_again(
-    painter: &crate::painter::Painter,
+    painter: &crate::pool::painter::Painter,
     index: usize,
-    incoming: &mut crate::painter::Inbound,
-    others: &mut std::collections::VecDeque<crate::painter::Incoming>,
+    incoming: &mut crate::pool::painter::Inbound,
+    others: &mut std::collections::VecDeque<crate::pool::painter::Incoming>,
 ) -> Option<clock::Estimate> {
     let mut samples = Vec::new();
     for seq in 0..clock::PINGS {
@@ -446,14 +446,14 @@ pub async fn sync_again(
                 continue;
             }
             match heard.heard {
-                crate::painter::Heard::Message(FromPainter::Pong { seq: answered, at_ns }) if answered == seq => {
+                crate::pool::painter::Heard::Message(FromPainter::Pong { seq: answered, at_ns }) if answered == seq => {
                     samples.push(clock::Sample { sent_ns, received_ns: heard.at_ns, theirs_ns: at_ns });
                     break;
                 }
-                crate::painter::Heard::Message(_) => others.push_back(heard),
-                crate::painter::Heard::Garbled(_)
-                | crate::painter::Heard::Closed
-                | crate::painter::Heard::Exited(_) => {
+                crate::pool::painter::Heard::Message(_) => others.push_back(heard),
+                crate::pool::painter::Heard::Garbled(_)
+                | crate::pool::painter::Heard::Closed
+                | crate::pool::painter::Heard::Exited(_) => {
                     others.push_back(heard);
                     return None;
                 }

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use tokio::io::AsyncReadExt;
 
 use super::Launcher;
-use crate::visible::{self, visible};
+use crate::term::visible::{self, visible};
 
 /// How long a host has to answer.
 pub const TIMEOUT: Duration = Duration::from_secs(20);

@@ -15,9 +15,9 @@ use std::collections::{BTreeMap, HashMap};
 use protocol::ThreadState;
 use serde::Serialize;
 
+use crate::model::schedule::SegmentKind;
+use crate::os::sampler::Other;
 use crate::report::lanes::{Lanes, State};
-use crate::sampler::Other;
-use crate::schedule::SegmentKind;
 
 /// The share of a core's time no painter used that another program must
 /// have used (by the census) for the idle stretches to be given to it.
@@ -384,8 +384,8 @@ pub fn columns(spans: &[CoreSpan], span_s: f64, width: usize) -> Vec<Option<Held
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::schedule::Segment;
     use crate::report::lanes::Painter;
-    use crate::schedule::Segment;
 
     fn state(painter: usize, state: ThreadState, start_s: f64, end_s: f64, core: u32) -> State {
         State { painter, state, start_s, end_s, core, thread: 0 }

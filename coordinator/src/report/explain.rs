@@ -4,11 +4,11 @@
 //! first, from the run's own gap (`gap.rs`). The text report and the SVG
 //! caption both print it.
 
-use crate::calibrate::Calibration;
+use crate::app::calibrate::Calibration;
 use crate::mode::Mode;
+use crate::os::sampler::CpuUse;
 use crate::report::RunReport;
 use crate::report::gap::Facts;
-use crate::sampler::CpuUse;
 use crate::workload::Workload;
 
 /// Seconds, as a person reads them: `1.20s` (no space, so that a wrapped
@@ -509,8 +509,8 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::os::sampler::Other;
     use crate::report::gap::{Gap, Start};
-    use crate::sampler::Other;
 
     /// The sentence for a run with no facts gathered and no other program seen.
     fn say(run: &RunReport, workload: &Workload, calibration: &Calibration) -> String {

@@ -10,8 +10,8 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 
-use crate::calibrate::Calibration;
-use crate::cli::FileArgs;
+use crate::app::calibrate::Calibration;
+use crate::app::cli::FileArgs;
 use crate::report::{RunReport, svg, trace};
 use crate::workload::Workload;
 
@@ -82,7 +82,10 @@ pub fn write(
 ) -> anyhow::Result<()> {
     let wrote = |path: &Path| {
         if !quiet {
-            crate::stderr::line(format_args!("wrote {}", crate::visible::visible(&path.display().to_string(), 200)));
+            crate::term::stderr::line(format_args!(
+                "wrote {}",
+                crate::term::visible::visible(&path.display().to_string(), 200)
+            ));
         }
     };
     if let Some(path) = &files.svg {

@@ -57,8 +57,8 @@ use serde::Serialize;
 use crate::report::explain::secs;
 
 use crate::dispatch::Outcome;
+use crate::model::schedule::{Feed, Ideal, Model, SegmentKind, Stop, Stopped, simulate};
 use crate::report::lanes;
-use crate::schedule::{Feed, Ideal, Model, SegmentKind, Stop, Stopped, simulate};
 
 /// The causes of `wall_s − predicted_s`, in seconds of wall time. A
 /// negative share is time that cause saved.
@@ -558,7 +558,7 @@ mod tests {
 
     use super::*;
     use crate::mode::Mode;
-    use crate::schedule::Work;
+    use crate::model::schedule::Work;
 
     fn event(job: u32, at_ns: u64, kind: EventKind) -> (usize, Event) {
         (0, Event { job, lane: 0, coat: 0, at_ns, kind })

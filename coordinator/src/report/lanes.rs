@@ -26,7 +26,7 @@ use serde::Serialize;
 
 use crate::dispatch::Outcome;
 use crate::mode::PainterPlan;
-use crate::schedule::{Segment, SegmentKind};
+use crate::model::schedule::{Segment, SegmentKind};
 
 /// One painting thread of one painter, and where it ran.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -561,9 +561,9 @@ mod tests {
     #[test]
     fn the_plans_lanes_are_its_painters_threads() {
         let plans = Mode::Threads.layout(2, Some(&[0, 1]));
-        let ideal = crate::schedule::ideal(
+        let ideal = crate::model::schedule::ideal(
             &plans,
-            crate::schedule::Work { paintings: 3, coats: 1, paint_s: 1.0, file_s: 0.5, net_s: 0.5 },
+            crate::model::schedule::Work { paintings: 3, coats: 1, paint_s: 1.0, file_s: 0.5, net_s: 0.5 },
             2,
         );
         let lanes = Lanes::planned(&plans, ideal.segments.clone());

@@ -28,15 +28,15 @@ use std::process::ExitStatus;
 use protocol::Scheduler;
 use serde::Serialize;
 
-use crate::calibrate::Calibration;
+use crate::app::calibrate::Calibration;
 use crate::dispatch::{Failure, Lost, Outcome};
 use crate::mode::Mode;
-use crate::painter::describe;
+use crate::model::schedule::{Ideal, Segment};
+use crate::os::sampler::{CpuSample, CpuUse};
 use crate::pool::Farewell;
+use crate::pool::painter::describe;
 use crate::report::cores::CoreLane;
 use crate::report::lanes::{Lanes, State};
-use crate::sampler::{CpuSample, CpuUse};
-use crate::schedule::{Ideal, Segment};
 use crate::workload::Workload;
 
 /// The version of the JSON that `--json` prints (`schema_version` in every
@@ -385,9 +385,9 @@ pub fn build(measured: Measured<'_>) -> RunReport {
         coordinator_cpu_samples: Vec::new(),
     };
     for (painter, points) in report.painters.iter_mut().zip(&cpu.painters) {
-        painter.cpu_samples = crate::sampler::relative(points, origin_ns);
+        painter.cpu_samples = crate::os::sampler::relative(points, origin_ns);
     }
-    report.coordinator_cpu_samples = crate::sampler::relative(&cpu.coordinator, origin_ns);
+    report.coordinator_cpu_samples = crate::os::sampler::relative(&cpu.coordinator, origin_ns);
     report.coordinator_cpu_s = cpu.coordinator_cpu_s;
     report.explanation = explain::sentence(&report, workload, calibration, &steps.facts, &cpu);
     report.explanation += &waits::sentence(&report);

@@ -8,10 +8,10 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::mode::{Mode, PainterPlan};
+use crate::model::schedule;
 use crate::report::lanes::Lanes;
 use crate::report::text::{self, Align};
 use crate::report::timeline;
-use crate::schedule;
 use crate::workload::Workload;
 
 /// One mode's ideal.

@@ -4,10 +4,10 @@
 use std::time::Duration;
 
 use crate::mode::Mode;
+use crate::model::schedule::{Segment, SegmentKind};
+use crate::os::sampler::CpuSample;
 use crate::report::lanes::Lanes;
 use crate::report::{PainterReport, PaintingReport, RunReport};
-use crate::sampler::CpuSample;
-use crate::schedule::{Segment, SegmentKind};
 use crate::workload::Workload;
 
 /// Painting 1 is painted from 0 to 0.4 s and dries until 0.8 s; painting 2

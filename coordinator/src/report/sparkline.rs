@@ -2,9 +2,9 @@
 //! on the same time axis as its timeline, so that painting (█ above) lines
 //! up with a busy CPU (█ below) and drying with an idle one (▁).
 
+use crate::os::sampler::{self, CpuSample};
 use crate::report::timeline::Style;
 use crate::report::{PainterReport, RunReport};
-use crate::sampler::{self, CpuSample};
 
 /// From idle to every core of the painter busy.
 const LEVELS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];

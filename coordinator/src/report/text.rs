@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::calibrate::Calibration;
+use crate::app::calibrate::Calibration;
 use crate::report::timeline::{self, Style};
 use crate::report::{RunReport, count, lanes_are_threads, threads_host};
 use crate::report::{explain, sparkline};

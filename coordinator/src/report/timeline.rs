@@ -12,10 +12,10 @@
 //! third of their block solid. Under the lanes, a row per core says who held
 //! it ([`draw_cores`]); on a terminal too narrow for that, a line of shares.
 
+use crate::model::schedule::{Segment, SegmentKind};
 use crate::report::cores::{self, CoreLane, Held};
 use crate::report::lanes::{self, Lanes, State, Unfinished};
 use crate::report::svg::palette;
-use crate::schedule::{Segment, SegmentKind};
 
 /// One cell of a row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -41,11 +41,11 @@ use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 use std::io::{self, Write};
 
+use crate::model::schedule::{Segment, SegmentKind};
+use crate::os::sampler::EVERY;
 use crate::report::cores::{CoreLane, CoreSpan, Who};
 use crate::report::lanes::{Lane, State, Unfinished};
 use crate::report::{PainterReport, RunReport};
-use crate::sampler::EVERY;
-use crate::schedule::{Segment, SegmentKind};
 
 /// One event to write, found again from its run by its indices.
 ///

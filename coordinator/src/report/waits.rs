@@ -10,10 +10,10 @@ use std::collections::BTreeMap;
 
 use protocol::ThreadState;
 
+use crate::model::schedule::SegmentKind;
 use crate::report::RunReport;
 use crate::report::cores::Who;
 use crate::report::explain::{fine, secs};
-use crate::schedule::SegmentKind;
 
 /// Waits shorter than this are not told.
 const SHORTEST_S: f64 = 0.001;

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::schedule::{Segment, SegmentKind};
+use crate::model::schedule::{Segment, SegmentKind};
 
 use super::axis::Axis;
 use super::markup::{escape, text};

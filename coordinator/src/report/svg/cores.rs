@@ -11,9 +11,9 @@
 
 use std::fmt::Write as _;
 
+use crate::model::schedule::Segment;
 use crate::report::cores::{self, CoreLane, Held};
 use crate::report::lanes::{self, State};
-use crate::schedule::Segment;
 
 use super::axis::Axis;
 use super::markup::{escape, text};

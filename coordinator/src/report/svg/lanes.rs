@@ -2,9 +2,9 @@
 //! painting on the first and each coat's drying on the first row where it
 //! fits, so that an async painter's overlapping dryings show as overlapping.
 
+use crate::model::schedule::{Segment, SegmentKind};
 use crate::report::RunReport;
 use crate::report::lanes::{State, Unfinished, dryings};
-use crate::schedule::{Segment, SegmentKind};
 
 use super::{GAP, ROW};
 

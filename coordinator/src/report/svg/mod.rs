@@ -29,12 +29,12 @@ pub mod palette;
 
 use std::fmt::Write as _;
 
-use crate::calibrate::Calibration;
+use crate::app::calibrate::Calibration;
 use crate::mode::Mode;
+use crate::model::schedule::SegmentKind;
+use crate::os::sampler::{CpuSample, EVERY};
 use crate::report::explain::{self, secs};
 use crate::report::{RunReport, lanes_are_threads};
-use crate::sampler::{CpuSample, EVERY};
-use crate::schedule::SegmentKind;
 use crate::workload::Workload;
 use axis::{Axis, time_axis};
 use blocks::{draw_segment, unfinished_mark};
@@ -328,7 +328,7 @@ fn cpu_band(out: &mut String, run: &RunReport, painter: usize, axis: &Axis, y: f
     let Some(report) = run.painters.get(painter) else { return y };
     let bottom = y + CPU_BAND - 2.0;
     // As `top` says it: 100% is one core, a process with two threads can reach 200%.
-    let mean = crate::sampler::average(&report.cpu_samples, 0.0, run.wall_s);
+    let mean = crate::os::sampler::average(&report.cpu_samples, 0.0, run.wall_s);
     // Full is all the cores its threads could use at once: 4 threads on 2 cores fill them at 200%.
     let cores = crate::report::sparkline::cores(run, report);
     let label = match (mean, cores) {

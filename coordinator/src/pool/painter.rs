@@ -40,8 +40,8 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::codec::{FramedRead, FramedWrite};
 
 use crate::mode::PainterPlan;
-use crate::reap::{self, Usage};
-use crate::visible::{self, visible};
+use crate::os::reap::{self, Usage};
+use crate::term::visible::{self, visible};
 
 /// How long a new painter has to say `Hello`.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -679,7 +679,7 @@ fn forward_stderr(id: u32, stderr: ChildStderr) -> Arc<Mutex<Tail>> {
         while matches!((&mut reader).take(STDERR_PIECE).read_until(b'\n', &mut line).await, Ok(n) if n > 0) {
             let text = visible(String::from_utf8_lossy(&line).trim_end(), visible::LINE);
             line.clear();
-            crate::stderr::line(format!("[painter-{id}] {text}"));
+            crate::term::stderr::line(format!("[painter-{id}] {text}"));
             if let Ok(mut tail) = keep.lock() {
                 // "thread 'main' panicked at src/x.rs:1:2:" and the message after it.
                 if (text.contains(" panicked at ") && tail.panic.is_empty()) || tail.panic.len() == 1 {

@@ -1,7 +1,7 @@
 //! Handing out paintings, collecting what the painters report, and
 //! replacing a painter that fails.
 //!
-//! Who gets which painting is decided by [`crate::assign::Rule`], which
+//! Who gets which painting is decided by [`crate::model::assign::Rule`], which
 //! the ideal model (`schedule.rs`) follows too, with zero overhead: a
 //! painting goes to a painter when one of its lanes can start it (late
 //! binding), so none is queued behind a slow or busy painter while another
@@ -30,22 +30,22 @@ use protocol::{Chunk, Event, EventKind, FromPainter, Job, JobDone, JobFailed, Sa
 use serde::Serialize;
 use tokio::time::Instant;
 
-use crate::assign::Rule;
+use crate::model::assign::Rule;
 use crate::news::{Listener, News};
-use crate::painter::{Exit, Heard, Incoming, Painter};
+use crate::os::signals::Interrupts;
+use crate::pool::painter::{Exit, Heard, Incoming, Painter};
 use crate::pool::{Pool, TERM_GRACE};
-use crate::signals::Interrupts;
-use crate::visible::{self, visible};
+use crate::term::visible::{self, visible};
 
 /// How jobs are handed out, and failures handled.
 #[derive(Debug, Clone, Copy)]
 pub struct Policy {
     /// Jobs kept queued per lane beyond those being painted: 0 (late
     /// binding), or more for jobs too short to cover a round trip (see
-    /// [`crate::assign::ahead`]).
+    /// [`crate::model::assign::ahead`]).
     pub ahead: u32,
     /// The most paintings handed out in one message (see
-    /// [`crate::assign::chunk`]): 1 sends each painting on its own.
+    /// [`crate::model::assign::chunk`]): 1 sends each painting on its own.
     pub chunk: u32,
     /// How many times a painting whose painter failed is handed out again.
     pub retries: u32,

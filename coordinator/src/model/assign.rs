@@ -1,5 +1,5 @@
 //! Who gets which painting, and when: the one rule that both the
-//! dispatcher (`dispatch.rs`, with real painters) and the ideal model
+//! dispatcher (`dispatch/`, with real painters) and the ideal model
 //! (`schedule.rs`, with imaginary ones) follow, so that the ideal is the
 //! ideal *of what the dispatcher does*.
 //!

@@ -2,13 +2,16 @@
 //!
 //! The pieces, in the order a run uses them:
 //! [`crate::workload`] checks what was asked;
-//! [`crate::calibrate`] turns `--paint` into strokes;
+//! [`crate::app::calibrate`] turns `--paint` into strokes;
 //! per mode, [`crate::mode`] lays out the painters,
-//! [`crate::pool`] starts them ([`crate::painter`] is one of them),
+//! [`crate::pool`] starts them ([`crate::pool::painter`] is one of them),
 //! [`crate::dispatch`] feeds them and collects their events while
-//! [`crate::sampler`] watches their CPU use,
-//! [`crate::schedule`] computes the ideal, and
+//! [`crate::os::sampler`] watches their CPU use,
+//! [`crate::model::schedule`] computes the ideal, and
 //! [`crate::report`] builds the result and renders it.
+
+pub mod calibrate;
+pub mod cli;
 
 use std::io::{IsTerminal, Write};
 use std::os::unix::fs::PermissionsExt;
@@ -18,22 +21,22 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use serde::Serialize;
 
-use crate::assign;
-use crate::calibrate::{self, Calibration};
-use crate::cli::{Cli, Command, FileArgs, HostsArgs, PlanArgs, WorkloadArgs};
+use self::calibrate::Calibration;
+use crate::app::cli::{Cli, Command, FileArgs, HostsArgs, PlanArgs, WorkloadArgs};
 use crate::dispatch::{self, Interrupted, Policy};
 use crate::hosts::{self, Cluster};
-use crate::lock;
 use crate::mode::Mode;
-use crate::painter::Launch;
+use crate::model::assign;
+use crate::model::schedule;
+use crate::os::lock;
+use crate::os::sampler::Sampler;
+use crate::os::signals::Interrupts;
 use crate::pool::Pool;
+use crate::pool::painter::Launch;
 use crate::progress::Progress;
 use crate::report::{self, Measured, RunReport, files, text};
-use crate::sampler::Sampler;
-use crate::schedule;
-use crate::signals::Interrupts;
-use crate::stderr;
-use crate::visible::visible;
+use crate::term::stderr;
+use crate::term::visible::visible;
 use crate::workload::Workload;
 
 /// Runs the command line on a single-threaded tokio runtime: the
@@ -70,7 +73,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut workload = Workload::from_args(&args)?;
     // A closed stdout would lose the report; and the pipes of the painters
     // could be given its number, fd 1, so that the report went into one.
-    crate::stdout::check()?;
+    crate::term::stdout::check()?;
     files::check(&files)?;
     let binary = painter_binary(cli.painter.as_deref())?;
     workload.output_folder("")?;

@@ -8,13 +8,15 @@
 //! once, and a painter whose host fails to start it is started on another
 //! host instead, with one line saying so.
 
+pub mod painter;
+
 use std::time::Duration;
 
 use protocol::{FromPainter, Goodbye, ToPainter};
 
+use self::painter::{Exit, Heard, Inbound, Launch, Outlet, Painter};
 use crate::mode::PainterPlan;
-use crate::painter::{self, Exit, Heard, Inbound, Launch, Outlet, Painter};
-use crate::signals::Interrupts;
+use crate::os::signals::Interrupts;
 
 /// How long painters have to say `Goodbye` and exit after `Shutdown`.
 const GOODBYE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -195,7 +197,7 @@ impl Pool {
                 if let (Some(clock), Some(end)) = (self.painters[index].clock.as_mut(), end)
                     && let Err(moved) = clock.settle(end)
                 {
-                    crate::stderr::line(format_args!("warning: {who}: {moved}"));
+                    crate::term::stderr::line(format_args!("warning: {who}: {moved}"));
                 }
             }
         }
@@ -236,7 +238,7 @@ impl Pool {
             farewell.exit = painter.reap(EXIT_GRACE).await;
             farewell.clock = painter.clock;
             if painter.remote.is_some() {
-                farewell.exit.usage = farewell.goodbye.map(|g| crate::reap::Usage {
+                farewell.exit.usage = farewell.goodbye.map(|g| crate::os::reap::Usage {
                     user_s: g.user_ns as f64 / 1e9,
                     sys_s: g.sys_ns as f64 / 1e9,
                     max_rss_kib: g.max_rss_kib,

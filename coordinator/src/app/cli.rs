@@ -8,7 +8,7 @@ use clap::builder::{PossibleValue, StringValueParser, TypedValueParser};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::mode::Mode;
-use crate::pin::Pin;
+use crate::os::pin::Pin;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -346,14 +346,16 @@ pub struct Chunk(
 );
 
 /// Parses `--chunk`: `auto`, or a whole number from 1 to
-/// [`crate::assign::MAX_CHUNK`].
+/// [`crate::model::assign::MAX_CHUNK`].
 fn chunk(text: &str) -> Result<Chunk, String> {
     if text == "auto" {
         return Ok(Chunk(None));
     }
     match text.parse::<u32>() {
-        Ok(n) if (1..=crate::assign::MAX_CHUNK).contains(&n) => Ok(Chunk(Some(n))),
-        _ => Err(format!("expected auto, or a whole number of paintings from 1 to {}", crate::assign::MAX_CHUNK)),
+        Ok(n) if (1..=crate::model::assign::MAX_CHUNK).contains(&n) => Ok(Chunk(Some(n))),
+        _ => {
+            Err(format!("expected auto, or a whole number of paintings from 1 to {}", crate::model::assign::MAX_CHUNK))
+        }
     }
 }
 

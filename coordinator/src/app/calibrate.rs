@@ -13,8 +13,8 @@ use protocol::{FromPainter, Scheduler, ToPainter, contract};
 use serde::Serialize;
 
 use crate::mode::PainterPlan;
-use crate::painter::{Heard, Launch};
 use crate::pool::Pool;
+use crate::pool::painter::{Heard, Launch};
 use crate::workload::Workload;
 
 /// How long the calibrating painter paints to measure.

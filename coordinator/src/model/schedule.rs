@@ -5,7 +5,7 @@
 //! (`assign.rs`, shared with `dispatch.rs`) on an imaginary machine where
 //! starting a process, sending a message and waking a thread cost nothing:
 //!
-//! - paintings are handed out as [`crate::assign::Rule`] says: to a lane
+//! - paintings are handed out as [`crate::model::assign::Rule`] says: to a lane
 //!   when it can start one, or a few ahead when they are short;
 //! - a blocking lane paints, waits for the drying, paints the next coat…,
 //!   then saves the picture;
@@ -38,8 +38,8 @@ use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 use protocol::Scheduler;
 use serde::Serialize;
 
-use crate::assign::{self, Rule};
 use crate::mode::PainterPlan;
+use crate::model::assign::{self, Rule};
 
 /// Time on the model's clock, in seconds from the run's start (a measured
 /// run's: its first painter's spawn).
@@ -259,7 +259,7 @@ pub fn simulate(model: &Model, feed: &Feed, stop: &Stop) -> Result<Ideal, Stoppe
 /// The signal, if one came first.
 pub async fn interruptible<T: Send + 'static>(
     simulations: impl FnOnce(&Stop) -> Result<T, Stopped> + Send + 'static,
-    interrupts: &mut crate::signals::Interrupts,
+    interrupts: &mut crate::os::signals::Interrupts,
 ) -> Result<T, nix::sys::signal::Signal> {
     let stop = Stop::default();
     let theirs = stop.clone();
