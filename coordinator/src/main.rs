@@ -23,7 +23,8 @@ use std::process::ExitCode;
 const LAST_WORDS: std::time::Duration = std::time::Duration::from_secs(1);
 
 fn main() -> ExitCode {
-    term::stderr::install();
+    // Lines on stderr lift the live display while they are written.
+    term::stderr::install(progress::write_lifted);
     tracing_subscriber::fmt()
         .with_writer(term::stderr::Logs)
         .with_ansi(std::io::stderr().is_terminal())

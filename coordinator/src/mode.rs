@@ -15,6 +15,10 @@ use clap::ValueEnum;
 use protocol::Scheduler;
 use serde::Serialize;
 
+/// The most painters (or threads) a run may have: `--painters`' limit,
+/// and the most that the cores offered by `--hosts` may start.
+pub const MAX_PAINTERS: u32 = 256;
+
 /// A way of running the paintings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]

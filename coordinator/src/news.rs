@@ -2,7 +2,7 @@
 //!
 //! The dispatcher (`dispatch/`) never calls the live display: it says
 //! what happened, as [`News`], to a [`Listener`], and each listener makes
-//! of it what it needs. The progress display is one (`progress/`); a
+//! of it what it needs. The live display (`progress/`) is one; a
 //! test or another front end can be another. (nextest's
 //! `reporter/events.rs` draws the same line between a runner and its
 //! reporters.) What a run's report is built from — every event and
@@ -38,19 +38,4 @@ pub enum News<'a> {
 pub trait Listener {
     /// Takes in one piece of news.
     fn hear(&mut self, news: News<'_>);
-}
-
-impl Listener for crate::progress::Progress {
-    fn hear(&mut self, news: News<'_>) {
-        match news {
-            News::Joined { painter, label, hello } => self.painter(painter, label.to_owned(), hello),
-            News::Handed { painter, job } => self.handed(painter, job),
-            News::Step { painter, event } => self.event(painter, event),
-            News::States { painter, states } => self.states(painter, states),
-            News::Done { painter, job } => self.done(painter, job),
-            News::Stopping { painter, why } => self.stopping(painter, why),
-            News::Gone { painter, how } => self.gone(painter, how),
-            News::Replaced { painter, by } => self.replaced(painter, by),
-        }
-    }
 }

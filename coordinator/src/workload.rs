@@ -7,12 +7,7 @@ use std::time::Duration;
 use protocol::Job;
 use serde::Serialize;
 
-use crate::app::cli::WorkloadArgs;
-use crate::os::pin::{self, CoreList};
-
-/// The most painters (or threads) a run may have: `--painters`' limit,
-/// and the most that the cores offered by `--hosts` may start.
-pub const MAX_PAINTERS: u32 = 256;
+use crate::os::pin::CoreList;
 
 /// A checked workload.
 #[derive(Debug, Clone, Serialize)]
@@ -60,6 +55,34 @@ pub struct Workload {
     pub timeout: Option<Duration>,
 }
 
+/// What a stroke costs here: `--paint` turned into strokes, measured once
+/// per invocation by `app::calibrate`.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Calibration {
+    /// Time of one stroke, in nanoseconds (0 when nothing was measured).
+    pub stroke_ns: f64,
+    /// Strokes per coat, to paint for `--paint`.
+    pub strokes: u32,
+    /// The core it was measured on.
+    pub core: Option<u32>,
+}
+
+impl Calibration {
+    /// The painting time per coat that `strokes` amount to.
+    #[must_use]
+    pub fn paint(&self) -> Duration {
+        Duration::from_secs_f64(f64::from(self.strokes) * self.stroke_ns / 1e9)
+    }
+
+    /// Strokes that take about `duration` (at least 1): how an async
+    /// painter's `--slice` becomes strokes between two yields.
+    #[must_use]
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // small and positive
+    pub fn strokes_in(&self, duration: Duration) -> u64 {
+        if self.stroke_ns > 0.0 { (duration.as_nanos() as f64 / self.stroke_ns).round().max(1.0) as u64 } else { 1 }
+    }
+}
+
 #[allow(clippy::ref_option)] // the signature serde's `serialize_with` wants
 fn seconds_or_null<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
     match d {
@@ -73,39 +96,6 @@ fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> 
 }
 
 impl Workload {
-    /// Checks the command line's workload against this machine.
-    ///
-    /// # Errors
-    /// If `--pin` names a core this process may not use.
-    pub fn from_args(args: &WorkloadArgs) -> anyhow::Result<Self> {
-        let allowed_cores = pin::allowed_cores()?;
-        let cores = args.pin.cores(&allowed_cores)?;
-        let available = cores.as_ref().map_or(allowed_cores.len(), Vec::len);
-        let default_workers = u32::try_from(available).unwrap_or(u32::MAX).min(args.paintings).max(1);
-        let (file_wait, net_wait) = match (args.file_wait, args.net_wait) {
-            (None, None) => (args.dry / 2, args.dry - args.dry / 2),
-            (file, net) => (file.unwrap_or_default(), net.unwrap_or_default()),
-        };
-        Ok(Self {
-            paintings: args.paintings,
-            coats: args.coats,
-            paint: args.paint,
-            file_wait,
-            net_wait,
-            strokes: args.strokes,
-            hosts: None,
-            workers: args.painters.unwrap_or(default_workers),
-            cores,
-            allowed_cores,
-            seed: args.seed,
-            out: args.out.clone(),
-            slice: args.slice,
-            retries: args.retries,
-            chunk: args.chunk.0,
-            timeout: args.timeout,
-        })
-    }
-
     /// The `--timeout` of a mode whose ideal paints one painting in
     /// `longest` at most: as given, or else generous enough that only a
     /// hung painter misses it (four times the ideal, plus 5 s).
@@ -164,13 +154,21 @@ impl Workload {
     /// # Errors
     /// If the folder cannot be created or written; the message names it.
     pub fn output_folder(&self, name: &str) -> anyhow::Result<PathBuf> {
-        let dir = if name.is_empty() { self.out.clone() } else { self.out.join(name) };
-        std::fs::create_dir_all(&dir).map_err(|error| {
-            anyhow::anyhow!("cannot create output folder {}: {error}; --out DIR chooses another", dir.display())
-        })?;
-        probe_writable(&dir)?;
-        Ok(dir)
+        output_folder(&self.out, name)
     }
+}
+
+/// Makes the folder `name` of `out` (or `out` itself for ""), writable.
+///
+/// # Errors
+/// If it cannot be made, or written in.
+pub fn output_folder(out: &Path, name: &str) -> anyhow::Result<PathBuf> {
+    let dir = if name.is_empty() { out.to_path_buf() } else { out.join(name) };
+    std::fs::create_dir_all(&dir).map_err(|error| {
+        anyhow::anyhow!("cannot create output folder {}: {error}; --out DIR chooses another", dir.display())
+    })?;
+    probe_writable(&dir)?;
+    Ok(dir)
 }
 
 fn probe_writable(dir: &Path) -> anyhow::Result<()> {

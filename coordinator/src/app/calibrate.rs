@@ -10,12 +10,11 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use protocol::{FromPainter, Scheduler, ToPainter, contract};
-use serde::Serialize;
 
 use crate::mode::PainterPlan;
 use crate::pool::Pool;
 use crate::pool::painter::{Heard, Launch};
-use crate::workload::Workload;
+use crate::workload::{Calibration, Workload};
 
 /// How long the calibrating painter paints to measure.
 const SAMPLE: Duration = Duration::from_millis(240);
@@ -23,33 +22,6 @@ const SAMPLE: Duration = Duration::from_millis(240);
 /// The paintings whose pictures the stroke is measured on: the first few
 /// (a painter measures on at most four).
 const SEEDS: usize = 4;
-
-/// The result of calibration.
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct Calibration {
-    /// Time of one stroke, in nanoseconds (0 when nothing was measured).
-    pub stroke_ns: f64,
-    /// Strokes per coat, to paint for `--paint`.
-    pub strokes: u32,
-    /// The core it was measured on.
-    pub core: Option<u32>,
-}
-
-impl Calibration {
-    /// The painting time per coat that `strokes` amount to.
-    #[must_use]
-    pub fn paint(&self) -> Duration {
-        Duration::from_secs_f64(f64::from(self.strokes) * self.stroke_ns / 1e9)
-    }
-
-    /// Strokes that take about `duration` (at least 1): how an async
-    /// painter's `--slice` becomes strokes between two yields.
-    #[must_use]
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // small and positive
-    pub fn strokes_in(&self, duration: Duration) -> u64 {
-        if self.stroke_ns > 0.0 { (duration.as_nanos() as f64 / self.stroke_ns).round().max(1.0) as u64 } else { 1 }
-    }
-}
 
 /// Measures a stroke and sizes the paintings. With `--paint 0ms` there is
 /// nothing to measure and no painter is started.

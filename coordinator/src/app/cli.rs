@@ -159,18 +159,12 @@ pub struct CompareArgs {
     /// The modes to run.
     #[command(flatten)]
     pub modes: ModesArg,
-    /// The work to do.
-    #[command(flatten)]
-    pub workload: WorkloadArgs,
     /// Print one JSON object (with a `runs` array) instead of the report.
     #[arg(long)]
     pub json: bool,
-    /// Files to draw the runs into.
+    /// The work, the files and the hosts, as `run` takes them.
     #[command(flatten)]
-    pub files: FileArgs,
-    /// Other machines to paint on.
-    #[command(flatten)]
-    pub hosts: HostsArgs,
+    pub options: RunOptions,
 }
 
 /// `coordinator run`.
@@ -179,13 +173,21 @@ pub struct RunArgs {
     /// How to run the paintings.
     #[arg(long, value_enum)]
     pub mode: Mode,
-    /// The work to do.
-    #[command(flatten)]
-    pub workload: WorkloadArgs,
     /// Print one JSON object instead of the report.
     #[arg(long)]
     pub json: bool,
-    /// Files to draw the run into.
+    /// The work, the files and the hosts, as `compare` takes them.
+    #[command(flatten)]
+    pub options: RunOptions,
+}
+
+/// What `run` and `compare` both take.
+#[derive(Debug, Clone, Args)]
+pub struct RunOptions {
+    /// The work to do.
+    #[command(flatten)]
+    pub workload: WorkloadArgs,
+    /// Files to draw the runs into.
     #[command(flatten)]
     pub files: FileArgs,
     /// Other machines to paint on.
@@ -257,7 +259,7 @@ pub struct WorkloadArgs {
     #[arg(long, allow_negative_numbers = true, value_name = "N", default_value_t = 1, value_parser = |text: &str| whole(text, 1, 100))]
     pub coats: u32,
     /// Painters (parallel, hybrid) or threads (threads) [default: one per allowed core, at most one per painting]
-    #[arg(long, allow_negative_numbers = true, value_name = "N", value_parser = |text: &str| whole(text, 1, crate::workload::MAX_PAINTERS))]
+    #[arg(long, allow_negative_numbers = true, value_name = "N", value_parser = |text: &str| whole(text, 1, crate::mode::MAX_PAINTERS))]
     pub painters: Option<u32>,
     /// Cores: `auto` (round-robin over the cores this process may use), `none`, or a list like `0,2-3`.
     #[arg(long, value_name = "auto|none|LIST", default_value = "auto", value_parser = PinParser, hide_possible_values = true)]
@@ -460,7 +462,7 @@ mod tests {
         else {
             panic!("bare coordinator is compare");
         };
-        assert_eq!(compare.workload.paintings, 6);
+        assert_eq!(compare.options.workload.paintings, 6);
         assert_eq!(compare.modes.modes(), vec![Mode::Async, Mode::Sequential]);
         let Some(Command::Compare(compare)) = parse("coordinator").command else {
             panic!("bare coordinator is compare")
@@ -482,7 +484,7 @@ mod tests {
         let Some(Command::Run(run)) = parse("coordinator run --mode async --paint 4s --paint 20ms").command else {
             panic!("run");
         };
-        assert_eq!(run.workload.paint, Duration::from_millis(20));
+        assert_eq!(run.options.workload.paint, Duration::from_millis(20));
     }
 
     #[test]
@@ -501,7 +503,7 @@ mod tests {
             PinParser.possible_values().into_iter().flatten().map(|v| v.get_name().to_owned()).collect();
         assert_eq!(values, ["auto", "none"]);
         let Some(Command::Compare(compare)) = parse("coordinator --pin 0,2-3").command else { panic!("compare") };
-        assert_eq!(compare.workload.pin, Pin::List(vec![0, 2, 3]));
+        assert_eq!(compare.options.workload.pin, Pin::List(vec![0, 2, 3]));
         let mut script = Vec::new();
         clap_complete::generate(clap_complete::Shell::Bash, &mut Cli::command(), "coordinator", &mut script);
         let script = String::from_utf8(script).expect("utf-8");

@@ -1070,6 +1070,30 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
+impl Outcome {
+    /// Refines the timestamps of a run's events, which arrived moved by
+    /// each painter's first clock estimate, with the offset interpolated
+    /// between its two (`clocks`, by painter; `None` on this machine).
+    pub fn refine(&mut self, clocks: &[Option<crate::hosts::clock::Clock>]) {
+        let clock = |painter: usize| clocks.get(painter).copied().flatten();
+        for (painter, event) in &mut self.events {
+            if let Some(clock) = clock(*painter) {
+                event.at_ns = clock.refine(event.at_ns);
+            }
+        }
+        for (painter, done) in &mut self.done {
+            if let Some(clock) = clock(*painter) {
+                done.at_ns = clock.refine(done.at_ns);
+            }
+        }
+        for (painter, states) in &mut self.states {
+            if let Some(clock) = clock(*painter) {
+                clock.refine_states(states);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

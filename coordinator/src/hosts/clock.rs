@@ -137,6 +137,22 @@ impl Clock {
         shift(theirs_ns, self.offset_at(guess))
     }
 
+    /// A time this machine heard as moved by the first estimate alone,
+    /// refined with the offset interpolated between the two.
+    #[must_use]
+    pub fn refine(self, moved_ns: u64) -> u64 {
+        let theirs =
+            u64::try_from((i128::from(moved_ns) + i128::from(self.start.offset_ns)).max(0)).unwrap_or(u64::MAX);
+        self.to_local(theirs)
+    }
+
+    /// The same for every span of one message of a painter's threads' states.
+    pub fn refine_states(self, states: &mut protocol::States) {
+        for span in &mut states.spans {
+            (span.start_ns, span.end_ns) = (self.refine(span.start_ns), self.refine(span.end_ns));
+        }
+    }
+
     /// The error bound: the larger of the two estimates'.
     #[must_use]
     pub fn bound_ns(self) -> u64 {

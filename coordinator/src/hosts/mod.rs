@@ -40,54 +40,22 @@ use tokio_util::codec::FramedRead;
 
 pub use self::launcher::Launcher;
 pub use self::spec::HostSpec;
-use crate::app::cli::{HostsArgs, WorkloadArgs};
+use crate::mode::MAX_PAINTERS;
 use crate::mode::{Mode, PainterPlan};
-use crate::workload::{MAX_PAINTERS, Workload};
 
-/// With `--hosts` or `--hostfile`: probes the hosts, and sizes the
-/// workload's many-painter modes to the cores they offer (unless
-/// `--painters` says otherwise). `None` without them.
-///
-/// # Errors
-/// As [`Cluster::open`], and for `--pin`, which has no meaning across hosts.
-pub async fn open(
-    args: &HostsArgs,
-    local_painter: &Path,
-    workload_args: &WorkloadArgs,
-    workload: &mut Workload,
-) -> anyhow::Result<Option<std::sync::Arc<Cluster>>> {
-    let Some(mut cluster) = Cluster::open(args, local_painter).await? else { return Ok(None) };
-    cluster.painters = workload_args.painters;
-    if workload_args.pin != crate::os::pin::Pin::Auto {
-        bail!("--pin cannot be used with --hosts: painters are pinned to the cores each host offers");
-    }
-    // The cores are the hosts' word: a run never has more painters than
-    // `--painters` may ask for, however many cores they offer.
-    let offered = cluster.total_cores();
-    if cluster.painters.is_none() && offered > MAX_PAINTERS as usize {
-        eprintln!(
-            "warning: the hosts offer {offered} cores, more than the {MAX_PAINTERS} painters a run may have: {MAX_PAINTERS} are started (--painters or N/host chooses fewer)"
-        );
-        cluster.painters = Some(MAX_PAINTERS);
-    }
-    let offered = u32::try_from(offered).unwrap_or(u32::MAX).min(MAX_PAINTERS);
-    workload.workers = workload_args.painters.unwrap_or(offered.min(workload.paintings)).max(1);
-    workload.hosts = Some(
-        cluster
-            .hosts
-            .iter()
-            .map(|host| HostReport {
-                name: host.spec.name.clone(),
-                hostname: host.found.hostname.clone(),
-                boot_id: host.found.boot.clone(),
-                cores: host.cores.clone(),
-                launcher: if host.spec.is_local() { "local".to_owned() } else { cluster.launcher.name().to_owned() },
-                probe_s: host.found.took.as_secs_f64(),
-                login_s: host.master.as_ref().map(|m| m.login.as_secs_f64()),
-            })
-            .collect(),
-    );
-    Ok(Some(std::sync::Arc::new(cluster)))
+/// Where to paint beyond this machine, as the command line asked.
+#[derive(Debug)]
+pub struct Request {
+    /// The hosts, in the order given.
+    pub specs: Vec<HostSpec>,
+    /// How painters are started there.
+    pub launcher: Launcher,
+    /// The painter's path there, if not this machine's.
+    pub remote_painter: Option<PathBuf>,
+    /// How many hosts are probed, and remote painters started, at once.
+    pub fanout: usize,
+    /// `--painters`, if given: otherwise one per core offered.
+    pub painters: Option<u32>,
 }
 
 /// A host as reports show it.
@@ -111,6 +79,22 @@ pub struct HostReport {
     /// Over ssh, the one login: from starting the master connection to it
     /// listening. `null` for other launchers and this machine.
     pub login_s: Option<f64>,
+}
+
+impl HostReport {
+    /// How `host`, reached with `launcher`, is reported.
+    #[must_use]
+    pub fn of(host: &Host, launcher: &Launcher) -> Self {
+        Self {
+            name: host.spec.name.clone(),
+            hostname: host.found.hostname.clone(),
+            boot_id: host.found.boot.clone(),
+            cores: host.cores.clone(),
+            launcher: if host.spec.is_local() { "local".to_owned() } else { launcher.name().to_owned() },
+            probe_s: host.found.took.as_secs_f64(),
+            login_s: host.master.as_ref().map(|m| m.login.as_secs_f64()),
+        }
+    }
 }
 
 /// A host that answered its probe.
@@ -154,34 +138,21 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    /// Reads the host arguments, probes every host, and keeps those that
-    /// answered; each that did not gets one line on stderr naming it and
-    /// why. `None` without `--hosts` or `--hostfile`.
+    /// Probes every host asked for, and keeps those that answered; each
+    /// that did not gets one line on stderr naming it and why.
     ///
     /// # Errors
-    /// For bad arguments, or when no host answered.
-    pub async fn open(args: &HostsArgs, local_painter: &Path) -> anyhow::Result<Option<Self>> {
-        let specs = match (&args.hosts, &args.hostfile) {
-            (None, None) => {
-                if args.launcher.is_some() || args.remote_painter.is_some() {
-                    bail!("--launcher and --remote-painter need --hosts or --hostfile");
-                }
-                return Ok(None);
-            }
-            (Some(list), None) => spec::parse_list(list)?,
-            (None, Some(file)) => spec::read_file(file)?,
-            (Some(_), Some(_)) => bail!("give --hosts or --hostfile, not both"),
-        };
-        let launcher = args.launcher.clone().unwrap_or(Launcher::Ssh);
-        let remote_painter = args.remote_painter.clone().unwrap_or_else(|| local_painter.to_path_buf());
+    /// When no host answered, or an allocation cannot be made.
+    pub async fn open(request: Request, local_painter: &Path) -> anyhow::Result<Self> {
+        let Request { specs, launcher, remote_painter, fanout, painters } = request;
+        let remote_painter = remote_painter.unwrap_or_else(|| local_painter.to_path_buf());
         let job =
             std::env::var("SLURM_JOB_ID").ok().filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()));
-        let fanout = usize::try_from(args.fanout).unwrap_or(1).max(1);
         let mut cluster = Self {
             hosts: Vec::new(),
             launcher,
             remote_painter,
-            painters: None,
+            painters,
             job,
             made_allocation: None,
             fanout,
@@ -225,7 +196,16 @@ impl Cluster {
             cluster.job = Some(allocation.id.clone());
             cluster.made_allocation = Some(allocation);
         }
-        Ok(Some(cluster))
+        // The cores are the hosts' word: a run never has more painters than
+        // `--painters` may ask for, however many cores they offer.
+        let offered = cluster.total_cores();
+        if cluster.painters.is_none() && offered > MAX_PAINTERS as usize {
+            eprintln!(
+                "warning: the hosts offer {offered} cores, more than the {MAX_PAINTERS} painters a run may have: {MAX_PAINTERS} are started (--painters or N/host chooses fewer)"
+            );
+            cluster.painters = Some(MAX_PAINTERS);
+        }
+        Ok(cluster)
     }
 
     fn remote_hosts(&self) -> usize {
@@ -422,80 +402,8 @@ pub async fn sync(
 }
 
 /// Each sample's round trip, for the logs.
-fn round_trips(samples: &[clock::Sample]) -> Vec<u64> {
+pub fn round_trips(samples: &[clock::Sample]) -> Vec<u64> {
     samples.iter().map(|s| s.received_ns.saturating_sub(s.sent_ns)).collect()
-}
-
-/// The same over an established painter, whose messages arrive on the
-/// pool's channel: used before `Shutdown`.
-pub async fn sync_again(
-    painter: &crate::pool::painter::Painter,
-    index: usize,
-    incoming: &mut crate::pool::painter::Inbound,
-    others: &mut std::collections::VecDeque<crate::pool::painter::Incoming>,
-) -> Option<clock::Estimate> {
-    let mut samples = Vec::new();
-    for seq in 0..clock::PINGS {
-        let sent_ns = protocol::clock::now_ns();
-        painter.send(ToPainter::Ping { seq }).ok()?;
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
-        loop {
-            let heard = tokio::time::timeout_at(deadline, incoming.recv()).await.ok()??;
-            if heard.painter != index {
-                others.push_back(heard);
-                continue;
-            }
-            match heard.heard {
-                crate::pool::painter::Heard::Message(FromPainter::Pong { seq: answered, at_ns }) if answered == seq => {
-                    samples.push(clock::Sample { sent_ns, received_ns: heard.at_ns, theirs_ns: at_ns });
-                    break;
-                }
-                crate::pool::painter::Heard::Message(_) => others.push_back(heard),
-                crate::pool::painter::Heard::Garbled(_)
-                | crate::pool::painter::Heard::Closed
-                | crate::pool::painter::Heard::Exited(_) => {
-                    others.push_back(heard);
-                    return None;
-                }
-            }
-        }
-    }
-    tracing::debug!(painter = index, round_trips_ns = ?round_trips(&samples), "clock pings before Shutdown");
-    clock::Estimate::from_samples(&samples)
-}
-
-/// Refines the timestamps of a run's events, which arrived moved by each
-/// painter's first estimate, with the offset interpolated between its two.
-pub fn refine(outcome: &mut crate::dispatch::Outcome, clocks: &[Option<clock::Clock>]) {
-    let refine = |painter: usize, at_ns: &mut u64| {
-        if let Some(Some(clock)) = clocks.get(painter) {
-            let theirs = i128::from(*at_ns) + i128::from(clock.start.offset_ns);
-            let theirs = u64::try_from(theirs.max(0)).unwrap_or(u64::MAX);
-            *at_ns = clock.to_local(theirs);
-        }
-    };
-    for (painter, event) in &mut outcome.events {
-        refine(*painter, &mut event.at_ns);
-    }
-    for (painter, done) in &mut outcome.done {
-        refine(*painter, &mut done.at_ns);
-    }
-    for (painter, states) in &mut outcome.states {
-        refine_states(states, clocks.get(*painter).copied().flatten());
-    }
-}
-
-/// The same for one message of a painter's threads' states, whatever
-/// part of the run it was heard in (see [`crate::pool::Farewell::states`]).
-pub fn refine_states(states: &mut protocol::States, clock: Option<clock::Clock>) {
-    let Some(clock) = clock else { return };
-    let refine = |at_ns: u64| {
-        let theirs = u64::try_from((i128::from(at_ns) + i128::from(clock.start.offset_ns)).max(0)).unwrap_or(u64::MAX);
-        clock.to_local(theirs)
-    };
-    for span in &mut states.spans {
-        (span.start_ns, span.end_ns) = (refine(span.start_ns), refine(span.end_ns));
-    }
 }
 
 #[cfg(test)]

@@ -192,7 +192,7 @@ impl Pool {
         for index in 0..self.painters.len() {
             let painter = &self.painters[index];
             if painter.running() && painter.remote.is_some() {
-                let end = crate::hosts::sync_again(painter, index, &mut self.incoming, &mut early).await;
+                let end = sync_again(painter, index, &mut self.incoming, &mut early).await;
                 let who = painter.who();
                 if let (Some(clock), Some(end)) = (self.painters[index].clock.as_mut(), end)
                     && let Err(moved) = clock.settle(end)
@@ -291,4 +291,43 @@ impl Pool {
             painter.kill().await;
         }
     }
+}
+
+/// Measures an established remote painter's clock again, as
+/// [`crate::hosts::sync`] does after `Hello`, but over the pool's channel,
+/// where its messages arrive among the others': before `Shutdown`.
+async fn sync_again(
+    painter: &crate::pool::painter::Painter,
+    index: usize,
+    incoming: &mut crate::pool::painter::Inbound,
+    others: &mut std::collections::VecDeque<crate::pool::painter::Incoming>,
+) -> Option<crate::hosts::clock::Estimate> {
+    let mut samples = Vec::new();
+    for seq in 0..crate::hosts::clock::PINGS {
+        let sent_ns = protocol::clock::now_ns();
+        painter.send(ToPainter::Ping { seq }).ok()?;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+        loop {
+            let heard = tokio::time::timeout_at(deadline, incoming.recv()).await.ok()??;
+            if heard.painter != index {
+                others.push_back(heard);
+                continue;
+            }
+            match heard.heard {
+                crate::pool::painter::Heard::Message(FromPainter::Pong { seq: answered, at_ns }) if answered == seq => {
+                    samples.push(crate::hosts::clock::Sample { sent_ns, received_ns: heard.at_ns, theirs_ns: at_ns });
+                    break;
+                }
+                crate::pool::painter::Heard::Message(_) => others.push_back(heard),
+                crate::pool::painter::Heard::Garbled(_)
+                | crate::pool::painter::Heard::Closed
+                | crate::pool::painter::Heard::Exited(_) => {
+                    others.push_back(heard);
+                    return None;
+                }
+            }
+        }
+    }
+    tracing::debug!(painter = index, round_trips_ns = ?crate::hosts::round_trips(&samples), "clock pings before Shutdown");
+    crate::hosts::clock::Estimate::from_samples(&samples)
 }

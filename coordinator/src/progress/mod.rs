@@ -14,7 +14,7 @@
 //! at each of its ticks, ten a second: news only changes the board, so a
 //! burst of events costs no drawing. Every line fits the terminal: the
 //! board is laid out for its width, the painters' lines take the width
-//! that is left (`wide_msg`). Log lines go through [`log_writer`], which
+//! that is left (`wide_msg`). Log lines go through [`write_lifted`], which
 //! lifts the display while a line is written and draws it again below,
 //! so that neither tears the other.
 //!
@@ -38,11 +38,12 @@ use protocol::{Event, Hello, States};
 
 use self::board::{Board, Frame, Note};
 use self::line::Painter;
+use crate::news::{Listener, News};
 
 /// How often the timeline is drawn again.
 const TICK: Duration = Duration::from_millis(100);
 
-/// The display on the terminal, if one is shown, for [`log_writer`].
+/// The display on the terminal, if one is shown, for [`write_lifted`].
 static SHOWN: Mutex<Option<MultiProgress>> = Mutex::new(None);
 
 /// The live display (or nothing).
@@ -73,6 +74,7 @@ enum Screen {
     /// colour is wanted.
     Stderr { color: bool },
     /// A fixed size, for tests.
+
     #[cfg(test)]
     Fixed { width: usize, height: usize },
 }
@@ -354,29 +356,37 @@ impl Drop for Progress {
     }
 }
 
-/// Where log lines go: stderr, with the live display lifted while a line
-/// is written, so that it is drawn again whole below the line. For
-/// `tracing_subscriber`'s `with_writer`, and for a painter's own stderr.
-#[must_use]
-pub fn log_writer() -> LogWriter {
-    LogWriter
+/// Writes a piece of stderr (a log line, a painter's line, an error)
+/// with the live display lifted, so that it is drawn again whole below
+/// it: the writer `term::stderr` is installed with.
+///
+/// # Errors
+/// As writing to stderr.
+pub fn write_lifted(bytes: &[u8]) -> std::io::Result<()> {
+    let write = || {
+        let mut stderr = std::io::stderr().lock();
+        stderr.write_all(bytes).and_then(|()| stderr.flush())
+    };
+    let shown = SHOWN.lock().ok().and_then(|shown| shown.clone());
+    match shown {
+        Some(multi) => multi.suspend(write),
+        None => write(),
+    }
 }
 
-/// See [`log_writer`].
-#[derive(Debug, Clone, Copy)]
-pub struct LogWriter;
-
-impl Write for LogWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let shown = SHOWN.lock().ok().and_then(|shown| shown.clone());
-        match shown {
-            Some(multi) => multi.suspend(|| std::io::stderr().write_all(buf)).map(|()| buf.len()),
-            None => std::io::stderr().write(buf),
+/// The display is one listener of the dispatcher's news.
+impl Listener for Progress {
+    fn hear(&mut self, news: News<'_>) {
+        match news {
+            News::Joined { painter, label, hello } => self.painter(painter, label.to_owned(), hello),
+            News::Handed { painter, job } => self.handed(painter, job),
+            News::Step { painter, event } => self.event(painter, event),
+            News::States { painter, states } => self.states(painter, states),
+            News::Done { painter, job } => self.done(painter, job),
+            News::Stopping { painter, why } => self.stopping(painter, why),
+            News::Gone { painter, how } => self.gone(painter, how),
+            News::Replaced { painter, by } => self.replaced(painter, by),
         }
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        std::io::stderr().flush()
     }
 }
 

@@ -4,11 +4,11 @@
 //! first, from the run's own gap (`gap.rs`). The text report and the SVG
 //! caption both print it.
 
-use crate::app::calibrate::Calibration;
 use crate::mode::Mode;
 use crate::os::sampler::CpuUse;
 use crate::report::RunReport;
 use crate::report::gap::Facts;
+use crate::workload::Calibration;
 use crate::workload::Workload;
 
 /// Seconds, as a person reads them: `1.20s` (no space, so that a wrapped

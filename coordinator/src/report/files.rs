@@ -6,21 +6,29 @@
 //! synced, then renamed over the name asked for; a full disk leaves the old
 //! file (or none), never a truncated one.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
-use crate::app::calibrate::Calibration;
-use crate::app::cli::FileArgs;
 use crate::report::{RunReport, svg, trace};
+use crate::workload::Calibration;
 use crate::workload::Workload;
+
+/// The files to write beside the report (`--svg`, `--trace`).
+#[derive(Debug, Clone, Default)]
+pub struct Files {
+    /// The timelines as a picture (SVG), one panel per mode.
+    pub svg: Option<PathBuf>,
+    /// A Chrome trace (JSON) to open in Perfetto or chrome://tracing.
+    pub trace: Option<PathBuf>,
+}
 
 /// Checks that each file asked for can be created: its folder exists and
 /// the path is not a folder itself.
 ///
 /// # Errors
 /// Naming the option and the path that cannot be written.
-pub fn check(files: &FileArgs) -> anyhow::Result<()> {
+pub fn check(files: &Files) -> anyhow::Result<()> {
     for (option, path) in named(files) {
         let folder = match path.parent() {
             Some(folder) if !folder.as_os_str().is_empty() => folder,
@@ -74,7 +82,7 @@ fn atomically(
 /// # Errors
 /// If a file cannot be written; the message names it.
 pub fn write(
-    files: &FileArgs,
+    files: &Files,
     workload: &Workload,
     calibration: &Calibration,
     runs: &[RunReport],
@@ -104,7 +112,7 @@ pub fn write(
 }
 
 /// The files asked for, with the option that asked.
-fn named(files: &FileArgs) -> impl Iterator<Item = (&'static str, &Path)> {
+fn named(files: &Files) -> impl Iterator<Item = (&'static str, &Path)> {
     let svg = files.svg.as_deref().map(|p| ("--svg", p));
     let trace = files.trace.as_deref().map(|p| ("--trace", p));
     svg.into_iter().chain(trace)
@@ -116,14 +124,14 @@ mod tests {
 
     #[test]
     fn a_missing_folder_is_refused_before_the_run() {
-        let files = FileArgs { svg: Some("no-such-folder/x.svg".into()), trace: None };
+        let files = Files { svg: Some("no-such-folder/x.svg".into()), trace: None };
         let error = check(&files).expect_err("refused").to_string();
         assert_eq!(error, "cannot write --svg no-such-folder/x.svg: there is no folder no-such-folder");
-        let files = FileArgs { svg: None, trace: Some(std::env::temp_dir()) };
+        let files = Files { svg: None, trace: Some(std::env::temp_dir()) };
         assert!(check(&files).expect_err("refused").to_string().contains("it is a folder"));
-        let files = FileArgs { svg: Some("timeline.svg".into()), trace: None };
+        let files = Files { svg: Some("timeline.svg".into()), trace: None };
         assert!(check(&files).is_ok());
-        assert!(check(&FileArgs::default()).is_ok());
+        assert!(check(&Files::default()).is_ok());
     }
 
     #[test]

@@ -28,7 +28,6 @@ use std::process::ExitStatus;
 use protocol::Scheduler;
 use serde::Serialize;
 
-use crate::app::calibrate::Calibration;
 use crate::dispatch::{Failure, Lost, Outcome};
 use crate::mode::Mode;
 use crate::model::schedule::{Ideal, Segment};
@@ -37,6 +36,7 @@ use crate::pool::Farewell;
 use crate::pool::painter::describe;
 use crate::report::cores::CoreLane;
 use crate::report::lanes::{Lanes, State};
+use crate::workload::Calibration;
 use crate::workload::Workload;
 
 /// The version of the JSON that `--json` prints (`schema_version` in every

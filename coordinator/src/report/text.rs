@@ -3,10 +3,10 @@
 
 use std::fmt::Write as _;
 
-use crate::app::calibrate::Calibration;
 use crate::report::timeline::{self, Style};
 use crate::report::{RunReport, count, lanes_are_threads, threads_host};
 use crate::report::{explain, sparkline};
+use crate::workload::Calibration;
 use crate::workload::Workload;
 
 /// Rendering options.

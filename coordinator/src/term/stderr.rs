@@ -26,20 +26,24 @@ enum Piece {
 static QUEUED: OnceLock<Mutex<SyncSender<Piece>>> = OnceLock::new();
 static DROPPED: AtomicU64 = AtomicU64::new(0);
 
-/// Starts the writer thread. Until it runs, and if it cannot be started,
-/// lines are written directly, errors ignored.
-pub fn install() {
+/// How a piece reaches fd 2: written whole, and flushed. The live display
+/// hands its own ([`crate::progress`] lifts itself off the terminal around
+/// each piece), so that this module needs to know nothing of it.
+pub type Writer = fn(&[u8]) -> std::io::Result<()>;
+
+/// Starts the writer thread, which writes each piece with `writer`. Until
+/// it runs, and if it cannot be started, lines are written directly, errors
+/// ignored.
+pub fn install(writer: Writer) {
     let (tx, rx) = mpsc::sync_channel::<Piece>(QUEUE);
     let started = std::thread::Builder::new().name("stderr".into()).spawn(move || {
         let mut broken = false;
         for piece in rx {
             match piece {
                 Piece::Bytes(bytes) if !broken => {
-                    // With the live display lifted while the line is written;
                     // stderr is locked for one piece at a time, not for good:
                     // clap and a panic write to it through std too.
-                    let mut stderr = crate::progress::log_writer();
-                    broken = stderr.write_all(&bytes).and_then(|()| stderr.flush()).is_err();
+                    broken = writer(&bytes).is_err();
                 }
                 Piece::Bytes(_) => {}
                 Piece::Flush(done) => {

@@ -29,12 +29,12 @@ pub mod palette;
 
 use std::fmt::Write as _;
 
-use crate::app::calibrate::Calibration;
 use crate::mode::Mode;
 use crate::model::schedule::SegmentKind;
 use crate::os::sampler::{CpuSample, EVERY};
 use crate::report::explain::{self, secs};
 use crate::report::{RunReport, lanes_are_threads};
+use crate::workload::Calibration;
 use crate::workload::Workload;
 use axis::{Axis, time_axis};
 use blocks::{draw_segment, unfinished_mark};
