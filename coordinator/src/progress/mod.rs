@@ -158,7 +158,7 @@ impl Progress {
         let left = move |state: &ProgressState, out: &mut dyn std::fmt::Write| {
             if let Some((this, after)) = ideal {
                 let left = this.saturating_sub(state.elapsed()) + after;
-                let _ = write!(out, "{:>10} at least {} left", "", crate::report::plan::rough(left));
+                let _ = write!(out, "{:>10} at least {} left", "", crate::term::format::rough(left));
             }
         };
         bar.set_style(style(&template).with_key("left", left).progress_chars("█▌ "));

@@ -11,7 +11,7 @@
 //! cost a painting more than its work.
 
 use super::RunReport;
-use super::explain::secs;
+use crate::term::format::secs;
 use crate::workload::Workload;
 
 /// A sentence on the cost per painting, for a run whose machinery cost

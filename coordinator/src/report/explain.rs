@@ -8,26 +8,9 @@ use crate::mode::Mode;
 use crate::os::sampler::CpuUse;
 use crate::report::RunReport;
 use crate::report::gap::Facts;
+use crate::term::format::{fine, given, secs};
 use crate::workload::Calibration;
 use crate::workload::Workload;
-
-/// Seconds, as a person reads them: `1.20s` (no space, so that a wrapped
-/// line never parts a number from its unit).
-#[must_use]
-pub fn secs(s: f64) -> String {
-    if s < 10.0 { format!("{s:.2}s") } else { format!("{s:.1}s") }
-}
-
-/// A short time, in milliseconds under a tenth of a second: `0.4ms`,
-/// `12ms`, else as [`secs`].
-#[must_use]
-pub fn fine(s: f64) -> String {
-    match s {
-        s if s < 0.01 => format!("{:.1}ms", s * 1e3),
-        s if s < 0.1 => format!("{:.0}ms", s * 1e3),
-        s => secs(s),
-    }
-}
 
 /// What one coat of paint is — strokes, and the time they take — and the
 /// flags that paint the same pictures again, in any mode and invocation.
@@ -35,7 +18,7 @@ pub fn fine(s: f64) -> String {
 pub fn paint_line(workload: &Workload, calibration: &Calibration) -> String {
     let mut line = match workload.strokes {
         Some(strokes) => format!("paint {strokes} strokes a coat (--strokes)"),
-        None => format!("paint {} a coat", humantime::format_duration(workload.paint)),
+        None => format!("paint {} a coat", given(workload.paint)),
     };
     if calibration.strokes > 0 {
         if workload.strokes.is_some() {

@@ -54,7 +54,7 @@ use std::sync::Arc;
 use protocol::EventKind;
 use serde::Serialize;
 
-use crate::report::explain::secs;
+use crate::term::format::secs;
 
 use crate::dispatch::Outcome;
 use crate::model::schedule::{Feed, Ideal, Model, SegmentKind, Stop, Stopped, simulate};

@@ -12,6 +12,7 @@ use crate::model::schedule;
 use crate::report::lanes::Lanes;
 use crate::report::text::{self, Align};
 use crate::report::timeline;
+use crate::term::format;
 use crate::workload::Workload;
 
 /// One mode's ideal.
@@ -110,17 +111,7 @@ pub fn announcement(forecast: &[(Mode, Duration)]) -> Option<String> {
         [(mode, _)] => format!("{}'s ideal (`coordinator plan --modes {0}` shows it)", mode.name()),
         modes => format!("{} modes, each its ideal at least (`coordinator plan` shows them)", modes.len()),
     };
-    Some(format!("this run will take {} or more: {whose}; Ctrl-C stops it", rough(total)))
-}
-
-/// A long time as a person says it: to the minute from an hour on, else to
-/// the second (`9h 2m`, `1m 5s`).
-#[must_use]
-pub fn rough(time: Duration) -> String {
-    let seconds = time.as_secs_f64().round();
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // positive, and far below u64::MAX
-    let seconds = if seconds >= 3600.0 { (seconds / 60.0).round() as u64 * 60 } else { seconds as u64 };
-    humantime::format_duration(Duration::from_secs(seconds)).to_string()
+    Some(format!("this run will take {} or more: {whose}; Ctrl-C stops it", format::rough(total)))
 }
 
 /// The plan as text: a table, then a timeline per mode on one time axis.
@@ -132,8 +123,8 @@ pub fn render(workload: &Workload, planned: &[Planned], columns: usize, color: b
         &format!(
             "atelier plan: {} paintings of {each}; {} of painting and {} of drying a coat",
             workload.paintings,
-            humantime::format_duration(workload.paint),
-            humantime::format_duration(workload.dry()),
+            format::given(workload.paint),
+            format::given(workload.dry()),
         ),
         columns,
         "",
@@ -155,7 +146,7 @@ pub fn render(workload: &Workload, planned: &[Planned], columns: usize, color: b
                 mode.processes.to_string(),
                 mode.lanes.to_string(),
                 mode.cores.to_string(),
-                format!("{:.2}s", mode.ideal_s),
+                format::column(mode.ideal_s),
                 mode.speedup.map_or_else(|| "-".to_owned(), |s| format!("{s:.2}×")),
             ]
         })
@@ -168,7 +159,7 @@ pub fn render(workload: &Workload, planned: &[Planned], columns: usize, color: b
     let style = text::timeline_style(columns, label_width, 0, span_s, color);
     for mode in planned {
         out.push('\n');
-        out += &text::wrap(&format!("{} — ideal {:.2}s", mode.mode.name(), mode.ideal_s), columns, "");
+        out += &text::wrap(&format!("{} — ideal {}", mode.mode.name(), format::column(mode.ideal_s)), columns, "");
         for line in timeline::draw(&mode.timeline, &[], style) {
             out += &line;
             out.push('\n');
@@ -190,9 +181,9 @@ mod tests {
 
     #[test]
     fn a_long_time_is_said_to_the_minute_and_a_short_one_to_the_second() {
-        assert_eq!(rough(Duration::from_secs_f64(9.0 * 3600.0 + 12.3)), "9h");
-        assert_eq!(rough(Duration::from_secs_f64(3600.0 + 150.0)), "1h 3m");
-        assert_eq!(rough(Duration::from_secs_f64(65.4)), "1m 5s");
+        assert_eq!(format::rough(Duration::from_secs_f64(9.0 * 3600.0 + 12.3)), "9h");
+        assert_eq!(format::rough(Duration::from_secs_f64(3600.0 + 150.0)), "1h 3m");
+        assert_eq!(format::rough(Duration::from_secs_f64(65.4)), "1m 5s");
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use crate::report::timeline::{self, Style};
 use crate::report::{RunReport, count, lanes_are_threads, threads_host};
 use crate::report::{explain, sparkline};
+use crate::term::format;
 use crate::workload::Calibration;
 use crate::workload::Workload;
 
@@ -243,9 +244,9 @@ fn header(workload: &Workload, calibration: &Calibration, columns: usize) -> Str
     out += &wrap(
         &format!(
             "dry {} a coat = {} disk + {} network",
-            human(workload.dry()),
-            human(workload.file_wait),
-            human(workload.net_wait)
+            format::given(workload.dry()),
+            format::given(workload.file_wait),
+            format::given(workload.net_wait)
         ),
         columns,
         "  ",
@@ -256,7 +257,7 @@ fn header(workload: &Workload, calibration: &Calibration, columns: usize) -> Str
                 .iter()
                 .map(|h| {
                     let cores = h.cores.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
-                    format!("{} (cores {cores}, {}, probed in {:.2}s)", h.name, h.launcher, h.probe_s)
+                    format!("{} (cores {cores}, {}, probed in {})", h.name, h.launcher, format::secs(h.probe_s))
                 })
                 .collect();
             format!("hosts {}", each.join(", "))
@@ -265,10 +266,6 @@ fn header(workload: &Workload, calibration: &Calibration, columns: usize) -> Str
     };
     out += &wrap(&format!("{placed}; paintings saved in {}", workload.out.display()), columns, "  ");
     out
-}
-
-fn human(d: std::time::Duration) -> String {
-    humantime::format_duration(d).to_string()
 }
 
 fn table(runs: &[RunReport], columns: usize) -> String {
@@ -283,11 +280,11 @@ fn table(runs: &[RunReport], columns: usize) -> String {
                 run.processes.to_string(),
                 run.lanes.to_string(),
                 run.core_count.to_string(),
-                format!("{:.2}s", run.wall_s),
+                format::column(run.wall_s),
                 run.speedup.map_or_else(|| "-".to_owned(), |s| format!("{s:.2}×")),
-                format!("{:.2}s", run.ideal_s),
+                format::column(run.ideal_s),
                 explain::efficiency(run),
-                format!("{:.2}s", run.cpu_s),
+                format::column(run.cpu_s),
             ]
         })
         .collect();
@@ -339,7 +336,7 @@ fn section(run: &RunReport, style: Style, columns: usize) -> String {
         let resolution = match resolution {
             r if r < 1e-6 => format!("{:.0}ns", r * 1e9),
             r if r < 1e-3 => format!("{:.0}µs", r * 1e6),
-            r => explain::fine(r),
+            r => format::fine(r),
         };
         let note = format!("(running and waiting for a core: {how}, {source}, to {resolution})");
         out += &wrap(&note, columns, "  ");

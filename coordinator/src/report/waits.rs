@@ -13,7 +13,7 @@ use protocol::ThreadState;
 use crate::model::schedule::SegmentKind;
 use crate::report::RunReport;
 use crate::report::cores::Who;
-use crate::report::explain::{fine, secs};
+use crate::term::format::{fine, secs};
 
 /// Waits shorter than this are not told.
 const SHORTEST_S: f64 = 0.001;

@@ -32,8 +32,9 @@ use std::fmt::Write as _;
 use crate::mode::Mode;
 use crate::model::schedule::SegmentKind;
 use crate::os::sampler::{CpuSample, EVERY};
-use crate::report::explain::{self, secs};
+use crate::report::explain;
 use crate::report::{RunReport, lanes_are_threads};
+use crate::term::format::{secs, spaced};
 use crate::workload::Calibration;
 use crate::workload::Workload;
 use axis::{Axis, time_axis};
@@ -172,10 +173,10 @@ fn title(out: &mut String, workload: &Workload, calibration: &Calibration, runs:
     };
     let line = format!(
         "each painting: {coats}{} of painting (CPU work), then {} of drying ({} disk + {} network wait) · cores {}",
-        human(calibration.paint().as_secs_f64()),
-        human(workload.dry().as_secs_f64()),
-        human(workload.file_wait.as_secs_f64()),
-        human(workload.net_wait.as_secs_f64()),
+        spaced(calibration.paint().as_secs_f64()),
+        spaced(workload.dry().as_secs_f64()),
+        spaced(workload.file_wait.as_secs_f64()),
+        spaced(workload.net_wait.as_secs_f64()),
         workload.cores_text(),
     ) + &if calibration.strokes > 0 {
         format!(" · again: {}", explain::again(workload, calibration))
@@ -400,14 +401,6 @@ fn side_label(out: &mut String, x: f64, y: f64, label: &str, colour: &str, width
 }
 
 /// Seconds, as `400 ms` or `1.5 s`.
-fn human(s: f64) -> String {
-    if s < 1.0 {
-        format!("{:.0} ms", s * 1000.0)
-    } else {
-        format!("{} s", format!("{s:.2}").trim_end_matches('0').trim_end_matches('.'))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
