@@ -7,7 +7,7 @@
 use crate::mode::Mode;
 use crate::os::sampler::CpuUse;
 use crate::report::RunReport;
-use crate::report::gap::Facts;
+use crate::report::gap::{self, Facts};
 use crate::term::format::{fine, given, secs};
 use crate::workload::Calibration;
 use crate::workload::Workload;
@@ -377,7 +377,7 @@ impl Cause {
                 if s < 0.0 { REORDERED } else { "" }
             ),
             Self::Startup => {
-                let words = facts.startup_words();
+                let words = startup_words(facts);
                 let words = if words.is_empty() { "starting the painters".to_owned() } else { words };
                 format!("{words}{} ({added})", if s < 0.0 { REORDERED } else { "" })
             }
@@ -485,6 +485,87 @@ fn thousands(n: usize) -> String {
         out.push(c);
     }
     out
+}
+
+/// The start-up in words, for the explanation: how many painters, how
+/// they were started, and how long it took.
+#[must_use]
+pub fn startup_words(facts: &Facts) -> String {
+    let planned = facts.planned.min(facts.starts.len());
+    let replacements = facts.starts.len() - planned;
+    let groups = by_launcher(&facts.starts[..planned]);
+    let handout = secs(facts.first_handout_s);
+    let how = match gap::at_once(&facts.starts[..planned]) {
+        k if k <= 1 => "one after another".to_owned(),
+        k if k == planned => "all at once".to_owned(),
+        k => format!("up to {k} at once"),
+    };
+    let mut words = match (planned, groups.as_slice()) {
+        (0, _) => String::new(),
+        (1, [(launcher, _)]) => {
+            format!("starting the painter{launcher} took {handout} before the first painting was handed out")
+        }
+        (n, [(launcher, times)]) => format!(
+            "starting {n} painters{launcher}, {how}, took {handout} before the first painting was handed out ({} each)",
+            range(times)
+        ),
+        (n, groups) => {
+            let each: Vec<String> = groups
+                .iter()
+                .map(|(how, times)| match times.len() {
+                    1 => format!("1{how}, {}", range(times)),
+                    k => format!("{k}{how}, {} each", range(times)),
+                })
+                .collect();
+            format!(
+                "starting {n} painters, {how}, took {handout} before the first painting was handed out ({})",
+                each.join("; ")
+            )
+        }
+    };
+    if replacements > 0 {
+        let took: f64 = facts.starts[planned..].iter().map(gap::Start::took_s).sum();
+        let what = if replacements == 1 {
+            format!("a replacement painter's start took {}, while nothing was handed out", secs(took))
+        } else {
+            format!(
+                "{replacements} replacement painters' starts took {} in all, while nothing was handed out",
+                secs(took)
+            )
+        };
+        words = if words.is_empty() { what } else { format!("{words}, and {what}") };
+    }
+    words
+}
+
+/// `starts` by how they were started, in order of first appearance: ` over
+/// ssh` (or nothing, on this machine) and the time each took.
+fn by_launcher(starts: &[gap::Start]) -> Vec<(String, Vec<f64>)> {
+    let mut by: Vec<(String, Vec<f64>)> = Vec::new();
+    for start in starts {
+        let how = if start.remote.is_some() { format!(" over {}", start.launcher) } else { " here".to_owned() };
+        match by.iter_mut().find(|(h, _)| *h == how) {
+            Some((_, times)) => times.push(start.took_s()),
+            None => by.push((how, vec![start.took_s()])),
+        }
+    }
+    // Painters on this machine alone need no word on how they were started.
+    if let [(how, _)] = by.as_mut_slice()
+        && how == " here"
+    {
+        how.clear();
+    }
+    by
+}
+
+/// Times as a range, `0.29–0.33s`, or one time when they round alike.
+fn range(times: &[f64]) -> String {
+    let (low, high) = times.iter().fold((f64::MAX, 0.0_f64), |(l, h), &t| (l.min(t), h.max(t)));
+    if times.is_empty() || secs(low) == secs(high) {
+        secs(high)
+    } else {
+        format!("{}–{}", secs(low).trim_end_matches('s'), secs(high))
+    }
 }
 
 #[cfg(test)]
@@ -713,9 +794,9 @@ mod tests {
         let mixed =
             startup_facts(vec![start(0, 3, None), start(3, 300, Some("h1")), start(300, 640, Some("h1"))], 3, 0.64);
         assert!(
-            mixed.startup_words().starts_with("starting 3 painters, one after another, took 0.64s before the first painting was handed out (1 here, 0.00s; 2 over ssh, 0.30–0.34s each)"),
+            startup_words(&mixed).starts_with("starting 3 painters, one after another, took 0.64s before the first painting was handed out (1 here, 0.00s; 2 over ssh, 0.30–0.34s each)"),
             "{}",
-            mixed.startup_words()
+            startup_words(&mixed)
         );
         assert!(
             text.contains("took 0.00s, which in the model happened to share the paintings out better (−0.04s)"),

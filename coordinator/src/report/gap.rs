@@ -54,8 +54,6 @@ use std::sync::Arc;
 use protocol::EventKind;
 use serde::Serialize;
 
-use crate::term::format::secs;
-
 use crate::dispatch::Outcome;
 use crate::model::schedule::{Feed, Ideal, Model, SegmentKind, Stop, Stopped, simulate};
 use crate::report::lanes;
@@ -380,57 +378,6 @@ impl Facts {
         }
         shares
     }
-
-    /// The start-up in words, for the explanation: how many painters, how
-    /// they were started, and how long it took.
-    #[must_use]
-    pub fn startup_words(&self) -> String {
-        let planned = self.planned.min(self.starts.len());
-        let replacements = self.starts.len() - planned;
-        let groups = by_launcher(&self.starts[..planned]);
-        let handout = secs(self.first_handout_s);
-        let how = match at_once(&self.starts[..planned]) {
-            k if k <= 1 => "one after another".to_owned(),
-            k if k == planned => "all at once".to_owned(),
-            k => format!("up to {k} at once"),
-        };
-        let mut words = match (planned, groups.as_slice()) {
-            (0, _) => String::new(),
-            (1, [(launcher, _)]) => {
-                format!("starting the painter{launcher} took {handout} before the first painting was handed out")
-            }
-            (n, [(launcher, times)]) => format!(
-                "starting {n} painters{launcher}, {how}, took {handout} before the first painting was handed out ({} each)",
-                range(times)
-            ),
-            (n, groups) => {
-                let each: Vec<String> = groups
-                    .iter()
-                    .map(|(how, times)| match times.len() {
-                        1 => format!("1{how}, {}", range(times)),
-                        k => format!("{k}{how}, {} each", range(times)),
-                    })
-                    .collect();
-                format!(
-                    "starting {n} painters, {how}, took {handout} before the first painting was handed out ({})",
-                    each.join("; ")
-                )
-            }
-        };
-        if replacements > 0 {
-            let took: f64 = self.starts[planned..].iter().map(Start::took_s).sum();
-            let what = if replacements == 1 {
-                format!("a replacement painter's start took {}, while nothing was handed out", secs(took))
-            } else {
-                format!(
-                    "{replacements} replacement painters' starts took {} in all, while nothing was handed out",
-                    secs(took)
-                )
-            };
-            words = if words.is_empty() { what } else { format!("{words}, and {what}") };
-        }
-        words
-    }
 }
 
 impl Start {
@@ -451,7 +398,7 @@ impl Start {
 
 /// The most of `starts` that were starting at one moment: 1 when each
 /// was started after the one before was ready.
-fn at_once(starts: &[Start]) -> usize {
+pub fn at_once(starts: &[Start]) -> usize {
     let mut edges: Vec<(u64, bool)> = starts.iter().flat_map(|s| [(s.spawned_ns, true), (s.ready_ns, false)]).collect();
     // A start that ends as another begins does not overlap it.
     edges.sort_by_key(|&(at, begins)| (at, begins));
@@ -465,36 +412,6 @@ fn at_once(starts: &[Start]) -> usize {
         }
     }
     most
-}
-
-/// `starts` by how they were started, in order of first appearance: ` over
-/// ssh` (or nothing, on this machine) and the time each took.
-fn by_launcher(starts: &[Start]) -> Vec<(String, Vec<f64>)> {
-    let mut by: Vec<(String, Vec<f64>)> = Vec::new();
-    for start in starts {
-        let how = if start.remote.is_some() { format!(" over {}", start.launcher) } else { " here".to_owned() };
-        match by.iter_mut().find(|(h, _)| *h == how) {
-            Some((_, times)) => times.push(start.took_s()),
-            None => by.push((how, vec![start.took_s()])),
-        }
-    }
-    // Painters on this machine alone need no word on how they were started.
-    if let [(how, _)] = by.as_mut_slice()
-        && how == " here"
-    {
-        how.clear();
-    }
-    by
-}
-
-/// Times as a range, `0.29–0.33s`, or one time when they round alike.
-fn range(times: &[f64]) -> String {
-    let (low, high) = times.iter().fold((f64::MAX, 0.0_f64), |(l, h), &t| (l.min(t), h.max(t)));
-    if times.is_empty() || secs(low) == secs(high) {
-        secs(high)
-    } else {
-        format!("{}–{}", secs(low).trim_end_matches('s'), secs(high))
-    }
 }
 
 /// The model's wall time at each step.
@@ -680,7 +597,7 @@ mod tests {
         let gap = steps.gap(2.0, 2.6);
         assert!((gap.startup_s - 0.5).abs() < 1e-9, "{gap:?}");
         assert!(gap.network_s.abs() < 1e-9, "{gap:?}");
-        let words = steps.facts.startup_words();
+        let words = crate::report::explain::startup_words(&steps.facts);
         assert_eq!(
             words,
             "starting 2 painters, one after another, took 0.25s before the first painting was handed out (0.10–0.15s each), and a replacement painter's start took 0.30s, while nothing was handed out"
@@ -726,7 +643,7 @@ mod tests {
         assert!(close(h1.homecoming_s, 0.2) && close(h1.homecoming_max_s, 0.1) && close(h1.network_share_s, 0.5));
         assert_eq!(h1.round_trip_s, Some(0.0004));
         assert_eq!(
-            steps.facts.startup_words(),
+            crate::report::explain::startup_words(&steps.facts),
             "starting the painter over ssh took 0.31s before the first painting was handed out"
         );
     }
