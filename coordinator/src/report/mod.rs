@@ -88,7 +88,8 @@ pub struct PainterReport {
     #[serde(rename = "threads")]
     pub lanes: u32,
     /// How it scheduled.
-    pub scheduler: &'static str,
+    #[serde(serialize_with = "scheduler_name")]
+    pub scheduler: Scheduler,
     /// From spawn to `Hello`.
     pub startup_s: f64,
     /// CPU time it used (user + system), from the kernel's accounting of
@@ -147,7 +148,7 @@ impl<'a> From<&'a PainterReport> for lanes::Painter<'a> {
             lanes: painter.lanes,
             cores: &painter.cores,
             host: painter.remote.then_some(painter.host.as_str()),
-            threads: painter.scheduler == Scheduler::Threads.name(),
+            threads: painter.scheduler == Scheduler::Threads,
         }
     }
 }
@@ -290,7 +291,7 @@ pub fn build(measured: Measured<'_>) -> RunReport {
             core: hello.cores.first().copied(),
             cores: hello.cores.clone(),
             lanes: hello.lanes,
-            scheduler: hello.scheduler.name(),
+            scheduler: hello.scheduler,
             startup_s: startup.as_secs_f64(),
             cpu_s: usage(farewell).map(|u| u.cpu_s()),
             run_delay_s: steps.facts.waited_s.get(index).copied().unwrap_or(0.0),
@@ -452,7 +453,7 @@ pub fn speedups(runs: &mut [RunReport]) {
 /// Whether a mode's lanes are threads of one process (for labels).
 #[must_use]
 pub fn lanes_are_threads(report: &RunReport) -> bool {
-    report.painters.iter().any(|p| p.scheduler == Scheduler::Threads.name())
+    report.painters.iter().any(|p| p.scheduler == Scheduler::Threads)
 }
 
 /// The host a `threads` run over `--hosts` ran on: its one process runs on
@@ -471,6 +472,11 @@ pub fn threads_host(report: &RunReport) -> Option<&str> {
 #[must_use]
 pub fn count(n: usize, noun: &str) -> String {
     if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
+}
+
+/// A scheduler in JSON: its name on the painter's command line.
+fn scheduler_name<S: serde::Serializer>(scheduler: &Scheduler, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(scheduler.name())
 }
 
 #[cfg(test)]

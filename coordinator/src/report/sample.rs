@@ -31,7 +31,7 @@ pub(crate) fn sample_run() -> RunReport {
         core: Some(0),
         cores: vec![0],
         lanes: 1,
-        scheduler: "async",
+        scheduler: protocol::Scheduler::Async,
         startup_s: 0.01,
         cpu_s: Some(0.8),
         run_delay_s: 0.0,
@@ -127,7 +127,7 @@ pub(crate) fn three_taking_turns() -> RunReport {
         .map(|id| PainterReport {
             id,
             pid: 100 + id,
-            scheduler: "blocking",
+            scheduler: protocol::Scheduler::Blocking,
             state_source: Some("switch-events"),
             state_resolution_s: Some(1e-9),
             ..run.painters[0].clone()

@@ -9,6 +9,7 @@ use crate::report::{explain, sparkline};
 use crate::term::format;
 use crate::workload::Calibration;
 use crate::workload::Workload;
+use protocol::Scheduler;
 
 /// Rendering options.
 #[derive(Debug, Clone, Copy)]
@@ -293,7 +294,7 @@ fn table(runs: &[RunReport], columns: usize) -> String {
 
 fn section(run: &RunReport, style: Style, columns: usize) -> String {
     let how = match run.painters.first().map(|p| p.scheduler) {
-        Some("async") => "tokio current-thread",
+        Some(Scheduler::Async) => "tokio current-thread",
         _ => "blocking",
     };
     let who = match (run.processes, lanes_are_threads(run)) {

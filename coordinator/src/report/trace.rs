@@ -130,7 +130,7 @@ pub fn write(runs: &[RunReport], out: &mut impl Write) -> io::Result<()> {
         let prefix = if compare { format!("{} · ", run.mode.name()) } else { String::new() };
         for (i, painter) in run.painters.iter().enumerate() {
             let name = format!("{prefix}{}painter-{} ({})", painter.host_prefix(), painter.id, cores(painter));
-            let label = format!("{}, {}", painter.scheduler, painter.exit.description);
+            let label = format!("{}, {}", painter.scheduler.name(), painter.exit.description);
             // Modes in the order they ran, painters in theirs.
             events.process(painter.pid, &name, &label, m * 10_000 + i)?;
             for lane in run.timeline.of_painter(i) {

@@ -42,6 +42,7 @@ use blocks::{draw_segment, unfinished_mark};
 use lanes::{painter_lanes, rows_height};
 use legend::legend;
 use markup::{text, wrap};
+use protocol::Scheduler;
 
 /// The picture's width, in pixels, for three modes or more (a page).
 const WIDTH: f64 = 1000.0;
@@ -313,7 +314,7 @@ fn panel(
 /// Who painted in a run, in a few words.
 fn who(run: &RunReport) -> String {
     let how = match run.painters.first().map(|p| p.scheduler) {
-        Some("async") => "async (paints while others dry)",
+        Some(Scheduler::Async) => "async (paints while others dry)",
         _ => "blocking (waits while it dries)",
     };
     match (run.processes, lanes_are_threads(run)) {
