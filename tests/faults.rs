@@ -518,7 +518,7 @@ fn a_painter_that_floods_its_stderr_is_not_blocked() {
     let report = report(&finished);
     finished.succeeded();
     assert_eq!(finished_ids(&report), vec![1, 2]);
-    assert!(finished.stderr.contains("[painter-0] painter: a very talkative painter"), "stderr is forwarded");
+    finished.check(finished.stderr.contains("[painter-0] painter: a very talkative painter"), "stderr is forwarded");
     let _ = std::fs::remove_dir_all(out);
 }
 
@@ -580,7 +580,7 @@ fn a_calibration_that_is_no_number_is_refused_without_a_panic() {
     let out = out_dir("huge-stroke");
     let finished = with_fault("huge-stroke", "run --mode sequential --paintings 2 --paint 50ms --dry 0ms", &out);
     finished.exited(1);
-    assert!(!finished.stderr.contains("panicked"), "{}", finished.stderr);
+    finished.check(!finished.stderr.contains("panicked"), "a panic");
     let line = finished.stderr.lines().find(|l| l.starts_with("error:")).unwrap_or_default();
     assert!(line.contains("broke the protocol") && line.contains("1e300"), "{line}");
     let _ = std::fs::remove_dir_all(out);
@@ -599,7 +599,8 @@ fn a_pid_a_painter_claims_is_never_signalled() {
     to_group(&child, Signal::SIGINT);
     let finished = finish(child, &args);
     finished.exited(130);
-    assert!(finished.stderr.contains(&format!("says its pid is {}", victim.id())), "{}", finished.stderr);
+    let claimed = format!("says its pid is {}", victim.id());
+    finished.check(finished.stderr.contains(&claimed), &format!("no line {claimed:?}"));
     assert!(painters.iter().all(|&p| !alive(p)), "painters {painters:?} outlived the coordinator");
     assert!(victim.try_wait().expect("wait").is_none(), "the process whose pid a painter claimed was signalled");
     let _ = victim.kill();
@@ -613,8 +614,12 @@ fn escape_sequences_from_a_painter_never_reach_the_terminal() {
     let out = out_dir("escape");
     let finished = with_fault("escape", "run --mode sequential --paintings 2 --paint 20ms --dry 0ms", &out);
     finished.succeeded();
-    assert!(!finished.stderr.contains('\u{1b}') && !finished.stderr.contains('\u{7}'), "{:?}", finished.stderr);
-    assert!(finished.stderr.contains("\\x1b]0;pwned\\x07\\x1b[31m"), "shown, not sent: {}", finished.stderr);
+    let sent = finished.stderr.contains('\u{1b}') || finished.stderr.contains('\u{7}');
+    finished.check(!sent, "an escape sequence reached the terminal");
+    finished.check(
+        finished.stderr.contains("\\x1b]0;pwned\\x07\\x1b[31m"),
+        "the escape sequences should be shown, not sent",
+    );
     let _ = std::fs::remove_dir_all(out);
 }
 
@@ -729,8 +734,8 @@ fn a_second_run_into_the_same_out_is_refused_and_the_first_finishes() {
     assert!(started, "the first run never started");
     let second = crate::support::run(&args("run --mode sequential --paintings 1 --paint 10ms --dry 0ms", &out));
     second.exited(1);
-    assert!(second.stderr.starts_with("error: another run is writing into --out"), "{}", second.stderr);
-    assert!(second.stderr.contains("(coordinator pid "), "{}", second.stderr);
+    let refused = second.stderr.starts_with("error: another run is writing into --out");
+    second.check(refused && second.stderr.contains("(coordinator pid "), "the refusal should name the run that writes");
     let first = finish(first, &first_args);
     first.succeeded();
     assert_eq!(finished_ids(&report(&first)), vec![1, 2]);

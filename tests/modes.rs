@@ -120,7 +120,7 @@ fn the_text_report_has_a_table_timelines_and_explanations() {
     // 3 paintings on 2 painters: the report says why parallel cannot reach 2×.
     assert!(text.contains("not 2×"), "{text}");
     assert!(!text.contains("\x1b["), "no colour codes when stdout is not a terminal");
-    assert!(!finished.stderr.contains('\x1b'), "no progress display when piped: {:?}", finished.stderr);
+    finished.check(!finished.stderr.contains('\x1b'), "no progress display when piped");
     let _ = std::fs::remove_dir_all(out);
 }
 
@@ -142,7 +142,7 @@ fn plan_predicts_the_ideal_that_a_real_run_reports() {
     }
     // And the text form draws the timelines, without running anything.
     let text = run(&args(&format!("plan {workload}"), &out));
-    assert!(text.stdout.contains("hybrid — ideal") && text.stdout.contains('█'), "{}", text.stdout);
+    text.check(text.stdout.contains("hybrid — ideal") && text.stdout.contains('█'), "no timeline of hybrid's ideal");
     let _ = std::fs::remove_dir_all(out);
 }
 
@@ -411,7 +411,8 @@ fn the_same_strokes_paint_the_same_pictures_in_separate_invocations() {
     assert_eq!(checksums("sequential"), sequential, "the same invocation again");
     // Every report says how to paint them again.
     let text = run(&args(&format!("run --mode threads {workload}"), &out));
-    assert!(text.stdout.contains("--strokes 300 --seed 7 --coats 2 paints these pictures again"), "{}", text.stdout);
+    let again = "--strokes 300 --seed 7 --coats 2 paints these pictures again";
+    text.check(text.stdout.contains(again), &format!("no line says {again:?}"));
     let _ = std::fs::remove_dir_all(out);
 }
 

@@ -75,7 +75,8 @@ fn ctrl_c_stops_every_painter_and_exits_130() {
     signal(child.id(), Signal::SIGINT);
     let finished = finish(child, &args);
     finished.exited(130);
-    assert!(finished.stderr.contains("interrupted") && finished.stderr.contains("unfinished"), "{}", finished.stderr);
+    let said = finished.stderr.contains("interrupted") && finished.stderr.contains("unfinished");
+    finished.check(said, "the interruption and the unfinished paintings should be named");
     assert!(painters.iter().all(|&p| !alive(p)), "painters {painters:?} outlived the coordinator");
     let _ = std::fs::remove_dir_all(out);
 }
@@ -161,17 +162,14 @@ fn painter_logs_arrive_prefixed_and_follow_rust_log() {
     let args = args("run --mode parallel --painters 2 --paintings 2 --paint 0ms --dry 0ms", &out);
     let quiet = finish(start(coordinator(&args)), &args);
     quiet.succeeded();
-    assert!(!quiet.stderr.contains("[painter-"), "no painter logs without RUST_LOG: {}", quiet.stderr);
+    quiet.check(!quiet.stderr.contains("[painter-"), "no painter logs without RUST_LOG");
     let mut command = coordinator(&args);
     command.env("RUST_LOG", "debug");
     let chatty = finish(start(command), &args);
     chatty.succeeded();
     for painter in ["[painter-0]", "[painter-1]"] {
-        assert!(
-            chatty.stderr.lines().any(|l| l.starts_with(painter) && l.contains("DEBUG")),
-            "{painter}'s debug lines, prefixed: {}",
-            chatty.stderr
-        );
+        let logged = chatty.stderr.lines().any(|l| l.starts_with(painter) && l.contains("DEBUG"));
+        chatty.check(logged, &format!("{painter}'s debug lines, prefixed, expected"));
     }
     let _ = std::fs::remove_dir_all(out);
 }
