@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::mpsc::Receiver;
 
 use crate::support::{Finished, finish, out_dir, painter_binary, serial, start};
 
@@ -77,9 +78,11 @@ fn a_compare_option_before_a_subcommand_is_refused_not_ignored() {
     }
 }
 
-/// Starts `coordinator line`, and returns its stderr's lines as they come.
-fn start_reading(line: &str, out: &Path) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
+/// Starts `coordinator line`, and returns it, its stderr's lines as they
+/// come, and the command as typed.
+fn start_reading(line: &str, out: &Path) -> (std::process::Child, Receiver<String>, String) {
     let args = crate::support::args(line, out);
+    let command = format!("coordinator {}", args.join(" "));
     let mut child = start(crate::support::coordinator(&args));
     let stderr = child.stderr.take().expect("stderr");
     let (sender, lines) = std::sync::mpsc::channel();
@@ -88,7 +91,19 @@ fn start_reading(line: &str, out: &Path) -> (std::process::Child, std::sync::mps
             let _ = sender.send(line);
         }
     });
-    (child, lines)
+    (child, lines, command)
+}
+
+/// What a run that [`start_reading`] started as `command` left once it
+/// ended, with `said`, the lines of its stderr read so far.
+fn ended(mut child: std::process::Child, command: String, said: &[String], lines: &Receiver<String>) -> Finished {
+    let status = child.wait().expect("wait");
+    let mut stdout = String::new();
+    if let Some(mut pipe) = child.stdout.take() {
+        let _ = std::io::Read::read_to_string(&mut pipe, &mut stdout);
+    }
+    let stderr: Vec<String> = said.iter().cloned().chain(lines.iter()).collect();
+    Finished { command, status, stdout, stderr: stderr.join("\n") }
 }
 
 /// `--dry 1h` is a compare of hours: it says so before it starts (the
@@ -100,35 +115,28 @@ fn a_run_over_a_minute_says_how_long_it_will_take_before_it_starts() {
     let _serial = serial();
     let out = out_dir("long-run");
     // sequential 2 × (10ms + 1h), async 2 × 10ms + 1h: 3h 0m 0.04s.
-    let (mut child, lines) =
+    let (child, lines, command) =
         start_reading("compare --modes sequential,async --paintings 2 --paint 10ms --dry 1h", &out);
-    let said = lines
-        .recv_timeout(std::time::Duration::from_secs(60))
-        .unwrap_or_else(|_| panic!("nothing said on stderr within 60 s"));
+    let said = lines.recv_timeout(std::time::Duration::from_secs(60)).ok();
     let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("pid"));
     kill(pid, Signal::SIGINT).expect("SIGINT");
-    let status = child.wait().expect("wait");
-    let rest: Vec<String> = lines.iter().collect();
-    assert_eq!(
-        said,
-        "atelier: this run will take 3h or more: 2 modes, each its ideal at least (`coordinator plan` shows them); Ctrl-C stops it",
-        "then: {rest:?}"
-    );
-    assert_eq!(status.code(), Some(130), "{rest:?}");
-    assert!(rest.iter().any(|l| l.contains("interrupted by SIGINT")), "{rest:?}");
+    let finished = ended(child, command, said.as_slice(), &lines);
+    let expected = "atelier: this run will take 3h or more: 2 modes, each its ideal at least (`coordinator plan` shows them); Ctrl-C stops it";
+    finished.check(said.as_deref() == Some(expected), &format!("its first line on stderr should be:\n{expected}"));
+    finished.exited(130);
+    finished.check(finished.stderr.contains("interrupted by SIGINT"), "Ctrl-C should be named");
 
-    let (mut child, lines) = start_reading("run --mode async --paintings 2 --paint 10ms --dry 1h --quiet", &out);
+    let (child, lines, command) = start_reading("run --mode async --paintings 2 --paint 10ms --dry 1h --quiet", &out);
     std::thread::sleep(std::time::Duration::from_secs(2));
     kill(nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("pid")), Signal::SIGINT).expect("SIGINT");
-    let _ = child.wait();
-    let said: Vec<String> = lines.iter().collect();
-    assert!(!said.iter().any(|l| l.contains("will take")), "--quiet, yet: {said:?}");
+    let quiet = ended(child, command, &[], &lines);
+    quiet.check(!quiet.stderr.contains("will take"), "--quiet, yet it said how long the run will take");
 
     let short = crate::support::run(&crate::support::args(
         "compare --modes sequential,async --paintings 2 --paint 10ms --dry 200ms",
         &out,
     ));
-    assert!(short.status.success() && !short.stderr.contains("will take"), "{short:?}");
+    short.succeeded().check(!short.stderr.contains("will take"), "a short run should not say how long it will take");
     let _ = std::fs::remove_dir_all(out);
 }
 
@@ -145,7 +153,7 @@ fn plan_shows_a_speedup_only_against_a_sequential_it_lists() {
         .lines()
         .filter(|l| (l.starts_with("async ") || l.starts_with("hybrid ")) && l.split_whitespace().count() == 6)
         .collect();
-    assert_eq!(rows.len(), 2, "{without:?}");
+    without.check(rows.len() == 2, "a row for async and one for hybrid expected");
     assert!(rows.iter().all(|row| row.ends_with(" -")), "{rows:?}");
     let json = plan("plan --modes async,hybrid --json").json();
     assert!(json["modes"].as_array().expect("modes[]").iter().all(|m| m["speedup"].is_null()), "{json}");

@@ -167,7 +167,7 @@ fn an_idle_painter_killed_between_jobs_costs_no_painting() {
     kill(pid_of(idle), Signal::SIGKILL).expect("kill the idle painter");
     let finished = finish(child, &args);
     let report = report(&finished);
-    assert!(finished.status.success(), "{finished:?}");
+    finished.succeeded();
     assert_eq!(finished_ids(&report), vec![1]);
     let what = report["failures"][0]["what"].as_str().expect("a failure");
     assert!(what.contains(&format!("pid {idle})")) && what.contains("holding paintings none"), "{what}");
@@ -181,7 +181,7 @@ fn without_retries_the_paintings_of_a_failed_painter_are_reported_lost() {
     let out = out_dir("no-retries");
     let line = "run --mode sequential --paintings 3 --paint 30ms --dry 0ms --retries 0";
     let finished = with_fault("exit", line, &out);
-    assert_eq!(finished.status.code(), Some(1), "{finished:?}");
+    finished.exited(1);
     let report = report(&finished);
     assert_eq!(finished_ids(&report), vec![2, 3], "{report}");
     assert_eq!(report["lost"][0]["id"], 1, "{report}");
@@ -301,27 +301,26 @@ fn without_retries_a_painting_that_fails_in_a_chunk_is_lost_once_and_the_rest_fi
     let finished = chunk_faults("chunk-fail-lost", "fail@100,exit@300", "--retries 0");
     let (done, lost) = each_painting_once(&finished, 1100);
     assert!(lost.contains(&100) && lost.contains(&300), "{lost:?}");
-    assert!(done.len() + lost.len() == 1100 && !finished.status.success(), "{}", finished.stderr);
+    finished.check(
+        done.len() + lost.len() == 1100 && !finished.status.success(),
+        "every painting finished or lost, and a non-zero exit status",
+    );
 }
 
 #[test]
+#[ignore = "needs root: mounts a 1 MiB tmpfs"]
 fn a_full_disk_inside_a_chunk_leaves_every_painting_finished_or_lost_once() {
     // A real full disk: a 1 MiB tmpfs, which needs root to mount.
-    let root = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata("/proc/self").expect("/proc/self")) == 0;
-    if !root {
-        assert!(std::env::var_os("CI").is_none_or(|ci| ci != "true"), "this test needs root under CI=true");
-        eprintln!("skipped: mounting a small tmpfs needs root");
-        return;
-    }
+    crate::support::needs_root("mounting a tmpfs");
     let _serial = serial();
     let small = out_dir("full-disk");
     std::fs::create_dir_all(&small).expect("make the mount point");
     let mounted = std::process::Command::new("mount")
         .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
         .arg(&small)
-        .status()
+        .output()
         .expect("run mount");
-    assert!(mounted.success(), "mount a tmpfs at {}", small.display());
+    Finished::of(format!("mount -t tmpfs -o size=1m tmpfs {}", small.display()), &mounted).succeeded();
     let out = small.join("o");
     let args = args(
         "run --mode sequential --paintings 1500 --strokes 1 --paint 0ms --dry 0ms --chunk 512 --retries 1 -q --json",
@@ -332,7 +331,7 @@ fn a_full_disk_inside_a_chunk_leaves_every_painting_finished_or_lost_once() {
     let _ = std::fs::remove_dir_all(&small);
     let (done, lost) = each_painting_once(&finished, 1500);
     assert!(!lost.is_empty() && !done.is_empty(), "a 1 MiB disk holds some of the paintings, not all");
-    assert!(!finished.status.success(), "a run that lost paintings must not exit 0");
+    finished.check(!finished.status.success(), "a run that lost paintings must not exit 0");
 }
 
 #[test]
@@ -381,7 +380,7 @@ fn ctrl_c_to_the_process_group_stops_painters_and_exits_130() {
     to_group(&child, Signal::SIGINT);
     let signalled = Instant::now();
     let finished = finish(child, &args);
-    assert_eq!(finished.status.code(), Some(130), "{finished:?}");
+    finished.exited(130);
     let line = finished.stderr.lines().find(|l| l.starts_with("error:")).unwrap_or_default();
     assert!(line.contains("interrupted by SIGINT") && line.contains("unfinished: #1–#4"), "{line}");
     // Asked, then SIGTERM after a moment: well within the grace period.
@@ -399,7 +398,7 @@ fn sigterm_exits_143_and_a_painter_deaf_to_it_is_killed_after_the_grace_period()
     to_group(&child, Signal::SIGTERM);
     let signalled = Instant::now();
     let finished = finish(child, &args);
-    assert_eq!(finished.status.code(), Some(143), "{finished:?}");
+    finished.exited(143);
     // The painter ignores SIGTERM: it goes only when the grace period is over.
     assert!(signalled.elapsed() >= Duration::from_millis(1500), "stopped after {:?}", signalled.elapsed());
     assert!(painters.iter().all(|&p| !alive(p)), "painters {painters:?} outlived the coordinator");
@@ -417,7 +416,7 @@ fn a_second_ctrl_c_kills_at_once() {
     to_group(&child, Signal::SIGINT);
     let again = Instant::now();
     let finished = finish(child, &args);
-    assert_eq!(finished.status.code(), Some(130), "{finished:?}");
+    finished.exited(130);
     assert!(again.elapsed() < Duration::from_millis(1000), "the second Ctrl-C took {:?}", again.elapsed());
     assert!(painters.iter().all(|&p| !alive(p)), "painters {painters:?} outlived the coordinator");
     let _ = std::fs::remove_dir_all(out);
@@ -457,7 +456,7 @@ fn a_painter_of_another_protocol_version_is_refused_by_name() {
     let _serial = serial();
     let out = out_dir("version");
     let finished = with_fault("version", "run --mode sequential --paintings 1 --paint 0ms --dry 0ms", &out);
-    assert_eq!(finished.status.code(), Some(1), "{finished:?}");
+    finished.exited(1);
     let line = finished.stderr.lines().find(|l| l.starts_with("error:")).unwrap_or_default();
     let (ours, theirs) = (protocol::PROTOCOL_VERSION, protocol::PROTOCOL_VERSION + 98);
     assert!(
@@ -482,7 +481,7 @@ fn an_output_folder_that_vanishes_mid_run_is_reported_with_what_was_saved() {
     assert!(saved, "painting 1 was never saved");
     std::fs::remove_dir_all(&folder).expect("remove the output folder");
     let finished = finish(child, &args);
-    assert_eq!(finished.status.code(), Some(1), "{finished:?}");
+    finished.exited(1);
     let report = report(&finished);
     assert_eq!(finished_ids(&report), vec![1], "{report}");
     let line = finished.stderr.lines().find(|l| l.starts_with("error:")).unwrap_or_default();
@@ -517,9 +516,9 @@ fn a_painter_that_floods_its_stderr_is_not_blocked() {
     let out = out_dir("flood");
     let finished = with_fault("flood", "run --mode sequential --paintings 2 --paint 50ms --dry 0ms", &out);
     let report = report(&finished);
-    assert!(finished.status.success(), "{}", finished.stderr.lines().last().unwrap_or_default());
+    finished.succeeded();
     assert_eq!(finished_ids(&report), vec![1, 2]);
-    assert!(finished.stderr.contains("[painter-0] painter: a very talkative painter"), "stderr is forwarded");
+    finished.check(finished.stderr.contains("[painter-0] painter: a very talkative painter"), "stderr is forwarded");
     let _ = std::fs::remove_dir_all(out);
 }
 
@@ -568,7 +567,7 @@ fn a_hello_with_no_lanes_is_refused_by_name_and_nothing_hangs() {
     let started = Instant::now();
     let line = "run --mode parallel --painters 2 --paintings 2 --paint 20ms --dry 0ms --timeout 3s";
     let finished = with_fault("no-lanes/1", line, &out);
-    assert_eq!(finished.status.code(), Some(1), "{finished:?}");
+    finished.exited(1);
     assert!(started.elapsed() < Duration::from_secs(20), "took {:?}", started.elapsed());
     let line = finished.stderr.lines().find(|l| l.starts_with("error:")).unwrap_or_default();
     assert!(line.contains("painter-1") && line.contains("lanes 0"), "{line}");
@@ -580,8 +579,8 @@ fn a_calibration_that_is_no_number_is_refused_without_a_panic() {
     let _serial = serial();
     let out = out_dir("huge-stroke");
     let finished = with_fault("huge-stroke", "run --mode sequential --paintings 2 --paint 50ms --dry 0ms", &out);
-    assert_eq!(finished.status.code(), Some(1), "{finished:?}");
-    assert!(!finished.stderr.contains("panicked"), "{}", finished.stderr);
+    finished.exited(1);
+    finished.check(!finished.stderr.contains("panicked"), "a panic");
     let line = finished.stderr.lines().find(|l| l.starts_with("error:")).unwrap_or_default();
     assert!(line.contains("broke the protocol") && line.contains("1e300"), "{line}");
     let _ = std::fs::remove_dir_all(out);
@@ -599,8 +598,9 @@ fn a_pid_a_painter_claims_is_never_signalled() {
     // Stopping the run signals its painters' groups: the ones it started.
     to_group(&child, Signal::SIGINT);
     let finished = finish(child, &args);
-    assert_eq!(finished.status.code(), Some(130), "{finished:?}");
-    assert!(finished.stderr.contains(&format!("says its pid is {}", victim.id())), "{}", finished.stderr);
+    finished.exited(130);
+    let claimed = format!("says its pid is {}", victim.id());
+    finished.check(finished.stderr.contains(&claimed), &format!("no line {claimed:?}"));
     assert!(painters.iter().all(|&p| !alive(p)), "painters {painters:?} outlived the coordinator");
     assert!(victim.try_wait().expect("wait").is_none(), "the process whose pid a painter claimed was signalled");
     let _ = victim.kill();
@@ -613,9 +613,13 @@ fn escape_sequences_from_a_painter_never_reach_the_terminal() {
     let _serial = serial();
     let out = out_dir("escape");
     let finished = with_fault("escape", "run --mode sequential --paintings 2 --paint 20ms --dry 0ms", &out);
-    assert!(finished.status.success(), "{finished:?}");
-    assert!(!finished.stderr.contains('\u{1b}') && !finished.stderr.contains('\u{7}'), "{:?}", finished.stderr);
-    assert!(finished.stderr.contains("\\x1b]0;pwned\\x07\\x1b[31m"), "shown, not sent: {}", finished.stderr);
+    finished.succeeded();
+    let sent = finished.stderr.contains('\u{1b}') || finished.stderr.contains('\u{7}');
+    finished.check(!sent, "an escape sequence reached the terminal");
+    finished.check(
+        finished.stderr.contains("\\x1b]0;pwned\\x07\\x1b[31m"),
+        "the escape sequences should be shown, not sent",
+    );
     let _ = std::fs::remove_dir_all(out);
 }
 
@@ -637,8 +641,8 @@ fn a_stderr_nobody_reads_drops_lines_and_the_run_goes_on() {
     let mut child = command.spawn().expect("start");
     drop(child.stderr.take());
     let output = child.wait_with_output().expect("wait");
-    assert!(output.status.success(), "{output:?}");
-    let report: Value = serde_json::from_slice(&output.stdout).expect("the report, whole");
+    let finished = Finished::of(format!("coordinator {} 2>&- (a stderr nobody reads)", args.join(" ")), &output);
+    let report = finished.json();
     assert_eq!(finished_ids(&report), vec![1, 2, 3], "{report}");
     let _ = std::fs::remove_dir_all(out);
 }
@@ -653,10 +657,12 @@ fn a_reader_that_went_away_is_an_error_not_a_silent_success() {
     let mut child = command.spawn().expect("start");
     drop(child.stdout.take());
     let output = child.wait_with_output().expect("wait");
-    assert_eq!(output.status.code(), Some(1), "{output:?}");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("error: cannot write the report to stdout"), "{stderr}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
+    let finished = Finished::of(format!("coordinator {} >&- (a stdout nobody reads)", args.join(" ")), &output);
+    finished.exited(1);
+    finished.check(
+        finished.stderr.contains("error: cannot write the report to stdout") && !finished.stderr.contains("panicked"),
+        "one line should say the report could not be written, without a panic",
+    );
     let _ = std::fs::remove_dir_all(out);
 }
 
@@ -675,9 +681,9 @@ fn a_stdout_opened_read_write_on_dev_null_is_not_taken_for_a_closed_one() {
         .env("ATELIER_PAINTER", crate::support::painter_binary())
         .output()
         .expect("sh");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
-    assert!(out.join("sequential/painting-001.png").exists(), "nothing was painted: {stderr}");
+    let finished = Finished::of(format!("sh -c {line:?}"), &output);
+    finished.succeeded();
+    finished.check(out.join("sequential/painting-001.png").exists(), "nothing was painted");
     let _ = std::fs::remove_dir_all(out);
 }
 
@@ -692,10 +698,10 @@ fn a_closed_stdout_is_refused_before_anything_is_painted() {
         .env("ATELIER_PAINTER", crate::support::painter_binary())
         .output()
         .expect("sh");
-    assert_eq!(output.status.code(), Some(1), "{output:?}");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.starts_with("error: stdout is closed"), "{stderr}");
-    assert!(!out.join("sequential").exists(), "it painted into a closed stdout");
+    let finished = Finished::of(format!("sh -c {line:?}"), &output);
+    finished.exited(1);
+    finished.check(finished.stderr.starts_with("error: stdout is closed"), "one line should say stdout is closed");
+    finished.check(!out.join("sequential").exists(), "it painted into a closed stdout");
     let _ = std::fs::remove_dir_all(out);
 }
 
@@ -706,7 +712,7 @@ fn a_later_mode_that_cannot_start_keeps_the_reports_of_the_modes_before_it() {
     // Painter 1 exists only in the modes of two painters: parallel comes third.
     let line = "compare --paintings 2 --paint 20ms --dry 0ms --painters 2 --timeout 3s";
     let finished = with_fault("no-lanes/1", line, &out);
-    assert_eq!(finished.status.code(), Some(1), "{finished:?}");
+    finished.exited(1);
     let report = report(&finished);
     let modes: Vec<&str> =
         report["runs"].as_array().expect("runs[]").iter().filter_map(|r| r["mode"].as_str()).collect();
@@ -727,11 +733,11 @@ fn a_second_run_into_the_same_out_is_refused_and_the_first_finishes() {
     let started = crate::support::eventually(Duration::from_secs(20), || out.join("sequential").is_dir());
     assert!(started, "the first run never started");
     let second = crate::support::run(&args("run --mode sequential --paintings 1 --paint 10ms --dry 0ms", &out));
-    assert_eq!(second.status.code(), Some(1), "{second:?}");
-    assert!(second.stderr.starts_with("error: another run is writing into --out"), "{}", second.stderr);
-    assert!(second.stderr.contains("(coordinator pid "), "{}", second.stderr);
+    second.exited(1);
+    let refused = second.stderr.starts_with("error: another run is writing into --out");
+    second.check(refused && second.stderr.contains("(coordinator pid "), "the refusal should name the run that writes");
     let first = finish(first, &first_args);
-    assert!(first.status.success(), "{first:?}");
+    first.succeeded();
     assert_eq!(finished_ids(&report(&first)), vec![1, 2]);
     let _ = std::fs::remove_dir_all(out);
 }
@@ -743,7 +749,7 @@ fn paintings_an_earlier_run_left_are_cleared_before_a_mode_runs() {
     std::fs::create_dir_all(out.join("sequential")).expect("a mode folder");
     std::fs::write(out.join("sequential/painting-999.png"), b"an old picture").expect("an old painting");
     let finished = crate::support::run(&args("run --mode sequential --paintings 1 --paint 10ms --dry 0ms", &out));
-    assert!(finished.status.success(), "{finished:?}");
+    finished.succeeded();
     assert!(!out.join("sequential/painting-999.png").exists(), "the old painting is still there");
     assert!(out.join("sequential/painting-001.png").exists(), "this run's painting is missing");
     let _ = std::fs::remove_dir_all(out);
@@ -761,8 +767,9 @@ fn an_out_folder_whose_name_is_not_utf8_works_with_json() {
         .env("ATELIER_PAINTER", crate::support::painter_binary())
         .output()
         .expect("run");
-    assert!(output.status.success(), "{output:?}");
-    let report: Value = serde_json::from_slice(&output.stdout).expect("the report");
+    let command = "coordinator run --mode sequential --paintings 2 --paint 10ms --dry 0ms --json --out";
+    let finished = Finished::of(format!("{command} {}", out.display()), &output);
+    let report = finished.json();
     assert_eq!(finished_ids(&report), vec![1, 2], "{report}");
     assert!(report["workload"]["out"].as_str().is_some_and(|o| o.ends_with("caf\u{fffd}")), "{report}");
     assert!(out.join("sequential/painting-002.png").exists());

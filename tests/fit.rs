@@ -50,7 +50,7 @@ fn every_line_fits_at_60_80_and_120_columns_and_no_numbers_run_together() {
             at_width("compare --paintings 8 --coats 2 --paint 15ms --dry 30ms", columns, &format!("fit-{columns}"));
         fits(&finished, columns);
         let lanes = lanes(&finished.stdout);
-        assert!(lanes.len() >= 7, "a lane per painter or thread of each mode:\n{}", finished.stdout);
+        finished.check(lanes.len() >= 7, "a lane per painter or thread of each mode expected");
         for lane in lanes {
             for n in numbers(lane) {
                 assert!((1..=8).contains(&n), "{columns} columns: `{n}` read on a lane of 8 paintings: {lane}");
@@ -62,9 +62,9 @@ fn every_line_fits_at_60_80_and_120_columns_and_no_numbers_run_together() {
             assert!(header.contains("wall") && header.contains("efficiency"), "{header}");
         } else {
             let headers: Vec<&str> = finished.stdout.lines().filter(|l| l.starts_with("mode ")).collect();
-            assert!(headers.len() >= 2, "{}", finished.stdout);
+            finished.check(headers.len() >= 2, "a table in blocks, each with its header, expected");
         }
-        assert!(finished.stdout.contains("cpu"), "CPU lines are drawn too");
+        finished.check(finished.stdout.contains("cpu"), "CPU lines are drawn too");
     }
 }
 
@@ -76,7 +76,8 @@ fn past_thirty_paintings_a_row_the_blocks_carry_no_numbers_and_the_report_says_s
     for lane in lanes(&finished.stdout) {
         assert!(numbers(lane).is_empty(), "{lane}");
     }
-    assert!(finished.stdout.contains("blocks without numbers"), "{}", finished.stdout);
+    finished
+        .check(finished.stdout.contains("blocks without numbers"), "the report should say the blocks carry no numbers");
 }
 
 #[test]
@@ -85,8 +86,8 @@ fn threads_on_fewer_cores_promise_no_more_cpu_than_the_cores_give() {
     let finished =
         at_width("run --mode threads --painters 3 --pin 0 --paintings 3 --paint 20ms --dry 0ms", 120, "fit-threads");
     let text = finished.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(text.contains("up to 100% CPU") && !text.contains("300%"), "{}", finished.stdout);
-    assert!(text.contains("3 threads share 1 core"), "{}", finished.stdout);
+    finished.check(text.contains("up to 100% CPU") && !text.contains("300%"), "up to 100% CPU, never 300%, expected");
+    finished.check(text.contains("3 threads share 1 core"), "no line says 3 threads share 1 core");
 }
 
 #[test]
@@ -94,7 +95,8 @@ fn with_nothing_to_paint_the_async_caption_speaks_only_of_drying() {
     let _serial = serial();
     let finished = at_width("run --mode async --paintings 3 --paint 0ms --dry 40ms", 120, "fit-no-paint");
     let text = finished.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(!text.contains("one stroke at a time") && text.contains("nothing to paint"), "{}", finished.stdout);
+    let drying = !text.contains("one stroke at a time") && text.contains("nothing to paint");
+    finished.check(drying, "the caption should say there is nothing to paint, and nothing of strokes");
 }
 
 #[test]
@@ -102,6 +104,6 @@ fn the_plan_fits_at_60_80_and_120_columns() {
     for columns in [60, 80, 120] {
         let finished = at_width("plan --paintings 8 --coats 2 --painters 3", columns, &format!("fit-plan-{columns}"));
         fits(&finished, columns);
-        assert!(finished.stdout.contains("ideal"), "{}", finished.stdout);
+        finished.check(finished.stdout.contains("ideal"), "no ideal in the plan");
     }
 }

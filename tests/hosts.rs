@@ -4,9 +4,8 @@
 //! two-core machine, `h2` with its monotonic clock 1000 s ahead, and a
 //! four-node Slurm cluster on them).
 //!
-//! They run when asked with `ATELIER_HOSTS_TESTS=1` (`.ci/run` brings the
-//! hosts up, then asks), and fail if the hosts are missing then; otherwise
-//! they skip, saying how to run them.
+//! They are ignored unless asked for with `--include-ignored` (`.ci/run`
+//! brings the hosts up, then asks), and fail if the hosts are missing then.
 
 use std::io::Read;
 use std::os::fd::AsRawFd;
@@ -43,23 +42,13 @@ pub struct Hosts {
     _held: nix::fcntl::Flock<std::fs::File>,
 }
 
-/// The hosts, if the tests are to run: only when asked, with
-/// `ATELIER_HOSTS_TESTS=1` (which `.ci/run` sets once it has brought the
-/// hosts up), since the hosts are made as root and shared by everything on
-/// the machine. Asked and the hosts are not up: the test fails, saying why.
-/// Waits for any other test process using them.
-pub fn hosts_up() -> Option<Hosts> {
-    if std::env::var("ATELIER_HOSTS_TESTS").as_deref() != Ok("1") {
-        eprintln!(
-            "skipped: painters on other hosts are tested with ATELIER_HOSTS_TESTS=1, after `scripts/hosts.sh up` (as root)"
-        );
-        return None;
-    }
-    let missing = |why: String| -> ! {
-        panic!(
-            "ATELIER_HOSTS_TESTS=1, but the test hosts are not up ({why}): run `scripts/hosts.sh up --hosts 4` as root"
-        )
-    };
+/// The hosts, for a test that is `#[ignore]`d unless asked for (the hosts
+/// are made as root and shared by everything on the machine): asked for and
+/// the hosts are not up, the test fails, saying why. Waits for any other
+/// test process using them.
+pub fn hosts_up() -> Hosts {
+    let missing =
+        |why: String| -> ! { panic!("the test hosts are not up ({why}): run `scripts/hosts.sh up --hosts 4` as root") };
     if !Path::new(STATE).join("known_hosts").is_file() {
         missing(format!("{STATE} is missing"));
     }
@@ -72,7 +61,7 @@ pub fn hosts_up() -> Option<Hosts> {
     if !Path::new(STATE).join("h4").is_dir() {
         missing("there is no h4".to_owned());
     }
-    Some(Hosts { _held: held })
+    Hosts { _held: held }
 }
 
 /// The core `scripts/hosts.sh` gave a host.
@@ -157,8 +146,9 @@ fn run_ok(line: &str, out: &Path) -> Value {
 }
 
 #[test]
+#[ignore = "needs the test hosts: scripts/hosts.sh up --hosts 4, as root"]
 fn the_same_pictures_over_ssh_over_srun_and_locally() {
-    let Some(_hosts) = hosts_up() else { return };
+    let _hosts = hosts_up();
     let _serial = serial();
     let work = "run --mode parallel --paintings 4 --strokes 200 --dry 0ms";
     let local = checksums(&run_ok(work, &out_dir("hosts-local")));
@@ -192,8 +182,9 @@ fn the_same_pictures_over_ssh_over_srun_and_locally() {
 }
 
 #[test]
+#[ignore = "needs the test hosts: scripts/hosts.sh up --hosts 4, as root"]
 fn each_painter_runs_on_the_core_its_host_offers() {
-    let Some(_hosts) = hosts_up() else { return };
+    let _hosts = hosts_up();
     let _serial = serial();
     for launcher in ["ssh", "srun"] {
         painters_on_their_hosts_cores(launcher);
@@ -248,8 +239,9 @@ fn painters_on_their_hosts_cores(launcher: &str) {
 }
 
 #[test]
+#[ignore = "needs the test hosts: scripts/hosts.sh up --hosts 4, as root"]
 fn h2s_clock_is_found_1000_s_ahead_within_its_bound() {
-    let Some(_hosts) = hosts_up() else { return };
+    let _hosts = hosts_up();
     let _serial = serial();
     let out = out_dir("hosts-clock");
     for launcher in ["ssh", "srun"] {
@@ -332,15 +324,17 @@ fn killed_mid_coat(launcher: &str, job: Option<&str>) {
 }
 
 #[test]
+#[ignore = "needs the test hosts: scripts/hosts.sh up --hosts 4, as root"]
 fn a_killed_coordinator_leaves_no_painter_on_any_host_over_ssh() {
-    let Some(_hosts) = hosts_up() else { return };
+    let _hosts = hosts_up();
     let _serial = serial();
     killed_mid_coat("ssh", None);
 }
 
 #[test]
+#[ignore = "needs the test hosts: scripts/hosts.sh up --hosts 4, as root"]
 fn a_killed_coordinator_leaves_no_painter_on_any_host_over_srun() {
-    let Some(_hosts) = hosts_up() else { return };
+    let _hosts = hosts_up();
     let _serial = serial();
     // Inside an allocation of the test's own, which it cancels: the killed
     // coordinator cannot cancel one it made.
@@ -363,8 +357,9 @@ fn a_killed_coordinator_leaves_no_painter_on_any_host_over_srun() {
 }
 
 #[test]
+#[ignore = "needs the test hosts: scripts/hosts.sh up --hosts 4, as root"]
 fn an_unreachable_host_and_one_without_a_painter_are_named_and_the_paintings_finish_elsewhere() {
-    let Some(_hosts) = hosts_up() else { return };
+    let _hosts = hosts_up();
     let _serial = serial();
     let out = out_dir("hosts-missing");
     // A host no one can reach.
@@ -396,8 +391,9 @@ fn an_unreachable_host_and_one_without_a_painter_are_named_and_the_paintings_fin
 }
 
 #[test]
+#[ignore = "needs the test hosts: scripts/hosts.sh up --hosts 4, as root"]
 fn names_and_paths_never_reach_a_shell_unquoted() {
-    let Some(_hosts) = hosts_up() else { return };
+    let _hosts = hosts_up();
     let _serial = serial();
     let out = out_dir("hosts-quoting");
     let marker = out.join("x");
@@ -513,8 +509,9 @@ impl Drop for LinkDown {
 }
 
 #[test]
+#[ignore = "needs the test hosts: scripts/hosts.sh up --hosts 4, as root"]
 fn a_link_lost_mid_run_is_named_and_its_paintings_finish_on_the_other_host() {
-    let Some(_hosts) = hosts_up() else { return };
+    let _hosts = hosts_up();
     let _serial = serial();
     let out = out_dir("hosts-link");
     // --timeout is long, so that it is ssh's keep-alive that notices the lost link.
@@ -566,8 +563,9 @@ fn a_link_lost_mid_run_is_named_and_its_paintings_finish_on_the_other_host() {
 }
 
 #[test]
+#[ignore = "needs the test hosts: scripts/hosts.sh up --hosts 4, as root"]
 fn the_network_is_shown_host_by_host_with_the_start_up_by_launcher() {
-    let Some(_hosts) = hosts_up() else { return };
+    let _hosts = hosts_up();
     let _serial = serial();
     let out = out_dir("hosts-network");
     for launcher in ["ssh", "srun"] {
@@ -638,8 +636,9 @@ fn hanging_painter(out: &Path) -> PathBuf {
 }
 
 #[test]
+#[ignore = "needs the test hosts: scripts/hosts.sh up --hosts 4, as root"]
 fn a_painter_stopped_as_hung_over_ssh_is_replaced_on_its_own_host() {
-    let Some(_hosts) = hosts_up() else { return };
+    let _hosts = hosts_up();
     let _serial = serial();
     let out = out_dir("hosts-hung");
     let wrapper = hanging_painter(&out);
@@ -678,8 +677,9 @@ fn atelier_jobs() -> Vec<String> {
 }
 
 #[test]
+#[ignore = "needs the test hosts: scripts/hosts.sh up --hosts 4, as root"]
 fn a_killed_coordinator_leaves_no_slurm_allocation_behind() {
-    let Some(_hosts) = hosts_up() else { return };
+    let _hosts = hosts_up();
     let _serial = serial();
     let out = out_dir("hosts-kill-allocation");
     let before = atelier_jobs();
@@ -809,8 +809,9 @@ fn open_files(pid: u32) -> Vec<(u32, String)> {
 /// pipe ends once `up` has. This test takes the hosts down and brings them
 /// up again, holding the hosts' lock meanwhile.
 #[test]
+#[ignore = "needs the test hosts: scripts/hosts.sh up --hosts 4, as root"]
 fn up_leaves_its_callers_lock_and_pipe_to_the_caller() {
-    let Some(_hosts) = hosts_up() else { return };
+    let _hosts = hosts_up();
     let down = Command::new(SCRIPT).arg("down").output().expect("scripts/hosts.sh down");
     assert!(down.status.success(), "scripts/hosts.sh down: {}", String::from_utf8_lossy(&down.stderr));
 
@@ -884,8 +885,9 @@ fn up_leaves_its_callers_lock_and_pipe_to_the_caller() {
 /// Over `--hosts`, `threads` is one process, so one host: the table and the
 /// caption say so, with the count of threads in words that agree with it.
 #[test]
+#[ignore = "needs the test hosts: scripts/hosts.sh up --hosts 4, as root"]
 fn threads_over_hosts_says_why_it_has_one_hosts_cores() {
-    let Some(_hosts) = hosts_up() else { return };
+    let _hosts = hosts_up();
     let _serial = serial();
     let out = out_dir("hosts-threads");
     let line = "compare --modes sequential,threads --paintings 2 --strokes 200 --dry 0ms --hosts h1,h2";
@@ -909,8 +911,9 @@ fn threads_over_hosts_says_why_it_has_one_hosts_cores() {
 }
 
 #[test]
+#[ignore = "needs the test hosts: scripts/hosts.sh up --hosts 4, as root"]
 fn four_hosts_start_at_once_and_an_unreachable_one_is_named_while_the_rest_paint() {
-    let Some(_hosts) = hosts_up() else { return };
+    let _hosts = hosts_up();
     let _serial = serial();
     let out = out_dir("hosts-four");
     let line = "run --mode parallel --paintings 8 --paint 50ms --dry 0ms --hosts h1,h2,nohost,h3,h4 --json";
@@ -950,8 +953,9 @@ fn four_hosts_start_at_once_and_an_unreachable_one_is_named_while_the_rest_paint
 }
 
 #[test]
+#[ignore = "needs the test hosts: scripts/hosts.sh up --hosts 4, as root"]
 fn a_compare_logs_in_once_per_host_and_leaves_no_ssh_master_behind() {
-    let Some(_hosts) = hosts_up() else { return };
+    let _hosts = hosts_up();
     let _serial = serial();
     let out = out_dir("hosts-one-login");
     let runtime = out.join("r");

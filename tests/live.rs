@@ -7,9 +7,9 @@
 //! would wrap, and its tail would begin a row of its own.
 
 use std::path::Path;
-use std::process::{Command, ExitStatus};
+use std::process::Command;
 
-use crate::support::{out_dir, painter_binary, serial};
+use crate::support::{Finished, out_dir, painter_binary, serial};
 
 #[test]
 fn progress_is_drawn_on_a_terminal_even_when_stdout_is_piped() {
@@ -28,8 +28,8 @@ fn progress_is_drawn_on_a_terminal_even_when_stdout_is_piped() {
         .env("RUST_LOG", "info")
         .output()
         .expect("script (util-linux) runs");
-    let drawn = String::from_utf8_lossy(&ran.stdout);
-    assert!(ran.status.success(), "status {}: {drawn}", ran.status);
+    let ran = Finished::of(format!("script -q -e -c {line:?} /dev/null"), &ran);
+    let drawn = &ran.succeeded().stdout;
     // The report went to the file, whole; the terminal got the display.
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).expect("the report")).expect("JSON on stdout");
@@ -48,8 +48,8 @@ fn columns_asks_for_a_width_even_on_a_wider_terminal() {
         .env("NO_COLOR", "1")
         .output()
         .expect("script (util-linux) runs");
-    let drawn = String::from_utf8_lossy(&ran.stdout);
-    assert!(ran.status.success(), "status {}: {drawn}", ran.status);
+    let ran = Finished::of(format!("script -q -e -c {line:?} /dev/null"), &ran);
+    let drawn = &ran.succeeded().stdout;
     assert!(drawn.contains("sequential"), "no plan drawn: {drawn:?}");
     for line in drawn.lines().map(|l| l.trim_end_matches('\r')) {
         assert!(line.chars().count() <= 60, "{} columns: {line:?}", line.chars().count());
@@ -57,8 +57,9 @@ fn columns_asks_for_a_width_even_on_a_wider_terminal() {
 }
 
 /// Runs `coordinator` with `words` on a terminal of `cols` × `rows`, without
-/// colour, its stdout to a file in `out`; its status, and what the terminal got.
-fn on_terminal(cols: u16, rows: u16, words: &str, out: &Path) -> (ExitStatus, String) {
+/// colour, its stdout to a file in `out`, and checks that it succeeded; what
+/// the terminal got is the stdout of the `script` around it.
+fn on_terminal(cols: u16, rows: u16, words: &str, out: &Path) -> Finished {
     let line = format!(
         "stty rows {rows} cols {cols}; exec {} {words} --out {} > {}",
         env!("CARGO_BIN_EXE_coordinator"),
@@ -72,7 +73,9 @@ fn on_terminal(cols: u16, rows: u16, words: &str, out: &Path) -> (ExitStatus, St
         .env_remove("RUST_LOG")
         .output()
         .expect("script (util-linux) runs");
-    (ran.status, String::from_utf8_lossy(&ran.stdout).into_owned())
+    let ran = Finished::of(format!("script -q -e -c {line:?} /dev/null"), &ran);
+    ran.succeeded();
+    ran
 }
 
 /// What a terminal `width` columns wide showed, each time the display was
@@ -152,8 +155,7 @@ const TAKING_TURNS: &str = "run --mode parallel --painters 3 --pin 0 --paintings
 fn the_timeline_is_drawn_as_it_grows_on_80_by_24() {
     let _serial = serial();
     let out = out_dir("live-timeline");
-    let (status, drawn) = on_terminal(80, 24, TAKING_TURNS, &out);
-    assert!(status.success(), "status {status}: {drawn}");
+    let drawn = on_terminal(80, 24, TAKING_TURNS, &out).stdout;
     let frames = frames(&drawn, 80);
     // Every row begins as one of the display's lines does: a line too wide
     // would have wrapped, its tail beginning a row.
@@ -189,8 +191,7 @@ fn a_terminal_too_small_for_the_timeline_gets_a_line_per_painter() {
     // Too narrow; too short for the legend, 3 lanes, a core, the axis, a
     // note, the bar and the cursor's row.
     for (cols, rows) in [(40, 24), (80, 9)] {
-        let (status, drawn) = on_terminal(cols, rows, TAKING_TURNS, &out);
-        assert!(status.success(), "status {status}: {drawn}");
+        let drawn = on_terminal(cols, rows, TAKING_TURNS, &out).stdout;
         let frames = frames(&drawn, usize::from(cols));
         let rows: Vec<&String> = frames.iter().flatten().collect();
         assert!(rows.iter().any(|r| r.contains("painter-1@0 painting #2")), "{cols}×{rows:?}: no painter's line");

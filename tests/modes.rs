@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::support::{allowed_cores, args, coordinator, f64_of, finish, out_dir, run, run_json, serial, start};
+use crate::support::{args, coordinator, f64_of, finish, needs_cores, out_dir, run, run_json, serial, start};
 
 const MODES: [&str; 5] = ["sequential", "async", "parallel", "hybrid", "threads"];
 
@@ -82,10 +82,7 @@ fn async_hides_the_drying() {
 
 #[test]
 fn parallel_divides_the_painting() {
-    if allowed_cores().len() < 2 {
-        eprintln!("skipped: parallelism needs 2 cores, this process may use 1");
-        return;
-    }
+    needs_cores(2);
     let _serial = serial();
     let out = out_dir("parallel");
     let workload = "--paintings 4 --paint 150ms --dry 0ms --painters 2";
@@ -123,7 +120,7 @@ fn the_text_report_has_a_table_timelines_and_explanations() {
     // 3 paintings on 2 painters: the report says why parallel cannot reach 2×.
     assert!(text.contains("not 2×"), "{text}");
     assert!(!text.contains("\x1b["), "no colour codes when stdout is not a terminal");
-    assert!(!finished.stderr.contains('\x1b'), "no progress display when piped: {:?}", finished.stderr);
+    finished.check(!finished.stderr.contains('\x1b'), "no progress display when piped");
     let _ = std::fs::remove_dir_all(out);
 }
 
@@ -145,16 +142,13 @@ fn plan_predicts_the_ideal_that_a_real_run_reports() {
     }
     // And the text form draws the timelines, without running anything.
     let text = run(&args(&format!("plan {workload}"), &out));
-    assert!(text.stdout.contains("hybrid — ideal") && text.stdout.contains('█'), "{}", text.stdout);
+    text.check(text.stdout.contains("hybrid — ideal") && text.stdout.contains('█'), "no timeline of hybrid's ideal");
     let _ = std::fs::remove_dir_all(out);
 }
 
 #[test]
 fn painter_cpu_time_is_the_kernels_and_matches_the_painting() {
-    if allowed_cores().len() < 2 {
-        eprintln!("skipped: needs 2 cores");
-        return;
-    }
+    needs_cores(2);
     let _serial = serial();
     let out = out_dir("cpu");
     let report = run_mode("parallel", "--paintings 4 --paint 250ms --dry 0ms --painters 2", &out);
@@ -349,11 +343,7 @@ fn the_gap_adds_up_to_the_difference_from_the_prediction() {
 
 #[test]
 fn a_busy_core_is_named_as_contention_and_its_painting_goes_to_the_free_painter() {
-    let cores = allowed_cores();
-    if cores.len() < 2 {
-        eprintln!("skipped: needs 2 cores");
-        return;
-    }
+    let cores = needs_cores(2);
     let _serial = serial();
     let out = out_dir("contention");
     // Two loops on core 1, so that painter-1 gets about a third of it: its
@@ -421,7 +411,8 @@ fn the_same_strokes_paint_the_same_pictures_in_separate_invocations() {
     assert_eq!(checksums("sequential"), sequential, "the same invocation again");
     // Every report says how to paint them again.
     let text = run(&args(&format!("run --mode threads {workload}"), &out));
-    assert!(text.stdout.contains("--strokes 300 --seed 7 --coats 2 paints these pictures again"), "{}", text.stdout);
+    let again = "--strokes 300 --seed 7 --coats 2 paints these pictures again";
+    text.check(text.stdout.contains(again), &format!("no line says {again:?}"));
     let _ = std::fs::remove_dir_all(out);
 }
 

@@ -15,13 +15,13 @@
 //! `top`/`ps` (they watch a run in another terminal), the benchmark, chaos
 //! and fuzzing scripts (minutes each), `scripts/hosts.sh` (it makes the test
 //! hosts as root) — each kind is named below, so that a new kind of command
-//! is not skipped without a word. Commands with `--hosts` run only with
-//! `ATELIER_HOSTS_TESTS=1`, once the test hosts are up, as `tests/hosts.rs`.
+//! is not skipped without a word. Commands with `--hosts` run in a test of
+//! their own, ignored unless asked for, as those of `tests/hosts.rs` are.
 
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::{Finished, allowed_cores, finish, out_dir, serial, start};
+use crate::support::{Finished, allowed_cores, finish, in_ci, out_dir, serial, start};
 
 /// The README, as a reader sees it.
 fn readme() -> String {
@@ -176,30 +176,23 @@ fn sh(command: &str, dir: &Path) -> Finished {
 fn run_all(commands: &[String], what: &str) {
     assert!(!commands.is_empty(), "{what}: no examples found");
     for (index, command) in commands.iter().enumerate() {
-        if pins_elsewhere(command) {
-            eprintln!("skipped on this machine (its --pin names a core this process may not use): {command}");
-            continue;
-        }
-        // The test hosts, held while the example runs, as every test of them does.
-        let _hosts = if command.contains("--hosts") {
-            let Some(hosts) = crate::hosts::hosts_up() else {
-                eprintln!("skipped: needs the test hosts (scripts/hosts.sh up, then ATELIER_HOSTS_TESTS=1): {command}");
-                continue;
-            };
-            Some(hosts)
+        // An example this machine cannot run is left out, saying so; under
+        // CI=true, where everything is there, it fails instead.
+        let cannot = if pins_elsewhere(command) {
+            Some("its --pin names a core this process may not use")
+        } else if command.contains("| jq") && Command::new("jq").arg("--version").output().is_err() {
+            Some("jq is not installed")
         } else {
             None
         };
-        if command.contains("| jq") && Command::new("jq").arg("--version").output().is_err() {
-            assert!(std::env::var_os("CI").is_none(), "jq is needed for: {command}");
-            eprintln!("skipped: jq is not installed: {command}");
+        if let Some(why) = cannot {
+            assert!(!in_ci(), "{what}: CI=true, yet {why}: {command}");
+            eprintln!("skipped on this machine ({why}): {command}");
             continue;
         }
         let dir = out_dir(&format!("{what}-{index}"));
         let finished = sh(&small(command), &dir);
-        if !finished.status.success() {
-            finished.fail(&format!("{what}: an example failed"));
-        }
+        finished.check(finished.status.success(), &format!("{what}: an example failed"));
         let _ = std::fs::remove_dir_all(dir);
     }
 }
@@ -221,9 +214,9 @@ fn documents() -> Vec<(String, String)> {
     found
 }
 
-#[test]
-fn the_commands_of_the_readme_and_the_docs_run() {
-    let _serial = serial();
+/// The commands of the `sh` blocks of the README and the docs: those to
+/// run on this machine alone, and those with `--hosts`.
+fn documented_commands() -> (Vec<String>, Vec<String>) {
     let mut commands = Vec::new();
     for block in documents().iter().flat_map(|(_, text)| blocks(text, "sh")) {
         for line in block.iter().map(|l| without_comment(l)).filter(|l| !l.is_empty()) {
@@ -232,7 +225,22 @@ fn the_commands_of_the_readme_and_the_docs_run() {
             }
         }
     }
-    run_all(&commands, "docs");
+    commands.into_iter().partition(|command| !command.contains("--hosts"))
+}
+
+#[test]
+fn the_commands_of_the_readme_and_the_docs_run() {
+    let _serial = serial();
+    run_all(&documented_commands().0, "docs");
+}
+
+#[test]
+#[ignore = "needs the test hosts: scripts/hosts.sh up --hosts 4, as root"]
+fn the_commands_of_the_readme_and_the_docs_over_the_test_hosts_run() {
+    // The hosts first, then the painters' turn, as every test of the hosts takes them.
+    let _hosts = crate::hosts::hosts_up();
+    let _serial = serial();
+    run_all(&documented_commands().1, "docs-hosts");
 }
 
 #[test]

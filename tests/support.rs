@@ -2,7 +2,7 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -48,7 +48,6 @@ pub fn out_dir(test: &str) -> PathBuf {
 }
 
 /// What a finished command left.
-#[derive(Debug)]
 pub struct Finished {
     pub command: String,
     pub status: ExitStatus,
@@ -56,22 +55,86 @@ pub struct Finished {
     pub stderr: String,
 }
 
+/// The story, as [`Finished::fail`] tells it, so that even a bare
+/// `{finished:?}` in a message shows what ran and what it said.
+impl std::fmt::Debug for Finished {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "command: {}\nstatus: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.command,
+            self.status,
+            shown(&self.stdout),
+            shown(&self.stderr)
+        )
+    }
+}
+
+/// A stream as a failing test shows it: whole up to 32 KiB, else its first
+/// and last 8 KiB and how much was left out between (a painter that floods
+/// its stderr writes megabytes).
+fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    const WHOLE: usize = 32 << 10;
+    const END: usize = 8 << 10;
+    if text.len() <= WHOLE {
+        return text.into();
+    }
+    let mut head = END;
+    while !text.is_char_boundary(head) {
+        head -= 1;
+    }
+    let mut tail = text.len() - END;
+    while !text.is_char_boundary(tail) {
+        tail += 1;
+    }
+    format!("{}\n[… {} bytes left out …]\n{}", &text[..head], tail - head, &text[tail..]).into()
+}
+
 impl Finished {
-    /// Fails the test, showing the command, its status and its stderr.
+    /// What a command started its own way (a shell around it, a closed
+    /// pipe, a terminal) left, as `command` names it.
+    pub fn of(command: impl Into<String>, output: &Output) -> Self {
+        Self {
+            command: command.into(),
+            status: output.status,
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// Fails the test, showing the command, its status, stdout and stderr.
     #[track_caller]
     pub fn fail(&self, why: &str) -> ! {
-        panic!(
-            "{why}\ncommand: {}\nstatus: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-            self.command, self.status, self.stdout, self.stderr
-        )
+        panic!("{why}\n{self:?}")
+    }
+
+    /// Fails the test as [`Finished::fail`] does unless `holds`.
+    #[track_caller]
+    pub fn check(&self, holds: bool, why: &str) {
+        if !holds {
+            self.fail(why);
+        }
+    }
+
+    /// Fails the test as [`Finished::fail`] does unless the command exited 0.
+    #[track_caller]
+    pub fn succeeded(&self) -> &Self {
+        self.check(self.status.success(), "the command failed");
+        self
+    }
+
+    /// Fails the test as [`Finished::fail`] does unless the command exited
+    /// with `code`.
+    #[track_caller]
+    pub fn exited(&self, code: i32) -> &Self {
+        self.check(self.status.code() == Some(code), &format!("exit status {code} expected"));
+        self
     }
 
     /// Asserts success and returns stdout parsed as JSON.
     #[track_caller]
     pub fn json(&self) -> Value {
-        if !self.status.success() {
-            self.fail("the command failed");
-        }
+        self.succeeded();
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| self.fail(&format!("stdout is not JSON: {e}")))
     }
 }
@@ -225,4 +288,36 @@ pub fn eventually(limit: Duration, mut condition: impl FnMut() -> bool) -> bool 
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Whether the tests run under CI (`CI=true`), where whatever a test needs
+/// is there, and a test whose service is missing fails rather than skip
+/// what it cannot do.
+pub fn in_ci() -> bool {
+    std::env::var("CI").as_deref() == Ok("true")
+}
+
+/// The cores this process may use, at least `count` of them: a test of
+/// painters side by side fails, saying so, where they would have to take
+/// turns on fewer (under `taskset -c 0`, or in a one-core container).
+/// Every machine atelier is for has two cores, CI's too, so such a test is
+/// not ignored, as the ones that need root or the test hosts are.
+#[track_caller]
+pub fn needs_cores(count: usize) -> Vec<u32> {
+    let cores = allowed_cores();
+    assert!(
+        cores.len() >= count,
+        "this test needs {count} cores, and this process may use {} ({cores:?}): run it where it may use {count}",
+        cores.len()
+    );
+    cores
+}
+
+/// Fails the test unless it runs as root, naming what needs root. A test
+/// that calls this is `#[ignore]`d, and runs when asked for with
+/// `--include-ignored` (as `.ci/run` does, as root).
+#[track_caller]
+pub fn needs_root(why: &str) {
+    let uid = std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m));
+    assert!(matches!(uid, Ok(0)), "{why} needs root: run this test as root");
 }

@@ -231,7 +231,7 @@ fn every_timeline_marks_every_picture_saved() {
     let lane = finished.stdout.lines().find(|l| l.trim_start().starts_with("painter-0@"));
     let lane = lane.unwrap_or_else(|| finished.fail("no lane `painter-0@…`"));
     assert!(lane.contains('▪'), "a saving mark on the lane: {lane}");
-    assert!(finished.stdout.contains("▪ saving the picture"), "{}", finished.stdout);
+    finished.check(finished.stdout.contains("▪ saving the picture"), "the legend should name the saving mark");
     let _ = std::fs::remove_dir_all(out);
 }
 
@@ -258,7 +258,7 @@ fn a_painting_its_painter_never_finished_is_marked_where_it_began_in_every_timel
     let lane = finished.stdout.lines().find(|l| l.trim_start().starts_with("painter-0@"));
     let lane = lane.unwrap_or_else(|| finished.fail("no lane `painter-0@…`"));
     assert!(lane.contains('✗'), "the killed painter's lane marks painting #1 begun: {lane}");
-    assert!(finished.stdout.contains("✗ begun, never finished"), "{}", finished.stdout);
+    finished.check(finished.stdout.contains("✗ begun, never finished"), "the legend should name the unfinished mark");
     // The picture: one mark on a lane, with its tooltip.
     let svg = std::fs::read_to_string(&svg).unwrap_or_else(|e| finished.fail(&format!("no --svg file: {e}")));
     let document = roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("--svg is not XML: {e}"));
