@@ -19,6 +19,18 @@ use serde::Serialize;
 /// and the most that the cores offered by `--hosts` may start.
 pub const MAX_PAINTERS: u32 = 256;
 
+/// A painter's name, the same in every line and view: `painter-2`.
+#[must_use]
+pub fn painter_name(id: u32) -> String {
+    format!("painter-{id}")
+}
+
+/// A thread of a `threads` painter, the same in every view: `thread-1`.
+#[must_use]
+pub fn thread_name(thread: impl std::fmt::Display) -> String {
+    format!("thread-{thread}")
+}
+
 /// A way of running the paintings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -30,6 +30,7 @@ use protocol::{Chunk, Event, EventKind, FromPainter, Job, JobDone, JobFailed, Sa
 use serde::Serialize;
 use tokio::time::Instant;
 
+use crate::mode::painter_name;
 use crate::model::assign::Rule;
 use crate::news::{Listener, News};
 use crate::os::signals::Interrupts;
@@ -554,8 +555,8 @@ impl Dispatcher<'_> {
         let hello = &self.pool.painters[index].hello;
         let cores = hello.cores.iter().map(|c| format!("@{c}")).collect::<String>();
         let label = match hello.lanes {
-            1 => format!("painter-{}{cores}", hello.painter_id),
-            n => format!("painter-{} ({n} threads)", hello.painter_id),
+            1 => format!("{}{cores}", painter_name(hello.painter_id)),
+            n => format!("{} ({n} threads)", painter_name(hello.painter_id)),
         };
         self.progress.hear(News::Joined { painter: index, label: &label, hello });
     }

@@ -39,7 +39,7 @@ use tokio::process::{ChildStderr, ChildStdin, ChildStdout};
 use tokio::sync::{mpsc, watch};
 use tokio_util::codec::{FramedRead, FramedWrite};
 
-use crate::mode::PainterPlan;
+use crate::mode::{PainterPlan, painter_name};
 use crate::os::reap::{self, Usage};
 use crate::term::visible::{self, visible};
 
@@ -218,7 +218,7 @@ pub struct Launch {
 /// handshake (exits, stays silent, says something else, speaks another
 /// protocol version); the painter is then killed and reaped.
 pub async fn spawn(launch: &Launch, plan: &PainterPlan, index: usize, incoming: Outlet) -> anyhow::Result<Painter> {
-    let name = format!("painter-{}", plan.id);
+    let name = painter_name(plan.id);
     let binary = &launch.binary;
     let mut args: Vec<std::ffi::OsString> =
         ["--id", &plan.id.to_string(), "--scheduler", plan.scheduler.name()].map(Into::into).to_vec();
@@ -492,8 +492,8 @@ impl Painter {
     #[must_use]
     pub fn who(&self) -> String {
         match &self.remote {
-            Some(host) => format!("{host}/painter-{} (pid {} there)", self.hello.painter_id, self.hello.pid),
-            None => format!("painter-{} (pid {})", self.hello.painter_id, self.local_pid),
+            Some(host) => format!("{host}/{} (pid {} there)", painter_name(self.hello.painter_id), self.hello.pid),
+            None => format!("{} (pid {})", painter_name(self.hello.painter_id), self.local_pid),
         }
     }
 

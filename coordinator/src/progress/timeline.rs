@@ -181,7 +181,7 @@ impl Timeline {
         for thread in 0..hello.lanes.max(1) {
             let core = hello.cores.get(thread as usize);
             let label = if threaded {
-                format!("thread-{thread}{}", core.map_or_else(String::new, |c| format!("@{c}")))
+                format!("{}{}", crate::mode::thread_name(thread), core.map_or_else(String::new, |c| format!("@{c}")))
             } else {
                 label.to_owned()
             };

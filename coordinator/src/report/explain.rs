@@ -447,7 +447,7 @@ fn contention(run: &RunReport, facts: &Facts, cpu: &CpuUse, added: &str) -> Stri
     let Some(painter) = run.painters.get(index) else {
         return format!("painters waited {} for a CPU ({added})", secs(waited_s));
     };
-    let label = format!("{}painter-{}", painter.host_prefix(), painter.id);
+    let label = format!("{}{}", painter.host_prefix(), crate::mode::painter_name(painter.id));
     // The sampler looks at this machine's processes: on another host's
     // core it cannot say who else was there.
     let holder = painter.core.filter(|_| !painter.remote).and_then(|core| cpu.others.iter().find(|o| o.core == core));

@@ -25,7 +25,7 @@ use protocol::{DryKind, Event, EventKind, Scheduler, ThreadState};
 use serde::Serialize;
 
 use crate::dispatch::Outcome;
-use crate::mode::PainterPlan;
+use crate::mode::{PainterPlan, painter_name, thread_name};
 use crate::model::schedule::{Segment, SegmentKind};
 
 /// One painting thread of one painter, and where it ran.
@@ -53,7 +53,11 @@ impl Lane {
     #[must_use]
     pub fn who(&self) -> String {
         let host = self.host.as_ref().map_or_else(String::new, |h| format!("{h}/"));
-        if self.threads { format!("{host}thread-{}", self.thread) } else { format!("{host}painter-{}", self.id) }
+        if self.threads {
+            format!("{host}{}", thread_name(self.thread))
+        } else {
+            format!("{host}{}", painter_name(self.id))
+        }
     }
 
     /// [`who`](Self::who) and its core, as the terminal shows it:

@@ -346,7 +346,7 @@ pub fn build(measured: Measured<'_>) -> RunReport {
     let holders: Vec<cores::Holder> = painter_reports
         .iter()
         .map(|p| cores::Holder {
-            name: format!("painter-{}", p.id),
+            name: crate::mode::painter_name(p.id),
             pid: p.pid,
             host: p.host.clone(),
             remote: p.remote,

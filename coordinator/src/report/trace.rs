@@ -41,6 +41,7 @@ use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 use std::io::{self, Write};
 
+use crate::mode::{painter_name, thread_name};
 use crate::model::schedule::{Segment, SegmentKind};
 use crate::os::sampler::EVERY;
 use crate::report::cores::{CoreLane, CoreSpan, Who};
@@ -129,7 +130,7 @@ pub fn write(runs: &[RunReport], out: &mut impl Write) -> io::Result<()> {
     for (m, run) in runs.iter().enumerate() {
         let prefix = if compare { format!("{} · ", run.mode.name()) } else { String::new() };
         for (i, painter) in run.painters.iter().enumerate() {
-            let name = format!("{prefix}{}painter-{} ({})", painter.host_prefix(), painter.id, cores(painter));
+            let name = format!("{prefix}{}{} ({})", painter.host_prefix(), painter_name(painter.id), cores(painter));
             let label = format!("{}, {}", painter.scheduler.name(), painter.exit.description);
             // Modes in the order they ran, painters in theirs.
             events.process(painter.pid, &name, &label, m * 10_000 + i)?;
@@ -267,13 +268,13 @@ fn cores(painter: &PainterReport) -> String {
 /// `painting (core C)`.
 fn lane_name(lane: &Lane) -> String {
     let core = lane.core.map_or_else(String::new, |c| format!(" (core {c})"));
-    if lane.threads { format!("thread-{}{core}", lane.thread) } else { format!("painting{core}") }
+    if lane.threads { format!("{}{core}", thread_name(lane.thread)) } else { format!("painting{core}") }
 }
 
 /// The name every wait of a lane shares, so that they gather on one track.
 fn drying_track(lane: Option<&Lane>) -> String {
     match lane {
-        Some(lane) if lane.threads => format!("drying · thread-{}", lane.thread),
+        Some(lane) if lane.threads => format!("drying · {}", thread_name(lane.thread)),
         _ => "drying".to_owned(),
     }
 }
