@@ -263,10 +263,7 @@ impl Pool {
             let _ = painter.send(ToPainter::Shutdown);
         }
         if !self.all_ended_within(ASK_GRACE, interrupts).await {
-            for painter in &self.painters {
-                painter.signal_group(nix::sys::signal::Signal::SIGCONT);
-                painter.signal_group(nix::sys::signal::Signal::SIGTERM);
-            }
+            self.painters.iter().for_each(Painter::ask_to_end);
             self.all_ended_within(TERM_GRACE, interrupts).await;
         }
         self.kill().await;

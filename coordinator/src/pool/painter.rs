@@ -578,9 +578,15 @@ impl Painter {
     /// and SIGTERM to its process group, then SIGKILL if it has not exited
     /// within `grace`. Waits until it is reaped.
     pub async fn terminate(&mut self, grace: Duration) -> Exit {
+        self.ask_to_end();
+        self.reap(grace).await
+    }
+
+    /// The polite signal, the one way every stop sends it: SIGCONT first,
+    /// for a stopped painter cannot act on SIGTERM until it runs again.
+    pub fn ask_to_end(&self) {
         self.signal_group(Signal::SIGCONT);
         self.signal_group(Signal::SIGTERM);
-        self.reap(grace).await
     }
 
     /// Kills the painter's process group at once and waits until it is reaped.
