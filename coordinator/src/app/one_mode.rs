@@ -11,7 +11,7 @@ use crate::model::{assign, schedule};
 use crate::os::sampler::Sampler;
 use crate::os::signals::Interrupts;
 use crate::pool::painter::Launch;
-use crate::pool::{Farewell, Pool};
+use crate::pool::{PainterLife, Pool};
 use crate::progress::Progress;
 use crate::report::{self, Measured, RunReport};
 use crate::workload::{Calibration, Workload};
@@ -98,10 +98,9 @@ impl Stage<'_> {
             }
         };
         let cpu = sampler.stop().await;
-        let painters: Vec<_> = pool.painters.iter().map(|p| (p.hello.clone(), p.startup)).collect();
-        let starts = self.starts(&pool);
-        let mut farewells = pool.shutdown().await;
-        refine_clocks(&mut outcome, &mut farewells);
+        let mut lives = pool.shutdown().await;
+        refine_clocks(&mut outcome, &mut lives);
+        let starts: Vec<_> = lives.iter().map(|life| life.start.clone()).collect();
         // Where the time went: the model fed with what happened, step by step,
         // on a thread of its own like the prediction.
         let facts = report::gap::Facts::gather(&outcome, &model, &starts, plans.len());
@@ -110,10 +109,9 @@ impl Stage<'_> {
             .map_err(|signal| Interrupted::after_all(signal, &outcome))?;
         Ok(report::build(Measured {
             mode,
-            painters,
+            lives,
             planned: plans.len(),
             outcome,
-            farewells,
             predicted: ideal,
             steps,
             cpu,
@@ -138,34 +136,15 @@ impl Stage<'_> {
             longest,
         }
     }
-
-    /// How each painter of `pool` started, for the gap's start-up.
-    fn starts(&self, pool: &Pool) -> Vec<report::gap::Start> {
-        let cluster = self.cluster;
-        pool.painters
-            .iter()
-            .map(|p| report::gap::Start {
-                spawned_ns: p.spawned_ns,
-                ready_ns: p.ready_ns,
-                remote: p.remote.clone(),
-                launcher: match (&p.remote, cluster) {
-                    (Some(_), Some(cluster)) => cluster.launcher.name().to_owned(),
-                    _ => "local".to_owned(),
-                },
-                round_trip_s: p.clock.map(|c| c.start.bound_ns as f64 * 2.0 / 1e9),
-                local_s: p.remote.as_ref().and(cluster).and_then(|c| c.local_spawn).map(|d| d.as_secs_f64()),
-            })
-            .collect()
-    }
 }
 
 /// A remote painter's times, refined with the offset interpolated between
 /// its clock's two estimates: its events and its threads' states, those
 /// heard during the run and those heard after it.
-fn refine_clocks(outcome: &mut Outcome, farewells: &mut [Farewell]) {
-    let clocks: Vec<_> = farewells.iter().map(|f| f.clock).collect();
+fn refine_clocks(outcome: &mut Outcome, lives: &mut [PainterLife]) {
+    let clocks: Vec<_> = lives.iter().map(|life| life.farewell.clock).collect();
     outcome.refine(&clocks);
-    for farewell in farewells {
+    for farewell in lives.iter_mut().map(|life| &mut life.farewell) {
         if let Some(clock) = farewell.clock {
             farewell.states.iter_mut().for_each(|states| clock.refine_states(states));
         }

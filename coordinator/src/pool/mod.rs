@@ -56,6 +56,59 @@ pub struct Farewell {
     pub states: Vec<protocol::States>,
 }
 
+/// How one painter of a run started, on the shared clock: what the report
+/// is told of it.
+#[derive(Debug, Clone, Default)]
+pub struct Start {
+    /// When it was spawned.
+    pub spawned_ns: u64,
+    /// When it was ready for work: at its `Hello`, or for a remote
+    /// painter once its clock was measured too.
+    pub ready_ns: u64,
+    /// The host it ran on, as given (`h1`), when that was another host.
+    pub remote: Option<String>,
+    /// How it was started: `local`, `ssh`, `srun`, a template's first word.
+    pub launcher: String,
+    /// A remote painter's fastest round trip (a ping and its answer).
+    pub round_trip_s: Option<f64>,
+    /// For a remote painter, how long a painter takes to start on this
+    /// machine (measured once per run): what its start would have cost
+    /// without the network.
+    pub local_s: Option<f64>,
+}
+
+impl Start {
+    /// What its start cost beyond a local spawn: the session or login, the
+    /// job step, the clock's pings. 0 on this machine.
+    #[must_use]
+    pub fn beyond_local_s(&self) -> f64 {
+        self.local_s.map_or(0.0, |local| (self.took_s() - local).max(0.0))
+    }
+
+    /// From its spawn to ready, in seconds.
+    #[must_use]
+    #[allow(clippy::cast_precision_loss)]
+    pub fn took_s(&self) -> f64 {
+        self.ready_ns.saturating_sub(self.spawned_ns) as f64 / 1e9
+    }
+}
+
+/// One painter's life in a mode, as the report needs it: how it started,
+/// what it said of itself, and what it left behind. One per painter the
+/// pool started, in the pool's order (planned painters first, then any
+/// replacement).
+#[derive(Debug, Clone)]
+pub struct PainterLife {
+    /// What it said in its `Hello`.
+    pub hello: protocol::Hello,
+    /// From its spawn to its `Hello`.
+    pub startup: Duration,
+    /// How it started, on the shared clock.
+    pub start: Start,
+    /// What it left behind.
+    pub farewell: Farewell,
+}
+
 impl Pool {
     /// Starts one painter per plan (with `--hosts`, up to `--fanout` at
     /// once). A painter that its host fails to start is started on another
@@ -184,7 +237,7 @@ impl Pool {
     /// Asks every running painter to stop, collects their `Goodbye`s, and
     /// reaps them all (killing any that do not exit in time). Painters that
     /// had already ended are reported as they ended.
-    pub async fn shutdown(mut self) -> Vec<Farewell> {
+    pub async fn shutdown(mut self) -> Vec<PainterLife> {
         let mut farewells = vec![Farewell::default(); self.painters.len()];
         // Remote painters' clocks, once more, now that they are idle; what
         // the others say meanwhile is kept for the loop below.
@@ -251,7 +304,17 @@ impl Pool {
                 None => tracing::warn!("{}: exit status unknown", painter.who()),
             }
         }
-        farewells
+        let cluster = self.launch.hosts.as_deref();
+        self.painters
+            .iter()
+            .zip(farewells)
+            .map(|(painter, farewell)| PainterLife {
+                hello: painter.hello.clone(),
+                startup: painter.startup,
+                start: painter.start(cluster),
+                farewell,
+            })
+            .collect()
     }
 
     /// Stops every painter after an interrupt, politely but surely: asks

@@ -574,6 +574,23 @@ impl Painter {
         self.kill().await
     }
 
+    /// How it started, for the report: `cluster` says how a remote
+    /// painter was launched, and what a start costs on this machine.
+    #[must_use]
+    pub fn start(&self, cluster: Option<&crate::hosts::Cluster>) -> super::Start {
+        super::Start {
+            spawned_ns: self.spawned_ns,
+            ready_ns: self.ready_ns,
+            remote: self.remote.clone(),
+            launcher: match (&self.remote, cluster) {
+                (Some(_), Some(cluster)) => cluster.launcher.name().to_owned(),
+                _ => "local".to_owned(),
+            },
+            round_trip_s: self.clock.map(|c| c.start.bound_ns as f64 * 2.0 / 1e9),
+            local_s: self.remote.as_ref().and(cluster).and_then(|c| c.local_spawn).map(|d| d.as_secs_f64()),
+        }
+    }
+
     /// Stops the painter the polite way: SIGCONT (in case it was stopped)
     /// and SIGTERM to its process group, then SIGKILL if it has not exited
     /// within `grace`. Waits until it is reaped.

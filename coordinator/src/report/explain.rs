@@ -524,7 +524,7 @@ pub fn startup_words(facts: &Facts) -> String {
         }
     };
     if replacements > 0 {
-        let took: f64 = facts.starts[planned..].iter().map(gap::Start::took_s).sum();
+        let took: f64 = facts.starts[planned..].iter().map(crate::pool::Start::took_s).sum();
         let what = if replacements == 1 {
             format!("a replacement painter's start took {}, while nothing was handed out", secs(took))
         } else {
@@ -540,7 +540,7 @@ pub fn startup_words(facts: &Facts) -> String {
 
 /// `starts` by how they were started, in order of first appearance: ` over
 /// ssh` (or nothing, on this machine) and the time each took.
-fn by_launcher(starts: &[gap::Start]) -> Vec<(String, Vec<f64>)> {
+fn by_launcher(starts: &[crate::pool::Start]) -> Vec<(String, Vec<f64>)> {
     let mut by: Vec<(String, Vec<f64>)> = Vec::new();
     for start in starts {
         let how = if start.remote.is_some() { format!(" over {}", start.launcher) } else { " here".to_owned() };
@@ -574,7 +574,8 @@ mod tests {
 
     use super::*;
     use crate::os::sampler::Other;
-    use crate::report::gap::{Gap, Start};
+    use crate::pool::Start;
+    use crate::report::gap::Gap;
 
     /// The sentence for a run with no facts gathered and no other program seen.
     fn say(run: &RunReport, workload: &Workload, calibration: &Calibration) -> String {

@@ -56,6 +56,7 @@ use serde::Serialize;
 
 use crate::dispatch::Outcome;
 use crate::model::schedule::{Feed, Ideal, Model, SegmentKind, Stop, Stopped, simulate};
+use crate::pool::Start;
 use crate::report::lanes;
 
 /// The causes of `wall_s − predicted_s`, in seconds of wall time. A
@@ -78,27 +79,6 @@ pub struct Gap {
     pub network_s: f64,
     /// What the model, fed with all of the above, cannot account for.
     pub unexplained_s: f64,
-}
-
-/// How one painter of a run started, on the shared clock: what the report
-/// is told of it.
-#[derive(Debug, Clone, Default)]
-pub struct Start {
-    /// When it was spawned.
-    pub spawned_ns: u64,
-    /// When it was ready for work: at its `Hello`, or for a remote
-    /// painter once its clock was measured too.
-    pub ready_ns: u64,
-    /// The host it ran on, as given (`h1`), when that was another host.
-    pub remote: Option<String>,
-    /// How it was started: `local`, `ssh`, `srun`, a template's first word.
-    pub launcher: String,
-    /// A remote painter's fastest round trip (a ping and its answer).
-    pub round_trip_s: Option<f64>,
-    /// For a remote painter, how long a painter takes to start on this
-    /// machine (measured once per run): what its start would have cost
-    /// without the network.
-    pub local_s: Option<f64>,
 }
 
 /// One host's share of a run that had `--hosts`.
@@ -377,22 +357,6 @@ impl Facts {
             }
         }
         shares
-    }
-}
-
-impl Start {
-    /// What its start cost beyond a local spawn: the session or login, the
-    /// job step, the clock's pings. 0 on this machine.
-    #[must_use]
-    pub fn beyond_local_s(&self) -> f64 {
-        self.local_s.map_or(0.0, |local| (self.took_s() - local).max(0.0))
-    }
-
-    /// From its spawn to ready, in seconds.
-    #[must_use]
-    #[allow(clippy::cast_precision_loss)]
-    pub fn took_s(&self) -> f64 {
-        self.ready_ns.saturating_sub(self.spawned_ns) as f64 / 1e9
     }
 }
 

@@ -32,7 +32,7 @@ use crate::dispatch::{Failure, Lost, Outcome};
 use crate::mode::Mode;
 use crate::model::schedule::{Ideal, Segment};
 use crate::os::sampler::{CpuSample, CpuUse};
-use crate::pool::Farewell;
+use crate::pool::PainterLife;
 use crate::pool::painter::describe;
 use crate::report::cores::CoreLane;
 use crate::report::lanes::{Lanes, State};
@@ -247,15 +247,13 @@ pub struct RunReport {
 pub struct Measured<'a> {
     /// The mode that ran.
     pub mode: Mode,
-    /// What each painter said in its `Hello`, and its start-up time: the
-    /// planned painters first, then any that replaced a failed one.
-    pub painters: Vec<(protocol::Hello, std::time::Duration)>,
+    /// Each painter's life: the planned painters first, then any that
+    /// replaced a failed one.
+    pub lives: Vec<PainterLife>,
     /// How many painters the mode planned.
     pub planned: usize,
     /// What the dispatcher collected.
     pub outcome: Outcome,
-    /// What each painter left behind.
-    pub farewells: Vec<Farewell>,
     /// The prediction for the same plan.
     pub predicted: Ideal,
     /// The model fed, step by step, with what happened.
@@ -273,72 +271,25 @@ pub struct Measured<'a> {
 /// Builds a run's report.
 #[must_use]
 pub fn build(measured: Measured<'_>) -> RunReport {
-    let Measured { mode, painters, planned, outcome, farewells, predicted, steps, cpu, workload, calibration, chunk } =
-        measured;
+    let Measured { mode, lives, planned, outcome, predicted, steps, cpu, workload, calibration, chunk } = measured;
     // Every time of the run counts from its first painter's spawn.
     let origin_ns = gap::Facts::origin_ns(&outcome, &steps.facts.starts, planned);
     let secs = |ns: u64| ns.saturating_sub(origin_ns) as f64 / 1e9;
     let wall_s = secs(outcome.end_ns);
-    let usage = |f: &Farewell| f.exit.usage;
-
-    let mut painter_reports: Vec<PainterReport> = painters
+    let mut painter_reports: Vec<PainterReport> = lives
         .iter()
-        .zip(&farewells)
         .enumerate()
-        .map(|(index, ((hello, startup), farewell))| PainterReport {
-            id: hello.painter_id,
-            pid: hello.pid,
-            core: hello.cores.first().copied(),
-            cores: hello.cores.clone(),
-            lanes: hello.lanes,
-            scheduler: hello.scheduler,
-            startup_s: startup.as_secs_f64(),
-            cpu_s: usage(farewell).map(|u| u.cpu_s()),
-            run_delay_s: steps.facts.waited_s.get(index).copied().unwrap_or(0.0),
-            user_s: usage(farewell).map(|u| u.user_s),
-            sys_s: usage(farewell).map(|u| u.sys_s),
-            max_rss_kib: farewell
-                .goodbye
-                .map(|g| g.max_rss_kib)
-                .filter(|&kib| kib > 0)
-                .or_else(|| usage(farewell).map(|u| u.max_rss_kib)),
-            exit: ExitReport::new(farewell.exit.status),
-            cpu_samples: Vec::new(),
-            host: hello.host.clone(),
-            remote: farewell.clock.is_some(),
-            clock_offset_s: farewell.clock.map_or(0.0, |c| c.report().offset_s),
-            clock_bound_s: farewell.clock.map_or(0.0, |c| c.report().bound_s),
-            state_source: None,
-            state_resolution_s: None,
-            states: Vec::new(),
-        })
+        .map(|(index, life)| painter_report(life, steps.facts.waited_s.get(index).copied().unwrap_or(0.0)))
         .collect();
     // The run ends when its last painting is done: what the painters' threads
     // did after that (saying goodbye) is not part of it.
-    let states = thread_states(&outcome, &farewells, &mut painter_reports, &|ns| secs(ns).min(wall_s));
-
-    let mut paintings: Vec<PaintingReport> = outcome
-        .done
-        .iter()
-        .map(|(index, done)| {
-            let hello = &painters[*index].0;
-            PaintingReport {
-                id: done.job,
-                painter: hello.painter_id,
-                lane: done.lane,
-                core: hello.cores.get(done.lane as usize).copied(),
-                checksum: format!("{:016x}", done.checksum),
-                path: done.path.clone(),
-            }
-        })
-        .collect();
-    paintings.sort_by_key(|p| p.id);
-
+    let states = thread_states(&outcome, &lives, &mut painter_reports, &|ns| secs(ns).min(wall_s));
+    let paintings = paintings(&outcome, &lives);
     // The mode's shape is that of its planned painters; replacements only
     // stand in for a failed one.
-    let shape = &painters[..planned.min(painters.len())];
-    let lanes: usize = shape.iter().map(|(h, _)| h.lanes as usize).sum();
-    let cores: BTreeSet<u32> = shape.iter().flat_map(|(h, _)| h.cores.iter().copied()).collect();
+    let shape = &lives[..planned.min(lives.len())];
+    let lanes: usize = shape.iter().map(|life| life.hello.lanes as usize).sum();
+    let cores: BTreeSet<u32> = shape.iter().flat_map(|life| life.hello.cores.iter().copied()).collect();
     let timeline = Lanes::measured(&outcome, painter_reports.iter().map(Into::into), secs).with_states(states);
     for (index, painter) in painter_reports.iter_mut().enumerate() {
         painter.states = timeline.states_of_painter(index).to_vec();
@@ -370,7 +321,7 @@ pub fn build(measured: Measured<'_>) -> RunReport {
         efficiency,
         gap,
         speedup: None,
-        cpu_s: farewells.iter().filter_map(usage).map(|u| u.cpu_s()).sum(),
+        cpu_s: lives.iter().filter_map(|life| life.farewell.exit.usage).map(|u| u.cpu_s()).sum(),
         startup_s: steps.facts.first_handout_s,
         network: workload.hosts.is_some().then(|| steps.facts.by_host(&gap)),
         painters: painter_reports,
@@ -381,15 +332,13 @@ pub fn build(measured: Measured<'_>) -> RunReport {
         explanation: String::new(),
         failures: outcome.failures.clone(),
         lost: outcome.lost.clone(),
-        coordinator_cpu_s: 0.0,
+        coordinator_cpu_s: cpu.coordinator_cpu_s,
         coordinator_run_delay_s: cpu.coordinator_waited_s,
-        coordinator_cpu_samples: Vec::new(),
+        coordinator_cpu_samples: crate::os::sampler::relative(&cpu.coordinator, origin_ns),
     };
     for (painter, points) in report.painters.iter_mut().zip(&cpu.painters) {
         painter.cpu_samples = crate::os::sampler::relative(points, origin_ns);
     }
-    report.coordinator_cpu_samples = crate::os::sampler::relative(&cpu.coordinator, origin_ns);
-    report.coordinator_cpu_s = cpu.coordinator_cpu_s;
     report.explanation = explain::sentence(&report, workload, calibration, &steps.facts, &cpu);
     report.explanation += &waits::sentence(&report);
     if let Some(cost) = cost::sentence(&report, workload) {
@@ -398,18 +347,73 @@ pub fn build(measured: Measured<'_>) -> RunReport {
     report
 }
 
+/// One painter's report, but for what the whole run decides (its CPU
+/// samples, its thread states): `waited_s` is its time waiting for a core.
+fn painter_report(life: &PainterLife, waited_s: f64) -> PainterReport {
+    let PainterLife { hello, startup, farewell, .. } = life;
+    let usage = farewell.exit.usage;
+    PainterReport {
+        id: hello.painter_id,
+        pid: hello.pid,
+        core: hello.cores.first().copied(),
+        cores: hello.cores.clone(),
+        lanes: hello.lanes,
+        scheduler: hello.scheduler,
+        startup_s: startup.as_secs_f64(),
+        cpu_s: usage.map(|u| u.cpu_s()),
+        run_delay_s: waited_s,
+        user_s: usage.map(|u| u.user_s),
+        sys_s: usage.map(|u| u.sys_s),
+        max_rss_kib: farewell
+            .goodbye
+            .map(|g| g.max_rss_kib)
+            .filter(|&kib| kib > 0)
+            .or_else(|| usage.map(|u| u.max_rss_kib)),
+        exit: ExitReport::new(farewell.exit.status),
+        cpu_samples: Vec::new(),
+        host: hello.host.clone(),
+        remote: farewell.clock.is_some(),
+        clock_offset_s: farewell.clock.map_or(0.0, |c| c.report().offset_s),
+        clock_bound_s: farewell.clock.map_or(0.0, |c| c.report().bound_s),
+        state_source: None,
+        state_resolution_s: None,
+        states: Vec::new(),
+    }
+}
+
+/// The finished paintings, in order.
+fn paintings(outcome: &Outcome, lives: &[PainterLife]) -> Vec<PaintingReport> {
+    let mut paintings: Vec<PaintingReport> = outcome
+        .done
+        .iter()
+        .map(|(index, done)| {
+            let hello = &lives[*index].hello;
+            PaintingReport {
+                id: done.job,
+                painter: hello.painter_id,
+                lane: done.lane,
+                core: hello.cores.get(done.lane as usize).copied(),
+                checksum: format!("{:016x}", done.checksum),
+                path: done.path.clone(),
+            }
+        })
+        .collect();
+    paintings.sort_by_key(|p| p.id);
+    paintings
+}
+
 /// Every painter's thread states, from what it sent during the run and
 /// after it, on the run's axis (a remote painter's came home already moved
 /// onto this machine's clock, like its events: `hosts::refine`). Notes in
 /// each painter's report how they were measured.
 fn thread_states(
     outcome: &Outcome,
-    farewells: &[Farewell],
+    lives: &[PainterLife],
     painters: &mut [PainterReport],
     secs: &impl Fn(u64) -> f64,
 ) -> Vec<State> {
     let during = outcome.states.iter().map(|(index, states)| (*index, states));
-    let after = farewells.iter().enumerate().flat_map(|(index, f)| f.states.iter().map(move |s| (index, s)));
+    let after = lives.iter().enumerate().flat_map(|(index, life)| life.farewell.states.iter().map(move |s| (index, s)));
     let mut all = Vec::new();
     for (index, sent) in during.chain(after) {
         if let Some(painter) = painters.get_mut(index) {
