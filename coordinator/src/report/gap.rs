@@ -55,7 +55,7 @@ use protocol::EventKind;
 use serde::Serialize;
 
 use crate::dispatch::Outcome;
-use crate::model::schedule::{Feed, Ideal, Model, SegmentKind, Stop, Stopped, simulate};
+use crate::model::schedule::{Feed, Ideal, Model, SegmentKind, Stop, Stopped, Work, simulate};
 use crate::pool::Start;
 use crate::report::lanes;
 
@@ -168,76 +168,16 @@ impl Facts {
     #[must_use]
     #[allow(clippy::cast_precision_loss)]
     pub fn gather(outcome: &Outcome, model: &Model, starts: &[Start], planned: usize) -> Self {
-        let painters = starts.len();
         let work = model.work;
         let n = work.paintings as usize;
         let coats = work.coats as usize;
-        let mut cpu = vec![vec![work.paint_s; coats]; n];
-        let mut contended = cpu.clone();
-        let mut waited_s = vec![0.0; painters];
-        // When each painting's last coat was dry (or painted, with no
-        // drying), and its saving segments.
-        let mut dry_at: HashMap<u32, u64> = HashMap::new();
-        let mut saves: Vec<(u32, u64, u64)> = Vec::new();
-        // How long each coat's waits lasted, as the painter timed them.
-        let mut dry = vec![vec![(work.file_s, work.net_s); coats]; n];
-        let last = work.coats.saturating_sub(1);
-        let in_range = |job: u32, coat: u32| (1..=n).contains(&(job as usize)) && (coat as usize) < coats;
-        for &(painter, event) in &outcome.events {
-            if let EventKind::PaintFinished(effort) = event.kind
-                && in_range(event.job, event.coat)
-            {
-                let cpu_s = effort.cpu_ns as f64 / 1e9;
-                let delay_s = effort.run_delay_ns as f64 / 1e9;
-                cpu[event.job as usize - 1][event.coat as usize] = cpu_s;
-                contended[event.job as usize - 1][event.coat as usize] = cpu_s + delay_s;
-                if let Some(waited) = waited_s.get_mut(painter) {
-                    *waited += delay_s;
-                }
-                if event.coat == last {
-                    dry_at.insert(event.job, event.at_ns);
-                }
-            }
-        }
-        // The waits and the saving, paired as the lanes pair them.
-        lanes::pair(
-            &outcome.events,
-            |kind| kind != SegmentKind::Paint,
-            |p| match p.kind {
-                SegmentKind::FileWait | SegmentKind::NetWait => {
-                    if in_range(p.painting, p.coat) {
-                        let took = p.end_ns.saturating_sub(p.start_ns) as f64 / 1e9;
-                        let slot = &mut dry[p.painting as usize - 1][p.coat as usize];
-                        if p.kind == SegmentKind::FileWait {
-                            slot.0 = took;
-                        } else {
-                            slot.1 = took;
-                        }
-                    }
-                    if p.coat == last {
-                        dry_at.insert(p.painting, p.end_ns);
-                    }
-                }
-                SegmentKind::Save => saves.push((p.painting, p.start_ns, p.end_ns)),
-                SegmentKind::Paint => {}
-            },
-        );
-        let mut save = vec![0.0; n];
-        let mut saving_s = 0.0;
-        for &(job, start, end) in &saves {
-            let took = end.saturating_sub(start) as f64 / 1e9;
-            saving_s += took;
-            // Saving done while the last coat dried cost no time.
-            // (A painting's number comes from a painter: 0 is no painting.)
-            if dry_at.get(&job).is_some_and(|&dry| start >= dry)
-                && let Some(slot) = (job as usize).checked_sub(1).and_then(|index| save.get_mut(index))
-            {
-                *slot += took;
-            }
-        }
+        let painted = Painted::from(outcome, work, starts.len());
+        let mut dry_at = painted.dry_at;
+        let (dry, saves) = waits_and_saves(outcome, work, &mut dry_at);
+        let (save, saving_s) = save_costs(&saves, &dry_at, n);
         let pictures = outcome.done.iter().filter(|(_, done)| done.path.is_some()).count();
-        let cpu = Feed { paint_s: Arc::new(cpu), ..Feed::default() };
-        let contended = Feed { paint_s: Arc::new(contended), own_cores: true, ..Feed::default() };
+        let cpu = Feed { paint_s: Arc::new(painted.cpu), ..Feed::default() };
+        let contended = Feed { paint_s: Arc::new(painted.contended), own_cores: true, ..Feed::default() };
         let asked_dry_s = (work.file_s + work.net_s) * (n * coats) as f64;
         let dried_s = dry.iter().flatten().map(|(file, net)| file + net).sum();
         let dried = Feed { dry_s: Arc::new(dry), ..contended.clone() };
@@ -267,20 +207,7 @@ impl Facts {
                 .collect::<Vec<_>>()
         };
         let started = Feed { ready_s: vec![local_handout_s; model.plans.len()], stalls: stalls(true), ..saved.clone() };
-
-        // The way home of each painting from another host.
-        let mut home_s = vec![0.0; n];
-        let mut homecomings = vec![Vec::new(); painters];
-        for (&(painter, ref done), &heard_ns) in outcome.done.iter().zip(&outcome.heard_ns) {
-            if starts.get(painter).is_none_or(|s| s.remote.is_none()) {
-                continue;
-            }
-            let took = heard_ns.saturating_sub(done.at_ns) as f64 / 1e9;
-            if let Some(slot) = (done.job as usize).checked_sub(1).and_then(|index| home_s.get_mut(index)) {
-                *slot = took;
-            }
-            homecomings[painter].push(took);
-        }
+        let (home_s, homecomings) = homecomings(outcome, starts, n);
         // With the network: the starts as they were, and the way home.
         let networked = Feed {
             ready_s: vec![first_handout_s; model.plans.len()],
@@ -301,7 +228,7 @@ impl Facts {
             planned,
             first_handout_s,
             homecomings,
-            waited_s,
+            waited_s: painted.waited_s,
             saving_s,
             pictures,
         }
@@ -358,6 +285,132 @@ impl Facts {
         }
         shares
     }
+}
+
+/// What the painters' `PaintFinished` events say of each coat.
+struct Painted {
+    /// Per painting, per coat: the CPU time painting it used.
+    cpu: Vec<Vec<f64>>,
+    /// The same plus the time its thread waited for a CPU.
+    contended: Vec<Vec<f64>>,
+    /// Per painter: the time its threads waited for a CPU, in all.
+    waited_s: Vec<f64>,
+    /// When each painting's last coat was painted.
+    dry_at: HashMap<u32, u64>,
+}
+
+impl Painted {
+    #[allow(clippy::cast_precision_loss)]
+    fn from(outcome: &Outcome, work: Work, painters: usize) -> Self {
+        let (n, coats) = (work.paintings as usize, work.coats as usize);
+        let mut painted = Self {
+            cpu: vec![vec![work.paint_s; coats]; n],
+            contended: vec![vec![work.paint_s; coats]; n],
+            waited_s: vec![0.0; painters],
+            dry_at: HashMap::new(),
+        };
+        let last = work.coats.saturating_sub(1);
+        for &(painter, event) in &outcome.events {
+            if let EventKind::PaintFinished(effort) = event.kind
+                && in_range(work, event.job, event.coat)
+            {
+                let cpu_s = effort.cpu_ns as f64 / 1e9;
+                let delay_s = effort.run_delay_ns as f64 / 1e9;
+                painted.cpu[event.job as usize - 1][event.coat as usize] = cpu_s;
+                painted.contended[event.job as usize - 1][event.coat as usize] = cpu_s + delay_s;
+                if let Some(waited) = painted.waited_s.get_mut(painter) {
+                    *waited += delay_s;
+                }
+                if event.coat == last {
+                    painted.dry_at.insert(event.job, event.at_ns);
+                }
+            }
+        }
+        painted
+    }
+}
+
+/// A picture's saving: its painting, and when the saving started and ended.
+type Saving = (u32, u64, u64);
+
+/// Whether a painter's painting and coat number are among the work's
+/// (a number comes from a painter: 0 is no painting).
+fn in_range(work: Work, job: u32, coat: u32) -> bool {
+    (1..=work.paintings).contains(&job) && coat < work.coats
+}
+
+/// How long each coat's waits lasted, as the painters timed them (paired
+/// as the lanes pair them), and each picture's saving: its painting, start
+/// and end. Moves `dry_at` to when each painting's last coat was dry.
+#[allow(clippy::cast_precision_loss)]
+fn waits_and_saves(
+    outcome: &Outcome,
+    work: Work,
+    dry_at: &mut HashMap<u32, u64>,
+) -> (Vec<Vec<(f64, f64)>>, Vec<Saving>) {
+    let mut dry = vec![vec![(work.file_s, work.net_s); work.coats as usize]; work.paintings as usize];
+    let mut saves = Vec::new();
+    let last = work.coats.saturating_sub(1);
+    lanes::pair(
+        &outcome.events,
+        |kind| kind != SegmentKind::Paint,
+        |p| match p.kind {
+            SegmentKind::FileWait | SegmentKind::NetWait => {
+                if in_range(work, p.painting, p.coat) {
+                    let took = p.end_ns.saturating_sub(p.start_ns) as f64 / 1e9;
+                    let slot = &mut dry[p.painting as usize - 1][p.coat as usize];
+                    if p.kind == SegmentKind::FileWait {
+                        slot.0 = took;
+                    } else {
+                        slot.1 = took;
+                    }
+                }
+                if p.coat == last {
+                    dry_at.insert(p.painting, p.end_ns);
+                }
+            }
+            SegmentKind::Save => saves.push((p.painting, p.start_ns, p.end_ns)),
+            SegmentKind::Paint => {}
+        },
+    );
+    (dry, saves)
+}
+
+/// Per painting, the saving that cost time (saving done while its last
+/// coat dried cost none), and the seconds spent saving in all.
+#[allow(clippy::cast_precision_loss)]
+fn save_costs(saves: &[Saving], dry_at: &HashMap<u32, u64>, n: usize) -> (Vec<f64>, f64) {
+    let mut save = vec![0.0; n];
+    let mut saving_s = 0.0;
+    for &(job, start, end) in saves {
+        let took = end.saturating_sub(start) as f64 / 1e9;
+        saving_s += took;
+        if dry_at.get(&job).is_some_and(|&dry| start >= dry)
+            && let Some(slot) = (job as usize).checked_sub(1).and_then(|index| save.get_mut(index))
+        {
+            *slot += took;
+        }
+    }
+    (save, saving_s)
+}
+
+/// The way home of each painting from another host: per painting, and per
+/// painter (by index) each that came home.
+#[allow(clippy::cast_precision_loss)]
+fn homecomings(outcome: &Outcome, starts: &[Start], n: usize) -> (Vec<f64>, Vec<Vec<f64>>) {
+    let mut home_s = vec![0.0; n];
+    let mut homecomings = vec![Vec::new(); starts.len()];
+    for (&(painter, ref done), &heard_ns) in outcome.done.iter().zip(&outcome.heard_ns) {
+        if starts.get(painter).is_none_or(|s| s.remote.is_none()) {
+            continue;
+        }
+        let took = heard_ns.saturating_sub(done.at_ns) as f64 / 1e9;
+        if let Some(slot) = (done.job as usize).checked_sub(1).and_then(|index| home_s.get_mut(index)) {
+            *slot = took;
+        }
+        homecomings[painter].push(took);
+    }
+    (home_s, homecomings)
 }
 
 /// The most of `starts` that were starting at one moment: 1 when each
