@@ -218,34 +218,10 @@ pub struct Launch {
 /// handshake (exits, stays silent, says something else, speaks another
 /// protocol version); the painter is then killed and reaped.
 pub async fn spawn(launch: &Launch, plan: &PainterPlan, index: usize, incoming: Outlet) -> anyhow::Result<Painter> {
-    let name = painter_name(plan.id);
     let binary = &launch.binary;
-    let mut args: Vec<std::ffi::OsString> =
-        ["--id", &plan.id.to_string(), "--scheduler", plan.scheduler.name()].map(Into::into).to_vec();
-    args.extend(["--out".into(), launch.out.clone().into_os_string()]);
-    args.extend(["--slice-strokes".into(), launch.slice_strokes.to_string().into()]);
-    if plan.cores.is_empty() {
-        args.extend(["--lanes".into(), plan.lanes.to_string().into()]);
-    } else {
-        let cores: Vec<String> = plan.cores.iter().map(u32::to_string).collect();
-        args.extend(["--cores".into(), cores.join(",").into()]);
-    }
-    let (mut command, remote) = match &launch.hosts {
-        Some(cluster) => cluster.command(binary, plan, args),
-        None => {
-            let mut command = std::process::Command::new(binary);
-            command.args(args);
-            (command, None)
-        }
-    };
-    if remote.is_none() {
-        command.env(handshake::COORDINATOR_PID_ENV, std::process::id().to_string());
-    } else {
-        // Its parent there is sshd or slurmstepd, not this process: a pid
-        // to check would only make it think it was orphaned.
-        command.env_remove(handshake::COORDINATOR_PID_ENV);
-    }
-    let name = remote.as_ref().map_or(name.clone(), |host| format!("{host}/{name}"));
+    let (mut command, remote) = command(launch, plan);
+    let name =
+        remote.as_ref().map_or_else(|| painter_name(plan.id), |host| format!("{host}/{}", painter_name(plan.id)));
     command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
     // The reaper thread is started first: if it cannot be, no painter is
     // left without one; and starting a thread while the painter starts
@@ -296,21 +272,7 @@ pub async fn spawn(launch: &Launch, plan: &PainterPlan, index: usize, incoming: 
         stderr_tail,
     };
     match handshake(&mut frames, &mut painter, binary).await {
-        Ok(hello) => {
-            // Every signal, wait and clean-up uses the pid spawned here; the
-            // one a painter on this machine claims is only reported. (A remote
-            // painter's pid is another machine's: kept, for `top` there.)
-            if remote.is_none() && hello.pid != pid {
-                tracing::warn!(
-                    "{name} (pid {pid}) says its pid is {}; only pid {pid}, which the coordinator started, is ever signalled",
-                    hello.pid
-                );
-                painter.claimed_pid = Some(hello.pid);
-                painter.hello = Hello { pid, ..hello };
-            } else {
-                painter.hello = hello;
-            }
-        }
+        Ok(hello) => painter.accept(hello, &name),
         Err(error) => {
             painter.kill().await;
             return Err(error.context(format!("{name} (pid {pid}) failed the handshake")));
@@ -320,13 +282,7 @@ pub async fn spawn(launch: &Launch, plan: &PainterPlan, index: usize, incoming: 
     let mut home = None;
     if remote.is_some() {
         match crate::hosts::sync(&mut frames, &painter.stdin).await {
-            Ok(start) => {
-                let clock = crate::hosts::clock::Clock { start, end: None };
-                painter.clock = Some(clock);
-                let doorstep = crate::hosts::homecoming::Doorstep::new(launch.out.clone(), plan.id);
-                home = Some(crate::hosts::homecoming::Homecoming::new(clock, doorstep.clone()));
-                painter.doorstep = Some(doorstep);
-            }
+            Ok(start) => home = Some(painter.homecoming(start, &launch.out)),
             Err(error) => {
                 painter.kill().await;
                 return Err(error.context(format!("{name} did not answer the clock's pings")));
@@ -338,6 +294,71 @@ pub async fn spawn(launch: &Launch, plan: &PainterPlan, index: usize, incoming: 
     announce_exit(painter.life.clone(), index, incoming.clone());
     read_messages(frames.map_decoder(|_| MessageCodec::new()), index, incoming, home);
     Ok(painter)
+}
+
+/// The command that starts the painter of `plan`, and the host it runs
+/// on when that is another one.
+fn command(launch: &Launch, plan: &PainterPlan) -> (std::process::Command, Option<String>) {
+    let mut args: Vec<std::ffi::OsString> =
+        ["--id", &plan.id.to_string(), "--scheduler", plan.scheduler.name()].map(Into::into).to_vec();
+    args.extend(["--out".into(), launch.out.clone().into_os_string()]);
+    args.extend(["--slice-strokes".into(), launch.slice_strokes.to_string().into()]);
+    if plan.cores.is_empty() {
+        args.extend(["--lanes".into(), plan.lanes.to_string().into()]);
+    } else {
+        let cores: Vec<String> = plan.cores.iter().map(u32::to_string).collect();
+        args.extend(["--cores".into(), cores.join(",").into()]);
+    }
+    let (mut command, remote) = match &launch.hosts {
+        Some(cluster) => cluster.command(&launch.binary, plan, args),
+        None => {
+            let mut command = std::process::Command::new(&launch.binary);
+            command.args(args);
+            (command, None)
+        }
+    };
+    if remote.is_none() {
+        command.env(handshake::COORDINATOR_PID_ENV, std::process::id().to_string());
+    } else {
+        // Its parent there is sshd or slurmstepd, not this process: a pid
+        // to check would only make it think it was orphaned.
+        command.env_remove(handshake::COORDINATOR_PID_ENV);
+    }
+    (command, remote)
+}
+
+impl Painter {
+    /// Takes in its `Hello`. Every signal, wait and clean-up uses the pid
+    /// spawned here; the one a painter on this machine claims is only
+    /// reported. (A remote painter's pid is another machine's: kept, for
+    /// `top` there.)
+    fn accept(&mut self, hello: Hello, name: &str) {
+        let pid = self.local_pid;
+        if self.remote.is_none() && hello.pid != pid {
+            tracing::warn!(
+                "{name} (pid {pid}) says its pid is {}; only pid {pid}, which the coordinator started, is ever signalled",
+                hello.pid
+            );
+            self.claimed_pid = Some(hello.pid);
+            self.hello = Hello { pid, ..hello };
+        } else {
+            self.hello = hello;
+        }
+    }
+
+    /// A remote painter's clock, first measured as `start`, and the way
+    /// home of its pictures into `out`.
+    fn homecoming(
+        &mut self,
+        start: crate::hosts::clock::Estimate,
+        out: &std::path::Path,
+    ) -> crate::hosts::homecoming::Homecoming {
+        let clock = crate::hosts::clock::Clock { start, end: None };
+        self.clock = Some(clock);
+        let doorstep = crate::hosts::homecoming::Doorstep::new(out.to_path_buf(), self.plan.id);
+        self.doorstep = Some(doorstep.clone());
+        crate::hosts::homecoming::Homecoming::new(clock, doorstep)
+    }
 }
 
 /// Reads the first frame, which must be a `Hello` of our protocol version.
