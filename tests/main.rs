@@ -16,6 +16,7 @@ mod faults;
 mod fit;
 mod hosts;
 mod ignored;
+mod layout;
 mod live;
 mod modes;
 mod processes;

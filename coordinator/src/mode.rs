@@ -10,6 +10,8 @@
 //!
 //! A mode is nothing more than this table: the machinery that spawns,
 //! feeds and measures painters is the same for all of them.
+//!
+//! Vocabulary: uses only `os` (round-robin pinning); used by most modules.
 
 use clap::ValueEnum;
 use protocol::Scheduler;

@@ -7,6 +7,8 @@
 //! `reporter/events.rs` draws the same line between a runner and its
 //! reporters.) What a run's report is built from — every event and
 //! finished painting — is what the dispatcher returns when it is done.
+//!
+//! Vocabulary: uses nothing of the coordinator.
 
 use protocol::{Event, Hello, States};
 

@@ -1,5 +1,8 @@
 //! The work of one invocation: which paintings, how long each takes to
 //! paint and dry, and on how many painters and cores.
+//!
+//! Vocabulary: uses `hosts` (what each host offered), `model` (the
+//! work as the ideal needs it) and `os`; built in `app::options`.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

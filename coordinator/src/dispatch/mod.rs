@@ -19,6 +19,10 @@
 //! paintings it held go back to the front of the queue (at most
 //! `--retries` times each, after which they are reported lost by id), and
 //! a fresh painter with the same cores takes its place.
+//!
+//! Uses `pool` (the painters it feeds), `model::assign` (the rule),
+//! `news` (what it tells), `workload`, `hosts` (a remote painter's clock),
+//! `mode`, `os` and `term`; used by `report` (its [`Outcome`]) and `app`.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};

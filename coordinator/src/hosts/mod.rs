@@ -17,6 +17,11 @@
 //! eight one after another.
 //!
 //! Without `--hosts`, none of this runs and a run is what it always was.
+//!
+//! Uses only `mode` (a host's painters are laid out as `PainterPlan`s),
+//! `os` and `term`: what starts and feeds painters (`pool`, `dispatch`)
+//! sits above it, and the command line is read in `app`, which hands it a
+//! [`Request`].
 
 pub mod allocation;
 pub mod clock;

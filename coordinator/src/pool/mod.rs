@@ -7,6 +7,10 @@
 //! session, a job step, a round trip), so up to `--fanout` are started at
 //! once, and a painter whose host fails to start it is started on another
 //! host instead, with one line saying so.
+//!
+//! Uses `hosts` (how a painter is started elsewhere), `mode` (a
+//! painter's plan), `os` and `term`; used by `dispatch`, `report` (each
+//! painter's [`PainterLife`]) and `app`.
 
 pub mod painter;
 

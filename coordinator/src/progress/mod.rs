@@ -22,6 +22,10 @@
 //! how long it has been quiet, so a hung painter does not look idle; one
 //! being stopped, gone or replaced says so: on its line, or in a note
 //! under the timeline.
+//!
+//! Uses `news` (what it hears), `report` (the marks and colours of the
+//! report's timeline, so that the two look alike) and `mode`; used only by
+//! `app`.
 
 mod activity;
 mod board;

@@ -4,6 +4,15 @@
 //! where and when is worked out once too ([`lanes`]): every timeline, and
 //! `plan`'s, is drawn from it; and who held each core ([`cores`]), from
 //! the painters' thread states.
+//!
+//! Inside, one way down: `lanes`, `cores` and `gap` measure; `explain`,
+//! `waits` and `cost` put the measures into the explanation's words (no
+//! other file here writes it); `text`, `timeline`, `sparkline`, `plan`, `svg/`,
+//! `trace` and `files` render. `sample` holds runs made up for tests.
+//!
+//! Uses what a run produced (`dispatch`'s outcome, `pool`'s painter lives,
+//! `os::sampler`'s samples), the ideal (`model`), the vocabulary (`mode`,
+//! `workload`) and `term`; used by `progress` and `app`.
 
 pub mod cores;
 pub mod cost;
