@@ -108,7 +108,7 @@ fn print(
         // of a million paintings is half a gigabyte. In blocks of a
         // megabyte: stdout passes each block on up to its last line break,
         // so a small buffer would cost two writes every few kilobytes
-        // (116,889 for a million paintings, with the default 8 KiB).
+        // (docs/performance.md has the count).
         let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
         let written = match (compare, runs) {
             (false, [run]) => serde_json::to_writer_pretty(

@@ -225,7 +225,7 @@ pub async fn spawn(launch: &Launch, plan: &PainterPlan, index: usize, incoming: 
     command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
     // The reaper thread is started first: if it cannot be, no painter is
     // left without one; and starting a thread while the painter starts
-    // would compete with it for the cores (0.2 ms of its start-up here).
+    // would compete with it for the cores (docs/performance.md, start-up).
     let (reap_pid, life) = reaper(&name)?;
     // std's `Child` neither kills nor waits when dropped: the reaper thread
     // owns the process's end, and `Painter`'s `Drop` its killing.
