@@ -669,90 +669,91 @@ impl Dispatcher<'_> {
             tracing::debug!(painter = index, "ignoring what a stopped painter said: {:?}", incoming.heard);
             return;
         }
-        // Only for messages about a failure: formatting it costs more than
-        // handling an event.
-        let who = || self.pool.painters[index].who();
         match incoming.heard {
-            Heard::Message(FromPainter::Event(event)) => {
-                if let Err(breach) = self.holding[index].talk.event(&event, incoming.at_ns) {
-                    return self
-                        .fail(index, FailureKind::Protocol, format!("{} broke the protocol: {breach}", who()))
-                        .await;
+            Heard::Message(message) => {
+                if let Err(why) = self.take(index, message, incoming.at_ns) {
+                    self.fail(index, FailureKind::Protocol, why).await;
                 }
+            }
+            Heard::Garbled(error) => {
+                let why = format!("{} sent a bad frame ({error})", self.pool.painters[index].who());
+                self.fail(index, FailureKind::Garbled, why).await;
+            }
+            Heard::Closed => self.leaving(index, true, None).await,
+            Heard::Exited(exit) => self.leaving(index, false, Some(exit)).await,
+        }
+    }
+
+    /// Takes in one message from a painter at work, heard at `at_ns`; when
+    /// it breaks the protocol, why, in words, and nothing of it is taken.
+    fn take(&mut self, index: usize, message: FromPainter, at_ns: u64) -> Result<(), String> {
+        match message {
+            FromPainter::Event(event) => {
+                self.holding[index].talk.event(&event, at_ns).map_err(|breach| self.broke(index, breach))?;
                 self.took_event(index, event);
                 if matches!(event.kind, EventKind::PaintStarted | EventKind::PaintFinished(_)) {
                     self.top_up_all();
                 }
             }
-            Heard::Message(FromPainter::JobDone(done)) => {
-                if let Err(breach) = self.holding[index].talk.done(&done, incoming.at_ns) {
-                    return self
-                        .fail(index, FailureKind::Protocol, format!("{} broke the protocol: {breach}", who()))
-                        .await;
-                }
-                if let Err(why) = self.took_done(index, done, incoming.at_ns) {
-                    return self.fail(index, FailureKind::Protocol, why).await;
-                }
+            FromPainter::JobDone(done) => {
+                self.holding[index].talk.done(&done, at_ns).map_err(|breach| self.broke(index, breach))?;
+                self.took_done(index, done, at_ns)?;
                 self.top_up_all();
             }
-            Heard::Message(FromPainter::JobFailed(failed)) => {
-                if let Err(breach) = self.holding[index].talk.failed(&failed) {
-                    return self
-                        .fail(index, FailureKind::Protocol, format!("{} broke the protocol: {breach}", who()))
-                        .await;
-                }
+            FromPainter::JobFailed(failed) => {
+                self.holding[index].talk.failed(&failed).map_err(|breach| self.broke(index, breach))?;
                 self.not_finished(index, &failed);
                 self.top_up_all();
             }
-            Heard::Message(FromPainter::Steps(steps)) => {
-                // Checked whole, then taken in: a breach anywhere in it
-                // fails the painter, and its paintings are handed out again.
-                let mut said = std::mem::take(&mut self.said);
-                if let Err(breach) = self.holding[index].talk.steps(&steps, incoming.at_ns, &mut said) {
-                    self.said = said;
-                    return self
-                        .fail(index, FailureKind::Protocol, format!("{} broke the protocol: {breach}", who()))
-                        .await;
-                }
-                let mut refused = None;
-                for message in said.drain(..) {
-                    match message {
-                        Said::Event(event) => self.took_event(index, event),
-                        Said::Done(done) => {
-                            if let Err(why) = self.took_done(index, done, incoming.at_ns) {
-                                refused = Some(why);
-                                break;
-                            }
-                        }
-                        Said::Failed(failed) => self.not_finished(index, &failed),
-                    }
-                }
-                said.clear();
-                self.said = said;
-                if let Some(why) = refused {
-                    return self.fail(index, FailureKind::Protocol, why).await;
-                }
-                self.top_up_all();
-            }
-            Heard::Message(FromPainter::States(states)) => {
+            FromPainter::Steps(steps) => self.took_steps(index, &steps, at_ns)?,
+            FromPainter::States(states) => {
                 let painter = &mut self.pool.painters[index];
-                if let Err(breach) = painter.states.check(&states, painter.hello.lanes, incoming.at_ns) {
-                    let why = format!("{} broke the protocol: {breach}", painter.who());
-                    return self.fail(index, FailureKind::Protocol, why).await;
-                }
+                painter
+                    .states
+                    .check(&states, painter.hello.lanes, at_ns)
+                    .map_err(|breach| self.broke(index, breach))?;
                 self.progress.hear(News::States { painter: index, states: &states });
                 self.outcome.states.push((index, states));
             }
-            Heard::Message(other) => {
-                let why = format!("{} broke the protocol: it sent {} in the middle of its work", who(), other.name());
-                self.fail(index, FailureKind::Protocol, why).await;
+            other => {
+                return Err(self.broke(index, format!("it sent {} in the middle of its work", other.name())));
             }
-            Heard::Garbled(error) => {
-                self.fail(index, FailureKind::Garbled, format!("{} sent a bad frame ({error})", who())).await;
-            }
-            Heard::Closed => self.leaving(index, true, None).await,
-            Heard::Exited(exit) => self.leaving(index, false, Some(exit)).await,
         }
+        Ok(())
+    }
+
+    /// Why painter `index` is failed for `breach`.
+    fn broke(&self, index: usize, breach: impl std::fmt::Display) -> String {
+        format!("{} broke the protocol: {breach}", self.pool.painters[index].who())
+    }
+
+    /// Takes in a `Steps` message: checked whole, then taken in, so that a
+    /// breach anywhere in it fails the painter, and its paintings are
+    /// handed out again.
+    fn took_steps(&mut self, index: usize, steps: &protocol::Steps, at_ns: u64) -> Result<(), String> {
+        let mut said = std::mem::take(&mut self.said);
+        if let Err(breach) = self.holding[index].talk.steps(steps, at_ns, &mut said) {
+            self.said = said;
+            return Err(self.broke(index, breach));
+        }
+        let mut refused = Ok(());
+        for message in said.drain(..) {
+            match message {
+                Said::Event(event) => self.took_event(index, event),
+                Said::Done(done) => {
+                    refused = self.took_done(index, done, at_ns);
+                    if refused.is_err() {
+                        break;
+                    }
+                }
+                Said::Failed(failed) => self.not_finished(index, &failed),
+            }
+        }
+        said.clear();
+        self.said = said;
+        refused?;
+        self.top_up_all();
+        Ok(())
     }
 
     /// Takes in an event the contract accepted.
