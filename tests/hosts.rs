@@ -1002,3 +1002,42 @@ fn a_compare_logs_in_once_per_host_and_leaves_no_ssh_master_behind() {
     }
     let _ = std::fs::remove_dir_all(out);
 }
+
+/// A hostfile as GNU parallel's `--sshloginfile` and MPI's hostfiles write
+/// it: comments, `user@host:port`, `host slots=N`, `N/host`; and a line
+/// that cannot be read, named by its number.
+#[test]
+fn a_hostfile_in_gnu_parallels_and_mpis_forms_is_read_and_a_bad_line_named() {
+    let Some(_hosts) = hosts_up() else { return };
+    let _serial = serial();
+    let out = out_dir("hosts-hostfile");
+    let file = out.join("hosts");
+    std::fs::write(&file, "# the test hosts\nroot@h1:22\nh2 slots=1   # Open MPI's way\n\n1/h3\n").expect("a hostfile");
+    let mut line = args("run --mode parallel --paintings 3 --strokes 100 --dry 0ms --json", &out);
+    line.extend(["--hostfile".into(), file.display().to_string()]);
+    let finished = run(&line);
+    let report = finished.json();
+    assert_eq!(checksums(&report).len(), 3, "{report}");
+    let mut on: Vec<&str> =
+        report["painters"].as_array().expect("painters[]").iter().filter_map(|p| p["host"].as_str()).collect();
+    on.sort_unstable();
+    assert_eq!(on, ["h1", "h2", "h3"], "a painter on each host of the file");
+    let hosts: Vec<(&str, &Value)> = report["workload"]["hosts"]
+        .as_array()
+        .expect("workload.hosts[]")
+        .iter()
+        .map(|h| (h["name"].as_str().expect("name"), &h["cores"]))
+        .collect();
+    let cores = |host: &str| serde_json::json!([host_core(host)]);
+    assert_eq!(hosts, [("root@h1:22", &cores("h1")), ("h2", &cores("h2")), ("h3", &cores("h3"))]);
+    std::fs::write(&file, "h1\nh2 slots=two\n").expect("a bad hostfile");
+    let finished = run(&line);
+    let expected = format!(
+        "error: --hostfile {} line 2: 'slots=two': slots takes a number of cores, at least 1 and at most 4294967295",
+        file.display()
+    );
+    if finished.status.code() != Some(1) || finished.stderr.trim_end() != expected {
+        finished.fail(&format!("exit 1 and one line expected: {expected}"));
+    }
+    let _ = std::fs::remove_dir_all(out);
+}

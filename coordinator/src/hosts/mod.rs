@@ -173,6 +173,11 @@ impl Cluster {
             (Some(_), Some(_)) => bail!("give --hosts or --hostfile, not both"),
         };
         let launcher = args.launcher.clone().unwrap_or(Launcher::Ssh);
+        if launcher != Launcher::Ssh
+            && let Some(spec) = specs.iter().find(|spec| spec.port.is_some())
+        {
+            bail!("host {} has a port, which only --launcher ssh logs in on", spec.name);
+        }
         let remote_painter = args.remote_painter.clone().unwrap_or_else(|| local_painter.to_path_buf());
         let job =
             std::env::var("SLURM_JOB_ID").ok().filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()));
@@ -505,7 +510,7 @@ mod tests {
     fn host(name: &str, cores: Vec<u32>) -> Host {
         let found =
             probe::Found { hostname: name.into(), boot: "b".into(), cores: cores.clone(), took: Duration::ZERO };
-        Host { spec: HostSpec { name: name.into(), max_cores: None }, found, cores, master: None }
+        Host { spec: HostSpec::named(name), found, cores, master: None }
     }
 
     #[test]
