@@ -1041,3 +1041,39 @@ fn a_hostfile_in_gnu_parallels_and_mpis_forms_is_read_and_a_bad_line_named() {
     }
     let _ = std::fs::remove_dir_all(out);
 }
+
+/// A Slurm node that offers one CPU gives one painter, even where its job
+/// step may run on every core of the machine (Slurm without task/affinity
+/// or cgroups): the node's count, not the machine's. The test hosts' steps
+/// are held to one core by `taskset`, so each step here widens its own mask
+/// to every core of this machine first, as such a cluster would leave it.
+#[test]
+fn a_slurm_node_that_offers_one_cpu_gives_one_painter_whatever_the_machine_has() {
+    let Some(_hosts) = hosts_up() else { return };
+    let _serial = serial();
+    let all = cpus_allowed(std::process::id()).expect("this process's cores");
+    if all.len() < 2 {
+        eprintln!("skipped: this machine allows one core, so a step cannot see more than its node offers");
+        return;
+    }
+    let all = all.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+    let out = out_dir("hosts-slurm-cpus");
+    let mut line = args("run --mode parallel --paintings 4 --strokes 100 --dry 0ms --hosts h1,h2 --json", &out);
+    line.extend([
+        "--launcher".into(),
+        format!("srun -u --quiet --overlap -N1 -n1 -w {{host}} taskset -a -c {all} {{cmd}}"),
+    ]);
+    let finished = run(&line);
+    let report = finished.json();
+    assert_eq!(checksums(&report).len(), 4, "{report}");
+    for host in report["workload"]["hosts"].as_array().expect("workload.hosts[]") {
+        if host["cores"].as_array().map(Vec::len) != Some(1) {
+            finished.fail(&format!("one core expected from a one-CPU node, the probe found {host}"));
+        }
+    }
+    let painters = report["painters"].as_array().expect("painters[]");
+    if painters.len() != 2 {
+        finished.fail(&format!("one painter per one-CPU node expected, {} started", painters.len()));
+    }
+    let _ = std::fs::remove_dir_all(out);
+}

@@ -5,7 +5,10 @@
 //! launcher works and the painter is where it is expected. What it reports
 //! is its own `sched_getaffinity` — the cores this user may use there, as
 //! `taskset`, cgroups or Slurm set them, not the machine's count — its host
-//! name and boot id.
+//! name and boot id. Inside a Slurm job it also says how many CPUs the job
+//! has on that node (`slurm_cpus`), and a host offers no more cores than
+//! that: a node configured with one CPU gives one painter, even where its
+//! step may run on every core of the machine.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -118,6 +121,21 @@ fn parse(line: &str, took: Duration) -> Result<Found, String> {
     if let Some(core) = cores.iter().find(|&&core| !seen.insert(core)) {
         return Err(format!("its probe names core {core} twice"));
     }
+    let mut cores = cores;
+    match field("slurm_cpus=") {
+        "" => {}
+        n => {
+            let n: usize = n
+                .parse()
+                .ok()
+                .filter(|&n| n > 0)
+                .ok_or_else(|| format!("its probe said something unreadable: {}", visible(line, visible::LINE)))?;
+            if n < cores.len() {
+                tracing::debug!(offered = n, allowed = ?cores, "the Slurm node offers fewer CPUs than the step may use");
+                cores.truncate(n);
+            }
+        }
+    }
     // Both are shown in reports: kept visible, and no longer than a host name.
     let hostname = visible(field("host="), protocol::contract::MAX_HOST);
     let boot = visible(field("boot="), protocol::contract::MAX_HOST);
@@ -138,6 +156,12 @@ mod tests {
         assert!(parse(&line.replace("cores=1,3", "cores=x"), Duration::ZERO).is_err());
         let twice = parse(&line.replace("cores=1,3", "cores=1,3,1"), Duration::ZERO).expect_err("twice");
         assert_eq!(twice, "its probe names core 1 twice");
+        // A Slurm node that offers one CPU gives one core, whatever the step's affinity.
+        let node = parse(&format!("{line} slurm_cpus=1"), Duration::ZERO).expect("parses");
+        assert_eq!(node.cores, vec![1]);
+        let node = parse(&format!("{line} slurm_cpus=4"), Duration::ZERO).expect("parses");
+        assert_eq!(node.cores, vec![1, 3], "a node's count never adds cores the step may not use");
+        assert!(parse(&format!("{line} slurm_cpus=0"), Duration::ZERO).is_err());
         let odd = parse(&line.replace("host=h2", "host=h2\u{1b}]0;x\u{7}"), Duration::ZERO).expect("parses");
         assert_eq!(odd.hostname, "h2\\x1b]0;x\\x07", "a host name is shown, never sent to a terminal");
     }
