@@ -268,6 +268,13 @@ fn h2s_clock_is_found_1000_s_ahead_within_its_bound() {
             // round trip's half, well under a second.
             assert!(bound > 0.0 && bound < 0.5, "{launcher}: {painter}");
             assert!((offset - truth).abs() <= bound + 1e-6, "{launcher}: offset {offset} ± {bound}, truth {truth}");
+            // The hosts' clocks are this machine's (a time namespace only
+            // moves them), so they drift by nothing: 0 within the bound.
+            let (drift, drift_bound) = (
+                painter["clock_drift_ppm"].as_f64().expect("a drift, from the first and last pings"),
+                painter["clock_drift_bound_ppm"].as_f64().expect("its bound"),
+            );
+            assert!(drift.abs() <= drift_bound + 1e-3, "{launcher}: drift {drift} ± {drift_bound} ppm, truth 0");
         }
         // Both hosts' segments lie on the run's one time axis.
         let wall = report["wall_s"].as_f64().expect("wall_s");
@@ -1074,6 +1081,29 @@ fn a_slurm_node_that_offers_one_cpu_gives_one_painter_whatever_the_machine_has()
     let painters = report["painters"].as_array().expect("painters[]");
     if painters.len() != 2 {
         finished.fail(&format!("one painter per one-CPU node expected, {} started", painters.len()));
+    }
+    let _ = std::fs::remove_dir_all(out);
+}
+
+/// Each host's clock bound, drawn and said: an error bar at the start of
+/// each remote painter's lane in the SVG, and a line per host in the text.
+#[test]
+fn each_hosts_clock_bound_is_drawn_and_said() {
+    let Some(_hosts) = hosts_up() else { return };
+    let _serial = serial();
+    let out = out_dir("hosts-clock-drawn");
+    let svg = out.join("run.svg");
+    let mut line = args("run --mode parallel --paintings 2 --paint 100ms --dry 0ms --hosts h1,h2", &out);
+    line.extend(["--svg".into(), svg.display().to_string()]);
+    let finished = run(&line);
+    let picture = std::fs::read_to_string(&svg).expect("the SVG");
+    for (host, offset) in [("h1", "0.0000"), ("h2", "1000.0000")] {
+        let said = format!("(clock {host}: {offset}");
+        if !finished.stdout.contains(&said) {
+            finished.fail(&format!("no {said:?} in the text"));
+        }
+        let drawn = format!(r#"<g class="clock-bound"><title>clock of {host}: {offset}"#);
+        assert_eq!(picture.matches(&drawn).count(), 1, "one bar for {host}'s painter: {drawn}");
     }
     let _ = std::fs::remove_dir_all(out);
 }
