@@ -919,14 +919,27 @@ fn threads_over_hosts_says_why_it_has_one_hosts_cores() {
 fn four_hosts_start_at_once_and_an_unreachable_one_is_named_while_the_rest_paint() {
     let Some(_hosts) = hosts_up() else { return };
     let _serial = serial();
-    let out = out_dir("hosts-four");
-    let line = "run --mode parallel --paintings 8 --paint 50ms --dry 0ms --hosts h1,h2,nohost,h3,h4 --json";
-    let args = args(line, &out);
+    for (launcher, why) in
+        [("ssh", "ssh cannot reach it"), ("srun", "srun cannot start a job step there: srun: error:")]
+    {
+        four_hosts_and_one_unreachable(launcher, why);
+    }
+}
+
+/// Over `launcher`: `nohost` is left out with one line saying `why`, the
+/// four others paint, and they started at once (and one after another
+/// with `--fanout 1`).
+fn four_hosts_and_one_unreachable(launcher: &str, why: &str) {
+    let out = out_dir(&format!("hosts-four-{launcher}"));
+    let line = format!(
+        "run --mode parallel --paintings 8 --paint 50ms --dry 0ms --hosts h1,h2,nohost,h3,h4 --launcher {launcher} --json"
+    );
+    let args = args(&line, &out);
     let finished = run(&args);
     let report = finished.json();
     let lines: Vec<&str> = finished.stderr.lines().filter(|l| l.contains("nohost")).collect();
-    if lines.len() != 1 || !lines[0].starts_with("warning: host nohost left out: ssh cannot reach it") {
-        finished.fail("one line about nohost expected");
+    if lines.len() != 1 || !lines[0].starts_with(&format!("warning: host nohost left out: {why}")) {
+        finished.fail(&format!("over {launcher}, one line about nohost expected"));
     }
     assert_eq!(checksums(&report).len(), 8, "{report}");
     let mut on: Vec<&str> =

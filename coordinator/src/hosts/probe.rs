@@ -80,8 +80,11 @@ pub async fn run(command: Command, painter: &Path, launcher: &Launcher, local: b
         return parse(line, took);
     }
     let painter = visible(&painter.display().to_string(), visible::LINE);
+    // srun's own refusal (no such node, no allocation) is srun's, not the painter's.
+    let srun_refused = stderr.lines().any(|l| l.trim_start().starts_with("srun: error:"));
     Err(match (launcher, status.code()) {
         (Launcher::Ssh, Some(255)) => format!("ssh cannot reach it or log in{said}"),
+        (Launcher::Srun, Some(_)) if srun_refused => format!("srun cannot start a job step there{said}"),
         (_, Some(126 | 127)) => format!("no painter at {painter} there{said}"),
         (_, Some(code)) => format!("its painter --probe ({painter}, via {via}) exited with status {code}{said}"),
         (_, None) => format!("its painter --probe ({painter}, via {via}) was killed{said}"),
@@ -164,6 +167,18 @@ mod tests {
         assert!(parse(&format!("{line} slurm_cpus=0"), Duration::ZERO).is_err());
         let odd = parse(&line.replace("host=h2", "host=h2\u{1b}]0;x\u{7}"), Duration::ZERO).expect("parses");
         assert_eq!(odd.hostname, "h2\\x1b]0;x\\x07", "a host name is shown, never sent to a terminal");
+    }
+
+    #[tokio::test]
+    async fn srun_refusing_a_step_is_told_as_srun_and_not_as_the_painter() {
+        let mut command = Command::new("sh");
+        command
+            .args(["-c", "echo 'srun: error: Unable to allocate resources: Invalid node name specified' >&2; exit 1"]);
+        let why = run(command, Path::new("/bin/painter"), &Launcher::Srun, false).await.expect_err("fails");
+        assert_eq!(
+            why,
+            "srun cannot start a job step there: srun: error: Unable to allocate resources: Invalid node name specified"
+        );
     }
 
     #[tokio::test]
