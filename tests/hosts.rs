@@ -330,9 +330,11 @@ fn killed_mid_coat(launcher: &str, job: Option<&str>) {
         "over {launcher}: painters {left:?} still alive {:?} after the coordinator was killed",
         killed.elapsed()
     );
-    // The masters die with the coordinator, and take their sockets with them.
-    let no_master = eventually(Duration::from_secs(2), || masters_under(&runtime).is_empty());
-    assert!(no_master, "over {launcher}: ssh masters {:?} outlived the coordinator", masters_under(&runtime));
+    // The masters die with the coordinator, and take their sockets (and
+    // every session over them) with them.
+    let over_sockets = || processes_with(&format!("ControlPath={}", runtime.display()));
+    let no_ssh = eventually(Duration::from_secs(2), || over_sockets().is_empty());
+    assert!(no_ssh, "over {launcher}: ssh {:?} outlived the coordinator", over_sockets());
     let sockets: Vec<PathBuf> = left_under(&runtime).into_iter().filter(|p| !p.is_dir()).collect();
     assert!(sockets.is_empty(), "over {launcher}: left behind: {sockets:?}");
     let _ = std::fs::remove_dir_all(out);
@@ -986,20 +988,26 @@ fn a_compare_logs_in_once_per_host_and_leaves_no_ssh_master_behind() {
     let watch = {
         let (running, runtime) = (std::sync::Arc::clone(&running), runtime.clone());
         std::thread::spawn(move || {
-            let mut most = 0;
+            let (mut most, mut every) = (0, std::collections::BTreeSet::new());
             while running.load(std::sync::atomic::Ordering::Relaxed) {
-                most = most.max(masters_under(&runtime).len());
+                let masters = masters_under(&runtime);
+                most = most.max(masters.len());
+                every.extend(masters);
                 std::thread::sleep(Duration::from_millis(20));
             }
-            most
+            (most, every)
         })
     };
     let finished = finish(start(command), &args);
     running.store(false, std::sync::atomic::Ordering::Relaxed);
-    let most = watch.join().expect("the watching thread");
+    let (most, every) = watch.join().expect("the watching thread");
     let report = finished.json();
     if most != 4 {
         finished.fail(&format!("4 ssh masters expected at most at once, saw {most}"));
+    }
+    // The same four processes through every mode: none ended and was made again.
+    if every.len() != 4 {
+        finished.fail(&format!("the same 4 ssh masters expected over the whole compare, saw pids {every:?}"));
     }
     let runs = report["runs"].as_array().expect("runs[]");
     assert_eq!(runs.len(), 5, "every mode ran");
@@ -1015,10 +1023,13 @@ fn a_compare_logs_in_once_per_host_and_leaves_no_ssh_master_behind() {
     for host in report["workload"]["hosts"].as_array().expect("hosts[]") {
         assert!(host["login_s"].as_f64().is_some_and(|s| s > 0.0), "{host}");
     }
-    // Nothing left: no master, no socket, not its directory.
+    // Nothing left: no ssh over those sockets (master or session), no
+    // socket, not its directory, no painter on any host.
     let left = left_under(&runtime);
-    if !masters_under(&runtime).is_empty() || !left.is_empty() {
-        finished.fail(&format!("left behind: masters {:?}, files {left:?}", masters_under(&runtime)));
+    let ssh = processes_with(&format!("ControlPath={}", runtime.display()));
+    let painters: Vec<u32> = FOUR.iter().flat_map(|h| painters_in(h)).collect();
+    if !ssh.is_empty() || !left.is_empty() || !painters.is_empty() {
+        finished.fail(&format!("left behind: ssh {ssh:?}, files {left:?}, painters {painters:?}"));
     }
     let _ = std::fs::remove_dir_all(out);
 }
