@@ -79,7 +79,7 @@ mod tests {
     fn a_line_per_host_from_its_tightest_painter() {
         let mut run = sample_run();
         let mut far = run.painters[0].clone();
-        (far.remote, far.host, far.clock_offset_s, far.clock_bound_s) = (true, "h2".into(), 1000.000_005, 80e-6);
+        (far.remote, far.host, far.clock_offset_s, far.clock_bound_s) = (true, "h2".into(), 1_000.000_005, 80e-6);
         (far.clock_drift_ppm, far.clock_drift_bound_ppm) = (Some(3.2), Some(260.4));
         let tight = PainterReport { clock_bound_s: 65e-6, ..far.clone() };
         let mut behind = far.clone();
