@@ -1131,3 +1131,43 @@ fn each_hosts_clock_bound_is_drawn_and_said() {
     }
     let _ = std::fs::remove_dir_all(out);
 }
+
+/// The id Slurm gives a new job: a one-task job of its own on h1.
+fn next_job_id() -> u64 {
+    let output = Command::new("srun")
+        .args(["--quiet", "-N1", "-n1", "-w", "h1", "--", "sh", "-c", "echo $SLURM_JOB_ID"])
+        .env_remove("SLURM_JOB_ID")
+        .output()
+        .expect("srun runs");
+    let text = String::from_utf8_lossy(&output.stdout);
+    text.trim().parse().unwrap_or_else(|_| panic!("srun said {text:?}, {}", String::from_utf8_lossy(&output.stderr)))
+}
+
+/// Over srun, outside any allocation, a compare over four hosts makes one
+/// allocation for everything, its probes included: Slurm numbers jobs one
+/// after another, so the jobs made during the run are those between two
+/// of the test's own (the hosts are the test's alone meanwhile).
+#[test]
+fn a_compare_over_srun_makes_one_allocation_for_its_probes_and_every_mode() {
+    let Some(_hosts) = hosts_up() else { return };
+    let _serial = serial();
+    let out = out_dir("hosts-one-allocation");
+    let args = args(
+        "compare --modes sequential,parallel --paintings 2 --strokes 100 --dry 0ms --hosts h1,h2,h3,h4 --launcher srun --json",
+        &out,
+    );
+    let before = next_job_id();
+    let mut command = coordinator(&args);
+    command.env_remove("SLURM_JOB_ID");
+    let finished = finish(start(command), &args);
+    let after = next_job_id();
+    let report = finished.json();
+    for run in report["runs"].as_array().expect("runs[]") {
+        assert_eq!(checksums(run).len(), 2, "{}", run["mode"]);
+    }
+    let made = after - before - 1;
+    if made != 1 {
+        finished.fail(&format!("one Slurm job expected for the whole run, {made} were made (ids {before} … {after})"));
+    }
+    let _ = std::fs::remove_dir_all(out);
+}
