@@ -92,7 +92,8 @@ impl Allocation {
 }
 
 /// Whether Slurm says every one of `nodes` can be allocated now: each
-/// known, and idle, mixed or allocated (shared), and answering (no `*`).
+/// known, and idle, mixed or allocated (shared), or completing a job that
+/// just ended (a moment's wait), and answering (no `*`).
 /// Asked before an allocation that is made for hosts not yet probed: one
 /// node down or unknown would fail it, or keep it waiting, for them all.
 pub async fn ready(nodes: &[&str]) -> bool {
@@ -109,7 +110,7 @@ pub async fn ready(nodes: &[&str]) -> bool {
         && nodes.iter().all(|node| {
             text.lines().any(|line| {
                 line.split_once(' ').is_some_and(|(name, state)| {
-                    name == *node && matches!(state.trim(), "idle" | "mixed" | "allocated")
+                    name == *node && matches!(state.trim(), "idle" | "mixed" | "allocated" | "completing")
                 })
             })
         })
