@@ -260,6 +260,13 @@ fn h2s_clock_is_found_1000_s_ahead_within_its_bound() {
             // round trip's half, well under a second.
             assert!(bound > 0.0 && bound < 0.5, "{launcher}: {painter}");
             assert!((offset - truth).abs() <= bound + 1e-6, "{launcher}: offset {offset} ± {bound}, truth {truth}");
+            // The hosts' clocks are this machine's (a time namespace only
+            // moves them), so they drift by nothing: 0 within the bound.
+            let (drift, drift_bound) = (
+                painter["clock_drift_ppm"].as_f64().expect("a drift, from the first and last pings"),
+                painter["clock_drift_bound_ppm"].as_f64().expect("its bound"),
+            );
+            assert!(drift.abs() <= drift_bound + 1e-3, "{launcher}: drift {drift} ± {drift_bound} ppm, truth 0");
         }
         // Both hosts' segments lie on the run's one time axis.
         let wall = report["wall_s"].as_f64().expect("wall_s");
@@ -315,9 +322,11 @@ fn killed_mid_coat(launcher: &str, job: Option<&str>) {
         "over {launcher}: painters {left:?} still alive {:?} after the coordinator was killed",
         killed.elapsed()
     );
-    // The masters die with the coordinator, and take their sockets with them.
-    let no_master = eventually(Duration::from_secs(2), || masters_under(&runtime).is_empty());
-    assert!(no_master, "over {launcher}: ssh masters {:?} outlived the coordinator", masters_under(&runtime));
+    // The masters die with the coordinator, and take their sockets (and
+    // every session over them) with them.
+    let over_sockets = || processes_with(&format!("ControlPath={}", runtime.display()));
+    let no_ssh = eventually(Duration::from_secs(2), || over_sockets().is_empty());
+    assert!(no_ssh, "over {launcher}: ssh {:?} outlived the coordinator", over_sockets());
     let sockets: Vec<PathBuf> = left_under(&runtime).into_iter().filter(|p| !p.is_dir()).collect();
     assert!(sockets.is_empty(), "over {launcher}: left behind: {sockets:?}");
     let _ = std::fs::remove_dir_all(out);
@@ -915,14 +924,27 @@ fn threads_over_hosts_says_why_it_has_one_hosts_cores() {
 fn four_hosts_start_at_once_and_an_unreachable_one_is_named_while_the_rest_paint() {
     let _hosts = hosts_up();
     let _serial = serial();
-    let out = out_dir("hosts-four");
-    let line = "run --mode parallel --paintings 8 --paint 50ms --dry 0ms --hosts h1,h2,nohost,h3,h4 --json";
-    let args = args(line, &out);
+    for (launcher, why) in
+        [("ssh", "ssh cannot reach it"), ("srun", "srun cannot start a job step there: srun: error:")]
+    {
+        four_hosts_and_one_unreachable(launcher, why);
+    }
+}
+
+/// Over `launcher`: `nohost` is left out with one line saying `why`, the
+/// four others paint, and they started at once (and one after another
+/// with `--fanout 1`).
+fn four_hosts_and_one_unreachable(launcher: &str, why: &str) {
+    let out = out_dir(&format!("hosts-four-{launcher}"));
+    let line = format!(
+        "run --mode parallel --paintings 8 --paint 50ms --dry 0ms --hosts h1,h2,nohost,h3,h4 --launcher {launcher} --json"
+    );
+    let args = args(&line, &out);
     let finished = run(&args);
     let report = finished.json();
     let lines: Vec<&str> = finished.stderr.lines().filter(|l| l.contains("nohost")).collect();
-    if lines.len() != 1 || !lines[0].starts_with("warning: host nohost left out: ssh cannot reach it") {
-        finished.fail("one line about nohost expected");
+    if lines.len() != 1 || !lines[0].starts_with(&format!("warning: host nohost left out: {why}")) {
+        finished.fail(&format!("over {launcher}, one line about nohost expected"));
     }
     assert_eq!(checksums(&report).len(), 8, "{report}");
     let mut on: Vec<&str> =
@@ -970,20 +992,26 @@ fn a_compare_logs_in_once_per_host_and_leaves_no_ssh_master_behind() {
     let watch = {
         let (running, runtime) = (std::sync::Arc::clone(&running), runtime.clone());
         std::thread::spawn(move || {
-            let mut most = 0;
+            let (mut most, mut every) = (0, std::collections::BTreeSet::new());
             while running.load(std::sync::atomic::Ordering::Relaxed) {
-                most = most.max(masters_under(&runtime).len());
+                let masters = masters_under(&runtime);
+                most = most.max(masters.len());
+                every.extend(masters);
                 std::thread::sleep(Duration::from_millis(20));
             }
-            most
+            (most, every)
         })
     };
     let finished = finish(start(command), &args);
     running.store(false, std::sync::atomic::Ordering::Relaxed);
-    let most = watch.join().expect("the watching thread");
+    let (most, every) = watch.join().expect("the watching thread");
     let report = finished.json();
     if most != 4 {
         finished.fail(&format!("4 ssh masters expected at most at once, saw {most}"));
+    }
+    // The same four processes through every mode: none ended and was made again.
+    if every.len() != 4 {
+        finished.fail(&format!("the same 4 ssh masters expected over the whole compare, saw pids {every:?}"));
     }
     let runs = report["runs"].as_array().expect("runs[]");
     assert_eq!(runs.len(), 5, "every mode ran");
@@ -999,10 +1027,155 @@ fn a_compare_logs_in_once_per_host_and_leaves_no_ssh_master_behind() {
     for host in report["workload"]["hosts"].as_array().expect("hosts[]") {
         assert!(host["login_s"].as_f64().is_some_and(|s| s > 0.0), "{host}");
     }
-    // Nothing left: no master, no socket, not its directory.
+    // Nothing left: no ssh over those sockets (master or session), no
+    // socket, not its directory, no painter on any host.
     let left = left_under(&runtime);
-    if !masters_under(&runtime).is_empty() || !left.is_empty() {
-        finished.fail(&format!("left behind: masters {:?}, files {left:?}", masters_under(&runtime)));
+    let ssh = processes_with(&format!("ControlPath={}", runtime.display()));
+    let painters: Vec<u32> = FOUR.iter().flat_map(|h| painters_in(h)).collect();
+    if !ssh.is_empty() || !left.is_empty() || !painters.is_empty() {
+        finished.fail(&format!("left behind: ssh {ssh:?}, files {left:?}, painters {painters:?}"));
+    }
+    let _ = std::fs::remove_dir_all(out);
+}
+
+/// A hostfile as GNU parallel's `--sshloginfile` and MPI's hostfiles write
+/// it: comments, `user@host:port`, `host slots=N`, `N/host`; and a line
+/// that cannot be read, named by its number.
+#[test]
+#[ignore = "needs the test hosts: scripts/hosts.sh up --hosts 4, as root"]
+fn a_hostfile_in_gnu_parallels_and_mpis_forms_is_read_and_a_bad_line_named() {
+    let _hosts = hosts_up();
+    let _serial = serial();
+    let out = out_dir("hosts-hostfile");
+    let file = out.join("hosts");
+    std::fs::write(&file, "# the test hosts\nroot@h1:22\nh2 slots=1   # Open MPI's way\n\n1/h3\n").expect("a hostfile");
+    let mut line = args("run --mode parallel --paintings 3 --strokes 100 --dry 0ms --json", &out);
+    line.extend(["--hostfile".into(), file.display().to_string()]);
+    let finished = run(&line);
+    let report = finished.json();
+    assert_eq!(checksums(&report).len(), 3, "{report}");
+    let mut on: Vec<&str> =
+        report["painters"].as_array().expect("painters[]").iter().filter_map(|p| p["host"].as_str()).collect();
+    on.sort_unstable();
+    assert_eq!(on, ["h1", "h2", "h3"], "a painter on each host of the file");
+    let hosts: Vec<(&str, &Value)> = report["workload"]["hosts"]
+        .as_array()
+        .expect("workload.hosts[]")
+        .iter()
+        .map(|h| (h["name"].as_str().expect("name"), &h["cores"]))
+        .collect();
+    let cores = |host: &str| serde_json::json!([host_core(host)]);
+    assert_eq!(hosts, [("root@h1:22", &cores("h1")), ("h2", &cores("h2")), ("h3", &cores("h3"))]);
+    std::fs::write(&file, "h1\nh2 slots=two\n").expect("a bad hostfile");
+    let finished = run(&line);
+    let expected = format!(
+        "error: --hostfile {} line 2: 'slots=two': slots takes a number of cores, at least 1 and at most 4294967295",
+        file.display()
+    );
+    if finished.status.code() != Some(1) || finished.stderr.trim_end() != expected {
+        finished.fail(&format!("exit 1 and one line expected: {expected}"));
+    }
+    let _ = std::fs::remove_dir_all(out);
+}
+
+/// A Slurm node that offers one CPU gives one painter, even where its job
+/// step may run on every core of the machine (Slurm without task/affinity
+/// or cgroups): the node's count, not the machine's. The test hosts' steps
+/// are held to one core by `taskset`, so each step here widens its own mask
+/// to every core of this machine first, as such a cluster would leave it.
+#[test]
+#[ignore = "needs the test hosts: scripts/hosts.sh up --hosts 4, as root"]
+fn a_slurm_node_that_offers_one_cpu_gives_one_painter_whatever_the_machine_has() {
+    let _hosts = hosts_up();
+    let _serial = serial();
+    let all = cpus_allowed(std::process::id()).expect("this process's cores");
+    if all.len() < 2 {
+        eprintln!("skipped: this machine allows one core, so a step cannot see more than its node offers");
+        return;
+    }
+    let all = all.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+    let out = out_dir("hosts-slurm-cpus");
+    let mut line = args("run --mode parallel --paintings 4 --strokes 100 --dry 0ms --hosts h1,h2 --json", &out);
+    line.extend([
+        "--launcher".into(),
+        format!("srun -u --quiet --overlap -N1 -n1 -w {{host}} taskset -a -c {all} {{cmd}}"),
+    ]);
+    let finished = run(&line);
+    let report = finished.json();
+    assert_eq!(checksums(&report).len(), 4, "{report}");
+    for host in report["workload"]["hosts"].as_array().expect("workload.hosts[]") {
+        if host["cores"].as_array().map(Vec::len) != Some(1) {
+            finished.fail(&format!("one core expected from a one-CPU node, the probe found {host}"));
+        }
+    }
+    let painters = report["painters"].as_array().expect("painters[]");
+    if painters.len() != 2 {
+        finished.fail(&format!("one painter per one-CPU node expected, {} started", painters.len()));
+    }
+    let _ = std::fs::remove_dir_all(out);
+}
+
+/// Each host's clock bound, drawn and said: an error bar at the start of
+/// each remote painter's lane in the SVG, and a line per host in the text.
+#[test]
+#[ignore = "needs the test hosts: scripts/hosts.sh up --hosts 4, as root"]
+fn each_hosts_clock_bound_is_drawn_and_said() {
+    let _hosts = hosts_up();
+    let _serial = serial();
+    let out = out_dir("hosts-clock-drawn");
+    let svg = out.join("run.svg");
+    let mut line = args("run --mode parallel --paintings 2 --paint 100ms --dry 0ms --hosts h1,h2", &out);
+    line.extend(["--svg".into(), svg.display().to_string()]);
+    let finished = run(&line);
+    let picture = std::fs::read_to_string(&svg).expect("the SVG");
+    for (host, offset) in [("h1", "0.0000"), ("h2", "1000.0000")] {
+        let said = format!("(clock {host}: {offset}");
+        if !finished.stdout.contains(&said) {
+            finished.fail(&format!("no {said:?} in the text"));
+        }
+        let drawn = format!(r#"<g class="clock-bound"><title>clock of {host}: {offset}"#);
+        assert_eq!(picture.matches(&drawn).count(), 1, "one bar for {host}'s painter: {drawn}");
+    }
+    let _ = std::fs::remove_dir_all(out);
+}
+
+/// The id Slurm gives a new job: a one-task job of its own on h1.
+fn next_job_id() -> u64 {
+    let output = Command::new("srun")
+        .args(["--quiet", "-N1", "-n1", "-w", "h1", "--", "sh", "-c", "echo $SLURM_JOB_ID"])
+        .env_remove("SLURM_JOB_ID")
+        .output()
+        .expect("srun runs");
+    let text = String::from_utf8_lossy(&output.stdout);
+    text.trim().parse().unwrap_or_else(|_| panic!("srun said {text:?}, {}", String::from_utf8_lossy(&output.stderr)))
+}
+
+/// Over srun, outside any allocation, a compare over four hosts makes one
+/// allocation for everything, its probes included: Slurm numbers jobs one
+/// after another, so the jobs made during the run are those between two
+/// of the test's own (the hosts are the test's alone meanwhile).
+#[test]
+#[ignore = "needs the test hosts: scripts/hosts.sh up --hosts 4, as root"]
+fn a_compare_over_srun_makes_one_allocation_for_its_probes_and_every_mode() {
+    let _hosts = hosts_up();
+    let _serial = serial();
+    let out = out_dir("hosts-one-allocation");
+    let args = args(
+        "compare --modes sequential,parallel --paintings 2 --strokes 100 --dry 0ms --hosts h1,h2,h3,h4 --launcher srun --json",
+        &out,
+    );
+    let before = next_job_id();
+    let mut command = coordinator(&args);
+    command.env_remove("SLURM_JOB_ID");
+    let finished = finish(start(command), &args);
+    let after = next_job_id();
+    let report = finished.json();
+    for run in report["runs"].as_array().expect("runs[]") {
+        assert_eq!(checksums(run).len(), 2, "{}", run["mode"]);
+    }
+    let made = after - before - 1;
+    if made != 1 {
+        finished.fail(&format!("one Slurm job expected for the whole run, {made} were made (ids {before} … {after})"));
     }
     let _ = std::fs::remove_dir_all(out);
 }

@@ -3,6 +3,7 @@
 the floor of each launcher, measured in the same run.
 
     hosts.py floor LAUNCHER ROUNDS      # prints {"true_s": [...], "rtt_s": [...]}
+    hosts.py steps REPS                 # a step per painter against one step of N tasks
     hosts.py table WORK_DIR             # prints the section's rows
 
 floor: LAUNCHER is `local`, `ssh` or `srun`; it times ROUNDS starts of
@@ -31,14 +32,17 @@ def through(launcher, argv):
     return argv
 
 
-def floor(launcher, rounds):
+def floor(launcher, rounds, cat=True):
     true_s = []
     for _ in range(rounds):
         started = time.perf_counter()
         subprocess.run(through(launcher, ["/bin/true"]), check=True, stdin=subprocess.DEVNULL)
         true_s.append(time.perf_counter() - started)
-    cat = subprocess.Popen(through(launcher, ["/bin/cat"]), stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
     rtt_s = []
+    if not cat:
+        json.dump({"true_s": true_s, "rtt_s": rtt_s}, sys.stdout)
+        return
+    cat = subprocess.Popen(through(launcher, ["/bin/cat"]), stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
     for _ in range(8):
         started = time.perf_counter()
         os.write(cat.stdin.fileno(), b"12345678")
@@ -49,6 +53,27 @@ def floor(launcher, rounds):
     cat.stdin.close()
     cat.wait()
     json.dump({"true_s": true_s, "rtt_s": rtt_s}, sys.stdout)
+
+
+def steps(reps):
+    """N painters' steps on one node: a step each, all started at once (as
+    the coordinator starts them), against one step of N tasks (what one step
+    per host would be). Times to all of them having run `true`."""
+    out = {}
+    for n in [1, 2, 4, 8]:
+        each, one = [], []
+        for _ in range(reps):
+            started = time.perf_counter()
+            procs = [subprocess.Popen(through("srun", ["/bin/true"]), stdin=subprocess.DEVNULL) for _ in range(n)]
+            if any(p.wait() for p in procs):
+                raise SystemExit("a step failed")
+            each.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            argv = ["srun", "-u", "--quiet", "--overlap", "--overcommit", "-N1", f"-n{n}", "-w", "h1", "--", "/bin/true"]
+            subprocess.run(argv, check=True, stdin=subprocess.DEVNULL)
+            one.append(time.perf_counter() - started)
+        out[str(n)] = {"each_s": each, "one_s": one}
+    json.dump(out, sys.stdout)
 
 
 def load(path):
@@ -83,13 +108,48 @@ def table(work):
             cat = min(fl["rtt_s"]) if fl.get("rtt_s") else None
             rows.append(("round trip (fastest)", launcher, rtt, f"`cat` through it {fmt(cat)}", ratio(rtt, cat), 1.3))
         rows.append(("empty paintings per second", launcher, statistics.median(tp) if tp else None, "", None, None))
-    print("hosts: painters on h1 and h2 (scripts/hosts.sh up), beside each launcher's own floor")
-    print(f"  {'figure':28} {'launcher':8} {'measured':>10}  {'beside':28} {'ratio':>6}  {'target':>7}")
+    rows += scale(work)
+    print("hosts: painters on h1 and h2 (scripts/hosts.sh up), beside each launcher's own floor;")
+    print("  then 1, 2 and 4 hosts (h1 … h4), a two-mode compare each, beside one login or step of the same run")
+    print(f"  {'figure':36} {'launcher':8} {'measured':>10}  {'beside':28} {'ratio':>6}  {'target':>7}")
     for figure, launcher, measured, beside, r, target in rows:
         verdict = "-" if target is None or r is None else ("ok" if r <= target else "MISSED")
         shown = "n/a" if measured is None else (f"{measured:.0f}/s" if "second" in figure else fmt(measured))
         tgt = f"≤{target}×" if target else ""
-        print(f"  {figure:28} {launcher:8} {shown:>10}  {beside:28} {'' if r is None else f'{r:.2f}×':>6}  {tgt:>7} {verdict}")
+        print(f"  {figure:36} {launcher:8} {shown:>10}  {beside:28} {'' if r is None else f'{r:.2f}×':>6}  {tgt:>7} {verdict}")
+
+
+def scale(work):
+    """Rows for 1, 2 and 4 hosts beside each other: the first mode's
+    start-up from the command (the slowest host's login and probe, then the
+    mode's own start-up) against one login (`ssh h1 true`) or one job step
+    timed in the same run, the mode's own start-up (its painters' sessions
+    or steps) beside it, and the second mode's start-up."""
+    rows = []
+    for launcher in ["ssh", "srun"]:
+        for n in ["1", "2", "4"]:
+            runs = [load(p) for p in sorted(glob.glob(os.path.join(work, f"scale-{launcher}-{n}-*.json")))]
+            runs = [r for r in runs if r and len(r.get("runs", [])) == 2]
+            if not runs:
+                continue
+            floors = [load(p) for p in sorted(glob.glob(os.path.join(work, f"scale-floor-{launcher}-{n}-*.json")))]
+            one = [t for f in floors if f for t in f["true_s"]]
+            one = statistics.median(one) if one else None
+            first = statistics.median(
+                max((h.get("login_s") or 0) + h["probe_s"] for h in r["workload"]["hosts"]) + r["runs"][0]["startup_s"]
+                for r in runs
+            )
+            own = statistics.median(r["runs"][0]["startup_s"] for r in runs)
+            later = statistics.median(r["runs"][1]["startup_s"] for r in runs)
+            what = "login" if launcher == "ssh" else "step"
+            rows.append((f"{n} host(s): command to 1st hand-out", launcher, first, f"one {what} {fmt(one)}", ratio(first, one), 1.3))
+            rows.append((f"{n} host(s): first mode's own", launcher, own, f"one {what} {fmt(one)}", ratio(own, one), None))
+            rows.append((f"{n} host(s): a later mode's", launcher, later, "the target 0.1 s", ratio(later, 0.1), 1.0))
+    st = load(os.path.join(work, "steps.json")) or {}
+    for n, both in sorted(st.items(), key=lambda kv: int(kv[0])):
+        each, one = statistics.median(both["each_s"]), statistics.median(both["one_s"])
+        rows.append((f"{n} steps at once on h1", "srun", each, f"1 step, {n} tasks {fmt(one)}", ratio(each, one), None))
+    return rows
 
 
 def fmt(seconds):
@@ -104,6 +164,8 @@ def ratio(a, b):
 
 if __name__ == "__main__":
     if sys.argv[1] == "floor":
-        floor(sys.argv[2], int(sys.argv[3]))
+        floor(sys.argv[2], int(sys.argv[3]), "--no-cat" not in sys.argv)
+    elif sys.argv[1] == "steps":
+        steps(int(sys.argv[2]))
     else:
         table(sys.argv[2])

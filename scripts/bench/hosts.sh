@@ -8,6 +8,11 @@
 # Hello; target ≤ 1.2× the launcher's `true`), the fastest round trip (twice
 # the clock's bound; target ≤ 1.3× the `cat` ping-pong), and empty paintings
 # per second. srun runs inside one allocation made for the bench.
+# Then start-up against the number of hosts (1, 2 and 4, beside each other):
+# a mode's first hand-out from the command, against one login (ssh) or one
+# job step (srun) timed in the same run (target ≤ 1.3×), and a later mode's
+# start-up (target ≤ 0.1 s); and whether one step per host for all its
+# painters would start them faster than a step each.
 #   scripts/bench/hosts.sh [--quick] [--keep DIR]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -27,7 +32,13 @@ echo "bench hosts: building release..." >&2
 cargo build --release --quiet
 coordinator=$PWD/target/release/coordinator
 if [ -n "$keep" ]; then mkdir -p "$keep"; work=$(cd "$keep" && pwd); else work=$(mktemp -d); fi
-job=$(salloc --no-shell --immediate=30 --job-name=atelier-bench --nodes=2 --nodelist=h1,h2 2>&1 | sed -n 's/.*Granted job allocation \([0-9]*\).*/\1/p')
+counts="1 2" nodes=h1,h2
+if ssh -o BatchMode=yes -o ConnectTimeout=3 h4 true 2>/dev/null && [ "$(sinfo -h -N -n h3,h4 -o %N 2>/dev/null | wc -l)" -ge 2 ]; then
+  counts="1 2 4" nodes=h1,h2,h3,h4
+else
+  echo "bench hosts: no h3 and h4 (scripts/hosts.sh up --hosts 4 makes them): rows for 1 and 2 hosts only" >&2
+fi
+job=$(salloc --no-shell --immediate=30 --job-name=atelier-bench --nodes="$(echo "$nodes" | tr , '\n' | wc -l)" --nodelist="$nodes" 2>&1 | sed -n 's/.*Granted job allocation \([0-9]*\).*/\1/p')
 [ -n "$job" ] || { echo "bench hosts: salloc failed" >&2; exit 1; }
 cleanup() { scancel "$job" 2>/dev/null || true; [ -n "$keep" ] || rm -rf "$work"; }
 trap cleanup EXIT
@@ -46,4 +57,21 @@ for launcher in local ssh srun; do
   "$coordinator" run --mode parallel --paintings "$paintings" --paint 0ms --dry 0ms "${hosts[@]}" \
     --json --out "$work/out" >"$work/throughput-$launcher-1.json"
 done
+# Start-up against the number of hosts, 1, 2 and 4 side by side: a
+# two-mode compare (so the second mode shows what a mode after the first
+# pays), with one login (ssh) or one job step (srun) timed between runs.
+for launcher in ssh srun; do
+  for i in $(seq "$reps"); do
+    for n in $counts; do
+      list=$(seq -f 'h%g' 1 "$n" | paste -sd, -)
+      echo "bench hosts: $launcher, $n hosts ($i/$reps)" >&2
+      "$coordinator" compare --modes parallel,hybrid --paintings "$n" --paint 0ms --dry 0ms --hosts "$list" \
+        --launcher "$launcher" --json --out "$work/out" >"$work/scale-$launcher-$n-$i.json"
+      python3 scripts/bench/hosts.py floor "$launcher" 2 --no-cat >"$work/scale-floor-$launcher-$n-$i.json"
+    done
+  done
+done
+# One job step per painter (what the coordinator does) against one step
+# with a task per painter (what srun --multi-prog would do), N at once on h1.
+python3 scripts/bench/hosts.py steps "$reps" >"$work/steps.json"
 python3 scripts/bench/hosts.py table "$work"

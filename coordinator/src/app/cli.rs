@@ -212,10 +212,12 @@ pub struct FileArgs {
 pub struct HostsArgs {
     /// Paint on these hosts, comma-separated, as GNU parallel's
     /// --sshlogin: `h1,4/h2,:` is every core h1 allows, at most 4 of h2's,
-    /// and `:` this machine. Each host is asked for its allowed cores first.
+    /// and `:` this machine; `user@h3:2222` logs in as user on port 2222.
+    /// Each host is asked for its allowed cores first.
     #[arg(long, value_name = "LIST", conflicts_with = "hostfile")]
     pub hosts: Option<String>,
-    /// The same, one host per line (`#` starts a comment).
+    /// The same, one host per line (`#` starts a comment), as GNU
+    /// parallel's --sshloginfile or an MPI hostfile (`h1 slots=4`).
     #[arg(long, value_name = "FILE")]
     pub hostfile: Option<PathBuf>,
     /// How to start a painter there: ssh (the default), srun (a Slurm job

@@ -90,13 +90,19 @@ fn hosts_of(args: &HostsArgs, workload: &WorkloadArgs) -> anyhow::Result<Option<
         (None, Some(file)) => hosts::spec::read_file(file)?,
         (Some(_), Some(_)) => bail!("give --hosts or --hostfile, not both"),
     };
+    let launcher = args.launcher.clone().unwrap_or(hosts::Launcher::Ssh);
+    if launcher != hosts::Launcher::Ssh
+        && let Some(spec) = specs.iter().find(|spec| spec.port.is_some())
+    {
+        bail!("host {} has a port, which only --launcher ssh logs in on", spec.name);
+    }
     if workload.pin != pin::Pin::Auto {
         bail!("--pin cannot be used with --hosts: painters are pinned to the cores each host offers");
     }
     Ok(Some(hosts::Request {
         painters: workload.painters,
         specs,
-        launcher: args.launcher.clone().unwrap_or(hosts::Launcher::Ssh),
+        launcher,
         remote_painter: args.remote_painter.clone(),
         fanout: usize::try_from(args.fanout).unwrap_or(1).max(1),
     }))

@@ -1,5 +1,7 @@
 //! A Slurm allocation this coordinator makes for its painters' job steps,
-//! when it runs outside one, and that ends with it however it ends.
+//! when it runs outside one, and that ends with it however it ends: one
+//! for the whole invocation, made before the hosts are probed (so that the
+//! probes are steps in it too) when Slurm says every node is [`ready`].
 //!
 //! `salloc --no-shell` grants an allocation and exits: the allocation is
 //! then held by no process, and a coordinator killed with SIGKILL (which
@@ -87,6 +89,31 @@ impl Allocation {
         let why = said.lines().map(str::trim).rfind(|l| !l.is_empty()).unwrap_or("it said nothing");
         bail!("salloc could not allocate {}: {}", nodes.join(","), visible(why, visible::LINE))
     }
+}
+
+/// Whether Slurm says every one of `nodes` can be allocated now: each
+/// known, and idle, mixed or allocated (shared), or completing a job that
+/// just ended (a moment's wait), and answering (no `*`).
+/// Asked before an allocation that is made for hosts not yet probed: one
+/// node down or unknown would fail it, or keep it waiting, for them all.
+pub async fn ready(nodes: &[&str]) -> bool {
+    let asked = tokio::process::Command::new("sinfo")
+        .args(["-h", "-N", "-o", "%N %T", "-n"])
+        .arg(nodes.join(","))
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let Ok(Ok(output)) = tokio::time::timeout(Duration::from_secs(5), asked).await else { return false };
+    let text = String::from_utf8_lossy(&output.stdout);
+    output.status.success()
+        && nodes.iter().all(|node| {
+            text.lines().any(|line| {
+                line.split_once(' ').is_some_and(|(name, state)| {
+                    name == *node && matches!(state.trim(), "idle" | "mixed" | "allocated" | "completing")
+                })
+            })
+        })
 }
 
 impl Drop for Allocation {

@@ -159,11 +159,31 @@ impl Clock {
         self.end.map_or(self.start.bound_ns, |end| end.bound_ns.max(self.start.bound_ns))
     }
 
+    /// How fast its clock ran against this machine's between the two
+    /// estimates, in parts per million (positive: it gained), and that
+    /// figure's bound: both estimates' bounds over the time between them.
+    /// `None` with one estimate. Over a short run the bound is wide — ±65 µs
+    /// twice over half a second is ±260 ppm — and says so.
+    #[must_use]
+    pub fn drift_ppm(self) -> Option<(f64, f64)> {
+        let end = self.end?;
+        let between_ns = end.at_ns.checked_sub(self.start.at_ns).filter(|&ns| ns > 0)? as f64;
+        let moved_ns = (i128::from(end.offset_ns) - i128::from(self.start.offset_ns)) as f64;
+        let bound_ns = self.start.bound_ns.saturating_add(end.bound_ns) as f64;
+        Some((moved_ns / between_ns * 1e6, bound_ns / between_ns * 1e6))
+    }
+
     /// For reports.
     #[must_use]
     pub fn report(self) -> ClockReport {
         let offset_ns = self.end.map_or(self.start.offset_ns, |end| (self.start.offset_ns + end.offset_ns) / 2);
-        ClockReport { offset_s: offset_ns as f64 / 1e9, bound_s: self.bound_ns() as f64 / 1e9 }
+        let drift = self.drift_ppm();
+        ClockReport {
+            offset_s: offset_ns as f64 / 1e9,
+            bound_s: self.bound_ns() as f64 / 1e9,
+            drift_ppm: drift.map(|(ppm, _)| ppm),
+            drift_bound_ppm: drift.map(|(_, bound)| bound),
+        }
     }
 }
 
@@ -175,6 +195,11 @@ pub struct ClockReport {
     /// The offset's error bound, ± seconds (0 on this machine, whose
     /// painters read the coordinator's own clock).
     pub bound_s: f64,
+    /// Its drift against the coordinator's clock from the first ping to the
+    /// last, ppm; `None` without a second estimate.
+    pub drift_ppm: Option<f64>,
+    /// The error bound of `drift_ppm`, ± ppm.
+    pub drift_bound_ppm: Option<f64>,
 }
 
 /// `theirs - offset`, saturating.
@@ -209,6 +234,11 @@ mod tests {
         assert_eq!(clock.bound_ns(), 30);
         let report = clock.report();
         assert!((report.offset_s - 0.001_000_05).abs() < 1e-12 && (report.bound_s - 3e-8).abs() < 1e-15);
+        // 100 ns gained in 2 µs is 50,000 ppm, ± (10 + 30) ns over 2 µs.
+        let (ppm, bound) = clock.drift_ppm().expect("two estimates");
+        assert!((ppm - 50_000.0).abs() < 1e-6 && (bound - 20_000.0).abs() < 1e-6, "{ppm} ± {bound}");
+        assert_eq!(Clock { end: None, ..clock }.drift_ppm(), None);
+        assert_eq!(Clock { end: Some(clock.start), ..clock }.drift_ppm(), None, "no time between them");
     }
 
     #[test]

@@ -100,7 +100,10 @@ impl Launcher {
                     // ssh logs in on its own.
                     command.args(["-o", "ControlMaster=no", "-o"]).arg(format!("ControlPath={}", socket.display()));
                 }
-                command.arg("--").arg(&host.name).arg(remote_shell_command(argv));
+                if let Some(port) = host.port {
+                    command.arg("-p").arg(port.to_string());
+                }
+                command.arg("--").arg(host.destination()).arg(remote_shell_command(argv));
                 command
             }
             Self::Srun => {
@@ -121,7 +124,7 @@ impl Launcher {
                     match word.as_str() {
                         "{cmd}" => expanded.extend(argv.iter().cloned()),
                         "{qcmd}" => expanded.push(remote_shell_command(argv)),
-                        other => expanded.push(other.replace("{host}", &host.name).into()),
+                        other => expanded.push(other.replace("{host}", host.destination()).into()),
                     }
                 }
                 let mut command = Command::new(&expanded[0]);
@@ -157,7 +160,7 @@ mod tests {
     use crate::hosts::HostSpec;
 
     fn host(name: &str) -> HostSpec {
-        HostSpec { name: name.into(), max_cores: None }
+        HostSpec::named(name)
     }
 
     fn args(command: &Command) -> Vec<String> {
@@ -181,6 +184,14 @@ mod tests {
             .output()
             .expect("sh runs");
         assert_eq!(String::from_utf8_lossy(&out.stdout), "/opt/my painter\n--out\nit's $(here)\n");
+    }
+
+    #[test]
+    fn ssh_logs_in_on_the_port_given() {
+        let host = crate::hosts::spec::parse_list("root@h1:2222").expect("parses").remove(0);
+        let args = args(&Launcher::Ssh.command(&host, &[OsString::from("/bin/painter")], None, None, None));
+        let at = args.iter().position(|a| a == "--").expect("--");
+        assert_eq!(args[at - 2..at + 2], ["-p", "2222", "--", "root@h1"], "{args:?}");
     }
 
     #[test]

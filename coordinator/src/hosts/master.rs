@@ -126,7 +126,7 @@ impl Drop for Sockets {
 /// A host's master connection.
 #[derive(Debug)]
 pub struct Master {
-    /// The host, as given.
+    /// Where it logged in, `[user@]host` (the port is ssh's business, not the socket's).
     host: String,
     /// Its control socket.
     pub socket: PathBuf,
@@ -170,8 +170,9 @@ impl Master {
             .args(OPTIONS)
             .arg("-o")
             .arg(format!("ControlPath={}", socket.display()))
+            .args(host.port.map(|port| ["-p".to_owned(), port.to_string()]).into_iter().flatten())
             .arg("--")
-            .arg(&host.name)
+            .arg(host.destination())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -211,7 +212,7 @@ impl Master {
                 }
             });
         }
-        let mut master = Self { host: host.name.clone(), socket, login: Duration::ZERO, child, said };
+        let mut master = Self { host: host.destination().to_owned(), socket, login: Duration::ZERO, child, said };
         loop {
             if master.socket.exists() {
                 master.login = started.elapsed();

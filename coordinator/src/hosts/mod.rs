@@ -176,6 +176,24 @@ impl Cluster {
                 Err(why) => eprintln!("warning: {why}: every painter over ssh logs in on its own"),
             }
         }
+        // Over srun, one allocation for the invocation, probes included,
+        // when every node can be had now; otherwise (a node down, unknown,
+        // not answering) each probe is a job of its own, as srun alone
+        // makes one, and the allocation is made for those that answered.
+        if cluster.launcher == Launcher::Srun && cluster.job.is_none() {
+            let mut nodes: Vec<&str> = specs.iter().filter(|s| !s.is_local()).map(HostSpec::node).collect();
+            nodes.sort_unstable();
+            nodes.dedup();
+            if !nodes.is_empty() && allocation::ready(&nodes).await {
+                match allocation::Allocation::make(&nodes).await {
+                    Ok(allocation) => {
+                        cluster.job = Some(allocation.id.clone());
+                        cluster.made_allocation = Some(allocation);
+                    }
+                    Err(why) => tracing::debug!("{why:#}: each host is probed in a job of its own"),
+                }
+            }
+        }
         // At most `fanout` at once, answers in the order the hosts were given.
         let probes = futures_util::stream::iter(specs.iter().enumerate())
             .map(|(index, spec)| cluster.probe(index, spec, local_painter))
@@ -418,7 +436,7 @@ mod tests {
     fn host(name: &str, cores: Vec<u32>) -> Host {
         let found =
             probe::Found { hostname: name.into(), boot: "b".into(), cores: cores.clone(), took: Duration::ZERO };
-        Host { spec: HostSpec { name: name.into(), max_cores: None }, found, cores, master: None }
+        Host { spec: HostSpec::named(name), found, cores, master: None }
     }
 
     #[test]

@@ -5,7 +5,10 @@
 //! launcher works and the painter is where it is expected. What it reports
 //! is its own `sched_getaffinity` — the cores this user may use there, as
 //! `taskset`, cgroups or Slurm set them, not the machine's count — its host
-//! name and boot id.
+//! name and boot id. Inside a Slurm job it also says how many CPUs the job
+//! has on that node (`slurm_cpus`), and a host offers no more cores than
+//! that: a node configured with one CPU gives one painter, even where its
+//! step may run on every core of the machine.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -77,8 +80,11 @@ pub async fn run(command: Command, painter: &Path, launcher: &Launcher, local: b
         return parse(line, took);
     }
     let painter = visible(&painter.display().to_string(), visible::LINE);
+    // srun's own refusal (no such node, no allocation) is srun's, not the painter's.
+    let srun_refused = stderr.lines().any(|l| l.trim_start().starts_with("srun: error:"));
     Err(match (launcher, status.code()) {
         (Launcher::Ssh, Some(255)) => format!("ssh cannot reach it or log in{said}"),
+        (Launcher::Srun, Some(_)) if srun_refused => format!("srun cannot start a job step there{said}"),
         (_, Some(126 | 127)) => format!("no painter at {painter} there{said}"),
         (_, Some(code)) => format!("its painter --probe ({painter}, via {via}) exited with status {code}{said}"),
         (_, None) => format!("its painter --probe ({painter}, via {via}) was killed{said}"),
@@ -118,6 +124,21 @@ fn parse(line: &str, took: Duration) -> Result<Found, String> {
     if let Some(core) = cores.iter().find(|&&core| !seen.insert(core)) {
         return Err(format!("its probe names core {core} twice"));
     }
+    let mut cores = cores;
+    match field("slurm_cpus=") {
+        "" => {}
+        n => {
+            let n: usize = n
+                .parse()
+                .ok()
+                .filter(|&n| n > 0)
+                .ok_or_else(|| format!("its probe said something unreadable: {}", visible(line, visible::LINE)))?;
+            if n < cores.len() {
+                tracing::debug!(offered = n, allowed = ?cores, "the Slurm node offers fewer CPUs than the step may use");
+                cores.truncate(n);
+            }
+        }
+    }
     // Both are shown in reports: kept visible, and no longer than a host name.
     let hostname = visible(field("host="), protocol::contract::MAX_HOST);
     let boot = visible(field("boot="), protocol::contract::MAX_HOST);
@@ -138,8 +159,26 @@ mod tests {
         assert!(parse(&line.replace("cores=1,3", "cores=x"), Duration::ZERO).is_err());
         let twice = parse(&line.replace("cores=1,3", "cores=1,3,1"), Duration::ZERO).expect_err("twice");
         assert_eq!(twice, "its probe names core 1 twice");
+        // A Slurm node that offers one CPU gives one core, whatever the step's affinity.
+        let node = parse(&format!("{line} slurm_cpus=1"), Duration::ZERO).expect("parses");
+        assert_eq!(node.cores, vec![1]);
+        let node = parse(&format!("{line} slurm_cpus=4"), Duration::ZERO).expect("parses");
+        assert_eq!(node.cores, vec![1, 3], "a node's count never adds cores the step may not use");
+        assert!(parse(&format!("{line} slurm_cpus=0"), Duration::ZERO).is_err());
         let odd = parse(&line.replace("host=h2", "host=h2\u{1b}]0;x\u{7}"), Duration::ZERO).expect("parses");
         assert_eq!(odd.hostname, "h2\\x1b]0;x\\x07", "a host name is shown, never sent to a terminal");
+    }
+
+    #[tokio::test]
+    async fn srun_refusing_a_step_is_told_as_srun_and_not_as_the_painter() {
+        let mut command = Command::new("sh");
+        command
+            .args(["-c", "echo 'srun: error: Unable to allocate resources: Invalid node name specified' >&2; exit 1"]);
+        let why = run(command, Path::new("/bin/painter"), &Launcher::Srun, false).await.expect_err("fails");
+        assert_eq!(
+            why,
+            "srun cannot start a job step there: srun: error: Unable to allocate resources: Invalid node name specified"
+        );
     }
 
     #[tokio::test]

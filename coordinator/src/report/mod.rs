@@ -14,6 +14,7 @@
 //! `os::sampler`'s samples), the ideal (`model`), the vocabulary (`mode`,
 //! `workload`) and `term`; used by `progress` and `app`.
 
+pub mod clocks;
 pub mod cores;
 pub mod cost;
 pub mod explain;
@@ -131,6 +132,12 @@ pub struct PainterReport {
     pub clock_offset_s: f64,
     /// The error bound of `clock_offset_s`, ± seconds.
     pub clock_bound_s: f64,
+    /// How fast its clock ran against the coordinator's, from the first
+    /// ping to the last, ppm (positive: it gained); `null` on this machine
+    /// or with one measurement.
+    pub clock_drift_ppm: Option<f64>,
+    /// The error bound of `clock_drift_ppm`, ± ppm.
+    pub clock_drift_bound_ppm: Option<f64>,
     /// How its threads' states were measured: `switch-events` or
     /// `self-measured`; `None` when it sent none.
     pub state_source: Option<&'static str>,
@@ -384,6 +391,8 @@ fn painter_report(life: &PainterLife, waited_s: f64) -> PainterReport {
         remote: farewell.clock.is_some(),
         clock_offset_s: farewell.clock.map_or(0.0, |c| c.report().offset_s),
         clock_bound_s: farewell.clock.map_or(0.0, |c| c.report().bound_s),
+        clock_drift_ppm: farewell.clock.and_then(|c| c.report().drift_ppm),
+        clock_drift_bound_ppm: farewell.clock.and_then(|c| c.report().drift_bound_ppm),
         state_source: None,
         state_resolution_s: None,
         states: Vec::new(),

@@ -44,6 +44,8 @@ pub(crate) fn sample_run() -> RunReport {
         remote: false,
         clock_offset_s: 0.0,
         clock_bound_s: 0.0,
+        clock_drift_ppm: None,
+        clock_drift_bound_ppm: None,
         state_source: None,
         state_resolution_s: None,
         states: Vec::new(),

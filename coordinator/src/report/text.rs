@@ -342,6 +342,10 @@ fn section(run: &RunReport, style: Style, columns: usize) -> String {
         let note = format!("(running and waiting for a core: {how}, {source}, to {resolution})");
         out += &wrap(&note, columns, "  ");
     }
+    // Remote lanes are placed by each host's measured clock, within its bound.
+    for clock in crate::report::clocks::of_run(run) {
+        out += &wrap(&format!("(clock {})", clock.line()), columns, "  ");
+    }
     if timeline::too_many_to_number(&run.timeline) {
         let note = format!(
             "(over {} paintings on a painter's row: blocks without numbers; --json lists each)",

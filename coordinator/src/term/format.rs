@@ -4,6 +4,8 @@
 //! - [`secs`]: a time in a sentence, `0.40s`, `12.3s`;
 //! - [`fine`]: the same, in milliseconds when under a tenth of a second
 //!   (`0.4ms`, `12ms`), for the small parts of a gap;
+//! - [`tiny`]: a clock's bound, in microseconds under a millisecond
+//!   (`65µs`), else as [`fine`];
 //! - [`column`]: a table's cell, always two decimals, so columns align;
 //! - [`given`]: an option's value as a person writes it (`800ms`, `1h`);
 //! - [`rough`]: a time left, to the second (to the minute past an hour);
@@ -26,6 +28,12 @@ pub fn fine(s: f64) -> String {
         s if s < 0.1 => format!("{:.0}ms", s * 1e3),
         s => secs(s),
     }
+}
+
+/// A bound of microseconds to a second or so: `65µs`, `1.2ms`, `0.35s`.
+#[must_use]
+pub fn tiny(s: f64) -> String {
+    if s < 1e-3 { format!("{:.0}µs", s * 1e6) } else { fine(s) }
 }
 
 /// A table's cell: seconds with two decimals, whatever the size.
@@ -72,6 +80,8 @@ mod tests {
         assert_eq!(fine(0.0004), "0.4ms");
         assert_eq!(fine(0.012), "12ms");
         assert_eq!(fine(0.25), "0.25s");
+        assert_eq!(tiny(0.000_065), "65µs");
+        assert_eq!(tiny(0.0012), "1.2ms");
         assert_eq!(column(12.345), "12.35s");
         assert_eq!(column(0.0), "0.00s");
         assert_eq!(given(Duration::from_millis(800)), "800ms");

@@ -14,6 +14,9 @@
 //! painters a row per core says who held it: a painter (its painting's
 //! colour), another program (dark, named), or nobody (dashed outline).
 //!
+//! A painter on another host has its clock's bound drawn where its lane
+//! starts (`clock-bound`): its blocks are placed by a measured offset.
+//!
 //! Plain SVG 1.1 with presentation attributes only, so that any viewer
 //! draws it the same. Every block carries a `class` (`paint`, `file-wait`,
 //! `net-wait`, `waiting`, `core-painter`, `core-other`, `core-idle`) and a
@@ -21,6 +24,7 @@
 
 mod axis;
 mod blocks;
+mod clock;
 mod cores;
 mod lanes;
 mod legend;
@@ -253,6 +257,9 @@ fn panel(
         top + height + 14.0
     );
     for (painter, lanes) in &rows_of {
+        if let (Some(first), Some(report)) = (lanes.first(), run.painters.get(*painter)) {
+            clock::bound(out, report, first, axis, y);
+        }
         for lane in lanes {
             text(out, 20.0, y + ROW / 2.0 + 4.5, &lane.label, "");
             for (row, segments) in lane.rows.iter().enumerate() {
@@ -429,6 +436,29 @@ mod tests {
         assert_eq!(svg.matches(r#"class="net-wait""#).count(), 2);
         assert_eq!(svg.matches(r#"class="cpu""#).count(), 1);
         assert!(svg.contains("ideal 1.20s") && svg.contains("measured 1.20s"));
+        assert!(!svg.contains("clock-bound"), "a painter on this machine reads this machine's clock");
+    }
+
+    #[test]
+    fn a_remote_painters_clock_bound_is_drawn_where_its_lane_starts() {
+        let workload = sample_workload();
+        let calibration = Calibration { stroke_ns: 1000.0, strokes: 400_000, core: Some(0) };
+        let mut run = sample_run();
+        let painter = &mut run.painters[0];
+        (painter.remote, painter.host, painter.clock_offset_s, painter.clock_bound_s) =
+            (true, "h2".into(), 1000.0, 0.05);
+        (painter.clock_drift_ppm, painter.clock_drift_bound_ppm) = (Some(-2.0), Some(150.0));
+        let svg = render(&workload, &calibration, &[run.clone()]);
+        assert_eq!(svg.matches(r#"class="clock-bound""#).count(), 1, "{svg}");
+        assert!(svg.contains(
+            "<title>clock of h2: 1000.000000s ahead of this machine ±50ms, drift -2 ±150 ppm (first ping to last)</title>"
+        ));
+        // ±0.05 s around the first block's start (0 s) on a 1.2 s axis: the
+        // bar spans 0.1 s of it (the left end clamped at the axis's start).
+        let axis = Axis::new(run.wall_s.max(run.ideal_s), WIDE);
+        let bar = format!(r#"x1="{:.1}" y1="#, axis.x(-0.05));
+        let end = format!(r#"x2="{:.1}""#, axis.x(0.05));
+        assert!(svg.contains(&bar) && svg.contains(&end), "{bar} … {end} in {svg}");
     }
 
     #[test]
