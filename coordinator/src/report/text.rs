@@ -90,15 +90,19 @@ fn keys(workload: &Workload, runs: &[RunReport], columns: usize, color: bool) ->
     if states {
         items.push(Item::new("", mark(Key::Waiting), "waiting for a core: ready to paint, while another held it"));
     }
-    if runs.iter().any(|run| run.timeline.dries()) {
+    let dries = runs.iter().any(|run| run.timeline.dries());
+    if dries {
         items.push(Item::new("", mark(Key::Drying), "drying: slow disk, then slow network"));
     }
     if runs.iter().any(|run| run.timeline.saves()) {
-        items.push(Item::new(
-            "",
-            mark(Key::Saving),
-            "saving the picture: made while its last coat dries where there is time, then written once dry, so often two marks a painting",
-        ));
+        // Where coats dry, the picture is made while the last one dries
+        // (where the painter has the time) and written once it is dry.
+        let saving = if dries {
+            "saving the picture: made while its last coat dries where there is time, then written once dry, so often two marks a painting"
+        } else {
+            "saving the picture"
+        };
+        items.push(Item::new("", mark(Key::Saving), saving));
     }
     if runs.iter().any(|run| !run.timeline.unfinished().is_empty()) {
         items.push(Item::new("", mark(Key::Unfinished), "begun, never finished: its painter failed or was stopped"));
@@ -292,7 +296,9 @@ pub(crate) fn grid(headers: &[(String, Align)], rows: &[Vec<String>], gap: usize
 fn header(workload: &Workload, calibration: &Calibration, columns: usize) -> String {
     let each = if workload.coats == 1 { "1 coat each".to_owned() } else { format!("{} coats each", workload.coats) };
     let mut out = wrap(&format!("atelier: {} paintings, {each}", workload.paintings), columns, "");
-    out += &wrap(&explain::paint_line(workload, calibration), columns, "  ");
+    // The flags that paint the pictures again are a command: never broken.
+    let again = if calibration.strokes > 0 { explain::again(workload, calibration) } else { String::new() };
+    out += &wrap_keeping(&explain::paint_line(workload, calibration), &again, columns, "  ");
     out += &wrap(
         &format!(
             "dry {} a coat = {} disk + {} network",
@@ -483,6 +489,18 @@ pub(crate) fn wrap(text: &str, width: usize, indent: &str) -> String {
     out
 }
 
+/// [`wrap`], with `keep` (a command, say) never broken where it fits a
+/// line.
+pub(crate) fn wrap_keeping(text: &str, keep: &str, width: usize, indent: &str) -> String {
+    // A stand-in for the spaces inside `keep`, which no text holds.
+    const JOINED: char = '\u{e001}';
+    if keep.is_empty() || keep.chars().count() > width.saturating_sub(indent.chars().count()) {
+        return wrap(text, width, indent);
+    }
+    let joined = text.replacen(keep, &keep.replace(' ', &JOINED.to_string()), 1);
+    wrap(&joined, width, indent).replace(JOINED, " ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -494,6 +512,18 @@ mod tests {
         // Spaces inside a line stay as they were.
         assert_eq!(wrap("a   b", 20, ""), "a   b\n");
         assert!(wrap(&"word ".repeat(50), 33, "  ").lines().all(|l| l.chars().count() <= 33));
+    }
+
+    #[test]
+    fn the_command_that_paints_again_is_never_broken() {
+        let line = "paint 400ms a coat = 7307 strokes of 54.7 µs (measured on core 0); --strokes 7307 --seed 1 --coats 1 paints these pictures again";
+        let keep = "--strokes 7307 --seed 1 --coats 1";
+        for width in 40..=130 {
+            let text = wrap_keeping(line, keep, width, "  ");
+            assert!(text.lines().any(|l| l.contains(keep)), "{width} columns:\n{text}");
+            assert!(text.lines().all(|l| l.chars().count() <= width), "{width} columns:\n{text}");
+        }
+        assert!(wrap(line, 80, "  ").lines().all(|l| !l.contains(keep)), "plain wrapping breaks it at 80");
     }
 
     #[test]
