@@ -498,7 +498,7 @@ fn contention(run: &RunReport, facts: &Facts, cpu: &CpuUse, s: f64, added: &str)
     // With the threads' states, every wait and who held the core is told
     // after the causes, sibling or other program, each on its own.
     if !run.cores.is_empty() {
-        return format!("painters waited for a core{beyond} (each wait is told below){only} ({added})");
+        return format!("painters waited for a core{beyond}, each wait told below{only} ({added})");
     }
     let most = facts.waited_s.iter().copied().enumerate().max_by(|a, b| a.1.total_cmp(&b.1));
     let Some((index, waited_s)) = most.filter(|&(_, w)| w > 0.0) else {
@@ -695,6 +695,30 @@ mod tests {
             ),
             "{text}"
         );
+    }
+
+    #[test]
+    fn long_waits_that_cost_little_are_explained_and_turns_are_not_jargon() {
+        // Three painters taking turns on core 0, whose waits are told after
+        // the causes: 1.80 s of waiting, 0.30 s of it beyond even turns.
+        let mut turns = crate::report::sample::three_taking_turns();
+        (turns.predicted_s, turns.wall_s) = (0.9, 1.2);
+        turns.gap = Gap { contention_s: 0.3, ..Gap::default() };
+        let facts = Facts { waited_s: vec![0.6, 0.6, 0.6], ..Facts::default() };
+        let text = sentence(&turns, &workload(3, 300, 0), &CALIBRATION, &facts, &CpuUse::default());
+        assert!(
+            text.contains("one cause: painters waited for a core longer than taking turns evenly would have made them, each wait told below; of 1.80s of waiting in all, only what held up the painting that ended the run adds time (+0.30s)."),
+            "{text}"
+        );
+        assert!(!text.contains("model's even sharing"), "{text}");
+        // One painter alone on its core: no turns to speak of.
+        let mut alone = run(Mode::Sequential, 1, 1, 1.3, 1.2);
+        alone.cores = turns.cores.clone();
+        alone.predicted_s = 1.2;
+        alone.gap = Gap { contention_s: 0.1, ..Gap::default() };
+        let facts = Facts { waited_s: vec![0.1], ..Facts::default() };
+        let text = sentence(&alone, &workload(3, 400, 0), &CALIBRATION, &facts, &CpuUse::default());
+        assert!(text.contains("one cause: painters waited for a core, each wait told below (+0.10s)."), "{text}");
     }
 
     /// A run of `mode` with these gap shares, explained with `facts`.
