@@ -542,6 +542,16 @@ mod tests {
     }
 
     #[test]
+    fn on_a_colour_terminal_the_legend_shows_painting_as_the_lanes_draw_it() {
+        let mut board = three_on_one_core();
+        let lines = draw(&mut board, Frame { color: true, ..frame(80, 24, 1_000) }).expect("fits 80×24");
+        // The lanes paint in coloured cells, not `█`; so does the legend.
+        assert!(lines[1..4].iter().all(|l| !row(l).contains('█')), "{lines:#?}");
+        assert!(lines[0].starts_with("\x1b[48;5;") && !lines[0].contains("█ painting"), "{:?}", lines[0]);
+        assert!(lines[0].contains(" painting") && lines[0].contains("▒\x1b[0m waiting for a core"), "{:?}", lines[0]);
+    }
+
+    #[test]
     fn painters_taking_turns_on_one_core_each_show_a_third_solid_and_the_core_shows_their_turns() {
         let mut board = three_on_one_core();
         let lines = draw(&mut board, frame(80, 24, 1_000)).expect("fits 80×24");
