@@ -3,8 +3,9 @@
 # own figures agree.
 #
 # Starts a long run in the background (4 s of painting per painting, so
-# there is time to look), samples `top -b` every half second for exactly the
-# painter processes of that run until it ends, shows `ps` (PSR: the core each
+# there is time to look, and the default 800 ms of drying), samples
+# `top -b` every half second for exactly the painter processes of that
+# run until it ends, shows `ps` (PSR: the core each
 # painter runs on), and finally puts each painter's mean %CPU in `top` beside
 # atelier's own figure for it: the CPU time the kernel accounted to the
 # reaped painter (wait4), over the run's wall time.
@@ -33,7 +34,7 @@ cargo build --release --quiet
 out=$(mktemp -d)
 report="$out/report.json"
 
-./target/release/coordinator run --mode "$mode" --paint 4s --dry 1s --out "$out" --json "${args[@]}" >"$report" &
+./target/release/coordinator run --mode "$mode" --paint 4s --out "$out" --json "${args[@]}" >"$report" &
 coordinator=$!
 cleanup() {
   kill "$coordinator" 2>/dev/null || true   # the coordinator stops its painters

@@ -178,7 +178,15 @@ fn the_svg_is_xml_with_a_block_for_every_paint_and_wait() {
     let document = roxmltree::Document::parse(svg).unwrap_or_else(|e| panic!("--svg is not XML: {e}"));
     let root = document.root_element();
     assert_eq!(root.tag_name().name(), "svg");
-    assert_eq!(root.attribute("width"), Some("1000"));
+    // A 16:9 slide: 1600 × 900, or wider (and as much taller) where the
+    // panels need the room, text at its size.
+    let size = |name: &str| root.attribute(name).and_then(|v| v.parse::<f64>().ok()).expect("a size");
+    let (width, height) = (size("width"), size("height"));
+    assert!(width >= 1600.0 && (width / height - 16.0 / 9.0).abs() < 0.01, "{width} × {height}");
+    for label in root.descendants().filter(|n| n.has_tag_name("text")) {
+        let px = label.attribute("font-size").map_or(13.0, |v| v.parse().expect("a size"));
+        assert!(px >= 12.0, "a label of {px} px: {:?}", label.text());
+    }
     for run in runs(report) {
         let mode = run["mode"].as_str().expect("mode");
         let panel = root

@@ -157,7 +157,7 @@ pub fn draw(board: &mut Board, frame: Frame) -> Option<Vec<String>> {
     let timeline = &board.timeline;
     let width = board.axis_width(frame.width);
     let label_width = board.label_width();
-    let mut lines = vec![legend(board, frame.width)];
+    let mut lines = vec![legend(board, frame.width, frame.color)];
     // Who held each core, column by column; a lane is solid exactly where
     // its core's row gives the core to it, so that painters taking turns
     // are never drawn painting in the same column.
@@ -237,8 +237,10 @@ fn cut(text: &str, width: usize) -> String {
 }
 
 /// The legend, on one line: as many keys as fit, the least needed
-/// (saving, a small mark) left out first.
-fn legend(board: &Board, width: usize) -> String {
+/// (saving, a small mark) left out first; on a colour terminal each mark
+/// as the lanes draw it (painting a coloured cell, not `█`).
+fn legend(board: &Board, width: usize, color: bool) -> String {
+    use crate::report::timeline::{Key, key};
     let timeline = &board.timeline;
     // Each key with its rank: the lower, the sooner it is left out.
     let mut keys = vec![(9, "█ painting".to_owned())];
@@ -263,7 +265,17 @@ fn legend(board: &Board, width: usize) -> String {
         keys.remove(least);
     }
     let line = keys.into_iter().map(|(_, key)| key).collect::<Vec<_>>().join("  ");
-    cut(&line, width)
+    let line = cut(&line, width);
+    if !color {
+        return line;
+    }
+    [
+        ("█ painting", Key::Painting, " painting"),
+        ("▒ waiting", Key::Waiting, " waiting"),
+        ("░ drying", Key::Drying, " drying"),
+    ]
+    .into_iter()
+    .fold(line, |line, (plain, mark, words)| line.replacen(plain, &(key(mark, true) + words), 1))
 }
 
 #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
@@ -527,6 +539,16 @@ mod tests {
 
     fn row(line: &str) -> &str {
         line.split_once('│').map_or("", |(_, row)| row)
+    }
+
+    #[test]
+    fn on_a_colour_terminal_the_legend_shows_painting_as_the_lanes_draw_it() {
+        let mut board = three_on_one_core();
+        let lines = draw(&mut board, Frame { color: true, ..frame(80, 24, 1_000) }).expect("fits 80×24");
+        // The lanes paint in coloured cells, not `█`; so does the legend.
+        assert!(lines[1..4].iter().all(|l| !row(l).contains('█')), "{lines:#?}");
+        assert!(lines[0].starts_with("\x1b[48;5;") && !lines[0].contains("█ painting"), "{:?}", lines[0]);
+        assert!(lines[0].contains(" painting") && lines[0].contains("▒\x1b[0m waiting for a core"), "{:?}", lines[0]);
     }
 
     #[test]

@@ -71,15 +71,25 @@ impl CoreSpan {
     pub fn holder(&self) -> String {
         match (self.who, &self.name, self.pid) {
             (Who::Painter, Some(name), _) => name.clone(),
-            // Every run's painters are named `painter-K`: one of another
-            // run is not this run's painter of that name.
-            (Who::Other, Some(name), Some(pid)) if name.starts_with("painter-") => {
-                format!("a painter of another atelier run ({name}, pid {pid})")
-            }
-            (Who::Other, Some(name), Some(pid)) => format!("another program ({name}, pid {pid})"),
+            (Who::Other, Some(name), Some(pid)) => other_program(name, pid),
             (Who::Idle, ..) => "idle".to_owned(),
             _ => "another program".to_owned(),
         }
+    }
+}
+
+/// Another program than this run's, by its name and pid: atelier's own
+/// programs by what they are. Every run's painters are named `painter-K`,
+/// and its coordinator `coordinator`; this run's are never counted as
+/// other programs, so one of that name belongs to another atelier run.
+#[must_use]
+pub fn other_program(name: &str, pid: u32) -> String {
+    if name.starts_with("painter-") {
+        format!("a painter of another atelier run ({name}, pid {pid})")
+    } else if name == "coordinator" {
+        format!("the coordinator of another atelier run (pid {pid})")
+    } else {
+        format!("another program ({name}, pid {pid})")
     }
 }
 
@@ -455,6 +465,9 @@ mod tests {
             [Who::Painter, Who::Other, Who::Painter, Who::Idle]
         );
         assert_eq!(spans[1].holder(), "another program (sh, pid 77)");
+        // atelier's own programs of another run are named as what they are.
+        assert_eq!(other_program("coordinator", 9), "the coordinator of another atelier run (pid 9)");
+        assert_eq!(other_program("painter-1", 8), "a painter of another atelier run (painter-1, pid 8)");
         // Had the loop used nearly all the time the painter did not, the
         // idle end is its too.
         let busy = Other { cpu_s: 0.65, ..sh };

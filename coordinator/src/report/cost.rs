@@ -41,8 +41,8 @@ pub fn sentence(run: &RunReport, workload: &Workload) -> Option<String> {
     };
     let lesson = if run.chunk <= 1 { " Chunks of many paintings per message share that cost." } else { "" };
     Some(format!(
-        "Each painting cost the machinery {cost_us:.2} µs, {how}, against {work_us:.2} µs of work: \
-         with tasks this small the cost of a task is most of the time.{}{lesson}",
+        "The machinery cost {cost_us:.2} µs a painting (the run's time not spent on work, waiting for a CPU, saving or starting, spread over its paintings), \
+         {how}, against {work_us:.2} µs of work: with tasks this small the cost of a task is most of the time.{}{lesson}",
         pace(run, n)
     ))
 }
@@ -60,7 +60,7 @@ const STARTUP_SHARE: f64 = 0.5;
 /// was busy nearly all of it; or neither, when each side spent much of it
 /// waiting.
 /// It does not say that more painters could not help: with more of them
-/// the coordinator takes in more answers per wake-up, and its cost per
+/// the coordinator takes in more answers per wake-up, and its CPU time per
 /// painting can fall.
 fn pace(run: &RunReport, paintings: f64) -> String {
     // Judged over the run once its painters were ready; a run that was
@@ -82,28 +82,37 @@ fn pace(run: &RunReport, paintings: f64) -> String {
     } else {
         String::new()
     };
-    if busy + waited >= BUSY * span {
-        format!(
-            " The coordinator set the pace: once its painters were ready, it used {} of CPU in {}{waited_words} ({:.2} µs a painting), \
+    let coordinator_busy = busy + waited >= BUSY * span;
+    let painters_busy = painters >= BUSY * span;
+    // The coordinator's CPU time per painting is not the machinery's cost
+    // above (that is wall time): it has a name of its own.
+    let cpu_each = format!("its CPU time: {:.2} µs a painting", busy / paintings * 1e6);
+    match (coordinator_busy, painters_busy) {
+        (true, true) => format!(
+            " Both sides set the pace, each busy nearly all the run: once the painters were ready, the coordinator \
+             used {} of CPU in {}{waited_words} ({cpu_each}), and {each} busy {} of it.",
+            secs(busy),
+            secs(span),
+            percent(painters)
+        ),
+        (true, false) => format!(
+            " The coordinator set the pace: once its painters were ready, it used {} of CPU in {}{waited_words} ({cpu_each}), \
              while {each} busy {} of it: every painting goes through its one thread.",
             secs(busy),
             secs(span),
-            busy / paintings * 1e6,
             percent(painters)
-        )
-    } else if painters >= BUSY * span {
-        format!(
+        ),
+        (false, true) => format!(
             " The painters set the pace: once they were ready, {each} busy {} of the time, the coordinator {}.",
             percent(painters),
             percent(busy)
-        )
-    } else {
-        format!(
+        ),
+        (false, false) => format!(
             " Neither side was busy all the run: once the painters were ready, the coordinator ran {} of the time, {each} busy {}; \
              each spent the rest waiting, for the other's messages or for a CPU.",
             percent(busy),
             percent(painters)
-        )
+        ),
     }
 }
 
@@ -125,20 +134,30 @@ mod tests {
         run.gap.unexplained_s = 0.16;
         (run.coordinator_cpu_s, run.coordinator_run_delay_s, run.painters[0].cpu_s) = (0.15, 0.03, Some(0.05));
         let said = sentence(&run, &workload).expect("the machinery is all there is");
-        assert!(said.starts_with("Each painting cost the machinery 1.60 µs"), "{said}");
+        assert!(said.starts_with("The machinery cost 1.60 µs a painting (the run's time not spent on work"), "{said}");
         assert!(said.contains("--chunk 1") && said.contains("Chunks of many paintings"), "{said}");
         run.chunk = 512;
         let said = sentence(&run, &workload).expect("still more than the work");
         assert!(said.contains("--chunk 512") && !said.contains("share that cost"), "{said}");
         // Judged over the 0.20 s after the start-up.
         let paced = " The coordinator set the pace: once its painters were ready, it used 0.15s of CPU in 0.20s and \
-                     its thread waited 0.03s for a CPU another thread held (1.50 µs a painting), while the painter \
-                     was busy 25% of it: every painting goes through its one thread.";
+                     its thread waited 0.03s for a CPU another thread held (its CPU time: 1.50 µs a painting), while \
+                     the painter was busy 25% of it: every painting goes through its one thread.";
         assert!(said.ends_with(paced), "{said}");
         // A wait for a CPU too short to matter is not told.
         (run.coordinator_cpu_s, run.coordinator_run_delay_s) = (0.17, 0.001);
         let said = sentence(&run, &workload).expect("the coordinator's");
-        assert!(said.contains("used 0.17s of CPU in 0.20s (1.70 µs") && !said.contains("waited"), "{said}");
+        assert!(
+            said.contains("used 0.17s of CPU in 0.20s (its CPU time: 1.70 µs") && !said.contains("waited"),
+            "{said}"
+        );
+        // Both busy nearly all the run: both are named.
+        run.painters[0].cpu_s = Some(0.18);
+        let said = sentence(&run, &workload).expect("both");
+        let paced = " Both sides set the pace, each busy nearly all the run: once the painters were ready, the \
+                     coordinator used 0.17s of CPU in 0.20s (its CPU time: 1.70 µs a painting), and the painter was busy 90% of it.";
+        assert!(said.ends_with(paced), "{said}");
+        assert_eq!(said.matches("cost").count(), 2, "one figure is called the cost: {said}");
         // The painter busy all the run, the coordinator not: the painters' pace.
         (run.coordinator_cpu_s, run.painters[0].cpu_s) = (0.05, Some(0.18));
         let said = sentence(&run, &workload).expect("the painter's");

@@ -8,7 +8,7 @@ use crate::mode::Mode;
 use crate::os::sampler::CpuUse;
 use crate::report::RunReport;
 use crate::report::gap::{self, Facts};
-use crate::term::format::{fine, given, secs};
+use crate::term::format::{alike, fine, given, secs};
 use crate::workload::Calibration;
 use crate::workload::Workload;
 
@@ -107,12 +107,18 @@ pub fn sentence(
     };
 
     let mut text = match run.mode {
-        Mode::Sequential => format!(
-            "One painter, one thing at a time: {n} paintings{per} × ({} painting + {} drying) = {} end to end; nothing overlapped.",
-            fine(paint),
-            fine(dry),
-            secs(total_paint + total_dry)
-        ),
+        Mode::Sequential => {
+            let (paint, dry) = alike(paint, dry);
+            let each = if dried {
+                format!("({paint} painting + {dry} drying)")
+            } else {
+                format!("{paint} painting, with nothing to dry")
+            };
+            format!(
+                "One painter, one thing at a time: {n} paintings{per} × {each} = {} end to end; nothing overlapped.",
+                secs(total_paint + total_dry)
+            )
+        }
         Mode::Async if painted && dried => format!(
             "One process on one core: each painting dried while the next was painted, so of the {} of drying only {} shows; the {} of painting did not shrink — one CPU paints one stroke at a time.",
             secs(total_dry),
@@ -182,10 +188,19 @@ pub fn sentence(
             let mut text =
                 format!("{w} async painters {on_cores}: parallelism divided the {} of painting", secs(total_paint));
             text += &if dried {
-                format!(
-                    ", and each painted while its paintings dried, hiding drying behind painting ({} of it in all).",
-                    secs(total_dry)
-                )
+                // What shows of the drying in the ideal run: the time the
+                // painter with the most to paint spent not painting. Where
+                // painters share cores, that time is also their turns.
+                let busiest = rounds as f64 * f64::from(coats) * paint;
+                if w <= c {
+                    format!(
+                        ", and each painted while its paintings dried, hiding drying behind painting: of the {} of drying only {} shows.",
+                        secs(total_dry),
+                        secs((run.ideal_s - busiest).max(0.0))
+                    )
+                } else {
+                    ", and each painted while its paintings dried, hiding drying behind painting.".to_owned()
+                }
             } else {
                 "; with nothing to dry, async adds nothing here.".to_owned()
             };
@@ -350,10 +365,7 @@ impl Cause {
                 if s >= 0.0 { "more" } else { "less" },
                 if s >= 0.0 { "more" } else { "less" }
             ),
-            Self::Contention if s < 0.0 => {
-                format!("painters waited for a CPU less than the model's even sharing of the cores supposed ({added})")
-            }
-            Self::Contention => contention(run, facts, cpu, &added),
+            Self::Contention => contention(run, facts, cpu, s, &added),
             Self::Drying => format!(
                 "the waits for drying lasted {} in all, {} asked{} ({added})",
                 secs(facts.dried_s),
@@ -431,47 +443,58 @@ fn coordinator_waited(run: &RunReport) -> String {
 }
 
 /// Who waited for a CPU, for which core, and who held it if the sampler
-/// saw another program busy there.
-fn contention(run: &RunReport, facts: &Facts, cpu: &CpuUse, added: &str) -> String {
+/// saw another program busy there; `s` is what the waits added to the
+/// run (the model's sharing of cores taken out, where painters share
+/// them).
+fn contention(run: &RunReport, facts: &Facts, cpu: &CpuUse, s: f64, added: &str) -> String {
+    // Where painters outnumber their cores, the prediction already has
+    // them take turns evenly: what is told is the waiting beyond that.
+    let shared = run.lanes > run.core_count;
+    if s < 0.0 {
+        return if shared {
+            format!("painters waited for a core less than taking turns evenly would have made them ({added})")
+        } else {
+            format!("painters' waits for a core{REORDERED} ({added})")
+        };
+    }
+    // A wait held up the run's end only where it delayed the painting
+    // that ended it: waits elsewhere can be long and cost nothing.
+    let waited: f64 = facts.waited_s.iter().sum();
+    let only = if waited > s + NEGLIGIBLE_S.max(NEGLIGIBLE_SHARE * run.wall_s) {
+        format!("; of {} of waiting in all, only what held up the painting that ended the run adds time", secs(waited))
+    } else {
+        String::new()
+    };
+    let beyond = if shared { " longer than taking turns evenly would have made them" } else { "" };
     // With the threads' states, every wait and who held the core is told
     // after the causes, sibling or other program, each on its own.
     if !run.cores.is_empty() {
-        return format!(
-            "painters waited for a core more than the model's even sharing of the cores supposed ({added}; each wait is told below)"
-        );
+        return format!("painters waited for a core{beyond}, each wait told below{only} ({added})");
     }
-    let waited = facts.waited_s.iter().copied().enumerate().max_by(|a, b| a.1.total_cmp(&b.1));
-    let Some((index, waited_s)) = waited.filter(|&(_, w)| w > 0.0) else {
-        return format!("painters waited for a CPU ({added})");
+    let most = facts.waited_s.iter().copied().enumerate().max_by(|a, b| a.1.total_cmp(&b.1));
+    let Some((index, waited_s)) = most.filter(|&(_, w)| w > 0.0) else {
+        return format!("painters waited for a core{beyond}{only} ({added})");
     };
     let Some(painter) = run.painters.get(index) else {
-        return format!("painters waited {} for a CPU ({added})", secs(waited_s));
+        return format!("painters waited {} for a core{beyond}{only} ({added})", secs(waited_s));
     };
     let label = format!("{}{}", painter.host_prefix(), crate::mode::painter_name(painter.id));
     // The sampler looks at this machine's processes: on another host's
     // core it cannot say who else was there.
     let holder = painter.core.filter(|_| !painter.remote).and_then(|core| cpu.others.iter().find(|o| o.core == core));
     let on = if painter.remote { format!(" of {}", painter.host) } else { String::new() };
-    match (painter.core, holder) {
-        // Every run's painters are named `painter-K`: one of another run is
-        // not this run's painter of that name.
-        (Some(core), Some(other)) if other.name.starts_with("painter-") => format!(
-            "{label} waited {} for core {core}, which a painter of another atelier run was using ({}, pid {}) ({added})",
-            secs(waited_s),
-            other.name,
-            other.pid
-        ),
+    let said = match (painter.core, holder) {
         (Some(core), Some(other)) => format!(
-            "{label} waited {} for core {core}, which another program was using ({}, pid {}) ({added})",
+            "{label} waited {} for core {core}{beyond}, which {} was using",
             secs(waited_s),
-            other.name,
-            other.pid
+            crate::report::cores::other_program(&other.name, other.pid)
         ),
         (Some(core), None) => {
-            format!("{label} waited {} for core {core}{on}, which other threads held ({added})", secs(waited_s))
+            format!("{label} waited {} for core {core}{on}{beyond}, which other threads held", secs(waited_s))
         }
-        (None, _) => format!("{label} waited {} for a CPU ({added})", secs(waited_s)),
-    }
+        (None, _) => format!("{label} waited {} for a CPU{beyond}", secs(waited_s)),
+    };
+    format!("{said}{only} ({added})")
 }
 
 /// `2000` as `2,000`.
@@ -687,6 +710,13 @@ mod tests {
         let text = say(&run(Mode::Hybrid, 2, 2, 1.65, 1.6), &workload(3, 400, 800), &CALIBRATION);
         assert!(text.contains("painting alone is at most 1.50× as fast as on one painter"), "{text}");
         assert!(text.contains("with no overhead the run is 2.25× as fast as sequential"), "{text}");
+        // What was hidden is what the drying did not add: 2.40s of it, 0.80s at the end.
+        assert!(text.contains("hiding drying behind painting: of the 2.40s of drying only 0.80s shows."), "{text}");
+        // Nothing to dry: no drying in the words, and one unit for the rest.
+        let text = say(&run(Mode::Sequential, 1, 1, 1.25, 1.2), &workload(3, 400, 0), &CALIBRATION);
+        assert!(text.contains("3 paintings × 0.40s painting, with nothing to dry = 1.20s"), "{text}");
+        assert!(!text.contains("ms"), "{text}");
+        assert_eq!(alike(0.4, 0.0005), ("0.40s".to_owned(), "0.00s".to_owned()));
     }
 
     #[test]
@@ -703,7 +733,7 @@ mod tests {
             CpuUse { others: vec![Other { core: 1, name: "busy".into(), pid: 4242, cpu_s: 1.0 }], ..CpuUse::default() };
         let text = sentence(&contended, &workload(3, 300, 0), &CALIBRATION, &facts, &cpu);
         assert!(
-            text.contains("The 0.45s beyond the prediction, largest cause first: painter-1 waited 0.46s for core 1, which another program was using (busy, pid 4242) (+0.38s); painting used more CPU"),
+            text.contains("The 0.45s beyond the prediction, largest cause first: painter-1 waited 0.46s for core 1, which another program (busy, pid 4242) was using; of 0.46s of waiting in all, only what held up the painting that ended the run adds time (+0.38s); painting used more CPU"),
             "{text}"
         );
         assert!(text.contains("(+0.02s)."), "the third cause is said too: {text}");
@@ -718,6 +748,30 @@ mod tests {
             ),
             "{text}"
         );
+    }
+
+    #[test]
+    fn long_waits_that_cost_little_are_explained_and_turns_are_not_jargon() {
+        // Three painters taking turns on core 0, whose waits are told after
+        // the causes: 1.80 s of waiting, 0.30 s of it beyond even turns.
+        let mut turns = crate::report::sample::three_taking_turns();
+        (turns.predicted_s, turns.wall_s) = (0.9, 1.2);
+        turns.gap = Gap { contention_s: 0.3, ..Gap::default() };
+        let facts = Facts { waited_s: vec![0.6, 0.6, 0.6], ..Facts::default() };
+        let text = sentence(&turns, &workload(3, 300, 0), &CALIBRATION, &facts, &CpuUse::default());
+        assert!(
+            text.contains("one cause: painters waited for a core longer than taking turns evenly would have made them, each wait told below; of 1.80s of waiting in all, only what held up the painting that ended the run adds time (+0.30s)."),
+            "{text}"
+        );
+        assert!(!text.contains("model's even sharing"), "{text}");
+        // One painter alone on its core: no turns to speak of.
+        let mut alone = run(Mode::Sequential, 1, 1, 1.3, 1.2);
+        alone.cores = turns.cores.clone();
+        alone.predicted_s = 1.2;
+        alone.gap = Gap { contention_s: 0.1, ..Gap::default() };
+        let facts = Facts { waited_s: vec![0.1], ..Facts::default() };
+        let text = sentence(&alone, &workload(3, 400, 0), &CALIBRATION, &facts, &CpuUse::default());
+        assert!(text.contains("one cause: painters waited for a core, each wait told below (+0.10s)."), "{text}");
     }
 
     /// A run of `mode` with these gap shares, explained with `facts`.
@@ -805,7 +859,7 @@ mod tests {
         );
         assert!(
             text.contains(
-                "painters waited for a CPU less than the model's even sharing of the cores supposed (−0.03s)"
+                "painters' waits for a core, which in the model happened to share the paintings out better (−0.03s)"
             ),
             "{text}"
         );
@@ -849,7 +903,7 @@ mod tests {
         let text = say(&run(Mode::Sequential, 1, 1, 8.5, 2.0), &workload(2000, 1, 0), &short);
         assert!(
             text.starts_with(
-                "One painter, one thing at a time: 2000 paintings × (1.0ms painting + 0.0ms drying) = 2.00s end to end"
+                "One painter, one thing at a time: 2000 paintings × 1.0ms painting, with nothing to dry = 2.00s end to end"
             ),
             "{text}"
         );
@@ -907,7 +961,7 @@ mod tests {
             CpuUse { others: vec![Other { core: 0, name: "busy".into(), pid: 4242, cpu_s: 1.0 }], ..CpuUse::default() };
         let text = sentence(&run, &workload(3, 200, 0), &CALIBRATION, &waited, &cpu);
         assert!(
-            text.contains("h1/painter-0 waited 0.46s for core 0 of h1, which other threads held (+0.40s)"),
+            text.contains("h1/painter-0 waited 0.46s for core 0 of h1, which other threads held; of 0.46s of waiting in all, only what held up the painting that ended the run adds time (+0.40s)"),
             "{text}"
         );
         assert!(!text.contains("busy"), "{text}");

@@ -401,6 +401,14 @@ impl Lanes {
         self.segments.iter().any(|s| s.kind == SegmentKind::Save)
     }
 
+    /// Whether some lane dried a coat for any time at all.
+    #[must_use]
+    pub fn dries(&self) -> bool {
+        self.segments
+            .iter()
+            .any(|s| matches!(s.kind, SegmentKind::FileWait | SegmentKind::NetWait) && s.end_s > s.start_s)
+    }
+
     /// The most coats painted on any one lane.
     #[must_use]
     pub fn most_painted(&self) -> usize {

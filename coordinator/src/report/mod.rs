@@ -464,11 +464,42 @@ fn state_source(painters: &[PainterReport]) -> Option<&'static str> {
 
 /// Fills in each run's speedup: `sequential`'s wall time over its own
 /// (none when `sequential` did not run).
+///
+/// A measured speedup above the predicted one (sequential's prediction
+/// over this run's) would contradict the sentence that bounds it; where it
+/// is, the run's explanation says why: sequential ran beyond its
+/// prediction, or this run under its own.
 pub fn speedups(runs: &mut [RunReport]) {
-    if let Some(baseline) = runs.iter().find(|r| r.mode == Mode::Sequential).map(|r| r.wall_s) {
-        for run in runs.iter_mut() {
-            run.speedup = Some(baseline / run.wall_s);
+    let Some(sequential) = runs.iter().find(|r| r.mode == Mode::Sequential).cloned() else { return };
+    for run in runs.iter_mut() {
+        let speedup = sequential.wall_s / run.wall_s;
+        run.speedup = Some(speedup);
+        if run.mode == Mode::Sequential || run.predicted_s < 0.001 || sequential.predicted_s < 0.001 {
+            continue;
         }
+        let predicted = sequential.predicted_s / run.predicted_s;
+        // Within 2%, clocks and rounding.
+        if speedup <= predicted * 1.02 {
+            continue;
+        }
+        let mut why = Vec::new();
+        if sequential.wall_s > sequential.predicted_s * 1.01 {
+            why.push(format!(
+                "sequential took {}, {} beyond its prediction",
+                crate::term::format::secs(sequential.wall_s),
+                crate::term::format::secs(sequential.wall_s - sequential.predicted_s)
+            ));
+        }
+        if run.wall_s < run.predicted_s * 0.99 {
+            why.push(format!(
+                "this run took {}, {} under its prediction",
+                crate::term::format::secs(run.wall_s),
+                crate::term::format::secs(run.predicted_s - run.wall_s)
+            ));
+        }
+        let why = if why.is_empty() { String::new() } else { format!(": {}", why.join(", and ")) };
+        run.explanation +=
+            &format!(" The table's {speedup:.2}× against sequential is more than the {predicted:.2}× predicted{why}.");
     }
 }
 
@@ -523,5 +554,25 @@ mod tests {
         let mut alone = vec![sample::sample_run()];
         speedups(&mut alone);
         assert_eq!(alone[0].speedup, None);
+    }
+
+    #[test]
+    fn a_speedup_beyond_the_predicted_one_says_why() {
+        // Predicted 3.6 s and 2.4 s: 1.50×. Sequential slowed to 4.8 s.
+        let mut runs = vec![sample::sample_run(), sample::sample_run()];
+        (runs[0].mode, runs[0].predicted_s, runs[0].wall_s) = (Mode::Sequential, 3.6, 4.8);
+        (runs[1].mode, runs[1].predicted_s, runs[1].wall_s) = (Mode::Parallel, 2.4, 2.4);
+        let before = runs[1].explanation.clone();
+        speedups(&mut runs);
+        let said = runs[1].explanation.strip_prefix(before.as_str()).unwrap_or_default();
+        assert_eq!(
+            said,
+            " The table's 2.00× against sequential is more than the 1.50× predicted: sequential took 4.80s, 1.20s beyond its prediction."
+        );
+        // As predicted: nothing more is said.
+        (runs[0].wall_s, runs[0].explanation) = (3.6, before.clone());
+        runs[1].explanation = before.clone();
+        speedups(&mut runs);
+        assert_eq!(runs[1].explanation, before);
     }
 }

@@ -153,7 +153,16 @@ pub fn render(workload: &Workload, planned: &[Planned], columns: usize, color: b
         .collect();
     out += &text::grid(&headers, &rows, 2, columns);
     out.push('\n');
-    out += &text::wrap("█ painting, starting with its number   ░ drying: slow disk, then slow network", columns, "  ");
+    // The key shows the marks as the timelines below draw them, and
+    // drying only where there is drying to draw.
+    let painting = format!("{} painting, starting with its number", timeline::key(timeline::Key::Painting, color));
+    let drying = format!("{} drying: slow disk, then slow network", timeline::key(timeline::Key::Drying, color));
+    // Each key is 36 to 38 columns wide; side by side, 77 with the indent.
+    out += &match (workload.dry().is_zero(), columns >= 77) {
+        (true, _) => format!("  {painting}\n"),
+        (false, true) => format!("  {painting}   {drying}\n"),
+        (false, false) => format!("  {painting}\n  {drying}\n"),
+    };
     let span_s = planned.iter().map(|m| m.ideal_s).fold(0.0, f64::max);
     let label_width = planned.iter().map(|m| m.timeline.widest_label()).max().unwrap_or(7);
     let style = text::timeline_style(columns, label_width, 0, span_s, color);

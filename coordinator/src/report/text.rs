@@ -49,36 +49,7 @@ pub fn render(workload: &Workload, calibration: &Calibration, runs: &[RunReport]
         }
     }
     out.push('\n');
-    let states = runs.iter().any(|run| run.timeline.has_states());
-    let mut keys = vec!["█ painting, starting with its number", "░ drying: slow disk, then slow network"];
-    if states {
-        keys.insert(1, "▒ waiting for a core: ready to paint, while another held it");
-    }
-    if runs.iter().any(|run| run.timeline.saves()) {
-        keys.push("▪ saving the picture");
-    }
-    if runs.iter().any(|run| !run.timeline.unfinished().is_empty()) {
-        keys.push("✗ begun, never finished: its painter failed or was stopped");
-    }
-    out += &legend(&keys, columns);
-    if runs.iter().any(|run| !run.cores.is_empty()) {
-        out += &wrap(
-            &format!(
-                "core rows: who held each core: 1 2 3 a painter, with the number (last digit) and colour of its painting, {} another program, {} idle (no painter ran or waited there)",
-                timeline::OTHER_MARK,
-                timeline::IDLE_MARK
-            ),
-            columns,
-            "  ",
-        );
-    }
-    if runs.iter().flat_map(|r| &r.painters).any(|p| !p.cpu_samples.is_empty()) {
-        out += &wrap(
-            "▁▂▃▄▅▆▇█ cpu: how busy each painter process was (█ all its cores), then its average as top shows it",
-            columns,
-            "  ",
-        );
-    }
+    out += &keys(workload, runs, columns, options.color);
     // One time axis and one label column for every timeline, so that a
     // `compare` lines its modes up one above the other.
     let span_s = runs.iter().map(|r| r.wall_s.max(r.ideal_s)).fold(0.0, f64::max);
@@ -92,7 +63,7 @@ pub fn render(workload: &Workload, calibration: &Calibration, runs: &[RunReport]
         out += &section(run, style, columns);
     }
     out.push('\n');
-    out += &paintings(runs, columns);
+    out += &paintings(runs, calibration, columns);
     out
 }
 
@@ -106,25 +77,108 @@ pub(crate) fn timeline_style(columns: usize, label_width: usize, right: usize, s
     Style { width, span_s, label_width, right, color }
 }
 
-/// Items side by side, three spaces apart, on as many lines as `columns` needs.
-fn legend(items: &[&str], columns: usize) -> String {
+/// The key to the timelines: a mark for each thing they draw, and only
+/// for what they draw, each shown as the timeline shows it.
+fn keys(workload: &Workload, runs: &[RunReport], columns: usize, color: bool) -> String {
+    use timeline::Key;
+    let mark = |k: Key| timeline::key(k, color);
+    let states = runs.iter().any(|run| run.timeline.has_states());
+    let painting = if workload.coats > 1 {
+        "painting a coat, starting with the painting's number (each coat its own block)"
+    } else {
+        "painting, starting with its number"
+    };
+    let mut items = vec![Item::new("", mark(Key::Painting), painting)];
+    if states {
+        items.push(Item::new("", mark(Key::Waiting), "waiting for a core: ready to paint, while another held it"));
+    }
+    let dries = runs.iter().any(|run| run.timeline.dries());
+    if dries {
+        items.push(Item::new("", mark(Key::Drying), "drying: slow disk, then slow network"));
+    }
+    if runs.iter().any(|run| run.timeline.saves()) {
+        // Where coats dry, the picture is made while the last one dries
+        // (where the painter has the time) and written once it is dry.
+        let saving = if dries {
+            "saving the picture: made while its last coat dries where there is time, then written once dry, so often two marks a painting"
+        } else {
+            "saving the picture"
+        };
+        items.push(Item::new("", mark(Key::Saving), saving));
+    }
+    if runs.iter().any(|run| !run.timeline.unfinished().is_empty()) {
+        items.push(Item::new("", mark(Key::Unfinished), "begun, never finished: its painter failed or was stopped"));
+    }
+    let mut out = legend(&items, columns);
+    if runs.iter().any(|run| !run.cores.is_empty()) {
+        let cores = [
+            Item::new(
+                "core rows, who held each core: ",
+                mark(Key::OnCore),
+                "a painter, with its painting's number (last digit) and colour",
+            ),
+            Item::new("", mark(Key::Other), "another program"),
+            Item::new("", mark(Key::Idle), "idle (no painter ran or waited there)"),
+        ];
+        out += &legend(&cores, columns);
+    }
+    if runs.iter().flat_map(|r| &r.painters).any(|p| !p.cpu_samples.is_empty()) {
+        out += &wrap(
+            "▁▂▃▄▅▆▇█ cpu: how busy each painter process was, from ▁ idle to █ every core it could use; after it, \
+             its average over the run as top shows it, where 100% is one core",
+            columns,
+            "  ",
+        );
+    }
+    out
+}
+
+/// A key of a legend: words before its mark, the mark as drawn (one
+/// column, perhaps with its colours), and what it means.
+struct Item {
+    before: String,
+    mark: String,
+    words: String,
+}
+
+impl Item {
+    fn new(before: &str, mark: String, words: &str) -> Self {
+        Self { before: before.to_owned(), mark, words: words.to_owned() }
+    }
+
+    /// The key with a stand-in for its mark, as wide as it shows.
+    fn plain(&self) -> String {
+        format!("{}{STAND_IN} {}", self.before, self.words)
+    }
+}
+
+/// Stands in for a key's mark while lines are laid out: one column, and
+/// never in the words.
+const STAND_IN: char = '\u{e000}';
+
+/// Items side by side, three spaces apart, on as many lines as `columns`
+/// needs; an item longer than a line is wrapped.
+fn legend(items: &[Item], columns: usize) -> String {
     const GAP: &str = "   ";
     let mut out = String::new();
     let mut line = String::new();
     for item in items {
-        if !line.is_empty() && 2 + line.chars().count() + GAP.len() + item.chars().count() > columns {
+        let plain = item.plain();
+        if !line.is_empty() && 2 + line.chars().count() + GAP.len() + plain.chars().count() > columns {
             out += &wrap(&line, columns, "  ");
             line.clear();
         }
         if !line.is_empty() {
             line += GAP;
         }
-        line += item;
+        line += &plain;
     }
     if !line.is_empty() {
         out += &wrap(&line, columns, "  ");
     }
-    out
+    // The marks, in the order they were laid out.
+    let mut marks = items.iter().map(|item| item.mark.as_str());
+    out.chars().map(|c| if c == STAND_IN { marks.next().unwrap_or("?").to_owned() } else { c.to_string() }).collect()
 }
 
 /// Paintings listed in the text report; `--json` has them all.
@@ -133,7 +187,7 @@ const MAX_LISTED: usize = 24;
 /// One row per painting: its checksum, who painted it in each run, and
 /// where the file is. The checksums are the same in every mode: the same
 /// picture, whoever painted it.
-fn paintings(runs: &[RunReport], columns: usize) -> String {
+fn paintings(runs: &[RunReport], calibration: &Calibration, columns: usize) -> String {
     let Some(first) = runs.first().filter(|r| !r.paintings.is_empty()) else { return String::new() };
     let mut headers = vec![("painting".to_owned(), Align::Right), ("checksum".to_owned(), Align::Left)];
     headers.extend(runs.iter().map(|run| (run.mode.name().to_owned(), Align::Left)));
@@ -167,7 +221,10 @@ fn paintings(runs: &[RunReport], columns: usize) -> String {
                 out += &wrap(&format!("files: {}/<mode>/painting-NNN.png", folder.display()), columns, "  ");
             }
         }
-        None => out += &wrap("files: none (nothing was painted: zero strokes have no picture)", columns, "  "),
+        None if calibration.strokes == 0 => {
+            out += &wrap("files: none (nothing was painted: zero strokes have no picture)", columns, "  ");
+        }
+        None => out += &wrap("files: none (no painting of the first run was saved)", columns, "  "),
     }
     if !differs.is_empty() {
         out += &wrap(&format!("different pictures, which should never happen: {}", differs.join(", ")), columns, "  ");
@@ -241,7 +298,9 @@ pub(crate) fn grid(headers: &[(String, Align)], rows: &[Vec<String>], gap: usize
 fn header(workload: &Workload, calibration: &Calibration, columns: usize) -> String {
     let each = if workload.coats == 1 { "1 coat each".to_owned() } else { format!("{} coats each", workload.coats) };
     let mut out = wrap(&format!("atelier: {} paintings, {each}", workload.paintings), columns, "");
-    out += &wrap(&explain::paint_line(workload, calibration), columns, "  ");
+    // The flags that paint the pictures again are a command: never broken.
+    let again = if calibration.strokes > 0 { explain::again(workload, calibration) } else { String::new() };
+    out += &wrap_keeping(&explain::paint_line(workload, calibration), &again, columns, "  ");
     out += &wrap(
         &format!(
             "dry {} a coat = {} disk + {} network",
@@ -265,7 +324,13 @@ fn header(workload: &Workload, calibration: &Calibration, columns: usize) -> Str
         }
         None => format!("cores {} ({} allowed to this process)", workload.cores_text(), workload.allowed_cores.len()),
     };
-    out += &wrap(&format!("{placed}; paintings saved in {}", workload.out.display()), columns, "  ");
+    // Zero strokes make no picture: nothing is saved, as the last lines say too.
+    let saved = if calibration.strokes == 0 {
+        "nothing to paint, so no picture is saved".to_owned()
+    } else {
+        format!("paintings saved in {}", workload.out.display())
+    };
+    out += &wrap(&format!("{placed}; {saved}"), columns, "  ");
     out
 }
 
@@ -414,6 +479,18 @@ pub(crate) fn wrap(text: &str, width: usize, indent: &str) -> String {
     out
 }
 
+/// [`wrap`], with `keep` (a command, say) never broken where it fits a
+/// line.
+pub(crate) fn wrap_keeping(text: &str, keep: &str, width: usize, indent: &str) -> String {
+    // A stand-in for the spaces inside `keep`, which no text holds.
+    const JOINED: char = '\u{e001}';
+    if keep.is_empty() || keep.chars().count() > width.saturating_sub(indent.chars().count()) {
+        return wrap(text, width, indent);
+    }
+    let joined = text.replacen(keep, &keep.replace(' ', &JOINED.to_string()), 1);
+    wrap(&joined, width, indent).replace(JOINED, " ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -425,6 +502,18 @@ mod tests {
         // Spaces inside a line stay as they were.
         assert_eq!(wrap("a   b", 20, ""), "a   b\n");
         assert!(wrap(&"word ".repeat(50), 33, "  ").lines().all(|l| l.chars().count() <= 33));
+    }
+
+    #[test]
+    fn the_command_that_paints_again_is_never_broken() {
+        let line = "paint 400ms a coat = 7307 strokes of 54.7 µs (measured on core 0); --strokes 7307 --seed 1 --coats 1 paints these pictures again";
+        let keep = "--strokes 7307 --seed 1 --coats 1";
+        for width in 40..=130 {
+            let text = wrap_keeping(line, keep, width, "  ");
+            assert!(text.lines().any(|l| l.contains(keep)), "{width} columns:\n{text}");
+            assert!(text.lines().all(|l| l.chars().count() <= width), "{width} columns:\n{text}");
+        }
+        assert!(wrap(line, 80, "  ").lines().all(|l| !l.contains(keep)), "plain wrapping breaks it at 80");
     }
 
     #[test]
@@ -444,7 +533,7 @@ mod tests {
         let text =
             render(&sample_workload(), &calibration, std::slice::from_ref(&run), Options { columns: 80, color: false });
         assert!(text.contains("▒ waiting for a core"), "{text}");
-        assert!(text.contains("core rows: who held each core"), "{text}");
+        assert!(text.contains("core rows, who held each core: 1 a painter"), "{text}");
         assert!(text.lines().any(|l| l.trim_start().starts_with("core 0 │")), "{text}");
         assert!(text.contains("switch-events"), "{text}");
         let narrow = render(&sample_workload(), &calibration, &[run], Options { columns: 40, color: false });
@@ -453,8 +542,72 @@ mod tests {
     }
 
     #[test]
+    fn the_legend_keys_only_what_the_timelines_draw_and_as_they_draw_it() {
+        use crate::model::schedule::SegmentKind;
+        use crate::report::lanes::Lanes;
+        use crate::report::sample::{sample_run, sample_workload};
+        let calibration = Calibration { stroke_ns: 1000.0, strokes: 400_000, core: Some(0) };
+        let text = render(&sample_workload(), &calibration, &[sample_run()], Options { columns: 80, color: false });
+        assert!(text.contains("█ painting, starting with its number") && text.contains("░ drying"), "{text}");
+        // Nothing dried: no key for drying.
+        let mut run = sample_run();
+        let painted = run.timeline.segments().iter().filter(|s| s.kind == SegmentKind::Paint).cloned().collect();
+        run.timeline = Lanes::new([(&run.painters[0]).into()], painted);
+        let text = render(&sample_workload(), &calibration, &[run], Options { columns: 80, color: false });
+        assert!(!text.contains("drying"), "{text}");
+        // On a colour terminal painting is a coloured cell, as the lanes draw it, not `█`.
+        let text = render(&sample_workload(), &calibration, &[sample_run()], Options { columns: 80, color: true });
+        let key = text.lines().find(|l| l.contains("painting, starting with its number")).expect("the key");
+        assert!(
+            key.starts_with("  \x1b[48;5;") && key.contains("m \x1b[0m painting,") && !key.contains('█'),
+            "{key:?}"
+        );
+        let lane = text.lines().find(|l| l.contains("painter-0@0")).expect("the lane");
+        assert!(!lane.contains('█') && lane.contains("\x1b[48;5;"), "{lane:?}");
+    }
+
+    #[test]
+    fn the_table_of_five_modes_of_ten_seconds_and_more_fits_80_columns() {
+        use crate::mode::Mode;
+        use crate::report::sample::sample_run;
+        let runs: Vec<RunReport> = Mode::ALL
+            .iter()
+            .map(|&mode| {
+                let mut run = sample_run();
+                (run.mode, run.wall_s, run.ideal_s, run.cpu_s, run.speedup) = (mode, 36.04, 35.98, 12.04, Some(1.0));
+                run
+            })
+            .collect();
+        let table = table(&runs, 80);
+        assert_eq!(table.lines().count(), 6, "one block, a header and five rows:\n{table}");
+        assert!(table.lines().all(|l| l.chars().count() <= 80), "{table}");
+        assert!(table.lines().nth(1).is_some_and(|l| l.contains("36.0s") && l.ends_with("12.0s")), "{table}");
+        assert_eq!(
+            [format::column(3.6), format::column(9.996), format::column(123.4), format::column(99_999.0)],
+            ["3.60s", "10.0s", "123s", "99999s"]
+        );
+    }
+
+    #[test]
+    fn with_nothing_to_paint_the_header_says_nothing_is_saved() {
+        use crate::report::sample::{sample_run, sample_workload};
+        let nothing = Calibration { stroke_ns: 0.0, strokes: 0, core: None };
+        let mut run = sample_run();
+        for painting in &mut run.paintings {
+            painting.path = None;
+        }
+        let text = render(&sample_workload(), &nothing, &[run], Options { columns: 80, color: false });
+        assert!(text.contains("nothing to paint, so no picture is saved") && !text.contains("saved in"), "{text}");
+        assert!(text.contains("files: none (nothing was painted"), "{text}");
+    }
+
+    #[test]
     fn legend_keys_go_on_as_many_lines_as_they_need() {
-        assert_eq!(legend(&["█ one", "░ two"], 80), "  █ one   ░ two\n");
-        assert_eq!(legend(&["█ one", "░ two"], 12), "  █ one\n  ░ two\n");
+        let items = [Item::new("", "█".into(), "one"), Item::new("a: ", "░".into(), "two")];
+        assert_eq!(legend(&items, 80), "  █ one   a: ░ two\n");
+        assert_eq!(legend(&items, 12), "  █ one\n  a: ░ two\n");
+        // In colour, the mark keeps its colours and takes one column.
+        let coloured = [Item::new("", "\x1b[31m█\x1b[0m".into(), "one"), Item::new("", "░".into(), "two")];
+        assert_eq!(legend(&coloured, 15), "  \x1b[31m█\x1b[0m one   ░ two\n");
     }
 }

@@ -80,10 +80,19 @@ pub fn draw(lanes: &Lanes, cores: &[CoreLane], style: Style) -> Vec<String> {
                 .collect::<Vec<bool>>()
         });
         let states = lanes.states_of(lane);
-        let rows = rows(segments.iter().copied(), lanes.unfinished_of(lane), states, ran.as_deref(), style);
+        let (rows, over) = rows(segments.iter().copied(), lanes.unfinished_of(lane), states, ran.as_deref(), style);
         for (i, row) in rows.iter().enumerate() {
             let label = if i == 0 { label.as_str() } else { "" };
             lines.push(format!("  {label:>label_width$} │{}", render(row, style.color)));
+        }
+        // Dryings that found no free row are drawn over the last one:
+        // how many, so that none goes unsaid.
+        if over > 0 {
+            let dryings = if over == 1 { "drying" } else { "dryings" };
+            let long = format!("↑ {over} more {dryings} at once, drawn over the row above");
+            let room = style.width + style.right;
+            let note = if long.chars().count() <= room { long } else { format!("↑ {over} more") };
+            lines.push(format!("  {:>label_width$} │{note}", ""));
         }
     }
     let (ticks, labels) = axis(style);
@@ -123,11 +132,13 @@ fn rows<'a>(
     states: &[State],
     ran: Option<&[bool]>,
     style: Style,
-) -> Vec<Vec<Cell>> {
+) -> (Vec<Vec<Cell>>, usize) {
     let mut rows = vec![vec![Cell::Empty; style.width]];
     if style.width == 0 {
-        return rows;
+        return (rows, 0);
     }
+    // Dryings drawn over the last row, for want of a free one.
+    let mut over = 0;
     let cells = |from_s: f64, to_s: f64| {
         let start = column(from_s, style).min(style.width - 1);
         (start, column(to_s, style).max(start + 1))
@@ -179,7 +190,10 @@ fn rows<'a>(
                 rows.push(vec![Cell::Empty; style.width]);
                 rows.len() - 1
             }
-            None => rows.len() - 1,
+            None => {
+                over += 1;
+                rows.len() - 1
+            }
         };
         for cell in &mut rows[row][start..end] {
             if *cell == Cell::Empty || row > 0 {
@@ -206,7 +220,7 @@ fn rows<'a>(
             rows[0][col] = Cell::Unfinished;
         }
     }
-    rows
+    (rows, over)
 }
 
 /// The mark for a painting's thread waiting for a core, for the legend.
@@ -305,6 +319,48 @@ fn render_core(row: &[Option<Held>], color: bool, numbered: bool) -> String {
         before = Some((cell.as_ref(), ch));
     }
     styled(marks, color)
+}
+
+/// A mark of the timeline, for a legend to show as the timeline draws it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    /// Painting (painting 1's colour, as a cell of its block).
+    Painting,
+    /// A painting's thread waiting for a core.
+    Waiting,
+    /// Drying.
+    Drying,
+    /// Saving a picture.
+    Saving,
+    /// Begun, never finished.
+    Unfinished,
+    /// A painter on a core's row: painting 1's number in its colour.
+    OnCore,
+    /// Another program on a core's row.
+    Other,
+    /// Nobody on a core's row.
+    Idle,
+}
+
+/// `key` as the timeline draws it, one column wide: on a colour terminal
+/// painting is a cell of its painting's colour (the timeline draws no `█`
+/// there), and the marks have the timeline's colours.
+#[must_use]
+pub fn key(key: Key, color: bool) -> String {
+    let grey = || Some("\x1b[38;5;245m".to_owned());
+    let one = palette::painting(1);
+    let block = || Some(format!("\x1b[48;5;{}m\x1b[38;5;{}m", one.ansi256(), one.ink().ansi256()));
+    let mark = match key {
+        Key::Painting => (block(), if color { ' ' } else { '█' }),
+        Key::Waiting => (Some(format!("\x1b[38;5;{}m", one.ansi256())), WAIT_MARK),
+        Key::Drying => (grey(), '░'),
+        Key::Saving => (None, SAVE_MARK),
+        Key::Unfinished => (Some("\x1b[1;31m".to_owned()), UNFINISHED_MARK),
+        Key::OnCore => (block(), '1'),
+        Key::Other => (grey(), OTHER_MARK),
+        Key::Idle => (None, IDLE_MARK),
+    };
+    styled([mark], color)
 }
 
 /// The mark for saving a picture, for the legend.
@@ -454,6 +510,33 @@ mod tests {
         assert_eq!(lines[0], "  painter-0@0 │1█2█░░░░");
         assert_eq!(lines[1], "              │  ░░░░");
         assert!(lines[2].contains('└') && lines[3].contains("0s"));
+    }
+
+    #[test]
+    fn dryings_beyond_the_rows_are_counted_under_the_lane() {
+        // Eight paintings of 0.1 s, each drying 2 s: eight dryings at once
+        // at 0.75 s. Four rows under the lane; the last painting's drying
+        // fits on the lane itself, three more are drawn over the last row.
+        let style = Style { width: 60, span_s: 3.0, label_width: 11, right: 3, color: false };
+        let lines = draw(&lane(segments_of_eight()), &[], style);
+        assert_eq!(lines.len(), 1 + MOST_DRYING_ROWS + 1 + 2, "{lines:#?}");
+        assert_eq!(lines[1 + MOST_DRYING_ROWS], "              │↑ 3 more dryings at once, drawn over the row above");
+        // Too narrow for the words: the count alone.
+        let narrow = draw(&lane(segments_of_eight()), &[], Style { width: 12, ..style });
+        let note = &narrow[1 + MOST_DRYING_ROWS];
+        assert!(note.starts_with("              │↑ ") && note.ends_with(" more"), "{note}");
+    }
+
+    fn segments_of_eight() -> Vec<Segment> {
+        (1..=8u32)
+            .flat_map(|n| {
+                let start = f64::from(n - 1) * 0.1;
+                [
+                    seg(n, SegmentKind::Paint, start, start + 0.1),
+                    seg(n, SegmentKind::FileWait, start + 0.1, start + 2.1),
+                ]
+            })
+            .collect()
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //!   (`0.4ms`, `12ms`), for the small parts of a gap;
 //! - [`tiny`]: a clock's bound, in microseconds under a millisecond
 //!   (`65µs`), else as [`fine`];
-//! - [`column`]: a table's cell, always two decimals, so columns align;
+//! - [`column`]: a table's cell, at most five characters (`3.60s`, `123s`);
+//! - [`alike`]: two times side by side, in the larger's unit;
 //! - [`given`]: an option's value as a person writes it (`800ms`, `1h`);
 //! - [`rough`]: a time left, to the second (to the minute past an hour);
 //! - [`spaced`]: a picture's label, `500 ms`, `1.5 s`.
@@ -36,10 +37,28 @@ pub fn tiny(s: f64) -> String {
     if s < 1e-3 { format!("{:.0}µs", s * 1e6) } else { fine(s) }
 }
 
-/// A table's cell: seconds with two decimals, whatever the size.
+/// Seconds in a table's cell, five characters up to 99,999 s: `3.60s`,
+/// `12.4s`, `123s`; so that the table of five modes keeps within 80
+/// columns however long the runs.
 #[must_use]
 pub fn column(s: f64) -> String {
-    format!("{s:.2}s")
+    match s {
+        s if s < 9.995 => format!("{s:.2}s"),
+        s if s < 99.95 => format!("{s:.1}s"),
+        s => format!("{s:.0}s"),
+    }
+}
+
+/// Two short times in one unit, the larger's: `0.40s` and `0.00s`, never
+/// `0.40s` beside `0.0ms`.
+#[must_use]
+pub fn alike(a: f64, b: f64) -> (String, String) {
+    match a.max(b) {
+        m if m < 0.01 => (format!("{:.1}ms", a * 1e3), format!("{:.1}ms", b * 1e3)),
+        m if m < 0.1 => (format!("{:.0}ms", a * 1e3), format!("{:.0}ms", b * 1e3)),
+        m if m < 10.0 => (format!("{a:.2}s"), format!("{b:.2}s")),
+        _ => (format!("{a:.1}s"), format!("{b:.1}s")),
+    }
 }
 
 /// An option's value as a person writes it: `800ms`, `1s 500ms`, `1h`.
@@ -82,8 +101,11 @@ mod tests {
         assert_eq!(fine(0.25), "0.25s");
         assert_eq!(tiny(0.000_065), "65µs");
         assert_eq!(tiny(0.0012), "1.2ms");
-        assert_eq!(column(12.345), "12.35s");
+        assert_eq!(column(3.6), "3.60s");
+        assert_eq!(column(12.345), "12.3s");
+        assert_eq!(column(123.4), "123s");
         assert_eq!(column(0.0), "0.00s");
+        assert_eq!(alike(0.4, 0.0005), ("0.40s".to_owned(), "0.00s".to_owned()));
         assert_eq!(given(Duration::from_millis(800)), "800ms");
         assert_eq!(given(Duration::from_millis(1500)), "1s 500ms");
         assert_eq!(rough(Duration::from_millis(61_400)), "1m 1s");

@@ -6,18 +6,23 @@ use std::fmt::Write as _;
 use super::markup::text;
 use super::{INK, LEFT, MUTED, RIGHT};
 
-/// The time axis every panel shares.
+/// The time axis of one panel: every panel has the same span and scale,
+/// each at its own place on the page.
+#[derive(Debug, Clone, Copy)]
 pub(super) struct Axis {
     /// The time at the right end.
     pub(super) span_s: f64,
     /// Between two ticks.
     pub(super) step_s: f64,
-    /// The picture's width.
+    /// The panel's left edge on the page.
+    pub(super) x0: f64,
+    /// The panel's width.
     pub(super) width: f64,
 }
 
 impl Axis {
-    /// An axis up to `span_s`, with round ticks, on a picture `width` wide.
+    /// An axis up to `span_s`, with round ticks, on a panel `width` wide
+    /// at the page's left edge.
     pub(super) fn new(span_s: f64, width: f64) -> Self {
         // The smallest step of 1, 2 or 5 × 10^k that gives at most 12 ticks.
         let span_s = if span_s > 0.0 { span_s } else { 1.0 };
@@ -28,12 +33,27 @@ impl Axis {
                 break;
             }
         }
-        Self { span_s, step_s, width }
+        Self { span_s, step_s, x0: 0.0, width }
+    }
+
+    /// The same axis for a panel whose left edge is at `x0`.
+    pub(super) fn at(self, x0: f64) -> Self {
+        Self { x0, ..self }
+    }
+
+    /// Where the lanes begin: right of their labels.
+    pub(super) fn left(&self) -> f64 {
+        self.x0 + LEFT
+    }
+
+    /// Where the lanes end: left of the room for the last tick's label.
+    pub(super) fn right(&self) -> f64 {
+        self.x0 + self.width - RIGHT
     }
 
     /// The x of a time.
     pub(super) fn x(&self, t: f64) -> f64 {
-        LEFT + (t / self.span_s).clamp(0.0, 1.0) * (self.width - LEFT - RIGHT)
+        self.left() + (t / self.span_s).clamp(0.0, 1.0) * (self.width - LEFT - RIGHT)
     }
 
     /// The ticks' times.
@@ -45,13 +65,17 @@ impl Axis {
 
 /// The time axis with its ticks in seconds; returns the y below it.
 pub(super) fn time_axis(out: &mut String, axis: &Axis, y: f64) -> f64 {
-    let _ =
-        writeln!(out, r#"<line x1="{LEFT}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="{INK}"/>"#, axis.x(axis.span_s));
+    let _ = writeln!(
+        out,
+        r#"<line x1="{:.1}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="{INK}"/>"#,
+        axis.left(),
+        axis.x(axis.span_s)
+    );
     for t in axis.ticks() {
         let x = axis.x(t);
         let _ = writeln!(out, r#"<line x1="{x:.1}" y1="{y:.1}" x2="{x:.1}" y2="{:.1}" stroke="{INK}"/>"#, y + 5.0);
         let label = format!("{} s", seconds(t, axis.step_s));
-        text(out, x, y + 18.0, &label, &format!(r#"fill="{MUTED}" font-size="11" text-anchor="middle""#));
+        text(out, x, y + 18.0, &label, &format!(r#"fill="{MUTED}" font-size="12" text-anchor="middle""#));
     }
     y + 18.0
 }

@@ -7,7 +7,7 @@ use crate::model::schedule::{Segment, SegmentKind};
 
 use super::axis::Axis;
 use super::markup::{escape, text};
-use super::{IDEAL, ROW, SAVE_MARK, palette};
+use super::{IDEAL, ROW, SAVE_MARK, SAVE_MARK_WIDTH, palette};
 
 /// One block, with the painting's number when it fits, and with several
 /// coats, which coat it is (`2/3`) and a thin line where it begins, so
@@ -31,7 +31,7 @@ pub(super) fn draw_segment(out: &mut String, s: &Segment, axis: &Axis, y: f64, c
             out,
             r#"<rect class="save" x="{x:.1}" y="{:.1}" width="{:.1}" height="{SAVE_MARK}" fill="{}"><title>{}</title></rect>"#,
             y + ROW - SAVE_MARK,
-            width.max(2.0),
+            width.max(SAVE_MARK_WIDTH),
             colour.hex(),
             escape(&tip)
         );
@@ -60,12 +60,12 @@ pub(super) fn draw_segment(out: &mut String, s: &Segment, axis: &Axis, y: f64, c
         );
     }
     let coat = format!("{}/{coats}", s.coat + 1);
-    // About 7.5 px a bold digit at 12 px, 6 px a digit at 10 px, and a margin.
+    // About 7.5 px a bold digit at 12 px, 7 px a plain one, and a margin.
     let number_px = 7.5 * number.len() as f64;
-    let coat_px = 6.0 * coat.len() as f64;
+    let coat_px = 7.0 * coat.len() as f64;
     if coats > 1 && width >= number_px + coat_px + 14.0 {
         text(out, x + 4.0, base, &number, &format!(r#"fill="{ink}" font-size="12" font-weight="bold""#));
-        text(out, x + width - 3.0, base - 0.5, &coat, &format!(r#"fill="{ink}" font-size="10" text-anchor="end""#));
+        text(out, x + width - 3.0, base - 0.5, &coat, &format!(r#"fill="{ink}" font-size="12" text-anchor="end""#));
     } else if width >= number_px + 6.0 {
         text(
             out,

@@ -39,7 +39,7 @@ pub(super) fn waits(out: &mut String, s: &Segment, states: &[State], axis: &Axis
     let (left, right) = (axis.x(s.start_s), axis.x(s.end_s));
     let seconds_per_px = axis.span_s / (axis.width - LEFT - RIGHT);
     // Strips on one grid for every lane, so that lanes line up.
-    let mut x = LEFT + ((left - LEFT) / STRIP).floor() * STRIP;
+    let mut x = axis.left() + ((left - axis.left()) / STRIP).floor() * STRIP;
     let mut hatched: Vec<(f64, f64)> = Vec::new();
     while x < right {
         let (from_x, to_x) = (x.max(left), (x + STRIP).min(right));
@@ -69,7 +69,7 @@ pub(super) fn waits(out: &mut String, s: &Segment, states: &[State], axis: &Axis
 
 /// A core's row at `y`: its label, and who held it strip by strip.
 pub(super) fn core_row(out: &mut String, core: &CoreLane, axis: &Axis, y: f64) {
-    text(out, 20.0, y + ROW / 2.0 + 4.5, &core.label(), "");
+    text(out, axis.x0 + 20.0, y + ROW / 2.0 + 4.5, &core.label(), "");
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // a few hundred strips
     let strips = ((axis.width - LEFT - RIGHT) / STRIP).ceil() as usize;
     let held = cores::columns(&core.spans, axis.span_s, strips);
@@ -78,8 +78,8 @@ pub(super) fn core_row(out: &mut String, core: &CoreLane, axis: &Axis, y: f64) {
         let end = (start..held.len()).find(|&i| held[i] != held[start]).unwrap_or(held.len());
         if let Some(who) = held[start] {
             #[allow(clippy::cast_precision_loss)]
-            let (x, width) = (LEFT + start as f64 * STRIP, (end - start) as f64 * STRIP);
-            let width = width.min(axis.width - RIGHT - x);
+            let (x, width) = (axis.left() + start as f64 * STRIP, (end - start) as f64 * STRIP);
+            let width = width.min(axis.right() - x);
             #[allow(clippy::cast_precision_loss)]
             let (from_s, to_s) = (axis.span_s * start as f64 / strips as f64, axis.span_s * end as f64 / strips as f64);
             let holder = core
@@ -104,10 +104,10 @@ pub(super) fn core_row(out: &mut String, core: &CoreLane, axis: &Axis, y: f64) {
                 escape(&tip)
             );
             // The other program's name, where it has room.
-            if who == Held::Other && width > 7.0 * holder.chars().count() as f64 {
+            if who == Held::Other && width > 7.5 * holder.chars().count() as f64 {
                 let name = core.spans.iter().find(|s| Held::of(s) == Held::Other).map(cores::CoreSpan::holder);
                 if let Some(name) = name {
-                    text(out, x + 4.0, y + ROW / 2.0 + 4.0, &name, r##"fill="#ffffff" font-size="11""##);
+                    text(out, x + 4.0, y + ROW / 2.0 + 4.0, &name, r##"fill="#ffffff" font-size="12""##);
                 }
             }
         }

@@ -17,6 +17,8 @@ pub(super) struct Lane<'a> {
     pub(super) unfinished: Vec<&'a Unfinished>,
     /// Its thread's states, in order (none when not measured).
     pub(super) states: &'a [State],
+    /// Dryings drawn over the last row, for want of a free one.
+    pub(super) over: usize,
 }
 
 pub(super) fn rows_height(rows: usize) -> f64 {
@@ -32,9 +34,11 @@ pub(super) fn painter_lanes(run: &RunReport) -> impl Iterator<Item = (usize, Vec
             .iter()
             .map(|lane| {
                 let core = lane.core.map_or_else(String::new, |c| format!(" · core {c}"));
+                let (rows, over) = rows(run.timeline.segments_of(lane));
                 Lane {
                     label: lane.who() + &core,
-                    rows: rows(run.timeline.segments_of(lane)),
+                    rows,
+                    over,
                     unfinished: run.timeline.unfinished_of(lane).collect(),
                     states: run.timeline.states_of(lane),
                 }
@@ -45,12 +49,13 @@ pub(super) fn painter_lanes(run: &RunReport) -> impl Iterator<Item = (usize, Vec
 }
 
 /// Rows of drying under a lane at most; further overlapping dryings are
-/// drawn over the last row.
+/// drawn over the last row, and counted.
 const MOST_DRYING_ROWS: usize = 6;
 
 /// Lays a lane's segments on rows. A coat's two waits stay together on
 /// one row, so that each drying reads as one piece, disk then network.
-pub(super) fn rows<'a>(segments: impl Iterator<Item = &'a Segment> + Clone) -> Vec<Vec<&'a Segment>> {
+/// Returns the rows, and how many dryings were drawn over the last row.
+pub(super) fn rows<'a>(segments: impl Iterator<Item = &'a Segment> + Clone) -> (Vec<Vec<&'a Segment>>, usize) {
     // Touching is not overlapping: a drying may start as a painting ends.
     const TOUCH: f64 = 1e-9;
     let paints: Vec<&Segment> = segments.clone().filter(|s| s.kind == SegmentKind::Paint).collect();
@@ -68,6 +73,7 @@ pub(super) fn rows<'a>(segments: impl Iterator<Item = &'a Segment> + Clone) -> V
     let mut rows: Vec<Vec<&Segment>> = vec![paints.clone()];
     // Where each row's last drying ends (dryings are placed in order of start).
     let mut ends: Vec<f64> = vec![f64::NEG_INFINITY];
+    let mut over = 0;
     for drying in dryings {
         let fits =
             |row: usize| ends[row] <= drying.from_s + TOUCH && (row > 0 || !paint_overlaps(drying.from_s, drying.to_s));
@@ -78,13 +84,16 @@ pub(super) fn rows<'a>(segments: impl Iterator<Item = &'a Segment> + Clone) -> V
                 ends.push(f64::NEG_INFINITY);
                 rows.len() - 1
             }
-            None => rows.len() - 1,
+            None => {
+                over += 1;
+                rows.len() - 1
+            }
         };
         ends[row] = ends[row].max(drying.to_s);
         rows[row].extend(drying.waits);
     }
     rows[0].extend(saves);
-    rows
+    (rows, over)
 }
 
 #[cfg(test)]
@@ -95,7 +104,8 @@ mod tests {
     #[test]
     fn overlapping_drying_goes_on_its_own_row() {
         let run = sample_run();
-        let rows = rows(run.timeline.segments().iter());
+        let (rows, over) = rows(run.timeline.segments().iter());
+        assert_eq!(over, 0);
         // Painting 2 is painted while painting 1 dries: two rows.
         assert_eq!(rows.len(), 2);
         assert!(rows[0].iter().filter(|s| s.kind == SegmentKind::Paint).count() == 2);
@@ -115,8 +125,9 @@ mod tests {
             end_s: 10.0,
         };
         let segments: Vec<Segment> = (1..=1000).map(wait).collect();
-        let rows = rows(segments.iter());
+        let (rows, over) = rows(segments.iter());
         assert_eq!(rows.len(), 1 + MOST_DRYING_ROWS);
+        assert_eq!(over, 1000 - MOST_DRYING_ROWS - 1, "every drying not on a row of its own is counted");
         assert_eq!(rows.iter().map(Vec::len).sum::<usize>(), 1000, "every wait is drawn");
     }
 }

@@ -18,12 +18,18 @@ pub(super) struct Keys {
     pub(super) states: bool,
     /// Whether there are rows per core.
     pub(super) cores: bool,
+    /// Whether some coat dried for any time at all.
+    pub(super) dries: bool,
 }
+
+/// About how wide a character of 13 px text is, with room to spare: keys
+/// laid out by it do not run into each other.
+const CHAR: f64 = 7.4;
 
 /// The key to the picture, on as many lines as `width` needs; returns
 /// the y below it.
 pub(super) fn legend(out: &mut String, y: f64, width: f64, keys_of: Keys) -> f64 {
-    let Keys { coats, saves, unfinished, states, cores } = keys_of;
+    let Keys { coats, saves, unfinished, states, cores, dries } = keys_of;
     // Each key: how wide it is, and how to draw it at (x, top).
     type Draw<'a> = Box<dyn Fn(&mut String, f64, f64) + 'a>;
     let base = |top: f64| top + 12.5;
@@ -35,7 +41,7 @@ pub(super) fn legend(out: &mut String, y: f64, width: f64, keys_of: Keys) -> f64
     };
     // With states, the solid part is only when the thread ran.
     let painting = if states { painting.replace("the CPU is busy", "running on its core") } else { painting };
-    let painting_width = 58.0 + 6.6 * painting.chars().count() as f64;
+    let painting_width = 58.0 + CHAR * painting.chars().count() as f64;
     keys.push((
         painting_width,
         Box::new(move |out, x, top| {
@@ -44,7 +50,7 @@ pub(super) fn legend(out: &mut String, y: f64, width: f64, keys_of: Keys) -> f64
                 let left = x + 18.0 * f64::from(i);
                 block(out, left, top, 16.0, 16.0, &colour.hex(), "legend");
                 let ink = colour.ink().hex();
-                let attributes = format!(r#"fill="{ink}" font-size="11" font-weight="bold" text-anchor="middle""#);
+                let attributes = format!(r#"fill="{ink}" font-size="12" font-weight="bold" text-anchor="middle""#);
                 text(out, left + 8.0, base(top), &(i + 1).to_string(), &attributes);
             }
             text(out, x + 58.0, base(top), &painting, "");
@@ -53,7 +59,7 @@ pub(super) fn legend(out: &mut String, y: f64, width: f64, keys_of: Keys) -> f64
     if states {
         const WAITING: &str = "hatched: ready to paint, waiting for a core another held";
         keys.push((
-            40.0 + 6.6 * WAITING.chars().count() as f64,
+            40.0 + CHAR * WAITING.chars().count() as f64,
             Box::new(|out, x, top| {
                 block(out, x, top, 28.0, 16.0, &palette::painting(1).hex(), "legend");
                 block(out, x, top, 28.0, 16.0, "url(#waiting)", "legend");
@@ -64,20 +70,20 @@ pub(super) fn legend(out: &mut String, y: f64, width: f64, keys_of: Keys) -> f64
     if cores {
         const CORES: &str = "core rows: who held the core: a painter (its painting's colour),";
         keys.push((
-            20.0 + 6.6 * CORES.chars().count() as f64,
+            20.0 + CHAR * CORES.chars().count() as f64,
             Box::new(|out, x, top| text(out, x, base(top), CORES, "")),
         ));
         const OTHER: &str = "another program";
         const IDLE: &str = "idle: no painter ran or waited";
         keys.push((
-            40.0 + 6.6 * OTHER.chars().count() as f64,
+            40.0 + CHAR * OTHER.chars().count() as f64,
             Box::new(|out, x, top| {
                 block(out, x, top, 28.0, 16.0, super::cores::OTHER, "legend");
                 text(out, x + 34.0, base(top), OTHER, "");
             }),
         ));
         keys.push((
-            40.0 + 6.6 * IDLE.chars().count() as f64,
+            40.0 + CHAR * IDLE.chars().count() as f64,
             Box::new(|out, x, top| {
                 let _ = writeln!(
                     out,
@@ -87,9 +93,12 @@ pub(super) fn legend(out: &mut String, y: f64, width: f64, keys_of: Keys) -> f64
             }),
         ));
     }
-    for (colour, label, key_width) in
-        [(palette::FILE_WAIT, "drying: disk wait", 150.0), (palette::NET_WAIT, "network wait", 124.0)]
-    {
+    let dryings = if dries {
+        vec![(palette::FILE_WAIT, "drying: disk wait", 170.0), (palette::NET_WAIT, "network wait", 136.0)]
+    } else {
+        Vec::new()
+    };
+    for (colour, label, key_width) in dryings {
         keys.push((
             key_width,
             Box::new(move |out, x, top| {
@@ -99,18 +108,25 @@ pub(super) fn legend(out: &mut String, y: f64, width: f64, keys_of: Keys) -> f64
         ));
     }
     if saves {
+        // Where coats dry, the picture is made while the last one dries
+        // and written once it is dry: two marks.
+        let saving = if dries {
+            "saving the picture: made while its last coat dries, written once dry (often two marks)"
+        } else {
+            "saving the picture"
+        };
         keys.push((
-            156.0,
-            Box::new(|out, x, top| {
+            40.0 + CHAR * saving.chars().count() as f64,
+            Box::new(move |out, x, top| {
                 block(out, x, top + 16.0 - SAVE_MARK, 28.0, SAVE_MARK, &palette::SAVE.hex(), "legend");
-                text(out, x + 34.0, base(top), "saving the picture", "");
+                text(out, x + 34.0, base(top), saving, "");
             }),
         ));
     }
     if unfinished {
         const BEGUN: &str = "begun, never finished: its painter failed or was stopped";
         keys.push((
-            36.0 + 6.6 * BEGUN.chars().count() as f64,
+            36.0 + CHAR * BEGUN.chars().count() as f64,
             Box::new(|out, x, top| {
                 unfinished_mark(out, x + 8.0, top - 3.0, None);
                 text(out, x + 22.0, base(top), BEGUN, "");
@@ -118,7 +134,7 @@ pub(super) fn legend(out: &mut String, y: f64, width: f64, keys_of: Keys) -> f64
         ));
     }
     for (key_width, colour, dashes, label) in
-        [(108.0, INK, "", "measured end"), (84.0, IDEAL, r#" stroke-dasharray="4,3""#, "ideal end")]
+        [(116.0, INK, "", "measured end"), (92.0, IDEAL, r#" stroke-dasharray="4,3""#, "ideal end")]
     {
         keys.push((
             key_width,
@@ -132,8 +148,10 @@ pub(super) fn legend(out: &mut String, y: f64, width: f64, keys_of: Keys) -> f64
             }),
         ));
     }
+    const CPU_USE: &str =
+        "CPU use: the band full when all the painter's cores are busy; its figure as top shows it (100% is one core)";
     keys.push((
-        210.0,
+        40.0 + CHAR * CPU_USE.chars().count() as f64,
         Box::new(|out, x, top| {
             let _ = writeln!(
                 out,
@@ -144,7 +162,7 @@ pub(super) fn legend(out: &mut String, y: f64, width: f64, keys_of: Keys) -> f64
                 b = top + 16.0,
                 t = top + 2.0
             );
-            text(out, x + 32.0, base(top), "CPU use (top: all its cores)", "");
+            text(out, x + 32.0, base(top), CPU_USE, "");
         }),
     ));
     let mut top = y + 8.0;

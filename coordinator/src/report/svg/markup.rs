@@ -52,6 +52,18 @@ pub(super) fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
+/// Words in lines of at most `width` characters, as [`wrap`], with `keep`
+/// (a command, say) never broken where it fits a line.
+pub(super) fn wrap_keeping(text: &str, keep: &str, width: usize) -> Vec<String> {
+    // A stand-in for the spaces inside `keep`, which no text holds.
+    const JOINED: char = '\u{e001}';
+    if keep.is_empty() || keep.chars().count() > width {
+        return wrap(text, width);
+    }
+    let joined = text.replacen(keep, &keep.replace(' ', &JOINED.to_string()), 1);
+    wrap(&joined, width).into_iter().map(|line| line.replace(JOINED, " ")).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,5 +77,8 @@ mod tests {
     fn words_wrap_at_the_width() {
         assert_eq!(wrap("one two three", 7), vec!["one two", "three"]);
         assert!(wrap("", 7).is_empty());
+        // A command stays whole on a line of its own.
+        assert_eq!(wrap_keeping("again: --strokes 7307 x", "--strokes 7307", 16), vec!["again:", "--strokes 7307 x"]);
+        assert_eq!(wrap("again: --strokes 7307 x", 16), vec!["again: --strokes", "7307 x"]);
     }
 }

@@ -1,8 +1,9 @@
 //! The timeline as a picture (`--svg FILE`): the drawing from the lecture,
 //! made from a measured run.
 //!
-//! One panel per mode, all on one time axis, so that a `compare` reads from
-//! top to bottom like the board: a lane per painter (per thread in
+//! One panel per mode, side by side on a 16:9 page (1600 × 900 unless the
+//! panels need more room), every panel on the same time scale, so that a
+//! `compare` reads like the board on a slide: a lane per painter (per thread in
 //! `threads` mode), painting as a coloured block with the painting's
 //! number, drying as two greys (the slow disk, then the slow network), the
 //! measured wall time as a solid line and the ideal as a dashed one, and
@@ -48,11 +49,9 @@ use legend::legend;
 use markup::{text, wrap};
 use protocol::Scheduler;
 
-/// The picture's width, in pixels, for three modes or more (a page).
-const WIDTH: f64 = 1000.0;
-/// The picture's width for one or two modes: wider than high, for a slide.
-const WIDE: f64 = 1400.0;
-/// Where the time axis starts: left of it, the lane labels.
+/// The page's width, in pixels, at the least: a 16:9 slide's 1600 × 900.
+const PAGE: f64 = 1600.0;
+/// Where the time axis starts in a panel: left of it, the lane labels.
 const LEFT: f64 = 160.0;
 /// Space right of the time axis, for the last tick's label.
 const RIGHT: f64 = 36.0;
@@ -61,7 +60,10 @@ const ROW: f64 = 22.0;
 /// Between two rows.
 const GAP: f64 = 3.0;
 /// The height of the mark for saving a picture.
-const SAVE_MARK: f64 = 5.0;
+const SAVE_MARK: f64 = 7.0;
+/// Its width at the least: saving takes a millisecond or so, much less
+/// than a pixel of a run of seconds.
+const SAVE_MARK_WIDTH: f64 = 4.0;
 /// A painter's CPU band.
 const CPU_BAND: f64 = 26.0;
 
@@ -90,42 +92,21 @@ pub fn write(
     runs: &[RunReport],
     out: &mut impl std::io::Write,
 ) -> std::io::Result<()> {
-    let span_s = runs.iter().map(|r| r.wall_s.max(r.ideal_s)).fold(0.0, f64::max);
-    // One or two panels fit a slide side by side with their height; more
-    // are a page, read from top to bottom.
-    let width = if runs.len() <= 2 { WIDE } else { WIDTH };
-    let axis = Axis::new(span_s, width);
-    let footer = "ideal: the same paintings on the same painters with no overhead at all (no messages, no wake-ups, nothing else running); efficiency = ideal ÷ measured.";
-    let footer = wrap(footer, chars_in(width));
-
-    let mut head = String::new();
-    let mut y = title(&mut head, workload, calibration, runs, width);
-    let saves = runs.iter().any(|r| r.timeline.saves());
-    let unfinished = runs.iter().any(|r| !r.timeline.unfinished().is_empty());
-    let states = runs.iter().any(|r| r.timeline.has_states());
-    let core_rows = runs.iter().any(|r| !r.cores.is_empty());
-    if states {
-        cores::defs(&mut head);
+    // The page is 16:9. Where the panels need more height than 1600 × 900
+    // gives, the page grows wider, the panels with it (so their sentences
+    // take fewer lines), until the height fits: text keeps its size.
+    let mut width = PAGE;
+    let mut layout = Layout::new(workload, calibration, runs, width)?;
+    for _ in 0..6 {
+        if layout.height <= width * 9.0 / 16.0 {
+            break;
+        }
+        width = (layout.height * 16.0 / 9.0).ceil();
+        layout = Layout::new(workload, calibration, runs, width)?;
     }
-    y = legend(
-        &mut head,
-        y,
-        width,
-        legend::Keys { coats: workload.coats, saves, unfinished, states, cores: core_rows },
-    );
-    let top = y;
+    let height = layout.height.max((width * 9.0 / 16.0).round());
+
     let mut scratch = String::new();
-    let mut drop = |markup: &mut String| {
-        markup.clear();
-        Ok(())
-    };
-    for run in runs {
-        y = panel(&mut scratch, run, &axis, y + 18.0, workload.coats, &mut drop)?;
-        scratch.clear();
-    }
-    let height = (y + 28.0 + 16.0 * footer.len() as f64).ceil();
-
-    scratch.clear();
     scratch += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
     let _ = writeln!(
         scratch,
@@ -133,26 +114,106 @@ pub fn write(
     );
     let _ = writeln!(scratch, r##"<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>"##);
     out.write_all(scratch.as_bytes())?;
-    out.write_all(head.as_bytes())?;
-    let mut y = top;
+    out.write_all(layout.head.as_bytes())?;
     let mut write = |markup: &mut String| {
         out.write_all(markup.as_bytes())?;
         markup.clear();
         Ok(())
     };
-    for run in runs {
-        scratch.clear();
-        y = panel(&mut scratch, run, &axis, y + 18.0, workload.coats, &mut write)?;
-        write(&mut scratch)?;
+    let mut y = layout.top;
+    for (row, height) in runs.chunks(layout.columns).zip(&layout.rows) {
+        for (column, run) in row.iter().enumerate() {
+            scratch.clear();
+            panel(&mut scratch, run, &layout.axis(column), y + 18.0, workload.coats, &mut write)?;
+            write(&mut scratch)?;
+        }
+        y += height;
     }
     y += 28.0;
-    for line in footer {
-        text(&mut scratch, 20.0, y, &line, &format!(r#"fill="{MUTED}" font-size="12""#));
+    scratch.clear();
+    for line in &layout.footer {
+        text(&mut scratch, 20.0, y, line, &format!(r#"fill="{MUTED}" font-size="12""#));
         y += 16.0;
     }
     scratch += "</svg>\n";
     out.write_all(scratch.as_bytes())?;
     out.flush()
+}
+
+/// Where everything goes on a page `width` wide: the head (title and
+/// legend), then the panels in rows of `columns`, then the footer.
+struct Layout {
+    /// The title and the legend, drawn.
+    head: String,
+    /// Below the head: where the first row of panels starts.
+    top: f64,
+    /// Panels side by side.
+    columns: usize,
+    /// A panel's width.
+    panel_width: f64,
+    /// The time span every panel shares.
+    span_s: f64,
+    /// Each row's height: its tallest panel's.
+    rows: Vec<f64>,
+    footer: Vec<String>,
+    /// The whole page's height.
+    height: f64,
+}
+
+impl Layout {
+    /// Lays the page out: a first pass draws the panels to learn their
+    /// heights (which the opening `<svg>` tag needs) and drops what it drew.
+    fn new(workload: &Workload, calibration: &Calibration, runs: &[RunReport], width: f64) -> std::io::Result<Self> {
+        let span_s = runs.iter().map(|r| r.wall_s.max(r.ideal_s)).fold(0.0, f64::max);
+        // Side by side: the five modes of a compare in rows of three, four
+        // in two rows of two.
+        let columns = match runs.len() {
+            0 | 1 => 1,
+            2 | 4 => 2,
+            _ => 3,
+        };
+        #[allow(clippy::cast_precision_loss)] // a few panels
+        let panel_width = (width / columns as f64).floor();
+        let footer = "ideal: the same paintings on the same painters with no overhead at all (no messages, no wake-ups, nothing else running); efficiency = ideal ÷ measured.";
+        let footer = wrap(footer, chars_in(width));
+        let mut head = String::new();
+        let y = title(&mut head, workload, calibration, runs, width);
+        let saves = runs.iter().any(|r| r.timeline.saves());
+        let unfinished = runs.iter().any(|r| !r.timeline.unfinished().is_empty());
+        let states = runs.iter().any(|r| r.timeline.has_states());
+        let core_rows = runs.iter().any(|r| !r.cores.is_empty());
+        let dries = runs.iter().any(|r| r.timeline.dries());
+        if states {
+            cores::defs(&mut head);
+        }
+        let keys = legend::Keys { coats: workload.coats, saves, unfinished, states, cores: core_rows, dries };
+        let top = legend(&mut head, y, width, keys);
+        let mut layout = Self { head, top, columns, panel_width, span_s, rows: Vec::new(), footer, height: 0.0 };
+        let mut scratch = String::new();
+        let mut drop = |markup: &mut String| {
+            markup.clear();
+            Ok(())
+        };
+        for row in runs.chunks(columns) {
+            let mut tallest: f64 = 0.0;
+            for (column, run) in row.iter().enumerate() {
+                let bottom = panel(&mut scratch, run, &layout.axis(column), 18.0, workload.coats, &mut drop)?;
+                scratch.clear();
+                tallest = tallest.max(bottom);
+            }
+            layout.rows.push(tallest);
+        }
+        #[allow(clippy::cast_precision_loss)] // a few lines
+        let footer_height = 16.0 * layout.footer.len() as f64;
+        layout.height = (top + layout.rows.iter().sum::<f64>() + 28.0 + footer_height).ceil();
+        Ok(layout)
+    }
+
+    /// The axis of the panel in `column`.
+    #[allow(clippy::cast_precision_loss)] // a few panels
+    fn axis(&self, column: usize) -> Axis {
+        Axis::new(self.span_s, self.panel_width).at(self.panel_width * column as f64)
+    }
 }
 
 /// The picture as a string (for tests).
@@ -183,14 +244,13 @@ fn title(out: &mut String, workload: &Workload, calibration: &Calibration, runs:
         spaced(workload.file_wait.as_secs_f64()),
         spaced(workload.net_wait.as_secs_f64()),
         workload.cores_text(),
-    ) + &if calibration.strokes > 0 {
-        format!(" · again: {}", explain::again(workload, calibration))
-    } else {
-        String::new()
-    };
-    // Long durations or core lists may need a second line.
+    );
+    let again = if calibration.strokes > 0 { explain::again(workload, calibration) } else { String::new() };
+    let line = if again.is_empty() { line } else { format!("{line} · again: {again}") };
+    // Long durations or core lists may need a second line; the command
+    // that paints the pictures again is never broken.
     let mut y = 36.0;
-    for line in wrap(&line, chars_in(width) * 12 / 13) {
+    for line in markup::wrap_keeping(&line, &again, chars_in(width) * 12 / 13) {
         y += 18.0;
         text(out, 20.0, y, &line, &format!(r#"fill="{MUTED}""#));
     }
@@ -222,8 +282,11 @@ fn panel(
     flush: &mut Flush<'_>,
 ) -> std::io::Result<f64> {
     let _ = writeln!(out, r#"<g class="panel" id="{}">"#, run.mode.name());
-    text(out, 20.0, y + 16.0, run.mode.name(), r#"font-size="16" font-weight="bold""#);
-    text(out, 130.0, y + 16.0, &who(run), &format!(r#"fill="{MUTED}""#));
+    let x0 = axis.x0;
+    text(out, x0 + 20.0, y + 16.0, run.mode.name(), r#"font-size="16" font-weight="bold""#);
+    // Who painted, on a line of its own: beside the summary it would not
+    // fit a panel a third of a slide wide.
+    text(out, x0 + 20.0, y + 34.0, &who(run), &format!(r#"fill="{MUTED}""#));
     // The times are on the lines below; the header says what they mean.
     let speedup = match run.speedup {
         _ if run.mode == Mode::Sequential => "the baseline · ".to_owned(),
@@ -231,9 +294,9 @@ fn panel(
         None => String::new(),
     };
     let summary = format!("{speedup}efficiency {}", explain::efficiency(run));
-    text(out, axis.width - RIGHT, y + 16.0, &summary, r#"text-anchor="end" font-weight="bold""#);
+    text(out, axis.right(), y + 16.0, &summary, r#"text-anchor="end" font-weight="bold""#);
 
-    let top = y + 40.0;
+    let top = y + 58.0;
     // Grid lines first, so that everything else is drawn over them.
     let mut y = top;
     let rows_of: Vec<_> = painter_lanes(run).collect();
@@ -261,7 +324,20 @@ fn panel(
             clock::bound(out, report, first, axis, y);
         }
         for lane in lanes {
-            text(out, 20.0, y + ROW / 2.0 + 4.5, &lane.label, "");
+            text(out, x0 + 20.0, y + ROW / 2.0 + 4.5, &lane.label, "");
+            // Dryings beyond the rows are drawn over the last one: how many.
+            if lane.over > 0 && lane.rows.len() > 1 {
+                let more = if lane.over == 1 { "drying" } else { "dryings" };
+                let last = y + (lane.rows.len() - 1) as f64 * (ROW + GAP);
+                let note = format!("+{} more {more} here", lane.over);
+                text(
+                    out,
+                    x0 + 20.0,
+                    last + ROW / 2.0 + 4.5,
+                    &note,
+                    &format!(r#"class="over" fill="{MUTED}" font-size="12""#),
+                );
+            }
             for (row, segments) in lane.rows.iter().enumerate() {
                 let row_y = y + row as f64 * (ROW + GAP);
                 for segment in segments {
@@ -305,14 +381,14 @@ fn panel(
         r#"<line class="measured" x1="{wall_x:.1}" y1="{:.1}" x2="{wall_x:.1}" y2="{bottom:.1}" stroke="{INK}" stroke-width="2"/>"#,
         top - 14.0
     );
-    side_label(out, wall_x, top - 4.0, &format!("measured {}", secs(run.wall_s)), INK, axis.width);
-    side_label(out, ideal_x, bottom + 12.0, &format!("ideal {}", secs(run.ideal_s)), IDEAL, axis.width);
+    side_label(out, wall_x, top - 4.0, &format!("measured {}", secs(run.wall_s)), INK, axis.right());
+    side_label(out, ideal_x, bottom + 12.0, &format!("ideal {}", secs(run.ideal_s)), IDEAL, axis.right());
 
     let y = time_axis(out, axis, bottom + 18.0);
     let mut y = y + 6.0;
     for line in wrap(&run.explanation, chars_in(axis.width)) {
         y += 16.0;
-        text(out, 20.0, y, &line, &format!(r#"fill="{MUTED}" font-size="12""#));
+        text(out, x0 + 20.0, y, &line, &format!(r#"fill="{MUTED}" font-size="12""#));
     }
     out.push_str("</g>\n");
     Ok(y)
@@ -340,16 +416,19 @@ fn cpu_band(out: &mut String, run: &RunReport, painter: usize, axis: &Axis, y: f
     let mean = crate::os::sampler::average(&report.cpu_samples, 0.0, run.wall_s);
     // Full is all the cores its threads could use at once: 4 threads on 2 cores fill them at 200%.
     let cores = crate::report::sparkline::cores(run, report);
+    // The band is full at all its cores; the figure is top's, where 100%
+    // is one core, so a painter of two cores can show up to 200%.
     let label = match (mean, cores) {
         (None, _) => "CPU use".to_owned(),
-        (Some(m), 0 | 1) => format!("CPU use {:.0}%", m * 100.0),
-        (Some(m), cores) => format!("CPU use {:.0}% of {}%", m * 100.0, cores * 100),
+        (Some(m), 0 | 1) => format!("CPU {:.0}%", m * 100.0),
+        (Some(m), cores) => format!("CPU {:.0}% (max {}%)", m * 100.0, cores * 100),
     };
-    text(out, 20.0, y + CPU_BAND / 2.0 + 4.0, &label, &format!(r#"fill="{CPU}" font-size="11""#));
+    text(out, axis.x0 + 20.0, y + CPU_BAND / 2.0 + 4.0, &label, &format!(r#"fill="{CPU}" font-size="12""#));
     let _ = writeln!(
         out,
-        r##"<rect class="cpu-band" x="{LEFT}" y="{y:.1}" width="{:.1}" height="{:.1}" fill="#f3f7f3"/>"##,
-        axis.x(run.wall_s) - LEFT,
+        r##"<rect class="cpu-band" x="{:.1}" y="{y:.1}" width="{:.1}" height="{:.1}" fill="#f3f7f3"/>"##,
+        axis.left(),
+        axis.x(run.wall_s) - axis.left(),
         CPU_BAND - 2.0
     );
     let points = steps(&report.cpu_samples, run.wall_s, f64::from(cores));
@@ -402,10 +481,10 @@ fn steps(samples: &[CpuSample], wall_s: f64, cores: f64) -> Vec<(f64, f64)> {
 }
 
 /// A label beside a vertical line: right of it, or left of it near the
-/// picture's right edge.
-fn side_label(out: &mut String, x: f64, y: f64, label: &str, colour: &str, width: f64) {
-    let (x, anchor) = if x > width - RIGHT - 110.0 { (x - 5.0, "end") } else { (x + 5.0, "start") };
-    text(out, x, y, label, &format!(r#"fill="{colour}" font-size="11" text-anchor="{anchor}""#));
+/// panel's right edge (`right`).
+fn side_label(out: &mut String, x: f64, y: f64, label: &str, colour: &str, right: f64) {
+    let (x, anchor) = if x > right - 110.0 { (x - 5.0, "end") } else { (x + 5.0, "start") };
+    text(out, x, y, label, &format!(r#"fill="{colour}" font-size="12" text-anchor="{anchor}""#));
 }
 
 /// Seconds, as `400 ms` or `1.5 s`.
@@ -455,7 +534,7 @@ mod tests {
         ));
         // ±0.05 s around the first block's start (0 s) on a 1.2 s axis: the
         // bar spans 0.1 s of it (the left end clamped at the axis's start).
-        let axis = Axis::new(run.wall_s.max(run.ideal_s), WIDE);
+        let axis = Layout::new(&workload, &calibration, std::slice::from_ref(&run), PAGE).expect("laid out").axis(0);
         let bar = format!(r#"x1="{:.1}" y1="#, axis.x(-0.05));
         let end = format!(r#"x2="{:.1}""#, axis.x(0.05));
         assert!(svg.contains(&bar) && svg.contains(&end), "{bar} … {end} in {svg}");
@@ -473,7 +552,7 @@ mod tests {
                 .filter_map(|l| l.split(r#"width=""#).nth(1)?.split('"').next()?.parse::<f64>().ok())
                 .sum()
         };
-        let axis = Axis::new(1.2, WIDE);
+        let axis = Axis::new(1.2, PAGE);
         let block = axis.x(0.9) - axis.x(0.0);
         // Each of three blocks waited two thirds of its time.
         let hatched = widths("waiting") / (3.0 * block);
@@ -494,12 +573,84 @@ mod tests {
     }
 
     #[test]
+    fn five_modes_fit_a_slide_side_by_side_with_every_label_and_mark_readable() {
+        let workload = sample_workload();
+        let calibration = Calibration { stroke_ns: 1000.0, strokes: 400_000, core: Some(0) };
+        let runs: Vec<RunReport> = Mode::ALL
+            .iter()
+            .map(|&mode| {
+                let mut run = sample_run();
+                run.mode = mode;
+                // A picture saved in a millisecond: far under a pixel.
+                let mut segments = run.timeline.segments().to_vec();
+                let save = |start_s: f64| crate::model::schedule::Segment {
+                    kind: SegmentKind::Save,
+                    start_s,
+                    end_s: start_s + 0.001,
+                    ..segments[0]
+                };
+                segments.extend([save(0.4), save(0.8)]);
+                run.timeline = crate::report::lanes::Lanes::new([(&run.painters[0]).into()], segments);
+                run
+            })
+            .collect();
+        let svg = render(&workload, &calibration, &runs);
+        let document = roxmltree::Document::parse(&svg).expect("XML");
+        let root = document.root_element();
+        assert_eq!((root.attribute("width"), root.attribute("height")), (Some("1600"), Some("900")));
+        let number = |node: roxmltree::Node<'_, '_>, name: &str| -> f64 {
+            node.attribute(name).and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("no {name} on {node:?}"))
+        };
+        // Every label at least 12 px: its own size, or the picture's 13.
+        for label in root.descendants().filter(|n| n.has_tag_name("text")) {
+            let size = label.attribute("font-size").map_or(13.0, |v| v.parse().expect("a size"));
+            assert!(size >= 12.0, "{size} px: {:?}", label.text());
+        }
+        // Three panels side by side in the first row, two in the second.
+        let left = |mode: &str| {
+            let panel = root.descendants().find(|n| n.attribute("id") == Some(mode)).expect("a panel");
+            let title = panel.descendants().find(|n| n.has_tag_name("text")).expect("a title");
+            (number(title, "x"), number(title, "y"))
+        };
+        let (sequential, asynchronous, parallel) = (left("sequential"), left("async"), left("parallel"));
+        assert!(sequential.1 == asynchronous.1 && asynchronous.1 == parallel.1, "one row");
+        assert!(sequential.0 < asynchronous.0 && asynchronous.0 < parallel.0, "side by side");
+        assert!(left("hybrid").1 > sequential.1 && left("hybrid").0 == sequential.0, "the next row");
+        // Every mark visible: a saving is at least 4 × 7 px.
+        let saves: Vec<_> = root.descendants().filter(|n| n.attribute("class") == Some("save")).collect();
+        assert_eq!(saves.len(), 10);
+        assert!(saves.iter().all(|s| number(*s, "width") >= 4.0 && number(*s, "height") >= 7.0));
+        // The command that paints the pictures again is on one line.
+        let again = root.descendants().filter_map(|n| n.text()).find(|t| t.contains("--strokes")).expect("the hint");
+        assert!(again.contains("--strokes 400000 --seed 1 --coats 1"), "{again}");
+    }
+
+    #[test]
+    fn a_taller_picture_stays_16_by_9_and_its_text_keeps_its_size() {
+        let workload = sample_workload();
+        let calibration = Calibration { stroke_ns: 1000.0, strokes: 400_000, core: Some(0) };
+        let mut run = sample_run();
+        run.explanation = "A long sentence of many words. ".repeat(120);
+        let svg = render(&workload, &calibration, &[run.clone(), run.clone(), run]);
+        let document = roxmltree::Document::parse(&svg).expect("XML");
+        let root = document.root_element();
+        let size = |name: &str| root.attribute(name).and_then(|v| v.parse::<f64>().ok()).expect("a size");
+        let (width, height) = (size("width"), size("height"));
+        assert!(width > 1600.0 && (width / height - 16.0 / 9.0).abs() < 0.01, "{width} × {height}");
+        assert!(
+            root.descendants()
+                .filter_map(|n| n.attribute("font-size"))
+                .all(|s| s.parse::<f64>().unwrap_or(0.0) >= 12.0)
+        );
+    }
+
+    #[test]
     fn four_threads_on_two_cores_are_full_at_200_percent() {
         let mut run = sample_run();
         run.painters[0].lanes = 4;
         run.painters[0].cores = vec![0, 1, 0, 1];
         let mut out = String::new();
-        cpu_band(&mut out, &run, 0, &Axis::new(1.2, WIDTH), 0.0);
-        assert!(out.contains("of 200%") && !out.contains("400%"), "{out}");
+        cpu_band(&mut out, &run, 0, &Axis::new(1.2, PAGE), 0.0);
+        assert!(out.contains("(max 200%)") && !out.contains("400%"), "{out}");
     }
 }
