@@ -60,7 +60,6 @@ pub fn efficiency(run: &RunReport) -> String {
 /// nothing was painted, no more CPU than the cores allow, and a bound on
 /// painting alone never passed off as a bound on the whole run.
 #[must_use]
-#[allow(clippy::cast_precision_loss)]
 pub fn sentence(
     run: &RunReport,
     workload: &Workload,
@@ -68,183 +67,7 @@ pub fn sentence(
     facts: &Facts,
     cpu: &CpuUse,
 ) -> String {
-    let n = workload.paintings;
-    let coats = workload.coats;
-    let paint = calibration.paint().as_secs_f64();
-    let dry = workload.dry().as_secs_f64();
-    let units = f64::from(n * coats);
-    let (total_paint, total_dry) = (units * paint, units * dry);
-    let (painted, dried) = (total_paint > 0.0, total_dry > 0.0);
-    let (w, c) = (run.lanes, run.core_count);
-    let per = if coats == 1 { String::new() } else { format!(" × {coats} coats") };
-    let who = if run.mode == Mode::Threads { "threads" } else { "painters" };
-    let on_cores = if c == 1 { "on 1 core".to_owned() } else { format!("on {c} cores") };
-    // The prediction (no overhead, the calibrated stroke) against
-    // sequential's, which is every painting and drying end to end: both
-    // from the same numbers, so that the ratio is the model's and not the
-    // machine's.
-    let against_sequential =
-        if run.predicted_s >= MEANINGFUL_IDEAL_S { Some((total_paint + total_dry) / run.predicted_s) } else { None };
-
-    // The busiest lane has `rounds` paintings, one after another.
-    let rounds = (n as usize).div_ceil(w.max(1));
-    let uneven = w < n as usize && !(n as usize).is_multiple_of(w.max(1));
-    let shared = if w > c && painted {
-        format!(" {w} {who} share {c} {}: painting cannot go faster than {c}×.", if c == 1 { "core" } else { "cores" })
-    } else {
-        String::new()
-    };
-    // Blocking lanes paint and dry each painting in turn, so the rounds
-    // bound the whole run.
-    let blocking_bound = || {
-        let mut why = String::new();
-        if uneven && let Some(x) = against_sequential {
-            why += &format!(
-                " {n} paintings on {w} {who}: one of them does {rounds}, one after the other, so even with no overhead this is only {x:.2}× as fast as sequential, not {w}×."
-            );
-        }
-        why + &shared
-    };
-
-    let mut text = match run.mode {
-        Mode::Sequential => {
-            let (paint, dry) = alike(paint, dry);
-            let each = if dried {
-                format!("({paint} painting + {dry} drying)")
-            } else {
-                format!("{paint} painting, with nothing to dry")
-            };
-            format!(
-                "One painter, one thing at a time: {n} paintings{per} × {each} = {} end to end; nothing overlapped.",
-                secs(total_paint + total_dry)
-            )
-        }
-        Mode::Async if painted && dried => format!(
-            "One process on one core: each painting dried while the next was painted, so of the {} of drying only {} shows; the {} of painting did not shrink — one CPU paints one stroke at a time.",
-            secs(total_dry),
-            secs((run.ideal_s - total_paint).max(0.0)),
-            secs(total_paint)
-        ),
-        Mode::Async if dried => format!(
-            "One process with nothing to paint: its paintings dried at the same time, so the {} of drying took {} — waiting needs no CPU, and one process can wait for many things at once.",
-            secs(total_dry),
-            secs(run.ideal_s)
-        ),
-        Mode::Async if painted => format!(
-            "One process on one core with nothing to wait for: concurrency cannot speed up {} of pure CPU work.",
-            secs(total_paint)
-        ),
-        Mode::Async => "One process on one core, with nothing to paint or wait for.".to_owned(),
-        // One painter or thread alone: nothing ran at the same time as it.
-        Mode::Parallel | Mode::Hybrid | Mode::Threads if w == 1 => {
-            let who = match run.mode {
-                Mode::Threads => "One process with 1 thread",
-                Mode::Hybrid => "1 async painter",
-                _ => "1 painter process",
-            };
-            let how = match (painted, dried, run.mode) {
-                (true, true, Mode::Hybrid) => {
-                    " painted while its paintings dried, hiding drying behind painting, as async does"
-                }
-                (true, true, _) => " painted its paintings one after another, idle while each dried",
-                (true, false, _) => " painted its paintings one after another",
-                (false, true, Mode::Hybrid) => ", with nothing to paint, let its paintings dry at the same time",
-                (false, true, _) => ", with nothing to paint, waited for each painting to dry in turn",
-                (false, false, _) => "",
-            };
-            if how.is_empty() {
-                format!("{who} {on_cores}, with nothing to paint or wait for.")
-            } else {
-                format!("{who} {on_cores}{how}: with one lane, nothing runs in parallel.")
-            }
-        }
-        // Painters sharing a core took turns on it: only on different cores
-        // did they paint at the same time.
-        Mode::Parallel if painted && c == 1 => format!(
-            "{w} painter processes {on_cores} took turns on it: the operating system switched between them (concurrency, not parallelism), so only one of them painted at any moment{}.{}",
-            if dried { ", each idle while its own paintings dried" } else { "" },
-            blocking_bound()
-        ),
-        Mode::Parallel if painted && w > c => format!(
-            "{w} painter processes {on_cores}: painters on different cores painted at the same time, and those sharing a core took turns on it{}.{}",
-            if dried { ", each idle while its own paintings dried" } else { "" },
-            blocking_bound()
-        ),
-        Mode::Parallel if painted => format!(
-            "{w} painter processes {on_cores} painted at the same time{}.{}",
-            if dried { ", each idle while its own paintings dried" } else { "" },
-            blocking_bound()
-        ),
-        Mode::Parallel => format!(
-            "{w} painter processes with nothing to paint{}.{}",
-            if dried {
-                ", each waiting for its own paintings to dry, at the same time as the others"
-            } else {
-                " or wait for"
-            },
-            blocking_bound()
-        ),
-        Mode::Hybrid if painted => {
-            let mut text =
-                format!("{w} async painters {on_cores}: parallelism divided the {} of painting", secs(total_paint));
-            text += &if dried {
-                // What shows of the drying in the ideal run: the time the
-                // painter with the most to paint spent not painting. Where
-                // painters share cores, that time is also their turns.
-                let busiest = rounds as f64 * f64::from(coats) * paint;
-                if w <= c {
-                    format!(
-                        ", and each painted while its paintings dried, hiding drying behind painting: of the {} of drying only {} shows.",
-                        secs(total_dry),
-                        secs((run.ideal_s - busiest).max(0.0))
-                    )
-                } else {
-                    ", and each painted while its paintings dried, hiding drying behind painting.".to_owned()
-                }
-            } else {
-                "; with nothing to dry, async adds nothing here.".to_owned()
-            };
-            if uneven {
-                text += &format!(
-                    " {n} paintings on {w} painters: one of them paints {rounds}, so painting alone is at most {:.2}× as fast as on one painter, not {w}×",
-                    f64::from(n) / rounds as f64
-                );
-                text += &match against_sequential {
-                    Some(x) if dried => {
-                        format!(
-                            "; with the drying hidden as well, with no overhead the run is {x:.2}× as fast as sequential."
-                        )
-                    }
-                    _ => ".".to_owned(),
-                };
-            }
-            text + &shared
-        }
-        Mode::Hybrid if dried => format!(
-            "{w} async painters with nothing to paint: every painting dried at the same time as the others, so the {} of drying took {}.",
-            secs(total_dry),
-            secs(run.ideal_s)
-        ),
-        Mode::Hybrid => format!("{w} async painters, with nothing to paint or wait for."),
-        Mode::Threads if painted && c == 1 => format!(
-            "One process with {w} threads {on_cores}: its threads took turns on it (concurrency, not parallelism), so `top` shows this one painter at up to 100% CPU.{}",
-            blocking_bound()
-        ),
-        Mode::Threads if painted => format!(
-            "One process with {w} threads {on_cores}: Rust threads on different cores run in parallel, so `top` shows this one painter at up to {}% CPU.{}",
-            w.min(c.max(1)) * 100,
-            blocking_bound()
-        ),
-        Mode::Threads => format!(
-            "One process with {w} threads and nothing to paint{}.{}",
-            if dried {
-                ": each thread waited for its own paintings to dry, at the same time as the others"
-            } else {
-                " or wait for"
-            },
-            blocking_bound()
-        ),
-    };
+    let mut text = Shape::of(run, workload, calibration).how();
     if run.ideal_s < MEANINGFUL_IDEAL_S {
         text += &format!(
             " Measured {}: with nothing to paint or wait for, all of it is overhead (the messages to and from the painters).",
@@ -262,6 +85,284 @@ pub fn sentence(
     text += &causes(run, facts, cpu);
     text += &network(run);
     text
+}
+
+/// What a run's mode made of its work, in the numbers its first sentence
+/// speaks of.
+struct Shape<'a> {
+    run: &'a RunReport,
+    n: u32,
+    coats: u32,
+    /// One coat's painting and drying, seconds.
+    paint: f64,
+    dry: f64,
+    /// Every coat's, added up.
+    total_paint: f64,
+    total_dry: f64,
+    painted: bool,
+    dried: bool,
+    /// Lanes and cores.
+    w: usize,
+    c: usize,
+    /// ` × 2 coats`, or nothing for one.
+    per: String,
+    /// `painters`, or `threads`.
+    who: &'static str,
+    /// `on 1 core`, `on 2 cores`.
+    on_cores: String,
+    /// The ideal's speedup over sequential, where the ideal is long enough
+    /// to compare.
+    against_sequential: Option<f64>,
+    /// Paintings on the busiest lane, one after another.
+    rounds: usize,
+    /// Whether some lanes have a painting more than others.
+    uneven: bool,
+    /// ` 3 painters share 2 cores: …`, where they do.
+    shared: String,
+}
+
+impl<'a> Shape<'a> {
+    #[allow(clippy::cast_precision_loss)]
+    fn of(run: &'a RunReport, workload: &Workload, calibration: &Calibration) -> Self {
+        let n = workload.paintings;
+        let coats = workload.coats;
+        let paint = calibration.paint().as_secs_f64();
+        let dry = workload.dry().as_secs_f64();
+        let units = f64::from(n * coats);
+        let (total_paint, total_dry) = (units * paint, units * dry);
+        let painted = total_paint > 0.0;
+        let (w, c) = (run.lanes, run.core_count);
+        let who = if run.mode == Mode::Threads { "threads" } else { "painters" };
+        // The prediction (no overhead, the calibrated stroke) against
+        // sequential's, which is every painting and drying end to end: both
+        // from the same numbers, so that the ratio is the model's and not the
+        // machine's.
+        let against_sequential = if run.predicted_s >= MEANINGFUL_IDEAL_S {
+            Some((total_paint + total_dry) / run.predicted_s)
+        } else {
+            None
+        };
+        let shared = if w > c && painted {
+            format!(
+                " {w} {who} share {c} {}: painting cannot go faster than {c}×.",
+                if c == 1 { "core" } else { "cores" }
+            )
+        } else {
+            String::new()
+        };
+        Self {
+            run,
+            n,
+            coats,
+            paint,
+            dry,
+            total_paint,
+            total_dry,
+            painted,
+            dried: total_dry > 0.0,
+            w,
+            c,
+            per: if coats == 1 { String::new() } else { format!(" × {coats} coats") },
+            who,
+            on_cores: if c == 1 { "on 1 core".to_owned() } else { format!("on {c} cores") },
+            against_sequential,
+            rounds: (n as usize).div_ceil(w.max(1)),
+            uneven: w < n as usize && !(n as usize).is_multiple_of(w.max(1)),
+            shared,
+        }
+    }
+
+    /// The first sentences: how the mode ran the work.
+    fn how(&self) -> String {
+        match self.run.mode {
+            Mode::Sequential => self.sequential(),
+            Mode::Async => self.concurrent(),
+            Mode::Parallel | Mode::Hybrid | Mode::Threads if self.w == 1 => self.alone(),
+            Mode::Parallel => self.parallel(),
+            Mode::Hybrid => self.hybrid(),
+            Mode::Threads => self.threads(),
+        }
+    }
+
+    /// Blocking lanes paint and dry each painting in turn, so the rounds
+    /// bound the whole run.
+    fn blocking_bound(&self) -> String {
+        let Self { n, w, who, rounds, .. } = *self;
+        let mut why = String::new();
+        if self.uneven
+            && let Some(x) = self.against_sequential
+        {
+            why += &format!(
+                " {n} paintings on {w} {who}: one of them does {rounds}, one after the other, so even with no overhead this is only {x:.2}× as fast as sequential, not {w}×."
+            );
+        }
+        why + &self.shared
+    }
+
+    fn sequential(&self) -> String {
+        let Self { n, ref per, total_paint, total_dry, .. } = *self;
+        let (paint, dry) = alike(self.paint, self.dry);
+        let each = if self.dried {
+            format!("({paint} painting + {dry} drying)")
+        } else {
+            format!("{paint} painting, with nothing to dry")
+        };
+        format!(
+            "One painter, one thing at a time: {n} paintings{per} × {each} = {} end to end; nothing overlapped.",
+            secs(total_paint + total_dry)
+        )
+    }
+
+    fn concurrent(&self) -> String {
+        let Self { run, total_paint, total_dry, painted, dried, .. } = *self;
+        match () {
+            () if painted && dried => format!(
+                "One process on one core: each painting dried while the next was painted, so of the {} of drying only {} shows; the {} of painting did not shrink — one CPU paints one stroke at a time.",
+                secs(total_dry),
+                secs((run.ideal_s - total_paint).max(0.0)),
+                secs(total_paint)
+            ),
+            () if dried => format!(
+                "One process with nothing to paint: its paintings dried at the same time, so the {} of drying took {} — waiting needs no CPU, and one process can wait for many things at once.",
+                secs(total_dry),
+                secs(run.ideal_s)
+            ),
+            () if painted => format!(
+                "One process on one core with nothing to wait for: concurrency cannot speed up {} of pure CPU work.",
+                secs(total_paint)
+            ),
+            () => "One process on one core, with nothing to paint or wait for.".to_owned(),
+        }
+    }
+
+    /// One painter or thread alone: nothing ran at the same time as it.
+    fn alone(&self) -> String {
+        let Self { run, painted, dried, ref on_cores, .. } = *self;
+        let who = match run.mode {
+            Mode::Threads => "One process with 1 thread",
+            Mode::Hybrid => "1 async painter",
+            _ => "1 painter process",
+        };
+        let how = match (painted, dried, run.mode) {
+            (true, true, Mode::Hybrid) => {
+                " painted while its paintings dried, hiding drying behind painting, as async does"
+            }
+            (true, true, _) => " painted its paintings one after another, idle while each dried",
+            (true, false, _) => " painted its paintings one after another",
+            (false, true, Mode::Hybrid) => ", with nothing to paint, let its paintings dry at the same time",
+            (false, true, _) => ", with nothing to paint, waited for each painting to dry in turn",
+            (false, false, _) => "",
+        };
+        if how.is_empty() {
+            format!("{who} {on_cores}, with nothing to paint or wait for.")
+        } else {
+            format!("{who} {on_cores}{how}: with one lane, nothing runs in parallel.")
+        }
+    }
+
+    /// Painters sharing a core took turns on it: only on different cores
+    /// did they paint at the same time.
+    fn parallel(&self) -> String {
+        let Self { w, c, painted, dried, ref on_cores, .. } = *self;
+        let idle = if dried { ", each idle while its own paintings dried" } else { "" };
+        match () {
+            () if painted && c == 1 => format!(
+                "{w} painter processes {on_cores} took turns on it: the operating system switched between them (concurrency, not parallelism), so only one of them painted at any moment{idle}.{}",
+                self.blocking_bound()
+            ),
+            () if painted && w > c => format!(
+                "{w} painter processes {on_cores}: painters on different cores painted at the same time, and those sharing a core took turns on it{idle}.{}",
+                self.blocking_bound()
+            ),
+            () if painted => {
+                format!("{w} painter processes {on_cores} painted at the same time{idle}.{}", self.blocking_bound())
+            }
+            () => format!(
+                "{w} painter processes with nothing to paint{}.{}",
+                if dried {
+                    ", each waiting for its own paintings to dry, at the same time as the others"
+                } else {
+                    " or wait for"
+                },
+                self.blocking_bound()
+            ),
+        }
+    }
+
+    #[allow(clippy::cast_precision_loss)]
+    fn hybrid(&self) -> String {
+        let Self { run, n, coats, paint, total_paint, total_dry, painted, dried, w, c, rounds, ref on_cores, .. } =
+            *self;
+        if !painted {
+            return if dried {
+                format!(
+                    "{w} async painters with nothing to paint: every painting dried at the same time as the others, so the {} of drying took {}.",
+                    secs(total_dry),
+                    secs(run.ideal_s)
+                )
+            } else {
+                format!("{w} async painters, with nothing to paint or wait for.")
+            };
+        }
+        let mut text =
+            format!("{w} async painters {on_cores}: parallelism divided the {} of painting", secs(total_paint));
+        text += &if dried {
+            // What shows of the drying in the ideal run: the time the
+            // painter with the most to paint spent not painting. Where
+            // painters share cores, that time is also their turns.
+            let busiest = rounds as f64 * f64::from(coats) * paint;
+            if w <= c {
+                format!(
+                    ", and each painted while its paintings dried, hiding drying behind painting: of the {} of drying only {} shows.",
+                    secs(total_dry),
+                    secs((run.ideal_s - busiest).max(0.0))
+                )
+            } else {
+                ", and each painted while its paintings dried, hiding drying behind painting.".to_owned()
+            }
+        } else {
+            "; with nothing to dry, async adds nothing here.".to_owned()
+        };
+        if self.uneven {
+            text += &format!(
+                " {n} paintings on {w} painters: one of them paints {rounds}, so painting alone is at most {:.2}× as fast as on one painter, not {w}×",
+                f64::from(n) / rounds as f64
+            );
+            text += &match self.against_sequential {
+                Some(x) if dried => {
+                    format!(
+                        "; with the drying hidden as well, with no overhead the run is {x:.2}× as fast as sequential."
+                    )
+                }
+                _ => ".".to_owned(),
+            };
+        }
+        text + &self.shared
+    }
+
+    fn threads(&self) -> String {
+        let Self { w, c, painted, dried, ref on_cores, .. } = *self;
+        match () {
+            () if painted && c == 1 => format!(
+                "One process with {w} threads {on_cores}: its threads took turns on it (concurrency, not parallelism), so `top` shows this one painter at up to 100% CPU.{}",
+                self.blocking_bound()
+            ),
+            () if painted => format!(
+                "One process with {w} threads {on_cores}: Rust threads on different cores run in parallel, so `top` shows this one painter at up to {}% CPU.{}",
+                w.min(c.max(1)) * 100,
+                self.blocking_bound()
+            ),
+            () => format!(
+                "One process with {w} threads and nothing to paint{}.{}",
+                if dried {
+                    ": each thread waited for its own paintings to dry, at the same time as the others"
+                } else {
+                    " or wait for"
+                },
+                self.blocking_bound()
+            ),
+        }
+    }
 }
 
 /// With `--hosts`, what each host cost: its launcher's start-up, its round
