@@ -281,21 +281,8 @@ fn panel(
     coats: u32,
     flush: &mut Flush<'_>,
 ) -> std::io::Result<f64> {
-    let _ = writeln!(out, r#"<g class="panel" id="{}">"#, run.mode.name());
     let x0 = axis.x0;
-    text(out, x0 + 20.0, y + 16.0, run.mode.name(), r#"font-size="16" font-weight="bold""#);
-    // Who painted, on a line of its own: beside the summary it would not
-    // fit a panel a third of a slide wide.
-    text(out, x0 + 20.0, y + 34.0, &who(run), &format!(r#"fill="{MUTED}""#));
-    // The times are on the lines below; the header says what they mean.
-    let speedup = match run.speedup {
-        _ if run.mode == Mode::Sequential => "the baseline · ".to_owned(),
-        Some(s) => format!("{s:.2}× as fast as sequential · "),
-        None => String::new(),
-    };
-    let summary = format!("{speedup}efficiency {}", explain::efficiency(run));
-    text(out, axis.right(), y + 16.0, &summary, r#"text-anchor="end" font-weight="bold""#);
-
+    panel_header(out, run, axis, y);
     let top = y + 58.0;
     // Grid lines first, so that everything else is drawn over them.
     let mut y = top;
@@ -324,42 +311,7 @@ fn panel(
             clock::bound(out, report, first, axis, y);
         }
         for lane in lanes {
-            text(out, x0 + 20.0, y + ROW / 2.0 + 4.5, &lane.label, "");
-            // Dryings beyond the rows are drawn over the last one: how many.
-            if lane.over > 0 && lane.rows.len() > 1 {
-                let more = if lane.over == 1 { "drying" } else { "dryings" };
-                let last = y + (lane.rows.len() - 1) as f64 * (ROW + GAP);
-                let note = format!("+{} more {more} here", lane.over);
-                text(
-                    out,
-                    x0 + 20.0,
-                    last + ROW / 2.0 + 4.5,
-                    &note,
-                    &format!(r#"class="over" fill="{MUTED}" font-size="12""#),
-                );
-            }
-            for (row, segments) in lane.rows.iter().enumerate() {
-                let row_y = y + row as f64 * (ROW + GAP);
-                for segment in segments {
-                    draw_segment(out, segment, axis, row_y, coats);
-                    if segment.kind == SegmentKind::Paint && !lane.states.is_empty() {
-                        cores::waits(out, segment, lane.states, axis, row_y);
-                    }
-                    if out.len() > HELD {
-                        flush(out)?;
-                    }
-                }
-            }
-            for u in &lane.unfinished {
-                let what = match u.kind {
-                    SegmentKind::Paint => format!("painting {}, coat {}", u.painting, u.coat + 1),
-                    SegmentKind::FileWait => format!("disk wait: painting {}, coat {}", u.painting, u.coat + 1),
-                    SegmentKind::NetWait => format!("network wait: painting {}, coat {}", u.painting, u.coat + 1),
-                    SegmentKind::Save => format!("saving: painting {}", u.painting),
-                };
-                let tip = format!("begun at {:.3} s and never finished: {what}", u.start_s);
-                unfinished_mark(out, axis.x(u.start_s), y, Some(&tip));
-            }
+            draw_lane(out, lane, axis, y, coats, flush)?;
             y += rows_height(lane.rows.len());
         }
         y = cpu_band(out, run, *painter, axis, y) + GAP;
@@ -392,6 +344,74 @@ fn panel(
     }
     out.push_str("</g>\n");
     Ok(y)
+}
+
+/// A panel's opening and header: the mode, who painted, and the speedup
+/// and efficiency (the times are on the lines below, the header says what
+/// they mean).
+fn panel_header(out: &mut String, run: &RunReport, axis: &Axis, y: f64) {
+    let _ = writeln!(out, r#"<g class="panel" id="{}">"#, run.mode.name());
+    text(out, axis.x0 + 20.0, y + 16.0, run.mode.name(), r#"font-size="16" font-weight="bold""#);
+    // Who painted, on a line of its own: beside the summary it would not
+    // fit a panel a third of a slide wide.
+    text(out, axis.x0 + 20.0, y + 34.0, &who(run), &format!(r#"fill="{MUTED}""#));
+    let speedup = match run.speedup {
+        _ if run.mode == Mode::Sequential => "the baseline · ".to_owned(),
+        Some(s) => format!("{s:.2}× as fast as sequential · "),
+        None => String::new(),
+    };
+    let summary = format!("{speedup}efficiency {}", explain::efficiency(run));
+    text(out, axis.right(), y + 16.0, &summary, r#"text-anchor="end" font-weight="bold""#);
+}
+
+/// One lane at `y`: its label, its blocks (hatched where its thread
+/// waited for a core), and a mark where something begun never finished.
+#[allow(clippy::cast_precision_loss)] // a few rows
+fn draw_lane(
+    out: &mut String,
+    lane: &lanes::Lane<'_>,
+    axis: &Axis,
+    y: f64,
+    coats: u32,
+    flush: &mut Flush<'_>,
+) -> std::io::Result<()> {
+    text(out, axis.x0 + 20.0, y + ROW / 2.0 + 4.5, &lane.label, "");
+    // Dryings beyond the rows are drawn over the last one: how many.
+    if lane.over > 0 && lane.rows.len() > 1 {
+        let more = if lane.over == 1 { "drying" } else { "dryings" };
+        let last = y + (lane.rows.len() - 1) as f64 * (ROW + GAP);
+        let note = format!("+{} more {more} here", lane.over);
+        text(
+            out,
+            axis.x0 + 20.0,
+            last + ROW / 2.0 + 4.5,
+            &note,
+            &format!(r#"class="over" fill="{MUTED}" font-size="12""#),
+        );
+    }
+    for (row, segments) in lane.rows.iter().enumerate() {
+        let row_y = y + row as f64 * (ROW + GAP);
+        for segment in segments {
+            draw_segment(out, segment, axis, row_y, coats);
+            if segment.kind == SegmentKind::Paint && !lane.states.is_empty() {
+                cores::waits(out, segment, lane.states, axis, row_y);
+            }
+            if out.len() > HELD {
+                flush(out)?;
+            }
+        }
+    }
+    for u in &lane.unfinished {
+        let what = match u.kind {
+            SegmentKind::Paint => format!("painting {}, coat {}", u.painting, u.coat + 1),
+            SegmentKind::FileWait => format!("disk wait: painting {}, coat {}", u.painting, u.coat + 1),
+            SegmentKind::NetWait => format!("network wait: painting {}, coat {}", u.painting, u.coat + 1),
+            SegmentKind::Save => format!("saving: painting {}", u.painting),
+        };
+        let tip = format!("begun at {:.3} s and never finished: {what}", u.start_s);
+        unfinished_mark(out, axis.x(u.start_s), y, Some(&tip));
+    }
+    Ok(())
 }
 
 /// Who painted in a run, in a few words.
