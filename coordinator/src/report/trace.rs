@@ -126,63 +126,12 @@ pub fn write(runs: &[RunReport], out: &mut impl Write) -> io::Result<()> {
     out.write_all(b"{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n")?;
     let mut events = Events { out, first: true };
 
-    // Who is who: processes, their order, their threads.
-    for (m, run) in runs.iter().enumerate() {
-        let prefix = if compare { format!("{} · ", run.mode.name()) } else { String::new() };
-        for (i, painter) in run.painters.iter().enumerate() {
-            let name = format!("{prefix}{}{} ({})", painter.host_prefix(), painter_name(painter.id), cores(painter));
-            let label = format!("{}, {}", painter.scheduler.name(), painter.exit.description);
-            // Modes in the order they ran, painters in theirs.
-            events.process(painter.pid, &name, &label, m * 10_000 + i)?;
-            for lane in run.timeline.of_painter(i) {
-                events.thread(painter.pid, tid(painter.pid, lane.thread), &lane_name(lane))?;
-                if !run.timeline.states_of(lane).is_empty() {
-                    let name = format!("states · {}", lane_name(lane));
-                    events.thread(painter.pid, tid(painter.pid, lane.thread) + STATES_TID, &name)?;
-                }
-            }
-        }
-        if !run.cores.is_empty() {
-            let pid = CORES_PID + index(m);
-            let name = format!("{prefix}cores");
-            let label = run.state_source.unwrap_or_default();
-            events.process(pid, &name, label, m * 10_000 + 9_999)?;
-            for (c, core) in run.cores.iter().enumerate() {
-                let name =
-                    if core.remote { format!("{} CPU {}", core.host, core.core) } else { format!("CPU {}", core.core) };
-                events.thread(pid, index(c), &name)?;
-            }
-        }
-    }
-    let label = runs
-        .iter()
-        .map(|r| format!("{}: wall {:.3} s, ideal {:.3} s", r.mode.name(), r.wall_s, r.ideal_s))
-        .collect::<Vec<_>>()
-        .join("; ");
-    events.process(coordinator, "coordinator", &label, runs.len() * 10_000)?;
+    names(&mut events, runs, coordinator)?;
 
     // The events in time order, merged from each run's segments (in order
     // of start) and its CPU samples (in order of time); a wait's end joins
     // them when its begin is written.
-    let mut queue: BinaryHeap<Reverse<Next>> = BinaryHeap::new();
-    for (r, run) in runs.iter().enumerate() {
-        let r = index(r);
-        queue.extend(segment_start(run, r, 0));
-        queue.extend(unfinished(run, r, 0));
-        let states = run.timeline.states();
-        // A stream per lane: its first state, each following its own.
-        for (i, state) in states.iter().enumerate() {
-            if i == 0 || (states[i - 1].painter, states[i - 1].thread) != (state.painter, state.thread) {
-                queue.push(Reverse(Next { at_s: state.start_s, run: r, item: Item::State { index: index(i) } }));
-            }
-        }
-        for core in 0..index(run.cores.len()) {
-            queue.extend(core_span(run, r, core, 0));
-        }
-        for painter in (0..index(run.painters.len())).chain([COORDINATOR]) {
-            queue.extend(sample(run, r, painter, 0));
-        }
-    }
+    let mut queue = first_of_each(runs);
     while let Some(Reverse(Next { at_s, run: r, item })) = queue.pop() {
         let run = &runs[r as usize];
         match item {
@@ -231,6 +180,71 @@ pub fn write(runs: &[RunReport], out: &mut impl Write) -> io::Result<()> {
     let out = events.out;
     out.write_all(b"\n]}\n")?;
     out.flush()
+}
+
+/// Who is who: processes, their order, their threads; the coordinator's
+/// label says each run's wall and ideal times.
+fn names<W: Write>(events: &mut Events<'_, W>, runs: &[RunReport], coordinator: u32) -> io::Result<()> {
+    let compare = runs.len() > 1;
+    for (m, run) in runs.iter().enumerate() {
+        let prefix = if compare { format!("{} · ", run.mode.name()) } else { String::new() };
+        for (i, painter) in run.painters.iter().enumerate() {
+            let name = format!("{prefix}{}{} ({})", painter.host_prefix(), painter_name(painter.id), cores(painter));
+            let label = format!("{}, {}", painter.scheduler.name(), painter.exit.description);
+            // Modes in the order they ran, painters in theirs.
+            events.process(painter.pid, &name, &label, m * 10_000 + i)?;
+            for lane in run.timeline.of_painter(i) {
+                events.thread(painter.pid, tid(painter.pid, lane.thread), &lane_name(lane))?;
+                if !run.timeline.states_of(lane).is_empty() {
+                    let name = format!("states · {}", lane_name(lane));
+                    events.thread(painter.pid, tid(painter.pid, lane.thread) + STATES_TID, &name)?;
+                }
+            }
+        }
+        if !run.cores.is_empty() {
+            let pid = CORES_PID + index(m);
+            let name = format!("{prefix}cores");
+            let label = run.state_source.unwrap_or_default();
+            events.process(pid, &name, label, m * 10_000 + 9_999)?;
+            for (c, core) in run.cores.iter().enumerate() {
+                let name =
+                    if core.remote { format!("{} CPU {}", core.host, core.core) } else { format!("CPU {}", core.core) };
+                events.thread(pid, index(c), &name)?;
+            }
+        }
+    }
+    let label = runs
+        .iter()
+        .map(|r| format!("{}: wall {:.3} s, ideal {:.3} s", r.mode.name(), r.wall_s, r.ideal_s))
+        .collect::<Vec<_>>()
+        .join("; ");
+    events.process(coordinator, "coordinator", &label, runs.len() * 10_000)
+}
+
+/// The first event of each stream of each run: its segments (in order of
+/// start), unfinished marks, each lane's states, each core's spans and each
+/// CPU sampler's samples; each event, written, queues the next of its stream.
+fn first_of_each(runs: &[RunReport]) -> BinaryHeap<Reverse<Next>> {
+    let mut queue: BinaryHeap<Reverse<Next>> = BinaryHeap::new();
+    for (r, run) in runs.iter().enumerate() {
+        let r = index(r);
+        queue.extend(segment_start(run, r, 0));
+        queue.extend(unfinished(run, r, 0));
+        let states = run.timeline.states();
+        // A stream per lane: its first state, each following its own.
+        for (i, state) in states.iter().enumerate() {
+            if i == 0 || (states[i - 1].painter, states[i - 1].thread) != (state.painter, state.thread) {
+                queue.push(Reverse(Next { at_s: state.start_s, run: r, item: Item::State { index: index(i) } }));
+            }
+        }
+        for core in 0..index(run.cores.len()) {
+            queue.extend(core_span(run, r, core, 0));
+        }
+        for painter in (0..index(run.painters.len())).chain([COORDINATOR]) {
+            queue.extend(sample(run, r, painter, 0));
+        }
+    }
+    queue
 }
 
 /// The trace as a string (for tests).
