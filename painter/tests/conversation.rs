@@ -333,15 +333,32 @@ fn three_painting_threads_on_one_core_take_turns() {
     let _ = std::fs::remove_dir_all(out);
 }
 
-/// The painter binary where a user other than root can run it, and a
-/// command that runs it as `nobody` if this test runs as root.
-fn as_nobody(dir: &std::path::Path) -> Command {
+/// The painter binary copied where a user other than root can run it.
+/// Once copied, it is run once here until it starts: a process that
+/// another test's thread forked while the copy was open for writing holds
+/// it open until it execs, and until then the copy cannot be executed
+/// (ETXTBSY).
+fn nobody_binary(dir: &std::path::Path) -> std::path::PathBuf {
     use std::os::unix::fs::PermissionsExt;
     let binary = dir.join("painter");
     std::fs::copy(env!("CARGO_BIN_EXE_painter"), &binary).expect("copy the painter");
     for path in [dir, binary.as_path()] {
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o777)).expect("open it to everyone");
     }
+    for _ in 0..100 {
+        match Command::new(&binary).arg("--help").stdout(Stdio::null()).status() {
+            Err(error) if error.raw_os_error() == Some(26) => std::thread::sleep(std::time::Duration::from_millis(20)),
+            started => {
+                started.expect("the copied painter runs");
+                break;
+            }
+        }
+    }
+    binary
+}
+
+/// A command that runs `binary` as `nobody` if this test runs as root.
+fn as_nobody(binary: &std::path::Path) -> Command {
     // `/proc/self` belongs to the process's effective user.
     let root = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata("/proc/self").expect("/proc/self")) == 0;
     if root {
@@ -370,10 +387,11 @@ fn an_unprivileged_painter_gets_switch_events_and_one_refused_them_measures_itse
         StateSource::SelfMeasured
     };
     let dir = out_dir("nobody");
+    let binary = nobody_binary(&dir);
     for (fault, states_env, expected) in
         [("", "", Some(expected_source)), ("no-perf/7", "", Some(StateSource::SelfMeasured)), ("", "off", None)]
     {
-        let mut command = as_nobody(&dir);
+        let mut command = as_nobody(&binary);
         command.env("ATELIER_PAINTER_FAULT", fault).env("ATELIER_PAINTER_STATES", states_env);
         let mut painter = Painter::spawn(command, "blocking", &[], &dir);
         let FromPainter::Hello(hello) = painter.recv() else { panic!("first message is not Hello") };

@@ -188,7 +188,7 @@ impl Pool {
         // would only time out.
         let link_failed = failed.exit().is_some_and(|exit| failed.link_failed(&exit));
         let error = if link_failed {
-            anyhow::anyhow!("the link to {} failed", failed.remote.as_deref().unwrap_or("its host"))
+            anyhow::anyhow!("the link to {} failed", failed.host().unwrap_or("its host"))
         } else {
             match self.start(plan.clone()).await {
                 Ok(new) => return Ok(new),
@@ -225,7 +225,7 @@ impl Pool {
     /// append to an error message.
     #[must_use]
     pub fn link_words(&self, index: usize) -> String {
-        let (Some(cluster), Some(host)) = (&self.launch.hosts, &self.painters[index].remote) else {
+        let (Some(cluster), Some(host)) = (&self.launch.hosts, self.painters[index].host()) else {
             return String::new();
         };
         let said = cluster.link_words(host);
@@ -251,7 +251,8 @@ impl Pool {
             if painter.running() && painter.remote.is_some() {
                 let end = sync_again(painter, index, &mut self.incoming, &mut early).await;
                 let who = painter.who();
-                if let (Some(clock), Some(end)) = (self.painters[index].clock.as_mut(), end)
+                if let (Some(clock), Some(end)) =
+                    (self.painters[index].remote.as_mut().and_then(|r| r.clock.as_mut()), end)
                     && let Err(moved) = clock.settle(end)
                 {
                     crate::term::stderr::line(format_args!("warning: {who}: {moved}"));
@@ -293,7 +294,7 @@ impl Pool {
         }
         for (painter, farewell) in self.painters.iter_mut().zip(&mut farewells) {
             farewell.exit = painter.reap(EXIT_GRACE).await;
-            farewell.clock = painter.clock;
+            farewell.clock = painter.clock();
             if painter.remote.is_some() {
                 farewell.exit.usage = farewell.goodbye.map(|g| crate::os::reap::Usage {
                     user_s: g.user_ns as f64 / 1e9,

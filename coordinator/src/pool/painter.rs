@@ -170,16 +170,8 @@ pub struct Painter {
     /// When it was ready for work, on the shared clock: after its `Hello`,
     /// and for a remote painter after its clock was measured too.
     pub ready_ns: u64,
-    /// With `--hosts`, the host it runs on when that is not this machine.
-    pub remote: Option<String>,
-    /// With `--hosts`, what carries a remote painter's pipes: `ssh`,
-    /// `srun`, a template's first word.
-    carrier: Option<String>,
-    /// A remote painter's clock, as measured after its `Hello` (and, once
-    /// the pool shuts down, before its `Shutdown`).
-    pub clock: Option<crate::hosts::clock::Clock>,
-    /// A remote painter's pictures, home and waiting to be written.
-    doorstep: Option<crate::hosts::homecoming::Doorstep>,
+    /// With `--hosts`, where it runs when that is not this machine.
+    pub remote: Option<Remote>,
     /// The process this coordinator started: the painter itself, or the
     /// launcher (ssh, srun) that carries a remote painter's pipes. The only
     /// one it ever signals.
@@ -204,6 +196,22 @@ pub struct Launch {
     pub slice_strokes: u64,
     /// With `--hosts`: the hosts, and how to start painters there.
     pub hosts: Option<Arc<crate::hosts::Cluster>>,
+}
+
+/// A painter on another host: which, over what, its clock, and where its
+/// pictures come home to.
+#[derive(Debug)]
+pub struct Remote {
+    /// The host, as given (`h1`).
+    pub host: String,
+    /// What carries its pipes: `ssh`, `srun`, a template's first word.
+    pub carrier: String,
+    /// Its clock, as measured after its `Hello` (and, once the pool shuts
+    /// down, before its `Shutdown`); `None` only while it starts.
+    pub clock: Option<crate::hosts::clock::Clock>,
+    /// Its pictures, home and waiting to be written; `None` only while it
+    /// starts.
+    doorstep: Option<crate::hosts::homecoming::Doorstep>,
 }
 
 /// Starts one painter and waits for its `Hello`. What it says afterwards
@@ -261,10 +269,12 @@ pub async fn spawn(launch: &Launch, plan: &PainterPlan, index: usize, incoming: 
         states: protocol::contract::StateLines::new(spawned_ns),
         startup: Duration::ZERO,
         ready_ns: spawned_ns,
-        remote: remote.clone(),
-        carrier: remote.as_ref().and(launch.hosts.as_ref()).map(|cluster| cluster.launcher.name().to_owned()),
-        clock: None,
-        doorstep: None,
+        remote: remote.clone().zip(launch.hosts.as_ref()).map(|(host, cluster)| Remote {
+            host,
+            carrier: cluster.launcher.name().to_owned(),
+            clock: None,
+            doorstep: None,
+        }),
         local_pid: pid,
         signalled: AtomicBool::new(false),
         stdin: write_messages(stdin),
@@ -354,9 +364,10 @@ impl Painter {
         out: &std::path::Path,
     ) -> crate::hosts::homecoming::Homecoming {
         let clock = crate::hosts::clock::Clock { start, end: None };
-        self.clock = Some(clock);
         let doorstep = crate::hosts::homecoming::Doorstep::new(out.to_path_buf(), self.plan.id);
-        self.doorstep = Some(doorstep.clone());
+        if let Some(remote) = self.remote.as_mut() {
+            (remote.clock, remote.doorstep) = (Some(clock), Some(doorstep.clone()));
+        }
         crate::hosts::homecoming::Homecoming::new(clock, doorstep)
     }
 }
@@ -379,10 +390,10 @@ async fn handshake(
             let exit = painter.exit_within(Duration::from_secs(1)).await.unwrap_or_default();
             Err(anyhow!("it {} before saying Hello{}", exit.describe(), painter.stderr_tail()))
         }
-        Err(_) => match (&painter.remote, &painter.carrier) {
+        Err(_) => match &painter.remote {
             // Its probe found a painter there; a launcher that does not
             // connect within the time is the likelier cause.
-            (Some(host), Some(carrier)) => Err(anyhow!(
+            Some(Remote { host, carrier, .. }) => Err(anyhow!(
                 "no Hello within {} over {carrier} from {host}: is {host} still reachable?",
                 humantime::format_duration(HANDSHAKE_TIMEOUT)
             )),
@@ -509,10 +520,22 @@ fn announce_exit(mut life: watch::Receiver<Life>, index: usize, incoming: Outlet
 }
 
 impl Painter {
+    /// The host it runs on, when that is another.
+    #[must_use]
+    pub fn host(&self) -> Option<&str> {
+        self.remote.as_ref().map(|r| r.host.as_str())
+    }
+
+    /// A remote painter's clock, once measured.
+    #[must_use]
+    pub fn clock(&self) -> Option<crate::hosts::clock::Clock> {
+        self.remote.as_ref().and_then(|r| r.clock)
+    }
+
     /// `painter-K (pid N)`, for messages.
     #[must_use]
     pub fn who(&self) -> String {
-        match &self.remote {
+        match self.host() {
             Some(host) => format!("{host}/{} (pid {} there)", painter_name(self.hello.painter_id), self.hello.pid),
             None => format!("{} (pid {})", painter_name(self.hello.painter_id), self.local_pid),
         }
@@ -524,7 +547,7 @@ impl Painter {
     /// exited with status 255 (…)`. `stopped`: this coordinator stopped it.
     #[must_use]
     pub fn describe_exit(&self, exit: &Exit, stopped: bool) -> String {
-        let (Some(host), Some(carrier)) = (&self.remote, &self.carrier) else { return exit.describe() };
+        let Some(Remote { host, carrier, .. }) = &self.remote else { return exit.describe() };
         let said = format!("ended with its {carrier} to {host}, which {}", exit.describe());
         if !stopped && self.link_failed(exit) {
             format!("{said} (ssh's status for a lost link, or for a painter there that left no exit status)")
@@ -536,7 +559,7 @@ impl Painter {
     /// Whether `exit` says ssh, not the painter, failed (see [`link_lost`]).
     #[must_use]
     pub fn link_failed(&self, exit: &Exit) -> bool {
-        self.remote.is_some() && link_lost(self.carrier.as_deref(), exit, self.signalled.load(Ordering::Relaxed))
+        self.remote.as_ref().is_some_and(|r| link_lost(&r.carrier, exit, self.signalled.load(Ordering::Relaxed)))
     }
 
     /// How it ended, once it has been reaped.
@@ -555,7 +578,8 @@ impl Painter {
     /// # Errors
     /// The picture could not be written, in one line.
     pub fn bring_in(&self, job: u32) -> Result<(), String> {
-        self.doorstep.as_ref().map_or(Ok(()), |doorstep| doorstep.bring_in(job).map(|_| ()))
+        let doorstep = self.remote.as_ref().and_then(|r| r.doorstep.as_ref());
+        doorstep.map_or(Ok(()), |doorstep| doorstep.bring_in(job).map(|_| ()))
     }
 
     /// Queues a message for the painter's stdin.
@@ -602,12 +626,9 @@ impl Painter {
         super::Start {
             spawned_ns: self.spawned_ns,
             ready_ns: self.ready_ns,
-            remote: self.remote.clone(),
-            launcher: match (&self.remote, cluster) {
-                (Some(_), Some(cluster)) => cluster.launcher.name().to_owned(),
-                _ => "local".to_owned(),
-            },
-            round_trip_s: self.clock.map(|c| c.start.bound_ns as f64 * 2.0 / 1e9),
+            remote: self.host().map(str::to_owned),
+            launcher: self.remote.as_ref().map_or_else(|| "local".to_owned(), |r| r.carrier.clone()),
+            round_trip_s: self.clock().map(|c| c.start.bound_ns as f64 * 2.0 / 1e9),
             local_s: self.remote.as_ref().and(cluster).and_then(|c| c.local_spawn).map(|d| d.as_secs_f64()),
         }
     }
@@ -685,8 +706,8 @@ fn signal_group(pid: u32, signal: Signal) {
 /// hung past `--timeout`, a protocol breach, a garbled frame) says nothing
 /// about its link, and its host may take a painter in its place.
 #[must_use]
-fn link_lost(carrier: Option<&str>, exit: &Exit, signalled: bool) -> bool {
-    !signalled && carrier == Some("ssh") && exit.status.and_then(|status| status.code()) == Some(255)
+fn link_lost(carrier: &str, exit: &Exit, signalled: bool) -> bool {
+    !signalled && carrier == "ssh" && exit.status.and_then(|status| status.code()) == Some(255)
 }
 
 /// How a process ended, in words: "exited with status 1", "was killed by SIGKILL".
@@ -759,17 +780,16 @@ mod tests {
 
     #[test]
     fn only_an_ssh_that_exits_255_unasked_has_lost_its_link() {
-        assert!(link_lost(Some("ssh"), &exited(255), false));
+        assert!(link_lost("ssh", &exited(255), false));
         // Told to stop (SIGTERM makes ssh exit with 255): the painter was
         // stopped here, and its host is as reachable as it was.
-        assert!(!link_lost(Some("ssh"), &exited(255), true));
+        assert!(!link_lost("ssh", &exited(255), true));
         // The remote painter's own status, passed on by ssh.
-        assert!(!link_lost(Some("ssh"), &exited(7), false));
+        assert!(!link_lost("ssh", &exited(7), false));
         // Killed by a signal: no status at all.
         let killed = Exit { status: Some(ExitStatus::from_raw(9)), usage: None };
-        assert!(!link_lost(Some("ssh"), &killed, false));
+        assert!(!link_lost("ssh", &killed, false));
         // Only ssh says a lost link with 255.
-        assert!(!link_lost(Some("srun"), &exited(255), false));
-        assert!(!link_lost(None, &exited(255), false));
+        assert!(!link_lost("srun", &exited(255), false));
     }
 }
