@@ -559,8 +559,10 @@ fn contention(run: &RunReport, facts: &Facts, cpu: &CpuUse, s: f64, added: &str)
         };
     }
     // A wait held up the run's end only where it delayed the painting
-    // that ended it: waits elsewhere can be long and cost nothing.
-    let waited: f64 = facts.waited_s.iter().sum();
+    // that ended it: waits elsewhere can be long and cost nothing. In all,
+    // as the waits told below add up (from the threads' states), where
+    // they are told; else as the painters timed them while painting.
+    let waited: f64 = if run.cores.is_empty() { facts.waited_s.iter().sum() } else { super::waits::total_s(run) };
     let only = if waited > s + NEGLIGIBLE_S.max(NEGLIGIBLE_SHARE * run.wall_s) {
         format!("; of {} of waiting in all, only what held up the painting that ended the run adds time", secs(waited))
     } else {

@@ -228,6 +228,9 @@ fn paintings(runs: &[RunReport], calibration: &Calibration, columns: usize) -> S
     }
     if !differs.is_empty() {
         out += &wrap(&format!("different pictures, which should never happen: {}", differs.join(", ")), columns, "  ");
+    } else if runs.len() > 1 && calibration.strokes == 0 {
+        out +=
+            &wrap("The same checksums in every mode: nothing was painted, so no picture could differ.", columns, "  ");
     } else if runs.len() > 1 {
         out += &wrap("The same checksums in every mode: the same pictures, whoever painted them.", columns, "  ");
     }
@@ -596,9 +599,14 @@ mod tests {
         for painting in &mut run.paintings {
             painting.path = None;
         }
-        let text = render(&sample_workload(), &nothing, &[run], Options { columns: 80, color: false });
+        let text = render(&sample_workload(), &nothing, &[run.clone()], Options { columns: 80, color: false });
         assert!(text.contains("nothing to paint, so no picture is saved") && !text.contains("saved in"), "{text}");
         assert!(text.contains("files: none (nothing was painted"), "{text}");
+        // Two modes' checksums alike, with no picture behind them.
+        let text = render(&sample_workload(), &nothing, &[run.clone(), run], Options { columns: 200, color: false });
+        assert!(
+            text.contains("nothing was painted, so no picture could differ") && !text.contains("the same pictures")
+        );
     }
 
     #[test]

@@ -72,6 +72,18 @@ fn say(wait: &Wait) -> String {
     format!("{} waited {} for {core}{held}{last}", wait.who, secs(wait.waited_s))
 }
 
+/// Every thread's time waiting for a core, in all, as its states say:
+/// what the waits told one by one add up to, and the short ones too.
+#[must_use]
+pub fn total_s(run: &RunReport) -> f64 {
+    let timeline = &run.timeline;
+    timeline
+        .iter()
+        .flat_map(|lane| timeline.states_of(lane).iter().filter(|s| s.state == ThreadState::Waiting))
+        .map(|s| s.end_s - s.start_s)
+        .sum()
+}
+
 /// `a`, `a and b`, `a, b and c`.
 fn listed(items: &[String]) -> String {
     match items {
@@ -154,5 +166,13 @@ mod tests {
         assert!(text.contains("painter-0 waited 0.60s for core 0, taking turns on it with painter-1 and painter-2"));
         assert!(!text.contains("another program"), "siblings are not another program: {text}");
         assert_eq!(text.matches("set the end").count(), 1, "{text}");
+    }
+
+    #[test]
+    fn the_waiting_in_all_is_at_least_the_waits_told_one_by_one() {
+        let run = three_taking_turns();
+        let told: f64 = waits(&run).iter().map(|w| w.waited_s).sum();
+        assert!(told > 1.0, "{told}");
+        assert!(total_s(&run) >= told - 1e-9, "{} < {told}", total_s(&run));
     }
 }
