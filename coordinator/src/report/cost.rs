@@ -78,7 +78,7 @@ fn pace(run: &RunReport, paintings: f64) -> String {
     let percent = |s: f64| format!("{:.0}%", (s / span * 100.0).min(100.0));
     let each = if run.painters.len() == 1 { "the painter was" } else { "the busiest painter was" };
     let waited_words = if waited >= 0.05 * span {
-        format!(" and its thread waited {} for a CPU another thread held", secs(waited))
+        format!(", and its main thread waited {} for a CPU another thread held", secs(waited))
     } else {
         String::new()
     };
@@ -90,13 +90,13 @@ fn pace(run: &RunReport, paintings: f64) -> String {
     match (coordinator_busy, painters_busy) {
         (true, true) => format!(
             " Both sides set the pace, each busy nearly all the run: once the painters were ready, the coordinator \
-             used {} of CPU in {}{waited_words} ({cpu_each}), and {each} busy {} of it.",
+             used {} of CPU (all its threads) in {}{waited_words} ({cpu_each}), and {each} busy {} of it.",
             secs(busy),
             secs(span),
             percent(painters)
         ),
         (true, false) => format!(
-            " The coordinator set the pace: once its painters were ready, it used {} of CPU in {}{waited_words} ({cpu_each}), \
+            " The coordinator set the pace: once its painters were ready, it used {} of CPU (all its threads) in {}{waited_words} ({cpu_each}), \
              while {each} busy {} of it: every painting goes through its one thread.",
             secs(busy),
             secs(span),
@@ -140,22 +140,23 @@ mod tests {
         let said = sentence(&run, &workload).expect("still more than the work");
         assert!(said.contains("--chunk 512") && !said.contains("share that cost"), "{said}");
         // Judged over the 0.20 s after the start-up.
-        let paced = " The coordinator set the pace: once its painters were ready, it used 0.15s of CPU in 0.20s and \
-                     its thread waited 0.03s for a CPU another thread held (its CPU time: 1.50 µs a painting), while \
+        let paced = " The coordinator set the pace: once its painters were ready, it used 0.15s of CPU (all its threads) in \
+                     0.20s, and its main thread waited 0.03s for a CPU another thread held (its CPU time: 1.50 µs a painting), while \
                      the painter was busy 25% of it: every painting goes through its one thread.";
         assert!(said.ends_with(paced), "{said}");
         // A wait for a CPU too short to matter is not told.
         (run.coordinator_cpu_s, run.coordinator_run_delay_s) = (0.17, 0.001);
         let said = sentence(&run, &workload).expect("the coordinator's");
         assert!(
-            said.contains("used 0.17s of CPU in 0.20s (its CPU time: 1.70 µs") && !said.contains("waited"),
+            said.contains("used 0.17s of CPU (all its threads) in 0.20s (its CPU time: 1.70 µs")
+                && !said.contains("waited"),
             "{said}"
         );
         // Both busy nearly all the run: both are named.
         run.painters[0].cpu_s = Some(0.18);
         let said = sentence(&run, &workload).expect("both");
         let paced = " Both sides set the pace, each busy nearly all the run: once the painters were ready, the \
-                     coordinator used 0.17s of CPU in 0.20s (its CPU time: 1.70 µs a painting), and the painter was busy 90% of it.";
+                     coordinator used 0.17s of CPU (all its threads) in 0.20s (its CPU time: 1.70 µs a painting), and the painter was busy 90% of it.";
         assert!(said.ends_with(paced), "{said}");
         assert_eq!(said.matches("cost").count(), 2, "one figure is called the cost: {said}");
         // The painter busy all the run, the coordinator not: the painters' pace.
