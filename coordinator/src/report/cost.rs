@@ -41,7 +41,7 @@ pub fn sentence(run: &RunReport, workload: &Workload) -> Option<String> {
     };
     let lesson = if run.chunk <= 1 { " Chunks of many paintings per message share that cost." } else { "" };
     Some(format!(
-        "The machinery cost {cost_us:.2} µs a painting (the run's time not spent on work, waiting for a CPU, saving or starting, spread over its paintings), \
+        "The machinery cost {cost_us:.2} µs a painting (the run's time not spent on work (painting and drying, and waiting for a CPU while painting), saving or starting, spread over its paintings), \
          {how}, against {work_us:.2} µs of work: with tasks this small the cost of a task is most of the time.{}{lesson}",
         pace(run, n)
     ))
