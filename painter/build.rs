@@ -17,9 +17,10 @@
 //! and the benches link as before.
 //!
 //! Where a static archive is missing (no `libc.a`: Debian's `libc6-dev`
-//! has it), where the target is not Linux with glibc, or when
-//! `ATELIER_PAINTER_DYNAMIC` is set, the painter is linked dynamically, as
-//! before, and the build says why in a warning.
+//! has it, `libgcc_eh.a` comes with gcc), when cross-compiling, where the
+//! target is not Linux with glibc, or when `ATELIER_PAINTER_DYNAMIC` is
+//! set, the painter is linked dynamically, as before; the build says why
+//! in a warning, except for the variable, which asks for it.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -55,6 +56,11 @@ fn main() {
         std::env::var("CARGO_CFG_TARGET_FEATURE").unwrap_or_default().split(',').any(|f| f == "crt-static");
     if os != "linux" || env != "gnu" || crt_static {
         // Already static (`+crt-static` given), or a C library this does not know.
+        return;
+    }
+    if std::env::var("TARGET").ok() != std::env::var("HOST").ok() {
+        // `cc` would find this machine's archives, not the target's.
+        println!("cargo::warning=the painter is linked dynamically when cross-compiling");
         return;
     }
     let Some(out) = std::env::var_os("OUT_DIR").map(PathBuf::from) else { return };
