@@ -172,7 +172,11 @@ impl Scheduler {
         // of both in one write before anything else is done: it hands out
         // the next painting when a coat is painted.
         let drying = crate::dry::begin(&painting.job, painting.lane, coat, &self.outbox);
-        self.outbox.flush();
+        // (An empty coat with nothing to dry keeps its fast path: what it
+        // said goes with the next write.)
+        if drying.is_some() || painting.job.strokes > 0 {
+            self.outbox.flush();
+        }
         let (outbox, dried) = (self.outbox.clone(), self.dried_tx.clone());
         let painting = if painting.all_coats_painted() && !painting.is_prepared() {
             self.finishing.insert(order, painting);
