@@ -14,7 +14,7 @@
 #
 # Sections: efficiency async startup roundtrip throughput memory scaling codec states gap.
 # Counts (full / --quick): efficiency 5 / 1 runs of `compare` per workload,
-# async 5 / 2, throughput 3 / 1 runs of 200000 / 20000 paintings for each of
+# async 5 / 2 (each beside one run of Python's asyncio peer), throughput 3 / 1 runs of 200000 / 20000 paintings for each of
 # --chunk 1, 16, 256 and auto (beside Python's Pool(2).map with chunksize 1,
 # 16, 256 and its default), scaling 3 / 1
 # runs per painter count, cargo bench throughput 20000 / 5000 jobs, gap 10 / 3
@@ -119,13 +119,14 @@ if want efficiency; then
 fi
 
 if want async; then
+  # Taking turns with the Python peer, so that the machine's moments fall
+  # on both alike.
   for i in $(seq "$async_reps"); do
-    step "async: 3 x (300ms paint, 1s dry) $i/$async_reps"
+    step "async: 3 x (300ms paint, 1s dry) $i/$async_reps, then Python's asyncio peer"
     coord "async/atelier-$i" run --mode async --paintings 3 --paint 300ms --dry 1s
+    python3 scripts/peers/asyncio_peer.py --paintings 3 --paint-ms 300 --dry-ms 1000 --repeat 1 \
+      >"$work/async/python-$i.json"
   done
-  step "async: Python asyncio peer, $async_reps runs"
-  python3 scripts/peers/asyncio_peer.py --paintings 3 --paint-ms 300 --dry-ms 1000 --repeat "$async_reps" \
-    >"$work/async/python.json"
 fi
 
 if want startup || want throughput; then
@@ -139,24 +140,23 @@ if want startup || want throughput; then
 fi
 
 if want startup; then
+  # The painter as `cargo build --release` builds it (statically linked,
+  # painter/build.rs), and the same painter linked dynamically beside the
+  # same coordinator, taking turns: what static linking buys. The dynamic
+  # one is built in a target folder of its own, leaving the default build
+  # as it is.
+  step "startup: building a dynamically linked painter (target/dynamic)"
+  ATELIER_PAINTER_DYNAMIC=1 cargo build --quiet --release -p atelier-painter --bin painter \
+    --target-dir "$root/target/dynamic"
+  cp "$coordinator" "$root/target/dynamic/release/coordinator"
   for i in $(seq "$reps"); do
-    step "startup: 4 painters, nothing to paint $i/$reps"
+    step "startup: 4 painters, nothing to paint $i/$reps, then 4 dynamically linked ones"
     plain "startup/run-$i" run --mode parallel --painters 4 --paintings 4 --paint 0ms --dry 0ms
     # The floor, timed between the runs: the machine's speed drifts.
     python3 "$root/scripts/bench/floor.py" 20 >"$work/startup/floor-$i.json"
-  done
-  # The same painter statically linked, beside the same coordinator: an
-  # opt-in build (docs/performance.md). `cargo rustc` hands the flag to the
-  # painter's own crate alone; in RUSTFLAGS it would reach the proc macros.
-  step "startup: building a statically linked painter (target/static)"
-  cargo rustc --quiet --release -p atelier-painter --bin painter --target-dir "$root/target/static" \
-    -- -C target-feature=+crt-static
-  cp "$coordinator" "$root/target/static/release/coordinator"
-  for i in $(seq "$reps"); do
-    step "startup: 4 statically linked painters, nothing to paint $i/$reps"
-    "$root/target/static/release/coordinator" run --mode parallel --painters 4 --paintings 4 --paint 0ms --dry 0ms \
-      --json --out "$out" >"$work/startup/static-$i.json"
-    python3 "$root/scripts/bench/floor.py" 20 >"$work/startup/floor-static-$i.json"
+    "$root/target/dynamic/release/coordinator" run --mode parallel --painters 4 --paintings 4 --paint 0ms --dry 0ms \
+      --json --out "$out" >"$work/startup/dynamic-$i.json"
+    python3 "$root/scripts/bench/floor.py" 20 >"$work/startup/floor-dynamic-$i.json"
   done
 fi
 

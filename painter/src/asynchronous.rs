@@ -168,8 +168,16 @@ impl Scheduler {
         }
         let coat = painting.coat;
         painting.finish_coat(&self.outbox);
+        // The drying starts now, on this thread, and the coordinator hears
+        // of both in one write before anything else is done: it hands out
+        // the next painting when a coat is painted.
+        let drying = crate::dry::begin(&painting.job, painting.lane, coat, &self.outbox);
+        // (An empty coat with nothing to dry keeps its fast path: what it
+        // said goes with the next write.)
+        if drying.is_some() || painting.job.strokes > 0 {
+            self.outbox.flush();
+        }
         let (outbox, dried) = (self.outbox.clone(), self.dried_tx.clone());
-        let (job, lane) = (painting.job.clone(), painting.lane);
         let painting = if painting.all_coats_painted() && !painting.is_prepared() {
             self.finishing.insert(order, painting);
             self.to_prepare.push_back(order);
@@ -177,12 +185,16 @@ impl Scheduler {
         } else {
             Some(painting)
         };
-        tokio::spawn(async move {
-            crate::dry::concurrent(&job, lane, coat, &outbox).await;
-            let _ = dried.send((order, painting));
-        });
-        // Let the new task start its clock now, not after our next slice.
-        tokio::task::yield_now().await;
+        match drying {
+            Some(drying) => {
+                tokio::spawn(async move {
+                    drying.finish(&outbox).await;
+                    let _ = dried.send((order, painting));
+                });
+            }
+            // Nothing to dry: the coat is dry now.
+            None => self.dried(order, painting),
+        }
     }
 
     fn dried(&mut self, order: u64, painting: Option<Painting>) {

@@ -12,11 +12,11 @@
 //! What a painter says is buffered (see [`crate::outbox`]); a wait is a
 //! wait, so before each one whatever is buffered goes to the coordinator.
 //!
-//! A sleep ends a little after its deadline (tokio's timer counts whole
-//! milliseconds; a thread must be woken and scheduled), so each wait of a
-//! coat ends at a deadline counted from the start of the first, not from
-//! the late end of the one before: the lateness of a coat's drying is that
-//! of its last wait, not the sum of both.
+//! A sleep ends a little after its deadline (a thread must be woken and
+//! scheduled), so each wait of a coat ends at a deadline counted from the
+//! start of the first, not from the late end of the one before: the
+//! lateness of a coat's drying is that of its last wait, not the sum of
+//! both.
 
 use std::time::Duration;
 
@@ -47,14 +47,48 @@ pub fn blocking(job: &Job, lane: u32, coat: u32, outbox: &Outbox, meanwhile: imp
     }
 }
 
-/// Dries one coat as a task: only this task waits, not the thread.
-pub async fn concurrent(job: &Job, lane: u32, coat: u32, outbox: &Outbox) {
-    let mut deadline = tokio::time::Instant::now();
-    for (kind, duration) in waits(job) {
-        outbox.event(job.id, lane, coat, EventKind::DryStarted(kind));
-        outbox.flush();
-        deadline += duration;
-        tokio::time::sleep_until(deadline).await;
-        outbox.event(job.id, lane, coat, EventKind::DryFinished(kind));
+/// A coat's drying begun on the painting thread, for a task to see
+/// through: see [`begin`].
+#[derive(Debug)]
+pub struct Drying {
+    job: Job,
+    lane: u32,
+    coat: u32,
+    /// When its first wait began, on the monotonic clock.
+    began_ns: u64,
+}
+
+/// Begins drying one coat of an async painter, now: says that its first
+/// wait started and returns the rest of the drying for a task to finish
+/// ([`Drying::finish`]), or `None` if the coat has nothing to dry.
+///
+/// The first wait is said here, on the thread that painted the coat, at
+/// the moment its last stroke is painted, rather than by the task once the
+/// runtime first polls it: the drying's clock starts when the painting
+/// stops, and the coat's `PaintFinished` and `DryStarted` leave in one
+/// write.
+pub fn begin(job: &Job, lane: u32, coat: u32, outbox: &Outbox) -> Option<Drying> {
+    let (kind, _) = waits(job).next()?;
+    let began_ns = protocol::clock::now_ns();
+    outbox.event(job.id, lane, coat, EventKind::DryStarted(kind));
+    Some(Drying { job: job.clone(), lane, coat, began_ns })
+}
+
+impl Drying {
+    /// Waits out the coat's drying as a task: only this task waits, not
+    /// the thread. Each wait ends at a deadline counted from the first
+    /// one's start, to the nanosecond ([`crate::alarm`]).
+    pub async fn finish(self, outbox: &Outbox) {
+        let Self { job, lane, coat, began_ns } = self;
+        let mut deadline = began_ns;
+        for (index, (kind, duration)) in waits(&job).enumerate() {
+            if index > 0 {
+                outbox.event(job.id, lane, coat, EventKind::DryStarted(kind));
+                outbox.flush();
+            }
+            deadline = deadline.saturating_add(u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX));
+            crate::alarm::until(deadline).await;
+            outbox.event(job.id, lane, coat, EventKind::DryFinished(kind));
+        }
     }
 }

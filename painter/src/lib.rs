@@ -8,7 +8,7 @@
 //!
 //! - [`blocking`]: paint, dry, next — one painting at a time;
 //! - [`asynchronous`]: a tokio current-thread runtime paints the next painting
-//!   while earlier ones dry;
+//!   while earlier ones dry, each drying woken on time by an [`alarm`];
 //! - [`threads`]: one OS thread per core, each blocking.
 //!
 //! The plumbing around them: [`inbox`] reads stdin and [`outbox`] writes
@@ -21,6 +21,7 @@
 //! each painting thread ran, waited for a core, or was off. [`fault`] makes a painter misbehave on
 //! purpose, for the coordinator's tests.
 
+pub mod alarm;
 pub mod asynchronous;
 pub mod blocking;
 pub mod calibrate;

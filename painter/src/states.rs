@@ -47,6 +47,16 @@ pub const ENV: &str = "ATELIER_PAINTER_STATES";
 /// The least time between two `States` of one thread, in nanoseconds.
 pub const SEND_EVERY: u64 = 20_000_000;
 
+/// The most spans in one `States` message: what fits in a frame
+/// whatever they hold. A span encodes in at most 24 bytes (two nanosecond
+/// stamps of 9, a state of 1, a core of 5), so 2048 take at most 48 KiB of
+/// a 64 KiB frame. The protocol's own bound, [`MAX_STATE_SPANS`], is a
+/// count, not a size: 4096 spans of a painter whose thread switched at
+/// every empty job (one message each) made a frame of 80 KB, which the
+/// outbox refused, and the painter stopped.
+pub const SPANS_PER_MESSAGE: usize = 2048;
+const _: () = assert!(SPANS_PER_MESSAGE <= MAX_STATE_SPANS);
+
 /// How often a self-measuring thread looks at its clocks while painting.
 pub const SAMPLE_EVERY: u64 = 1_000_000;
 
@@ -205,7 +215,7 @@ impl Recorder {
         };
         let mut spans = std::mem::take(&mut self.spans.list);
         while !spans.is_empty() {
-            let rest = spans.split_off(spans.len().min(MAX_STATE_SPANS));
+            let rest = spans.split_off(spans.len().min(SPANS_PER_MESSAGE));
             let states = States { lane: self.lane, source, resolution_ns, spans };
             self.outbox.send(FromPainter::States(states));
             spans = rest;

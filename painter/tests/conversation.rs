@@ -458,3 +458,67 @@ fn a_painter_in_a_time_namespace_stamps_its_states_on_its_own_clock() {
     assert!(off >= 1_000_000, "off {off} ns of the drying {from}..{to}: {sources:?} {near:?}");
     let _ = std::fs::remove_dir_all(out);
 }
+
+#[test]
+fn an_async_drying_starts_as_its_coat_is_painted_and_never_ends_early() {
+    let out = out_dir("async-drying");
+    let mut painter = Painter::start("async", &[], &out);
+    assert!(matches!(painter.recv(), FromPainter::Hello(_)));
+    // Two paintings of two coats, waits of 7 and 7 ms: the four dryings
+    // overlap the painting of the others on one thread.
+    let (done, events) = painter.paint(&[job(1, 7), job(2, 7)]);
+    assert_eq!(done.len(), 2);
+    let at = |job: u32, coat: u32, kind: fn(&EventKind) -> bool| {
+        events.iter().find(|e| e.job == job && e.coat == coat && kind(&e.kind)).map(|e| (e.at_ns, e)).expect("an event")
+    };
+    for (job, coat) in [(1, 0), (1, 1), (2, 0), (2, 1)] {
+        let (painted, finished) = at(job, coat, |k| matches!(k, EventKind::PaintFinished(_)));
+        let (began, _) = at(job, coat, |k| matches!(k, EventKind::DryStarted(protocol::DryKind::File)));
+        let (dry, _) = at(job, coat, |k| matches!(k, EventKind::DryFinished(protocol::DryKind::Network)));
+        // The drying is said next, by the thread that painted the coat.
+        let next = events.iter().position(|e| std::ptr::eq(e, finished)).and_then(|i| events.get(i + 1));
+        assert!(
+            next.is_some_and(|e| e.job == job && e.coat == coat && matches!(e.kind, EventKind::DryStarted(_))),
+            "painting {job} coat {coat}: after PaintFinished came {next:?}"
+        );
+        assert!(began >= painted, "painting {job} coat {coat}: dried before it was painted");
+        // A timer that went off early would make the drying short.
+        assert!(dry - began >= 14_000_000, "painting {job} coat {coat}: dried in {} ns, asked 14 ms", dry - began);
+    }
+    painter.shutdown();
+    let _ = std::fs::remove_dir_all(out);
+}
+
+/// The program headers of an ELF64 file: whether one is `PT_INTERP`, the
+/// dynamic loader it asks the kernel to start first.
+fn asks_for_a_loader(elf: &[u8]) -> Option<bool> {
+    let u16_at = |at: usize| elf.get(at..at + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
+    let u64_at = |at: usize| elf.get(at..at + 8).and_then(|b| b.try_into().ok()).map(u64::from_le_bytes);
+    if elf.get(..5)? != b"\x7fELF\x02" {
+        return None;
+    }
+    let (offset, size, count) = (usize::try_from(u64_at(0x20)?).ok()?, usize::from(u16_at(0x36)?), u16_at(0x38)?);
+    let types = (0..usize::from(count)).map(|i| elf.get(offset + i * size..offset + i * size + 4));
+    let types: Option<Vec<u32>> = types.map(|b| b.map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))).collect();
+    Some(types?.contains(&3))
+}
+
+#[test]
+fn the_painter_starts_without_a_dynamic_loader() {
+    // painter/build.rs links it statically, so that a painter's start is
+    // not the loader's; `ATELIER_PAINTER_DYNAMIC` at build time asks for the
+    // dynamic link, and a build on another C library gets it.
+    if option_env!("ATELIER_PAINTER_DYNAMIC").is_some() || !cfg!(all(target_os = "linux", target_env = "gnu")) {
+        eprintln!("skipped: the painter was built to link dynamically");
+        return;
+    }
+    let elf = std::fs::read(env!("CARGO_BIN_EXE_painter")).expect("the painter binary");
+    assert_eq!(
+        asks_for_a_loader(&elf),
+        Some(false),
+        "the painter asks for a dynamic loader: the static link fell back (see the build's warning; Debian: libc6-dev)"
+    );
+    // And the check itself: this test, linked dynamically, asks for one.
+    let test = std::fs::read(std::env::current_exe().expect("this test's path")).expect("this test's binary");
+    assert_eq!(asks_for_a_loader(&test), Some(true), "this test should ask for a loader");
+}

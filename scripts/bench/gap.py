@@ -46,7 +46,9 @@ def pct(x):
 
 
 def largest(run):
-    return max(run["gap"].items(), key=lambda kv: abs(kv[1]))[0]
+    # late_wakeups_s is part of drying_s and unexplained_s, not a cause.
+    causes = {k: v for k, v in run["gap"].items() if k != "late_wakeups_s"}
+    return max(causes.items(), key=lambda kv: abs(kv[1]))[0]
 
 
 def table(work, kind, title):

@@ -106,28 +106,68 @@ def efficiency(t, work, reps_note):
         t.note(label)
 
 
+def async_parts(run, dry_s=1.0):
+    """Where an async run's wall time beyond its painting went, from its
+    segments: the start-up (spawn to the first stroke), the waits for the
+    next painting between paint segments (its hand-out, a round trip
+    through the coordinator), the last drying's lateness (its planned end
+    to its end: the runtime's own late wake-up), and what followed it
+    (saving, the last answer reaching the coordinator)."""
+    segs = run["segments"]
+    paints = sorted((s for s in segs if s["kind"] == "paint"), key=lambda s: s["start_s"])
+    if not paints:
+        return None
+    painted = sum(s["end_s"] - s["start_s"] for s in paints)
+    handout = sum(max(0.0, b["start_s"] - a["end_s"]) for a, b in zip(paints, paints[1:]))
+    waits = [s for s in segs if s["kind"] in ("file_wait", "net_wait")]
+    last_end = max((s["end_s"] for s in waits), default=paints[-1]["end_s"])
+    last = [s for s in waits if s["end_s"] == last_end]
+    late = None
+    if last:
+        first = min((s["start_s"] for s in waits if s["painting"] == last[0]["painting"]
+                     and s["coat"] == last[0]["coat"]), default=None)
+        late = None if first is None else last_end - (first + dry_s)
+    return {
+        "spawn": run["wall_s"] - (painted + dry_s),
+        "stroke": run["wall_s"] - paints[0]["start_s"] - (painted + dry_s),
+        "startup": paints[0]["start_s"],
+        "handout": handout,
+        "late": late,
+        "after": run["wall_s"] - last_end,
+    }
+
+
 def async_overhead(t, work):
-    t.section("2. Async overhead: measured - ideal wall, 3 x (300ms paint, 1s dry), median")
+    t.section("2. Async overhead: 3 x (300ms paint, 1s dry), median; atelier and Python take turns")
     runs = [r for d in loads(f"{work}/async/atelier-*.json") for r in runs_of(d)]
     ours = median([r["wall_s"] - r["ideal_s"] for r in runs])
-    painted = []
-    for r in runs:
-        paint = sum(s["end_s"] - s["start_s"] for s in r["segments"] if s["kind"] == "paint")
-        dry = max((s["end_s"] for s in r["segments"]), default=0) - max(
-            (s["end_s"] for s in r["segments"] if s["kind"] == "paint"), default=0)
-        painted.append(r["wall_s"] - (paint + 1.0))
-    ours_painted = median(painted)
-    py = load(f"{work}/async/python.json")
-    theirs = median([r["overhead_s"] for r in py["runs"]]) if py else None
-    theirs_painted = median([r["overhead_vs_painted_s"] for r in py["runs"]]) if py else None
+    parts = [p for p in (async_parts(r) for r in runs) if p]
+    part = lambda key: median([p[key] for p in parts if p[key] is not None])
+    py_runs = [r for d in loads(f"{work}/async/python*.json") for r in d.get("runs", [])]
+    theirs = median([r["overhead_s"] for r in py_runs])
+    theirs_painted = median([r["overhead_vs_painted_s"] for r in py_runs])
     ms = lambda v: None if v is None else v * 1000
     ratio = fmt(ours / theirs, ".2f", "x") if ours is not None and theirs and theirs > 0 else ""
     t.row("atelier async, vs ideal", fmt(ms(ours), ".1f", " ms"), f"Python asyncio.gather {fmt(ms(theirs), '.1f', ' ms')}",
           ratio, "<= 2 ms", verdict(None if ours is None else ours <= 0.002))
-    t.row("vs time actually painted", fmt(ms(ours_painted), ".1f", " ms"),
-          f"Python asyncio.gather {fmt(ms(theirs_painted), '.1f', ' ms')}")
-    t.note("'vs ideal' includes calibration error (the stroke time, or Python's loop speed, measured")
-    t.note("once beforehand); 'vs painted' = wall - (sum of the paint segments + 1 s of drying).")
+    stroke = part("stroke")
+    ok = None if stroke is None or theirs_painted is None else stroke <= theirs_painted
+    t.row("beyond the time painted, from the first stroke", fmt(ms(stroke), ".2f", " ms"),
+          f"Python asyncio.gather {fmt(ms(theirs_painted), '.2f', ' ms')}",
+          fmt(stroke / theirs_painted if ok is not None and theirs_painted > 0 else None, ".2f", "x"),
+          "<= Python's", verdict(ok))
+    t.row("  of which: waits for the next painting", fmt(ms(part("handout")), ".2f", " ms"),
+          "late binding: a round trip through the coordinator")
+    t.row("  of which: the last drying's late wake-up", fmt(ms(part("late")), ".2f", " ms"),
+          "the runtime's own: planned end -> woken")
+    t.row("  of which: after the last drying", fmt(ms(part("after")), ".2f", " ms"),
+          "saving, the last answer reaching the coordinator")
+    t.row("beyond the time painted, from the spawn", fmt(ms(part("spawn")), ".2f", " ms"),
+          f"start-up {fmt(ms(part('startup')), '.2f', ' ms')} (section 3) included")
+    t.note("'vs ideal' includes calibration error (the stroke time, or Python's loop speed, measured once")
+    t.note("beforehand) and the time another program held the core. 'Beyond the time painted' = wall - (the")
+    t.note("paint segments + 1 s of drying), counted as Python's is: from the first stroke, in a process")
+    t.note("already started; the line 'from the spawn' adds the painter's start.")
 
 
 def startup(t, work):
@@ -144,25 +184,26 @@ def startup(t, work):
         return [s * 1000 for d in loads(f"{work}/startup/{pattern}") for s in d.get("true_spawn_wait_s", [])]
 
     painters, between = started("run-*.json"), floors("floor-[0-9]*.json")
-    static, static_between = started("static-*.json"), floors("floor-static-*.json")
+    dynamic, dynamic_between = started("dynamic-*.json"), floors("floor-dynamic-*.json")
     # Alone: both timed in the pipe bench, taking turns.
     rows = [(f"via coordinator ({len(painters)} painters)", median(painters),
-             f"/bin/true between the runs ({len(between)})", median(between)),
-            (f"static, via coordinator ({len(static)})", median(static),
-             f"/bin/true between the runs ({len(static_between)})", median(static_between)),
+             f"/bin/true between the runs ({len(between)})", median(between), True),
+            (f"linked dynamically, via coordinator ({len(dynamic)})", median(dynamic),
+             f"/bin/true between the runs ({len(dynamic_between)})", median(dynamic_between), False),
             ("via cargo bench pipe", ms(pipe.get("startup.painter_hello.median_us")),
-             "/bin/true (Rust, same bench)", ms(pipe.get("startup.true_spawn_wait.median_us")))]
-    for label, value, floor_label, floor_ms in rows:
+             "/bin/true (Rust, same bench)", ms(pipe.get("startup.true_spawn_wait.median_us")), True)]
+    for label, value, floor_label, floor_ms, targeted in rows:
         ok = None if value is None or floor_ms is None else value <= 1.5 * floor_ms
         t.row(f"painter {label}", fmt(value, ".2f", " ms"), f"{floor_label} {fmt(floor_ms, '.2f', ' ms')}",
-              fmt(value / floor_ms if ok is not None else None, ".2f", "x"), "<= 1.5x floor", verdict(ok))
+              fmt(value / floor_ms if ok is not None else None, ".2f", "x"), "<= 1.5x floor" if targeted else "",
+              verdict(ok if targeted else None))
     py_floor = pool.get("spawn_true_s")
     py_pool = pool.get("pool2_startup_s")
     t.row("Python Pool(2) -> first result", fmt(py_pool and py_pool * 1000, ".2f", " ms"),
           f"/bin/true (posix_spawn) {fmt(py_floor and py_floor * 1000, '.2f', ' ms')}",
           fmt(py_pool / py_floor if py_pool and py_floor else None, ".2f", "x"))
-    t.note(f"Python start method: {pool.get('start_method', 'n/a')}; 'static' is the painter built with")
-    t.note("cargo rustc --release -p atelier-painter --bin painter -- -C target-feature=+crt-static (opt-in)")
+    t.note(f"Python start method: {pool.get('start_method', 'n/a')}. The painter is linked statically by default")
+    t.note("(painter/build.rs); 'linked dynamically' is the same built with ATELIER_PAINTER_DYNAMIC=1, for comparison")
 
 
 def roundtrip(t, work):

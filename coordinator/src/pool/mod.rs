@@ -24,6 +24,9 @@ use crate::os::signals::Interrupts;
 
 /// How long painters have to say `Goodbye` and exit after `Shutdown`.
 const GOODBYE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long, once every painter has exited, the coordinator waits for
+/// what is still in their pipes (their `Goodbye`s).
+const LAST_WORDS: Duration = Duration::from_millis(250);
 /// How long a painter that has said `Goodbye` has left to exit.
 const EXIT_GRACE: Duration = Duration::from_secs(1);
 /// On an interrupt: how long painters have to stop when asked, before SIGTERM.
@@ -267,29 +270,57 @@ impl Pool {
             }
         }
         let deadline = tokio::time::Instant::now() + GOODBYE_TIMEOUT;
-        while running > 0 {
+        // A painter's exit and its last words travel apart (its reaper and
+        // its stdout's reader): the exit can be heard first. Its words are
+        // still in the pipe, and follow promptly, since its process group
+        // is gone by then; so a painter is heard out when its stdout has
+        // ended too. Without its `Goodbye` the report would fall back on the
+        // kernel's `ru_maxrss`, which counts the coordinator's own memory
+        // at the painter's spawn (`vfork` + `exec`): tens of MB.
+        let mut ended = vec![false; self.painters.len()];
+        let mut unread: Vec<usize> = Vec::new();
+        let mut last_words_by = None;
+        while running > 0 || !unread.is_empty() {
+            let until = if running > 0 {
+                deadline
+            } else {
+                *last_words_by.get_or_insert_with(|| (tokio::time::Instant::now() + LAST_WORDS).min(deadline))
+            };
             let incoming = match early.pop_front() {
                 Some(incoming) => incoming,
-                None => match tokio::time::timeout_at(deadline, self.incoming.recv()).await {
+                None => match tokio::time::timeout_at(until, self.incoming.recv()).await {
                     Ok(Some(incoming)) => incoming,
                     _ => break,
                 },
             };
-            let painter = &mut self.painters[incoming.painter];
+            let index = incoming.painter;
+            let painter = &mut self.painters[index];
             match incoming.heard {
-                Heard::Message(FromPainter::Goodbye(goodbye)) => farewells[incoming.painter].goodbye = Some(goodbye),
+                Heard::Message(FromPainter::Goodbye(goodbye)) => farewells[index].goodbye = Some(goodbye),
                 // Checked as during the run; too late to fail the painter
                 // for a breach, but not too late to refuse what it said.
                 Heard::Message(FromPainter::States(states)) => {
                     match painter.states.check(&states, painter.hello.lanes, incoming.at_ns) {
-                        Ok(()) => farewells[incoming.painter].states.push(states),
+                        Ok(()) => farewells[index].states.push(states),
                         Err(breach) => tracing::warn!("{} broke the protocol after Shutdown: {breach}", painter.who()),
                     }
                 }
                 Heard::Message(other) => tracing::warn!("{} said {} after Shutdown", painter.who(), other.name()),
-                Heard::Garbled(error) => tracing::warn!("{} sent a bad frame during shutdown: {error}", painter.who()),
-                Heard::Closed => {}
-                Heard::Exited(_) => running -= 1,
+                Heard::Garbled(error) => {
+                    tracing::warn!("{} sent a bad frame during shutdown: {error}", painter.who());
+                    ended[index] = true;
+                    unread.retain(|&i| i != index);
+                }
+                Heard::Closed => {
+                    ended[index] = true;
+                    unread.retain(|&i| i != index);
+                }
+                Heard::Exited(_) => {
+                    running -= 1;
+                    if !ended[index] && !unread.contains(&index) {
+                        unread.push(index);
+                    }
+                }
             }
         }
         for (painter, farewell) in self.painters.iter_mut().zip(&mut farewells) {

@@ -79,6 +79,11 @@ pub struct Gap {
     pub network_s: f64,
     /// What the model, fed with all of the above, cannot account for.
     pub unexplained_s: f64,
+    /// Not a cause of its own but part of `drying_s` and `unexplained_s`:
+    /// the wall time during which an async painter sat idle past a
+    /// drying's planned end before it took that painting up again (its
+    /// next coat, or its saving) — its runtime's late wake-ups.
+    pub late_wakeups_s: f64,
 }
 
 /// One host's share of a run that had `--hosts`.
@@ -152,6 +157,8 @@ pub struct Facts {
     pub saving_s: f64,
     /// Pictures saved.
     pub pictures: usize,
+    /// See [`Gap::late_wakeups_s`].
+    pub late_wakeups_s: f64,
 }
 
 impl Facts {
@@ -231,6 +238,7 @@ impl Facts {
             waited_s: painted.waited_s,
             saving_s,
             pictures,
+            late_wakeups_s: late_wakeups(outcome, model),
         }
     }
 
@@ -482,8 +490,95 @@ impl Steps {
             startup_s: self.started_s - self.saved_s,
             network_s: self.networked_s - self.started_s,
             unexplained_s: wall_s - self.networked_s,
+            late_wakeups_s: self.facts.late_wakeups_s,
         }
     }
+}
+
+/// [`Gap::late_wakeups_s`], from the events of a run's async painters: for
+/// each coat's drying, from its planned end (its first wait's start plus
+/// the waits asked) to the painter's next word about that painting (the
+/// next coat started, the picture's saving started, or the painting done),
+/// less the time the painter spent painting or saving something else
+/// meanwhile; then the wall time those stretches cover, painters together.
+#[allow(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+fn late_wakeups(outcome: &Outcome, model: &Model) -> f64 {
+    let asked_ns = ((model.work.file_s + model.work.net_s) * 1e9).round().max(0.0) as u64;
+    let is_async = |painter: usize| model.plans.get(painter).is_some_and(|p| p.scheduler == protocol::Scheduler::Async);
+    if asked_ns == 0 || !(0..model.plans.len()).any(is_async) {
+        return 0.0;
+    }
+    // Per painter: the planned ends of its dryings by (painting, coat),
+    // whether each has ended, the stretches it was late, and it was busy.
+    let mut planned: HashMap<(usize, u32, u32), (u64, bool)> = HashMap::new();
+    let mut late: Vec<(usize, u64, u64)> = Vec::new();
+    let mut busy: HashMap<usize, Vec<(u64, u64)>> = HashMap::new();
+    let mut since: HashMap<(usize, u32), u64> = HashMap::new();
+    let mut resume = |planned: &mut HashMap<(usize, u32, u32), (u64, bool)>, key: (usize, u32, u32), at: u64| {
+        if let Some((end, _)) = planned.remove(&key)
+            && at > end
+        {
+            late.push((key.0, end, at));
+        }
+    };
+    for &(painter, event) in outcome.events.iter().filter(|(painter, _)| is_async(*painter)) {
+        let (job, coat, at) = (event.job, event.coat, event.at_ns);
+        match event.kind {
+            EventKind::DryStarted(_) => {
+                planned.entry((painter, job, coat)).or_insert((at.saturating_add(asked_ns), false));
+            }
+            EventKind::DryFinished(_) => {
+                if let Some((_, ended)) = planned.get_mut(&(painter, job, coat)) {
+                    *ended = true;
+                }
+            }
+            EventKind::PaintStarted | EventKind::SaveStarted => {
+                if event.kind == EventKind::PaintStarted && coat > 0 {
+                    resume(&mut planned, (painter, job, coat - 1), at);
+                }
+                // A picture prepared while its coat dries resumes nothing.
+                if event.kind == EventKind::SaveStarted && planned.get(&(painter, job, coat)).is_some_and(|p| p.1) {
+                    resume(&mut planned, (painter, job, coat), at);
+                }
+                since.insert((painter, event.lane), at);
+            }
+            EventKind::PaintFinished(_) | EventKind::SaveFinished => {
+                if let Some(start) = since.remove(&(painter, event.lane)) {
+                    busy.entry(painter).or_default().push((start, at));
+                }
+            }
+        }
+    }
+    for (painter, done) in &outcome.done {
+        let last = model.work.coats.saturating_sub(1);
+        resume(&mut planned, (*painter, done.job, last), done.at_ns);
+    }
+    // Each late stretch less the painter's busy time in it, then the union.
+    let mut idle: Vec<(u64, u64)> = Vec::new();
+    for (painter, start, end) in late {
+        let mut from = start;
+        let mut spans = busy.get(&painter).cloned().unwrap_or_default();
+        spans.sort_unstable();
+        for (b_start, b_end) in spans.into_iter().filter(|&(a, b)| b > start && a < end) {
+            if b_start > from {
+                idle.push((from, b_start.min(end)));
+            }
+            from = from.max(b_end);
+        }
+        if end > from {
+            idle.push((from, end));
+        }
+    }
+    idle.sort_unstable();
+    let (mut total, mut reached) = (0_u64, 0_u64);
+    for (start, end) in idle {
+        let start = start.max(reached);
+        if end > start {
+            total += end - start;
+            reached = end;
+        }
+    }
+    total as f64 / 1e9
 }
 
 #[cfg(test)]
@@ -551,6 +646,47 @@ mod tests {
             + gap.network_s
             + gap.unexplained_s;
         assert!(close(sum, 0.165 - 0.1));
+    }
+
+    #[test]
+    fn an_async_painter_idle_past_a_dryings_planned_end_is_late_to_wake() {
+        // Painting 1: a coat painted by 100 ms, dried 50 + 50 ms asked, so
+        // due at 200 ms; its next coat starts at 204 ms. Meanwhile the
+        // painter painted painting 2 until 202 ms: 2 ms idle and late.
+        let work = Work { paintings: 2, coats: 2, paint_s: 0.05, file_s: 0.05, net_s: 0.05 };
+        let model = Model::new(&Mode::Async.layout(1, Some(&[0])), work, 1);
+        let effort = Effort { cpu_ns: 1, run_delay_ns: 0 };
+        let ms = |ms: u64| ms * 1_000_000;
+        let at = |job, coat, at_ns, kind| (0, Event { job, lane: 0, coat, at_ns, kind });
+        let mut outcome = Outcome {
+            events: vec![
+                at(1, 0, 0, EventKind::PaintStarted),
+                at(1, 0, ms(100), EventKind::PaintFinished(effort)),
+                at(1, 0, ms(100), EventKind::DryStarted(DryKind::File)),
+                at(2, 0, ms(150), EventKind::PaintStarted),
+                at(1, 0, ms(150), EventKind::DryFinished(DryKind::File)),
+                at(1, 0, ms(150), EventKind::DryStarted(DryKind::Network)),
+                at(1, 0, ms(201), EventKind::DryFinished(DryKind::Network)),
+                at(2, 0, ms(202), EventKind::PaintFinished(effort)),
+                at(1, 1, ms(204), EventKind::PaintStarted),
+            ],
+            ..Outcome::default()
+        };
+        let facts = Facts::gather(&outcome, &model, &[Start::default()], 1);
+        assert!((facts.late_wakeups_s - 0.002).abs() < 1e-9, "{}", facts.late_wakeups_s);
+        // The same painter, had it been a blocking one, is not counted.
+        let blocking = Model::new(&Mode::Sequential.layout(1, Some(&[0])), work, 1);
+        assert!(Facts::gather(&outcome, &blocking, &[Start::default()], 1).late_wakeups_s.abs() < 1e-12);
+        // Done (with no picture to save) 1 ms after the last drying's
+        // planned end, nothing else painting: 1 ms more.
+        outcome.events.extend([
+            at(1, 1, ms(254), EventKind::PaintFinished(effort)),
+            at(1, 1, ms(254), EventKind::DryStarted(DryKind::File)),
+            at(1, 1, ms(354), EventKind::DryFinished(DryKind::Network)),
+        ]);
+        outcome.done.push(done(0, 1, ms(355)));
+        let facts = Facts::gather(&outcome, &model, &[Start::default()], 1);
+        assert!((facts.late_wakeups_s - 0.003).abs() < 1e-9, "{}", facts.late_wakeups_s);
     }
 
     /// A painting done by `painter`, stamped at `at_ns`, heard at `heard_ns`.

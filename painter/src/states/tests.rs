@@ -363,3 +363,17 @@ fn two_sleeps_share_the_wake_up_waits_and_lost_records_leave_a_gap() {
     follow.cut(100, &mut spans);
     assert_eq!(spans.list, [span(Off, 90, 93, 0), span(Waiting, 93, 95, 0), span(Running, 95, 100, 1)]);
 }
+
+#[test]
+fn the_most_spans_one_message_carries_fit_in_a_frame_whatever_they_hold() {
+    let widest = StateSpan { state: ThreadState::Waiting, start_ns: u64::MAX - 1, end_ns: u64::MAX, core: u32::MAX };
+    let states = States {
+        lane: u32::MAX,
+        source: StateSource::SelfMeasured,
+        resolution_ns: u64::MAX,
+        spans: vec![widest; SPANS_PER_MESSAGE],
+    };
+    let mut frame = Vec::new();
+    protocol::frame::write_message(&mut frame, &FromPainter::States(states)).expect("fits in one frame");
+    assert!(frame.len() <= protocol::frame::MAX_FRAME_LEN, "{} bytes", frame.len());
+}
