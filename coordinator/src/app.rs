@@ -305,9 +305,25 @@ async fn run_mode(
     let longest = ideal.longest_painting();
     // Painters on other hosts are handed their paintings one at a time
     // (their answers are made local one message at a time).
-    let chunk = if cluster.is_some() { 1 } else { workload.chunk.unwrap_or_else(|| assign::chunk(model.ahead)) };
-    let policy =
-        Policy { ahead: model.ahead, chunk, retries: workload.retries, timeout: workload.timeout(longest), longest };
+    // Chosen here, chunks are guided: as large as Python's `Pool.map`
+    // sends while much is left, smaller as the queue empties.
+    let guided = cluster.is_none() && workload.chunk.is_none() && model.ahead > 0;
+    let chunk = if cluster.is_some() {
+        1
+    } else if guided {
+        let lanes = plans.iter().map(|plan| plan.lanes).sum();
+        assign::guided(workload.paintings, lanes, model.ahead)
+    } else {
+        workload.chunk.unwrap_or_else(|| assign::chunk(model.ahead))
+    };
+    let policy = Policy {
+        ahead: model.ahead,
+        chunk,
+        guided,
+        retries: workload.retries,
+        timeout: workload.timeout(longest),
+        longest,
+    };
     let launch = Launch {
         binary: binary.to_path_buf(),
         out,
@@ -375,6 +391,7 @@ async fn run_mode(
         workload,
         calibration,
         chunk: policy.chunk,
+        chunk_guided: policy.guided,
     }))
 }
 

@@ -47,6 +47,9 @@ pub struct Policy {
     /// The most paintings handed out in one message (see
     /// [`crate::assign::chunk`]): 1 sends each painting on its own.
     pub chunk: u32,
+    /// Whether chunks are guided: `chunk` is then the largest, and each
+    /// is sized by what is left (see [`crate::assign::guided`]).
+    pub guided: bool,
     /// How many times a painting whose painter failed is handed out again.
     pub retries: u32,
     /// How long a painting may wait in a painter's queue, and then take to
@@ -490,11 +493,13 @@ pub async fn run(
     let total = by_id.len();
     let mut dispatcher = Dispatcher {
         holding: pool.painters.iter().map(Holding::new).collect(),
-        rule: Rule::new(
-            policy.ahead,
-            pool.painters.iter().map(|p| (p.hello.lanes, p.hello.scheduler == Scheduler::Async)),
-        )
-        .with_chunk(policy.chunk),
+        rule: {
+            let rule = Rule::new(
+                policy.ahead,
+                pool.painters.iter().map(|p| (p.hello.lanes, p.hello.scheduler == Scheduler::Async)),
+            );
+            if policy.guided { rule.with_guided_chunk(policy.chunk) } else { rule.with_chunk(policy.chunk) }
+        },
         jobs: by_id,
         pending,
         attempts: HashMap::new(),
