@@ -8,7 +8,7 @@
 //! reporters.) What a run's report is built from — every event and
 //! finished painting — is what the dispatcher returns when it is done.
 
-use protocol::{Event, Hello, States};
+use protocol::{Event, Hello, States, WholeLife};
 
 /// Something that happened to a painter or a painting, by painter index.
 #[derive(Debug, Clone, Copy)]
@@ -16,10 +16,15 @@ pub enum News<'a> {
     /// A painter is ready for work, under this label; its `Hello` says
     /// its threads (lanes), the cores they are pinned to and its host.
     Joined { painter: usize, label: &'a str, hello: &'a Hello },
-    /// A painting was handed to a painter.
-    Handed { painter: usize, job: u32 },
+    /// Paintings were handed to a painter: `count` of them from `first`
+    /// on (a chunk), or one.
+    Handed { painter: usize, first: u32, count: u32 },
     /// A painter reported a step of a painting.
     Step { painter: usize, event: &'a Event },
+    /// A painter reported paintings whose whole life came at once: each
+    /// started, was painted and is finished (a `Step` for each of its two
+    /// events and a `Done`, told in one piece of news for them all).
+    Lived { painter: usize, lives: &'a [WholeLife] },
     /// A painter said how one of its threads spent a stretch of time:
     /// running on a core, waiting for one, or off; on this machine's clock
     /// (a remote painter's moved, as its events are).
@@ -44,7 +49,8 @@ impl Listener for crate::progress::Progress {
     fn hear(&mut self, news: News<'_>) {
         match news {
             News::Joined { painter, label, hello } => self.painter(painter, label.to_owned(), hello),
-            News::Handed { painter, job } => self.handed(painter, job),
+            News::Handed { painter, first, count } => self.handed(painter, first, count),
+            News::Lived { painter, lives } => self.lived(painter, lives),
             News::Step { painter, event } => self.event(painter, event),
             News::States { painter, states } => self.states(painter, states),
             News::Done { painter, job } => self.done(painter, job),

@@ -480,6 +480,8 @@ pub fn refine(outcome: &mut crate::dispatch::Outcome, clocks: &[Option<clock::Cl
     for (painter, done) in &mut outcome.done {
         refine(*painter, &mut done.at_ns);
     }
+    // Whole lives (`outcome.lives`) come from painters on this machine
+    // only: their moments need no refining.
     for (painter, states) in &mut outcome.states {
         refine_states(states, clocks.get(*painter).copied().flatten());
     }

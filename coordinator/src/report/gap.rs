@@ -205,7 +205,7 @@ impl Facts {
         let mut dry = vec![vec![(work.file_s, work.net_s); coats]; n];
         let last = work.coats.saturating_sub(1);
         let in_range = |job: u32, coat: u32| (1..=n).contains(&(job as usize)) && (coat as usize) < coats;
-        for &(painter, event) in &outcome.events {
+        for (painter, event) in outcome.all_events() {
             if let EventKind::PaintFinished(effort) = event.kind
                 && in_range(event.job, event.coat)
             {
@@ -223,7 +223,7 @@ impl Facts {
         }
         // The waits and the saving, paired as the lanes pair them.
         lanes::pair(
-            &outcome.events,
+            outcome.all_events(),
             |kind| kind != SegmentKind::Paint,
             |p| match p.kind {
                 SegmentKind::FileWait | SegmentKind::NetWait => {
@@ -257,7 +257,7 @@ impl Facts {
                 *slot += took;
             }
         }
-        let pictures = outcome.done.iter().filter(|(_, done)| done.path.is_some()).count();
+        let pictures = outcome.done.iter().filter(|(_, done)| done.path.is_some()).count(); // a life has none
         let cpu = Feed { paint_s: Arc::new(cpu), ..Feed::default() };
         let contended = Feed { paint_s: Arc::new(contended), own_cores: true, ..Feed::default() };
         let asked_dry_s = (work.file_s + work.net_s) * (n * coats) as f64;
@@ -293,11 +293,12 @@ impl Facts {
         // The way home of each painting from another host.
         let mut home_s = vec![0.0; n];
         let mut homecomings = vec![Vec::new(); painters];
-        for (&(painter, ref done), &heard_ns) in outcome.done.iter().zip(&outcome.heard_ns) {
+        for done in outcome.finished() {
+            let painter = done.painter;
             if starts.get(painter).is_none_or(|s| s.remote.is_none()) {
                 continue;
             }
-            let took = heard_ns.saturating_sub(done.at_ns) as f64 / 1e9;
+            let took = done.heard_ns.saturating_sub(done.at_ns) as f64 / 1e9;
             if let Some(slot) = (done.job as usize).checked_sub(1).and_then(|index| home_s.get_mut(index)) {
                 *slot = took;
             }

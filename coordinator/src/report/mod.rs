@@ -334,17 +334,16 @@ pub fn build(measured: Measured<'_>) -> RunReport {
     let states = thread_states(&outcome, &farewells, &mut painter_reports, &|ns| secs(ns).min(wall_s));
 
     let mut paintings: Vec<PaintingReport> = outcome
-        .done
-        .iter()
-        .map(|(index, done)| {
-            let hello = &painters[*index].0;
+        .finished()
+        .map(|done| {
+            let hello = &painters[done.painter].0;
             PaintingReport {
                 id: done.job,
                 painter: hello.painter_id,
                 lane: done.lane,
                 core: hello.cores.get(done.lane as usize).copied(),
                 checksum: format!("{:016x}", done.checksum),
-                path: done.path.clone(),
+                path: done.path.map(str::to_owned),
             }
         })
         .collect();
