@@ -304,7 +304,10 @@ impl Rule {
             return None;
         }
         let most = chunk.min(room.max(1));
-        let longest = chunk.min(share);
+        // Looked at no further than one past what it has room for: a run
+        // that long is not handed out yet, however long it is (a guided
+        // chunk may be a hundred thousand, and this runs for every message).
+        let longest = chunk.min(share).min(most.saturating_add(1));
         let mut n = 1;
         while n < longest && (n as usize) < pending.len() && continues(&pending[n as usize - 1], &pending[n as usize]) {
             n += 1;

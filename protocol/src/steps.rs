@@ -372,6 +372,7 @@ impl Reader<'_> {
     }
 
     /// The rest of a [`WholeLife`] of `job` on `lane`.
+    #[inline]
     fn life(&mut self, job: u32, lane: u32) -> Result<WholeLife, Unpacking> {
         let started_ns = self.later()?;
         let finished_ns = self.later()?;
@@ -382,12 +383,14 @@ impl Reader<'_> {
     }
 
     /// The moment a difference after the last one.
+    #[inline]
     fn later(&mut self) -> Result<u64, Unpacking> {
         let after = self.int()?;
         self.at_ns = self.at_ns.checked_add(after).ok_or_else(|| self.error("is past the end of the clock"))?;
         Ok(self.at_ns)
     }
 
+    #[inline]
     fn checksum(&mut self) -> Result<u64, Unpacking> {
         let checksum = self.bytes.first_chunk::<8>().ok_or_else(|| self.error("is cut short"))?;
         let checksum = u64::from_le_bytes(*checksum);
@@ -395,6 +398,7 @@ impl Reader<'_> {
         Ok(checksum)
     }
 
+    #[cold]
     fn error(&self, why: &'static str) -> Unpacking {
         Unpacking { step: self.step.max(1), why }
     }
@@ -404,6 +408,7 @@ impl Reader<'_> {
     /// Each number has one spelling, the one [`put`] writes: ten bytes at
     /// most, the tenth carrying only bit 63 (more would be bits past 64,
     /// silently lost), and no last byte of zeros (an overlong spelling).
+    #[inline]
     fn int(&mut self) -> Result<u64, Unpacking> {
         // Most numbers here (differences, lanes, coats) take one byte.
         if let Some((&byte, rest)) = self.bytes.split_first()
@@ -412,6 +417,13 @@ impl Reader<'_> {
             self.bytes = rest;
             return Ok(u64::from(byte));
         }
+        self.long_int()
+    }
+
+    /// [`Reader::int`] of more than one byte, kept out of line so that
+    /// the one-byte case is a compare and a load where it is used.
+    #[inline(never)]
+    fn long_int(&mut self) -> Result<u64, Unpacking> {
         let mut value = 0u64;
         for (i, &byte) in self.bytes.iter().enumerate().take(MAX_INT_BYTES) {
             let bits = byte & 0x7f;
@@ -430,6 +442,7 @@ impl Reader<'_> {
         Err(self.error("is cut short"))
     }
 
+    #[inline]
     fn small(&mut self) -> Result<u32, Unpacking> {
         u32::try_from(self.int()?).map_err(|_| self.error("has a lane or coat out of range"))
     }
