@@ -248,6 +248,34 @@ impl Steps {
         self.last = Some((job, at_ns.max(last_ns)));
     }
 
+    /// Packs a painting's whole life at once, as [`Steps::push`] packs
+    /// its three messages pushed one by one (the same bytes), without
+    /// making them: a painter that knows a life is whole (an empty
+    /// painting's) packs it in a few dozen instructions. Its moments
+    /// should not be before the last step's, nor each before the one
+    /// before; one that is, is packed as the same moment.
+    pub fn push_life(&mut self, life: &WholeLife) {
+        let (last_job, last_ns) = self.last.unwrap_or_else(|| {
+            put(&mut self.bytes, life.started_ns); // the base
+            (0, life.started_ns)
+        });
+        self.opening = None;
+        let started_ns = life.started_ns.max(last_ns);
+        let finished_ns = life.finished_ns.max(started_ns);
+        let done_ns = life.done_ns.max(finished_ns);
+        self.bytes.push(LIFE);
+        let change = i64::from(life.job) - i64::from(last_job);
+        put(&mut self.bytes, ((change << 1) ^ (change >> 63)).cast_unsigned());
+        put(&mut self.bytes, u64::from(life.lane));
+        put(&mut self.bytes, started_ns - last_ns);
+        put(&mut self.bytes, finished_ns - started_ns);
+        put(&mut self.bytes, life.effort.cpu_ns);
+        put(&mut self.bytes, life.effort.run_delay_ns);
+        put(&mut self.bytes, done_ns - finished_ns);
+        self.bytes.extend_from_slice(&life.checksum.to_le_bytes());
+        self.last = Some((life.job, done_ns));
+    }
+
     /// Follows a life that may be packed whole; when `said` completes one,
     /// packs it again as one [`WholeLife`] and says so. `last` is the last
     /// step's painting and moment.
@@ -553,6 +581,30 @@ mod tests {
         assert_eq!(lives.len(), 100);
         assert!(lives.iter().all(|u| matches!(u, Unpacked::Life(_))));
         assert_eq!(steps.unpack().count(), 300);
+    }
+
+    #[test]
+    fn a_life_packed_at_once_is_the_bytes_of_its_three_steps() {
+        let life = |job, at: u64| WholeLife {
+            job,
+            lane: 1,
+            started_ns: at,
+            finished_ns: at + 40,
+            effort: Effort::default(),
+            done_ns: at + 90,
+            checksum: 0xcbf2_9ce4_8422_2325,
+        };
+        let (mut one_by_one, mut at_once) = (Steps::new(), Steps::new());
+        for (job, at) in [(7, 1_000), (8, 1_200), (3, 1_250), (4, 900)] {
+            for said in life(job, at).said() {
+                one_by_one.push(&said);
+            }
+            at_once.push_life(&life(job, at));
+        }
+        assert_eq!(at_once.bytes, one_by_one.bytes);
+        let lives: Vec<_> = at_once.unpack_lives().collect::<Result<_, _>>().expect("unpacks");
+        assert_eq!(lives.len(), 4);
+        assert_eq!(lives[0], Unpacked::Life(life(7, 1_000)));
     }
 
     #[test]
