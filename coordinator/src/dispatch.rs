@@ -85,6 +85,9 @@ pub struct Outcome {
     pub lives: Vec<Life>,
     /// The checksum of every painting in `lives`: that of no pixels.
     pub life_checksum: u64,
+    /// When the coordinator heard the lives of `lives`, by the index of
+    /// the first heard then: a message brings thousands at once.
+    pub lives_heard: Vec<(usize, u64)>,
     /// Every painter that failed, and what became of its paintings.
     pub failures: Vec<Failure>,
     /// Paintings given up on, by number, with the reason.
@@ -99,10 +102,12 @@ pub struct Outcome {
 /// A painting's whole life of one coat, as the coordinator keeps it:
 /// started, painted and done with nothing between, its coat unmeasured
 /// (no strokes), its checksum the run's [`Outcome::life_checksum`].
-/// 32 bytes, where its two events, its `JobDone` and the moment it was
-/// heard took 176: a million empty paintings are a million of these. A
-/// life that does not fit (a lane past 65,535, a step over 4 s after the
-/// one before) is kept as its messages instead.
+/// 24 bytes, where its two events, its `JobDone` and the moment it was
+/// heard took 176 (the moment it was heard is kept once for all the
+/// lives of a message: [`Outcome::lives_heard`]): a million empty
+/// paintings are a million of these. A life that does not fit (a lane
+/// past 65,535, a step over 4 s after the one before) is kept as its
+/// messages instead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Life {
     /// The painting.
@@ -113,16 +118,15 @@ pub struct Life {
     pub lane: u16,
     /// When its coat started painting, on the shared clock.
     pub started_ns: u64,
-    /// Nanoseconds from then to painted, to done, and to heard.
+    /// Nanoseconds from then to painted, and to done.
     painted: u32,
     done: u32,
-    heard: u32,
 }
 
 impl Life {
-    /// `life` of painter `index`, heard at `heard_ns`, if it fits.
+    /// `life` of painter `index`, if it fits.
     #[must_use]
-    pub fn new(index: usize, life: &protocol::WholeLife, heard_ns: u64) -> Option<Self> {
+    pub fn new(index: usize, life: &protocol::WholeLife) -> Option<Self> {
         let after = |from: u64, to: u64| u32::try_from(to.checked_sub(from)?).ok();
         let unmeasured = life.effort.cpu_ns == 0 && life.effort.run_delay_ns == 0;
         unmeasured.then_some(())?;
@@ -133,7 +137,6 @@ impl Life {
             started_ns: life.started_ns,
             painted: after(life.started_ns, life.finished_ns)?,
             done: after(life.finished_ns, life.done_ns)?,
-            heard: after(life.done_ns, heard_ns)?,
         })
     }
 
@@ -147,12 +150,6 @@ impl Life {
     #[must_use]
     pub fn done_ns(&self) -> u64 {
         self.painted_ns() + u64::from(self.done)
-    }
-
-    /// When the coordinator heard it was done.
-    #[must_use]
-    pub fn heard_ns(&self) -> u64 {
-        self.done_ns() + u64::from(self.heard)
     }
 
     /// Its two events, in order, by painter index.
@@ -206,14 +203,26 @@ impl Outcome {
             checksum: done.checksum,
             path: done.path.as_deref(),
         });
-        done.chain(self.lives.iter().map(|life| Finished {
-            painter: usize::from(life.painter),
-            job: life.job,
-            lane: u32::from(life.lane),
-            at_ns: life.done_ns(),
-            heard_ns: life.heard_ns(),
-            checksum: self.life_checksum,
-            path: None,
+        // Each life with the moment its message was heard: the last
+        // moment noted at or before its index.
+        let mut heard = self.lives_heard.iter().peekable();
+        let mut heard_ns = 0;
+        done.chain(self.lives.iter().enumerate().map(move |(index, life)| {
+            while let Some(&&(from, at_ns)) = heard.peek()
+                && from <= index
+            {
+                heard_ns = at_ns;
+                heard.next();
+            }
+            Finished {
+                painter: usize::from(life.painter),
+                job: life.job,
+                lane: u32::from(life.lane),
+                at_ns: life.done_ns(),
+                heard_ns,
+                checksum: self.life_checksum,
+                path: None,
+            }
         }))
     }
 
@@ -935,7 +944,7 @@ impl Dispatcher<'_> {
     ) -> Result<(), String> {
         let same_checksum = self.outcome.lives.is_empty() || self.outcome.life_checksum == life.checksum;
         let local = self.pool.painters[index].remote.is_none();
-        let Some(record) = Life::new(index, life, heard_ns).filter(|_| same_checksum && local) else {
+        let Some(record) = Life::new(index, life).filter(|_| same_checksum && local) else {
             return life.said().into_iter().try_for_each(|said| self.took_said(index, said, heard_ns));
         };
         // As `took_done`: nothing is ever counted finished twice.
@@ -948,6 +957,9 @@ impl Dispatcher<'_> {
         self.rule.painting_done(index);
         self.outcome.end_ns = heard_ns;
         self.outcome.life_checksum = life.checksum;
+        if self.outcome.lives_heard.last().is_none_or(|&(_, at_ns)| at_ns != heard_ns) {
+            self.outcome.lives_heard.push((self.outcome.lives.len(), heard_ns));
+        }
         self.outcome.lives.push(record);
         lived.push(*life);
         Ok(())
@@ -1276,8 +1288,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_whole_life_is_kept_in_32_bytes_and_read_back_as_its_messages() {
-        assert_eq!(size_of::<Life>(), 32);
+    fn a_whole_life_is_kept_in_24_bytes_and_read_back_as_its_messages() {
+        assert_eq!(size_of::<Life>(), 24);
         let whole = WholeLife {
             job: 7,
             lane: 1,
@@ -1287,20 +1299,29 @@ mod tests {
             done_ns: 5_000_000_150,
             checksum: 0xabc,
         };
-        let life = Life::new(3, &whole, 5_000_001_000).expect("it fits");
-        let outcome = Outcome { lives: vec![life], life_checksum: 0xabc, ..Outcome::default() };
+        let life = Life::new(3, &whole).expect("it fits");
+        let later = Life { job: 8, ..life };
+        let outcome = Outcome {
+            lives: vec![life, later],
+            life_checksum: 0xabc,
+            lives_heard: vec![(0, 5_000_001_000), (1, 5_000_002_000)],
+            ..Outcome::default()
+        };
         let said: Vec<(usize, Said)> = whole.said().into_iter().map(|said| (3, said)).collect();
-        let events: Vec<(usize, Said)> = outcome.all_events().map(|(p, e)| (p, Said::Event(e))).collect();
+        let events: Vec<(usize, Said)> = outcome.all_events().take(2).map(|(p, e)| (p, Said::Event(e))).collect();
         assert_eq!(events, said[..2]);
         let done: Vec<_> =
             outcome.finished().map(|d| (d.painter, d.job, d.lane, d.at_ns, d.heard_ns, d.checksum)).collect();
-        assert_eq!(done, [(3, 7, 1, 5_000_000_150, 5_000_001_000, 0xabc)]);
+        assert_eq!(
+            done,
+            [(3, 7, 1, 5_000_000_150, 5_000_001_000, 0xabc), (3, 8, 1, 5_000_000_150, 5_000_002_000, 0xabc)]
+        );
         // What does not fit is kept as messages.
         let measured = WholeLife { effort: protocol::Effort { cpu_ns: 10, run_delay_ns: 0 }, ..whole };
-        assert!(Life::new(3, &measured, 5_000_001_000).is_none(), "a measured coat");
+        assert!(Life::new(3, &measured).is_none(), "a measured coat");
         let slow = WholeLife { done_ns: whole.finished_ns + 5_000_000_000, ..whole };
-        assert!(Life::new(3, &slow, slow.done_ns).is_none(), "5 s between two steps");
-        assert!(Life::new(70_000, &whole, 5_000_001_000).is_none(), "painter 70,000");
+        assert!(Life::new(3, &slow).is_none(), "5 s between two steps");
+        assert!(Life::new(70_000, &whole).is_none(), "painter 70,000");
     }
 
     #[test]
