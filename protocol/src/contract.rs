@@ -459,7 +459,7 @@ impl Conversation {
         let count = chunk.paintings();
         let mut holding = vec![u64::MAX; count.div_ceil(64) as usize];
         if let Some(last) = holding.last_mut()
-            && count % 64 != 0
+            && !count.is_multiple_of(64)
         {
             *last = (1 << (count % 64)) - 1;
         }
