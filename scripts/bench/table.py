@@ -197,7 +197,9 @@ def throughput(t, work, paintings_note):
         ours = median([rate(r) for r in runs])
         theirs = pool.get(peer)
         used = sorted({r.get("chunk") for r in runs if r.get("chunk")})
-        label = f"--chunk {chunk}" + (f" (chose {', '.join(map(str, used))})" if chunk == "auto" and used else "")
+        guided = any(r.get("chunk_guided") for r in runs)
+        chose = "guided, up to" if guided else "chose"
+        label = f"--chunk {chunk}" + (f" ({chose} {', '.join(map(str, used))})" if chunk == "auto" and used else "")
         target, ok = "", None
         if chunk == "auto":
             target, ok = ">= 5,000,000/s", None if ours is None else ours >= 5_000_000
