@@ -617,7 +617,10 @@ impl Conversation {
         // life, looked at without making it one of its own.
         let held = match at {
             Where::Chunk(c, place) => match self.chunks.get(c) {
-                Some(chunk) if chunk.holds(place) => chunk.begun.get(&place).unwrap_or(&chunk.fresh),
+                Some(chunk) if chunk.holds(place) => {
+                    // (Most chunks never begin a life: no hashing then.)
+                    if chunk.begun.is_empty() { &chunk.fresh } else { chunk.begun.get(&place).unwrap_or(&chunk.fresh) }
+                }
                 _ => return false,
             },
             Where::Alone(job) => match self.held.get(&job) {
