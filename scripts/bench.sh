@@ -16,7 +16,8 @@
 # Counts (full / --quick): efficiency 5 / 1 runs of `compare` per workload,
 # async 5 / 2 (each beside one run of Python's asyncio peer), throughput 3 / 1 runs of 200000 / 20000 paintings for each of
 # --chunk 1, 16, 256 and auto (beside Python's Pool(2).map with chunksize 1,
-# 16, 256 and its default), scaling 3 / 1
+# 16, 256 and its default), then 3 / 1 runs of a million, each followed by
+# Python's Pool(2).map of a million with its default chunks, scaling 3 / 1
 # runs per painter count, cargo bench throughput 20000 / 5000 jobs, gap 10 / 3
 # default compares on a quiet machine and 10 / 3 with a busy loop that the
 # script pins to the last allowed core (taskset), then stops; states 5 / 2
@@ -182,6 +183,15 @@ if want throughput; then
         coord "throughput/chunk$chunk-$i" run --mode parallel --paintings "$n" --paint 0ms --dry 0ms --chunk "$chunk"
       fi
     done
+  done
+  # A million empty paintings against Python's Pool(2).map of a million
+  # no-ops with its default chunks, taking turns so that the machine's
+  # drift falls on both.
+  for i in $(seq "$tp_reps"); do
+    step "throughput: a million empty paintings through parallel, then Pool(2).map, $i/$tp_reps"
+    rm -rf "$out/parallel"
+    plain "million/run-$i" run --mode parallel --paintings 1000000 --paint 0ms --dry 0ms
+    python3 scripts/peers/pool_peer.py --map-only --jobs-default 1000000 >"$work/million/python-$i.json"
   done
   # The lesson: with a message per painting, parallel loses to sequential.
   for chunk in 1 auto; do

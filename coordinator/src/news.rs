@@ -10,7 +10,7 @@
 //!
 //! Vocabulary: uses nothing of the coordinator.
 
-use protocol::{Event, Hello, States};
+use protocol::{Event, Hello, States, WholeLife};
 
 /// Something that happened to a painter or a painting, by painter index.
 #[derive(Debug, Clone, Copy)]
@@ -18,10 +18,15 @@ pub enum News<'a> {
     /// A painter is ready for work, under this label; its `Hello` says
     /// its threads (lanes), the cores they are pinned to and its host.
     Joined { painter: usize, label: &'a str, hello: &'a Hello },
-    /// A painting was handed to a painter.
-    Handed { painter: usize, job: u32 },
+    /// Paintings were handed to a painter: `count` of them from `first`
+    /// on (a chunk), or one.
+    Handed { painter: usize, first: u32, count: u32 },
     /// A painter reported a step of a painting.
     Step { painter: usize, event: &'a Event },
+    /// A painter reported paintings whose whole life came at once: each
+    /// started, was painted and is finished (a `Step` for each of its two
+    /// events and a `Done`, told in one piece of news for them all).
+    Lived { painter: usize, lives: &'a [WholeLife] },
     /// A painter said how one of its threads spent a stretch of time:
     /// running on a core, waiting for one, or off; on this machine's clock
     /// (a remote painter's moved, as its events are).

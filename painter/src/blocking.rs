@@ -37,7 +37,21 @@ pub fn run(mut inbox: Inbox<impl Read>, outbox: &Outbox, settings: &Settings) {
 /// [`crate::outbox`]).
 pub fn paint_chunk(chunk: &protocol::Chunk, lane: u32, outbox: &Outbox, settings: &Settings) {
     outbox.open_chunk(chunk);
+    // An empty painting's life (no strokes, one coat, no waits) is said
+    // in one step, without the machinery of a painting: the machinery is
+    // all its cost (see `Outbox::empty_life`). A painter armed with a
+    // fault paints each, so that the fault strikes where it is meant to.
+    let empty = chunk.first.strokes == 0
+        && chunk.first.coats == 1
+        && chunk.first.file_wait.is_zero()
+        && chunk.first.net_wait.is_zero()
+        && !crate::fault::armed();
+    let checksum = crate::canvas::fnv1a(&[]);
     for job in chunk.jobs() {
+        if empty && outbox.empty_life(job.id, lane, protocol::clock::now_ns(), checksum) {
+            crate::states::tick();
+            continue;
+        }
         paint(job, lane, outbox, settings);
     }
 }

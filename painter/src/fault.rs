@@ -196,6 +196,12 @@ fn faults() -> &'static [(Fault, AtomicBool)] {
     FAULTS.get().map_or(&[], Vec::as_slice)
 }
 
+/// Whether any fault is armed in this painter.
+#[must_use]
+pub fn armed() -> bool {
+    !faults().is_empty()
+}
+
 /// The kind of the first fault armed, for those that strike at start or
 /// on every coat rather than on one painting.
 fn armed_kind() -> Option<Kind> {

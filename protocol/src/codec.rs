@@ -67,6 +67,19 @@ mod tests {
     }
 
     #[test]
+    fn the_most_state_spans_a_message_holds_fit_in_a_frame() {
+        use crate::message::{MAX_STATE_SPANS, StateSource, StateSpan, States, ThreadState};
+        let span = StateSpan { state: ThreadState::Waiting, start_ns: u64::MAX - 1, end_ns: u64::MAX, core: u32::MAX };
+        let states = States {
+            lane: u32::MAX,
+            source: StateSource::SelfMeasured,
+            resolution_ns: u64::MAX,
+            spans: vec![span; MAX_STATE_SPANS],
+        };
+        assert!(encode(&FromPainter::States(states)).is_ok(), "{MAX_STATE_SPANS} spans do not fit in a frame");
+    }
+
+    #[test]
     fn garbage_is_an_error_not_a_panic() {
         let err = decode::<FromPainter>(&[0xff, 0xfe, 0x00, 0x17, 0x42]).expect_err("garbage");
         assert!(matches!(err, Error::Decode(_)), "{err:?}");

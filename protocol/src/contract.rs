@@ -363,7 +363,7 @@ impl Life {
 /// painting's place in it), or alone (by number).
 #[derive(Debug, Clone, Copy)]
 enum Where {
-    Chunk(usize, usize),
+    Chunk(usize, u32),
     Alone(u32),
 }
 
@@ -402,11 +402,43 @@ pub struct Conversation {
 }
 
 /// The paintings of a chunk that are still held.
+///
+/// They differ only in number and seed, so each starts with the same
+/// life (`fresh`): a chunk keeps one bit a painting, and a life of its
+/// own only for a painting spoken of step by step. A painting whose
+/// whole life comes at once ([`WholeLife`]) never needs one, and a chunk
+/// of a hundred thousand costs 12.5 KB, not a life (64 bytes) each.
 #[derive(Debug, Clone)]
 struct Held {
     first: u32,
-    lives: Vec<Option<Life>>,
+    /// Paintings in the chunk, held or not.
+    count: u32,
+    /// The life every painting of the chunk starts with.
+    fresh: Life,
+    /// One bit a painting, by place: still held.
+    holding: Vec<u64>,
+    /// Lives begun step by step, by place.
+    begun: HashMap<u32, Life, BuildHasherDefault<IdHasher>>,
     left: usize,
+}
+
+impl Held {
+    fn holds(&self, place: u32) -> bool {
+        place < self.count && self.holding.get(place as usize / 64).is_some_and(|bits| bits >> (place % 64) & 1 == 1)
+    }
+
+    /// Lets go of the painting at `place`; whether it was held.
+    fn release(&mut self, place: u32) -> bool {
+        if !self.holds(place) {
+            return false;
+        }
+        self.holding[place as usize / 64] &= !(1 << (place % 64));
+        if !self.begun.is_empty() {
+            self.begun.remove(&place);
+        }
+        self.left -= 1;
+        true
+    }
 }
 
 impl Conversation {
@@ -424,16 +456,29 @@ impl Conversation {
 
     /// The painter was handed `chunk`: the life of each of its paintings starts.
     pub fn handed_chunk(&mut self, chunk: &Chunk) {
-        let lives: Vec<Option<Life>> = chunk.jobs().map(|job| Some(Life::new(&job))).collect();
-        self.chunks.push(Held { first: chunk.first.id, left: lives.len(), lives });
+        let count = chunk.paintings();
+        let mut holding = vec![u64::MAX; count.div_ceil(64) as usize];
+        if let Some(last) = holding.last_mut()
+            && !count.is_multiple_of(64)
+        {
+            *last = (1 << (count % 64)) - 1;
+        }
+        self.chunks.push(Held {
+            first: chunk.first.id,
+            count,
+            fresh: Life::new(&chunk.first),
+            holding,
+            begun: HashMap::default(),
+            left: count as usize,
+        });
     }
 
     /// Where painting `job` is held, if it is: in a chunk, by its place,
     /// or alone.
-    fn find(&self, job: u32) -> Option<(usize, usize)> {
+    fn find(&self, job: u32) -> Option<(usize, u32)> {
         self.chunks.iter().enumerate().find_map(|(c, held)| {
-            let place = job.checked_sub(held.first)? as usize;
-            held.lives.get(place)?.as_ref().map(|_| (c, place))
+            let place = job.checked_sub(held.first)?;
+            held.holds(place).then_some((c, place))
         })
     }
 
@@ -459,7 +504,14 @@ impl Conversation {
     /// The life of the painting held at `at`.
     fn life(&mut self, at: Where) -> Option<&mut Life> {
         match at {
-            Where::Chunk(c, place) => self.chunks.get_mut(c)?.lives.get_mut(place)?.as_mut(),
+            Where::Chunk(c, place) => {
+                let held = self.chunks.get_mut(c)?;
+                if !held.holds(place) {
+                    return None;
+                }
+                let fresh = &held.fresh;
+                Some(held.begun.entry(place).or_insert_with(|| fresh.clone()))
+            }
             Where::Alone(job) => self.held.get_mut(&job),
         }
     }
@@ -469,9 +521,7 @@ impl Conversation {
         match at {
             Where::Chunk(c, place) => {
                 let Some(held) = self.chunks.get_mut(c) else { return };
-                if held.lives.get_mut(place).and_then(Option::take).is_some() {
-                    held.left -= 1;
-                }
+                held.release(place);
                 if held.left == 0 {
                     self.chunks.swap_remove(c);
                 }
@@ -499,6 +549,24 @@ impl Conversation {
     /// holds the steps before it.
     pub fn steps(&mut self, steps: &Steps, heard_ns: u64, said: &mut Vec<Said>) -> Result<(), Breach> {
         said.clear();
+        self.check_steps(steps, heard_ns, |unpacked| match unpacked {
+            Unpacked::One(message) => said.push(message),
+            Unpacked::Life(life) => said.extend(life.said()),
+        })
+    }
+
+    /// The same, with each whole life that passed the check in one go
+    /// kept whole ([`Unpacked::Life`]): a reader that keeps lives as
+    /// such need not unpack three messages to pack them again.
+    ///
+    /// # Errors
+    /// As [`Conversation::steps`].
+    pub fn steps_whole(&mut self, steps: &Steps, heard_ns: u64, said: &mut Vec<Unpacked>) -> Result<(), Breach> {
+        said.clear();
+        self.check_steps(steps, heard_ns, |unpacked| said.push(unpacked))
+    }
+
+    fn check_steps(&mut self, steps: &Steps, heard_ns: u64, mut take: impl FnMut(Unpacked)) -> Result<(), Breach> {
         if steps.is_empty() {
             return Err(Breach::EmptySteps);
         }
@@ -506,7 +574,7 @@ impl Conversation {
             match unpacked.map_err(Breach::Unpacking)? {
                 Unpacked::One(message) => {
                     self.check_said(&message, heard_ns)?;
-                    said.push(message);
+                    take(Unpacked::One(message));
                 }
                 Unpacked::Life(life) => {
                     let at = self.locate(life.job, true)?;
@@ -515,11 +583,11 @@ impl Conversation {
                         // reason a step of its own would be.
                         for message in life.said() {
                             self.check_said(&message, heard_ns)?;
-                            said.push(message);
+                            take(Unpacked::One(message));
                         }
                         continue;
                     }
-                    said.extend(life.said());
+                    take(Unpacked::Life(life));
                 }
             }
         }
@@ -545,7 +613,21 @@ impl Conversation {
     /// accepts and more, and say why they refuse.
     fn lived(&mut self, at: Where, life: &WholeLife, heard_ns: u64) -> bool {
         let (lanes, since_ns) = (self.lanes, self.since_ns);
-        let Some(held) = self.life(at) else { return false };
+        // A painting of a chunk not yet spoken of has its chunk's fresh
+        // life, looked at without making it one of its own.
+        let held = match at {
+            Where::Chunk(c, place) => match self.chunks.get(c) {
+                Some(chunk) if chunk.holds(place) => {
+                    // (Most chunks never begin a life: no hashing then.)
+                    if chunk.begun.is_empty() { &chunk.fresh } else { chunk.begun.get(&place).unwrap_or(&chunk.fresh) }
+                }
+                _ => return false,
+            },
+            Where::Alone(job) => match self.held.get(&job) {
+                Some(held) => held,
+                None => return false,
+            },
+        };
         let fresh = held.coat == 0 && held.phase == 0 && held.lane.is_none() && held.saves == 0 && !held.saving;
         let plain = held.coats == 1 && held.per_coat == 2 && held.last_ns == 0 && held.save_last_ns == 0;
         let lasted_ns = life.finished_ns.wrapping_sub(life.started_ns);

@@ -248,6 +248,34 @@ impl Steps {
         self.last = Some((job, at_ns.max(last_ns)));
     }
 
+    /// Packs a painting's whole life at once, as [`Steps::push`] packs
+    /// its three messages pushed one by one (the same bytes), without
+    /// making them: a painter that knows a life is whole (an empty
+    /// painting's) packs it in a few dozen instructions. Its moments
+    /// should not be before the last step's, nor each before the one
+    /// before; one that is, is packed as the same moment.
+    pub fn push_life(&mut self, life: &WholeLife) {
+        let (last_job, last_ns) = self.last.unwrap_or_else(|| {
+            put(&mut self.bytes, life.started_ns); // the base
+            (0, life.started_ns)
+        });
+        self.opening = None;
+        let started_ns = life.started_ns.max(last_ns);
+        let finished_ns = life.finished_ns.max(started_ns);
+        let done_ns = life.done_ns.max(finished_ns);
+        self.bytes.push(LIFE);
+        let change = i64::from(life.job) - i64::from(last_job);
+        put(&mut self.bytes, ((change << 1) ^ (change >> 63)).cast_unsigned());
+        put(&mut self.bytes, u64::from(life.lane));
+        put(&mut self.bytes, started_ns - last_ns);
+        put(&mut self.bytes, finished_ns - started_ns);
+        put(&mut self.bytes, life.effort.cpu_ns);
+        put(&mut self.bytes, life.effort.run_delay_ns);
+        put(&mut self.bytes, done_ns - finished_ns);
+        self.bytes.extend_from_slice(&life.checksum.to_le_bytes());
+        self.last = Some((life.job, done_ns));
+    }
+
     /// Follows a life that may be packed whole; when `said` completes one,
     /// packs it again as one [`WholeLife`] and says so. `last` is the last
     /// step's painting and moment.
@@ -372,6 +400,7 @@ impl Reader<'_> {
     }
 
     /// The rest of a [`WholeLife`] of `job` on `lane`.
+    #[inline]
     fn life(&mut self, job: u32, lane: u32) -> Result<WholeLife, Unpacking> {
         let started_ns = self.later()?;
         let finished_ns = self.later()?;
@@ -382,12 +411,14 @@ impl Reader<'_> {
     }
 
     /// The moment a difference after the last one.
+    #[inline]
     fn later(&mut self) -> Result<u64, Unpacking> {
         let after = self.int()?;
         self.at_ns = self.at_ns.checked_add(after).ok_or_else(|| self.error("is past the end of the clock"))?;
         Ok(self.at_ns)
     }
 
+    #[inline]
     fn checksum(&mut self) -> Result<u64, Unpacking> {
         let checksum = self.bytes.first_chunk::<8>().ok_or_else(|| self.error("is cut short"))?;
         let checksum = u64::from_le_bytes(*checksum);
@@ -395,6 +426,7 @@ impl Reader<'_> {
         Ok(checksum)
     }
 
+    #[cold]
     fn error(&self, why: &'static str) -> Unpacking {
         Unpacking { step: self.step.max(1), why }
     }
@@ -404,6 +436,7 @@ impl Reader<'_> {
     /// Each number has one spelling, the one [`put`] writes: ten bytes at
     /// most, the tenth carrying only bit 63 (more would be bits past 64,
     /// silently lost), and no last byte of zeros (an overlong spelling).
+    #[inline]
     fn int(&mut self) -> Result<u64, Unpacking> {
         // Most numbers here (differences, lanes, coats) take one byte.
         if let Some((&byte, rest)) = self.bytes.split_first()
@@ -412,6 +445,13 @@ impl Reader<'_> {
             self.bytes = rest;
             return Ok(u64::from(byte));
         }
+        self.long_int()
+    }
+
+    /// [`Reader::int`] of more than one byte, kept out of line so that
+    /// the one-byte case is a compare and a load where it is used.
+    #[inline(never)]
+    fn long_int(&mut self) -> Result<u64, Unpacking> {
         let mut value = 0u64;
         for (i, &byte) in self.bytes.iter().enumerate().take(MAX_INT_BYTES) {
             let bits = byte & 0x7f;
@@ -430,6 +470,7 @@ impl Reader<'_> {
         Err(self.error("is cut short"))
     }
 
+    #[inline]
     fn small(&mut self) -> Result<u32, Unpacking> {
         u32::try_from(self.int()?).map_err(|_| self.error("has a lane or coat out of range"))
     }
@@ -540,6 +581,30 @@ mod tests {
         assert_eq!(lives.len(), 100);
         assert!(lives.iter().all(|u| matches!(u, Unpacked::Life(_))));
         assert_eq!(steps.unpack().count(), 300);
+    }
+
+    #[test]
+    fn a_life_packed_at_once_is_the_bytes_of_its_three_steps() {
+        let life = |job, at: u64| WholeLife {
+            job,
+            lane: 1,
+            started_ns: at,
+            finished_ns: at + 40,
+            effort: Effort::default(),
+            done_ns: at + 90,
+            checksum: 0xcbf2_9ce4_8422_2325,
+        };
+        let (mut one_by_one, mut at_once) = (Steps::new(), Steps::new());
+        for (job, at) in [(7, 1_000), (8, 1_200), (3, 1_250), (4, 900)] {
+            for said in life(job, at).said() {
+                one_by_one.push(&said);
+            }
+            at_once.push_life(&life(job, at));
+        }
+        assert_eq!(at_once.bytes, one_by_one.bytes);
+        let lives: Vec<_> = at_once.unpack_lives().collect::<Result<_, _>>().expect("unpacks");
+        assert_eq!(lives.len(), 4);
+        assert_eq!(lives[0], Unpacked::Life(life(7, 1_000)));
     }
 
     #[test]

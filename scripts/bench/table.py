@@ -238,7 +238,9 @@ def throughput(t, work, paintings_note):
         ours = median([rate(r) for r in runs])
         theirs = pool.get(peer)
         used = sorted({r.get("chunk") for r in runs if r.get("chunk")})
-        label = f"--chunk {chunk}" + (f" (chose {', '.join(map(str, used))})" if chunk == "auto" and used else "")
+        guided = any(r.get("chunk_guided") for r in runs)
+        chose = "guided, up to" if guided else "chose"
+        label = f"--chunk {chunk}" + (f" ({chose} {', '.join(map(str, used))})" if chunk == "auto" and used else "")
         target, ok = "", None
         if chunk == "auto":
             target, ok = ">= 5,000,000/s", None if ours is None else ours >= 5_000_000
@@ -250,6 +252,20 @@ def throughput(t, work, paintings_note):
         if chunk in ("1", "auto"):
             t.row(f"  coordinator CPU per painting, {label}", fmt(cost, ".3f", " us"), "", "",
                   "< 0.2 us" if chunk == "auto" else "", verdict(None if cost is None or chunk != "auto" else cost < 0.2))
+    # A million, atelier and Python taking turns in the same run.
+    runs = [r for d in loads(f"{work}/million/run-*.json") for r in runs_of(d)]
+    ours = median([rate(r) for r in runs])
+    theirs = median([d.get("map_default_per_s") for d in loads(f"{work}/million/python-*.json")])
+    ratio = ours / theirs if ours and theirs else None
+    chunks = sorted({r.get("chunk") for r in runs if r.get("chunk")})
+    guided = "guided, " if any(r.get("chunk_guided") for r in runs) else ""
+    label = f"a million, --chunk auto ({guided}up to {', '.join(map(str, chunks))})" if chunks else "a million"
+    t.row(f"coordinator, parallel, {label}", fmt(ours, ",.0f", "/s"),
+          f"Pool(2).map default, taking turns {fmt(theirs, ',.0f', '/s')}", fmt(ratio, ".2f", "x"), ">= 1.2x Pool",
+          verdict(None if ratio is None else ratio >= 1.2))
+    cost = median([r["coordinator_cpu_s"] / len(r["paintings"]) * 1e6 for r in runs if r.get("paintings")])
+    t.row("  coordinator CPU per painting, a million", fmt(cost, ".3f", " us"), "", "", "<= 0.1 us",
+          verdict(None if cost is None else cost <= 0.1))
     bench = pipe.get("throughput.painters2_jobs_per_s")
     t.row("2 painters, pipelined Jobs, no coordinator (bench)", fmt(bench, ",.0f", "/s"))
     cat = pipe.get("throughput.cat_frames_per_s")

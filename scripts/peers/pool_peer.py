@@ -58,7 +58,13 @@ def main():
     parser.add_argument("--jobs-chunk16", type=int, default=200_000)
     parser.add_argument("--jobs-default", type=int, default=1_000_000,
                         help="jobs for chunksize 256 and the default")
+    parser.add_argument("--map-only", action="store_true",
+                        help="only Pool(2).map of --jobs-default no-ops with the default chunksize")
     args = parser.parse_args()
+    if args.map_only:
+        print(json.dumps({"peer": "multiprocessing", "jobs": args.jobs_default,
+                          "map_default_per_s": pool_throughput(args.jobs_default, None)}))
+        return
     floor = spawn_floor(args.rounds)
     startup = pool_startup(max(3, args.rounds // 6))
     result = {

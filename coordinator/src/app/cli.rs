@@ -278,9 +278,9 @@ pub struct WorkloadArgs {
     #[arg(long, value_name = "DUR", default_value = "2ms", value_parser = duration, allow_hyphen_values = true)]
     pub slice: Duration,
     /// Paintings handed out in one message, and answered in one: 1 sends
-    /// each on its own, as a task queue does [default: auto: chunks of
-    /// what a painter is kept queued with, when paintings are shorter than
-    /// 5ms; else 1]
+    /// each on its own, as a task queue does [default: auto: when paintings
+    /// are shorter than 5ms, guided chunks, as large as Python's Pool.map
+    /// sends while many are left and smaller as the queue empties; else 1]
     #[arg(long, allow_negative_numbers = true, value_name = "auto|N", default_value = "auto", value_parser = chunk, hide_default_value = true)]
     pub chunk: Chunk,
     /// When a painter dies, hangs or garbles its output: how many times each of its paintings is handed out again (to a fresh painter on the same cores) before it is reported lost.

@@ -74,7 +74,7 @@ impl Stage<'_> {
         )
         .await
         .map_err(|signal| Interrupted::before_start(signal, workload.paintings))?;
-        let policy = self.policy(&model, ideal.longest_painting());
+        let policy = self.policy(&plans, &model, ideal.longest_painting());
         let launch = Launch {
             binary: self.binary.to_path_buf(),
             out,
@@ -118,19 +118,30 @@ impl Stage<'_> {
             workload,
             calibration: self.calibration,
             chunk: policy.chunk,
+            chunk_guided: policy.guided,
         }))
     }
 
-    /// How the dispatcher hands out paintings in a mode of `model`, whose
-    /// ideal paints one painting in `longest` at most.
-    fn policy(&self, model: &schedule::Model, longest: std::time::Duration) -> Policy {
-        // Painters on other hosts are handed their paintings one at a time
-        // (their answers are made local one message at a time).
-        let chunk =
-            if self.cluster.is_some() { 1 } else { self.workload.chunk.unwrap_or_else(|| assign::chunk(model.ahead)) };
+    /// How the dispatcher hands out paintings to `plans`, in a mode of
+    /// `model` whose ideal paints one painting in `longest` at most.
+    fn policy(&self, plans: &[PainterPlan], model: &schedule::Model, longest: std::time::Duration) -> Policy {
+        // Chosen here, chunks are guided: as large as Python's `Pool.map`
+        // sends while much is left, smaller as the queue empties. Painters
+        // on other hosts are handed their paintings one at a time (their
+        // answers are made local one message at a time).
+        let guided = self.cluster.is_none() && self.workload.chunk.is_none() && model.ahead > 0;
+        let chunk = if self.cluster.is_some() {
+            1
+        } else if guided {
+            let lanes = plans.iter().map(|plan| plan.lanes).sum();
+            assign::guided(self.workload.paintings, lanes, model.ahead)
+        } else {
+            self.workload.chunk.unwrap_or_else(|| assign::chunk(model.ahead))
+        };
         Policy {
             ahead: model.ahead,
             chunk,
+            guided,
             retries: self.workload.retries,
             timeout: self.workload.timeout(longest),
             longest,

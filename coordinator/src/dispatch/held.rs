@@ -114,7 +114,16 @@ impl Held {
 
     /// Lets go of `job`; false if it was not held.
     pub(super) fn remove(&mut self, job: u32) -> bool {
-        let Some((&first, run)) = self.runs.range_mut(..=job).next_back() else { return false };
+        // Most often it is in the first run held: a painter paints its
+        // chunks in the order handed out, and this runs for every painting.
+        let first = match self.runs.first_key_value() {
+            Some((&first, run)) if job >= first && job - first < run.count => first,
+            _ => match self.runs.range(..=job).next_back() {
+                Some((&first, _)) => first,
+                None => return false,
+            },
+        };
+        let Some(run) = self.runs.get_mut(&first) else { return false };
         let place = (job - first) as usize;
         if place >= run.count as usize {
             return false;

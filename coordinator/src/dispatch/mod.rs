@@ -31,7 +31,10 @@ use std::time::Duration;
 
 use nix::sys::signal::Signal;
 use protocol::contract::Conversation;
-use protocol::{Chunk, Event, EventKind, FromPainter, Job, JobDone, JobFailed, Said, Scheduler, States, ToPainter};
+use protocol::{
+    Chunk, Event, EventKind, FromPainter, Job, JobDone, JobFailed, Said, Scheduler, States, ToPainter, Unpacked,
+    WholeLife,
+};
 use serde::Serialize;
 use tokio::time::Instant;
 
@@ -54,6 +57,9 @@ pub struct Policy {
     /// The most paintings handed out in one message (see
     /// [`crate::model::assign::chunk`]): 1 sends each painting on its own.
     pub chunk: u32,
+    /// Whether chunks are guided: `chunk` is then the largest, and each
+    /// is sized by what is left (see [`crate::assign::guided`]).
+    pub guided: bool,
     /// How many times a painting whose painter failed is handed out again.
     pub retries: u32,
     /// How long a painting may wait in a painter's queue, and then take to
@@ -72,13 +78,23 @@ pub struct Outcome {
     pub start_ns: u64,
     /// When the last painting was reported done.
     pub end_ns: u64,
-    /// Every event, in the order received.
+    /// Every event, in the order received, but those of [`Outcome::lives`].
     pub events: Vec<(usize, Event)>,
-    /// Every finished painting.
+    /// Every finished painting, but those of [`Outcome::lives`].
     pub done: Vec<(usize, JobDone)>,
     /// When the coordinator heard of each of `done` (same order), on the
     /// shared clock: a remote painter's picture had then come home.
     pub heard_ns: Vec<u64>,
+    /// Paintings whose whole life came at once (an empty painting's), in
+    /// the order received: each stands for two events and a `JobDone`
+    /// with [`Outcome::life_checksum`]. Read them with the others through
+    /// [`Outcome::all_events`] and [`Outcome::finished`].
+    pub lives: Vec<Life>,
+    /// The checksum of every painting in `lives`: that of no pixels.
+    pub life_checksum: u64,
+    /// When the coordinator heard the lives of `lives`, by the index of
+    /// the first heard then: a message brings thousands at once.
+    pub lives_heard: Vec<(usize, u64)>,
     /// Every painter that failed, and what became of its paintings.
     pub failures: Vec<Failure>,
     /// Paintings given up on, by number, with the reason.
@@ -88,6 +104,140 @@ pub struct Outcome {
     /// order received; what a painter says after the last painting is in
     /// its [`crate::pool::Farewell`].
     pub states: Vec<(usize, States)>,
+}
+
+/// A painting's whole life of one coat, as the coordinator keeps it:
+/// started, painted and done with nothing between, its coat unmeasured
+/// (no strokes), its checksum the run's [`Outcome::life_checksum`].
+/// 24 bytes, where its two events, its `JobDone` and the moment it was
+/// heard took 176 (the moment it was heard is kept once for all the
+/// lives of a message: [`Outcome::lives_heard`]): a million empty
+/// paintings are a million of these. A life that does not fit (a lane
+/// past 65,535, a step over 4 s after the one before) is kept as its
+/// messages instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Life {
+    /// The painting.
+    pub job: u32,
+    /// Its painter, by index.
+    pub painter: u16,
+    /// Its lane.
+    pub lane: u16,
+    /// When its coat started painting, on the shared clock.
+    pub started_ns: u64,
+    /// Nanoseconds from then to painted, and to done.
+    painted: u32,
+    done: u32,
+}
+
+impl Life {
+    /// `life` of painter `index`, if it fits.
+    #[must_use]
+    pub fn new(index: usize, life: &protocol::WholeLife) -> Option<Self> {
+        let after = |from: u64, to: u64| u32::try_from(to.checked_sub(from)?).ok();
+        let unmeasured = life.effort.cpu_ns == 0 && life.effort.run_delay_ns == 0;
+        unmeasured.then_some(())?;
+        Some(Self {
+            job: life.job,
+            painter: u16::try_from(index).ok()?,
+            lane: u16::try_from(life.lane).ok()?,
+            started_ns: life.started_ns,
+            painted: after(life.started_ns, life.finished_ns)?,
+            done: after(life.finished_ns, life.done_ns)?,
+        })
+    }
+
+    /// When its coat was painted.
+    #[must_use]
+    pub fn painted_ns(&self) -> u64 {
+        self.started_ns + u64::from(self.painted)
+    }
+
+    /// When it was done.
+    #[must_use]
+    pub fn done_ns(&self) -> u64 {
+        self.painted_ns() + u64::from(self.done)
+    }
+
+    /// Its two events, in order, by painter index.
+    #[must_use]
+    pub fn events(&self) -> [(usize, Event); 2] {
+        let event = |at_ns, kind| {
+            (usize::from(self.painter), Event { job: self.job, lane: u32::from(self.lane), coat: 0, at_ns, kind })
+        };
+        [
+            event(self.started_ns, EventKind::PaintStarted),
+            event(self.painted_ns(), EventKind::PaintFinished(protocol::Effort::default())),
+        ]
+    }
+}
+
+/// A finished painting, as [`Outcome::finished`] lists it.
+#[derive(Debug, Clone, Copy)]
+pub struct Finished<'a> {
+    /// Its painter, by index.
+    pub painter: usize,
+    /// The painting.
+    pub job: u32,
+    /// The lane that finished it.
+    pub lane: u32,
+    /// When, on the shared clock.
+    pub at_ns: u64,
+    /// When the coordinator heard of it.
+    pub heard_ns: u64,
+    /// Its picture's checksum.
+    pub checksum: u64,
+    /// Where its picture was saved, if it has one.
+    pub path: Option<&'a str>,
+}
+
+impl Outcome {
+    /// Every event: those received as such, in order, then those of the
+    /// whole lives, in order.
+    pub fn all_events(&self) -> impl Iterator<Item = (usize, Event)> + '_ {
+        self.events.iter().copied().chain(self.lives.iter().flat_map(Life::events))
+    }
+
+    /// Every finished painting: those received as `JobDone`, in order,
+    /// then those of the whole lives, in order.
+    pub fn finished(&self) -> impl Iterator<Item = Finished<'_>> + '_ {
+        let done = self.done.iter().zip(&self.heard_ns).map(|(&(painter, ref done), &heard_ns)| Finished {
+            painter,
+            job: done.job,
+            lane: done.lane,
+            at_ns: done.at_ns,
+            heard_ns,
+            checksum: done.checksum,
+            path: done.path.as_deref(),
+        });
+        // Each life with the moment its message was heard: the last
+        // moment noted at or before its index.
+        let mut heard = self.lives_heard.iter().peekable();
+        let mut heard_ns = 0;
+        done.chain(self.lives.iter().enumerate().map(move |(index, life)| {
+            while let Some(&&(from, at_ns)) = heard.peek()
+                && from <= index
+            {
+                heard_ns = at_ns;
+                heard.next();
+            }
+            Finished {
+                painter: usize::from(life.painter),
+                job: life.job,
+                lane: u32::from(life.lane),
+                at_ns: life.done_ns(),
+                heard_ns,
+                checksum: self.life_checksum,
+                path: None,
+            }
+        }))
+    }
+
+    /// How many paintings were finished.
+    #[must_use]
+    pub fn finished_count(&self) -> usize {
+        self.done.len() + self.lives.len()
+    }
 }
 
 /// A painter that failed during a run.
@@ -181,7 +331,7 @@ impl Interrupted {
     /// (while the report was being worked out).
     #[must_use]
     pub fn after_all(signal: Signal, outcome: &Outcome) -> Self {
-        let mut finished: Vec<u32> = outcome.done.iter().map(|(_, done)| done.job).collect();
+        let mut finished: Vec<u32> = outcome.finished().map(|done| done.job).collect();
         finished.sort_unstable();
         let mut unfinished: Vec<u32> = outcome.lost.iter().map(|lost| lost.id).collect();
         unfinished.sort_unstable();
@@ -302,6 +452,9 @@ pub struct Jobs {
     pending: VecDeque<Job>,
     /// How many events a run without failures brings.
     expected_events: usize,
+    /// How many of its paintings may come as whole lives (one coat,
+    /// nothing to paint or dry: see [`Life`]).
+    lives: usize,
 }
 
 impl Jobs {
@@ -309,9 +462,13 @@ impl Jobs {
     #[must_use]
     pub fn new(jobs: Vec<Job>) -> Self {
         let expected_events = jobs.iter().map(events_of).sum();
+        let lives = jobs
+            .iter()
+            .filter(|job| job.coats == 1 && job.strokes == 0 && job.file_wait.is_zero() && job.net_wait.is_zero())
+            .count();
         let mut by_id = jobs.clone();
         by_id.sort_unstable_by_key(|job| job.id);
-        Self { by_id, pending: jobs.into(), expected_events }
+        Self { by_id, pending: jobs.into(), expected_events, lives }
     }
 }
 
@@ -327,15 +484,20 @@ pub async fn run(
     interrupts: &mut Interrupts,
     progress: &mut dyn Listener,
 ) -> Result<Outcome, Interrupted> {
-    let Jobs { by_id, pending, expected_events } = jobs;
+    let Jobs { by_id, pending, expected_events, lives } = jobs;
     let total = by_id.len();
+    // In chunks, those paintings come as whole lives, kept as such: room
+    // for them there, not for their events.
+    let lives = if policy.chunk > 1 { lives } else { 0 };
     let mut dispatcher = Dispatcher {
         holding: pool.painters.iter().map(Holding::new).collect(),
-        rule: Rule::new(
-            policy.ahead,
-            pool.painters.iter().map(|p| (p.hello.lanes, p.hello.scheduler == Scheduler::Async)),
-        )
-        .with_chunk(policy.chunk),
+        rule: {
+            let rule = Rule::new(
+                policy.ahead,
+                pool.painters.iter().map(|p| (p.hello.lanes, p.hello.scheduler == Scheduler::Async)),
+            );
+            if policy.guided { rule.with_guided_chunk(policy.chunk) } else { rule.with_chunk(policy.chunk) }
+        },
         jobs: by_id,
         pending,
         attempts: HashMap::new(),
@@ -343,14 +505,16 @@ pub async fn run(
         // a painter that fails before taking any work cannot loop for ever.
         replacements_left: pool.painters.len() + total * policy.retries as usize,
         said: Vec::new(),
+        lived: Vec::new(),
         policy,
         outcome: Outcome {
             start_ns: protocol::clock::now_ns(),
             // Room for every event a run without failures brings, so that
             // taking them in never stops to move what came before.
-            events: Vec::with_capacity(expected_events),
-            done: Vec::with_capacity(total),
-            heard_ns: Vec::with_capacity(total),
+            events: Vec::with_capacity(expected_events - 2 * lives),
+            done: Vec::with_capacity(total - lives),
+            heard_ns: Vec::with_capacity(total - lives),
+            lives: Vec::with_capacity(lives),
             ..Outcome::default()
         },
         pool,
@@ -362,7 +526,7 @@ pub async fn run(
     match dispatcher.hand_out(interrupts).await {
         Ok(()) => Ok(dispatcher.outcome),
         Err(signal) => {
-            let mut finished: Vec<u32> = dispatcher.outcome.done.iter().map(|(_, done)| done.job).collect();
+            let mut finished: Vec<u32> = dispatcher.outcome.finished().map(|done| done.job).collect();
             finished.sort_unstable();
             // Both lists are sorted: one pass, not a search per painting
             // (a Ctrl-C amid a million paintings must not take minutes).
@@ -384,7 +548,10 @@ struct Dispatcher<'a> {
     attempts: HashMap<u32, u32>,
     replacements_left: usize,
     /// What the last `Steps` said, unpacked (kept for its capacity).
-    said: Vec<Said>,
+    said: Vec<Unpacked>,
+    /// The whole lives of the last `Steps` taken in, for the news (kept
+    /// for its capacity).
+    lived: Vec<WholeLife>,
     outcome: Outcome,
     progress: &'a mut dyn Listener,
 }
@@ -404,7 +571,7 @@ impl Dispatcher<'_> {
     async fn hand_out(&mut self, interrupts: &mut Interrupts) -> Result<(), Signal> {
         let total = self.jobs.len();
         self.top_up_all();
-        while self.outcome.done.len() + self.outcome.lost.len() < total {
+        while self.outcome.finished_count() + self.outcome.lost.len() < total {
             let deadline = self.next_deadline();
             tokio::select! {
                 incoming = self.pool.incoming.recv() => match incoming {
@@ -414,7 +581,7 @@ impl Dispatcher<'_> {
                         // signals are looked at again: a painter's burst of
                         // events is taken in one go.
                         for _ in 0..BURST {
-                            if self.outcome.done.len() + self.outcome.lost.len() == total {
+                            if self.outcome.finished_count() + self.outcome.lost.len() == total {
                                 break;
                             }
                             let Some(incoming) = self.pool.incoming.try_recv() else { break };
@@ -482,7 +649,7 @@ impl Dispatcher<'_> {
                 count(id, "held")?;
             }
         }
-        for (_, done) in &self.outcome.done {
+        for done in self.outcome.finished() {
             count(done.job, "finished")?;
         }
         for lost in &self.outcome.lost {
@@ -568,27 +735,74 @@ impl Dispatcher<'_> {
     /// handed out again.
     fn took_steps(&mut self, index: usize, steps: &protocol::Steps, at_ns: u64) -> Result<(), String> {
         let mut said = std::mem::take(&mut self.said);
-        if let Err(breach) = self.holding[index].talk.steps(steps, at_ns, &mut said) {
+        if let Err(breach) = self.holding[index].talk.steps_whole(steps, at_ns, &mut said) {
             self.said = said;
             return Err(self.broke(index, breach));
         }
+        let mut lived = std::mem::take(&mut self.lived);
         let mut refused = Ok(());
         for message in said.drain(..) {
-            match message {
-                Said::Event(event) => self.took_event(index, event),
-                Said::Done(done) => {
-                    refused = self.took_done(index, done, at_ns);
-                    if refused.is_err() {
-                        break;
-                    }
-                }
-                Said::Failed(failed) => self.not_finished(index, &failed),
+            refused = match message {
+                Unpacked::Life(life) => self.took_life(index, &life, at_ns, &mut lived),
+                Unpacked::One(said) => self.took_said(index, said, at_ns),
+            };
+            if refused.is_err() {
+                break;
             }
         }
+        if !lived.is_empty() {
+            self.progress.hear(News::Lived { painter: index, lives: &lived });
+        }
+        lived.clear();
+        self.lived = lived;
         said.clear();
         self.said = said;
         refused?;
         self.top_up_all();
+        Ok(())
+    }
+
+    /// Takes in a message the contract accepted, unpacked from steps.
+    fn took_said(&mut self, index: usize, said: Said, heard_ns: u64) -> Result<(), String> {
+        match said {
+            Said::Event(event) => self.took_event(index, event),
+            Said::Done(done) => return self.took_done(index, done, heard_ns),
+            Said::Failed(failed) => self.not_finished(index, &failed),
+        }
+        Ok(())
+    }
+
+    /// Takes in a whole life the contract accepted, heard at `heard_ns`,
+    /// as one [`Life`] (and in `lived`, for the news), or, where it does
+    /// not fit one, as its three messages; an error (why the painter
+    /// broke the protocol) if the painter does not hold it.
+    fn took_life(
+        &mut self,
+        index: usize,
+        life: &WholeLife,
+        heard_ns: u64,
+        lived: &mut Vec<WholeLife>,
+    ) -> Result<(), String> {
+        let same_checksum = self.outcome.lives.is_empty() || self.outcome.life_checksum == life.checksum;
+        let local = self.pool.painters[index].remote.is_none();
+        let Some(record) = Life::new(index, life).filter(|_| same_checksum && local) else {
+            return life.said().into_iter().try_for_each(|said| self.took_said(index, said, heard_ns));
+        };
+        // As `took_done`: nothing is ever counted finished twice.
+        if !self.holding[index].held.remove(life.job) {
+            let who = self.pool.painters[index].who();
+            return Err(format!("{who} says it finished painting #{}, which it does not hold", life.job));
+        }
+        self.rule.coat_started(index, 0);
+        self.rule.coat_painted(index);
+        self.rule.painting_done(index);
+        self.outcome.end_ns = heard_ns;
+        self.outcome.life_checksum = life.checksum;
+        if self.outcome.lives_heard.last().is_none_or(|&(_, at_ns)| at_ns != heard_ns) {
+            self.outcome.lives_heard.push((self.outcome.lives.len(), heard_ns));
+        }
+        self.outcome.lives.push(record);
+        lived.push(*life);
         Ok(())
     }
 
@@ -883,9 +1097,7 @@ fn send(
     };
     let deadline = Instant::now() + allowed;
     holding.held.insert(first.id, count, deadline);
-    for k in 0..count {
-        progress.hear(News::Handed { painter: index, job: first.id.saturating_add(k) });
-    }
+    progress.hear(News::Handed { painter: index, first: first.id, count });
     tracing::trace!(painter = index, job = first.id, count, "jobs sent");
     let message = if count > 1 {
         let chunk = Chunk { first, count };
@@ -928,6 +1140,8 @@ impl Outcome {
                 done.at_ns = clock.refine(done.at_ns);
             }
         }
+        // Whole lives (`lives`) come from painters on this machine only:
+        // their moments need no refining.
         for (painter, states) in &mut self.states {
             if let Some(clock) = clock(*painter) {
                 clock.refine_states(states);
@@ -939,6 +1153,43 @@ impl Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_whole_life_is_kept_in_24_bytes_and_read_back_as_its_messages() {
+        assert_eq!(size_of::<Life>(), 24);
+        let whole = WholeLife {
+            job: 7,
+            lane: 1,
+            started_ns: 5_000_000_000,
+            finished_ns: 5_000_000_100,
+            effort: protocol::Effort::default(),
+            done_ns: 5_000_000_150,
+            checksum: 0xabc,
+        };
+        let life = Life::new(3, &whole).expect("it fits");
+        let later = Life { job: 8, ..life };
+        let outcome = Outcome {
+            lives: vec![life, later],
+            life_checksum: 0xabc,
+            lives_heard: vec![(0, 5_000_001_000), (1, 5_000_002_000)],
+            ..Outcome::default()
+        };
+        let said: Vec<(usize, Said)> = whole.said().into_iter().map(|said| (3, said)).collect();
+        let events: Vec<(usize, Said)> = outcome.all_events().take(2).map(|(p, e)| (p, Said::Event(e))).collect();
+        assert_eq!(events, said[..2]);
+        let done: Vec<_> =
+            outcome.finished().map(|d| (d.painter, d.job, d.lane, d.at_ns, d.heard_ns, d.checksum)).collect();
+        assert_eq!(
+            done,
+            [(3, 7, 1, 5_000_000_150, 5_000_001_000, 0xabc), (3, 8, 1, 5_000_000_150, 5_000_002_000, 0xabc)]
+        );
+        // What does not fit is kept as messages.
+        let measured = WholeLife { effort: protocol::Effort { cpu_ns: 10, run_delay_ns: 0 }, ..whole };
+        assert!(Life::new(3, &measured).is_none(), "a measured coat");
+        let slow = WholeLife { done_ns: whole.finished_ns + 5_000_000_000, ..whole };
+        assert!(Life::new(3, &slow).is_none(), "5 s between two steps");
+        assert!(Life::new(70_000, &whole).is_none(), "painter 70,000");
+    }
 
     #[test]
     fn paintings_are_listed_as_ranges_and_long_lists_are_counted() {

@@ -28,9 +28,18 @@
 //! consecutive paintings in one message, answered in one message (see
 //! `protocol::Chunk`). A round then gives each painter a whole chunk, and
 //! a lane is kept at least two chunks ahead, so that one is painted while
-//! the answer to the one before travels. By default ([`chunk`]) a chunk is
-//! half of what a lane is kept queued with, and paintings bound late go
-//! out one at a time.
+//! the answer to the one before travels. Paintings bound late go out one
+//! at a time.
+//!
+//! **Guided chunks.** By default chunks are sized as guided
+//! self-scheduling sizes them: large while much is left, so that a
+//! million paintings cost a few dozen messages (at most [`guided`]'s
+//! largest, what Python's `Pool.map` sends: a quarter of each lane's
+//! share), and shrinking as the queue empties, each at most about
+//! 1/(2·lanes) of what is left ([`Rule::with_guided_chunk`]). A lane is
+//! then kept two of *today's* chunks ahead, not two of the first: so a
+//! painter on a busy core is never left holding a big last chunk while
+//! the others sit idle, which is late binding's promise kept for chunks.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -53,6 +62,16 @@ pub const MAX_CHUNK: u32 = 65_536;
 #[must_use]
 pub fn chunk(ahead: u32) -> u32 {
     (ahead / 2).max(1)
+}
+
+/// The largest guided chunk for `paintings` shared by `lanes` lanes:
+/// what Python's `Pool.map` sends by default, `ceil(paintings / (4 ·
+/// lanes))`, and never less than [`chunk`] of `ahead` (the queue a lane
+/// keeps for short paintings), nor more than `paintings`.
+#[must_use]
+pub fn guided(paintings: u32, lanes: u32, ahead: u32) -> u32 {
+    let quarter = paintings.div_ceil(lanes.max(1).saturating_mul(4));
+    quarter.max(chunk(ahead)).min(paintings.max(1))
 }
 
 /// How many paintings to keep queued per lane when they go out in chunks
@@ -99,6 +118,9 @@ pub struct Rule {
     pub ahead: u32,
     /// The most paintings handed out in one go (a chunk); 1 by default.
     chunk: u32,
+    /// Whether chunks shrink with what is left ([`Rule::with_guided_chunk`]),
+    /// and the queue per lane asked for before chunks were (`ahead`'s floor).
+    guided: Option<u32>,
     claims: Vec<Claim>,
     /// Which painters a round of sharing has passed over, kept between
     /// rounds so that sharing allocates nothing: it runs for every message
@@ -110,7 +132,7 @@ impl Rule {
     /// A rule for painters with these `(lanes, is_async)`, in order.
     #[must_use]
     pub fn new(ahead: u32, painters: impl IntoIterator<Item = (u32, bool)>) -> Self {
-        let mut rule = Self { ahead, chunk: 1, claims: Vec::new(), refused: Vec::new() };
+        let mut rule = Self { ahead, chunk: 1, guided: None, claims: Vec::new(), refused: Vec::new() };
         for (lanes, is_async) in painters {
             rule.add(lanes, is_async);
         }
@@ -146,14 +168,49 @@ impl Rule {
         self
     }
 
+    /// The same rule handing out guided chunks of at most `largest`
+    /// (see [`guided`]): each chunk at most about 1/(2·lanes) of the
+    /// paintings waiting when it is handed out, and a lane kept queued
+    /// with two of those, or with `ahead` as before, whichever is more.
+    #[must_use]
+    pub fn with_guided_chunk(mut self, largest: u32) -> Self {
+        self.guided = Some(self.ahead);
+        self.chunk = largest.max(1);
+        self
+    }
+
+    /// The chunk to hand out now, with `waiting` paintings left to hand
+    /// out: the rule's chunk, or, guided, a share of what is left.
+    fn chunk_now(&self, waiting: usize) -> u32 {
+        if self.guided.is_none() {
+            return self.chunk;
+        }
+        let lanes: u32 = self.claims.iter().map(|c| c.lanes).sum();
+        let share = waiting.div_ceil(2 * lanes.max(1) as usize);
+        u32::try_from(share).unwrap_or(u32::MAX).clamp(1, self.chunk)
+    }
+
+    /// Paintings queued per lane now, when chunks of `chunk` go out.
+    fn ahead_now(&self, chunk: u32) -> u32 {
+        match self.guided {
+            Some(floor) => ahead_with(floor, chunk),
+            None => self.ahead,
+        }
+    }
+
     /// How many more paintings painter `p` may be handed now.
     fn room(&self, p: usize) -> u32 {
+        self.room_with(p, self.ahead)
+    }
+
+    /// The same, with lanes kept `ahead` paintings ahead.
+    fn room_with(&self, p: usize, ahead: u32) -> u32 {
         let Some(c) = self.claims.get(p) else { return 0 };
-        if self.ahead == 0 {
+        if ahead == 0 {
             // A painting for each lane that is free and has none coming.
             c.lanes.saturating_sub(c.unstarted.saturating_add(c.busy))
         } else {
-            c.lanes.saturating_mul(self.ahead).saturating_sub(c.unstarted)
+            c.lanes.saturating_mul(ahead).saturating_sub(c.unstarted)
         }
     }
 
@@ -210,7 +267,9 @@ impl Rule {
                 if *refused {
                     continue;
                 }
-                let Some(n) = self.run_for(p, pending, &continues, share) else { continue };
+                // Guided, each chunk is sized by what is left when it goes.
+                let chunk = self.chunk_now(pending.len());
+                let Some(n) = self.run_for(p, pending, &continues, share, chunk) else { continue };
                 let Some(first) = pending.pop_front() else { return };
                 pending.drain(..(n as usize - 1).min(pending.len()));
                 // Given or not, they are the painter's now: one that cannot
@@ -238,13 +297,17 @@ impl Rule {
         pending: &VecDeque<T>,
         continues: impl Fn(&T, &T) -> bool,
         share: u32,
+        chunk: u32,
     ) -> Option<u32> {
-        let room = self.room(p);
+        let room = self.room_with(p, self.ahead_now(chunk));
         if room == 0 || pending.is_empty() {
             return None;
         }
-        let most = self.chunk.min(room.max(1));
-        let longest = self.chunk.min(share);
+        let most = chunk.min(room.max(1));
+        // Looked at no further than one past what it has room for: a run
+        // that long is not handed out yet, however long it is (a guided
+        // chunk may be a hundred thousand, and this runs for every message).
+        let longest = chunk.min(share).min(most.saturating_add(1));
         let mut n = 1;
         while n < longest && (n as usize) < pending.len() && continues(&pending[n as usize - 1], &pending[n as usize]) {
             n += 1;
@@ -264,7 +327,7 @@ impl Rule {
         continues: impl Fn(&T, &T) -> bool,
         mut give: impl FnMut(usize, T, u32) -> bool,
     ) {
-        while let Some(n) = self.run_for(p, pending, &continues, u32::MAX) {
+        while let Some(n) = self.run_for(p, pending, &continues, u32::MAX, self.chunk_now(pending.len())) {
             let Some(first) = pending.pop_front() else { return };
             pending.drain(..(n as usize - 1).min(pending.len()));
             self.claims[p].unstarted += n;
@@ -406,6 +469,80 @@ mod tests {
                 true
             },
         );
+    }
+
+    #[test]
+    fn guided_chunks_start_as_pools_and_shrink_with_what_is_left() {
+        // Python's `Pool(2).map` of a million sends 125,000 a message.
+        assert_eq!(guided(1_000_000, 2, MAX_AHEAD), 125_000);
+        assert_eq!(guided(1000, 2, MAX_AHEAD), MAX_AHEAD / 2, "never less than the queue's chunk");
+        assert_eq!(guided(3, 2, MAX_AHEAD), 3, "nor more than there are");
+        let mut rule = Rule::new(MAX_AHEAD, [(1, false), (1, false)]).with_guided_chunk(125_000);
+        let mut pending: VecDeque<u32> = (1..=1_000_000).collect();
+        let mut chunks = 0;
+        while !pending.is_empty() {
+            let mut given = Vec::new();
+            let waiting = pending.len();
+            rule.share_runs(
+                &mut pending,
+                |a, b| a + 1 == *b,
+                |p, _, n| {
+                    given.push((p, n, waiting));
+                    true
+                },
+            );
+            let mut left = waiting;
+            for &(p, n, _) in &given {
+                assert!(n as usize <= left.div_ceil(4), "a chunk of {n} with {left} left: more than 1/(2·lanes)");
+                left -= n as usize;
+                // Painter `p` paints the whole chunk before the next round.
+                for _ in 0..n {
+                    rule.coat_started(p, 0);
+                    rule.painting_done(p);
+                }
+            }
+            if chunks == 0 {
+                assert_eq!(given[0].1, 125_000, "large while much is left");
+            }
+            chunks += given.len();
+            assert!(!given.is_empty(), "nothing handed out with {waiting} waiting");
+        }
+        assert!(chunks < 100, "{chunks} chunks for a million");
+    }
+
+    #[test]
+    fn guided_chunks_leave_a_slow_painter_no_big_last_chunk() {
+        // Painter 1 shares its core with a busy loop: it starts one
+        // painting a tick where painter 0 starts two. Handed out as it
+        // says, the two finish within a few percent of each other.
+        let n = 100_000_u32;
+        let mut rule = Rule::new(64, [(1, false), (1, false)]).with_guided_chunk(guided(n, 2, 64));
+        let mut pending: VecDeque<u32> = (1..=n).collect();
+        let mut queued = [0_u32; 2];
+        let mut finished = [0_u64; 2];
+        let mut tick = 0_u64;
+        while !pending.is_empty() || queued.iter().any(|&q| q > 0) {
+            rule.share_runs(
+                &mut pending,
+                |a, b| a + 1 == *b,
+                |p, _, count| {
+                    queued[p] += count;
+                    true
+                },
+            );
+            tick += 1;
+            for (p, speed) in [(0, 2), (1, 1)] {
+                for _ in 0..speed.min(queued[p]) {
+                    queued[p] -= 1;
+                    rule.coat_started(p, 0);
+                    rule.painting_done(p);
+                    finished[p] = tick;
+                }
+            }
+        }
+        let ideal = u64::from(n).div_ceil(3);
+        let last = finished[0].max(finished[1]);
+        assert!(last * 100 <= ideal * 105, "ended at tick {last}, ideal {ideal}: {finished:?}");
     }
 
     #[test]

@@ -654,7 +654,7 @@ mod tests {
         let mut board = three_on_one_core();
         let long_ago = std::time::Instant::now().checked_sub(Duration::from_secs(3));
         let mut painting = Activity::default();
-        painting.handed(2);
+        painting.handed(2, 1);
         painting.event(&event(2, 0, EventKind::PaintStarted));
         let note =
             |label: &str, activity: Activity| Note { label: label.into(), activity, heard: long_ago, ended: None };

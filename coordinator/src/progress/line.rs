@@ -57,9 +57,9 @@ impl Painter {
         }
     }
 
-    /// It was handed painting `job`.
-    pub fn handed(&mut self, job: u32) {
-        self.activity.handed(job);
+    /// It was handed `count` paintings from `first` on.
+    pub fn handed(&mut self, first: u32, count: u32) {
+        self.activity.handed(first, count);
         self.show();
     }
 
@@ -72,6 +72,14 @@ impl Painter {
     /// It finished painting `job`.
     pub fn done(&mut self, job: u32) {
         self.activity.done(job);
+        self.heard();
+    }
+
+    /// It finished painting `jobs`, each told at once.
+    pub fn lived(&mut self, jobs: impl Iterator<Item = u32>) {
+        for job in jobs {
+            self.activity.done(job);
+        }
         self.heard();
     }
 

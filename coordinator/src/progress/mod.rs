@@ -38,7 +38,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
-use protocol::{Event, Hello, States};
+use protocol::{Event, Hello, Said, States, WholeLife};
 
 use self::board::{Board, Frame, Note};
 use self::line::Painter;
@@ -248,16 +248,43 @@ impl Progress {
         });
     }
 
-    /// Painter `index` was handed painting `job`.
-    pub fn handed(&mut self, index: usize, job: u32) {
+    /// Painter `index` was handed `count` paintings from `first` on.
+    pub fn handed(&mut self, index: usize, first: u32, count: u32) {
         let Some(painter) = self.painters.get_mut(&index) else { return };
-        painter.handed(job);
+        painter.handed(first, count);
         self.on_board(true, |board| {
             board.timeline.handed(protocol::clock::now_ns());
             if let Some(note) = board.notes.get_mut(&index) {
-                note.activity.handed(job);
+                note.activity.handed(first, count);
             }
         });
+    }
+
+    /// Painter `index` reported whole lives: each painting started, was
+    /// painted and is finished. Told at once, as the steps of each would
+    /// be, the painter's line and the total move once for them all.
+    pub fn lived(&mut self, index: usize, lives: &[WholeLife]) {
+        if let Some(painter) = self.painters.get_mut(&index) {
+            painter.lived(lives.iter().map(|life| life.job));
+            self.on_board(true, |board| {
+                for life in lives {
+                    for said in life.said() {
+                        if let Said::Event(event) = said {
+                            board.timeline.event(index, &event);
+                        }
+                    }
+                }
+                if let Some(note) = board.notes.get_mut(&index) {
+                    for life in lives {
+                        note.activity.done(life.job);
+                    }
+                    note.heard = Some(Instant::now());
+                }
+            });
+        }
+        if let Some(total) = &self.total {
+            total.inc(lives.len() as u64);
+        }
     }
 
     /// Painter `index` reported `event`.
@@ -383,7 +410,8 @@ impl Listener for Progress {
     fn hear(&mut self, news: News<'_>) {
         match news {
             News::Joined { painter, label, hello } => self.painter(painter, label.to_owned(), hello),
-            News::Handed { painter, job } => self.handed(painter, job),
+            News::Handed { painter, first, count } => self.handed(painter, first, count),
+            News::Lived { painter, lives } => self.lived(painter, lives),
             News::Step { painter, event } => self.event(painter, event),
             News::States { painter, states } => self.states(painter, states),
             News::Done { painter, job } => self.done(painter, job),
@@ -484,7 +512,7 @@ mod tests {
             assert!(progress.live.is_none());
             progress.painter(0, "painter-12@13".to_owned(), &hello(12, &[13]));
             for job in 1..=60 {
-                progress.handed(0, job);
+                progress.handed(0, job, 1);
                 progress.event(0, &event(job, EventKind::DryStarted(DryKind::File)));
             }
             std::thread::sleep(Duration::from_millis(120));
@@ -511,7 +539,7 @@ mod tests {
         progress.on = true;
         progress.painter(0, "painter-0@0".to_owned(), &hello(0, &[0]));
         progress.painter(1, "painter-1@1".to_owned(), &hello(1, &[1]));
-        progress.handed(0, 1);
+        progress.handed(0, 1, 1);
         progress.event(0, &event(1, EventKind::PaintStarted));
         std::thread::sleep(QUIET_AFTER + Duration::from_millis(400));
         progress.multi.suspend(|| {});
@@ -533,8 +561,8 @@ mod tests {
         assert!(progress.live.is_some());
         progress.painter(0, "painter-0@0".to_owned(), &hello(0, &[0]));
         progress.painter(1, "painter-1@1".to_owned(), &hello(1, &[1]));
-        progress.handed(0, 1);
-        progress.handed(1, 2);
+        progress.handed(0, 1, 1);
+        progress.handed(1, 2, 1);
         let now = protocol::clock::now_ns();
         progress.event(0, &Event { job: 1, lane: 0, coat: 0, at_ns: now, kind: EventKind::PaintStarted });
         // States speak of what has been.

@@ -36,6 +36,8 @@ pub fn sentence(run: &RunReport, workload: &Workload) -> Option<String> {
     }
     let how = if run.chunk <= 1 {
         "each handed out in a message of its own and answered in messages of its own (--chunk 1)".to_owned()
+    } else if run.chunk_guided {
+        format!("handed out in chunks of up to {} to a message, fewer as the queue emptied", run.chunk)
     } else {
         format!("handed out {} to a message and answered {} to a message (--chunk {})", run.chunk, run.chunk, run.chunk)
     };

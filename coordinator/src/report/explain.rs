@@ -742,6 +742,7 @@ mod tests {
             timeline: crate::report::lanes::Lanes::default(),
             ideal_segments: Vec::new(),
             chunk: 1,
+            chunk_guided: false,
             explanation: String::new(),
             failures: Vec::new(),
             lost: Vec::new(),

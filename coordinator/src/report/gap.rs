@@ -182,7 +182,7 @@ impl Facts {
         let mut dry_at = painted.dry_at;
         let (dry, saves) = waits_and_saves(outcome, work, &mut dry_at);
         let (save, saving_s) = save_costs(&saves, &dry_at, n);
-        let pictures = outcome.done.iter().filter(|(_, done)| done.path.is_some()).count();
+        let pictures = outcome.done.iter().filter(|(_, done)| done.path.is_some()).count(); // a life has none
         let cpu = Feed { paint_s: Arc::new(painted.cpu), ..Feed::default() };
         let contended = Feed { paint_s: Arc::new(painted.contended), own_cores: true, ..Feed::default() };
         let asked_dry_s = (work.file_s + work.net_s) * (n * coats) as f64;
@@ -318,7 +318,7 @@ impl Painted {
             dry_at: HashMap::new(),
         };
         let last = work.coats.saturating_sub(1);
-        for &(painter, event) in &outcome.events {
+        for (painter, event) in outcome.all_events() {
             if let EventKind::PaintFinished(effort) = event.kind
                 && in_range(work, event.job, event.coat)
             {
@@ -360,7 +360,7 @@ fn waits_and_saves(
     let mut saves = Vec::new();
     let last = work.coats.saturating_sub(1);
     lanes::pair(
-        &outcome.events,
+        outcome.all_events(),
         |kind| kind != SegmentKind::Paint,
         |p| match p.kind {
             SegmentKind::FileWait | SegmentKind::NetWait => {
@@ -408,11 +408,12 @@ fn save_costs(saves: &[Saving], dry_at: &HashMap<u32, u64>, n: usize) -> (Vec<f6
 fn homecomings(outcome: &Outcome, starts: &[Start], n: usize) -> (Vec<f64>, Vec<Vec<f64>>) {
     let mut home_s = vec![0.0; n];
     let mut homecomings = vec![Vec::new(); starts.len()];
-    for (&(painter, ref done), &heard_ns) in outcome.done.iter().zip(&outcome.heard_ns) {
+    for done in outcome.finished() {
+        let painter = done.painter;
         if starts.get(painter).is_none_or(|s| s.remote.is_none()) {
             continue;
         }
-        let took = heard_ns.saturating_sub(done.at_ns) as f64 / 1e9;
+        let took = done.heard_ns.saturating_sub(done.at_ns) as f64 / 1e9;
         if let Some(slot) = (done.job as usize).checked_sub(1).and_then(|index| home_s.get_mut(index)) {
             *slot = took;
         }

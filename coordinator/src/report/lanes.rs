@@ -174,7 +174,11 @@ type Open = HashMap<(usize, u32, u32, SegmentKind), (u64, u32)>;
 /// handing each pair to `each` in the order the ends came; returns the
 /// starts whose end never came. The lanes (every kind) and the gap's facts
 /// (the waits and the saving) both read a run this way.
-pub fn pair(events: &[(usize, Event)], wanted: impl Fn(SegmentKind) -> bool, mut each: impl FnMut(Pair)) -> Open {
+pub fn pair(
+    events: impl IntoIterator<Item = (usize, Event)>,
+    wanted: impl Fn(SegmentKind) -> bool,
+    mut each: impl FnMut(Pair),
+) -> Open {
     let kind_of = |kind: EventKind| match kind {
         EventKind::PaintStarted | EventKind::PaintFinished(_) => SegmentKind::Paint,
         EventKind::SaveStarted | EventKind::SaveFinished => SegmentKind::Save,
@@ -182,7 +186,7 @@ pub fn pair(events: &[(usize, Event)], wanted: impl Fn(SegmentKind) -> bool, mut
         EventKind::DryStarted(DryKind::Network) | EventKind::DryFinished(DryKind::Network) => SegmentKind::NetWait,
     };
     let mut open = Open::new();
-    for &(painter, event) in events {
+    for (painter, event) in events {
         let kind = kind_of(event.kind);
         if !wanted(kind) {
             continue;
@@ -236,9 +240,9 @@ impl Lanes {
     ) -> Self {
         // A segment takes two events: room for all, and no more (a run of
         // 100,000 paintings holds a segment per coat, wait and picture).
-        let mut segments = Vec::with_capacity(outcome.events.len() / 2);
+        let mut segments = Vec::with_capacity(outcome.events.len() / 2 + outcome.lives.len());
         let open = pair(
-            &outcome.events,
+            outcome.all_events(),
             |_| true,
             |p| {
                 segments.push(Segment {

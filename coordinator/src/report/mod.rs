@@ -241,8 +241,11 @@ pub struct RunReport {
     /// What each lane would do in the ideal (`ideal_s`).
     pub ideal_segments: Vec<Segment>,
     /// Paintings handed out per message in this run (`--chunk`, or what
-    /// the mode chose): 1 hands out each on its own.
+    /// the mode chose): 1 hands out each on its own; guided, the largest.
     pub chunk: u32,
+    /// Whether the chunks were guided: `chunk` at first, then smaller as
+    /// the queue emptied, each at most about 1/(2·lanes) of what was left.
+    pub chunk_guided: bool,
     /// The result, explained in a sentence.
     pub explanation: String,
     /// Painters that failed, and what became of their paintings.
@@ -280,14 +283,17 @@ pub struct Measured<'a> {
     pub workload: &'a Workload,
     /// Its calibration.
     pub calibration: &'a Calibration,
-    /// Paintings handed out per message.
+    /// Paintings handed out per message (guided: the most).
     pub chunk: u32,
+    /// Whether chunks were guided.
+    pub chunk_guided: bool,
 }
 
 /// Builds a run's report.
 #[must_use]
 pub fn build(measured: Measured<'_>) -> RunReport {
-    let Measured { mode, lives, planned, outcome, predicted, steps, cpu, workload, calibration, chunk } = measured;
+    let Measured { mode, lives, planned, outcome, predicted, steps, cpu, workload, calibration, chunk, chunk_guided } =
+        measured;
     // Every time of the run counts from its first painter's spawn.
     let origin_ns = gap::Facts::origin_ns(&outcome, &steps.facts.starts, planned);
     let secs = |ns: u64| ns.saturating_sub(origin_ns) as f64 / 1e9;
@@ -345,6 +351,7 @@ pub fn build(measured: Measured<'_>) -> RunReport {
         timeline,
         ideal_segments: steps.ideal.segments.clone(),
         chunk,
+        chunk_guided,
         explanation: String::new(),
         failures: outcome.failures.clone(),
         lost: outcome.lost.clone(),
@@ -402,17 +409,16 @@ fn painter_report(life: &PainterLife, waited_s: f64) -> PainterReport {
 /// The finished paintings, in order.
 fn paintings(outcome: &Outcome, lives: &[PainterLife]) -> Vec<PaintingReport> {
     let mut paintings: Vec<PaintingReport> = outcome
-        .done
-        .iter()
-        .map(|(index, done)| {
-            let hello = &lives[*index].hello;
+        .finished()
+        .map(|done| {
+            let hello = &lives[done.painter].hello;
             PaintingReport {
                 id: done.job,
                 painter: hello.painter_id,
                 lane: done.lane,
                 core: hello.cores.get(done.lane as usize).copied(),
                 checksum: format!("{:016x}", done.checksum),
-                path: done.path.clone(),
+                path: done.path.map(str::to_owned),
             }
         })
         .collect();

@@ -79,6 +79,7 @@ pub(crate) fn sample_run() -> RunReport {
         timeline: Lanes::new([(&painter).into()], segments),
         painters: vec![painter],
         chunk: 1,
+        chunk_guided: false,
         explanation: "One process on one core: each painting dried while the next was painted.".into(),
         failures: Vec::new(),
         lost: Vec::new(),
