@@ -4,7 +4,7 @@
 //!
 //! Told largest first, one per thread and core (a `threads` painter's
 //! threads each on their own), the one that painted the run's last
-//! painting marked: its waits set the end.
+//! painting marked: its waits while painting held up the end.
 
 use std::collections::BTreeMap;
 
@@ -68,7 +68,7 @@ fn say(wait: &Wait) -> String {
     if !others.is_empty() {
         held += &format!(", while {}", listed(&others));
     }
-    let last = if wait.last { " (it painted the last painting: this wait set the end)" } else { "" };
+    let last = if wait.last { " (it painted the last painting: its waits while painting held up the end)" } else { "" };
     format!("{} waited {} for {core}{held}{last}", wait.who, secs(wait.waited_s))
 }
 
@@ -165,7 +165,7 @@ mod tests {
         }
         assert!(text.contains("painter-0 waited 0.60s for core 0, taking turns on it with painter-1 and painter-2"));
         assert!(!text.contains("another program"), "siblings are not another program: {text}");
-        assert_eq!(text.matches("set the end").count(), 1, "{text}");
+        assert_eq!(text.matches("held up the end").count(), 1, "{text}");
     }
 
     #[test]
