@@ -133,6 +133,7 @@ up_sshd() {
   a=$(host_addr "$h")
   ssh-keygen -q -t ed25519 -N '' -C "atelier-$h" -f "$state/$h/ssh_host_ed25519_key"
   echo "$h $(cut -d' ' -f1,2 "$state/$h/ssh_host_ed25519_key.pub")" >>"$state/known_hosts"
+  mkdir -p "$state/$h/home"
   cat >"$state/$h/sshd_config" <<EOF
 $marker
 ListenAddress $a
@@ -157,6 +158,11 @@ MaxSessions 64
 ClientAliveInterval 1
 ClientAliveCountMax 2
 Subsystem sftp internal-sftp
+# A host is a machine of its own: a session there reads its own (empty)
+# home, not this machine's root dotfiles, which may start a shell slowly
+# (a pyenv init in root's .bashrc costs 0.2 s a session on the development
+# machine) and would be charged to every login of a run.
+SetEnv HOME=$state/$h/home
 EOF
   detached in_host "$h" /usr/sbin/sshd -f "$state/$h/sshd_config" -E "$state/$h/sshd.log"
 }
