@@ -426,7 +426,10 @@ fn causes(run: &RunReport, facts: &Facts, cpu: &CpuUse) -> String {
     let rest = difference - listed.iter().map(|(s, _)| s).sum::<f64>();
     if !said.is_empty() && rest.abs() > NEGLIGIBLE_SHARE * run.wall_s {
         let rest = if rest >= 0.0 { format!("+{}", secs(rest)) } else { format!("−{}", secs(-rest)) };
-        said.push(format!("smaller causes, each under {}, together ({rest})", fine(floor)));
+        said.push(format!(
+            "smaller causes, each under {} (the larger of 1% of the run and 2ms), together ({rest})",
+            fine(floor)
+        ));
     }
     let lead = if difference >= 0.0 {
         format!("The {} beyond the prediction", secs(difference))
