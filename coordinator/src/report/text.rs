@@ -115,7 +115,11 @@ fn keys(workload: &Workload, runs: &[RunReport], columns: usize, color: bool) ->
             Item::new(
                 "core rows, who held each core: ",
                 mark(Key::OnCore),
-                "a painter, with its painting's number (last digit) and colour",
+                if color {
+                    "a painter, in its painting's colour, with the number (last digit) where its turn begins, unless the column before holds a number"
+                } else {
+                    "a painter, with its painting's number (last digit) where its turn begins, unless the column before holds a number (then the solid lane above says whose)"
+                },
             ),
             Item::new("", mark(Key::Other), "another program"),
             Item::new("", mark(Key::Idle), "idle (no painter ran or waited there)"),
@@ -537,6 +541,11 @@ mod tests {
             render(&sample_workload(), &calibration, std::slice::from_ref(&run), Options { columns: 80, color: false });
         assert!(text.contains("▒ waiting for a core"), "{text}");
         assert!(text.contains("core rows, who held each core: 1 a painter"), "{text}");
+        // Without colour, a turn drawn as a plain block is said to be named by the lanes.
+        assert!(
+            text.contains("the solid lane above says whose") && !text.contains("colour, with the number"),
+            "{text}"
+        );
         assert!(text.lines().any(|l| l.trim_start().starts_with("core 0 │")), "{text}");
         assert!(text.contains("switch-events"), "{text}");
         let narrow = render(&sample_workload(), &calibration, &[run], Options { columns: 40, color: false });
