@@ -40,10 +40,23 @@ fn used(text: &str) -> BTreeSet<String> {
     for (at, _) in code.match_indices("crate::") {
         let rest = &code[at + "crate::".len()..];
         if let Some(group) = rest.strip_prefix('{') {
-            let group = &group[..group.find('}').unwrap_or(group.len())];
-            for item in group.split(',') {
-                let name: String = item.trim().chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
-                names.insert(name);
+            // The first name of each item at the group's own depth:
+            // `{os::{pin, lock}, mode}` names `os` and `mode`.
+            let (mut depth, mut item) = (1, String::new());
+            for c in group.chars() {
+                match c {
+                    '{' => depth += 1,
+                    '}' | ',' if depth == 1 => {
+                        names.insert(item.trim().chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect());
+                        item.clear();
+                        if c == '}' {
+                            break;
+                        }
+                    }
+                    '}' => depth -= 1,
+                    _ if depth == 1 => item.push(c),
+                    _ => {}
+                }
             }
         } else {
             names.insert(rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect());
@@ -103,6 +116,7 @@ fn the_circle_check_finds_a_circle() {
     ]
     .into();
     assert!(reached("a", &uses).contains("a"));
+    assert_eq!(used("use crate::{os::{pin, lock}, model};"), BTreeSet::from(["os".to_owned(), "model".to_owned()]));
     assert_eq!(
         used("use crate::{os::pin, mode};\nlet x = crate::report::build(); // crate::app"),
         BTreeSet::from(["os".to_owned(), "mode".to_owned(), "report".to_owned()])

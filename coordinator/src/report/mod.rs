@@ -375,6 +375,7 @@ pub fn build(measured: Measured<'_>) -> RunReport {
 fn painter_report(life: &PainterLife, waited_s: f64) -> PainterReport {
     let PainterLife { hello, startup, farewell, .. } = life;
     let usage = farewell.exit.usage;
+    let clock = farewell.clock.map(crate::hosts::clock::Clock::report);
     PainterReport {
         id: hello.painter_id,
         pid: hello.pid,
@@ -396,10 +397,10 @@ fn painter_report(life: &PainterLife, waited_s: f64) -> PainterReport {
         cpu_samples: Vec::new(),
         host: hello.host.clone(),
         remote: farewell.clock.is_some(),
-        clock_offset_s: farewell.clock.map_or(0.0, |c| c.report().offset_s),
-        clock_bound_s: farewell.clock.map_or(0.0, |c| c.report().bound_s),
-        clock_drift_ppm: farewell.clock.and_then(|c| c.report().drift_ppm),
-        clock_drift_bound_ppm: farewell.clock.and_then(|c| c.report().drift_bound_ppm),
+        clock_offset_s: clock.as_ref().map_or(0.0, |c| c.offset_s),
+        clock_bound_s: clock.as_ref().map_or(0.0, |c| c.bound_s),
+        clock_drift_ppm: clock.as_ref().and_then(|c| c.drift_ppm),
+        clock_drift_bound_ppm: clock.as_ref().and_then(|c| c.drift_bound_ppm),
         state_source: None,
         state_resolution_s: None,
         states: Vec::new(),

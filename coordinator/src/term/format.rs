@@ -24,10 +24,16 @@ pub fn secs(s: f64) -> String {
 /// `12ms`, else as [`secs`].
 #[must_use]
 pub fn fine(s: f64) -> String {
-    match s {
-        s if s < 0.01 => format!("{:.1}ms", s * 1e3),
-        s if s < 0.1 => format!("{:.0}ms", s * 1e3),
-        s => secs(s),
+    in_unit_of(s, s)
+}
+
+/// `s` in the unit and decimals that [`fine`] gives `reference`.
+fn in_unit_of(reference: f64, s: f64) -> String {
+    match reference {
+        r if r < 0.01 => format!("{:.1}ms", s * 1e3),
+        r if r < 0.1 => format!("{:.0}ms", s * 1e3),
+        r if r < 10.0 => format!("{s:.2}s"),
+        _ => format!("{s:.1}s"),
     }
 }
 
@@ -53,12 +59,8 @@ pub fn column(s: f64) -> String {
 /// `0.40s` beside `0.0ms`.
 #[must_use]
 pub fn alike(a: f64, b: f64) -> (String, String) {
-    match a.max(b) {
-        m if m < 0.01 => (format!("{:.1}ms", a * 1e3), format!("{:.1}ms", b * 1e3)),
-        m if m < 0.1 => (format!("{:.0}ms", a * 1e3), format!("{:.0}ms", b * 1e3)),
-        m if m < 10.0 => (format!("{a:.2}s"), format!("{b:.2}s")),
-        _ => (format!("{a:.1}s"), format!("{b:.1}s")),
-    }
+    let larger = a.max(b);
+    (in_unit_of(larger, a), in_unit_of(larger, b))
 }
 
 /// An option's value as a person writes it: `800ms`, `1s 500ms`, `1h`.
