@@ -16,8 +16,9 @@
 //! The marks are the text report's (`report/timeline.rs`), so that what a
 //! class saw live reads the same in the report that follows. Painting is
 //! solid until the painter's thread states for it arrive (as each coat
-//! ends); then its columns are solid in proportion to the time the thread
-//! ran, and shaded where it waited for a core. Every line fits the width
+//! ends); then its columns are solid where its core's row gives it the
+//! core, shaded where it waited for one, and blank where it did neither
+//! (off, as between tiny paintings). Every line fits the width
 //! given; a board that does not fit is not drawn at all ([`fits`]), and
 //! the display shows its lines instead.
 
@@ -177,13 +178,32 @@ pub fn draw(board: &mut Board, frame: Frame) -> Option<Vec<String>> {
         let columns = timeline.lane_columns(lane, width, now_s);
         let mut cells = lane_cells(&columns, timeline.span_s(), now_s);
         if !core_rows.is_empty() {
+            #[allow(clippy::cast_precision_loss)]
+            let column_s = timeline.span_s() / width.max(1) as f64;
             for (col, cell) in cells.iter_mut().enumerate() {
+                let Some(tally) = columns.get(col) else { continue };
+                let given = core_rows.iter().any(|row| row.get(col) == Some(&Some(Some(index))));
+                // Paintings too short to fill half a column are painting
+                // where the core's row gives it the core.
+                if *cell == Cell::Empty && tally.paint > 0.0 && given {
+                    let painting = tally.painting.map_or(0, |(n, _)| n);
+                    *cell = Cell::Paint { painting, waiting: false, label: None };
+                    continue;
+                }
                 // A column whose states have not come yet stays as it is.
-                let timed = columns.get(col).is_some_and(|tally| tally.run + tally.wait > 0.0);
-                if let Cell::Paint { waiting, .. } = cell
-                    && timed
-                {
-                    *waiting = !core_rows.iter().any(|row| row.get(col) == Some(&Some(Some(index))));
+                #[allow(clippy::cast_precision_loss)]
+                let heard = (col + 1) as f64 * column_s <= lane.states_until_s();
+                if !matches!(cell, Cell::Paint { .. }) || !(heard || tally.run + tally.wait > 0.0) {
+                    continue;
+                }
+                if given || tally.wait > 0.0 {
+                    if let Cell::Paint { waiting, .. } = cell {
+                        *waiting = !given;
+                    }
+                } else {
+                    // Neither on its core nor waiting for one: off, as
+                    // between tiny paintings; blank, as the core row is.
+                    *cell = Cell::Empty;
                 }
             }
         }
@@ -587,6 +607,42 @@ mod tests {
             assert!(solid <= 1, "column {col} is solid in {solid} lanes: {lines:#?}");
         }
         assert!(lines[5].contains('└') && lines[6].trim_start().starts_with("0s"), "{lines:#?}");
+    }
+
+    #[test]
+    fn a_lane_of_tiny_paintings_is_never_solid_or_waiting_over_a_core_its_painter_left_idle() {
+        // One painter, a painting of 0.1 ms every millisecond for a second,
+        // its thread on core 0 for 0.3 ms of each millisecond and off the rest.
+        let mut board = Board::default();
+        board.timeline.joined(0, "painter-0@0", &hello(0, &[0]));
+        board.timeline.handed(0);
+        let mut spans = Vec::new();
+        for n in 0..1000u64 {
+            let at = n * 1_000_000;
+            let job = u32::try_from(n + 1).unwrap_or(u32::MAX);
+            board.timeline.event(0, &Event { at_ns: at, ..event(job, 0, EventKind::PaintStarted) });
+            board.timeline.event(0, &Event { at_ns: at + 100_000, ..event(job, 0, painted()) });
+            spans.push(StateSpan { state: ThreadState::Running, start_ns: at, end_ns: at + 300_000, core: 0 });
+            spans.push(StateSpan { state: ThreadState::Off, start_ns: at + 300_000, end_ns: at + 1_000_000, core: 0 });
+        }
+        let states = States { lane: 0, source: StateSource::SwitchEvents, resolution_ns: 1, spans };
+        board.timeline.states(0, &states, 1_000_000_000);
+        let lines = draw(&mut board, frame(80, 24, 1_000)).expect("fits 80×24");
+        let lane: Vec<char> = row(&lines[1]).chars().collect();
+        let core: Vec<char> = row(&lines[2]).chars().collect();
+        assert!(lines[2].contains("core 0"), "{lines:#?}");
+        for (col, &mark) in core.iter().enumerate() {
+            let drawn = lane.get(col).copied().unwrap_or(' ');
+            assert!(drawn != WAIT_MARK, "column {col}: it never waited: {lines:#?}");
+            if mark == NONE_MARK {
+                assert!(drawn == ' ', "column {col}: solid over an idle core: {lines:#?}");
+            }
+            if drawn == '█' {
+                assert!(mark == '0', "column {col}: solid where the core row gives it nothing: {lines:#?}");
+            }
+        }
+        let solid = lane.iter().filter(|&&c| c == '█').count();
+        assert!(solid > 0 && solid * 2 < core.len(), "{solid} of {} solid: {lines:#?}", core.len());
     }
 
     #[test]

@@ -117,6 +117,15 @@ pub struct Lane {
     gone: bool,
 }
 
+impl Lane {
+    /// Up to when its states have been heard, in seconds: what the board
+    /// draws before that is measured, after it not yet.
+    #[must_use]
+    pub fn states_until_s(&self) -> f64 {
+        self.states_until_s
+    }
+}
+
 /// One core the run uses, and who ran on it.
 #[derive(Debug)]
 pub struct Core {

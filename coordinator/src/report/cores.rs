@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use crate::model::schedule::SegmentKind;
 use crate::os::sampler::Other;
-use crate::report::lanes::{Lanes, State};
+use crate::report::lanes::{Lanes, Spent, State};
 
 /// The share of a core's time no painter used that another program must
 /// have used (by the census) for the idle stretches to be given to it.
@@ -344,13 +344,26 @@ impl Held {
             Who::Idle => Self::Idle,
         }
     }
+
+    /// The same holder, whatever it was painting: a painter's thread
+    /// holds a core as one, painting after painting.
+    #[must_use]
+    pub fn thread_only(self) -> Self {
+        match self {
+            Self::Painter { painter, thread, .. } => Self::Painter { painter, thread, painting: None },
+            other => other,
+        }
+    }
 }
 
 /// Who held a core in each of `width` columns from 0 to `span_s`, for a
 /// picture: where several held it within one column, each gets columns in
 /// proportion to its time (a column goes to whoever has most credit, and
 /// pays a column for it), so that turns shorter than a column still show as
-/// turns, and as many as they were long. `None` where `spans` say nothing.
+/// turns, and as many as they were long. A painter's thread is one holder
+/// whatever it painted (a column of a hundred tiny paintings is its time,
+/// not a hundred small shares of it); a column it gets shows the painting
+/// it spent most of that column on. `None` where `spans` say nothing.
 #[must_use]
 pub fn columns(spans: &[CoreSpan], span_s: f64, width: usize) -> Vec<Option<Held>> {
     #[allow(clippy::cast_precision_loss)]
@@ -364,31 +377,90 @@ pub fn columns(spans: &[CoreSpan], span_s: f64, width: usize) -> Vec<Option<Held
         while next < spans.len() && spans[next].end_s <= from {
             next += 1;
         }
-        let mut here: Vec<(Held, f64)> = Vec::new();
+        // Per holder (a thread without its painting): its time here, and
+        // the painting it spent most of that time on.
+        let mut here: Vec<(Held, f64, Held, f64)> = Vec::new();
         for span in spans[next..].iter().take_while(|s| s.start_s < to) {
-            let holder = Held::of(span);
+            let held = Held::of(span);
             let time = (span.end_s.min(to) - span.start_s.max(from)).max(0.0);
-            match here.iter_mut().find(|(h, _)| *h == holder) {
-                Some(entry) => entry.1 += time,
-                None => here.push((holder, time)),
+            match here.iter_mut().find(|(h, ..)| *h == held.thread_only()) {
+                Some(entry) => {
+                    entry.1 += time;
+                    if time > entry.3 {
+                        (entry.2, entry.3) = (held, time);
+                    }
+                }
+                None => here.push((held.thread_only(), time, held, time)),
             }
         }
-        let covered: f64 = here.iter().map(|(_, t)| t).sum();
+        let covered: f64 = here.iter().map(|(_, t, ..)| t).sum();
         if covered <= 0.0 {
             continue;
         }
+        // Credit is kept only while its holder is there: a painter's
+        // last sliver of one painting does not buy it the first column
+        // before its next, so a block begins on its core's row where it
+        // begins on its lane.
+        credit.retain(|holder, _| here.iter().any(|(h, ..)| h == holder));
         // The whole column goes to whoever has the most credit among those
         // present, which then pays a column for it.
-        for (holder, time) in &here {
+        for (holder, time, ..) in &here {
             *credit.entry(*holder).or_default() += time / covered;
         }
-        let best = here.iter().map(|(h, _)| *h).max_by(|a, b| credit[a].total_cmp(&credit[b]));
-        if let Some(best) = best {
-            *credit.entry(best).or_default() -= 1.0;
-            *cell = Some(best);
+        let best = here.iter().max_by(|a, b| credit[&a.0].total_cmp(&credit[&b.0]));
+        if let Some(&(holder, _, shown, _)) = best {
+            *credit.entry(holder).or_default() -= 1.0;
+            *cell = Some(shown);
         }
     }
     row
+}
+
+/// The columns of `held` (core rows from [`columns`]) that give a core to
+/// `thread` of `painter`: where its lane is drawn running.
+#[must_use]
+pub fn ran(held: &[Vec<Option<Held>>], width: usize, painter: usize, thread: u32) -> Vec<bool> {
+    (0..width)
+        .map(|col| {
+            held.iter().any(|row| {
+                matches!(row.get(col), Some(Some(Held::Painter { painter: p, thread: t, .. }))
+                    if *p == painter && *t == thread)
+            })
+        })
+        .collect()
+}
+
+/// What a painting's thread did in a column (or strip) of its block, as
+/// the core rows tell it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum On {
+    /// It had the core (or nothing says otherwise): solid.
+    Ran,
+    /// It waited for a core: shaded.
+    Waited,
+    /// Neither: its core went to nobody or to another, and it did not wait
+    /// for one. A block of paintings too short to see (a column of tiny
+    /// ones, whose thread mostly sat waiting for the next) is blank there,
+    /// as its core row is.
+    Off,
+}
+
+/// What a painting's thread did in a column, by whether the core rows give
+/// it the column (`ran`, from [`ran`]) and how its states spent the whole
+/// column: a column whose states tell nothing counts as running, as it did
+/// before states were measured; one its thread spent more off its core than
+/// on it, and never waiting, is off.
+#[must_use]
+pub fn on_core(ran: bool, column: Spent) -> On {
+    if ran || !column.told() {
+        On::Ran
+    } else if column.waiting_s > 0.0 {
+        On::Waited
+    } else if column.off_s > column.running_s {
+        On::Off
+    } else {
+        On::Ran
+    }
 }
 
 #[cfg(test)]
@@ -442,8 +514,8 @@ mod tests {
         assert!((core.spans[9].length_s() - 0.1).abs() < 1e-9);
         assert_eq!(core.share_line(), "core 0: painter-0 30%, painter-1 30%, painter-2 30%, idle 10%");
         let lane = &lanes.of_painter(1)[0];
-        let (running, _) = crate::report::lanes::running_and_waiting(lanes.states_of(lane), 0.0, 0.9);
-        let (_, waiting) = crate::report::lanes::running_and_waiting(lanes.states_of(lane), 0.0, 0.45);
+        let running = crate::report::lanes::spent(lanes.states_of(lane), 0.0, 0.9).running_s;
+        let waiting = crate::report::lanes::spent(lanes.states_of(lane), 0.0, 0.45).waiting_s;
         assert!((running - 0.3).abs() < 1e-9 && (waiting - 0.3).abs() < 1e-9, "{running} {waiting}");
     }
 

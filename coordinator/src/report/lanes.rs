@@ -421,20 +421,40 @@ impl Lanes {
     }
 }
 
-/// Time running and time waiting in `states` (one lane's, in order)
-/// between `from_s` and `to_s`.
+/// How a lane's thread spent a stretch of time, by its states.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Spent {
+    /// On a core.
+    pub running_s: f64,
+    /// Ready, waiting for a core.
+    pub waiting_s: f64,
+    /// Off by its own choice (sleeping, reading a pipe).
+    pub off_s: f64,
+}
+
+impl Spent {
+    /// Whether the states say anything of the stretch at all.
+    #[must_use]
+    pub fn told(&self) -> bool {
+        self.running_s + self.waiting_s + self.off_s > 0.0
+    }
+}
+
+/// How `states` (one lane's, in order) spent the time between `from_s`
+/// and `to_s`.
 #[must_use]
-pub fn running_and_waiting(states: &[State], from_s: f64, to_s: f64) -> (f64, f64) {
+pub fn spent(states: &[State], from_s: f64, to_s: f64) -> Spent {
     let first = states.partition_point(|s| s.end_s <= from_s);
-    let mut times = (0.0, 0.0);
+    let mut spent = Spent::default();
     for state in states[first..].iter().take_while(|s| s.start_s < to_s) {
+        let time = state.overlap_s(from_s, to_s);
         match state.state {
-            ThreadState::Running => times.0 += state.overlap_s(from_s, to_s),
-            ThreadState::Waiting => times.1 += state.overlap_s(from_s, to_s),
-            ThreadState::Off => {}
+            ThreadState::Running => spent.running_s += time,
+            ThreadState::Waiting => spent.waiting_s += time,
+            ThreadState::Off => spent.off_s += time,
         }
     }
-    times
+    spent
 }
 
 /// One coat's drying: its disk wait, then its network wait, drawn as one

@@ -29,6 +29,7 @@ pub mod svg;
 pub mod text;
 pub mod timeline;
 pub mod trace;
+pub mod turns;
 pub mod waits;
 
 use std::collections::BTreeSet;

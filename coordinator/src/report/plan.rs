@@ -7,11 +7,13 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::mode::{Mode, PainterPlan};
+use crate::mode::{Mode, PainterPlan, painter_name};
 use crate::model::schedule;
+use crate::report::cores::{CoreLane, Holder};
 use crate::report::lanes::Lanes;
 use crate::report::text::{self, Align};
 use crate::report::timeline;
+use crate::report::turns;
 use crate::term::format;
 use crate::workload::Workload;
 
@@ -32,9 +34,13 @@ pub struct Planned {
     /// The ideal sequential time over this one's, when `sequential` is
     /// among the modes planned (as in `compare`: against a run it shows).
     pub speedup: Option<f64>,
-    /// What each lane would do, and when (in JSON, `segments[]`).
+    /// What each lane would do, and when (in JSON, `segments[]`), with the
+    /// turns painters sharing a core would take ([`turns`]).
     #[serde(rename = "segments")]
     pub timeline: Lanes,
+    /// Who would hold each core the lanes are pinned to, turn by turn.
+    #[serde(skip)]
+    pub core_rows: Vec<CoreLane>,
 }
 
 /// The ideal of each of `modes` for `workload`, painting `--paint` exactly.
@@ -48,6 +54,16 @@ pub fn plan(workload: &Workload, modes: &[Mode]) -> Vec<Planned> {
             let ideal = schedule::ideal(&plans, work, workload.allowed_cores.len());
             let lanes: usize = plans.iter().map(|p| p.lanes as usize).sum();
             let cores: BTreeSet<u32> = plans.iter().flat_map(|p| p.cores.iter().copied()).collect();
+            let timeline = Lanes::planned(&plans, ideal.segments);
+            let timeline = {
+                let states = turns::predicted(&timeline);
+                timeline.with_states(states)
+            };
+            let holders: Vec<Holder> = plans
+                .iter()
+                .map(|p| Holder { name: painter_name(p.id), pid: 0, host: String::new(), remote: false })
+                .collect();
+            let core_rows = crate::report::cores::build(&timeline, &holders, &[], ideal.wall_s);
             Planned {
                 mode,
                 processes: plans.len(),
@@ -55,7 +71,8 @@ pub fn plan(workload: &Workload, modes: &[Mode]) -> Vec<Planned> {
                 cores: if cores.is_empty() { lanes.min(workload.allowed_cores.len()) } else { cores.len() },
                 ideal_s: ideal.wall_s,
                 speedup: None,
-                timeline: Lanes::planned(&plans, ideal.segments),
+                timeline,
+                core_rows,
             }
         })
         .collect();
@@ -153,25 +170,35 @@ pub fn render(workload: &Workload, planned: &[Planned], columns: usize, color: b
         .collect();
     out += &text::grid(&headers, &rows, 2, columns);
     out.push('\n');
-    // The key shows the marks as the timelines below draw them, and
-    // drying only where there is drying to draw.
-    let painting = format!("{} painting, starting with its number", timeline::key(timeline::Key::Painting, color));
-    let drying = format!("{} drying: slow disk, then slow network", timeline::key(timeline::Key::Drying, color));
-    // Each key is 36 to 38 columns wide; side by side, 77 with the indent.
-    out += &match (workload.dry().is_zero(), columns >= 77) {
-        (true, _) => format!("  {painting}\n"),
-        (false, true) => format!("  {painting}   {drying}\n"),
-        (false, false) => format!("  {painting}\n  {drying}\n"),
-    };
+    out += &keys(workload, planned, columns, color);
     let span_s = planned.iter().map(|m| m.ideal_s).fold(0.0, f64::max);
-    let label_width = planned.iter().map(|m| m.timeline.widest_label()).max().unwrap_or(7);
+    let label_width = planned
+        .iter()
+        .map(|m| m.timeline.widest_label())
+        .chain(planned.iter().flat_map(|m| m.core_rows.iter().map(|c| c.label().chars().count())))
+        .max()
+        .unwrap_or(7);
     let style = text::timeline_style(columns, label_width, 0, span_s, color);
     for mode in planned {
         out.push('\n');
         out += &text::wrap(&format!("{} — ideal {}", mode.mode.name(), format::column(mode.ideal_s)), columns, "");
-        for line in timeline::draw(&mode.timeline, &[], style) {
+        let mut lines = timeline::draw(&mode.timeline, &mode.core_rows, style);
+        // The core rows go under the lanes, above the time axis (the last two lines).
+        let axis = lines.split_off(lines.len().saturating_sub(2));
+        let narrow = style.width < timeline::FEWEST_CORE_COLUMNS;
+        let numbered = !timeline::too_many_to_number(&mode.timeline);
+        if !narrow {
+            lines.extend(timeline::draw_cores(&mode.core_rows, style, numbered));
+        }
+        lines.extend(axis);
+        for line in lines {
             out += &line;
             out.push('\n');
+        }
+        if narrow {
+            for line in timeline::draw_cores(&mode.core_rows, style, numbered) {
+                out += &text::wrap(line.trim_start(), columns, "  ");
+            }
         }
         if timeline::too_many_to_number(&mode.timeline) {
             let note =
@@ -181,6 +208,34 @@ pub fn render(workload: &Workload, planned: &[Planned], columns: usize, color: b
     }
     out.push('\n');
     out += &text::wrap("Run `coordinator compare` with the same options to measure it.", columns, "");
+    out
+}
+
+/// The key to the plan's timelines: the marks they draw, as they draw them.
+fn keys(workload: &Workload, planned: &[Planned], columns: usize, color: bool) -> String {
+    use text::Item;
+    use timeline::Key;
+    let mark = |k: Key| timeline::key(k, color);
+    let mut items = vec![Item::new("", mark(Key::Painting), "painting, starting with its number")];
+    let turns = planned.iter().flat_map(|m| m.timeline.states()).any(|s| s.state == protocol::ThreadState::Waiting);
+    if turns {
+        items.push(Item::new("", mark(Key::Waiting), "waiting for a core while another painter has its turn"));
+    }
+    if !workload.dry().is_zero() {
+        items.push(Item::new("", mark(Key::Drying), "drying: slow disk, then slow network"));
+    }
+    let mut out = text::legend(&items, columns);
+    if planned.iter().any(|m| !m.core_rows.is_empty()) {
+        let cores = [
+            Item::new(
+                "core rows, who would hold each core: ",
+                mark(Key::OnCore),
+                "a painter, with its painting's number where its turn begins",
+            ),
+            Item::new("", mark(Key::Idle), "idle"),
+        ];
+        out += &text::legend(&cores, columns);
+    }
     out
 }
 

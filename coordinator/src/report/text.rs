@@ -88,7 +88,13 @@ fn keys(workload: &Workload, runs: &[RunReport], columns: usize, color: bool) ->
     } else {
         "painting, starting with its number"
     };
-    let mut items = vec![Item::new("", mark(Key::Painting), painting)];
+    // With states, a painting is solid only where its thread had a core.
+    let painting = if states {
+        format!("{painting}, solid where its thread held a core (a gap: it held none and waited for none)")
+    } else {
+        painting.to_owned()
+    };
+    let mut items = vec![Item::new("", mark(Key::Painting), &painting)];
     if states {
         items.push(Item::new("", mark(Key::Waiting), "waiting for a core: ready to paint, while another held it"));
     }
@@ -139,14 +145,14 @@ fn keys(workload: &Workload, runs: &[RunReport], columns: usize, color: bool) ->
 
 /// A key of a legend: words before its mark, the mark as drawn (one
 /// column, perhaps with its colours), and what it means.
-struct Item {
+pub(crate) struct Item {
     before: String,
     mark: String,
     words: String,
 }
 
 impl Item {
-    fn new(before: &str, mark: String, words: &str) -> Self {
+    pub(crate) fn new(before: &str, mark: String, words: &str) -> Self {
         Self { before: before.to_owned(), mark, words: words.to_owned() }
     }
 
@@ -162,7 +168,7 @@ const STAND_IN: char = '\u{e000}';
 
 /// Items side by side, three spaces apart, on as many lines as `columns`
 /// needs; an item longer than a line is wrapped.
-fn legend(items: &[Item], columns: usize) -> String {
+pub(crate) fn legend(items: &[Item], columns: usize) -> String {
     const GAP: &str = "   ";
     let mut out = String::new();
     let mut line = String::new();

@@ -13,7 +13,7 @@
 //! it ([`draw_cores`]); on a terminal too narrow for that, a line of shares.
 
 use crate::model::schedule::{Segment, SegmentKind};
-use crate::report::cores::{self, CoreLane, Held};
+use crate::report::cores::{self, CoreLane, Held, On};
 use crate::report::lanes::{self, Lanes, State, Unfinished};
 use crate::report::svg::palette;
 
@@ -27,12 +27,11 @@ enum Cell {
     /// Where something began that was never finished.
     Unfinished,
     /// Painting `n`; `label` is the character to show (a digit of `n`, or
-    /// `None` for a plain block); `waiting` when its thread mostly waited
-    /// for a core there.
+    /// `None` for a plain block); `on`, what its thread did there.
     Paint {
         painting: u32,
         label: Option<char>,
-        waiting: bool,
+        on: On,
     },
 }
 
@@ -56,9 +55,10 @@ pub struct Style {
 /// Draws lanes and a time axis; one string per terminal line.
 ///
 /// With the run's `cores`, a painting is solid in the columns where the
-/// core rows ([`draw_cores`]) give the core to its thread, and shaded where
-/// it waited: lanes and core rows agree column by column, so three painters
-/// taking turns on one core are never solid in the same column.
+/// core rows ([`draw_cores`]) give the core to its thread, shaded where it
+/// waited, and blank where it did neither: lanes and core rows agree column
+/// by column, so three painters taking turns on one core are never solid in
+/// the same column, and a lane is never solid over an idle core.
 #[must_use]
 pub fn draw(lanes: &Lanes, cores: &[CoreLane], style: Style) -> Vec<String> {
     let label_width = style.label_width;
@@ -69,16 +69,7 @@ pub fn draw(lanes: &Lanes, cores: &[CoreLane], style: Style) -> Vec<String> {
         let label = lane.label();
         // Gathered once: laying out the rows goes through them several times.
         let segments: Vec<&Segment> = lanes.segments_of(lane).collect();
-        let ran = (!held.is_empty()).then(|| {
-            (0..style.width)
-                .map(|col| {
-                    held.iter().any(|row| {
-                        matches!(row[col], Some(Held::Painter { painter, thread, .. })
-                            if painter == lane.painter && thread == lane.thread)
-                    })
-                })
-                .collect::<Vec<bool>>()
-        });
+        let ran = (!held.is_empty()).then(|| cores::ran(&held, style.width, lane.painter, lane.thread));
         let states = lanes.states_of(lane);
         let (rows, over) = rows(segments.iter().copied(), lanes.unfinished_of(lane), states, ran.as_deref(), style);
         for (i, row) in rows.iter().enumerate() {
@@ -146,20 +137,17 @@ fn rows<'a>(
     let paints = segments.clone().filter(|s| s.kind == SegmentKind::Paint);
     for s in paints.clone() {
         let (start, end) = cells(s.start_s, s.end_s);
-        rows[0][start..end].fill(Cell::Paint { painting: s.painting, label: None, waiting: false });
+        rows[0][start..end].fill(Cell::Paint { painting: s.painting, label: None, on: On::Ran });
         match ran {
             // Where the core rows give the core to this thread, it ran.
             Some(ran) if !states.is_empty() => {
                 #[allow(clippy::cast_precision_loss)]
                 let column_s = style.span_s / style.width.max(1) as f64;
                 for (col, cell) in rows[0].iter_mut().enumerate().take(end).skip(start) {
-                    // A column whose states tell no wait counts as running.
                     #[allow(clippy::cast_precision_loss)]
-                    let (from, to) =
-                        ((col as f64 * column_s).max(s.start_s), ((col + 1) as f64 * column_s).min(s.end_s));
-                    let waited = lanes::running_and_waiting(states, from, to.max(from)).1 > 0.0;
-                    if let Cell::Paint { waiting, .. } = cell {
-                        *waiting = waited && !ran[col];
+                    let (from, to) = (col as f64 * column_s, (col + 1) as f64 * column_s);
+                    if let Cell::Paint { on, .. } = cell {
+                        *on = cores::on_core(ran[col], lanes::spent(states, from, to));
                     }
                 }
             }
@@ -239,15 +227,16 @@ fn mark_waiting(cells: &mut [Cell], first: usize, s: &Segment, states: &[State],
         #[allow(clippy::cast_precision_loss)]
         let from = ((first + i) as f64 * column_s).max(s.start_s);
         let to = ((first + i + 1) as f64 * column_s).min(s.end_s).max(from);
-        let (running, waiting) = lanes::running_and_waiting(states, from, to);
+        let spent = lanes::spent(states, from, to);
+        let (running, waiting) = (spent.running_s, spent.waiting_s);
         // A column whose states say nothing counts as running, as it did
         // before states were measured.
         let share = if running + waiting > 0.0 { running / (running + waiting) } else { 1.0 };
         balance += share;
         if balance >= 0.5 {
             balance -= 1.0;
-        } else if let Cell::Paint { waiting, .. } = cell {
-            *waiting = true;
+        } else if let Cell::Paint { on, .. } = cell {
+            *on = On::Waited;
         }
     }
 }
@@ -399,17 +388,23 @@ fn render(row: &[Cell], color: bool) -> String {
             Cell::Dry => (Some("\x1b[38;5;245m".to_owned()), '░'),
             Cell::Save => (None, SAVE_MARK),
             Cell::Unfinished => (Some("\x1b[1;31m".to_owned()), UNFINISHED_MARK),
-            Cell::Paint { label, waiting, .. } if !color => {
-                (None, label.unwrap_or(if waiting { WAIT_MARK } else { '█' }))
-            }
-            Cell::Paint { painting, label, waiting: true } => {
-                // Waiting: the painting's colour as ink on no background.
-                (Some(format!("\x1b[38;5;{}m", palette::painting(painting).ansi256())), label.unwrap_or(WAIT_MARK))
-            }
-            Cell::Paint { painting, label, waiting: false } => {
+            Cell::Paint { label, on, .. } if !color => (
+                None,
+                label.unwrap_or(match on {
+                    On::Ran => '█',
+                    On::Waited => WAIT_MARK,
+                    On::Off => ' ',
+                }),
+            ),
+            Cell::Paint { painting, label, on: On::Ran } => {
                 let colour = palette::painting(painting);
                 let ink = colour.ink().ansi256();
                 (Some(format!("\x1b[48;5;{}m\x1b[38;5;{ink}m", colour.ansi256())), label.unwrap_or(' '))
+            }
+            Cell::Paint { painting, label, on } => {
+                // Waiting, or off: the painting's colour as ink on no background.
+                let mark = if on == On::Waited { WAIT_MARK } else { ' ' };
+                (Some(format!("\x1b[38;5;{}m", palette::painting(painting).ansi256())), label.unwrap_or(mark))
             }
         };
         marks.push((style, ch));
@@ -583,6 +578,51 @@ mod tests {
         let lanes = Lanes::measured(&outcome, sample_run().painters.iter().map(Into::into), |ns| ns as f64 / 1e9);
         let lines = draw(&lanes, &[], Style { width: 8, span_s: 8.0, label_width: 11, right: 3, color: false });
         assert_eq!(lines[0], "  painter-0@0 │1█  ✗");
+    }
+
+    #[test]
+    fn a_lane_of_tiny_paintings_is_solid_only_where_its_core_row_gives_it_the_core() {
+        use protocol::ThreadState;
+
+        use crate::report::cores::{Holder, build};
+        use crate::report::lanes::State;
+        // A thousand paintings of 0.1 ms, one a millisecond (as `--chunk 1`
+        // hands them out), whose thread ran 0.3 ms of each millisecond and
+        // sat off the rest, waiting for the next.
+        let mut segments = Vec::new();
+        let mut states = Vec::new();
+        for n in 0..1000u32 {
+            let t = f64::from(n) * 1e-3;
+            segments.push(seg(n + 1, SegmentKind::Paint, t, t + 1e-4));
+            let state = |state, start_s, end_s| State { painter: 0, state, start_s, end_s, core: 0, thread: 0 };
+            states.push(state(ThreadState::Running, t, t + 3e-4));
+            states.push(state(ThreadState::Off, t + 3e-4, t + 1e-3));
+        }
+        let lanes = lane(segments).with_states(states);
+        let holders = [Holder { name: "painter-0".into(), pid: 4242, host: "vm".into(), remote: false }];
+        let cores = build(&lanes, &holders, &[], 1.0);
+        let style = Style { width: 50, span_s: 1.0, label_width: 11, right: 3, color: false };
+        let lines = draw(&lanes, &cores, style);
+        let (_, lane_row) = lines[0].split_once('│').expect("a lane");
+        let core_row = draw_cores(&cores, style, false);
+        let (_, core_row) = core_row[0].split_once('│').expect("a core");
+        let (lane_row, core_row): (Vec<char>, Vec<char>) = (lane_row.chars().collect(), core_row.chars().collect());
+        // Solid exactly where the core row gives the core to the painter,
+        // blank where it says the core was idle: never solid over an idle core.
+        for col in 0..50 {
+            let lane = lane_row.get(col).copied().unwrap_or(' ');
+            assert_eq!(
+                lane == '█',
+                core_row[col] == '█',
+                "column {col}:\n{}\n{}",
+                lines[0],
+                core_row.iter().collect::<String>()
+            );
+            assert!(lane == '█' || lane == ' ', "column {col}: {}", lines[0]);
+        }
+        // And in proportion to the time it ran: about 30% of the columns.
+        let solid = lane_row.iter().filter(|&&c| c == '█').count();
+        assert!((13..=17).contains(&solid), "{solid} of 50 solid: {}", lines[0]);
     }
 
     #[test]

@@ -12,7 +12,7 @@
 use std::fmt::Write as _;
 
 use crate::model::schedule::Segment;
-use crate::report::cores::{self, CoreLane, Held};
+use crate::report::cores::{self, CoreLane, Held, On};
 use crate::report::lanes::{self, State};
 
 use super::axis::Axis;
@@ -33,46 +33,71 @@ pub(super) fn defs(out: &mut String) {
     );
 }
 
-/// Hatches the parts of painting block `s` (drawn at `y`) where its
-/// thread waited for a core, by `states` (its lane's).
-pub(super) fn waits(out: &mut String, s: &Segment, states: &[State], axis: &Axis, y: f64) {
+/// The strips across a panel's time axis: one grid for its lanes and its
+/// core rows, so that they line up.
+pub(super) fn strips(axis: &Axis) -> usize {
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // a few hundred strips
+    let strips = ((axis.width - LEFT - RIGHT) / STRIP).ceil() as usize;
+    strips
+}
+
+/// Who held each of `cores`, strip by strip.
+pub(super) fn held(cores: &[CoreLane], axis: &Axis) -> Vec<Vec<Option<Held>>> {
+    cores.iter().map(|core| cores::columns(&core.spans, axis.span_s, strips(axis))).collect()
+}
+
+/// Marks the parts of painting block `s` (drawn at `y`) where its thread
+/// did not have a core, strip by strip: hatched where it waited for one,
+/// blank where it did neither (its core went to nobody, or to another it
+/// did not wait for). `ran` says, strip by strip, where the core rows give
+/// a core to its thread ([`cores::ran`]): there the block stays solid, so
+/// that lanes and core rows agree strip by strip.
+pub(super) fn waits(out: &mut String, s: &Segment, states: &[State], ran: &[bool], axis: &Axis, y: f64) {
     let (left, right) = (axis.x(s.start_s), axis.x(s.end_s));
     let seconds_per_px = axis.span_s / (axis.width - LEFT - RIGHT);
-    // Strips on one grid for every lane, so that lanes line up.
-    let mut x = axis.left() + ((left - axis.left()) / STRIP).floor() * STRIP;
-    let mut hatched: Vec<(f64, f64)> = Vec::new();
-    while x < right {
+    // Stretches of strips alike, each drawn as one rectangle.
+    let mut marked: Vec<(On, f64, f64)> = Vec::new();
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let mut strip = ((left - axis.left()) / STRIP).floor().max(0.0) as usize;
+    loop {
+        #[allow(clippy::cast_precision_loss)]
+        let x = axis.left() + strip as f64 * STRIP;
+        if x >= right {
+            break;
+        }
         let (from_x, to_x) = (x.max(left), (x + STRIP).min(right));
-        let from_s = s.start_s + (from_x - left) * seconds_per_px;
-        let to_s = s.start_s + (to_x - left) * seconds_per_px;
-        let (running, waiting) = lanes::running_and_waiting(states, from_s, to_s);
-        if waiting > 0.0 {
-            let share = waiting / (running + waiting);
-            let start = to_x - share * (to_x - from_x);
-            match hatched.last_mut() {
-                Some(last) if (last.1 - start).abs() < 0.05 => last.1 = to_x,
-                _ => hatched.push((start, to_x)),
+        // The whole strip's states, as its core row weighs them.
+        let from_s = s.start_s + (x - left) * seconds_per_px;
+        let to_s = from_s + STRIP * seconds_per_px;
+        let on = cores::on_core(ran.get(strip).copied().unwrap_or(false), lanes::spent(states, from_s, to_s));
+        if on != On::Ran {
+            match marked.last_mut() {
+                Some(last) if last.0 == on && (last.2 - from_x).abs() < 0.05 => last.2 = to_x,
+                _ => marked.push((on, from_x, to_x)),
             }
         }
-        x += STRIP;
+        strip += 1;
     }
-    for (from, to) in hatched {
-        let tip = format!("painting {}: waiting for a core (ready, another held it)", s.painting);
+    for (on, from, to) in marked {
+        let (class, fill, what) = match on {
+            On::Waited => ("waiting", "url(#waiting)", "waiting for a core (ready, another held it)"),
+            _ => ("off", "#ffffff", "off its core: neither running nor waiting for one"),
+        };
+        let tip = format!("painting {}: {what}", s.painting);
         let _ = writeln!(
             out,
-            r#"<rect class="waiting" x="{from:.1}" y="{y:.1}" width="{:.1}" height="{ROW}" fill="url(#waiting)"><title>{}</title></rect>"#,
+            r#"<rect class="{class}" x="{from:.1}" y="{y:.1}" width="{:.1}" height="{ROW}" fill="{fill}"><title>{}</title></rect>"#,
             to - from,
             escape(&tip)
         );
     }
 }
 
-/// A core's row at `y`: its label, and who held it strip by strip.
-pub(super) fn core_row(out: &mut String, core: &CoreLane, axis: &Axis, y: f64) {
+/// A core's row at `y`: its label, and who held it strip by strip (`held`,
+/// its row of [`held`]).
+pub(super) fn core_row(out: &mut String, core: &CoreLane, held: &[Option<Held>], axis: &Axis, y: f64) {
     text(out, axis.x0 + 20.0, y + ROW / 2.0 + 4.5, &core.label(), "");
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // a few hundred strips
-    let strips = ((axis.width - LEFT - RIGHT) / STRIP).ceil() as usize;
-    let held = cores::columns(&core.spans, axis.span_s, strips);
+    let strips = held.len();
     let mut start = 0;
     while start < held.len() {
         let end = (start..held.len()).find(|&i| held[i] != held[start]).unwrap_or(held.len());

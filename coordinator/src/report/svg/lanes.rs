@@ -12,6 +12,9 @@ use super::{GAP, ROW};
 /// drying on the first row where it fits).
 pub(super) struct Lane<'a> {
     pub(super) label: String,
+    /// Its painter (by index) and thread, as the core rows name them.
+    pub(super) painter: usize,
+    pub(super) thread: u32,
     pub(super) rows: Vec<Vec<&'a Segment>>,
     /// What it began and never finished.
     pub(super) unfinished: Vec<&'a Unfinished>,
@@ -37,6 +40,8 @@ pub(super) fn painter_lanes(run: &RunReport) -> impl Iterator<Item = (usize, Vec
                 let (rows, over) = rows(run.timeline.segments_of(lane));
                 Lane {
                     label: lane.who() + &core,
+                    painter: lane.painter,
+                    thread: lane.thread,
                     rows,
                     over,
                     unfinished: run.timeline.unfinished_of(lane).collect(),

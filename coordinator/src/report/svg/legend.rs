@@ -123,7 +123,11 @@ fn painting_key(coats: u32, states: bool) -> Key {
         "painting n: the CPU is busy".to_owned()
     };
     // With states, the solid part is only when the thread ran.
-    let painting = if states { painting.replace("the CPU is busy", "running on its core") } else { painting };
+    let painting = if states {
+        painting.replace("the CPU is busy", "running on its core (a gap: off it, waiting for none)")
+    } else {
+        painting
+    };
     (
         wide(58.0, &painting),
         Box::new(move |out, x, top| {

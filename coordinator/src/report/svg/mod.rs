@@ -306,18 +306,22 @@ fn panel(
         r#"<line class="ideal" x1="{ideal_x:.1}" y1="{top:.1}" x2="{ideal_x:.1}" y2="{:.1}" stroke="{IDEAL}" stroke-width="2" stroke-dasharray="6,4"/>"#,
         top + height + 14.0
     );
+    // Who held each core, strip by strip: the core rows, and where each
+    // lane ran.
+    let held = cores::held(&run.cores, axis);
     for (painter, lanes) in &rows_of {
         if let (Some(first), Some(report)) = (lanes.first(), run.painters.get(*painter)) {
             clock::bound(out, report, first, axis, y);
         }
         for lane in lanes {
-            draw_lane(out, lane, axis, y, coats, flush)?;
+            let ran = crate::report::cores::ran(&held, cores::strips(axis), lane.painter, lane.thread);
+            draw_lane(out, lane, &ran, axis, y, coats, flush)?;
             y += rows_height(lane.rows.len());
         }
         y = cpu_band(out, run, *painter, axis, y) + GAP;
     }
-    for core in &run.cores {
-        cores::core_row(out, core, axis, y);
+    for (core, held) in run.cores.iter().zip(&held) {
+        cores::core_row(out, core, held, axis, y);
         y += rows_height(1);
         if out.len() > HELD {
             flush(out)?;
@@ -364,12 +368,14 @@ fn panel_header(out: &mut String, run: &RunReport, axis: &Axis, y: f64) {
     text(out, axis.right(), y + 16.0, &summary, r#"text-anchor="end" font-weight="bold""#);
 }
 
-/// One lane at `y`: its label, its blocks (hatched where its thread
-/// waited for a core), and a mark where something begun never finished.
+/// One lane at `y`: its label, its blocks (solid where the core rows give
+/// its thread a core, strip by strip, as `ran` says; hatched where it
+/// waited for one), and a mark where something begun never finished.
 #[allow(clippy::cast_precision_loss)] // a few rows
 fn draw_lane(
     out: &mut String,
     lane: &lanes::Lane<'_>,
+    ran: &[bool],
     axis: &Axis,
     y: f64,
     coats: u32,
@@ -394,7 +400,7 @@ fn draw_lane(
         for segment in segments {
             draw_segment(out, segment, axis, row_y, coats);
             if segment.kind == SegmentKind::Paint && !lane.states.is_empty() {
-                cores::waits(out, segment, lane.states, axis, row_y);
+                cores::waits(out, segment, lane.states, ran, axis, row_y);
             }
             if out.len() > HELD {
                 flush(out)?;
@@ -590,6 +596,55 @@ mod tests {
             assert!(svg.contains(&palette::painting(n).hex()), "painting {n}'s colour on the core");
         }
         assert!(svg.contains("core 0: painter-1") && svg.contains(r#"class="core-idle""#));
+    }
+
+    #[test]
+    fn lanes_on_one_core_are_never_solid_at_once_and_are_solid_where_the_core_row_gives_them_the_core() {
+        let workload = sample_workload();
+        let calibration = Calibration { stroke_ns: 1000.0, strokes: 300_000, core: Some(0) };
+        let run = crate::report::sample::three_taking_turns();
+        let svg = render(&workload, &calibration, std::slice::from_ref(&run));
+        // (class, x, y, width, fill) of every rectangle.
+        let rects: Vec<(String, f64, f64, f64, String)> = svg
+            .lines()
+            .filter(|l| l.starts_with("<rect class="))
+            .filter_map(|l| {
+                let attr = |name: &str| l.split(&format!(r#" {name}=""#)).nth(1)?.split('"').next().map(str::to_owned);
+                let number = |name: &str| attr(name)?.parse::<f64>().ok();
+                Some((attr("class")?, number("x")?, number("y")?, number("width")?, attr("fill")?))
+            })
+            .collect();
+        let covers = |r: &(String, f64, f64, f64, String), x: f64| r.1 <= x && x < r.1 + r.3;
+        let lanes: Vec<f64> = {
+            let mut ys: Vec<f64> = rects.iter().filter(|r| r.0 == "paint").map(|r| r.2).collect();
+            ys.dedup();
+            ys
+        };
+        assert_eq!(lanes.len(), 3, "three lanes: {lanes:?}");
+        let axis = Layout::new(&workload, &calibration, std::slice::from_ref(&run), PAGE).expect("laid out").axis(0);
+        let (mut x, mut checked) = (axis.x(0.0) + 1.0, 0);
+        while x < axis.x(0.9) - 1.0 {
+            // Which lanes are solid here: their block, not hatched, not blanked.
+            let solid: Vec<usize> = (0..3)
+                .filter(|&lane| {
+                    let y = lanes[lane];
+                    let here = |class: &str| rects.iter().any(|r| r.0 == class && r.2 == y && covers(r, x));
+                    here("paint") && !here("waiting") && !here("off")
+                })
+                .collect();
+            assert!(solid.len() <= 1, "at x {x}, lanes {solid:?} are solid at once");
+            // The core row gives the core, here, to the painting of the solid lane.
+            let core = rects.iter().find(|r| r.0.starts_with("core-") && covers(r, x)).expect("the core row");
+            match solid.first() {
+                Some(&lane) => {
+                    assert_eq!(core.4, palette::painting(lane as u32 + 1).hex(), "at x {x}");
+                    checked += 1;
+                }
+                None => assert_ne!(core.0, "core-idle", "at x {x}: all three waited, yet the core was idle"),
+            }
+            x += 1.0;
+        }
+        assert!(checked > 100, "{checked} pixels solid");
     }
 
     #[test]
