@@ -30,8 +30,9 @@ pub const TURN_S: f64 = 0.004;
 /// longer instead (each still far shorter than a column).
 const MOST_TURNS: f64 = 20_000.0;
 
-/// A lane, by its painter's index and thread.
-type Who = (usize, u32);
+/// A lane's block of painting: its painter's index, its thread, and which
+/// block it is on its core.
+type Who = (usize, u32, usize);
 
 /// The states of every pinned lane of `lanes` (the plan's): running
 /// whenever it paints alone on its core; where several paint on one core,
@@ -39,12 +40,17 @@ type Who = (usize, u32);
 /// lanes in order.
 #[must_use]
 pub fn predicted(lanes: &Lanes) -> Vec<State> {
-    // Per core: each pinned lane's painting, as (from, until, who).
+    // Per core: each pinned lane's painting, as (from, until, who), each
+    // block its own, so that a state never runs from one painting into the
+    // next (the core row names the painting of each).
     let mut by_core: BTreeMap<u32, Vec<(f64, f64, Who)>> = BTreeMap::new();
     for lane in lanes.iter() {
         let Some(core) = lane.core else { continue };
         let paints = lanes.segments_of(lane).filter(|s| s.kind == SegmentKind::Paint && s.end_s > s.start_s);
-        by_core.entry(core).or_default().extend(paints.map(|s| (s.start_s, s.end_s, (lane.painter, lane.thread))));
+        let blocks = by_core.entry(core).or_default();
+        for s in paints {
+            blocks.push((s.start_s, s.end_s, (lane.painter, lane.thread, blocks.len())));
+        }
     }
     let mut states = Vec::new();
     for (core, paints) in by_core {
@@ -64,7 +70,7 @@ fn on_core(core: u32, paints: &[(f64, f64, Who)]) -> Vec<State> {
     moments.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
     let turn = TURN_S.max(shared_s(&moments) / MOST_TURNS);
     let mut painting: Vec<Who> = Vec::new();
-    let mut states: Vec<State> = Vec::new();
+    let mut states: Vec<(usize, State)> = Vec::new();
     let mut next = 0usize;
     let mut at = 0.0;
     for (t, starts, who) in moments {
@@ -100,7 +106,7 @@ fn on_core(core: u32, paints: &[(f64, f64, Who)]) -> Vec<State> {
             painting.remove(i);
         }
     }
-    states
+    states.into_iter().map(|(_, state)| state).collect()
 }
 
 /// How long, in all, two or more lanes painted at once.
@@ -116,20 +122,20 @@ fn shared_s(moments: &[(f64, bool, Who)]) -> f64 {
     shared
 }
 
-/// Adds a state, joined to the same lane's last one where it goes on.
-fn push(states: &mut Vec<State>, who: Who, state: ThreadState, start_s: f64, end_s: f64, core: u32) {
+/// Adds a state of block `who`, joined to its last one where it goes on.
+fn push(states: &mut Vec<(usize, State)>, who: Who, state: ThreadState, start_s: f64, end_s: f64, core: u32) {
     if end_s <= start_s {
         return;
     }
-    let last = states.iter_mut().rev().take(8).find(|s| (s.painter, s.thread) == who);
-    if let Some(last) = last
+    let last = states.iter_mut().rev().take(8).find(|(block, _)| *block == who.2);
+    if let Some((_, last)) = last
         && last.state == state
         && (last.end_s - start_s).abs() < 1e-12
     {
         last.end_s = end_s;
         return;
     }
-    states.push(State { painter: who.0, state, start_s, end_s, core, thread: who.1 });
+    states.push((who.2, State { painter: who.0, state, start_s, end_s, core, thread: who.1 }));
 }
 
 #[cfg(test)]
