@@ -72,45 +72,64 @@ fn pace(run: &RunReport, paintings: f64) -> String {
     if run.startup_s > STARTUP_SHARE * run.wall_s || span <= 0.0 {
         return String::new();
     }
-    let (busy, waited) = (run.coordinator_cpu_s, run.coordinator_run_delay_s);
+    let waited = run.coordinator_run_delay_s;
+    // Its main thread's CPU time, which with its wait is never more than
+    // the time; all its threads' where the kernel does not count threads.
+    let (busy, ran) = if run.coordinator_main_cpu_s > 0.0 {
+        let waited_words =
+            if waited >= 0.05 * span { format!(" and waited {} for a CPU", secs(waited)) } else { String::new() };
+        (
+            run.coordinator_main_cpu_s,
+            format!(
+                "the coordinator's main thread ran {} of {}{waited_words}",
+                secs(run.coordinator_main_cpu_s),
+                secs(span)
+            ),
+        )
+    } else {
+        let waited_words = if waited >= 0.05 * span {
+            format!(", its main thread waiting {} for a CPU", secs(waited))
+        } else {
+            String::new()
+        };
+        (
+            run.coordinator_cpu_s,
+            format!(
+                "the coordinator used {} of CPU (all its threads) in {}{waited_words}",
+                secs(run.coordinator_cpu_s),
+                secs(span)
+            ),
+        )
+    };
     // A painter of several threads is busy when all of them are: its CPU
     // time is counted against as many runs' worth of time.
     let painters =
         run.painters.iter().filter_map(|p| p.cpu_s.map(|cpu| cpu / f64::from(p.lanes.max(1)))).fold(0.0_f64, f64::max);
     let percent = |s: f64| format!("{:.0}%", (s / span * 100.0).min(100.0));
     let each = if run.painters.len() == 1 { "the painter was" } else { "the busiest painter was" };
-    let waited_words = if waited >= 0.05 * span {
-        format!(", and its main thread waited {} for a CPU another thread held", secs(waited))
-    } else {
-        String::new()
-    };
     let coordinator_busy = busy + waited >= BUSY * span;
     let painters_busy = painters >= BUSY * span;
     // The coordinator's CPU time per painting is not the machinery's cost
     // above (that is wall time): it has a name of its own.
-    let cpu_each = format!("its CPU time: {:.2} µs a painting", busy / paintings * 1e6);
+    let cpu_each = format!("all its threads' CPU time: {:.2} µs a painting", run.coordinator_cpu_s / paintings * 1e6);
     match (coordinator_busy, painters_busy) {
         (true, true) => format!(
-            " Both sides set the pace, each busy nearly all the run: once the painters were ready, the coordinator \
-             used {} of CPU (all its threads) in {}{waited_words} ({cpu_each}), and {each} busy {} of it.",
-            secs(busy),
-            secs(span),
+            " Both sides set the pace, each busy nearly all the run: once the painters were ready, \
+             {ran} ({cpu_each}), and {each} busy {} of it.",
             percent(painters)
         ),
         (true, false) => format!(
-            " The coordinator set the pace: once its painters were ready, it used {} of CPU (all its threads) in {}{waited_words} ({cpu_each}), \
-             while {each} busy {} of it: every painting goes through its one thread.",
-            secs(busy),
-            secs(span),
+            " The coordinator set the pace: once its painters were ready, {ran} ({cpu_each}), \
+             while {each} busy {} of it: every painting goes through the coordinator's one main thread.",
             percent(painters)
         ),
         (false, true) => format!(
-            " The painters set the pace: once they were ready, {each} busy {} of the time, the coordinator {}.",
+            " The painters set the pace: once they were ready, {each} busy {} of the time, the coordinator's main thread {}.",
             percent(painters),
             percent(busy)
         ),
         (false, false) => format!(
-            " Neither side was busy all the run: once the painters were ready, the coordinator ran {} of the time, {each} busy {}; \
+            " Neither side was busy all the run: once the painters were ready, the coordinator's main thread ran {} of the time, {each} busy {}; \
              each spent the rest waiting, for the other's messages or for a CPU.",
             percent(busy),
             percent(painters)
@@ -141,16 +160,25 @@ mod tests {
         run.chunk = 512;
         let said = sentence(&run, &workload).expect("still more than the work");
         assert!(said.contains("--chunk 512") && !said.contains("share that cost"), "{said}");
-        // Judged over the 0.20 s after the start-up.
-        let paced = " The coordinator set the pace: once its painters were ready, it used 0.15s of CPU (all its threads) in \
-                     0.20s, and its main thread waited 0.03s for a CPU another thread held (its CPU time: 1.50 µs a painting), while \
-                     the painter was busy 25% of it: every painting goes through its one thread.";
+        // Judged over the 0.20 s after the start-up. Where the kernel does
+        // not count the main thread alone, all the coordinator's threads.
+        let paced = " The coordinator set the pace: once its painters were ready, the coordinator used 0.15s of CPU (all its \
+                     threads) in 0.20s, its main thread waiting 0.03s for a CPU (all its threads' CPU time: 1.50 µs a painting), \
+                     while the painter was busy 25% of it: every painting goes through the coordinator's one main thread.";
+        assert!(said.ends_with(paced), "{said}");
+        // Its main thread's CPU and its wait, which never add up to more
+        // than the time.
+        run.coordinator_main_cpu_s = 0.14;
+        let said = sentence(&run, &workload).expect("the coordinator's");
+        let paced = " The coordinator set the pace: once its painters were ready, the coordinator's main thread ran 0.14s of \
+                     0.20s and waited 0.03s for a CPU (all its threads' CPU time: 1.50 µs a painting), while the painter was \
+                     busy 25% of it: every painting goes through the coordinator's one main thread.";
         assert!(said.ends_with(paced), "{said}");
         // A wait for a CPU too short to matter is not told.
-        (run.coordinator_cpu_s, run.coordinator_run_delay_s) = (0.17, 0.001);
+        (run.coordinator_main_cpu_s, run.coordinator_cpu_s, run.coordinator_run_delay_s) = (0.17, 0.17, 0.001);
         let said = sentence(&run, &workload).expect("the coordinator's");
         assert!(
-            said.contains("used 0.17s of CPU (all its threads) in 0.20s (its CPU time: 1.70 µs")
+            said.contains("main thread ran 0.17s of 0.20s (all its threads' CPU time: 1.70 µs")
                 && !said.contains("waited"),
             "{said}"
         );
@@ -158,19 +186,21 @@ mod tests {
         run.painters[0].cpu_s = Some(0.18);
         let said = sentence(&run, &workload).expect("both");
         let paced = " Both sides set the pace, each busy nearly all the run: once the painters were ready, the \
-                     coordinator used 0.17s of CPU (all its threads) in 0.20s (its CPU time: 1.70 µs a painting), and the painter was busy 90% of it.";
+                     coordinator's main thread ran 0.17s of 0.20s (all its threads' CPU time: 1.70 µs a painting), and the \
+                     painter was busy 90% of it.";
         assert!(said.ends_with(paced), "{said}");
         assert_eq!(said.matches("cost").count(), 2, "one figure is called the cost: {said}");
         // The painter busy all the run, the coordinator not: the painters' pace.
-        (run.coordinator_cpu_s, run.painters[0].cpu_s) = (0.05, Some(0.18));
+        (run.coordinator_main_cpu_s, run.coordinator_cpu_s, run.painters[0].cpu_s) = (0.05, 0.06, Some(0.18));
         let said = sentence(&run, &workload).expect("the painter's");
-        let paced = " The painters set the pace: once they were ready, the painter was busy 90% of the time, the coordinator 25%.";
+        let paced = " The painters set the pace: once they were ready, the painter was busy 90% of the time, the \
+                     coordinator's main thread 25%.";
         assert!(said.ends_with(paced), "{said}");
         // A painter of two threads, one of them busy all the run: half busy.
         run.painters[0].lanes = 2;
         let said = sentence(&run, &workload).expect("neither's");
-        let neither =
-            " Neither side was busy all the run: once the painters were ready, the coordinator ran 25% of the time,";
+        let neither = " Neither side was busy all the run: once the painters were ready, the coordinator's main thread ran \
+                       25% of the time,";
         assert!(said.contains(&format!("{neither} the painter was busy 45%;")), "{said}");
         run.painters[0].lanes = 1;
         // Neither busy: each waited for the other.
