@@ -97,7 +97,9 @@ impl Stage<'_> {
                 return Err(interrupted.into());
             }
         };
-        let cpu = sampler.stop().await;
+        // Replacements started meanwhile are this run's too.
+        let joined: Vec<u32> = pool.painters.iter().filter(|p| p.remote.is_none()).map(|p| p.pid()).collect();
+        let cpu = sampler.stop(&joined).await;
         let mut lives = pool.shutdown().await;
         refine_clocks(&mut outcome, &mut lives);
         let starts: Vec<_> = lives.iter().map(|life| life.start.clone()).collect();

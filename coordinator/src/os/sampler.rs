@@ -115,8 +115,11 @@ impl Sampler {
         Self { stop, task, coordinator_before: own_cpu_time(), main_before: main_thread(), census, ours }
     }
 
-    /// Takes a last look, ends the task and returns what it saw.
-    pub async fn stop(self) -> CpuUse {
+    /// Takes a last look, ends the task and returns what it saw. `joined`
+    /// are painters started since (replacing failed ones): this run's, so
+    /// never another program, though they are not sampled.
+    pub async fn stop(mut self, joined: &[u32]) -> CpuUse {
+        self.ours.extend_from_slice(joined);
         let coordinator_after = own_cpu_time();
         // `start` and `stop` are called on the runtime's one thread.
         let (coordinator_main_cpu_s, coordinator_waited_s) = match (self.main_before, main_thread()) {
@@ -388,7 +391,7 @@ mod tests {
                 tokio::task::yield_now().await;
             }
         }
-        let used = sampler.stop().await;
+        let used = sampler.stop(&[]).await;
         assert!(used.painters.is_empty());
         assert!(used.coordinator.len() >= 4, "{} samples in 300 ms or more", used.coordinator.len());
         // How busy depends on what else this machine runs; busy it is.

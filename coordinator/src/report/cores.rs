@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use crate::model::schedule::SegmentKind;
 use crate::os::sampler::Other;
-use crate::report::lanes::{Lanes, Spent, State};
+use crate::report::lanes::{Lanes, State};
 
 /// The share of a core's time no painter used that another program must
 /// have used (by the census) for the idle stretches to be given to it.
@@ -416,16 +416,60 @@ pub fn columns(spans: &[CoreSpan], span_s: f64, width: usize) -> Vec<Option<Held
     row
 }
 
-/// The columns of `held` (core rows from [`columns`]) that give a core to
-/// `thread` of `painter`: where its lane is drawn running.
+/// What a lane's thread did in each of `width` columns from 0 to `span_s`,
+/// as its core rows (`held`, from [`columns`], one per core of `cores`)
+/// tell it, so that lane and rows agree column by column:
+///
+/// - [`On::Ran`] where a row gives a core to its thread — and where its
+///   states tell nothing of the column (as before states were measured);
+/// - [`On::Waited`] where it waited for a core whose row, there, gives the
+///   core to another painter or program;
+/// - [`On::Off`] elsewhere: its core's row says nobody held it, or gives it
+///   to another while this thread did not wait (it was off its core, as
+///   between tiny paintings, or its share of the column was too small).
+///
+/// A column is tens of milliseconds and a turn a few: where turns are
+/// shorter than a column, a column goes to one holder, in proportion over
+/// the row ([`columns`]), and so does the lane.
 #[must_use]
-pub fn ran(held: &[Vec<Option<Held>>], width: usize, painter: usize, thread: u32) -> Vec<bool> {
+#[allow(clippy::too_many_arguments)]
+pub fn lane_on(
+    held: &[Vec<Option<Held>>],
+    cores: &[CoreLane],
+    painter: usize,
+    thread: u32,
+    remote: bool,
+    states: &[State],
+    span_s: f64,
+    width: usize,
+) -> Vec<On> {
+    #[allow(clippy::cast_precision_loss)]
+    let column_s = span_s / width.max(1) as f64;
+    let at = |row: &Vec<Option<Held>>, col: usize| row.get(col).copied().flatten();
     (0..width)
         .map(|col| {
-            held.iter().any(|row| {
-                matches!(row.get(col), Some(Some(Held::Painter { painter: p, thread: t, .. }))
-                    if *p == painter && *t == thread)
-            })
+            let given = held.iter().any(|row| {
+                matches!(at(row, col), Some(Held::Painter { painter: p, thread: t, .. }) if p == painter && t == thread)
+            });
+            #[allow(clippy::cast_precision_loss)]
+            let (from, to) = (col as f64 * column_s, (col + 1) as f64 * column_s);
+            if given || !crate::report::lanes::spent(states, from, to).told() {
+                return On::Ran;
+            }
+            // Whether a core it waited on here is given, in its row, to
+            // another painter or program.
+            let first = states.partition_point(|s| s.end_s <= from);
+            let taken =
+                states[first..].iter().take_while(|s| s.start_s < to).filter(|s| s.state == ThreadState::Waiting).any(
+                    |s| {
+                        cores.iter().zip(held).any(|(core, row)| {
+                            core.core == s.core
+                                && core.remote == remote
+                                && matches!(at(row, col), Some(Held::Painter { .. } | Held::Other))
+                        })
+                    },
+                );
+            if taken { On::Waited } else { On::Off }
         })
         .collect()
 }
@@ -443,24 +487,6 @@ pub enum On {
     /// ones, whose thread mostly sat waiting for the next) is blank there,
     /// as its core row is.
     Off,
-}
-
-/// What a painting's thread did in a column, by whether the core rows give
-/// it the column (`ran`, from [`ran`]) and how its states spent the whole
-/// column: a column whose states tell nothing counts as running, as it did
-/// before states were measured; one its thread spent more off its core than
-/// on it, and never waiting, is off.
-#[must_use]
-pub fn on_core(ran: bool, column: Spent) -> On {
-    if ran || !column.told() {
-        On::Ran
-    } else if column.waiting_s > 0.0 {
-        On::Waited
-    } else if column.off_s > column.running_s {
-        On::Off
-    } else {
-        On::Ran
-    }
 }
 
 #[cfg(test)]

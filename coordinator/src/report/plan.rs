@@ -227,11 +227,7 @@ fn keys(workload: &Workload, planned: &[Planned], columns: usize, color: bool) -
     let mut out = text::legend(&items, columns);
     if planned.iter().any(|m| !m.core_rows.is_empty()) {
         let cores = [
-            Item::new(
-                "core rows, who would hold each core: ",
-                mark(Key::OnCore),
-                "a painter, with its painting's number where its turn begins",
-            ),
+            Item::new("core rows, who would hold each core: ", mark(Key::OnCore), text::core_row_key(color)),
             Item::new("", mark(Key::Idle), "idle"),
         ];
         out += &text::legend(&cores, columns);

@@ -9,7 +9,18 @@ use crate::report::{PainterReport, RunReport};
 /// From idle to every core of the painter busy.
 const LEVELS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
-/// One line per painter that was sampled, labelled `cpu` (or `cpu pK` when
+/// The fewest samples worth a line: a run shorter than a few looks of
+/// the sampler (50 ms each, counted in the kernel's 10 ms ticks) would draw
+/// a line that says nothing, or idle where the painter was busy.
+pub const FEWEST_SAMPLES: usize = 4;
+
+/// Whether a painter's CPU use is drawn: it was sampled often enough.
+#[must_use]
+pub fn drawn(painter: &PainterReport) -> bool {
+    painter.cpu_samples.len() >= FEWEST_SAMPLES
+}
+
+/// One line per painter that was sampled (often enough), labelled `cpu` (or `cpu pK` when
 /// there are several), ending with its average use over the run, as `top`
 /// would show it (100% is one core). Lines for a run that was not sampled:
 /// none.
@@ -19,7 +30,7 @@ pub fn lines(run: &RunReport, style: Style) -> Vec<String> {
     let several = run.painters.len() > 1;
     run.painters
         .iter()
-        .filter(|p| !p.cpu_samples.is_empty())
+        .filter(|p| drawn(p))
         .map(|painter| {
             let label = if several { format!("cpu p{}", painter.id) } else { "cpu".to_owned() };
             let spark = spark(&painter.cpu_samples, f64::from(cores(run, painter)), run.wall_s, style);
@@ -29,10 +40,15 @@ pub fn lines(run: &RunReport, style: Style) -> Vec<String> {
 }
 
 /// What follows a painter's sparkline: its average use over the run, as
-/// `top` shows it (100% is one core), e.g. ` 48%`.
+/// `top` shows it (100% is one core), e.g. ` 48%`: its CPU time as the
+/// kernel counted it over the run's wall time, or, where that is not
+/// known, the average of its samples.
 #[must_use]
 pub fn suffix(run: &RunReport, painter: &PainterReport) -> String {
-    let mean = sampler::average(&painter.cpu_samples, 0.0, run.wall_s).unwrap_or(0.0);
+    let mean = match painter.cpu_s {
+        Some(cpu) if run.wall_s > 0.0 => cpu / run.wall_s,
+        _ => sampler::average(&painter.cpu_samples, 0.0, run.wall_s).unwrap_or(0.0),
+    };
     format!(" {:.0}%", mean * 100.0)
 }
 
@@ -41,7 +57,7 @@ pub fn suffix(run: &RunReport, painter: &PainterReport) -> String {
 #[must_use]
 pub fn widest_suffix(runs: &[RunReport]) -> usize {
     runs.iter()
-        .flat_map(|run| run.painters.iter().filter(|p| !p.cpu_samples.is_empty()).map(move |p| suffix(run, p)))
+        .flat_map(|run| run.painters.iter().filter(|p| drawn(p)).map(move |p| suffix(run, p)))
         .map(|s| s.chars().count())
         .max()
         .unwrap_or(0)

@@ -90,7 +90,9 @@ fn keys(workload: &Workload, runs: &[RunReport], columns: usize, color: bool) ->
     };
     // With states, a painting is solid only where its thread had a core.
     let painting = if states {
-        format!("{painting}, solid where its thread held a core (a gap: it held none and waited for none)")
+        format!(
+            "{painting}, solid in the columns its core row gives its thread (blank where it neither held nor waited for a core)"
+        )
     } else {
         painting.to_owned()
     };
@@ -118,21 +120,13 @@ fn keys(workload: &Workload, runs: &[RunReport], columns: usize, color: bool) ->
     let mut out = legend(&items, columns);
     if runs.iter().any(|run| !run.cores.is_empty()) {
         let cores = [
-            Item::new(
-                "core rows, who held each core: ",
-                mark(Key::OnCore),
-                if color {
-                    "a painter, in its painting's colour, with the number (last digit) where its turn begins, unless the column before holds a number"
-                } else {
-                    "a painter, with its painting's number (last digit) where its turn begins, unless the column before holds a number (then the solid lane above says whose)"
-                },
-            ),
+            Item::new("core rows, who held each core: ", mark(Key::OnCore), core_row_key(color)),
             Item::new("", mark(Key::Other), "another program"),
             Item::new("", mark(Key::Idle), "idle (no painter ran or waited there)"),
         ];
         out += &legend(&cores, columns);
     }
-    if runs.iter().flat_map(|r| &r.painters).any(|p| !p.cpu_samples.is_empty()) {
+    if runs.iter().flat_map(|r| &r.painters).any(sparkline::drawn) {
         out += &wrap(
             "▁▂▃▄▅▆▇█ cpu: how busy each painter process was, from ▁ idle to █ every core it could use; after it, \
              its average over the run as top shows it, where 100% is one core",
@@ -141,6 +135,16 @@ fn keys(workload: &Workload, runs: &[RunReport], columns: usize, color: bool) ->
         );
     }
     out
+}
+
+/// What a core row's painter mark means, for a legend: the same for a run
+/// and for the plan.
+pub(crate) fn core_row_key(color: bool) -> &'static str {
+    if color {
+        "a painter, in its painting's colour, with the number (last digit) where its turn begins, unless the column before holds a number; a turn shorter than a column is drawn as columns in proportion"
+    } else {
+        "a painter, with its painting's number (last digit) where its turn begins, unless the column before holds a number (then the solid lane above says whose); a turn shorter than a column is drawn as columns in proportion"
+    }
 }
 
 /// A key of a legend: words before its mark, the mark as drawn (one

@@ -69,9 +69,12 @@ pub fn draw(lanes: &Lanes, cores: &[CoreLane], style: Style) -> Vec<String> {
         let label = lane.label();
         // Gathered once: laying out the rows goes through them several times.
         let segments: Vec<&Segment> = lanes.segments_of(lane).collect();
-        let ran = (!held.is_empty()).then(|| cores::ran(&held, style.width, lane.painter, lane.thread));
         let states = lanes.states_of(lane);
-        let (rows, over) = rows(segments.iter().copied(), lanes.unfinished_of(lane), states, ran.as_deref(), style);
+        let on = (!held.is_empty()).then(|| {
+            let remote = lane.host.is_some();
+            cores::lane_on(&held, cores, lane.painter, lane.thread, remote, states, style.span_s, style.width)
+        });
+        let (rows, over) = rows(segments.iter().copied(), lanes.unfinished_of(lane), states, on.as_deref(), style);
         for (i, row) in rows.iter().enumerate() {
             let label = if i == 0 { label.as_str() } else { "" };
             lines.push(format!("  {label:>label_width$} │{}", render(row, style.color)));
@@ -121,7 +124,7 @@ fn rows<'a>(
     segments: impl Iterator<Item = &'a Segment> + Clone,
     unfinished: impl Iterator<Item = &'a Unfinished>,
     states: &[State],
-    ran: Option<&[bool]>,
+    on_core: Option<&[On]>,
     style: Style,
 ) -> (Vec<Vec<Cell>>, usize) {
     let mut rows = vec![vec![Cell::Empty; style.width]];
@@ -138,16 +141,12 @@ fn rows<'a>(
     for s in paints.clone() {
         let (start, end) = cells(s.start_s, s.end_s);
         rows[0][start..end].fill(Cell::Paint { painting: s.painting, label: None, on: On::Ran });
-        match ran {
-            // Where the core rows give the core to this thread, it ran.
-            Some(ran) if !states.is_empty() => {
-                #[allow(clippy::cast_precision_loss)]
-                let column_s = style.span_s / style.width.max(1) as f64;
-                for (col, cell) in rows[0].iter_mut().enumerate().take(end).skip(start) {
-                    #[allow(clippy::cast_precision_loss)]
-                    let (from, to) = (col as f64 * column_s, (col + 1) as f64 * column_s);
+        match on_core {
+            // As the core rows tell it, column by column.
+            Some(on_core) if !states.is_empty() => {
+                for (cell, &told) in rows[0][start..end].iter_mut().zip(&on_core[start..end]) {
                     if let Cell::Paint { on, .. } = cell {
-                        *on = cores::on_core(ran[col], lanes::spent(states, from, to));
+                        *on = told;
                     }
                 }
             }

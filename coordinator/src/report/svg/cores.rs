@@ -13,11 +13,11 @@ use std::fmt::Write as _;
 
 use crate::model::schedule::Segment;
 use crate::report::cores::{self, CoreLane, Held, On};
-use crate::report::lanes::{self, State};
 
 use super::axis::Axis;
 use super::markup::{escape, text};
 use super::{LEFT, RIGHT, ROW, palette};
+use crate::term::format;
 
 /// The width of a strip, in pixels.
 pub(super) const STRIP: f64 = 4.0;
@@ -47,14 +47,12 @@ pub(super) fn held(cores: &[CoreLane], axis: &Axis) -> Vec<Vec<Option<Held>>> {
 }
 
 /// Marks the parts of painting block `s` (drawn at `y`) where its thread
-/// did not have a core, strip by strip: hatched where it waited for one,
-/// blank where it did neither (its core went to nobody, or to another it
-/// did not wait for). `ran` says, strip by strip, where the core rows give
-/// a core to its thread ([`cores::ran`]): there the block stays solid, so
-/// that lanes and core rows agree strip by strip.
-pub(super) fn waits(out: &mut String, s: &Segment, states: &[State], ran: &[bool], axis: &Axis, y: f64) {
+/// did not have a core, strip by strip, as `on` (its lane's, from
+/// [`cores::lane_on`]) says: hatched where it waited for one, blank where
+/// it did neither. Elsewhere the block stays solid, so that lanes and core
+/// rows agree strip by strip.
+pub(super) fn waits(out: &mut String, s: &Segment, on: &[On], axis: &Axis, y: f64) {
     let (left, right) = (axis.x(s.start_s), axis.x(s.end_s));
-    let seconds_per_px = axis.span_s / (axis.width - LEFT - RIGHT);
     // Stretches of strips alike, each drawn as one rectangle.
     let mut marked: Vec<(On, f64, f64)> = Vec::new();
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
@@ -66,10 +64,7 @@ pub(super) fn waits(out: &mut String, s: &Segment, states: &[State], ran: &[bool
             break;
         }
         let (from_x, to_x) = (x.max(left), (x + STRIP).min(right));
-        // The whole strip's states, as its core row weighs them.
-        let from_s = s.start_s + (x - left) * seconds_per_px;
-        let to_s = from_s + STRIP * seconds_per_px;
-        let on = cores::on_core(ran.get(strip).copied().unwrap_or(false), lanes::spent(states, from_s, to_s));
+        let on = on.get(strip).copied().unwrap_or(On::Ran);
         if on != On::Ran {
             match marked.last_mut() {
                 Some(last) if last.0 == on && (last.2 - from_x).abs() < 0.05 => last.2 = to_x,
@@ -113,7 +108,21 @@ pub(super) fn core_row(out: &mut String, core: &CoreLane, held: &[Option<Held>],
                 .find(|s| s.end_s > from_s && s.start_s < to_s && Held::of(s) == who)
                 .map(cores::CoreSpan::holder)
                 .unwrap_or_default();
-            let tip = format!("{}: {holder}, {from_s:.3}–{to_s:.3} s", core.label());
+            // How long the holder really held it here: turns shorter than a
+            // strip are drawn as strips in proportion, so a strip drawn as
+            // one painter's was partly the others'.
+            let time: f64 = core
+                .spans
+                .iter()
+                .filter(|s| Held::of(s).thread_only() == who.thread_only())
+                .map(|s| (s.end_s.min(to_s) - s.start_s.max(from_s)).max(0.0))
+                .sum();
+            let tip = format!(
+                "{}, {from_s:.3}–{to_s:.3} s: drawn as {holder}'s; {holder} {} of its {}",
+                core.label(),
+                format::fine(time),
+                format::fine(to_s - from_s)
+            );
             let (class, fill) = match who {
                 Held::Painter { painting: Some(n), .. } => ("core-painter", palette::painting(n).hex()),
                 Held::Painter { painting: None, .. } => ("core-painter", palette::NET_WAIT.hex()),

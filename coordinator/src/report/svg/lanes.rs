@@ -15,6 +15,8 @@ pub(super) struct Lane<'a> {
     /// Its painter (by index) and thread, as the core rows name them.
     pub(super) painter: usize,
     pub(super) thread: u32,
+    /// Whether it ran on another host than the coordinator's.
+    pub(super) remote: bool,
     pub(super) rows: Vec<Vec<&'a Segment>>,
     /// What it began and never finished.
     pub(super) unfinished: Vec<&'a Unfinished>,
@@ -42,6 +44,7 @@ pub(super) fn painter_lanes(run: &RunReport) -> impl Iterator<Item = (usize, Vec
                     label: lane.who() + &core,
                     painter: lane.painter,
                     thread: lane.thread,
+                    remote: lane.host.is_some(),
                     rows,
                     over,
                     unfinished: run.timeline.unfinished_of(lane).collect(),

@@ -146,7 +146,7 @@ fn painting_key(coats: u32, states: bool) -> Key {
 
 /// The core rows: who held a core.
 fn core_keys() -> Vec<Key> {
-    const CORES: &str = "core rows: who held the core: a painter (its painting's colour),";
+    const CORES: &str = "core rows, who held the core (turns shorter than a strip drawn as strips in proportion): a painter (its painting's colour);";
     vec![
         (wide(20.0, CORES), Box::new(|out, x, top| text(out, x, base(top), CORES, ""))),
         swatch("another program", |out, x, top| block(out, x, top, 28.0, 16.0, super::cores::OTHER, "legend")),

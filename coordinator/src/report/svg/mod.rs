@@ -314,8 +314,17 @@ fn panel(
             clock::bound(out, report, first, axis, y);
         }
         for lane in lanes {
-            let ran = crate::report::cores::ran(&held, cores::strips(axis), lane.painter, lane.thread);
-            draw_lane(out, lane, &ran, axis, y, coats, flush)?;
+            let on = crate::report::cores::lane_on(
+                &held,
+                &run.cores,
+                lane.painter,
+                lane.thread,
+                lane.remote,
+                lane.states,
+                axis.span_s,
+                cores::strips(axis),
+            );
+            draw_lane(out, lane, &on, axis, y, coats, flush)?;
             y += rows_height(lane.rows.len());
         }
         y = cpu_band(out, run, *painter, axis, y) + GAP;
@@ -369,13 +378,14 @@ fn panel_header(out: &mut String, run: &RunReport, axis: &Axis, y: f64) {
 }
 
 /// One lane at `y`: its label, its blocks (solid where the core rows give
-/// its thread a core, strip by strip, as `ran` says; hatched where it
-/// waited for one), and a mark where something begun never finished.
+/// its thread a core, strip by strip, hatched where it waited for one,
+/// blank where neither, as `on` says), and a mark where something begun
+/// never finished.
 #[allow(clippy::cast_precision_loss)] // a few rows
 fn draw_lane(
     out: &mut String,
     lane: &lanes::Lane<'_>,
-    ran: &[bool],
+    on: &[crate::report::cores::On],
     axis: &Axis,
     y: f64,
     coats: u32,
@@ -400,7 +410,7 @@ fn draw_lane(
         for segment in segments {
             draw_segment(out, segment, axis, row_y, coats);
             if segment.kind == SegmentKind::Paint && !lane.states.is_empty() {
-                cores::waits(out, segment, lane.states, ran, axis, row_y);
+                cores::waits(out, segment, on, axis, row_y);
             }
             if out.len() > HELD {
                 flush(out)?;
@@ -595,7 +605,9 @@ mod tests {
         for n in 1..=3 {
             assert!(svg.contains(&palette::painting(n).hex()), "painting {n}'s colour on the core");
         }
-        assert!(svg.contains("core 0: painter-1") && svg.contains(r#"class="core-idle""#));
+        assert!(
+            svg.contains("core 0, ") && svg.contains(": drawn as painter-1") && svg.contains(r#"class="core-idle""#)
+        );
     }
 
     #[test]
