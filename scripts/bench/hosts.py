@@ -15,6 +15,7 @@ moments of a shared machine.
 srun runs in $SLURM_JOB_ID, as the coordinator's steps do. Standard library only.
 """
 
+import datetime
 import glob
 import json
 import os
@@ -119,12 +120,42 @@ def table(work):
         print(f"  {figure:36} {launcher:8} {shown:>10}  {beside:28} {'' if r is None else f'{r:.2f}×':>6}  {tgt:>7} {verdict}")
 
 
+def ready_after(work, name):
+    """Seconds from the command's start (NAME.started, the wall clock) to
+    its first mode's last painter ready, as the coordinator's log
+    (NAME.log, RUST_LOG=coordinator=debug) timed it: when the first
+    painting is handed out. None without both."""
+    try:
+        with open(os.path.join(work, name + ".started")) as f:
+            started = float(f.read().strip())
+        with open(os.path.join(work, name + ".log")) as f:
+            lines = f.read().splitlines()
+    except (OSError, ValueError):
+        return None
+    ready = []
+    for line in lines:
+        # The first mode ends with the pings before its painters' Shutdown.
+        if "clock pings before Shutdown" in line:
+            break
+        if " DEBUG painter ready " in line:
+            stamp = line.split(" ", 1)[0].replace("Z", "+00:00")
+            try:
+                ready.append(datetime.datetime.fromisoformat(stamp).timestamp())
+            except ValueError:
+                continue
+    return max(ready) - started if ready else None
+
+
 def scale(work):
     """Rows for 1, 2 and 4 hosts beside each other: the first mode's
     start-up from the command (the slowest host's login and probe, then the
     mode's own start-up) against one login (`ssh h1 true`) or one job step
-    timed in the same run, the mode's own start-up (its painters' sessions
-    or steps) beside it, and the second mode's start-up."""
+    timed in the same run and, over ssh, against the slowest login of the
+    same run (its hosts' own `login_s`: logins at once, as the run made
+    them); the same from the wall clock, which also counts the
+    coordinator's own start, its local probe and its planning; the mode's
+    own start-up (its painters' sessions or steps, or over srun the probes
+    told to paint) beside it; and the second mode's start-up."""
     rows = []
     for launcher in ["ssh", "srun"]:
         for n in ["1", "2", "4"]:
@@ -143,6 +174,22 @@ def scale(work):
             later = statistics.median(r["runs"][1]["startup_s"] for r in runs)
             what = "login" if launcher == "ssh" else "step"
             rows.append((f"{n} host(s): command to 1st hand-out", launcher, first, f"one {what} {fmt(one)}", ratio(first, one), 1.3))
+            if launcher == "ssh":
+                # Each run against its own slowest login, then the median.
+                own_ratio = [
+                    (max((h.get("login_s") or 0) + h["probe_s"] for h in r["workload"]["hosts"]) + r["runs"][0]["startup_s"])
+                    / max(h.get("login_s") or 0 for h in r["workload"]["hosts"])
+                    for r in runs
+                    if max(h.get("login_s") or 0 for h in r["workload"]["hosts"]) > 0
+                ]
+                slowest = statistics.median(max(h.get("login_s") or 0 for h in r["workload"]["hosts"]) for r in runs)
+                if own_ratio:
+                    rows.append((f"{n} host(s): command to 1st hand-out", launcher, first, f"slowest login, same run {fmt(slowest)}", statistics.median(own_ratio), 1.3))
+            stems = [p[: -len(".started")] for p in sorted(glob.glob(os.path.join(work, f"scale-{launcher}-{n}-*.started")))]
+            walls = [w for stem in stems if (w := ready_after(work, os.path.basename(stem))) is not None]
+            if walls:
+                wall = statistics.median(walls)
+                rows.append((f"{n} host(s): wall, command to 1st hand-out", launcher, wall, f"one {what} {fmt(one)}", ratio(wall, one), 1.3))
             rows.append((f"{n} host(s): first mode's own", launcher, own, f"one {what} {fmt(one)}", ratio(own, one), None))
             rows.append((f"{n} host(s): a later mode's", launcher, later, "the target 0.1 s", ratio(later, 0.1), 1.0))
     st = load(os.path.join(work, "steps.json")) or {}

@@ -116,7 +116,8 @@ pub struct Host {
     /// Over ssh, the host's master connection, which every painter there uses.
     pub master: Option<master::Master>,
     /// Over srun, its probe, waiting to be told to paint: the first
-    /// painter there takes it ([`Cluster::held`]).
+    /// painter there takes it ([`Cluster::held`]). Started before any
+    /// core was known, its step is bound to none: the painter pins itself.
     held: std::sync::Mutex<Option<probe::Held>>,
 }
 

@@ -13,14 +13,15 @@
 //! Over srun the probe stays ([`stay`], `painter --probe --then-serve`):
 //! once it has answered, it waits, [`Held`], to be told what to paint as,
 //! and becomes that host's first painter. A job step costs as much as the
-//! first start of a painter there, so without this a run's first painting
-//! waited for two steps, the probe's and the painter's, one after the
-//! other (docs/performance.md, start-up against the number of hosts).
-//! Only over srun: ssh and a template may pass the line on through
-//! something that holds it until the probe ends (a template's `| sed`),
-//! and there a probe that waits would wait for ever; and over ssh the
-//! painter's session after the login costs a few milliseconds, not a
-//! second login.
+//! probe itself, so without this a run's first painting waited for two
+//! steps, the probe's and the painter's, one after the other
+//! (docs/performance.md, start-up against the number of hosts).
+//! Not through a template: it may pass the line on through something that
+//! holds it until the probe ends (`… | sed`), and a probe that waited
+//! would then wait for ever. Not over ssh, where the painter's session
+//! after the login costs a few milliseconds, not a second login: there
+//! the first mode's sessions are the network's share of its start-up,
+//! which its report shows host by host.
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
