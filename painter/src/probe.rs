@@ -153,7 +153,10 @@ mod tests {
         assert_eq!(super::told(&mut Cursor::new(Vec::new())), Ok(None));
         let wrong = |bytes: &[u8]| super::told(&mut Cursor::new(bytes.to_vec())).expect_err("refused");
         assert_eq!(wrong(b"hello\n"), "expected `atelier-serve N` on stdin, not `hello`");
-        assert_eq!(wrong(b"atelier-serve 99999999\n"), "99999999 bytes of arguments is more than the 65536 a painter takes");
+        assert_eq!(
+            wrong(b"atelier-serve 99999999\n"),
+            "99999999 bytes of arguments is more than the 65536 a painter takes"
+        );
         assert!(wrong(b"atelier-serve 9\n--id\x00").starts_with("cannot read the 9 bytes"));
         assert_eq!(wrong(b"atelier-serve 4\n--id"), "the arguments do not end in a NUL");
         assert_eq!(wrong(b"atelier-se"), "stdin ended inside the line that says what to paint as");
