@@ -54,31 +54,27 @@ enum SchedulerArg {
 
 fn main() -> ExitCode {
     // `painter --probe`: one line about this host, for a coordinator about
-    // to plan painters here (see `painter::probe`).
-    if std::env::args_os().nth(1).is_some_and(|arg| arg == "--probe") {
-        return match painter::probe::line() {
-            Ok(line) => {
-                use std::io::Write;
-                // The one time a painter's stdout carries text, not frames.
-                match writeln!(std::io::stdout().lock(), "{line}") {
-                    Ok(()) => ExitCode::SUCCESS,
-                    Err(_) => ExitCode::FAILURE,
-                }
-            }
-            Err(error) => {
-                eprintln!("painter --probe: cannot read this process's allowed cores: {error}");
-                ExitCode::FAILURE
-            }
-        };
-    }
-    if std::io::stdin().is_terminal() {
-        eprintln!(
-            "painter: this is one of atelier's worker processes. It speaks a binary protocol on\n\
-             stdin/stdout and is started by the coordinator; try `coordinator --help`."
-        );
-        return ExitCode::from(2);
-    }
-    let args = Args::parse();
+    // to plan painters here (see `painter::probe`); with `--then-serve`, it
+    // may then be told to paint here.
+    let mut words = std::env::args_os().skip(1);
+    let args = if words.next().is_some_and(|arg| arg == "--probe") {
+        // On a terminal nobody will tell it what to paint as.
+        let serves = words.next().is_some_and(|arg| arg == "--then-serve") && !std::io::stdin().is_terminal();
+        match probe(serves) {
+            Ok(Some(args)) => args,
+            Ok(None) => return ExitCode::SUCCESS,
+            Err(code) => return code,
+        }
+    } else {
+        if std::io::stdin().is_terminal() {
+            eprintln!(
+                "painter: this is one of atelier's worker processes. It speaks a binary protocol on\n\
+                 stdin/stdout and is started by the coordinator; try `coordinator --help`."
+            );
+            return ExitCode::from(2);
+        }
+        Args::parse()
+    };
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -94,6 +90,41 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Says the probe's line; if it `serves`, then waits to be told what to
+/// paint as, and returns those arguments. `None`: its work is done.
+fn probe(serves: bool) -> Result<Option<Args>, ExitCode> {
+    let line = painter::probe::line(serves).map_err(|error| {
+        eprintln!("painter --probe: cannot read this process's allowed cores: {error}");
+        ExitCode::FAILURE
+    })?;
+    // The one time a painter's stdout carries text, not frames.
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{line}").and_then(|()| stdout.flush()).map_err(|_| ExitCode::FAILURE)?;
+    drop(stdout);
+    if !serves {
+        return Ok(None);
+    }
+    // Unbuffered, from a duplicate of fd 0: std's buffered stdin could take
+    // bytes of the protocol that follows.
+    let told = std::io::stdin()
+        .as_fd()
+        .try_clone_to_owned()
+        .map_err(|error| format!("cannot use stdin: {error}"))
+        .and_then(|fd| painter::probe::told(&mut std::fs::File::from(fd)));
+    let words = match told {
+        Ok(Some(words)) => words,
+        Ok(None) => return Ok(None),
+        Err(why) => {
+            eprintln!("painter --probe --then-serve: {why}");
+            return Err(ExitCode::from(2));
+        }
+    };
+    Args::try_parse_from(std::iter::once("painter".into()).chain(words)).map(Some).map_err(|error| {
+        let _ = error.print();
+        ExitCode::from(2)
+    })
 }
 
 /// `tracing` to stderr, filtered by `RUST_LOG` (warnings by default).

@@ -182,6 +182,70 @@ fn every_scheduler_paints_the_same_pictures() {
     assert!(at(3, 0, EventKind::PaintStarted) < dried, "job 3 was painted while job 2 dried");
 }
 
+/// `painter --probe --then-serve`, as the coordinator drives it over srun:
+/// its line, then told its arguments it paints as painter 7, and what it
+/// paints is what a painter started with them paints; told nothing (its
+/// stdin closed), it exits 0; told something else, it says what and exits 2.
+#[test]
+fn a_probe_that_stays_paints_as_it_is_told() {
+    use std::io::{BufRead, Read};
+    let out = out_dir("probe-serves");
+    let probe = || {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_painter"))
+            .args(["--probe", "--then-serve"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("painter starts");
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut line = String::new();
+        stdout.read_line(&mut line).expect("its line");
+        assert!(line.starts_with("atelier-probe protocol=") && line.ends_with(" serves=1\n"), "{line}");
+        (child, stdout)
+    };
+    let (mut child, stdout) = probe();
+    let mut words = Vec::new();
+    for word in ["--id", "7", "--scheduler", "blocking", "--out", out.to_str().expect("a path")] {
+        words.extend_from_slice(word.as_bytes());
+        words.push(0);
+    }
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(format!("atelier-serve {}\n", words.len()).as_bytes()).expect("told");
+    stdin.write_all(&words).expect("told");
+    stdin.flush().expect("flush");
+    let mut painter = Painter { child, stdin, stdout, states: Vec::new() };
+    let FromPainter::Hello(hello) = painter.recv() else { panic!("first message is not Hello") };
+    assert_eq!((hello.protocol_version, hello.painter_id), (PROTOCOL_VERSION, 7));
+    assert_eq!(std::fs::read_to_string(format!("/proc/{}/comm", hello.pid)).expect("comm").trim(), "painter-7");
+    let (done, _) = painter.paint(&[job(1, 0), job(2, 0)]);
+    painter.shutdown();
+    let started = out_dir("probe-serves-started");
+    let mut plain = Painter::start("blocking", &[], &started);
+    assert!(matches!(plain.recv(), FromPainter::Hello(_)));
+    let (same, _) = plain.paint(&[job(1, 0), job(2, 0)]);
+    plain.shutdown();
+    let sums = |done: &[JobDone]| done.iter().map(|d| (d.job, d.checksum)).collect::<Vec<_>>();
+    assert_eq!(sums(&done), sums(&same), "the probe paints what a painter started so paints");
+
+    // Told nothing: the coordinator went on without it.
+    let (mut child, _stdout) = probe();
+    drop(child.stdin.take());
+    assert_eq!(child.wait().expect("it ends").code(), Some(0));
+
+    // Told something else.
+    let (mut child, _stdout) = probe();
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(b"paint please\n").expect("written");
+    drop(stdin);
+    let mut said = String::new();
+    child.stderr.take().expect("stderr").read_to_string(&mut said).expect("stderr");
+    assert_eq!(child.wait().expect("it ends").code(), Some(2), "{said}");
+    assert_eq!(said.trim(), "painter --probe --then-serve: expected `atelier-serve N` on stdin, not `paint please`");
+    let _ = std::fs::remove_dir_all(out);
+    let _ = std::fs::remove_dir_all(started);
+}
+
 #[test]
 fn stdin_closing_ends_the_painter() {
     let out = out_dir("eof");

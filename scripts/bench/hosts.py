@@ -4,6 +4,7 @@ the floor of each launcher, measured in the same run.
 
     hosts.py floor LAUNCHER ROUNDS      # prints {"true_s": [...], "rtt_s": [...]}
     hosts.py steps REPS                 # a step per painter against one step of N tasks
+    hosts.py cpu N                      # the CPU one login and one job step cost
     hosts.py table WORK_DIR             # prints the section's rows
 
 floor: LAUNCHER is `local`, `ssh` or `srun`; it times ROUNDS starts of
@@ -15,6 +16,7 @@ moments of a shared machine.
 srun runs in $SLURM_JOB_ID, as the coordinator's steps do. Standard library only.
 """
 
+import datetime
 import glob
 import json
 import os
@@ -76,6 +78,56 @@ def steps(reps):
     json.dump(out, sys.stdout)
 
 
+def cpu(n):
+    """The CPU one login (`ssh h1 true`, no master) and one job step (`srun
+    -w h1 true`) cost, client and server, N of each one after another: the
+    clients' own accounting (RUSAGE_CHILDREN), the daemons' (h1's sshd,
+    with the sessions it reaped; slurmctld and h1's slurmd), and the whole
+    machine's busy time (/proc/stat) less what it was busy with before,
+    which also counts what no one reaps here (slurmstepd)."""
+    import resource
+    state = "/run/atelier-hosts"
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def pid(name):
+        with open(os.path.join(state, name)) as f:
+            return int(f.read().strip())
+
+    def used(p):
+        with open(f"/proc/{p}/stat") as f:
+            fields = f.read().rsplit(") ", 1)[1].split()
+        return sum(int(x) for x in fields[11:15]) / tick
+
+    def busy():
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+        return (sum(fields) - fields[3] - fields[4]) / tick
+
+    def children():
+        r = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return r.ru_utime + r.ru_stime
+
+    out = {}
+    for launcher, daemons in [("ssh", ["h1/sshd.pid"]), ("srun", ["slurm/slurmctld.pid", "slurm/slurmd-h1.pid"])]:
+        pids = [pid(d) for d in daemons]
+        started, before = time.perf_counter(), busy()
+        time.sleep(1)
+        background = (busy() - before) / (time.perf_counter() - started)
+        d0, c0, b0, started = [used(p) for p in pids], children(), busy(), time.perf_counter()
+        for _ in range(n):
+            subprocess.run(through(launcher, ["/bin/true"]), check=True, stdin=subprocess.DEVNULL)
+        wall = time.perf_counter() - started
+        d1, c1, b1 = [used(p) for p in pids], children(), busy()
+        out[launcher] = {
+            "wall_s": wall / n,
+            "client_s": (c1 - c0) / n,
+            "daemons_s": sum(b - a for a, b in zip(d0, d1)) / n,
+            "machine_s": ((b1 - b0) - background * wall) / n,
+            "background_cores": background,
+        }
+    json.dump(out, sys.stdout)
+
+
 def load(path):
     try:
         with open(path) as f:
@@ -93,8 +145,11 @@ def table(work):
                 fl[key] += (part or {}).get(key, [])
         runs = [load(p) for p in sorted(glob.glob(os.path.join(work, f"startup-{launcher}-*.json")))]
         runs = [r for r in runs if r]
-        startups = [p["startup_s"] for r in runs for p in r["painters"]]
-        bounds = [p["clock_bound_s"] for r in runs for p in r["painters"] if p.get("remote")]
+        # A compare's later mode: painters started through the launcher
+        # (over srun, the first mode's are the probes told to paint).
+        started = [p for r in runs for p in (r["runs"][-1]["painters"] if "runs" in r else r["painters"])]
+        startups = [p["startup_s"] for p in started]
+        bounds = [p["clock_bound_s"] for r in runs for run in r.get("runs", [r]) for p in run["painters"] if p.get("remote")]
         tp = [load(p) for p in sorted(glob.glob(os.path.join(work, f"throughput-{launcher}-*.json")))]
         # From the first painting handed out to the last done: the run's
         # wall time counts the painters' start-up too, shown on its own row.
@@ -119,12 +174,42 @@ def table(work):
         print(f"  {figure:36} {launcher:8} {shown:>10}  {beside:28} {'' if r is None else f'{r:.2f}×':>6}  {tgt:>7} {verdict}")
 
 
+def ready_after(work, name):
+    """Seconds from the command's start (NAME.started, the wall clock) to
+    its first mode's last painter ready, as the coordinator's log
+    (NAME.log, RUST_LOG=coordinator=debug) timed it: when the first
+    painting is handed out. None without both."""
+    try:
+        with open(os.path.join(work, name + ".started")) as f:
+            started = float(f.read().strip())
+        with open(os.path.join(work, name + ".log")) as f:
+            lines = f.read().splitlines()
+    except (OSError, ValueError):
+        return None
+    ready = []
+    for line in lines:
+        # The first mode ends with the pings before its painters' Shutdown.
+        if "clock pings before Shutdown" in line:
+            break
+        if " DEBUG painter ready " in line:
+            stamp = line.split(" ", 1)[0].replace("Z", "+00:00")
+            try:
+                ready.append(datetime.datetime.fromisoformat(stamp).timestamp())
+            except ValueError:
+                continue
+    return max(ready) - started if ready else None
+
+
 def scale(work):
     """Rows for 1, 2 and 4 hosts beside each other: the first mode's
     start-up from the command (the slowest host's login and probe, then the
     mode's own start-up) against one login (`ssh h1 true`) or one job step
-    timed in the same run, the mode's own start-up (its painters' sessions
-    or steps) beside it, and the second mode's start-up."""
+    timed in the same run and, over ssh, against the slowest login of the
+    same run (its hosts' own `login_s`: logins at once, as the run made
+    them); the same from the wall clock, which also counts the
+    coordinator's own start, its local probe and its planning; the mode's
+    own start-up (its painters' sessions or steps, or over srun the probes
+    told to paint) beside it; and the second mode's start-up."""
     rows = []
     for launcher in ["ssh", "srun"]:
         for n in ["1", "2", "4"]:
@@ -143,8 +228,40 @@ def scale(work):
             later = statistics.median(r["runs"][1]["startup_s"] for r in runs)
             what = "login" if launcher == "ssh" else "step"
             rows.append((f"{n} host(s): command to 1st hand-out", launcher, first, f"one {what} {fmt(one)}", ratio(first, one), 1.3))
+            if launcher == "srun":
+                # Each run against its own slowest probe: a step, started
+                # at once with the other hosts' (then told to paint).
+                own_ratio = [
+                    (max(h["probe_s"] for h in r["workload"]["hosts"]) + r["runs"][0]["startup_s"])
+                    / max(h["probe_s"] for h in r["workload"]["hosts"])
+                    for r in runs
+                ]
+                slowest = statistics.median(max(h["probe_s"] for h in r["workload"]["hosts"]) for r in runs)
+                rows.append((f"{n} host(s): command to 1st hand-out", launcher, first, f"slowest probe step, same run {fmt(slowest)}", statistics.median(own_ratio), None))
+            if launcher == "ssh":
+                # Each run against its own slowest login, then the median.
+                own_ratio = [
+                    (max((h.get("login_s") or 0) + h["probe_s"] for h in r["workload"]["hosts"]) + r["runs"][0]["startup_s"])
+                    / max(h.get("login_s") or 0 for h in r["workload"]["hosts"])
+                    for r in runs
+                    if max(h.get("login_s") or 0 for h in r["workload"]["hosts"]) > 0
+                ]
+                slowest = statistics.median(max(h.get("login_s") or 0 for h in r["workload"]["hosts"]) for r in runs)
+                if own_ratio:
+                    rows.append((f"{n} host(s): command to 1st hand-out", launcher, first, f"slowest login, same run {fmt(slowest)}", statistics.median(own_ratio), 1.3))
+            stems = [p[: -len(".started")] for p in sorted(glob.glob(os.path.join(work, f"scale-{launcher}-{n}-*.started")))]
+            walls = [w for stem in stems if (w := ready_after(work, os.path.basename(stem))) is not None]
+            if walls:
+                wall = statistics.median(walls)
+                rows.append((f"{n} host(s): wall, command to 1st hand-out", launcher, wall, f"one {what} {fmt(one)}", ratio(wall, one), 1.3))
             rows.append((f"{n} host(s): first mode's own", launcher, own, f"one {what} {fmt(one)}", ratio(own, one), None))
             rows.append((f"{n} host(s): a later mode's", launcher, later, "the target 0.1 s", ratio(later, 0.1), 1.0))
+    cores = len(os.sched_getaffinity(0))
+    for launcher, both in sorted((load(os.path.join(work, "cpu.json")) or {}).items()):
+        what = "login" if launcher == "ssh" else "job step"
+        rows.append((f"CPU a {what}, client+server", launcher, both["daemons_s"] + both["client_s"], f"its wall {fmt(both['wall_s'])}", None, None))
+        # What four at once need of this machine's cores, if nothing else ran.
+        rows.append((f"CPU a {what}, whole machine", launcher, both["machine_s"], f"4 at once ≥ {fmt(4 * both['machine_s'] / cores)} on {cores} cores", ratio(4 * both["machine_s"] / cores, both["wall_s"]), None))
     st = load(os.path.join(work, "steps.json")) or {}
     for n, both in sorted(st.items(), key=lambda kv: int(kv[0])):
         each, one = statistics.median(both["each_s"]), statistics.median(both["one_s"])
@@ -167,5 +284,7 @@ if __name__ == "__main__":
         floor(sys.argv[2], int(sys.argv[3]), "--no-cat" not in sys.argv)
     elif sys.argv[1] == "steps":
         steps(int(sys.argv[2]))
+    elif sys.argv[1] == "cpu":
+        cpu(int(sys.argv[2]))
     else:
         table(sys.argv[2])

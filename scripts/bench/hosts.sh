@@ -10,9 +10,13 @@
 # per second. srun runs inside one allocation made for the bench.
 # Then start-up against the number of hosts (1, 2 and 4, beside each other):
 # a mode's first hand-out from the command, against one login (ssh) or one
-# job step (srun) timed in the same run (target ≤ 1.3×), and a later mode's
-# start-up (target ≤ 0.1 s); and whether one step per host for all its
-# painters would start them faster than a step each.
+# job step (srun) timed in the same run (target ≤ 1.3×), and over ssh
+# against the slowest login of that run itself (its hosts' own login_s);
+# the same from the wall clock (the command started, to the coordinator's
+# log saying the first mode's last painter ready); a later mode's start-up
+# (target ≤ 0.1 s); whether one step per host for all its painters
+# would start them faster than a step each; and the CPU one login and one
+# step cost, client and server.
 #   scripts/bench/hosts.sh [--quick] [--keep DIR]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -50,7 +54,9 @@ for launcher in local ssh srun; do
   # The floor is measured between the runs, a few rounds at a time, so
   # that both see the same moments of a machine other programs share.
   for i in $(seq "$reps"); do
-    "$coordinator" run --mode parallel --painters 2 --paintings 2 --paint 0ms --dry 0ms "${hosts[@]}" \
+    # Two modes: over srun the first mode's painters are the hosts' probes,
+    # told to paint; the second mode's are started through the launcher.
+    "$coordinator" compare --modes parallel,hybrid --painters 2 --paintings 2 --paint 0ms --dry 0ms "${hosts[@]}" \
       --json --out "$work/out" >"$work/startup-$launcher-$i.json"
     python3 scripts/bench/hosts.py floor "$launcher" "$rounds" >"$work/floor-$launcher-$i.json"
   done
@@ -65,8 +71,12 @@ for launcher in ssh srun; do
     for n in $counts; do
       list=$(seq -f 'h%g' 1 "$n" | paste -sd, -)
       echo "bench hosts: $launcher, $n hosts ($i/$reps)" >&2
-      "$coordinator" compare --modes parallel,hybrid --paintings "$n" --paint 0ms --dry 0ms --hosts "$list" \
-        --launcher "$launcher" --json --out "$work/out" >"$work/scale-$launcher-$n-$i.json"
+      # The coordinator's own log (not the painters': the filter names
+      # only its target) times each painter ready, on the wall clock.
+      date +%s.%N >"$work/scale-$launcher-$n-$i.started"
+      RUST_LOG=coordinator=debug "$coordinator" compare --modes parallel,hybrid --paintings "$n" --paint 0ms --dry 0ms \
+        --hosts "$list" --launcher "$launcher" --json --out "$work/out" \
+        >"$work/scale-$launcher-$n-$i.json" 2>"$work/scale-$launcher-$n-$i.log"
       python3 scripts/bench/hosts.py floor "$launcher" 2 --no-cat >"$work/scale-floor-$launcher-$n-$i.json"
     done
   done
@@ -74,4 +84,7 @@ done
 # One job step per painter (what the coordinator does) against one step
 # with a task per painter (what srun --multi-prog would do), N at once on h1.
 python3 scripts/bench/hosts.py steps "$reps" >"$work/steps.json"
+# What one login and one job step cost the CPUs, client and server: four
+# at once on this machine's cores bound the 4-host rows.
+python3 scripts/bench/hosts.py cpu $((reps * 4)) >"$work/cpu.json"
 python3 scripts/bench/hosts.py table "$work"

@@ -14,7 +14,9 @@
 //!
 //! Hosts are probed, and painters on them started, many at once (up to
 //! `--fanout`): a user with eight hosts waits for about one login, not
-//! eight one after another.
+//! eight one after another. Over srun each host's probe stays and becomes
+//! its first painter ([`Cluster::held`]), so the first painting waits for
+//! one job step, not two.
 //!
 //! Without `--hosts`, none of this runs and a run is what it always was.
 //!
@@ -113,6 +115,10 @@ pub struct Host {
     pub cores: Vec<u32>,
     /// Over ssh, the host's master connection, which every painter there uses.
     pub master: Option<master::Master>,
+    /// Over srun, its probe, waiting to be told to paint: the first
+    /// painter there takes it ([`Cluster::held`]). Started before any
+    /// core was known, its step is bound to none: the painter pins itself.
+    held: std::sync::Mutex<Option<probe::Held>>,
 }
 
 /// The hosts of a run, and how painters get there.
@@ -140,6 +146,8 @@ pub struct Cluster {
     /// The private directory of the ssh masters' sockets: declared after
     /// `hosts`, so that it is removed after the masters have closed.
     sockets: Option<master::Sockets>,
+    /// The threads that wait for held probes no painter took to end.
+    releasing: std::sync::Mutex<Vec<std::thread::JoinHandle<()>>>,
 }
 
 impl Cluster {
@@ -163,6 +171,7 @@ impl Cluster {
             fanout,
             local_spawn: None,
             sockets: None,
+            releasing: std::sync::Mutex::new(Vec::new()),
         };
         // Alone, before the hosts: a start with nothing else going on.
         let mut local = Command::new(local_painter);
@@ -202,10 +211,10 @@ impl Cluster {
         let answers = Probing { probes: Box::pin(probes), done: false }.await;
         for (spec, answer) in specs.into_iter().zip(answers) {
             match answer {
-                Ok((found, master)) => {
+                Ok((found, master, held)) => {
                     let mut cores = found.cores.clone();
                     cores.truncate(spec.max_cores.map_or(usize::MAX, |n| n as usize));
-                    cluster.hosts.push(Host { spec, found, cores, master });
+                    cluster.hosts.push(Host { spec, found, cores, master, held: std::sync::Mutex::new(held) });
                 }
                 Err(why) => eprintln!("warning: host {} left out: {why}", spec.name),
             }
@@ -236,34 +245,78 @@ impl Cluster {
     }
 
     /// Probes the `index`th host; over ssh, logs in first, and probes over
-    /// that connection, which is kept for the painters there.
+    /// that connection, which is kept for the painters there. Over srun in
+    /// an allocation, the probe stays, to be the host's first painter.
     async fn probe(
         &self,
         index: usize,
         spec: &HostSpec,
         local_painter: &Path,
-    ) -> Result<(probe::Found, Option<master::Master>), String> {
+    ) -> Result<(probe::Found, Option<master::Master>, Option<probe::Held>), String> {
         let master = match &self.sockets {
             Some(sockets) if !spec.is_local() => {
                 Some(master::Master::open(spec, sockets.socket(index), probe::TIMEOUT).await?)
             }
             _ => None,
         };
+        // Outside an allocation each probe is a job of its own, which a
+        // painter's step could not join.
+        let stays = !spec.is_local() && self.launcher == Launcher::Srun && self.job.is_some();
         let mut command = if spec.is_local() {
             let mut command = Command::new(local_painter);
             command.arg("--probe");
             command
         } else {
-            let argv = [self.remote_painter.clone().into_os_string(), "--probe".into()];
+            let mut argv = vec![self.remote_painter.clone().into_os_string(), "--probe".into()];
+            if stays {
+                argv.push("--then-serve".into());
+            }
             let control = master.as_ref().map(|m| m.socket.as_path());
             self.launcher.command(spec, &argv, None, self.job.as_deref(), control)
         };
         // A group of its own: on a stop signal, whatever the launcher
         // started goes with it (see `Probing`).
         std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        if stays {
+            // It may become a painter, which is told no coordinator's pid
+            // to check (see `pool::painter`).
+            command.env_remove(protocol::handshake::COORDINATOR_PID_ENV);
+            let (found, held) = probe::stay(command, &self.remote_painter, &self.launcher).await?;
+            return Ok((found, master, held));
+        }
         let painter = if spec.is_local() { local_painter } else { &self.remote_painter };
         let found = probe::run(command, painter, &self.launcher, spec.is_local()).await?;
-        Ok((found, master))
+        Ok((found, master, None))
+    }
+
+    /// The probe still waiting on the host of `plan`, if any: the first
+    /// painter there is told to be it, rather than started anew.
+    #[must_use]
+    pub fn held(&self, plan: &PainterPlan) -> Option<probe::Held> {
+        let host = self.hosts.get(plan.host?)?;
+        host.held.lock().ok()?.take()
+    }
+
+    /// Lets every probe no painter took end (once the first mode's
+    /// painters have started): they are not kept waiting through the run.
+    pub fn release_held(&self) {
+        let released: Vec<_> = self
+            .hosts
+            .iter()
+            .filter_map(|host| host.held.lock().ok()?.take())
+            .filter_map(probe::Held::release)
+            .collect();
+        if let Ok(mut releasing) = self.releasing.lock() {
+            releasing.extend(released);
+        }
+    }
+
+    /// A painter's arguments on another host: `args`, and its pictures
+    /// sent home.
+    #[must_use]
+    pub fn remote_args(mut args: Vec<OsString>) -> Vec<OsString> {
+        args.push("--pictures-home".into());
+        args
     }
 
     /// The painters of `mode` over the hosts: one per core offered for
@@ -316,8 +369,7 @@ impl Cluster {
             return (command, None);
         };
         let mut argv = vec![self.remote_painter.clone().into_os_string()];
-        argv.extend(args);
-        argv.push("--pictures-home".into());
+        argv.extend(Self::remote_args(args));
         // A host that offers one core leaves a step nowhere else to run:
         // binding it would only ask Slurm for what it may lack (a cluster
         // without task/affinity says so on stderr for every step).
@@ -361,6 +413,18 @@ impl Cluster {
                 PainterPlan { cores, ..plan.clone() }
             })
             .collect()
+    }
+}
+
+impl Drop for Cluster {
+    /// Ends what is left of the probes before the allocation they run in
+    /// is given back (a field, dropped after this).
+    fn drop(&mut self) {
+        self.release_held();
+        let releasing = self.releasing.get_mut().map(std::mem::take).unwrap_or_default();
+        for thread in releasing {
+            let _ = thread.join();
+        }
     }
 }
 
@@ -436,7 +500,7 @@ mod tests {
     fn host(name: &str, cores: Vec<u32>) -> Host {
         let found =
             probe::Found { hostname: name.into(), boot: "b".into(), cores: cores.clone(), took: Duration::ZERO };
-        Host { spec: HostSpec::named(name), found, cores, master: None }
+        Host { spec: HostSpec::named(name), found, cores, master: None, held: std::sync::Mutex::new(None) }
     }
 
     #[test]
@@ -451,6 +515,7 @@ mod tests {
             fanout: 32,
             local_spawn: None,
             sockets: None,
+            releasing: std::sync::Mutex::new(Vec::new()),
         };
         let plans = cluster.layout(Mode::Parallel);
         assert_eq!(plans.len(), 3);

@@ -9,12 +9,30 @@
 //! has on that node (`slurm_cpus`), and a host offers no more cores than
 //! that: a node configured with one CPU gives one painter, even where its
 //! step may run on every core of the machine.
+//!
+//! Over srun the probe stays ([`stay`], `painter --probe --then-serve`):
+//! once it has answered, it waits, [`Held`], to be told what to paint as,
+//! and becomes that host's first painter. A job step costs as much as the
+//! probe itself, so without this a run's first painting waited for two
+//! steps, the probe's and the painter's, one after the other
+//! (docs/performance.md, start-up against the number of hosts).
+//! Not through a template: it may pass the line on through something that
+//! holds it until the probe ends (`… | sed`), and a probe that waited
+//! would then wait for ever. Not over ssh, where the painter's session
+//! after the login costs a few milliseconds, not a second login: there
+//! the first mode's sessions are the network's share of its start-up,
+//! which its report shows host by host.
 
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use tokio::io::AsyncReadExt;
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::process::{ChildStderr, ChildStdin, ChildStdout};
 
 use super::Launcher;
 use crate::term::visible::{self, visible};
@@ -71,24 +89,234 @@ pub async fn run(command: Command, painter: &Path, launcher: &Launcher, local: b
     let (stdout, stderr, status) = tokio::time::timeout(TIMEOUT, heard)
         .await
         .map_err(|_| format!("no answer within {} ({via})", humantime::format_duration(TIMEOUT)))??;
+    let status = Some(status);
     let took = started.elapsed();
     let stdout = String::from_utf8_lossy(&stdout);
-    let stderr = String::from_utf8_lossy(&stderr);
-    let said = stderr.lines().map(str::trim).rfind(|l| !l.is_empty()).unwrap_or("");
-    let said = if said.is_empty() { String::new() } else { format!(": {}", visible(said, visible::LINE)) };
     if let Some(line) = stdout.lines().find(|l| l.starts_with("atelier-probe ")) {
         return parse(line, took);
     }
+    Err(refusal(launcher, painter, &via, status, &stderr))
+}
+
+/// Why a probe that said no line failed, in one line: from how it ended
+/// (`status`) and the last line of its stderr.
+fn refusal(launcher: &Launcher, painter: &Path, via: &str, status: Option<ExitStatus>, stderr: &[u8]) -> String {
+    let stderr = String::from_utf8_lossy(stderr);
+    let said = stderr.lines().map(str::trim).rfind(|l| !l.is_empty()).unwrap_or("");
+    let said = if said.is_empty() { String::new() } else { format!(": {}", visible(said, visible::LINE)) };
     let painter = visible(&painter.display().to_string(), visible::LINE);
     // srun's own refusal (no such node, no allocation) is srun's, not the painter's.
     let srun_refused = stderr.lines().any(|l| l.trim_start().starts_with("srun: error:"));
-    Err(match (launcher, status.code()) {
+    match (launcher, status.and_then(|status| status.code())) {
         (Launcher::Ssh, Some(255)) => format!("ssh cannot reach it or log in{said}"),
         (Launcher::Srun, Some(_)) if srun_refused => format!("srun cannot start a job step there{said}"),
         (_, Some(126 | 127)) => format!("no painter at {painter} there{said}"),
         (_, Some(code)) => format!("its painter --probe ({painter}, via {via}) exited with status {code}{said}"),
         (_, None) => format!("its painter --probe ({painter}, via {via}) was killed{said}"),
-    })
+    }
+}
+
+/// A probe that answered and stayed (`serves=1`): a painter on its host,
+/// started, waiting to be told what to paint as. Dropped untold, it is
+/// killed with its process group (its launcher, and anything that
+/// started here) and reaped; [`Held::release`] lets it end on its own.
+#[derive(Debug)]
+pub struct Held {
+    /// The launcher this coordinator started; `None` once it is a
+    /// painter's, or has ended.
+    child: Option<std::process::Child>,
+    stdin: Option<ChildStdin>,
+    pipes: Option<(ChildStdout, ChildStderr)>,
+}
+
+/// A held probe told to paint: the pid of its launcher, which the caller
+/// now reaps, and its pipes, now a painter's.
+#[derive(Debug)]
+pub struct Serving {
+    /// The process this coordinator started (the launcher).
+    pub pid: u32,
+    /// The painter's stdin.
+    pub stdin: ChildStdin,
+    /// The painter's stdout: its frames.
+    pub stdout: ChildStdout,
+    /// The painter's stderr.
+    pub stderr: ChildStderr,
+}
+
+/// What a probe that stays is told before its arguments (the painter's `probe::SERVE`).
+const SERVE: &str = "atelier-serve";
+
+/// How long a released probe has to end on its own before it is killed.
+const RELEASE: Duration = Duration::from_secs(2);
+
+impl Held {
+    /// Tells it to paint with `args` (a painter's arguments, after its
+    /// path). From here on its launcher's pid is the caller's to reap.
+    ///
+    /// # Errors
+    /// If it cannot be told (it has ended); it is then killed and reaped.
+    pub async fn serve(mut self, args: &[OsString]) -> std::io::Result<Serving> {
+        let mut words = Vec::new();
+        for arg in args {
+            words.extend_from_slice(arg.as_bytes());
+            words.push(0);
+        }
+        let mut told = format!("{SERVE} {}\n", words.len()).into_bytes();
+        told.extend(words);
+        let (Some(mut stdin), Some((stdout, stderr))) = (self.stdin.take(), self.pipes.take()) else {
+            return Err(std::io::Error::other("its pipes are gone"));
+        };
+        stdin.write_all(&told).await?;
+        stdin.flush().await?;
+        // std's `Child` neither kills nor waits when dropped: its end is
+        // the caller's now.
+        let pid = self.child.take().map_or(0, |child| child.id());
+        Ok(Serving { pid, stdin, stdout, stderr })
+    }
+
+    /// Lets it end on its own: its stdin closes, which a probe that stays
+    /// takes as the coordinator going on without it. A thread waits for
+    /// its end (killing it if it has not ended within [`RELEASE`]), and is
+    /// returned, to be joined.
+    pub fn release(mut self) -> Option<std::thread::JoinHandle<()>> {
+        drop((self.stdin.take(), self.pipes.take()));
+        let child = self.child.take()?;
+        let pid = child.id();
+        let waiting = std::thread::Builder::new().name("probe-release".into()).spawn(move || {
+            end(child, RELEASE);
+        });
+        match waiting {
+            Ok(thread) => Some(thread),
+            Err(error) => {
+                tracing::warn!("cannot start a thread to wait for probe {pid}: {error}");
+                None
+            }
+        }
+    }
+
+    /// Lets it end on its own, as [`Held::release`], and waits for that.
+    async fn ended(mut self) -> Option<ExitStatus> {
+        drop((self.stdin.take(), self.pipes.take()));
+        let child = self.child.take()?;
+        tokio::task::spawn_blocking(move || end(child, TIMEOUT)).await.ok().flatten()
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        if let Some(child) = self.child.take() {
+            end(child, Duration::ZERO);
+        }
+    }
+}
+
+/// Waits up to `grace` for `child` to end, then kills its process group,
+/// and reaps it; its status, unless something else reaped it first (the
+/// probing abandoned on a stop signal kills and reaps every probe).
+fn end(mut child: std::process::Child, grace: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + grace;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Some(status),
+            Err(_) => return None,
+            Ok(None) if Instant::now() >= deadline => break,
+            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+        }
+    }
+    // Unreaped, it is still ours, and so is its group: neither number can
+    // have been given to another process.
+    if let Ok(pid) = i32::try_from(child.id()) {
+        let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
+    }
+    child.wait().ok()
+}
+
+/// Runs `command` (which ends in `painter --probe --then-serve`) and reads
+/// its line, as [`run`]; a painter that says `serves=1` is then kept,
+/// [`Held`], to be told what to paint as. [`Found::took`] is from the
+/// start to the line, for the probe's work ends there.
+///
+/// # Errors
+/// As [`run`].
+pub async fn stay(mut command: Command, painter: &Path, launcher: &Launcher) -> Result<(Found, Option<Held>), String> {
+    command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let via = launcher.name().to_owned();
+    let started = Instant::now();
+    let mut child = command.spawn().map_err(|error| format!("cannot start {via}: {error}"))?;
+    let pipes = (child.stdin.take(), child.stdout.take(), child.stderr.take());
+    // From here on, every way out ends it.
+    let mut held = Held { child: Some(child), stdin: None, pipes: None };
+    let (Some(stdin), Some(stdout), Some(stderr)) = pipes else {
+        return Err(format!("cannot read what {via} says"));
+    };
+    let tokio_pipes = (ChildStdin::from_std(stdin), ChildStdout::from_std(stdout), ChildStderr::from_std(stderr));
+    let (Ok(stdin), Ok(mut stdout), Ok(mut stderr)) = tokio_pipes else {
+        return Err(format!("cannot read what {via} says"));
+    };
+    held.stdin = Some(stdin);
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let heard = tokio::time::timeout(TIMEOUT, listen(&mut stdout, &mut stderr, &mut out, &mut err))
+        .await
+        .map_err(|_| format!("no answer within {} ({via})", humantime::format_duration(TIMEOUT)))??;
+    if let Some(line) = heard {
+        let found = parse(&line, started.elapsed())?;
+        // Anything after the line would be read as the painter's frames.
+        let alone = out.ends_with(line.as_bytes()) || out.ends_with(format!("{line}\n").as_bytes());
+        if line.split(' ').any(|word| word == "serves=1") && alone {
+            held.pipes = Some((stdout, stderr));
+            return Ok((found, Some(held)));
+        }
+        held.pipes = Some((stdout, stderr));
+        held.ended().await;
+        return Ok((found, None));
+    }
+    // No line: why is in how it ended, and on its stderr.
+    let rest = tokio::time::timeout(TIMEOUT, bounded(&mut stderr, "stderr")).await;
+    err.extend(rest.ok().and_then(Result::ok).unwrap_or_default());
+    err.truncate(MOST as usize);
+    held.pipes = Some((stdout, stderr));
+    let status = held.ended().await;
+    Err(refusal(launcher, painter, &via, status, &err))
+}
+
+/// Reads a probe's stdout, and its stderr meanwhile, until stdout holds a
+/// whole probe line, which is returned, or ends (`None`). At most
+/// [`MOST`] bytes of each.
+async fn listen(
+    stdout: &mut ChildStdout,
+    stderr: &mut ChildStderr,
+    out: &mut Vec<u8>,
+    err: &mut Vec<u8>,
+) -> Result<Option<String>, String> {
+    let (mut chunk, mut said) = ([0u8; 4096], [0u8; 4096]);
+    let mut stderr_open = true;
+    loop {
+        tokio::select! {
+            read = stdout.read(&mut chunk) => {
+                let n = read.map_err(|error| format!("cannot read its probe's stdout: {error}"))?;
+                if n == 0 {
+                    return Ok(None);
+                }
+                out.extend_from_slice(&chunk[..n]);
+                if out.len() as u64 > MOST {
+                    return Err(format!("its probe wrote more than {} KiB to stdout, which is not an answer", MOST / 1024));
+                }
+                let whole = out.iter().rposition(|&b| b == b'\n').map_or(&out[..0], |end| &out[..end]);
+                if let Some(line) = String::from_utf8_lossy(whole).lines().find(|l| l.starts_with("atelier-probe ")) {
+                    return Ok(Some(line.to_owned()));
+                }
+            }
+            read = stderr.read(&mut said), if stderr_open => match read {
+                Ok(0) | Err(_) => stderr_open = false,
+                Ok(n) => {
+                    err.extend_from_slice(&said[..n]);
+                    if err.len() as u64 > MOST {
+                        return Err(format!("its probe wrote more than {} KiB to stderr, which is not an answer", MOST / 1024));
+                    }
+                }
+            },
+        }
+    }
 }
 
 /// All of `stream` up to its end, or an error naming it once it passes [`MOST`] bytes.

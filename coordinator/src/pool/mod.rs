@@ -151,6 +151,11 @@ impl Pool {
             };
             pool.painters.push(painter);
         }
+        // Probes that stayed for painters that did not come (a mode with
+        // fewer painters than hosts) end now, not with the run.
+        if let Some(cluster) = &pool.launch.hosts {
+            cluster.release_held();
+        }
         if let Some(error) = failed {
             pool.kill().await;
             return Err(error);

@@ -231,24 +231,50 @@ pub async fn spawn(launch: &Launch, plan: &PainterPlan, index: usize, incoming: 
     let name =
         remote.as_ref().map_or_else(|| painter_name(plan.id), |host| format!("{host}/{}", painter_name(plan.id)));
     command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
+    // Over srun, the host's probe may be waiting to be this painter.
+    let held = launch.hosts.as_ref().filter(|_| remote.is_some()).and_then(|cluster| cluster.held(plan));
     // The reaper thread is started first: if it cannot be, no painter is
     // left without one; and starting a thread while the painter starts
     // would compete with it for the cores (docs/performance.md, start-up).
     let (reap_pid, life) = reaper(&name)?;
     // std's `Child` neither kills nor waits when dropped: the reaper thread
     // owns the process's end, and `Painter`'s `Drop` its killing.
-    let started = Instant::now();
-    let spawned_ns = protocol::clock::now_ns();
-    let mut child = command.spawn().with_context(|| format!("cannot start {name} from {}", binary.display()))?;
-    let pid = child.id();
-    let _ = reap_pid.send(pid);
-    let pipes = (child.stdin.take(), child.stdout.take(), child.stderr.take());
-    let (Some(stdin), Some(stdout), Some(stderr)) = pipes else {
-        signal_group(pid, Signal::SIGKILL);
-        bail!("{name} (pid {pid}) started without its pipes");
+    let mut started = Instant::now();
+    let mut spawned_ns = protocol::clock::now_ns();
+    let serving = match held {
+        Some(held) => {
+            let args = crate::hosts::Cluster::remote_args(arguments(launch, plan));
+            match held.serve(&args).await {
+                Ok(serving) => Some(serving),
+                // It has been killed and reaped: a painter is started there as usual.
+                Err(error) => {
+                    tracing::debug!(painter = plan.id, "cannot tell the probe on its host to paint: {error}");
+                    (started, spawned_ns) = (Instant::now(), protocol::clock::now_ns());
+                    None
+                }
+            }
+        }
+        None => None,
     };
-    let (stdin, stdout, stderr) =
-        (ChildStdin::from_std(stdin)?, ChildStdout::from_std(stdout)?, ChildStderr::from_std(stderr)?);
+    let (pid, stdin, stdout, stderr) = match serving {
+        Some(serving) => {
+            let _ = reap_pid.send(serving.pid);
+            tracing::debug!(painter = plan.id, "the probe on its host paints");
+            (serving.pid, serving.stdin, serving.stdout, serving.stderr)
+        }
+        None => {
+            let mut child =
+                command.spawn().with_context(|| format!("cannot start {name} from {}", binary.display()))?;
+            let pid = child.id();
+            let _ = reap_pid.send(pid);
+            let pipes = (child.stdin.take(), child.stdout.take(), child.stderr.take());
+            let (Some(stdin), Some(stdout), Some(stderr)) = pipes else {
+                signal_group(pid, Signal::SIGKILL);
+                bail!("{name} (pid {pid}) started without its pipes");
+            };
+            (pid, ChildStdin::from_std(stdin)?, ChildStdout::from_std(stdout)?, ChildStderr::from_std(stderr)?)
+        }
+    };
     let stderr_tail = forward_stderr(plan.id, stderr);
 
     let mut frames = FramedRead::new(stdout, FrameCodec::new());
@@ -306,9 +332,8 @@ pub async fn spawn(launch: &Launch, plan: &PainterPlan, index: usize, incoming: 
     Ok(painter)
 }
 
-/// The command that starts the painter of `plan`, and the host it runs
-/// on when that is another one.
-fn command(launch: &Launch, plan: &PainterPlan) -> (std::process::Command, Option<String>) {
+/// The painter's arguments for `plan`, after its path.
+fn arguments(launch: &Launch, plan: &PainterPlan) -> Vec<std::ffi::OsString> {
     let mut args: Vec<std::ffi::OsString> =
         ["--id", &plan.id.to_string(), "--scheduler", plan.scheduler.name()].map(Into::into).to_vec();
     args.extend(["--out".into(), launch.out.clone().into_os_string()]);
@@ -319,6 +344,13 @@ fn command(launch: &Launch, plan: &PainterPlan) -> (std::process::Command, Optio
         let cores: Vec<String> = plan.cores.iter().map(u32::to_string).collect();
         args.extend(["--cores".into(), cores.join(",").into()]);
     }
+    args
+}
+
+/// The command that starts the painter of `plan`, and the host it runs
+/// on when that is another one.
+fn command(launch: &Launch, plan: &PainterPlan) -> (std::process::Command, Option<String>) {
+    let args = arguments(launch, plan);
     let (mut command, remote) = match &launch.hosts {
         Some(cluster) => cluster.command(&launch.binary, plan, args),
         None => {
