@@ -612,11 +612,14 @@ fn the_network_is_shown_host_by_host_with_the_start_up_by_launcher() {
         if launcher == "ssh" {
             // Two sessions over the hosts' connections, started at once:
             // all but a local spawn's worth of them is the network's, and
-            // the largest cause, named host by host.
+            // the largest cause, named host by host — other programs'
+            // share of the cores aside (contention): on a busy machine
+            // (a build beside the tests) that can be larger.
             assert_eq!(
                 gap.as_object()
                     .expect("gap")
                     .iter()
+                    .filter(|(name, _)| name.as_str() != "contention_s")
                     .max_by(|a, b| {
                         let value = |v: &Value| v.as_f64().unwrap_or(0.0).abs();
                         value(a.1).total_cmp(&value(b.1))

@@ -11,7 +11,7 @@
 //! cost a painting more than its work.
 
 use super::RunReport;
-use crate::term::format::secs;
+use crate::term::format::{alike, secs};
 use crate::workload::Workload;
 
 /// A sentence on the cost per painting, for a run whose machinery cost
@@ -88,7 +88,7 @@ fn pace(run: &RunReport, paintings: f64) -> String {
         )
     } else {
         let waited_words = if waited >= 0.05 * span {
-            format!(", its main thread waiting {} for a CPU", secs(waited))
+            format!(", its main thread waiting {} for a CPU", alike(waited, span).0)
         } else {
             String::new()
         };

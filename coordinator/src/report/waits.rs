@@ -13,7 +13,7 @@ use protocol::ThreadState;
 use crate::model::schedule::SegmentKind;
 use crate::report::RunReport;
 use crate::report::cores::Who;
-use crate::term::format::{fine, secs};
+use crate::term::format::fine;
 
 /// Waits shorter than this are not told.
 const SHORTEST_S: f64 = 0.001;
@@ -69,7 +69,7 @@ fn say(wait: &Wait) -> String {
         held += &format!(", while {}", listed(&others));
     }
     let last = if wait.last { " (it painted the last painting: its waits while painting held up the end)" } else { "" };
-    format!("{} waited {} for {core}{held}{last}", wait.who, secs(wait.waited_s))
+    format!("{} waited {} for {core}{held}{last}", wait.who, fine(wait.waited_s))
 }
 
 /// Every thread's time waiting for a core, in all, as its states say:
