@@ -104,6 +104,23 @@ pub struct Outcome {
     /// order received; what a painter says after the last painting is in
     /// its [`crate::pool::Farewell`].
     pub states: Vec<(usize, States)>,
+    /// The coordinator's main thread — the one every painting goes through
+    /// — over the hand-out, as the kernel counted it; `None` where it does
+    /// not count threads, or the run was stopped.
+    pub main_thread: Option<MainThread>,
+}
+
+/// The coordinator's main thread from the first painting handed out to the
+/// last one done: how long that was, and how much of it the thread spent
+/// on a CPU and waiting for one (never more, together, than all of it).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct MainThread {
+    /// From the first painting handed out to the last one done.
+    pub span_s: f64,
+    /// On a CPU.
+    pub cpu_s: f64,
+    /// Ready, waiting for a CPU.
+    pub waited_s: f64,
 }
 
 /// A painting's whole life of one coat, as the coordinator keeps it:
@@ -523,8 +540,22 @@ pub async fn run(
     for index in 0..dispatcher.pool.painters.len() {
         dispatcher.show(index);
     }
+    let before = crate::os::sampler::this_thread();
+    let started = std::time::Instant::now();
     match dispatcher.hand_out(interrupts).await {
-        Ok(()) => Ok(dispatcher.outcome),
+        Ok(()) => {
+            let span_s = started.elapsed().as_secs_f64();
+            let after = crate::os::sampler::this_thread();
+            dispatcher.outcome.main_thread = before.zip(after).map(|(before, after)| {
+                let seconds = |after: u64, before: u64| after.saturating_sub(before) as f64 / 1e9;
+                MainThread {
+                    span_s,
+                    cpu_s: seconds(after.ran_ns, before.ran_ns),
+                    waited_s: seconds(after.waited_ns, before.waited_ns),
+                }
+            });
+            Ok(dispatcher.outcome)
+        }
         Err(signal) => {
             let mut finished: Vec<u32> = dispatcher.outcome.finished().map(|done| done.job).collect();
             finished.sort_unstable();

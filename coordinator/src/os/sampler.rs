@@ -77,10 +77,6 @@ pub struct CpuUse {
     /// ran (`run_delay` in `/proc/thread-self/schedstat`); 0 where the
     /// kernel does not count it.
     pub coordinator_waited_s: f64,
-    /// The CPU time of that main thread alone, while sampling ran (the
-    /// first field of the same file); 0 where the kernel does not count it.
-    /// With `coordinator_waited_s` it is never more than the time sampled.
-    pub coordinator_main_cpu_s: f64,
     /// Per core, the busiest process that was neither a painter nor the
     /// coordinator, if any used CPU there while sampling ran.
     pub others: Vec<Other>,
@@ -112,7 +108,7 @@ impl Sampler {
         let census = census();
         let ours = pids.clone();
         let task = tokio::spawn(sample(pids, ticks_per_second(), stopped));
-        Self { stop, task, coordinator_before: own_cpu_time(), main_before: main_thread(), census, ours }
+        Self { stop, task, coordinator_before: own_cpu_time(), main_before: this_thread(), census, ours }
     }
 
     /// Takes a last look, ends the task and returns what it saw. `joined`
@@ -122,12 +118,9 @@ impl Sampler {
         self.ours.extend_from_slice(joined);
         let coordinator_after = own_cpu_time();
         // `start` and `stop` are called on the runtime's one thread.
-        let (coordinator_main_cpu_s, coordinator_waited_s) = match (self.main_before, main_thread()) {
-            (Some(before), Some(after)) => {
-                let seconds = |after: u64, before: u64| after.saturating_sub(before) as f64 / 1e9;
-                (seconds(after.ran_ns, before.ran_ns), seconds(after.waited_ns, before.waited_ns))
-            }
-            _ => (0.0, 0.0),
+        let coordinator_waited_s = match (self.main_before, this_thread()) {
+            (Some(before), Some(after)) => after.waited_ns.saturating_sub(before.waited_ns) as f64 / 1e9,
+            _ => 0.0,
         };
         // The task ends when told, or when the sender is gone: either way.
         let _ = self.stop.send(());
@@ -141,14 +134,7 @@ impl Sampler {
             _ => 0.0,
         };
         let others = busiest_others(&self.census, &census(), &self.ours, ticks_per_second());
-        CpuUse {
-            painters: series,
-            coordinator,
-            coordinator_cpu_s,
-            coordinator_waited_s,
-            coordinator_main_cpu_s,
-            others,
-        }
+        CpuUse { painters: series, coordinator, coordinator_cpu_s, coordinator_waited_s, others }
     }
 }
 
@@ -293,15 +279,20 @@ fn ticks_per_second() -> f64 {
 /// This process's CPU time so far, user plus system.
 /// How long the calling thread has waited, ready to run, for a CPU: the
 /// second field of `/proc/thread-self/schedstat`, in nanoseconds.
-/// What the kernel counted of the calling thread: its time on a CPU and
-/// its time ready but waiting for one (`/proc/thread-self/schedstat`).
-#[derive(Debug, Clone, Copy)]
-struct Scheduled {
-    ran_ns: u64,
-    waited_ns: u64,
+/// What the kernel counted of a thread: its time on a CPU and its time
+/// ready but waiting for one (`/proc/thread-self/schedstat`, both exact).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scheduled {
+    /// On a CPU, in nanoseconds.
+    pub ran_ns: u64,
+    /// Ready, waiting for a CPU, in nanoseconds.
+    pub waited_ns: u64,
 }
 
-fn main_thread() -> Option<Scheduled> {
+/// What the kernel has counted of the calling thread so far; `None` where
+/// it does not count threads.
+#[must_use]
+pub fn this_thread() -> Option<Scheduled> {
     let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
     let mut fields = text.split_whitespace().map(str::parse::<u64>);
     Some(Scheduled { ran_ns: fields.next()?.ok()?, waited_ns: fields.next()?.ok()? })

@@ -11,7 +11,7 @@
 //! cost a painting more than its work.
 
 use super::RunReport;
-use crate::term::format::{alike, secs};
+use crate::term::format::alike;
 use crate::workload::Workload;
 
 /// A sentence on the cost per painting, for a run whose machinery cost
@@ -72,42 +72,50 @@ fn pace(run: &RunReport, paintings: f64) -> String {
     if run.startup_s > STARTUP_SHARE * run.wall_s || span <= 0.0 {
         return String::new();
     }
-    let waited = run.coordinator_run_delay_s;
-    // Its main thread's CPU time, which with its wait is never more than
-    // the time; all its threads' where the kernel does not count threads.
-    let (busy, ran) = if run.coordinator_main_cpu_s > 0.0 {
-        let waited_words =
-            if waited >= 0.05 * span { format!(" and waited {} for a CPU", secs(waited)) } else { String::new() };
-        (
-            run.coordinator_main_cpu_s,
-            format!(
-                "the coordinator's main thread ran {} of {}{waited_words}",
-                secs(run.coordinator_main_cpu_s),
-                secs(span)
-            ),
-        )
-    } else {
-        let waited_words = if waited >= 0.05 * span {
-            format!(", its main thread waiting {} for a CPU", alike(waited, span).0)
-        } else {
-            String::new()
-        };
-        (
-            run.coordinator_cpu_s,
-            format!(
-                "the coordinator used {} of CPU (all its threads) in {}{waited_words}",
-                secs(run.coordinator_cpu_s),
-                secs(span)
-            ),
-        )
+    // The coordinator's main thread over the hand-out, as the kernel
+    // counted it: its CPU time and its wait, which together are never more
+    // than that time. Where the kernel does not count threads, all its
+    // threads' CPU time, with the same thread's wait, over the run.
+    let (busy, waited, of_s, ran) = match run.coordinator_main {
+        Some(main) if main.span_s > 0.0 => {
+            let waited_words = if main.waited_s >= 0.05 * main.span_s {
+                format!(" and waited {} for a CPU", alike(main.waited_s, main.span_s).0)
+            } else {
+                String::new()
+            };
+            let (ran, of) = alike(main.cpu_s, main.span_s);
+            (
+                main.cpu_s,
+                main.waited_s,
+                main.span_s,
+                format!("the coordinator's main thread ran {ran} of {of}{waited_words}"),
+            )
+        }
+        _ => {
+            let waited = run.coordinator_run_delay_s;
+            let waited_words = if waited >= 0.05 * span {
+                format!(", its main thread waiting {} for a CPU", alike(waited, span).0)
+            } else {
+                String::new()
+            };
+            let (used, of) = alike(run.coordinator_cpu_s, span);
+            (
+                run.coordinator_cpu_s,
+                waited,
+                span,
+                format!("the coordinator used {used} of CPU (all its threads) in {of}{waited_words}"),
+            )
+        }
     };
     // A painter of several threads is busy when all of them are: its CPU
     // time is counted against as many runs' worth of time.
     let painters =
         run.painters.iter().filter_map(|p| p.cpu_s.map(|cpu| cpu / f64::from(p.lanes.max(1)))).fold(0.0_f64, f64::max);
     let percent = |s: f64| format!("{:.0}%", (s / span * 100.0).min(100.0));
+    // The coordinator's share of the time its figure was measured over.
+    let share = |s: f64| format!("{:.0}%", (s / of_s * 100.0).min(100.0));
     let each = if run.painters.len() == 1 { "the painter was" } else { "the busiest painter was" };
-    let coordinator_busy = busy + waited >= BUSY * span;
+    let coordinator_busy = busy + waited >= BUSY * of_s;
     let painters_busy = painters >= BUSY * span;
     // The coordinator's CPU time per painting is not the machinery's cost
     // above (that is wall time): it has a name of its own.
@@ -126,12 +134,12 @@ fn pace(run: &RunReport, paintings: f64) -> String {
         (false, true) => format!(
             " The painters set the pace: once they were ready, {each} busy {} of the time, the coordinator's main thread {}.",
             percent(painters),
-            percent(busy)
+            share(busy)
         ),
         (false, false) => format!(
             " Neither side was busy all the run: once the painters were ready, the coordinator's main thread ran {} of the time, {each} busy {}; \
              each spent the rest waiting, for the other's messages or for a CPU.",
-            percent(busy),
+            share(busy),
             percent(painters)
         ),
     }
@@ -140,6 +148,7 @@ fn pace(run: &RunReport, paintings: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dispatch::MainThread;
     use crate::report::sample::{sample_run, sample_workload};
 
     #[test]
@@ -168,14 +177,15 @@ mod tests {
         assert!(said.ends_with(paced), "{said}");
         // Its main thread's CPU and its wait, which never add up to more
         // than the time.
-        run.coordinator_main_cpu_s = 0.14;
+        run.coordinator_main = Some(MainThread { span_s: 0.2, cpu_s: 0.14, waited_s: 0.03 });
         let said = sentence(&run, &workload).expect("the coordinator's");
         let paced = " The coordinator set the pace: once its painters were ready, the coordinator's main thread ran 0.14s of \
                      0.20s and waited 0.03s for a CPU (all its threads' CPU time: 1.50 µs a painting), while the painter was \
                      busy 25% of it: every painting goes through the coordinator's one main thread.";
         assert!(said.ends_with(paced), "{said}");
         // A wait for a CPU too short to matter is not told.
-        (run.coordinator_main_cpu_s, run.coordinator_cpu_s, run.coordinator_run_delay_s) = (0.17, 0.17, 0.001);
+        run.coordinator_main = Some(MainThread { span_s: 0.2, cpu_s: 0.17, waited_s: 0.001 });
+        run.coordinator_cpu_s = 0.17;
         let said = sentence(&run, &workload).expect("the coordinator's");
         assert!(
             said.contains("main thread ran 0.17s of 0.20s (all its threads' CPU time: 1.70 µs")
@@ -191,7 +201,8 @@ mod tests {
         assert!(said.ends_with(paced), "{said}");
         assert_eq!(said.matches("cost").count(), 2, "one figure is called the cost: {said}");
         // The painter busy all the run, the coordinator not: the painters' pace.
-        (run.coordinator_main_cpu_s, run.coordinator_cpu_s, run.painters[0].cpu_s) = (0.05, 0.06, Some(0.18));
+        run.coordinator_main = Some(MainThread { span_s: 0.2, cpu_s: 0.05, waited_s: 0.0 });
+        run.painters[0].cpu_s = Some(0.18);
         let said = sentence(&run, &workload).expect("the painter's");
         let paced = " The painters set the pace: once they were ready, the painter was busy 90% of the time, the \
                      coordinator's main thread 25%.";

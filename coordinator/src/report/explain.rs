@@ -751,7 +751,7 @@ mod tests {
             lost: Vec::new(),
             coordinator_cpu_s: 0.0,
             coordinator_run_delay_s: 0.0,
-            coordinator_main_cpu_s: 0.0,
+            coordinator_main: None,
             coordinator_cpu_samples: Vec::new(),
         }
     }

@@ -39,7 +39,7 @@ use std::process::ExitStatus;
 use protocol::Scheduler;
 use serde::Serialize;
 
-use crate::dispatch::{Failure, Lost, Outcome};
+use crate::dispatch::{Failure, Lost, MainThread, Outcome};
 use crate::mode::Mode;
 use crate::model::schedule::{Ideal, Segment};
 use crate::os::sampler::{CpuSample, CpuUse};
@@ -258,9 +258,10 @@ pub struct RunReport {
     /// Time the coordinator's main thread (the pipes, the dispatcher) was
     /// ready to run but waited for a CPU another thread held.
     pub coordinator_run_delay_s: f64,
-    /// CPU time of that main thread alone: with `coordinator_run_delay_s`,
-    /// never more than the time it was measured over.
-    pub coordinator_main_cpu_s: f64,
+    /// The coordinator's main thread over the hand-out: its length, and
+    /// that thread's CPU time and wait for a CPU in it (`null` where the
+    /// kernel does not count threads).
+    pub coordinator_main: Option<MainThread>,
     /// The coordinator's CPU use over time.
     pub coordinator_cpu_samples: Vec<CpuSample>,
 }
@@ -361,7 +362,7 @@ pub fn build(measured: Measured<'_>) -> RunReport {
         lost: outcome.lost.clone(),
         coordinator_cpu_s: cpu.coordinator_cpu_s,
         coordinator_run_delay_s: cpu.coordinator_waited_s,
-        coordinator_main_cpu_s: cpu.coordinator_main_cpu_s,
+        coordinator_main: outcome.main_thread,
         coordinator_cpu_samples: crate::os::sampler::relative(&cpu.coordinator, origin_ns),
     };
     for (painter, points) in report.painters.iter_mut().zip(&cpu.painters) {

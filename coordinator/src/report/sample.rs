@@ -85,7 +85,7 @@ pub(crate) fn sample_run() -> RunReport {
         lost: Vec::new(),
         coordinator_cpu_s: 0.01,
         coordinator_run_delay_s: 0.0,
-        coordinator_main_cpu_s: 0.0,
+        coordinator_main: None,
         coordinator_cpu_samples: vec![CpuSample { t_s: 0.05, cpu: 0.02 }],
     }
 }
