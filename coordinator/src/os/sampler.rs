@@ -133,7 +133,7 @@ impl Sampler {
             (Some(before), Some(after)) => after.saturating_sub(before).as_secs_f64(),
             _ => 0.0,
         };
-        let others = busiest_others(&self.census, &census(), &self.ours, ticks_per_second());
+        let others = busiest_others(&self.census, &census(), &self.ours, ticks_per_second(), pinned_to);
         CpuUse { painters: series, coordinator, coordinator_cpu_s, coordinator_waited_s, others }
     }
 }
@@ -185,9 +185,19 @@ fn census() -> Census {
 }
 
 /// Per core, the process other than `ours` that used the most CPU
-/// between two censuses.
-fn busiest_others(before: &Census, after: &Census, ours: &[u32], ticks_per_s: f64) -> Vec<Other> {
-    let mut best: HashMap<u32, Other> = HashMap::new();
+/// between two censuses. `/proc` tells only the core a process *last* ran
+/// on, and its CPU time on all of them: a process pinned to one core
+/// (`pinned_to`) spent all of it there, so it is preferred on that core to
+/// one that may have spent its time elsewhere (a build's compiler, moving
+/// between cores, beside a loop pinned to core 1).
+fn busiest_others(
+    before: &Census,
+    after: &Census,
+    ours: &[u32],
+    ticks_per_s: f64,
+    pinned_to: impl Fn(u32) -> Option<u32>,
+) -> Vec<Other> {
+    let mut by_core: HashMap<u32, Vec<(bool, Other)>> = HashMap::new();
     for (&pid, (name, ticks, core)) in after {
         if ours.contains(&pid) {
             continue;
@@ -197,17 +207,34 @@ fn busiest_others(before: &Census, after: &Census, ours: &[u32], ticks_per_s: f6
             continue;
         }
         let cpu_s = used as f64 / ticks_per_s;
-        let other = Other { core: *core, name: name.clone(), pid, cpu_s };
-        match best.get(core) {
-            Some(known) if known.cpu_s >= cpu_s => {}
-            _ => {
-                best.insert(*core, other);
-            }
-        }
+        let (core, pinned) = pinned_to(pid).map_or((*core, false), |only| (only, true));
+        by_core.entry(core).or_default().push((pinned, Other { core, name: name.clone(), pid, cpu_s }));
     }
-    let mut others: Vec<Other> = best.into_values().collect();
+    let mut others: Vec<Other> = by_core
+        .into_values()
+        .filter_map(|candidates| {
+            let busiest = candidates.iter().map(|(_, o)| o.cpu_s).fold(0.0, f64::max);
+            // A pinned one counts first if it was busy too (a kernel
+            // thread pinned to every core, a moment's work, does not).
+            let key = |(pinned, other): &(bool, Other)| (*pinned && other.cpu_s >= PINNED_SHARE * busiest, other.cpu_s);
+            candidates.into_iter().max_by(|a, b| key(a).partial_cmp(&key(b)).unwrap_or(std::cmp::Ordering::Equal))
+        })
+        .map(|(_, other)| other)
+        .collect();
     others.sort_by_key(|o| o.core);
     others
+}
+
+/// A process pinned to a core is named there before a busier one free to
+/// move if it used at least this share of the busier one's CPU time.
+const PINNED_SHARE: f64 = 0.25;
+
+/// The one core process `pid` may run on, if it may run on only one
+/// (`Cpus_allowed_list` in `/proc/PID/status`, as `taskset -c 1` sets it).
+fn pinned_to(pid: u32) -> Option<u32> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let list = status.lines().find_map(|line| line.strip_prefix("Cpus_allowed_list:"))?.trim();
+    list.parse().ok()
 }
 
 /// The core a process last ran on: field 39 of `/proc/PID/stat`.
@@ -332,9 +359,27 @@ mod tests {
         assert_eq!(processor(&stat(5, 1)), Some(1));
         let before: Census = [(77, ("busy loop".into(), 5, 1)), (78, ("ours".into(), 0, 1))].into();
         let after: Census = [(77, ("busy loop".into(), 105, 1)), (78, ("ours".into(), 500, 1))].into();
-        let others = busiest_others(&before, &after, &[78], 100.0);
+        let others = busiest_others(&before, &after, &[78], 100.0, |_| None);
         assert_eq!(others, vec![Other { core: 1, name: "busy loop".into(), pid: 77, cpu_s: 1.0 }]);
         assert!(!census().is_empty());
+        // A busier compiler last seen on core 1, but free to move: the loop
+        // pinned to core 1 is named there.
+        let before: Census = [(77, ("sh".into(), 0, 1)), (90, ("rustc".into(), 0, 1))].into();
+        let after: Census = [(77, ("sh".into(), 50, 1)), (90, ("rustc".into(), 150, 1))].into();
+        let pinned = |pid| (pid == 77).then_some(1);
+        let others = busiest_others(&before, &after, &[], 100.0, pinned);
+        assert_eq!(others, vec![Other { core: 1, name: "sh".into(), pid: 77, cpu_s: 0.5 }]);
+        // Unpinned both, the busier is named.
+        let others = busiest_others(&before, &after, &[], 100.0, |_| None);
+        assert_eq!(others[0].name, "rustc");
+        // A kernel thread pinned to the core, a moment's work: not it.
+        let before: Census = [(20, ("kworker/1:1".into(), 0, 1)), (90, ("rustc".into(), 0, 1))].into();
+        let after: Census = [(20, ("kworker/1:1".into(), 1, 1)), (90, ("rustc".into(), 150, 1))].into();
+        let others = busiest_others(&before, &after, &[], 100.0, |pid| (pid == 20).then_some(1));
+        assert_eq!(others[0].name, "rustc");
+        // This process's own mask: pinned only if it allows one core.
+        let own = pinned_to(std::process::id());
+        assert!(own.is_none() || crate::os::pin::allowed_cores().is_ok_and(|c| c.len() == 1), "{own:?}");
     }
 
     #[test]
