@@ -65,15 +65,17 @@ impl CoreSpan {
         self.end_s - self.start_s
     }
 
-    /// Who, in words: `painter-0`, `another program (sh, pid 42)`,
-    /// `another program` or `idle`.
+    /// Who, in words: `painter-0`, `another program (sh, pid 42)`, `idle`,
+    /// or, where the census saw no other program busy on that core, `the
+    /// coordinator or another program` (the coordinator, a kernel thread,
+    /// or one too brief to count).
     #[must_use]
     pub fn holder(&self) -> String {
         match (self.who, &self.name, self.pid) {
             (Who::Painter, Some(name), _) => name.clone(),
             (Who::Other, Some(name), Some(pid)) => other_program(name, pid),
             (Who::Idle, ..) => "idle".to_owned(),
-            _ => "another program".to_owned(),
+            _ => "the coordinator or another program".to_owned(),
         }
     }
 }
@@ -397,17 +399,27 @@ pub fn columns(spans: &[CoreSpan], span_s: f64, width: usize) -> Vec<Option<Held
         if covered <= 0.0 {
             continue;
         }
-        // Credit is kept only while its holder is there: a painter's
-        // last sliver of one painting does not buy it the first column
-        // before its next, so a block begins on its core's row where it
-        // begins on its lane.
-        credit.retain(|holder, _| here.iter().any(|(h, ..)| h == holder));
+        // Credit is kept only while its holder is there, and nobody (idle)
+        // keeps none: turns are shared out fairly, but a painter's last
+        // sliver of one painting, or the idle part of the column where it
+        // ended, does not buy a column at the next one's edge. So a block
+        // begins and ends on its core's row where the majority of its edge
+        // column says, as it does on its lane.
+        credit.retain(|holder, _| *holder != Held::Idle && here.iter().any(|(h, ..)| h == holder));
         // The whole column goes to whoever has the most credit among those
         // present, which then pays a column for it.
         for (holder, time, ..) in &here {
             *credit.entry(*holder).or_default() += time / covered;
         }
-        let best = here.iter().max_by(|a, b| credit[&a.0].total_cmp(&credit[&b.0]));
+        // A tie goes to a painter, then another program, before nobody.
+        let rank = |held: &Held| match held {
+            Held::Painter { .. } => 2,
+            Held::Other => 1,
+            Held::Idle => 0,
+        };
+        // Credits a rounding error apart are a tie.
+        let more = |a: f64, b: f64| if (a - b).abs() < 1e-9 { std::cmp::Ordering::Equal } else { a.total_cmp(&b) };
+        let best = here.iter().max_by(|a, b| more(credit[&a.0], credit[&b.0]).then(rank(&a.0).cmp(&rank(&b.0))));
         if let Some(&(holder, _, shown, _)) = best {
             *credit.entry(holder).or_default() -= 1.0;
             *cell = Some(shown);

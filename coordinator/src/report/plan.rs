@@ -258,6 +258,50 @@ mod tests {
     }
 
     #[test]
+    fn the_plans_lanes_agree_with_its_core_rows_at_every_width() {
+        // Three painters on core 0, as README exercise 3 plans them.
+        let workload = Workload {
+            paintings: 3,
+            workers: 3,
+            file_wait: Duration::from_millis(400),
+            net_wait: Duration::from_millis(400),
+            ..crate::report::sample::sample_workload()
+        };
+        let planned = plan(&workload, &[Mode::Sequential, Mode::Parallel]);
+        for columns in [60, 72, 80, 100, 120, 137, 160, 200] {
+            let text = render(&workload, &planned, columns, false);
+            let lines: Vec<&str> = text.lines().collect();
+            for (at, line) in lines.iter().enumerate().filter(|(_, l)| l.contains(" — ideal ")) {
+                let block: Vec<&str> = lines[at + 1..].iter().take_while(|l| !l.contains('└')).copied().collect();
+                let row = |l: &str| l.split_once('│').map_or(Vec::new(), |(_, r)| r.chars().collect::<Vec<char>>());
+                let core: Vec<char> =
+                    block.iter().find(|l| l.contains("core 0 │")).map(|l| row(l)).expect("a core row");
+                let lanes: Vec<Vec<char>> =
+                    block.iter().filter(|l| l.trim_start().starts_with("painter-")).map(|l| row(l)).collect();
+                if line.starts_with("sequential") {
+                    // One painter alone on its core: painting, then drying,
+                    // never a blank at a block's edge.
+                    let lane: String = lanes[0].iter().collect();
+                    assert!(!lane.trim_end().contains(' '), "{columns} columns: {lane}\n{text}");
+                }
+                for (col, &held) in core.iter().enumerate() {
+                    // A lane's cell: solid, shaded, a block's number, or not painting.
+                    let painting = |lane: &Vec<char>| lane.get(col).is_some_and(|&c| c == '█' || c.is_ascii_digit());
+                    let solid = lanes.iter().filter(|lane| lane.get(col) == Some(&'█')).count();
+                    let painted = lanes.iter().filter(|lane| painting(lane)).count();
+                    let given = held == '█' || held.is_ascii_digit();
+                    assert!(solid <= 1, "{columns} columns, {line}, column {col}: two lanes solid\n{text}");
+                    assert_eq!(
+                        painted > 0,
+                        given,
+                        "{columns} columns, {line}, column {col}: lanes and core row\n{text}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn a_short_run_simulates_nothing() {
         let work = schedule::Work { paintings: 3, coats: 1, paint_s: 0.4, file_s: 0.4, net_s: 0.4 };
         let layouts = vec![(Mode::Sequential, Mode::Sequential.layout(1, None))];

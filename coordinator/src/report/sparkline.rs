@@ -45,11 +45,20 @@ pub fn lines(run: &RunReport, style: Style) -> Vec<String> {
 /// known, the average of its samples.
 #[must_use]
 pub fn suffix(run: &RunReport, painter: &PainterReport) -> String {
-    let mean = match painter.cpu_s {
-        Some(cpu) if run.wall_s > 0.0 => cpu / run.wall_s,
-        _ => sampler::average(&painter.cpu_samples, 0.0, run.wall_s).unwrap_or(0.0),
-    };
+    let mean = average(run, painter).unwrap_or(0.0);
     format!(" {:.0}%", mean * 100.0)
+}
+
+/// A painter's average CPU use over the run, in cores (1.0 is one core
+/// busy, as `top`'s 100%): its CPU time as the kernel counted it over the
+/// run's wall time, or, where that is not known, the average of its
+/// samples; `None` where neither is.
+#[must_use]
+pub fn average(run: &RunReport, painter: &PainterReport) -> Option<f64> {
+    match painter.cpu_s {
+        Some(cpu) if run.wall_s > 0.0 => Some(cpu / run.wall_s),
+        _ => sampler::average(&painter.cpu_samples, 0.0, run.wall_s),
+    }
 }
 
 /// The widest [`suffix`] of any sampled painter of `runs` (0 if none was

@@ -121,7 +121,7 @@ fn keys(workload: &Workload, runs: &[RunReport], columns: usize, color: bool) ->
     if runs.iter().any(|run| !run.cores.is_empty()) {
         let cores = [
             Item::new("core rows, who held each core: ", mark(Key::OnCore), core_row_key(color)),
-            Item::new("", mark(Key::Other), "another program"),
+            Item::new("", mark(Key::Other), "another program (or the coordinator)"),
             Item::new("", mark(Key::Idle), "idle (no painter ran or waited there)"),
         ];
         out += &legend(&cores, columns);
@@ -141,9 +141,9 @@ fn keys(workload: &Workload, runs: &[RunReport], columns: usize, color: bool) ->
 /// and for the plan.
 pub(crate) fn core_row_key(color: bool) -> &'static str {
     if color {
-        "a painter, in its painting's colour, with the number (last digit) where its turn begins, unless the column before holds a number; a turn shorter than a column is drawn as columns in proportion"
+        "a painter, in its painting's colour, with the number (last digit) where its turn begins, unless the column before holds a number; a turn shorter than a column is drawn as columns in proportion; under a blank lane, its thread ran between paintings"
     } else {
-        "a painter, with its painting's number (last digit) where its turn begins, unless the column before holds a number (then the solid lane above says whose); a turn shorter than a column is drawn as columns in proportion"
+        "a painter, with its painting's number (last digit) where its turn begins, unless the column before holds a number (then the solid lane above says whose); a turn shorter than a column is drawn as columns in proportion; under a blank lane, its thread ran between paintings"
     }
 }
 

@@ -35,6 +35,14 @@ enum Cell {
     },
 }
 
+/// A lane's columns as its core rows tell them: what its thread did in
+/// each ([`cores::lane_on`]), and the painting the rows give it there.
+#[derive(Debug, Clone, Copy)]
+struct Told<'a> {
+    on: &'a [On],
+    painting: &'a [Option<u32>],
+}
+
 /// Drawing options.
 #[derive(Debug, Clone, Copy)]
 pub struct Style {
@@ -74,7 +82,21 @@ pub fn draw(lanes: &Lanes, cores: &[CoreLane], style: Style) -> Vec<String> {
             let remote = lane.host.is_some();
             cores::lane_on(&held, cores, lane.painter, lane.thread, remote, states, style.span_s, style.width)
         });
-        let (rows, over) = rows(segments.iter().copied(), lanes.unfinished_of(lane), states, on.as_deref(), style);
+        // The painting the core rows give this thread, column by column.
+        let given: Vec<Option<u32>> = (0..style.width)
+            .map(|col| {
+                held.iter().find_map(|row| match row.get(col).copied().flatten() {
+                    Some(Held::Painter { painter, thread, painting })
+                        if painter == lane.painter && thread == lane.thread =>
+                    {
+                        painting
+                    }
+                    _ => None,
+                })
+            })
+            .collect();
+        let told = on.as_deref().map(|on| Told { on, painting: &given });
+        let (rows, over) = rows(segments.iter().copied(), lanes.unfinished_of(lane), states, told, style);
         for (i, row) in rows.iter().enumerate() {
             let label = if i == 0 { label.as_str() } else { "" };
             lines.push(format!("  {label:>label_width$} │{}", render(row, style.color)));
@@ -124,7 +146,7 @@ fn rows<'a>(
     segments: impl Iterator<Item = &'a Segment> + Clone,
     unfinished: impl Iterator<Item = &'a Unfinished>,
     states: &[State],
-    on_core: Option<&[On]>,
+    told: Option<Told<'_>>,
     style: Style,
 ) -> (Vec<Vec<Cell>>, usize) {
     let mut rows = vec![vec![Cell::Empty; style.width]];
@@ -138,26 +160,50 @@ fn rows<'a>(
         (start, column(to_s, style).max(start + 1))
     };
     let paints = segments.clone().filter(|s| s.kind == SegmentKind::Paint);
+    // Each block's columns, as drawn, for its number.
+    let mut blocks: Vec<(u32, usize, usize)> = Vec::new();
+    #[allow(clippy::cast_precision_loss)]
+    let column_s = style.span_s / style.width.max(1) as f64;
     for s in paints.clone() {
-        let (start, end) = cells(s.start_s, s.end_s);
-        rows[0][start..end].fill(Cell::Paint { painting: s.painting, label: None, on: On::Ran });
-        match on_core {
-            // As the core rows tell it, column by column.
-            Some(on_core) if !states.is_empty() => {
-                for (cell, &told) in rows[0][start..end].iter_mut().zip(&on_core[start..end]) {
-                    if let Cell::Paint { on, .. } = cell {
-                        *on = told;
-                    }
+        let (mut start, mut end) = cells(s.start_s, s.end_s);
+        match told {
+            // As the core rows tell it, column by column: the block reaches
+            // a column its painting shares where the row gives that column
+            // to it, and leaves one the row gives to nobody.
+            Some(told) if !states.is_empty() => {
+                let ours = |col: usize| told.on[col] == On::Ran && told.painting[col] == Some(s.painting);
+                #[allow(clippy::cast_precision_loss)]
+                if start > 0 && ours(start - 1) && start as f64 * column_s > s.start_s {
+                    start -= 1;
+                }
+                #[allow(clippy::cast_precision_loss)]
+                if end < style.width && ours(end) && end as f64 * column_s < s.end_s {
+                    end += 1;
+                }
+                let columns = told.on[start..end].iter().zip(&told.painting[start..end]);
+                for (cell, (&on, &given)) in rows[0][start..end].iter_mut().zip(columns) {
+                    *cell = match on {
+                        On::Off => Cell::Empty,
+                        on => Cell::Paint { painting: given.unwrap_or(s.painting), label: None, on },
+                    };
                 }
             }
-            _ if !states.is_empty() => mark_waiting(&mut rows[0][start..end], start, s, states, style),
-            _ => {}
+            _ => {
+                rows[0][start..end].fill(Cell::Paint { painting: s.painting, label: None, on: On::Ran });
+                if !states.is_empty() {
+                    mark_waiting(&mut rows[0][start..end], start, s, states, style);
+                }
+            }
         }
+        blocks.push((s.painting, start, end));
     }
     if paints.clone().count() <= MOST_NUMBERED {
-        for s in paints {
-            let (start, end) = cells(s.start_s, s.end_s);
-            label(&mut rows[0], start, end, s.painting);
+        for (painting, start, end) in blocks {
+            let first =
+                (start..end).find(|&col| matches!(rows[0][col], Cell::Paint { painting: p, .. } if p == painting));
+            if let Some(first) = first {
+                label(&mut rows[0], first, end, painting);
+            }
         }
     }
     // A coat's drying (its file wait, then its network wait) is placed as
@@ -169,7 +215,13 @@ fn rows<'a>(
         if column(drying.to_s, style) <= column(drying.from_s, style) {
             continue;
         }
-        let (start, end) = cells(drying.from_s, drying.to_s);
+        let (mut start, end) = cells(drying.from_s, drying.to_s);
+        // A column its painting's block left to the core row's nobody, at
+        // the block's end, dries: the drying began in it.
+        #[allow(clippy::cast_precision_loss)]
+        if start > 0 && rows[0][start - 1] == Cell::Empty && start as f64 * column_s > drying.from_s {
+            start -= 1;
+        }
         let free = rows.iter().position(|row| row[start..end].iter().all(|&c| c == Cell::Empty));
         let row = match free {
             Some(row) => row,

@@ -117,12 +117,21 @@ pub(super) fn core_row(out: &mut String, core: &CoreLane, held: &[Option<Held>],
                 .filter(|s| Held::of(s).thread_only() == who.thread_only())
                 .map(|s| (s.end_s.min(to_s) - s.start_s.max(from_s)).max(0.0))
                 .sum();
-            let tip = format!(
-                "{}, {from_s:.3}–{to_s:.3} s: drawn as {holder}'s; {holder} {} of its {}",
-                core.label(),
-                format::fine(time),
-                format::fine(to_s - from_s)
-            );
+            let tip = if who == Held::Idle {
+                format!(
+                    "{}, {from_s:.3}–{to_s:.3} s: drawn idle; no painter ran or waited there {} of its {}",
+                    core.label(),
+                    format::fine(time),
+                    format::fine(to_s - from_s)
+                )
+            } else {
+                format!(
+                    "{}, {from_s:.3}–{to_s:.3} s: drawn as {holder}'s; {holder} {} of its {}",
+                    core.label(),
+                    format::fine(time),
+                    format::fine(to_s - from_s)
+                )
+            };
             let (class, fill) = match who {
                 Held::Painter { painting: Some(n), .. } => ("core-painter", palette::painting(n).hex()),
                 Held::Painter { painting: None, .. } => ("core-painter", palette::NET_WAIT.hex()),

@@ -149,7 +149,9 @@ fn core_keys() -> Vec<Key> {
     const CORES: &str = "core rows, who held the core (turns shorter than a strip drawn as strips in proportion): a painter (its painting's colour);";
     vec![
         (wide(20.0, CORES), Box::new(|out, x, top| text(out, x, base(top), CORES, ""))),
-        swatch("another program", |out, x, top| block(out, x, top, 28.0, 16.0, super::cores::OTHER, "legend")),
+        swatch("another program (or the coordinator)", |out, x, top| {
+            block(out, x, top, 28.0, 16.0, super::cores::OTHER, "legend")
+        }),
         swatch("idle: no painter ran or waited", |out, x, top| {
             let _ = writeln!(
                 out,

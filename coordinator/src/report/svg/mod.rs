@@ -449,7 +449,7 @@ fn cpu_band(out: &mut String, run: &RunReport, painter: usize, axis: &Axis, y: f
     let Some(report) = run.painters.get(painter) else { return y };
     let bottom = y + CPU_BAND - 2.0;
     // As `top` says it: 100% is one core, a process with two threads can reach 200%.
-    let mean = crate::os::sampler::average(&report.cpu_samples, 0.0, run.wall_s);
+    let mean = crate::report::sparkline::average(run, report);
     // Full is all the cores its threads could use at once: 4 threads on 2 cores fill them at 200%.
     let cores = crate::report::sparkline::cores(run, report);
     // The band is full at all its cores; the figure is top's, where 100%
