@@ -417,7 +417,7 @@ fn causes(run: &RunReport, facts: &Facts, cpu: &CpuUse) -> String {
         (gap.unexplained_s, Cause::Unexplained),
     ];
     causes.sort_by(|a, b| b.0.abs().total_cmp(&a.0.abs()));
-    let floor = NEGLIGIBLE_S.max(NEGLIGIBLE_SHARE * run.wall_s);
+    let floor = super::gap::floor(run.wall_s);
     let listed: Vec<&(f64, Cause)> = causes.iter().filter(|(s, _)| s.abs() >= floor).collect();
     let mut said: Vec<String> = listed.iter().map(|&&(s, cause)| cause.say(s, run, facts, cpu)).collect();
     let difference = run.wall_s - run.predicted_s;

@@ -86,6 +86,13 @@ pub struct Gap {
     pub late_wakeups_s: f64,
 }
 
+/// The least a cause must be to stand out of a run of `wall_s`: the larger
+/// of 2 ms and 1% of the run; below it, what clocks and schedulers blur.
+#[must_use]
+pub fn floor(wall_s: f64) -> f64 {
+    0.002_f64.max(0.01 * wall_s)
+}
+
 /// One host's share of a run that had `--hosts`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HostShare {

@@ -40,11 +40,21 @@ pub fn sentence(run: &RunReport) -> String {
     if waits.is_empty() {
         return String::new();
     }
-    let told: Vec<String> = waits.iter().map(say).collect();
+    // How the last painting's waits show in the gap's sentence: beyond the
+    // prediction, expected by it (painters sharing cores take turns in the
+    // model too), or too little to stand out.
+    let end = if run.gap.contention_s.abs() >= crate::report::gap::floor(run.wall_s) {
+        " (it painted the last painting: its waits while painting held up the end)"
+    } else if run.lanes > run.core_count {
+        " (it painted the last painting: its waits while painting held up the end, as the prediction expects of painters sharing cores)"
+    } else {
+        " (it painted the last painting: its waits while painting were part of the end, too little to stand out)"
+    };
+    let told: Vec<String> = waits.iter().map(|wait| say(wait, end)).collect();
     format!(" Waits for a core, largest first: {}.", told.join("; "))
 }
 
-fn say(wait: &Wait) -> String {
+fn say(wait: &Wait, end: &str) -> String {
     let core = match &wait.host {
         Some(host) => format!("core {} of {host}", wait.core),
         None => format!("core {}", wait.core),
@@ -68,7 +78,7 @@ fn say(wait: &Wait) -> String {
     if !others.is_empty() {
         held += &format!(", while {}", listed(&others));
     }
-    let last = if wait.last { " (it painted the last painting: its waits while painting held up the end)" } else { "" };
+    let last = if wait.last { end } else { "" };
     format!("{} waited {} for {core}{held}{last}", wait.who, fine(wait.waited_s))
 }
 
@@ -166,6 +176,16 @@ mod tests {
         assert!(text.contains("painter-0 waited 0.60s for core 0, taking turns on it with painter-1 and painter-2"));
         assert!(!text.contains("another program"), "siblings are not another program: {text}");
         assert_eq!(text.matches("held up the end").count(), 1, "{text}");
+        // Three painters on one core: their turns are in the prediction.
+        assert!(text.contains("held up the end, as the prediction expects of painters sharing cores"), "{text}");
+        // Waits beyond the prediction that stand out of the gap, or not.
+        let mut run = three_taking_turns();
+        (run.lanes, run.core_count) = (1, 2);
+        run.gap.contention_s = 0.3;
+        assert!(sentence(&run).contains("its waits while painting held up the end)"), "{}", sentence(&run));
+        run.gap.contention_s = 0.001;
+        let text = sentence(&run);
+        assert!(text.contains("were part of the end, too little to stand out") && !text.contains("held up"), "{text}");
     }
 
     #[test]
