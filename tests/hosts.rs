@@ -1132,13 +1132,41 @@ fn each_hosts_clock_bound_is_drawn_and_said() {
     line.extend(["--svg".into(), svg.display().to_string()]);
     let finished = run(&line);
     let picture = std::fs::read_to_string(&svg).expect("the SVG");
-    for (host, offset) in [("h1", "0.0000"), ("h2", "1000.0000")] {
-        let said = format!("(clock {host}: {offset}");
-        if !finished.stdout.contains(&said) {
-            finished.fail(&format!("no {said:?} in the text"));
+    // The number after `lead` in `text`, up to the first character that is
+    // not part of it.
+    let number_after = |text: &str, lead: &str| -> Option<f64> {
+        let rest = &text[text.find(lead)? + lead.len()..];
+        let end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-')).unwrap_or(rest.len());
+        rest[..end].parse().ok()
+    };
+    // h2's clock runs 1000 s ahead (its time namespace); each estimate is
+    // said and drawn within its bound of the truth.
+    for (host, truth) in [("h1", 0.0), ("h2", 1000.0)] {
+        let lead = format!("(clock {host}: ");
+        let Some(offset) = number_after(&finished.stdout, &lead) else {
+            finished.fail(&format!("no {lead:?} and an offset in the text"))
+        };
+        // Its bound, in the unit it is said in (`±85µs`, `±1.2ms`).
+        let said = &finished.stdout[finished.stdout.find(&lead).unwrap_or(0)..];
+        let bound = number_after(said, "±").unwrap_or(0.0);
+        let unit = said
+            .split_once('±')
+            .map_or("", |(_, rest)| rest.trim_start_matches(|c: char| c.is_ascii_digit() || c == '.'));
+        let bound_s = bound
+            * if unit.starts_with("µs") {
+                1e-6
+            } else if unit.starts_with("ms") {
+                1e-3
+            } else {
+                1.0
+            };
+        if (offset - truth).abs() > bound_s + 1e-6 {
+            finished.fail(&format!("{host}'s clock said {offset} s ahead ±{bound_s} s, where it is {truth} s"));
         }
-        let drawn = format!(r#"<g class="clock-bound"><title>clock of {host}: {offset}"#);
+        let drawn = format!(r#"<g class="clock-bound"><title>clock of {host}: "#);
         assert_eq!(picture.matches(&drawn).count(), 1, "one bar for {host}'s painter: {drawn}");
+        let bar = number_after(&picture, &drawn).expect("the bar's offset");
+        assert!((bar - offset).abs() < 1e-3, "{host}: the bar says {bar}, the text {offset}");
     }
     let _ = std::fs::remove_dir_all(out);
 }
