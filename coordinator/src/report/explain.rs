@@ -399,11 +399,6 @@ fn network(run: &RunReport) -> String {
     if said.is_empty() { String::new() } else { format!(" By host: {}.", said.join("; ")) }
 }
 
-/// A cause this small (in seconds, or as a share of the wall time) goes
-/// unsaid: it is within what a clock and a scheduler blur.
-const NEGLIGIBLE_S: f64 = 0.002;
-const NEGLIGIBLE_SHARE: f64 = 0.01;
-
 /// The two or three largest causes of `wall_s − predicted_s`, in words.
 fn causes(run: &RunReport, facts: &Facts, cpu: &CpuUse) -> String {
     let gap = run.gap;
@@ -424,7 +419,7 @@ fn causes(run: &RunReport, facts: &Facts, cpu: &CpuUse) -> String {
     // The causes told add up to the gap: what the small ones left over
     // make is said when it is over 1% of the wall time.
     let rest = difference - listed.iter().map(|(s, _)| s).sum::<f64>();
-    if !said.is_empty() && rest.abs() > NEGLIGIBLE_SHARE * run.wall_s {
+    if !said.is_empty() && rest.abs() > super::gap::NEGLIGIBLE_SHARE * run.wall_s {
         let rest = if rest >= 0.0 { format!("+{}", secs(rest)) } else { format!("−{}", secs(-rest)) };
         said.push(format!(
             "smaller causes, each under {} (the larger of 1% of the run and 2ms), together ({rest})",
@@ -539,7 +534,7 @@ impl Cause {
 /// The coordinator's own wait for a CPU, when it is worth saying.
 fn coordinator_waited(run: &RunReport) -> String {
     let waited = run.coordinator_run_delay_s;
-    if waited >= NEGLIGIBLE_S.max(NEGLIGIBLE_SHARE * run.wall_s) {
+    if waited >= super::gap::floor(run.wall_s) {
         format!(", the coordinator's thread having waited {} for a CPU", secs(waited))
     } else {
         String::new()
@@ -566,7 +561,7 @@ fn contention(run: &RunReport, facts: &Facts, cpu: &CpuUse, s: f64, added: &str)
     // as the waits told below add up (from the threads' states), where
     // they are told; else as the painters timed them while painting.
     let waited: f64 = if run.cores.is_empty() { facts.waited_s.iter().sum() } else { super::waits::total_s(run) };
-    let only = if waited > s + NEGLIGIBLE_S.max(NEGLIGIBLE_SHARE * run.wall_s) {
+    let only = if waited > s + super::gap::floor(run.wall_s) {
         format!("; of {} of waiting in all, only what held up the painting that ended the run adds time", secs(waited))
     } else {
         String::new()

@@ -86,11 +86,17 @@ pub struct Gap {
     pub late_wakeups_s: f64,
 }
 
+/// A cause this small (in seconds, or as a share of the wall time) goes
+/// unsaid: it is within what a clock and a scheduler blur.
+pub const NEGLIGIBLE_S: f64 = 0.002;
+/// See [`NEGLIGIBLE_S`].
+pub const NEGLIGIBLE_SHARE: f64 = 0.01;
+
 /// The least a cause must be to stand out of a run of `wall_s`: the larger
-/// of 2 ms and 1% of the run; below it, what clocks and schedulers blur.
+/// of [`NEGLIGIBLE_S`] and [`NEGLIGIBLE_SHARE`] of the run.
 #[must_use]
 pub fn floor(wall_s: f64) -> f64 {
-    0.002_f64.max(0.01 * wall_s)
+    NEGLIGIBLE_S.max(NEGLIGIBLE_SHARE * wall_s)
 }
 
 /// One host's share of a run that had `--hosts`.

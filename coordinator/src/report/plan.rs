@@ -182,24 +182,7 @@ pub fn render(workload: &Workload, planned: &[Planned], columns: usize, color: b
     for mode in planned {
         out.push('\n');
         out += &text::wrap(&format!("{} — ideal {}", mode.mode.name(), format::column(mode.ideal_s)), columns, "");
-        let mut lines = timeline::draw(&mode.timeline, &mode.core_rows, style);
-        // The core rows go under the lanes, above the time axis (the last two lines).
-        let axis = lines.split_off(lines.len().saturating_sub(2));
-        let narrow = style.width < timeline::FEWEST_CORE_COLUMNS;
-        let numbered = !timeline::too_many_to_number(&mode.timeline);
-        if !narrow {
-            lines.extend(timeline::draw_cores(&mode.core_rows, style, numbered));
-        }
-        lines.extend(axis);
-        for line in lines {
-            out += &line;
-            out.push('\n');
-        }
-        if narrow {
-            for line in timeline::draw_cores(&mode.core_rows, style, numbered) {
-                out += &text::wrap(line.trim_start(), columns, "  ");
-            }
-        }
+        out += &text::timeline_with_cores(&mode.timeline, &mode.core_rows, Vec::new(), style, columns);
         if timeline::too_many_to_number(&mode.timeline) {
             let note =
                 format!("(over {} paintings on a painter's row: blocks without numbers)", timeline::MOST_NUMBERED);

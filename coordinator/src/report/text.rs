@@ -3,6 +3,8 @@
 
 use std::fmt::Write as _;
 
+use crate::report::cores::CoreLane;
+use crate::report::lanes::Lanes;
 use crate::report::timeline::{self, Style};
 use crate::report::{RunReport, count, lanes_are_threads, threads_host};
 use crate::report::{explain, sparkline};
@@ -75,6 +77,39 @@ pub(crate) fn timeline_style(columns: usize, label_width: usize, right: usize, s
     let right = right.max(3);
     let width = columns.saturating_sub(label_width + 4 + right).clamp(10, 160);
     Style { width, span_s, label_width, right, color }
+}
+
+/// A timeline as text: its lanes, then `under` (the CPU lines), its core
+/// rows and its time axis; on a time axis too narrow for core rows, a line
+/// of shares per core after it. A run's and the plan's alike.
+pub(crate) fn timeline_with_cores(
+    lanes: &Lanes,
+    cores: &[CoreLane],
+    under: Vec<String>,
+    style: Style,
+    columns: usize,
+) -> String {
+    let mut lines = timeline::draw(lanes, cores, style);
+    // The axis is the last two lines: what goes under the lanes goes above it.
+    let axis = lines.split_off(lines.len().saturating_sub(2));
+    lines.extend(under);
+    let narrow = style.width < timeline::FEWEST_CORE_COLUMNS;
+    let numbered = !timeline::too_many_to_number(lanes);
+    if !narrow {
+        lines.extend(timeline::draw_cores(cores, style, numbered));
+    }
+    lines.extend(axis);
+    let mut out = String::new();
+    for line in lines {
+        out += &line;
+        out.push('\n');
+    }
+    if narrow {
+        for line in timeline::draw_cores(cores, style, numbered) {
+            out += &wrap(line.trim_start(), columns, "  ");
+        }
+    }
+    out
 }
 
 /// The key to the timelines: a mark for each thing they draw, and only
@@ -391,25 +426,8 @@ fn section(run: &RunReport, style: Style, columns: usize) -> String {
         (n, false) => format!("{n} painter processes, {how}"),
     };
     let mut out = wrap(&format!("{} — {who}", run.mode.name()), columns, "");
-    let mut lines = timeline::draw(&run.timeline, &run.cores, style);
-    // CPU use goes under the lanes, above the time axis (the last two lines).
-    let axis = lines.split_off(lines.len().saturating_sub(2));
-    lines.extend(sparkline::lines(run, style));
-    let narrow = style.width < timeline::FEWEST_CORE_COLUMNS;
-    let numbered = !timeline::too_many_to_number(&run.timeline);
-    if !narrow {
-        lines.extend(timeline::draw_cores(&run.cores, style, numbered));
-    }
-    lines.extend(axis);
-    for line in lines {
-        out += &line;
-        out.push('\n');
-    }
-    if narrow {
-        for line in timeline::draw_cores(&run.cores, style, numbered) {
-            out += &wrap(line.trim_start(), columns, "  ");
-        }
-    }
+    // CPU use goes under the lanes, above the core rows.
+    out += &timeline_with_cores(&run.timeline, &run.cores, sparkline::lines(run, style), style, columns);
     if let Some(source) = run.state_source {
         let how = match source {
             "switch-events" => "from the kernel's context switches",

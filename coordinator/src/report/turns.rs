@@ -12,7 +12,7 @@
 //! places an unpinned one is its own choice, so such a lane has no states
 //! and is drawn solid.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use protocol::ThreadState;
 
@@ -70,7 +70,8 @@ fn on_core(core: u32, paints: &[(f64, f64, Who)]) -> Vec<State> {
     moments.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
     let turn = TURN_S.max(shared_s(&moments) / MOST_TURNS);
     let mut painting: Vec<Who> = Vec::new();
-    let mut states: Vec<(usize, State)> = Vec::new();
+    let mut states: Vec<State> = Vec::new();
+    let mut last: HashMap<usize, usize> = HashMap::new();
     let mut next = 0usize;
     let mut at = 0.0;
     for (t, starts, who) in moments {
@@ -79,7 +80,7 @@ fn on_core(core: u32, paints: &[(f64, f64, Who)]) -> Vec<State> {
             match painting.as_slice() {
                 [] => from = t,
                 [alone] => {
-                    push(&mut states, *alone, ThreadState::Running, from, t, core);
+                    push(&mut states, &mut last, *alone, ThreadState::Running, (from, t), core);
                     from = t;
                 }
                 several => {
@@ -87,7 +88,7 @@ fn on_core(core: u32, paints: &[(f64, f64, Who)]) -> Vec<State> {
                     let holder = several[next % several.len()];
                     for &other in several {
                         let state = if other == holder { ThreadState::Running } else { ThreadState::Waiting };
-                        push(&mut states, other, state, from, until, core);
+                        push(&mut states, &mut last, other, state, (from, until), core);
                     }
                     // The next turn goes to the next lane, unless this one
                     // was cut short by a lane starting or stopping.
@@ -106,7 +107,7 @@ fn on_core(core: u32, paints: &[(f64, f64, Who)]) -> Vec<State> {
             painting.remove(i);
         }
     }
-    states.into_iter().map(|(_, state)| state).collect()
+    states
 }
 
 /// How long, in all, two or more lanes painted at once.
@@ -122,20 +123,28 @@ fn shared_s(moments: &[(f64, bool, Who)]) -> f64 {
     shared
 }
 
-/// Adds a state of block `who`, joined to its last one where it goes on.
-fn push(states: &mut Vec<(usize, State)>, who: Who, state: ThreadState, start_s: f64, end_s: f64, core: u32) {
+/// Adds a state of block `who`, joined to its last one (at `last[block]`
+/// in `states`) where it goes on.
+fn push(
+    states: &mut Vec<State>,
+    last: &mut HashMap<usize, usize>,
+    who: Who,
+    state: ThreadState,
+    (start_s, end_s): (f64, f64),
+    core: u32,
+) {
     if end_s <= start_s {
         return;
     }
-    let last = states.iter_mut().rev().take(8).find(|(block, _)| *block == who.2);
-    if let Some((_, last)) = last
-        && last.state == state
-        && (last.end_s - start_s).abs() < 1e-12
+    if let Some(before) = last.get(&who.2).and_then(|&at| states.get_mut(at))
+        && before.state == state
+        && (before.end_s - start_s).abs() < 1e-12
     {
-        last.end_s = end_s;
+        before.end_s = end_s;
         return;
     }
-    states.push((who.2, State { painter: who.0, state, start_s, end_s, core, thread: who.1 }));
+    last.insert(who.2, states.len());
+    states.push(State { painter: who.0, state, start_s, end_s, core, thread: who.1 });
 }
 
 #[cfg(test)]

@@ -102,18 +102,14 @@ pub(super) fn core_row(out: &mut String, core: &CoreLane, held: &[Option<Held>],
             let width = width.min(axis.right() - x);
             #[allow(clippy::cast_precision_loss)]
             let (from_s, to_s) = (axis.span_s * start as f64 / strips as f64, axis.span_s * end as f64 / strips as f64);
-            let holder = core
-                .spans
-                .iter()
-                .find(|s| s.end_s > from_s && s.start_s < to_s && Held::of(s) == who)
-                .map(cores::CoreSpan::holder)
-                .unwrap_or_default();
+            // The spans under these strips (they are in order of time).
+            let first = core.spans.partition_point(|s| s.end_s <= from_s);
+            let under = || core.spans[first..].iter().take_while(|s| s.start_s < to_s);
+            let holder = under().find(|s| Held::of(s) == who).map(cores::CoreSpan::holder).unwrap_or_default();
             // How long the holder really held it here: turns shorter than a
             // strip are drawn as strips in proportion, so a strip drawn as
             // one painter's was partly the others'.
-            let time: f64 = core
-                .spans
-                .iter()
+            let time: f64 = under()
                 .filter(|s| Held::of(s).thread_only() == who.thread_only())
                 .map(|s| (s.end_s.min(to_s) - s.start_s.max(from_s)).max(0.0))
                 .sum();
